@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Rebuilds every test/fixtures/*.bpf.c into its committed .bpf.o, plus the CPU-version
+# and big-endian variants the tests read. Run from anywhere: `npm run fixtures`.
+set -euo pipefail
+cd "$(dirname "$0")/../test/fixtures"
+
+CLANG=${CLANG:-clang-19}
+# The uapi headers include <asm/types.h>, which lives under the host's multiarch dir.
+multiarch=$("$CLANG" -print-multiarch 2>/dev/null || true)
+[ -n "$multiarch" ] || multiarch="$(uname -m)-linux-gnu"
+# -fdebug-prefix-map keeps the build directory out of DWARF, so a rebuild elsewhere
+# gives the same bytes.
+CFLAGS=(-O2 -g -Wall -Werror -I"/usr/include/$multiarch" -fdebug-prefix-map="$PWD"=.)
+
+build() { # build <source.bpf.c> <output.o> [extra clang flags...]
+  local src=$1 out=$2
+  shift 2
+  echo "  CC $out"
+  "$CLANG" "${CFLAGS[@]}" "$@" -target "${TARGET:-bpf}" -c "$src" -o "$out"
+}
+
+for src in *.bpf.c; do
+  build "$src" "${src%.c}.o"
+done
+
+# The same source for each CPU version: v1 (no jmp32/alu32), v3 (atomics with a
+# result, jmp32), v4 (sdiv/smod, movsx, ldsx, bswap, gotol).
+for cpu in v1 v3 v4; do
+  build alu.bpf.c "alu.$cpu.bpf.o" -mcpu="$cpu"
+done
+
+# Big-endian objects (EI_DATA = ELFDATA2MSB).
+TARGET=bpfeb build maps-helpers.bpf.c maps-helpers.bpfeb.bpf.o
+TARGET=bpfeb build alu.bpf.c alu.bpfeb.bpf.o -mcpu=v4

@@ -1,0 +1,53 @@
+/**
+ * @fileoverview The `tsbpf` command line: a subcommand per job, in the idioms of
+ * llvm-objdump, bpftool and tcpdump. Errors print one line and exit non-zero.
+ */
+
+import { pathToFileURL } from "node:url";
+import { BpfError } from "../errors.js";
+import { asmCommand } from "./asm.js";
+import { demoCommand } from "./demo.js";
+import { disasmCommand } from "./disasm.js";
+import { type Io, processIo } from "./io.js";
+
+const USAGE = `usage: tsbpf <command> [options]
+
+commands:
+  disasm FILE.o        print programs as llvm-objdump -d does (--syntax kernel for bpftool's)
+  disasm --raw FILE    print raw bytecode
+  asm FILE.s -o OUT    assemble LLVM or kernel syntax into raw bytecode or an object
+  demo                 disassemble the bundled examples`;
+
+type Command = (args: string[], io: Io) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  disasm: disasmCommand,
+  asm: asmCommand,
+  demo: demoCommand,
+};
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    io.out(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`tsbpf: unknown command ${name}\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command(args, io);
+  } catch (e) {
+    if (e instanceof BpfError || (e as NodeJS.ErrnoException).code === "ENOENT" || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.err(`tsbpf ${name}: ${(e as Error).message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
