@@ -32,3 +32,9 @@ done
 # Big-endian objects (EI_DATA = ELFDATA2MSB).
 TARGET=bpfeb build maps-helpers.bpf.c maps-helpers.bpfeb.bpf.o
 TARGET=bpfeb build alu.bpf.c alu.bpfeb.bpf.o -mcpu=v4
+
+# The bundled examples that `npm start` runs.
+cd ../../examples
+for src in *.bpf.c; do
+  build "$src" "${src%.c}.o"
+done

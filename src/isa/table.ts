@@ -184,7 +184,7 @@ function buildForms(): InstructionForm[] {
   const pseudo: readonly [PseudoLd, string, string][] = [
     [PseudoLd.MapFd, "lddw_map_fd", "map[id:{uimm}]"],
     [PseudoLd.MapValue, "lddw_map_value", "map[id:{uimm}][0]+{next}"],
-    [PseudoLd.BtfId, "lddw_btf_id", "btf_id[{uimm}]"],
+    [PseudoLd.BtfId, "lddw_btf_id", "btf_id[{uimm}][{next}]"],
     [PseudoLd.Func, "lddw_func", "subprog[{simm}]"],
     [PseudoLd.MapIdx, "lddw_map_idx", "map[idx:{uimm}]"],
     [PseudoLd.MapIdxValue, "lddw_map_idx_value", "map[idx:{uimm}]+{next}"],

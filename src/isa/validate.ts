@@ -37,6 +37,10 @@ export function validateInstruction(insn: Instruction, index: number): Instructi
   if (s.imm === undefined && !form.imm && imm !== 0) reserved.push(`imm ${imm}`);
   if (reserved.length) throw new InvalidInstructionError(index, `${form.family} uses reserved fields (${reserved.join(", ")} must be 0)`);
 
+  // Only a map value (offset) and a kernel variable (module BTF fd) use the second slot.
+  if (opcode === LDDW && form.select.src !== 0 && form.id !== "lddw_map_value" && form.id !== "lddw_map_idx_value" && form.id !== "lddw_btf_id" && insn.imm64! >> 32n !== 0n) {
+    throw new InvalidInstructionError(index, `unrecognized bpf_ld_imm64 insn (the second slot of ${form.id} must be 0)`);
+  }
   if (form.dst && dst >= REGISTER_COUNT) throw new InvalidInstructionError(index, `R${dst} is invalid`);
   if (form.src && src >= REGISTER_COUNT) throw new InvalidInstructionError(index, `R${src} is invalid`);
   const writes = (role: string | undefined) => role === "write" || role === "readwrite";
