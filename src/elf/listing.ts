@@ -7,7 +7,7 @@
 import { listInstructions, listingLines } from "../isa/disassembler.js";
 import type { Syntax } from "../isa/format.js";
 import { SLOT_SIZE } from "../isa/opcodes.js";
-import { SHF_EXECINSTR, STT_FILE, STT_SECTION } from "./constants.js";
+import { R_BPF_64_32, SHF_EXECINSTR, STT_FILE, STT_FUNC, STT_SECTION } from "./constants.js";
 import type { ElfFile, ElfSection } from "./reader.js";
 
 export interface ObjectListingOptions {
@@ -51,14 +51,34 @@ export function listObject(elf: ElfFile, options: ObjectListingOptions = {}): st
       return best;
     };
     const listed = listInstructions(section.data, elf.littleEndian);
+    const callTarget = relocatedCalls(elf, section);
     let next = 0;
     for (const mark of marks) {
       const body = listed.filter((l) => l.slot >= mark.slot && (marks[next + 1] === undefined || l.slot < marks[next + 1]!.slot));
       next++;
       out.push("", `${(mark.slot * SLOT_SIZE).toString(16).padStart(16, "0")} <${mark.name}>:`);
-      out.push(...listingLines(body, { syntax, symbolAt }));
+      out.push(...listingLines(body, { syntax, symbolAt, callTarget }));
     }
     out.push("");
   }
   return out.join("\n").replace(/\n+$/, "\n");
+}
+
+/**
+ * Calls into another section are left by clang as `call -1` plus an R_BPF_64_32
+ * relocation; the callee is the function at (imm + 1) * 8 bytes past the symbol.
+ */
+function relocatedCalls(elf: ElfFile, section: ElfSection): (slot: number) => string | undefined {
+  const bySlot = new Map<number, string>();
+  const view = new DataView(section.data.buffer, section.data.byteOffset, section.data.byteLength);
+  for (const r of elf.relocationsFor(section.index)) {
+    const sym = elf.symbols[r.symbolIndex];
+    if (r.type !== R_BPF_64_32 || !sym || r.offset % SLOT_SIZE !== 0 || r.offset + SLOT_SIZE > section.size) continue;
+    const imm = view.getInt32(r.offset + 4, elf.littleEndian);
+    const at = sym.value + (imm + 1) * SLOT_SIZE;
+    const callee = elf.symbolsIn(sym.sectionIndex).find((s) => s.type === STT_FUNC && s.value === at);
+    const where = sym.type === STT_SECTION ? elf.sections[sym.sectionIndex]?.name : sym.name;
+    bySlot.set(r.offset / SLOT_SIZE, callee?.name ?? `${where}+0x${at.toString(16)}`);
+  }
+  return (slot) => bySlot.get(slot);
 }

@@ -63,6 +63,8 @@ export interface ListingOptions {
    * given a slot, the nearest symbol at or before it and its slot.
    */
   readonly symbolAt?: (slot: number) => { name: string; slot: number } | undefined;
+  /** Names the target of a call the listing cannot see, such as one a relocation sets. */
+  readonly callTarget?: (slot: number) => string | undefined;
 }
 
 /**
@@ -87,6 +89,8 @@ export function listingLines(listed: readonly ListedInstruction[], options: List
 function annotation(entry: ListedInstruction, options: ListingOptions): string {
   const id = formOf(entry.insn)?.id;
   if (id === "call_kfunc") return " <kfunc>";
+  const relocated = id === "call_local" ? options.callTarget?.(entry.slot) : undefined;
+  if (relocated) return ` <${relocated}>`;
   const target = branchTarget(entry);
   if (target === undefined) return "";
   const symbol = options.symbolAt?.(target);
