@@ -78,12 +78,30 @@ function compile(template: string): Piece[] {
   return pieces.flatMap((p): Piece[] => ("lit" in p ? tokenize(p.lit, 0).map((t) => ({ lit: t.text })) : [p]));
 }
 
-interface Pattern { form: InstructionForm; pieces: Piece[] }
+interface Pattern { form: InstructionForm; pieces: Piece[]; order: number }
 
 const PATTERNS: readonly Pattern[] = FORMS.flatMap((form) => {
   const texts = [form.llvm, form.kernel, ...(form.aliases ?? [])];
-  return [...new Set(texts)].map((t) => ({ form, pieces: compile(t) }));
-});
+  return [...new Set(texts)].map((t) => ({ form, pieces: compile(t), order: 0 }));
+}).map((p, order) => ({ ...p, order }));
+
+/** Patterns by their first literal token; those that open with a slot go under "". */
+const PATTERNS_BY_FIRST = (() => {
+  const map = new Map<string, Pattern[]>();
+  for (const p of PATTERNS) {
+    const head = p.pieces[0];
+    const key = head && "lit" in head ? head.lit : "";
+    map.set(key, [...(map.get(key) ?? []), p]);
+  }
+  return map;
+})();
+
+/** The patterns a line starting with `first` can match, in table order. */
+function candidatesFor(first: string): Pattern[] {
+  const exact = PATTERNS_BY_FIRST.get(first) ?? [];
+  const open = PATTERNS_BY_FIRST.get("") ?? [];
+  return exact.length === 0 ? open : [...exact, ...open].sort((a, b) => a.order - b.order);
+}
 
 /** What a line's slots captured. */
 interface Captured {
@@ -283,7 +301,8 @@ export function assemble(source: string, options: { fileName?: string } = {}): A
       return;
     }
     let matched: { form: InstructionForm; got: Captured } | undefined;
-    for (const p of PATTERNS) {
+    const first = tokens[0]?.text ?? "";
+    for (const p of candidatesFor(first)) {
       if (opcode !== undefined && p.form.opcode !== opcode) continue;
       const got = matchPattern(tokens, p);
       if (got) { matched = { form: p.form, got }; break; }
