@@ -7,6 +7,12 @@ export interface Io {
   err(text: string): void;
 }
 
+// A reader that stops early (`tsbpf disasm x.o | head`) is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 /** The process's own stdout and stderr. */
 export const processIo: Io = {
   out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),

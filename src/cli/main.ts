@@ -8,6 +8,7 @@ import { BpfError } from "../errors.js";
 import { asmCommand } from "./asm.js";
 import { demoCommand } from "./demo.js";
 import { disasmCommand } from "./disasm.js";
+import { kernelCommand } from "./kernel.js";
 import { type Io, processIo } from "./io.js";
 
 const USAGE = `usage: tsbpf <command> [options]
@@ -16,6 +17,7 @@ commands:
   disasm FILE.o        print programs as llvm-objdump -d does (--syntax kernel for bpftool's)
   disasm --raw FILE    print raw bytecode
   asm FILE.s -o OUT    assemble LLVM or kernel syntax into raw bytecode or an object
+  kernel probe         what the running kernel supports, as bpftool feature probe
   demo                 disassemble the bundled examples`;
 
 type Command = (args: string[], io: Io) => Promise<number>;
@@ -24,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   disasm: disasmCommand,
   asm: asmCommand,
   demo: demoCommand,
+  kernel: (args, io) => kernelCommand(args, (line) => io.out(line)),
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

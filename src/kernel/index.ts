@@ -1,0 +1,22 @@
+/**
+ * @fileoverview tsbpf/kernel: the real Linux kernel as a backend, through bpf(2).
+ * Node on Linux only; importing it anywhere is safe, and `kernelAvailable()` says
+ * whether it works here. Nothing in tsbpf's core imports this module.
+ */
+
+export { kernelAvailable, type KernelAvailability } from "./available.js";
+export { KernelMap, possibleCpus, type BatchOptions, type BatchResult, type KernelMapSpec, type UpdateFlag } from "./map.js";
+export { KernelProgram, type KernelProgramSpec, type TestRunOptions, type TestRunResult } from "./program.js";
+export { KernelBtf, intBtf } from "./btf.js";
+export { BpfSyscallError, ClosedError, KernelBtfError, KernelVerifierError, summarizeLog } from "./errors.js";
+export {
+  btfIds, btfInfo, mapIds, mapInfo, programIds, programInfo, programXlated, programXlatedBytes,
+  type BtfInfo, type MapInfo, type ProgramInfo,
+} from "./info.js";
+export { BPFFS_PATH, ensureBpffs, isBpffs } from "./bpffs.js";
+export { runInKernel, ORACLE_PROLOGUE_SLOTS, type OracleRun } from "./oracle.js";
+export { probeHelper, probeKernel, probeMapType, probeMisc, probeProgramType, type KernelFeatures, type Probe } from "./probe.js";
+export { Cmd, cmdName, FileFlags, LogLevel, MapFlags, ProgFlags, TestRunFlags, UpdateFlags } from "./uapi.js";
+export { errnoName, errnoText } from "./errno.js";
+/** The typed bpf() commands under the classes, for tools that need them raw. */
+export * as bpf from "./bpf.js";

@@ -1,0 +1,207 @@
+/**
+ * @fileoverview The one door to the kernel: bpf(2), close(2) and mount(2) through
+ * koffi and the C library, plus the unmanaged scratch memory that bpf() attributes
+ * point into. koffi is loaded on first use, never at import, so that importing
+ * tsbpf/kernel on a machine without it (or without Linux) does not throw.
+ */
+
+import { createRequire } from "node:module";
+import type * as Koffi from "koffi";
+import { NotSupportedError } from "../errors.js";
+import { BpfSyscallError } from "./errors.js";
+import { cmdName } from "./uapi.js";
+
+/**
+ * __NR_bpf per 64-bit architecture, from each arch's syscall table. 32-bit ones are
+ * left out: there the 64-bit attribute address would not fit one argument register.
+ */
+const SYS_BPF: Partial<Record<string, number>> = {
+  x64: 321,
+  arm64: 280,
+  riscv64: 280,
+  loong64: 280,
+  s390x: 351,
+  ppc64: 361,
+};
+
+interface Libc {
+  readonly koffi: typeof Koffi;
+  /**
+   * `long syscall(long, ...)`, declared with fixed integer arguments: on the Linux ABIs
+   * above a variadic call passes integers exactly like a fixed one, and glibc's
+   * syscall() is an assembly stub that reads only the registers. This is twice as
+   * fast as koffi's variadic calls, which matters to the oracle.
+   */
+  readonly syscall: (nr: number, cmd: number, attr: bigint, size: number) => number;
+  readonly close: (fd: number) => number;
+  readonly mount: (source: string, target: string, fstype: string, flags: number, data: null) => number;
+  readonly nr: number;
+}
+
+/** EIO, for the impossible case of a failure that set no errno. */
+const EIO = 5;
+
+let libc: Libc | undefined;
+let failure: string | undefined;
+
+/** Loads koffi and the C library once; the reason it cannot, or undefined when it can. */
+export function loadNative(): string | undefined {
+  if (libc || failure) return failure;
+  if (process.platform !== "linux") return (failure = `bpf() exists only on Linux (this is ${process.platform})`);
+  const nr = SYS_BPF[process.arch];
+  if (nr === undefined) return (failure = `the bpf() syscall number of ${process.arch} is not known to tsbpf`);
+  let koffi: typeof Koffi;
+  try {
+    // koffi is CommonJS with a native addon; require() keeps kernelAvailable() synchronous.
+    const mod = createRequire(import.meta.url)("koffi") as typeof Koffi & { default?: typeof Koffi };
+    koffi = mod.default ?? mod;
+  } catch (e) {
+    return (failure = `koffi does not load: ${(e as Error).message.split("\n")[0]}`);
+  }
+  try {
+    const lib = openLibc(koffi);
+    libc = {
+      koffi,
+      nr,
+      syscall: lib.func("long syscall(long nr, long cmd, uint64_t attr, long size)"),
+      close: lib.func("int close(int fd)"),
+      mount: lib.func("int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)"),
+    };
+  } catch (e) {
+    return (failure = `the C library does not load through koffi: ${(e as Error).message}`);
+  }
+  return undefined;
+}
+
+function openLibc(koffi: typeof Koffi): Koffi.IKoffiLib {
+  // dlopen(NULL) finds libc through Node itself, whichever libc (glibc, musl) that is.
+  try {
+    return koffi.load(null);
+  } catch {
+    return koffi.load("libc.so.6");
+  }
+}
+
+function native(): Libc {
+  const why = loadNative();
+  if (why !== undefined || !libc) throw new NotSupportedError("the kernel backend", why);
+  return libc;
+}
+
+/**
+ * Calls bpf(cmd, attr, size) and returns its result, or -errno. The errno is read
+ * at once, before anything else in the process can overwrite it.
+ */
+export function bpfRaw(cmd: number, attr: bigint, size: number): number {
+  const c = native();
+  const ret = c.syscall(c.nr, cmd, attr, size);
+  if (ret >= 0) return ret;
+  // A failure without an errno cannot happen; never let it pass for fd 0.
+  const err = c.koffi.errno();
+  return err > 0 ? -err : -EIO;
+}
+
+/** Calls bpf(); a failure becomes a BpfSyscallError with `context` in front. */
+export function bpfCall(cmd: number, attr: Chunk, size: number, context?: string): number {
+  const ret = bpfRaw(cmd, attr.addr, size);
+  if (ret < 0) throw new BpfSyscallError(cmdName(cmd), -ret, context);
+  return ret;
+}
+
+/** close(2); the errno of a failure, or 0. */
+export function closeFd(fd: number): number {
+  const c = native();
+  return c.close(fd) < 0 ? c.koffi.errno() : 0;
+}
+
+/** mount(2) with no data; the errno of a failure, or 0. */
+export function mountFs(source: string, target: string, fstype: string, flags = 0): number {
+  const c = native();
+  return c.mount(source, target, fstype, flags, null) < 0 ? c.koffi.errno() : 0;
+}
+
+/** A piece of unmanaged memory: its address for the kernel, its bytes for us. */
+export interface Chunk {
+  readonly addr: bigint;
+  readonly bytes: Uint8Array;
+}
+
+const ARENA_SIZE = 64 * 1024;
+
+interface Block {
+  readonly ptr: unknown;
+  readonly addr: bigint;
+  readonly bytes: Uint8Array;
+}
+
+let arena: Block | undefined;
+let inUse = false;
+
+function allocBlock(c: Libc, size: number): Block {
+  const ptr = c.koffi.alloc("uint8_t", size);
+  return { ptr, addr: c.koffi.address(ptr), bytes: new Uint8Array(c.koffi.view(ptr, size)) };
+}
+
+/**
+ * Bump allocation of zeroed memory for one bpf() call and its buffers. Everything
+ * allocated stays put until the call's `withScratch` returns: what does not fit the
+ * shared arena gets a block of its own, freed at the end.
+ */
+export class Scratch {
+  private used = 0;
+  private readonly extra: Block[] = [];
+  constructor(private readonly c: Libc, private readonly main: Block) {}
+
+  /** `size` zeroed bytes, 8-aligned. A size of 0 gives the null address. */
+  alloc(size: number): Chunk {
+    if (size === 0) return { addr: 0n, bytes: new Uint8Array(0) };
+    const at = Math.ceil(this.used / 8) * 8;
+    if (at + size <= this.main.bytes.length) {
+      this.used = at + size;
+      const bytes = this.main.bytes.subarray(at, at + size);
+      bytes.fill(0);
+      return { addr: this.main.addr + BigInt(at), bytes };
+    }
+    const block = allocBlock(this.c, size);
+    this.extra.push(block);
+    block.bytes.fill(0);
+    return { addr: block.addr, bytes: block.bytes };
+  }
+
+  /** A copy of `data` in unmanaged memory; null for undefined or empty data. */
+  copy(data: Uint8Array | undefined): Chunk {
+    const chunk = this.alloc(data?.length ?? 0);
+    if (data) chunk.bytes.set(data);
+    return chunk;
+  }
+
+  /** A NUL-terminated UTF-8 string. */
+  cstr(text: string): Chunk {
+    const encoded = new TextEncoder().encode(text);
+    const chunk = this.alloc(encoded.length + 1);
+    chunk.bytes.set(encoded);
+    return chunk;
+  }
+
+  /** @internal */
+  release(): void {
+    for (const b of this.extra) this.c.koffi.free(b.ptr);
+    this.extra.length = 0;
+  }
+}
+
+/** Runs `fn` with scratch memory that lives until it returns. Not re-entrant. */
+export function withScratch<T>(fn: (s: Scratch) => T): T {
+  const c = native();
+  arena ??= allocBlock(c, ARENA_SIZE);
+  // A nested call would hand out memory the outer call is still using.
+  if (inUse) throw new Error("tsbpf internal error: nested withScratch");
+  inUse = true;
+  const s = new Scratch(c, arena);
+  try {
+    return fn(s);
+  } finally {
+    s.release();
+    inUse = false;
+  }
+}
