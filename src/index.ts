@@ -9,3 +9,15 @@ export { readElf, writeElf } from "./elf/index.js";
 export type { ElfFile, ElfRelocation, ElfSection, ElfSymbol, ElfWriterSpec } from "./elf/index.js";
 export { listObject, codeSections } from "./elf/listing.js";
 export { HELPER_NAMES, helperId, helperName } from "./helpers/names.js";
+export * from "./btf/index.js";
+export {
+  loadObjectSpec, loadObject, sourceLine, SECTION_DEFS, matchSection, internalMapName, objectName,
+  ObjectError, UnresolvedExternError, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG,
+} from "./object/index.js";
+export type {
+  BpfObject, LoadObjectOptions, LoadObjectSpecOptions, ObjectEngine, SourceLine, SectionDef, SectionMatch, KconfigValue,
+  MapEntry, MapSpec, ObjectSpec, PendingCoreRelocation, ProgramSpec, Reference,
+  FuncInfo as ProgramFuncInfo, LineInfo as ProgramLineInfo,
+} from "./object/index.js";
+export { PROGRAM_TYPES, ATTACH_TYPES } from "./programs/types.js";
+export { MAP_TYPES } from "./maps/types.js";

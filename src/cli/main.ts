@@ -6,9 +6,11 @@
 import { pathToFileURL } from "node:url";
 import { BpfError } from "../errors.js";
 import { asmCommand } from "./asm.js";
+import { btfCommand } from "./btf.js";
 import { demoCommand } from "./demo.js";
 import { disasmCommand } from "./disasm.js";
 import { kernelCommand } from "./kernel.js";
+import { objectCommand } from "./object.js";
 import { type Io, processIo } from "./io.js";
 
 const USAGE = `usage: tsbpf <command> [options]
@@ -17,6 +19,8 @@ commands:
   disasm FILE.o        print programs as llvm-objdump -d does (--syntax kernel for bpftool's)
   disasm --raw FILE    print raw bytecode
   asm FILE.s -o OUT    assemble LLVM or kernel syntax into raw bytecode or an object
+  object FILE.o        programs and maps as libbpf sees them (--json)
+  btf dump FILE        BTF as bpftool btf dump prints it (--format c|raw)
   kernel probe         what the running kernel supports, as bpftool feature probe
   demo                 disassemble the bundled examples`;
 
@@ -26,6 +30,8 @@ const COMMANDS: Record<string, Command> = {
   disasm: disasmCommand,
   asm: asmCommand,
   demo: demoCommand,
+  object: objectCommand,
+  btf: btfCommand,
   kernel: (args, io) => kernelCommand(args, (line) => io.out(line)),
 };
 

@@ -1,0 +1,13 @@
+/**
+ * @fileoverview The object loader: libbpf's view of a BPF object (`loadObjectSpec`, plain
+ * data, no syscalls) and `loadObject`, which makes live maps and programs on an engine.
+ */
+
+export { loadObjectSpec, type LoadObjectSpecOptions } from "./spec.js";
+export { loadObject, type BpfObject, type LoadObjectOptions, type ObjectEngine } from "./load.js";
+export { sourceLine, type SourceLine } from "./source.js";
+export { SECTION_DEFS, matchSection, type SectionDef, type SectionMatch } from "./sections.js";
+export { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, internalMapName, objectName } from "./maps.js";
+export type { KconfigValue } from "./externs.js";
+export { ObjectError, UnresolvedExternError } from "./errors.js";
+export type { FuncInfo, LineInfo, MapEntry, MapSpec, ObjectSpec, PendingCoreRelocation, ProgramSpec, Reference } from "./types.js";

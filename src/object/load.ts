@@ -1,0 +1,54 @@
+/**
+ * @fileoverview `loadObject`: an ObjectSpec to live maps and programs on an engine. The
+ * engine is a small interface so the userspace runtime can join the kernel; engines are
+ * imported only when asked for, so this module stays free of Node-only imports.
+ */
+
+import { NotSupportedError } from "../errors.js";
+import type { KernelMap } from "../kernel/map.js";
+import type { KernelProgram } from "../kernel/program.js";
+import type { Btf } from "../btf/index.js";
+import type { ObjectSpec } from "./types.js";
+
+/** A live object: its programs and maps by name, owning what they hold until `close()`. */
+export interface BpfObject<P = unknown, M = unknown> {
+  readonly programs: Map<string, P>;
+  readonly maps: Map<string, M>;
+  /** Why the object's BTF was not loaded (the programs then have no func/line info), if it was not. */
+  readonly btfError?: string;
+  close(): void;
+}
+
+export interface LoadObjectOptions {
+  /** Where to make the object: "kernel" (bpf(2), Node on Linux), or an engine of your own. */
+  engine: "kernel" | "interp" | ObjectEngine;
+  /** Program names not to load (besides those with autoload false). */
+  skip?: readonly string[];
+  /** The verifier log level of program loads (0: a log only on failure). */
+  logLevel?: number;
+  /** For maps with `pinning` 1 (LIBBPF_PIN_BY_NAME): the bpffs directory to reuse or pin them in. */
+  pinPath?: string;
+  /** The kernel's BTF, for programs whose section names a BTF target (fentry/, lsm/, tp_btf/...). */
+  targetBtf?: Btf;
+}
+
+/** What an engine does with a spec; it copies what it needs, so the caller may keep editing. */
+export interface ObjectEngine<P = unknown, M = unknown> {
+  readonly name: string;
+  load(spec: ObjectSpec, options: LoadObjectOptions): BpfObject<P, M>;
+}
+
+/** Loads an object into the kernel as libbpf's `bpf_object__load`: maps first, then programs. */
+export function loadObject(spec: ObjectSpec, options: LoadObjectOptions & { engine: "kernel" }): Promise<BpfObject<KernelProgram, KernelMap>>;
+export function loadObject<P, M>(spec: ObjectSpec, options: LoadObjectOptions & { engine: ObjectEngine<P, M> }): Promise<BpfObject<P, M>>;
+export function loadObject(spec: ObjectSpec, options: LoadObjectOptions): Promise<BpfObject>;
+export async function loadObject(spec: ObjectSpec, options: LoadObjectOptions): Promise<BpfObject> {
+  const engine = await engineFor(options.engine);
+  return engine.load(spec, options);
+}
+
+async function engineFor(engine: LoadObjectOptions["engine"]): Promise<ObjectEngine> {
+  if (typeof engine === "object") return engine;
+  if (engine === "kernel") return (await import("./kernel-engine.js")).KERNEL_ENGINE;
+  throw new NotSupportedError(`engine "${engine}"`, engine === "interp" ? "the userspace runtime comes with the runtime issue" : "unknown engine");
+}

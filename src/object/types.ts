@@ -1,0 +1,134 @@
+/**
+ * @fileoverview The object spec: libbpf's view of a BPF object after `bpf_object__open`,
+ * as plain data a user may inspect, copy and edit before `loadObject` makes live objects.
+ */
+
+import type { Btf } from "../btf/index.js";
+import type { Instruction } from "../isa/instruction.js";
+
+/** What the loader must still fill in at one instruction. */
+export interface Reference {
+  /** Index into `ProgramSpec.instructions` (not a slot). */
+  readonly insnIndex: number;
+  /**
+   * - "map": a 64-bit load of a map (BPF_PSEUDO_MAP_FD), `name` the map's name.
+   * - "data": the address of a global data map's value (BPF_PSEUDO_MAP_VALUE), `name` the
+   *   map's name — libbpf's internal name: up to 8 characters of the object name and the
+   *   section ("global_d.rodata" for .rodata of global-data.bpf.o; ".rodata.cst16" alone
+   *   for a section name with a second dot) — and `offset` the byte offset in its value.
+   * - "kconfig": a `__kconfig` extern, read from the ".kconfig" map at `offset`; `name` is the extern.
+   * - "ksym": a `__ksym` extern, already resolved to an address or a BTF id; kept for tools.
+   * - "subprog": a call (or BPF_PSEUDO_FUNC load) of an appended .text function, already fixed.
+   */
+  readonly kind: "map" | "data" | "kconfig" | "ksym" | "subprog";
+  readonly name: string;
+  readonly offset?: number;
+  /** For "kconfig": the map the value lives in. */
+  readonly map?: string;
+}
+
+/** A `bpf_func_info` of the program: where each function starts, and its BTF FUNC id. */
+export interface FuncInfo {
+  /** Slot offset in the program. */
+  readonly insnOff: number;
+  readonly typeId: number;
+}
+
+/** A `bpf_line_info` of the program: the source line an instruction came from. */
+export interface LineInfo {
+  /** Slot offset in the program. */
+  readonly insnOff: number;
+  readonly fileName: string;
+  readonly line: number;
+  readonly column: number;
+  readonly lineText: string;
+}
+
+/** A CO-RE relocation not applied because no target BTF was given. */
+export interface PendingCoreRelocation {
+  readonly insnIndex: number;
+  readonly typeId: number;
+  readonly accessString: string;
+  readonly kind: string;
+}
+
+export interface ProgramSpec {
+  /** The function symbol, libbpf's `bpf_program__name`. */
+  name: string;
+  sectionName: string;
+  /** The program type's short name as in src/programs/types.ts ("xdp", "sched_cls", "kprobe"). */
+  type: string;
+  /** The attach type's short name ("xdp", "cgroup_inet4_connect"), when the section sets one. */
+  expectedAttachType?: string;
+  /** What the section names to attach to: "do_sys_open", "syscalls/sys_enter_openat", "sched_switch". */
+  attachTo?: string;
+  /** BPF_F_SLEEPABLE / BPF_F_XDP_HAS_FRAGS, from the section, as BPF_F_* bits. */
+  flags: number;
+  /** False for `SEC("?...")`. */
+  autoload: boolean;
+  /** The function, then the .text subprograms it calls (in the order libbpf appends them), calls fixed. */
+  instructions: Instruction[];
+  references: Reference[];
+  /** Function starts, adjusted to this program's slots (from .BTF.ext). */
+  funcInfo: FuncInfo[];
+  lineInfo: LineInfo[];
+  /** CO-RE relocations left as the compiler wrote them (no target BTF was given). */
+  pendingCore: PendingCoreRelocation[];
+  license: string;
+}
+
+/** One element a map starts with. */
+export interface MapEntry {
+  readonly key: Uint8Array;
+  /** The value bytes (global data, user-given contents). */
+  readonly value?: Uint8Array;
+  /** For a prog_array: the program whose fd goes here. */
+  readonly program?: string;
+  /** For array_of_maps/hash_of_maps: the map whose fd goes here. */
+  readonly map?: string;
+}
+
+export interface MapSpec {
+  name: string;
+  /** The map type's short name, as bpftool prints it ("hash", "array", "prog_array"). */
+  type: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  /** BPF_F_* map flags. */
+  flags: number;
+  /** LIBBPF_PIN_BY_NAME is 1; 0 or absent: not pinned. */
+  pinning?: number;
+  numaNode?: number;
+  mapExtra?: bigint;
+  /** For map-in-map types: the shape of the inner maps. */
+  innerMap?: MapSpec;
+  /** BTF type ids in the object's BTF. */
+  keyType?: number;
+  valueType?: number;
+  /** Initial elements. */
+  contents?: MapEntry[];
+  /**
+   * Where it came from: "btf" (`.maps`), "legacy" (`maps`, struct bpf_map_def), "data"
+   * (a global data section, `section` names it), "kconfig", "inner" (a map-in-map's template).
+   */
+  origin: "btf" | "legacy" | "data" | "kconfig" | "inner";
+  /** The ELF section of a global data map. */
+  section?: string;
+  /** Frozen after it is filled (libbpf freezes .rodata and .kconfig). */
+  freeze?: boolean;
+}
+
+export interface ObjectSpec {
+  /** libbpf's object name: the file's base name up to its first dot. */
+  name: string;
+  programs: ProgramSpec[];
+  maps: MapSpec[];
+  license: string;
+  /** The `version` section (LINUX_VERSION_CODE for old kprobe loads). */
+  kernelVersion?: number;
+  btf?: Btf;
+  /** The raw .BTF.ext, for tools. */
+  btfExt?: Uint8Array;
+  littleEndian: boolean;
+}

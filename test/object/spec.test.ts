@@ -1,0 +1,295 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { decode, encode, formatInstruction, LDDW, PseudoCall, PseudoLd, slotIndices } from "../../src/isa/index.js";
+import { readElf } from "../../src/elf/index.js";
+import { loadObjectSpec } from "../../src/object/spec.js";
+import { internalMapName, matchSection, objectName, sourceLine, UnresolvedExternError, ObjectError } from "../../src/object/index.js";
+import { benchObjects, bytesOf, EXTERN_VALUES, fixtureObjects, openFixture } from "./helpers.js";
+
+test("every fixture and bench object opens into a spec", () => {
+  for (const path of [...fixtureObjects(), ...benchObjects()]) {
+    const spec = loadObjectSpec(bytesOf(path), { name: path, ...EXTERN_VALUES });
+    assert.ok(spec.programs.length > 0, `${path}: no programs`);
+    assert.equal(spec.license, "GPL", path);
+    for (const p of spec.programs) {
+      assert.ok(p.instructions.length > 0, `${path}: ${p.name} has no instructions`);
+      for (const r of p.references) assert.ok(r.insnIndex < p.instructions.length, `${path}: ${p.name}: reference past the end`);
+    }
+    // Plain data: a structured clone is the same spec (minus the parsed BTF's methods).
+    const { btf: _btf, ...plain } = spec;
+    assert.deepEqual(structuredClone(plain), plain);
+  }
+});
+
+test("object and internal map names follow libbpf's internal_map_name", () => {
+  assert.equal(objectName("/x/global-data.bpf.o"), "global-data");
+  assert.equal(objectName("a_very_long_object_name.bpf.o"), "a_very_long_obj");
+  assert.equal(internalMapName("global-data", ".rodata"), "global_d.rodata");
+  assert.equal(internalMapName("global-data", ".data"), "global_d.data");
+  assert.equal(internalMapName("global-data", ".bss"), "global_d.bss");
+  assert.equal(internalMapName("alu", ".bss"), "alu.bss");
+  assert.equal(internalMapName("global-data", ".rodata.cst16"), ".rodata.cst16");
+  assert.equal(internalMapName("x", ".rodata.str1.1"), ".rodata.str1.1");
+  assert.equal(internalMapName("externs", ".kconfig"), "externs.kconfig");
+});
+
+test("section names map to program and attach types as libbpf's section_defs", () => {
+  const cases: [string, string, string | undefined, string | undefined][] = [
+    ["xdp", "xdp", "xdp", undefined],
+    ["xdp.frags", "xdp", "xdp", undefined],
+    ["xdp/devmap", "xdp", "xdp_devmap", undefined],
+    ["tc", "sched_cls", undefined, undefined],
+    ["classifier", "sched_cls", undefined, undefined],
+    ["action", "sched_act", undefined, undefined],
+    ["socket", "socket_filter", undefined, undefined],
+    ["kprobe/do_sys_open", "kprobe", undefined, "do_sys_open"],
+    ["kretprobe/do_sys_open", "kprobe", undefined, "do_sys_open"],
+    ["uprobe.s/libc.so:malloc", "kprobe", undefined, "libc.so:malloc"],
+    ["tracepoint/syscalls/sys_enter_openat", "tracepoint", undefined, "syscalls/sys_enter_openat"],
+    ["tp/sched/sched_switch", "tracepoint", undefined, "sched/sched_switch"],
+    ["raw_tp/sched_switch", "raw_tracepoint", undefined, "sched_switch"],
+    ["raw_tracepoint.w/x", "raw_tracepoint_writable", undefined, "x"],
+    ["tp_btf/sched_switch", "tracing", "trace_raw_tp", "sched_switch"],
+    ["fentry/do_unlinkat", "tracing", "trace_fentry", "do_unlinkat"],
+    ["fexit/do_unlinkat", "tracing", "trace_fexit", "do_unlinkat"],
+    ["fmod_ret/x", "tracing", "modify_return", "x"],
+    ["lsm/file_open", "lsm", "lsm_mac", "file_open"],
+    ["lsm.s/file_open", "lsm", "lsm_mac", "file_open"],
+    ["iter/task", "tracing", "trace_iter", "task"],
+    ["cgroup_skb/ingress", "cgroup_skb", "cgroup_inet_ingress", undefined],
+    ["cgroup_skb/egress", "cgroup_skb", "cgroup_inet_egress", undefined],
+    ["cgroup/skb", "cgroup_skb", undefined, undefined],
+    ["cgroup/sock_create", "cgroup_sock", "cgroup_inet_sock_create", undefined],
+    ["cgroup/connect4", "cgroup_sock_addr", "cgroup_inet4_connect", undefined],
+    ["cgroup/sendmsg6", "cgroup_sock_addr", "cgroup_udp6_sendmsg", undefined],
+    ["cgroup/sysctl", "cgroup_sysctl", "cgroup_sysctl", undefined],
+    ["cgroup/getsockopt", "cgroup_sockopt", "cgroup_getsockopt", undefined],
+    ["cgroup/dev", "cgroup_device", "cgroup_device", undefined],
+    ["sk_msg", "sk_msg", "sk_msg_verdict", undefined],
+    ["sk_skb/stream_parser", "sk_skb", "sk_skb_stream_parser", undefined],
+    ["sk_skb/stream_verdict", "sk_skb", "sk_skb_stream_verdict", undefined],
+    ["sk_lookup", "sk_lookup", "sk_lookup", undefined],
+    ["perf_event", "perf_event", undefined, undefined],
+    ["syscall", "syscall", undefined, undefined],
+    ["struct_ops/tcp_init", "struct_ops", undefined, "tcp_init"],
+    ["flow_dissector", "flow_dissector", "flow_dissector", undefined],
+    ["lwt_xmit", "lwt_xmit", undefined, undefined],
+    ["sockops", "sock_ops", "cgroup_sock_ops", undefined],
+    ["netfilter", "netfilter", "netfilter", undefined],
+  ];
+  for (const [name, type, attach, to] of cases) {
+    const m = matchSection(name);
+    assert.ok(m, name);
+    assert.equal(m.def.type, type, name);
+    assert.equal(m.def.attach, attach, name);
+    assert.equal(m.attachTo, to, name);
+  }
+  // Exact names do not match as prefixes ("xdpfoo", "socketx"), and "kprobe" alone is fine.
+  assert.equal(matchSection("xdpfoo"), undefined);
+  assert.equal(matchSection("socketx"), undefined);
+  assert.equal(matchSection("kprobe")?.def.type, "kprobe");
+  assert.equal(matchSection("?xdp")?.autoload, false);
+});
+
+test("multi-prog: one program per function, typed by its section, one shared map", () => {
+  const spec = openFixture("multi-prog.bpf.o");
+  assert.deepEqual(spec.programs.map((p) => [p.name, p.sectionName, p.type, p.attachTo ?? null]), [
+    ["on_xdp", "xdp", "xdp", null],
+    ["on_tc", "tc", "sched_cls", null],
+    ["on_socket", "socket", "socket_filter", null],
+    ["on_openat", "tracepoint/syscalls/sys_enter_openat", "tracepoint", "syscalls/sys_enter_openat"],
+    ["on_open", "kprobe/do_sys_open", "kprobe", "do_sys_open"],
+    ["on_switch", "raw_tp/sched_switch", "raw_tracepoint", "sched_switch"],
+  ]);
+  assert.deepEqual(spec.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize, m.maxEntries]), [["hits", "array", 4, 8, 6]]);
+  const xdp = spec.programs[0]!;
+  const ref = xdp.references.find((r) => r.kind === "map")!;
+  assert.equal(ref.name, "hits");
+  const ins = xdp.instructions[ref.insnIndex]!;
+  assert.equal(ins.opcode, LDDW);
+  assert.equal(ins.src, PseudoLd.MapFd);
+});
+
+test("subprogs: .text functions are appended after each program and calls point at them", () => {
+  const spec = openFixture("subprogs.bpf.o");
+  assert.deepEqual(spec.programs.map((p) => p.name), ["xdp_fold", "socket_fold"]);
+  for (const p of spec.programs) {
+    // Each program validates on its own, and every local call lands on a function start.
+    decode(encode(p.instructions));
+    const slots = slotIndices(p.instructions);
+    const starts = new Set(p.funcInfo.map((f) => f.insnOff));
+    assert.equal(p.funcInfo[0]!.insnOff, 0);
+    assert.equal(p.funcInfo.length, 3, `${p.name}: the program, fold and mix`);
+    p.instructions.forEach((ins, i) => {
+      if (ins.opcode === 0x85 && ins.src === PseudoCall.Local) {
+        const target = slots[i]! + ins.imm + 1;
+        assert.ok(starts.has(target), `${p.name}: insn ${i} calls slot ${target}, not a function start`);
+      }
+    });
+    const callees = p.references.filter((r) => r.kind === "subprog").map((r) => r.name);
+    assert.ok(callees.includes("fold") && callees.includes("mix"), `${p.name}: ${callees}`);
+  }
+  // libbpf appends in the order calls are met, depth first: fold (and mix, which it calls).
+  const lines = spec.programs[0]!.instructions.map((i) => formatInstruction(i, "kernel"));
+  assert.ok(lines.some((l) => /call pc\+/.test(l)), lines.join("\n"));
+});
+
+
+test("global data: one array map per section, libbpf's names and flags, contents from the section", () => {
+  const spec = openFixture("global-data.bpf.o");
+  assert.deepEqual(spec.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.flags]), [
+    ["global_d.data", "array", 4, 16, 1, 0x400],
+    ["global_d.rodata", "array", 4, 4, 1, 0x480],
+    [".rodata.cst16", "array", 4, 16, 1, 0x480],
+    ["global_d.bss", "array", 4, 8, 1, 0x400],
+  ]);
+  const data = spec.maps[0]!.contents![0]!.value!;
+  const view = new DataView(data.buffer, data.byteOffset);
+  assert.equal(view.getBigUint64(0, true), 1n); // packets = 1
+  assert.equal(view.getBigUint64(8, true), 5n); // seen = 5
+  assert.deepEqual([...spec.maps[3]!.contents![0]!.value!], new Array(8).fill(0)); // .bss is zeroed
+  const p = spec.programs[0]!;
+  const dataRefs = p.references.filter((r) => r.kind === "data");
+  assert.deepEqual(dataRefs.map((r) => [r.name, r.offset]), [
+    ["global_d.data", 0],
+    ["global_d.data", 8],
+    ["global_d.rodata", 0],
+    [".rodata.cst16", 0],
+    ["global_d.bss", 0],
+  ]);
+  // As libbpf: BPF_PSEUDO_MAP_VALUE, the offset in the second slot's imm.
+  for (const r of dataRefs) {
+    const ins = p.instructions[r.insnIndex]!;
+    assert.equal(ins.src, PseudoLd.MapValue);
+    assert.equal(ins.imm64! >> 32n, BigInt(r.offset!));
+  }
+});
+
+test("maps-helpers: BTF-defined maps with key and value types; bpf_printk's format in .rodata", () => {
+  for (const f of ["maps-helpers.bpf.o", "maps-helpers.bpfeb.bpf.o"]) {
+    const spec = openFixture(f);
+    assert.deepEqual(spec.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.flags]), [
+      ["last_seen", "hash", 4, 8, 1024, 0],
+      ["counters", "array", 4, 8, 4, 0],
+      ["maps_hel.rodata", "array", 4, 22, 1, 0x480],
+    ], f);
+    const btf = spec.btf!;
+    assert.equal(btf.resolve(spec.maps[0]!.keyType!).name, "unsigned int");
+    assert.equal(btf.resolve(spec.maps[0]!.valueType!).name, "unsigned long long");
+    assert.equal(new TextDecoder().decode(spec.maps[2]!.contents![0]!.value!).replace(/\0+$/, ""), "ifindex %u count %llu");
+    assert.equal(spec.littleEndian, !f.includes("bpfeb"));
+  }
+});
+
+test("maps-advanced: map-in-map with its inner template and slots, prog_array slots, flags, .data.custom", () => {
+  const spec = openFixture("maps-advanced.bpf.o");
+  const byName = new Map(spec.maps.map((m) => [m.name, m]));
+  const outer = byName.get("outer")!;
+  assert.equal(outer.type, "array_of_maps");
+  assert.equal(outer.valueSize, 4);
+  assert.deepEqual([outer.innerMap?.name, outer.innerMap?.type, outer.innerMap?.keySize, outer.innerMap?.valueSize, outer.innerMap?.maxEntries], ["outer.inner", "array", 4, 8, 2]);
+  assert.deepEqual(outer.contents!.map((e) => [new DataView(e.key.buffer).getUint32(0, true), e.map]), [[0, "inner_a"], [2, "inner_b"]]);
+  const jumps = byName.get("jumps")!;
+  assert.equal(jumps.type, "prog_array");
+  assert.deepEqual(jumps.contents!.map((e) => [new DataView(e.key.buffer).getUint32(0, true), e.program]), [[1, "tail_drop"]]);
+  assert.equal(byName.get("sparse")!.flags, 1); // BPF_F_NO_PREALLOC
+  assert.equal(byName.get(".data.custom")!.valueSize, 4);
+});
+
+test("legacy maps section: struct bpf_map_def, and the version section", () => {
+  const spec = openFixture("legacy-maps.bpf.o");
+  assert.deepEqual(spec.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.flags, m.origin]), [
+    ["legacy_hash", "hash", 4, 8, 64, 0, "legacy"],
+    ["legacy_array", "array", 4, 4, 2, 0x80, "legacy"],
+  ]);
+  assert.equal(spec.kernelVersion, 0x060100);
+  assert.deepEqual(spec.programs[0]!.references.map((r) => [r.kind, r.name]), [["map", "legacy_array"], ["map", "legacy_hash"]]);
+});
+
+test("externs: kconfig laid out and filled as libbpf does; ksyms resolved; attach targets; unknown sections typed unspec", () => {
+  const spec = openFixture("externs.bpf.o");
+  const kconfig = spec.maps.find((m) => m.origin === "kconfig")!;
+  assert.equal(kconfig.name, "externs.kconfig");
+  assert.equal(kconfig.flags, 0x480);
+  assert.equal(kconfig.valueSize, 33);
+  const read = spec.programs.find((p) => p.name === "read_config")!;
+  const at = new Map(read.references.filter((r) => r.kind === "kconfig").map((r) => [r.name, r.offset!]));
+  // by alignment, then size, then name: HZ (8), BPF_JIT and LINUX_KERNEL_VERSION (4), the bool, the string
+  assert.deepEqual(Object.fromEntries(at), { CONFIG_HZ: 0, CONFIG_BPF_JIT: 8, LINUX_KERNEL_VERSION: 12, CONFIG_BPF_SYSCALL: 16, CONFIG_LOCALVERSION: 17 });
+  const v = kconfig.contents![0]!.value!;
+  const view = new DataView(v.buffer, v.byteOffset);
+  assert.equal(view.getBigUint64(0, true), 250n);
+  assert.equal(view.getUint32(8, true), 1); // TRI_YES
+  assert.equal(view.getUint32(12, true), 0x061200);
+  assert.equal(v[16], 1);
+  assert.equal(new TextDecoder().decode(v.subarray(17, 23)), "-tsbpf");
+  // A callback's address is a BPF_PSEUDO_FUNC load of the appended subprogram.
+  const fn = read.instructions.find((i) => i.opcode === LDDW && i.src === PseudoLd.Func);
+  assert.ok(fn, "bpf_loop's callback is a BPF_PSEUDO_FUNC load");
+  const ksym = spec.programs.find((p) => p.name === "ksym_addr")!;
+  const ref = ksym.references.find((r) => r.kind === "ksym")!;
+  assert.equal(ksym.instructions[ref.insnIndex]!.imm64, 0xffffffff81000000n);
+  assert.equal(spec.maps.find((m) => m.name === "pinned_map")!.pinning, 1);
+  const types = Object.fromEntries(spec.programs.map((p) => [p.name, [p.type, p.expectedAttachType, p.attachTo, p.autoload]]));
+  assert.deepEqual(types.on_fentry, ["tracing", "trace_fentry", "do_unlinkat", true]);
+  assert.deepEqual(types.on_lsm, ["lsm", "lsm_mac", "file_open", true]);
+  assert.deepEqual(types.on_connect, ["cgroup_sock_addr", "cgroup_inet4_connect", undefined, true]);
+  assert.deepEqual(types.off_by_default, ["tracepoint", undefined, "syscalls/sys_enter_read", false]);
+  assert.deepEqual(types.unknown_type, ["unspec", undefined, undefined, true]);
+});
+
+test("an extern without a value is an error naming it; a weak one reads as zero", () => {
+  const path = `${new URL("../fixtures/externs.bpf.o", import.meta.url).pathname}`;
+  assert.throws(
+    () => loadObjectSpec(bytesOf(path), { name: path, ksyms: EXTERN_VALUES.ksyms! }),
+    (e: unknown) => e instanceof UnresolvedExternError && e.extern === "LINUX_KERNEL_VERSION" && /unresolved extern LINUX_KERNEL_VERSION \(\.kconfig\)/.test(e.message),
+  );
+  assert.throws(
+    () => loadObjectSpec(bytesOf(path), { name: path, kconfig: EXTERN_VALUES.kconfig! }),
+    (e: unknown) => e instanceof UnresolvedExternError && e.extern === "_stext",
+  );
+  const spec = loadObjectSpec(bytesOf(path), { name: path, kconfig: { LINUX_KERNEL_VERSION: 1, CONFIG_HZ: 100 }, ksyms: EXTERN_VALUES.ksyms! });
+  const v = spec.maps.find((m) => m.origin === "kconfig")!.contents![0]!.value!;
+  assert.equal(v[16], 0); // CONFIG_BPF_SYSCALL is __weak
+  assert.throws(
+    () => loadObjectSpec(bytesOf(path), { name: path, kconfig: { ...EXTERN_VALUES.kconfig!, CONFIG_HZ: "lots" }, ksyms: EXTERN_VALUES.ksyms! }),
+    (e: unknown) => e instanceof ObjectError && /extern CONFIG_HZ: value "lots"/.test(e.message),
+  );
+});
+
+test("func and line info follow the appended subprograms; sourceLine finds an instruction's line", () => {
+  const spec = openFixture("subprogs.bpf.o");
+  const p = spec.programs[1]!;
+  const first = sourceLine(p, 0)!;
+  assert.equal(first.file, "./subprogs.bpf.c");
+  assert.match(first.text, /socket_fold|skb->len|fold/);
+  // The last instruction belongs to mix or fold, whose lines come from their own source lines.
+  const last = sourceLine(p, p.instructions.length - 1)!;
+  assert.match(last.text, /return|mix|fold/);
+  assert.equal(sourceLine(p, p.instructions.length), undefined);
+  for (let i = 1; i < p.lineInfo.length; i++) assert.ok(p.lineInfo[i]!.insnOff >= p.lineInfo[i - 1]!.insnOff || p.funcInfo.some((f) => f.insnOff === p.lineInfo[i]!.insnOff));
+});
+
+test("the spec's program instructions are what the ELF section holds, apart from relocated loads and calls", () => {
+  const path = new URL("../fixtures/maps-helpers.bpf.o", import.meta.url).pathname;
+  const elf = readElf(bytesOf(path));
+  const raw = decode(elf.section("xdp")!.data);
+  const spec = openFixture(basename(path));
+  const p = spec.programs[0]!;
+  assert.equal(p.instructions.length, raw.length);
+  const touched = new Set(p.references.map((r) => r.insnIndex));
+  p.instructions.forEach((ins, i) => {
+    if (!touched.has(i)) assert.deepEqual(ins, raw[i], `insn ${i}`);
+  });
+});
+
+test("the object core imports no Node-only module (only the kernel engine, loaded on demand, does)", () => {
+  const dir = new URL("../../src/object/", import.meta.url).pathname;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".ts") && n !== "kernel-engine.ts")) {
+    const text = readFileSync(join(dir, f), "utf8");
+    assert.doesNotMatch(text, /from "node:/, f);
+    for (const m of text.matchAll(/^import (type )?[^;]*from "\.\.\/kernel\/[^"]+";/gm)) assert.ok(m[1], `${f}: a value import of the kernel backend: ${m[0]}`);
+  }
+});
