@@ -21,3 +21,9 @@ export type {
 } from "./object/index.js";
 export { PROGRAM_TYPES, ATTACH_TYPES } from "./programs/types.js";
 export { MAP_TYPES } from "./maps/types.js";
+export {
+  AddressSpace, Perm, Region, Runtime, RuntimeProgram, runRaw, HelperRegistry, RUN_TYPES,
+  ExecutionError, MemoryFault, JumpFault, InvalidInstructionFault, BudgetExhaustedError, CallFault, HelperError,
+  MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, XDP_PACKET_HEADROOM,
+} from "./runtime/index.js";
+export type { LoadOptions as RuntimeLoadOptions, RawRunResult, RunMode, TestRunOptions, TestRunResult, HelperFn, HelperDef } from "./runtime/index.js";

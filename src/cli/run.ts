@@ -1,0 +1,148 @@
+/**
+ * @fileoverview `tsbpf run`: runs a program in the interpreter or in the kernel.
+ * `--raw PROG.bin` runs bytecode as uBPF does (r1 = the `--mem` block, r2 its length) and
+ * prints r0, all 64 bits in hex; `PROG.o` runs one program of an object as its program
+ * type with `--data` as the packet, as `bpftool prog run` does. `--json` prints one
+ * JSON object: r0, retval, duration_ns, and data or memory.
+ */
+
+import { readFile, writeFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { parseArgs } from "node:util";
+import { BpfError, NotSupportedError } from "../errors.js";
+import { decodeRaw } from "../isa/instruction.js";
+import type { Instruction } from "../isa/instruction.js";
+import { loadObject } from "../object/index.js";
+import type { ProgramSpec } from "../object/index.js";
+import { RUN_TYPES, Runtime, type RunMode } from "../runtime/index.js";
+import { openObject } from "./object.js";
+
+export const RUN_USAGE = `usage: tsbpf run --raw PROG.bin [--mem FILE] [--engine interp|kernel] [--json] [--fast] [--budget N]
+       tsbpf run PROG.o [--prog NAME] [--data FILE] [--ctx FILE] [--data-out FILE] [--repeat N]
+                 [--engine interp|kernel] [--json] [--fast] [--budget N]`;
+
+type Engine = "interp" | "kernel";
+
+const hex64 = (v: bigint) => `0x${BigInt.asUintN(64, v).toString(16).padStart(16, "0")}`;
+const hexBytes = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+/** What one run gave, whatever ran it. */
+interface Outcome {
+  /** All 64 bits of r0; for an object run in the kernel, the 32-bit retval it reports. */
+  readonly r0: bigint;
+  readonly retval: number;
+  /** Mean per run; undefined where the engine does not time runs. */
+  readonly durationNs: number | undefined;
+  readonly data?: Uint8Array;
+  readonly memory?: Uint8Array;
+}
+
+export async function runCommand(args: string[], out: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      raw: { type: "boolean", default: false },
+      mem: { type: "string" },
+      data: { type: "string" },
+      ctx: { type: "string" },
+      "data-out": { type: "string" },
+      prog: { type: "string" },
+      section: { type: "string" },
+      repeat: { type: "string", default: "1" },
+      engine: { type: "string", default: "interp" },
+      budget: { type: "string" },
+      json: { type: "boolean", default: false },
+      fast: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) { out(RUN_USAGE); return 0; }
+  if (positionals.length !== 1) throw new BpfError("EINVAL", `expected one program file\n${RUN_USAGE}`);
+  const engine = values.engine as Engine;
+  if (engine !== "interp" && engine !== "kernel") throw new BpfError("EINVAL", `unknown engine ${values.engine} (interp or kernel)`);
+  const path = positionals[0]!;
+  const file = new Uint8Array(await readFile(path));
+  const mode: RunMode = values.fast ? "fast" : "checked";
+  const budget = values.budget === undefined ? undefined : Number(values.budget);
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new BpfError("EINVAL", `--repeat ${values.repeat} is not a positive integer`);
+  const read = async (p: string | undefined) => (p === undefined ? undefined : new Uint8Array(await readFile(p)));
+
+  let outcome: Outcome;
+  if (values.raw) {
+    const memory = await read(values.mem);
+    outcome = engine === "kernel" ? await rawInKernel(decodeRaw(file), memory) : rawInInterpreter(decodeRaw(file), memory, { mode, budget, repeat });
+  } else {
+    const spec = openObject(file, basename(path));
+    const wanted = values.prog ?? values.section;
+    const program = wanted === undefined ? spec.programs[0] : spec.programs.find((p) => p.name === wanted) ?? spec.programs.find((p) => p.sectionName === wanted);
+    if (!program) throw new BpfError("EINVAL", wanted === undefined ? `${path}: the object has no programs` : `${path}: no program or section ${wanted} (${spec.programs.map((p) => p.name).join(", ")})`);
+    const data = (await read(values.data)) ?? new Uint8Array(64);
+    const ctx = await read(values.ctx);
+    if (engine === "kernel") {
+      const object = await loadObject(spec, { engine: "kernel", skip: spec.programs.filter((p) => p !== program).map((p) => p.name) });
+      try {
+        const r = (object.programs.get(program.name) as import("../kernel/index.js").KernelProgram).testRun({ data, ...(ctx ? { ctx } : {}), repeat });
+        outcome = { r0: BigInt(r.retval >>> 0), retval: r.retval >>> 0, durationNs: r.durationNs, ...(r.data ? { data: r.data } : {}) };
+      } finally {
+        object.close();
+      }
+    } else {
+      outcome = objectInInterpreter(program, { data, ctx, repeat, mode, budget });
+    }
+    if (values["data-out"] !== undefined && outcome.data) await writeFile(values["data-out"], outcome.data);
+  }
+
+  if (values.json) {
+    out(JSON.stringify({
+      r0: hex64(outcome.r0),
+      retval: outcome.retval,
+      duration_ns: outcome.durationNs === undefined ? null : Math.round(outcome.durationNs),
+      ...(outcome.data ? { data: hexBytes(outcome.data) } : {}),
+      ...(outcome.memory ? { memory: hexBytes(outcome.memory) } : {}),
+    }));
+  } else if (values.raw) {
+    out(hex64(outcome.r0));
+  } else {
+    out(`retval ${outcome.retval} (0x${outcome.retval.toString(16)})`);
+    out(`r0 ${hex64(outcome.r0)}`);
+    if (outcome.durationNs !== undefined) out(`duration ${Math.round(outcome.durationNs)} ns`);
+    if (outcome.data) out(`data ${hexBytes(outcome.data)}`);
+  }
+  return 0;
+}
+
+function rawInInterpreter(insns: Instruction[], memory: Uint8Array | undefined, o: { mode: RunMode; budget: number | undefined; repeat: number }): Outcome {
+  const program = new Runtime().load(insns, { mode: o.mode, budget: o.budget });
+  if (memory === undefined) {
+    const r = program.runRaw();
+    return { r0: r.r0, retval: Number(r.r0 & 0xffffffffn), durationNs: undefined };
+  }
+  const r = program.testRun({ data: memory, repeat: o.repeat });
+  return { r0: r.r0, retval: r.retval, durationNs: r.durationNs, memory: r.data };
+}
+
+/** The kernel oracle: a syscall program wrapping the bytecode, so r0 comes back whole. It does not time the run. */
+async function rawInKernel(insns: Instruction[], memory: Uint8Array | undefined): Promise<Outcome> {
+  const kernel = await import("../kernel/index.js");
+  const here = kernel.kernelAvailable();
+  if (!here.ok) throw new NotSupportedError("--engine kernel", here.reason);
+  const r = kernel.runInKernel(insns, memory === undefined ? {} : { memory });
+  return { r0: r.r0, retval: Number(r.r0 & 0xffffffffn), durationNs: undefined, ...(memory ? { memory: r.memory } : {}) };
+}
+
+function objectInInterpreter(
+  program: ProgramSpec,
+  o: { data: Uint8Array; ctx: Uint8Array | undefined; repeat: number; mode: RunMode; budget: number | undefined },
+): Outcome {
+  if (!(program.type in RUN_TYPES)) throw new NotSupportedError(`running ${program.type} programs in the interpreter`, "use --engine kernel");
+  const unresolved = program.references.filter((r) => r.kind !== "subprog");
+  if (unresolved.length > 0) {
+    const names = [...new Set(unresolved.map((r) => r.name))].join(", ");
+    throw new NotSupportedError(`maps and global data in the interpreter (program ${program.name} uses ${names})`, "use --engine kernel");
+  }
+  const loaded = new Runtime().load(program.instructions, { type: program.type, mode: o.mode, budget: o.budget, name: program.name });
+  const r = loaded.testRun({ data: o.data, ...(o.ctx ? { ctx: o.ctx } : {}), repeat: o.repeat });
+  return { r0: r.r0, retval: r.retval, durationNs: r.durationNs, data: r.data };
+}

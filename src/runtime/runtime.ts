@@ -1,0 +1,213 @@
+/**
+ * @fileoverview The runtime: one address space, one helper registry, the programs loaded
+ * into it, and the two ways to run them: `testRun` with BPF_PROG_TEST_RUN's semantics
+ * for a program type, and `runRaw` as uBPF runs bytecode (r1 a memory block, r2 its
+ * length).
+ */
+
+import { BpfError } from "../errors.js";
+import { decodeRaw, type Instruction } from "../isa/instruction.js";
+import { AddressSpace, Perm, type Region } from "./address-space.js";
+import { compile, type CompiledProgram, type CompileOptions } from "./compile.js";
+import { HelperRegistry } from "./helpers.js";
+import { execute, Machine, type ProgramArrayResolver } from "./interpreter.js";
+import { pairToBigInt } from "./int64.js";
+import { type PacketLayout, type ProgramTypeOps, RUN_TYPES } from "./program-types.js";
+
+/**
+ * `checked` (the default) is for unverified programs and fuzzing: every instruction is
+ * validated against the ISA table, the stack is zeroed before each run, and an
+ * instruction budget stops runaway loops. `fast` skips those, trusting a verifier.
+ * Memory accesses, jump targets and calls are checked in both: those checks are cheap.
+ */
+export type RunMode = "checked" | "fast";
+
+/** The default instruction budget of a checked run. */
+export const DEFAULT_BUDGET = 100_000_000;
+
+export interface RuntimeOptions {
+  readonly helpers?: HelperRegistry;
+  /** Initial size of the address space in 64 KiB pages. */
+  readonly initialPages?: number;
+  /** Finds the program array a tail call names. */
+  readonly programArray?: ProgramArrayResolver;
+}
+
+export interface LoadOptions extends Omit<CompileOptions, "validate"> {
+  /** The program type, for `testRun`; "raw" (no type) by default. */
+  readonly type?: string;
+  readonly mode?: RunMode;
+  /** Instructions a checked run may execute; DEFAULT_BUDGET by default. */
+  readonly budget?: number;
+  readonly name?: string;
+}
+
+export interface TestRunOptions {
+  /** The packet (or for raw programs the memory block). */
+  readonly data?: Uint8Array;
+  /** The context in, as BPF_PROG_TEST_RUN's ctx_in. */
+  readonly ctx?: Uint8Array;
+  /** Runs to make, over the same packet as the kernel does; at least 1. */
+  readonly repeat?: number;
+}
+
+export interface TestRunResult {
+  /** The low 32 bits of r0, as the kernel reports them. */
+  readonly retval: number;
+  /** All 64 bits of r0. */
+  readonly r0: bigint;
+  /** The packet after the runs. */
+  readonly data: Uint8Array;
+  /** The context after the runs, as BPF_PROG_TEST_RUN's ctx_out; undefined for raw runs. */
+  readonly ctx: Uint8Array | undefined;
+  /** Mean wall time per run in nanoseconds. */
+  readonly durationNs: number;
+  /** Instructions executed by the last run. */
+  readonly instructions: number;
+}
+
+export interface RawRunResult {
+  readonly r0: bigint;
+  /** The memory block after the run. */
+  readonly memory: Uint8Array;
+}
+
+/** One address space with its stack, helpers and programs. */
+export class Runtime {
+  readonly space: AddressSpace;
+  readonly helpers: HelperRegistry;
+  readonly machine: Machine;
+
+  constructor(options: RuntimeOptions = {}) {
+    this.space = new AddressSpace({ initialPages: options.initialPages ?? 4 });
+    this.helpers = options.helpers ?? new HelperRegistry();
+    this.machine = new Machine(this.space, this.helpers);
+    this.machine.programArray = options.programArray;
+  }
+
+  set programArray(r: ProgramArrayResolver | undefined) { this.machine.programArray = r; }
+  get programArray(): ProgramArrayResolver | undefined { return this.machine.programArray; }
+
+  /** Lowers a program for this runtime; bytes are decoded as little-endian bytecode. */
+  load(program: readonly Instruction[] | Uint8Array, options: LoadOptions = {}): RuntimeProgram {
+    const insns = program instanceof Uint8Array ? decodeRaw(program) : program;
+    const type = options.type ?? "raw";
+    const ops = RUN_TYPES[type];
+    if (!ops) throw new BpfError("ENOTSUP", `not supported: running program type ${type} (supported: ${Object.keys(RUN_TYPES).join(", ")})`);
+    const mode = options.mode ?? "checked";
+    const compiled = compile(insns, { ...options, validate: mode === "checked" });
+    return new RuntimeProgram(this, compiled, ops, mode, mode === "checked" ? options.budget ?? DEFAULT_BUDGET : options.budget ?? Infinity, options.name);
+  }
+}
+
+/** A program loaded into a runtime. */
+export class RuntimeProgram {
+  constructor(
+    readonly runtime: Runtime,
+    readonly compiled: CompiledProgram,
+    readonly type: ProgramTypeOps,
+    readonly mode: RunMode,
+    readonly budget: number,
+    readonly name?: string,
+  ) {}
+
+  /**
+   * Runs the program `repeat` times over one packet and context, as BPF_PROG_TEST_RUN:
+   * the packet keeps what earlier runs wrote, r0 and the outputs are those of the last.
+   */
+  testRun(options: TestRunOptions = {}): TestRunResult {
+    const { space, machine: m } = this.runtime;
+    const ops = this.type;
+    const data = options.data ?? new Uint8Array(0);
+    const repeat = Math.max(1, Math.floor(options.repeat ?? 1));
+    const input = { data, ctx: options.ctx };
+    const regions: Region[] = [];
+    try {
+      const { headroom, tailroom, perm } = ops.packet ?? { headroom: 0, tailroom: 0, perm: Perm.ReadWrite };
+      const packet = space.alloc({ name: ops.name === "raw" ? "memory" : "packet", kind: ops.name === "raw" ? "memory" : "packet", size: headroom + data.length + tailroom, perm });
+      regions.push(packet);
+      const offs = ops.offsets(input);
+      const start = packet.base + headroom;
+      const pkt: PacketLayout = { base: packet.base, meta: start + offs.meta, data: start + offs.data, dataEnd: start + data.length };
+      space.u8.set(data, start);
+      packet.setWindow(pkt.meta, pkt.dataEnd);
+      let ctx: Region | undefined;
+      if (ops.ctx) {
+        ctx = space.alloc({ name: "ctx", kind: "ctx", ...ops.ctx });
+        regions.push(ctx);
+        ops.fillCtx(new DataView(space.memory.buffer, ctx.base, ctx.size), input, pkt);
+      }
+      m.run = { programType: ops.name, ctx, packet, data: pkt.data };
+      m.packetStart = pkt.data;
+      m.packetEnd = pkt.dataEnd;
+      m.budget = this.budget;
+      const R = m.R;
+      const r1 = ctx ? ctx.base : data.length > 0 || ops.name === "raw" ? pkt.data : 0;
+      const stack = this.mode === "checked" ? m.stack : undefined;
+      const code = this.compiled;
+      const r2 = ctx ? 0 : data.length;
+      const t0 = now();
+      if (stack) {
+        // Checked runs start from zeroed registers and stack, so every run is reproducible.
+        for (let k = 0; k < repeat; k++) {
+          space.u8.fill(0, stack.base, stack.end);
+          R.fill(0);
+          R[2] = r1;
+          R[4] = r2;
+          execute(m, code);
+        }
+      } else {
+        // Fast runs, like the kernel, leave r3-r9 and the stack as they were: a verified
+        // program never reads them before writing them.
+        for (let k = 0; k < repeat; k++) {
+          R[2] = r1; R[3] = 0;
+          R[4] = r2; R[5] = 0;
+          execute(m, code);
+        }
+      }
+      const durationNs = ((now() - t0) * 1e6) / repeat;
+      const all = packet.bytes();
+      return {
+        retval: R[0]! >>> 0,
+        r0: pairToBigInt(R[0]!, R[1]!),
+        data: ops.dataOut(all, pkt),
+        ctx: ctx ? ops.ctxOut(ctx.bytes().slice(), pkt) : undefined,
+        durationNs,
+        instructions: m.executed,
+      };
+    } finally {
+      for (const r of regions) r.free();
+    }
+  }
+
+  /** Runs once with r1 = a copy of `memory` (null when there is none) and r2 = its length. */
+  runRaw(memory?: Uint8Array): RawRunResult {
+    if (memory === undefined) {
+      const { machine: m } = this.runtime;
+      m.run = { programType: "raw", ctx: undefined, packet: undefined, data: 0 };
+      m.packetStart = m.packetEnd = 0;
+      m.budget = this.budget;
+      if (this.mode === "checked") m.stack.bytes().fill(0);
+      m.R.fill(0);
+      execute(m, this.compiled);
+      return { r0: pairToBigInt(m.R[0]!, m.R[1]!), memory: new Uint8Array(0) };
+    }
+    const r = this.testRun({ data: memory });
+    return { r0: r.r0, memory: r.data };
+  }
+}
+
+const now: () => number = typeof performance !== "undefined" ? () => performance.now() : () => Date.now();
+
+/**
+ * Runs bytecode with no program type, as uBPF does: r1 points to a copy of `memory`
+ * (or is 0 without one), r2 is its length. Checked mode unless told otherwise.
+ */
+export function runRaw(
+  program: readonly Instruction[] | Uint8Array,
+  memory?: Uint8Array,
+  options: LoadOptions & { helpers?: HelperRegistry } = {},
+): RawRunResult {
+  const rt = new Runtime({ helpers: options.helpers });
+  return rt.load(program, { ...options, type: "raw" }).runRaw(memory);
+}
