@@ -86,6 +86,7 @@ test("bad input is one line on stderr and a non-zero exit, never a stack trace",
 test("npm start's demo disassembles the bundled example", async () => {
   const { code, stdout } = await run("demo");
   assert.equal(code, 0);
-  assert.match(stdout, /program section xdp: firewall, \d+ instructions/);
+  assert.match(stdout, /program firewall: section xdp, type xdp, \d+ instructions/);
+  assert.match(stdout, /interp  ports\(tcp:22\) = XDP_DROP/);
   assert.match(stdout, /<firewall>:\n {7}0:\t/);
 });
