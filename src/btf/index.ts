@@ -11,3 +11,4 @@ export type { BtfExt, CoreRelocation, FuncInfo, LineInfo } from "./ext.js";
 export { computeCoreRelocation, applyCoreRelocation, applyCoreRelocationSlots, essentialName, POISON_CALL_IMM, type CoreResult } from "./core.js";
 export { formatValue, encodeValue } from "./format.js";
 export { dumpC, dumpCTypes, dumpRaw, alignOf } from "./c-dump.js";
+export { buildBtf, BTF_KIND, INT32_TYPE, type BuildBtfOptions, type BuiltBtf, type RawBtfType } from "./build.js";

@@ -3,6 +3,7 @@
  * the kernel checks and keeps, referenced by fd from maps and programs.
  */
 
+import { buildBtf, INT32_TYPE } from "../btf/build.js";
 import * as bpf from "./bpf.js";
 import { OwnedFd } from "./fd.js";
 import { btfInfo, type BtfInfo } from "./info.js";
@@ -47,35 +48,10 @@ export class KernelBtf {
   }
 }
 
-/** BTF_MAGIC, the first two bytes of every blob. */
-const BTF_MAGIC = 0xeb9f;
-/** BTF_KIND_INT */
-const KIND_INT = 1;
-/** BTF_INT_SIGNED, in bits 24-27 of an int's encoding word. */
-const INT_SIGNED = 1;
-
 /**
  * The smallest useful BTF: one type, `int` (type id 1, 4 bytes, signed). Enough for
  * the maps that insist on BTF for their key and value (sk_storage, task_storage...).
  */
 export function intBtf(): Uint8Array {
-  const strings = new TextEncoder().encode("\0int\0");
-  const typeLen = 16;
-  const hdrLen = 24;
-  const out = new Uint8Array(hdrLen + typeLen + strings.length);
-  const v = new DataView(out.buffer);
-  const le = HOST_LITTLE_ENDIAN;
-  v.setUint16(0, BTF_MAGIC, le);
-  v.setUint8(2, 1); // version
-  v.setUint32(4, hdrLen, le);
-  v.setUint32(8, 0, le); // type_off, from the end of the header
-  v.setUint32(12, typeLen, le);
-  v.setUint32(16, typeLen, le); // str_off
-  v.setUint32(20, strings.length, le);
-  v.setUint32(hdrLen, 1, le); // name_off: "int"
-  v.setUint32(hdrLen + 4, KIND_INT << 24, le);
-  v.setUint32(hdrLen + 8, 4, le); // size
-  v.setUint32(hdrLen + 12, (INT_SIGNED << 24) | 32, le); // signed, offset 0, 32 bits
-  out.set(strings, hdrLen + typeLen);
-  return out;
+  return buildBtf([INT32_TYPE], { littleEndian: HOST_LITTLE_ENDIAN }).bytes;
 }

@@ -5,6 +5,7 @@
  */
 
 import { readdirSync } from "node:fs";
+import { BTF_KIND, buildBtf, INT32_TYPE } from "../../src/btf/build.js";
 import { insn, type Instruction } from "../../src/isa/instruction.js";
 import { kernelAvailable } from "../../src/kernel/index.js";
 
@@ -76,29 +77,10 @@ export const openFds = (): number => readdirSync("/proc/self/fd").length;
  * and line_info tests. Offsets of the strings are returned with it.
  */
 export function funcBtf(): { blob: Uint8Array; fileOff: number; lineOff: number } {
-  const strs = ["", "int", "main", "prog.c", "return 0;"];
-  const offs: number[] = [];
-  let strLen = 0;
-  for (const s of strs) {
-    offs.push(strLen);
-    strLen += new TextEncoder().encode(s).length + 1;
-  }
-  const types: number[] = [
-    offs[1]!, (1 << 24) | 0, 4, (1 << 24) | 32, // [1] INT "int" size 4, signed 32 bits
-    0, (13 << 24) | 0, 1, // [2] FUNC_PROTO, 0 params, returns [1]
-    offs[2]!, (12 << 24) | 0, 2, // [3] FUNC "main" -> [2], static linkage
-  ];
-  const typeLen = types.length * 4;
-  const blob = new Uint8Array(24 + typeLen + strLen);
-  const v = new DataView(blob.buffer);
-  v.setUint16(0, 0xeb9f, true);
-  v.setUint8(2, 1);
-  v.setUint32(4, 24, true);
-  v.setUint32(8, 0, true);
-  v.setUint32(12, typeLen, true);
-  v.setUint32(16, typeLen, true);
-  v.setUint32(20, strLen, true);
-  types.forEach((w, i) => v.setUint32(24 + i * 4, w, true));
-  blob.set(new TextEncoder().encode(strs.join("\0") + "\0"), 24 + typeLen);
-  return { blob, fileOff: offs[3]!, lineOff: offs[4]! };
+  const { bytes, stringOffsets } = buildBtf([
+    INT32_TYPE, // [1]
+    { kind: BTF_KIND.FUNC_PROTO, sizeOrType: 1 }, // [2] int (void)
+    { name: "main", kind: BTF_KIND.FUNC, sizeOrType: 2 }, // [3] static int main(void)
+  ], { strings: ["prog.c", "return 0;"] });
+  return { blob: bytes, fileOff: stringOffsets.get("prog.c")!, lineOff: stringOffsets.get("return 0;")! };
 }
