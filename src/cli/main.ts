@@ -12,6 +12,7 @@ import { disasmCommand } from "./disasm.js";
 import { kernelCommand } from "./kernel.js";
 import { objectCommand } from "./object.js";
 import { runCommand } from "./run.js";
+import { verifyCommand } from "./verify.js";
 import { type Io, processIo } from "./io.js";
 
 const USAGE = `usage: tsbpf <command> [options]
@@ -22,6 +23,7 @@ commands:
   asm FILE.s -o OUT    assemble LLVM or kernel syntax into raw bytecode or an object
   run FILE.o           run a program on a packet, as bpftool prog run (--engine interp|kernel)
   run --raw FILE.bin   run bytecode on a memory block and print r0 (--engine interp|kernel)
+  verify FILE.o        load each program into the kernel's verifier (--engine kernel)
   object FILE.o        programs and maps as libbpf sees them (--json)
   btf dump FILE        BTF as bpftool btf dump prints it (--format c|raw)
   kernel probe         what the running kernel supports, as bpftool feature probe
@@ -34,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   asm: asmCommand,
   demo: demoCommand,
   object: objectCommand,
+  verify: verifyCommand,
   run: (args, io) => runCommand(args, (line) => io.out(line)),
   btf: btfCommand,
   kernel: (args, io) => kernelCommand(args, (line) => io.out(line)),

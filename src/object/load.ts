@@ -50,5 +50,5 @@ export async function loadObject(spec: ObjectSpec, options: LoadObjectOptions): 
 async function engineFor(engine: LoadObjectOptions["engine"]): Promise<ObjectEngine> {
   if (typeof engine === "object") return engine;
   if (engine === "kernel") return (await import("./kernel-engine.js")).KERNEL_ENGINE;
-  throw new NotSupportedError(`engine "${engine}"`, engine === "interp" ? "the userspace runtime comes with the runtime issue" : "unknown engine");
+  throw new NotSupportedError(`engine "${engine}"`, engine === "interp" ? "the runtime cannot load whole objects until it has maps; run map-free programs with Runtime.load" : "unknown engine");
 }
