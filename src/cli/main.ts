@@ -27,7 +27,7 @@ commands:
   object FILE.o        programs and maps as libbpf sees them (--json)
   btf dump FILE        BTF as bpftool btf dump prints it (--format c|raw)
   kernel probe         what the running kernel supports, as bpftool feature probe
-  demo                 disassemble the bundled examples`;
+  demo                 open, disassemble and run the bundled examples (npm start)`;
 
 type Command = (args: string[], io: Io) => Promise<number>;
 
