@@ -12,3 +12,4 @@ export { computeCoreRelocation, applyCoreRelocation, applyCoreRelocationSlots, e
 export { formatValue, encodeValue } from "./format.js";
 export { dumpC, dumpCTypes, dumpRaw, alignOf } from "./c-dump.js";
 export { buildBtf, BTF_KIND, INT32_TYPE, type BuildBtfOptions, type BuiltBtf, type RawBtfType } from "./build.js";
+export { describeCoreRelocation } from "./core-describe.js";

@@ -13,7 +13,7 @@ import { validateInstruction } from "../isa/validate.js";
 import { BpfError } from "../errors.js";
 import type { Io } from "./io.js";
 
-export const DISASM_USAGE = `usage: tsbpf disasm FILE.o [--section NAME] [--syntax llvm|kernel]
+export const DISASM_USAGE = `usage: tsbpf disasm FILE.o [--section NAME] [--syntax llvm|kernel] [-r|--reloc]
        tsbpf disasm --raw FILE.bin [--syntax llvm|kernel] [--big-endian]`;
 
 export async function disasmCommand(args: string[], io: Io): Promise<number> {
@@ -25,6 +25,7 @@ export async function disasmCommand(args: string[], io: Io): Promise<number> {
       syntax: { type: "string", default: "llvm" },
       raw: { type: "boolean", default: false },
       "big-endian": { type: "boolean", default: false },
+      reloc: { type: "boolean", short: "r", default: false },
     },
   });
   const syntax = values.syntax as Syntax;
@@ -50,7 +51,7 @@ export async function disasmCommand(args: string[], io: Io): Promise<number> {
       warnInvalid(listInstructions(section.data, elf.littleEndian), io, `${file}: section ${section.name}`);
     }
   }
-  io.out(listObject(elf, { syntax, fileName: file, ...(values.section !== undefined ? { section: values.section } : {}) }).replace(/\n$/, ""));
+  io.out(listObject(elf, { syntax, fileName: file, relocations: values.reloc, ...(values.section !== undefined ? { section: values.section } : {}) }).replace(/\n$/, ""));
   return 0;
 }
 

@@ -4,10 +4,11 @@
  * symbol, and one line per instruction.
  */
 
+import { describeCoreRelocation, parseBtf, parseBtfExt, type Btf, type BtfExt } from "../btf/index.js";
 import { listInstructions, listingLines } from "../isa/disassembler.js";
 import type { Syntax } from "../isa/format.js";
 import { SLOT_SIZE } from "../isa/opcodes.js";
-import { R_BPF_64_32, SHF_EXECINSTR, STT_FILE, STT_FUNC, STT_SECTION } from "./constants.js";
+import { bpfRelocationName, R_BPF_64_32, SHF_EXECINSTR, STT_FILE, STT_FUNC, STT_SECTION } from "./constants.js";
 import type { ElfFile, ElfSection } from "./reader.js";
 
 export interface ObjectListingOptions {
@@ -16,6 +17,8 @@ export interface ObjectListingOptions {
   readonly section?: string;
   /** The file name shown in the first line, as objdump shows the path it was given. */
   readonly fileName?: string;
+  /** Show each relocation under the instruction it applies to, as `llvm-objdump -dr` does. */
+  readonly relocations?: boolean;
 }
 
 /** The sections llvm-objdump -d disassembles: executable ones with content. */
@@ -42,6 +45,7 @@ export function listObject(elf: ElfFile, options: ObjectListingOptions = {}): st
   const syntax = options.syntax ?? "llvm";
   const out: string[] = ["", `${options.fileName ?? "object"}:\tfile format ${"elf64-bpf"}`, ""];
   const sections = codeSections(elf).filter((s) => options.section === undefined || s.name === options.section);
+  const core = options.relocations ? coreInfo(elf) : undefined;
   for (const section of sections) {
     out.push(`Disassembly of section ${section.name}:`);
     const marks = labels(elf, section);
@@ -57,7 +61,17 @@ export function listObject(elf: ElfFile, options: ObjectListingOptions = {}): st
       const body = listed.filter((l) => l.slot >= mark.slot && (marks[next + 1] === undefined || l.slot < marks[next + 1]!.slot));
       next++;
       out.push("", `${(mark.slot * SLOT_SIZE).toString(16).padStart(16, "0")} <${mark.name}>:`);
-      out.push(...listingLines(body, { syntax, symbolAt, callTarget }));
+      const lines = listingLines(body, { syntax, symbolAt, callTarget });
+      if (!options.relocations) {
+        out.push(...lines);
+        continue;
+      }
+      const relocs = relocationLines(elf, section, core);
+      body.forEach((entry, k) => {
+        out.push(lines[k]!);
+        const slots = entry.insn.opcode === 0x18 ? 2 : 1;
+        for (let s = entry.slot; s < entry.slot + slots; s++) out.push(...(relocs.get(s) ?? []));
+      });
     }
     out.push("");
   }
@@ -81,4 +95,38 @@ function relocatedCalls(elf: ElfFile, section: ElfSection): (slot: number) => st
     bySlot.set(r.offset / SLOT_SIZE, callee?.name ?? `${where}+0x${at.toString(16)}`);
   }
   return (slot) => bySlot.get(slot);
+}
+
+/** The object's BTF and .BTF.ext, when both are there and parse, for CO-RE lines. */
+function coreInfo(elf: ElfFile): { btf: Btf; ext: BtfExt } | undefined {
+  const btfSection = elf.section(".BTF");
+  const extSection = elf.section(".BTF.ext");
+  if (!btfSection || !extSection) return undefined;
+  try {
+    const btf = parseBtf(btfSection.data);
+    return { btf, ext: parseBtfExt(extSection.data, btf) };
+  } catch {
+    return undefined; // a listing still shows the code; `tsbpf btf dump` says what is wrong
+  }
+}
+
+/**
+ * llvm-objdump -dr's lines by the slot they fall in: ELF relocations
+ * (`\t\t<offset>:  R_BPF_64_64\tcounters`), then CO-RE relocations from .BTF.ext.
+ */
+function relocationLines(elf: ElfFile, section: ElfSection, core: { btf: Btf; ext: BtfExt } | undefined): Map<number, string[]> {
+  const bySlot = new Map<number, string[]>();
+  for (const r of elf.relocationsFor(section.index)) {
+    const sym = elf.symbols[r.symbolIndex];
+    const name = sym === undefined ? "" : sym.type === STT_SECTION ? (elf.sections[sym.sectionIndex]?.name ?? "") : sym.name;
+    const addend = r.addend === 0n ? "" : r.addend > 0n ? `+0x${r.addend.toString(16)}` : `-0x${(-r.addend).toString(16)}`;
+    const slot = Math.floor(r.offset / SLOT_SIZE);
+    const line = `\t\t${r.offset.toString(16).padStart(16, "0")}:  ${bpfRelocationName(r.type)}\t${name}${addend}`;
+    bySlot.set(slot, [...(bySlot.get(slot) ?? []), line]);
+  }
+  for (const relo of core?.ext.coreRelocations.get(section.name) ?? []) {
+    const line = `\t\t${(relo.insnOff * SLOT_SIZE).toString(16).padStart(16, "0")}:  CO-RE ${describeCoreRelocation(core!.btf, relo)}`;
+    bySlot.set(relo.insnOff, [...(bySlot.get(relo.insnOff) ?? []), line]);
+  }
+  return bySlot;
 }

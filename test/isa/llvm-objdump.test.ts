@@ -29,10 +29,11 @@ function objects(dir: string): string[] {
  */
 const needsAlu32 = (i: Instruction) => i.opcode === 0xc3 && i.imm !== 0;
 
-function compareListing(path: string) {
-  const ours = listObject(readElf(new Uint8Array(readFileSync(path))), { fileName: path }).split("\n");
-  const plain = objdump(path).split("\n");
-  const alu32 = objdump(path, ["--mattr=+alu32"]).split("\n");
+function compareListing(path: string, relocations = false) {
+  const ours = listObject(readElf(new Uint8Array(readFileSync(path))), { fileName: path, relocations }).split("\n");
+  const flags = relocations ? ["-r"] : [];
+  const plain = objdump(path, flags).split("\n");
+  const alu32 = objdump(path, [...flags, "--mattr=+alu32"]).split("\n");
   assert.equal(ours.length, plain.length, `${path}: ${ours.length} lines, llvm-objdump printed ${plain.length}`);
   ours.forEach((line, k) => {
     const theirs = / atomic_fetch_| = xchg32_32\(| = cmpxchg32_32\(|^\s+\d+:\tlock \*\(u32 \*\)\(r\d+ [+-] 0x[0-9a-f]+\) [|&^]= w/.test(line) ? alu32[k]! : plain[k]!;
@@ -42,8 +43,12 @@ function compareListing(path: string) {
 
 for (const [what, dir] of [["fixture", FIXTURES], ["bench object", BENCH]] as const) {
   const files = objects(dir);
-  test(`every ${what} disassembles as llvm-objdump-19 prints it`, { skip: objdumpMissing || (files.length === 0 && `no objects in ${dir}`) }, () => {
+  const skip = objdumpMissing || (files.length === 0 && `no objects in ${dir}`);
+  test(`every ${what} disassembles as llvm-objdump-19 prints it`, { skip }, () => {
     for (const f of files) compareListing(f);
+  });
+  test(`every ${what}'s relocations, CO-RE ones included, show as llvm-objdump-19 -dr shows them`, { skip }, () => {
+    for (const f of files) compareListing(f, true);
   });
 }
 
