@@ -6,9 +6,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { writeElf } from "../elf/index.js";
-import { SHF_ALLOC, SHF_EXECINSTR } from "../elf/constants.js";
+import { R_BPF_64_32, R_BPF_64_64, SHF_ALLOC, SHF_EXECINSTR, STT_NOTYPE } from "../elf/constants.js";
 import { assemble } from "../isa/assembler.js";
-import { encode } from "../isa/instruction.js";
+import { encode, slotIndices } from "../isa/instruction.js";
+import { SLOT_SIZE } from "../isa/opcodes.js";
 import { validate } from "../isa/validate.js";
 import type { Io } from "./io.js";
 
@@ -40,10 +41,22 @@ export async function asmCommand(args: string[], io: Io): Promise<number> {
   if (values.output.endsWith(".o")) {
     const section = values.section;
     const entry = [...program.labels].find(([, slot]) => slot === 0)?.[0] ?? section.replace(/\W/g, "_");
+    // A reference stays a relocation against an undefined symbol, as clang leaves an extern,
+    // for a loader or linker to resolve.
+    const starts = slotIndices(program.instructions);
+    const relocations = program.references.map((r) => ({
+      offset: starts[r.index]! * SLOT_SIZE,
+      symbol: r.name,
+      type: r.kind === "call" ? R_BPF_64_32 : R_BPF_64_64,
+    }));
+    const externs = [...new Set(program.references.map((r) => r.name))].filter((n) => !program.labels.has(n));
     const elf = writeElf({
       littleEndian,
-      sections: [{ name: section, flags: SHF_ALLOC | SHF_EXECINSTR, data: code, addralign: 8 }],
-      symbols: [{ name: entry, section, value: 0, size: code.length }],
+      sections: [{ name: section, flags: SHF_ALLOC | SHF_EXECINSTR, data: code, addralign: 8, relocations }],
+      symbols: [
+        { name: entry, section, value: 0, size: code.length },
+        ...externs.map((name) => ({ name, section: "", value: 0, type: STT_NOTYPE })),
+      ],
     });
     writeFileSync(values.output, elf);
   } else {

@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { main } from "../../src/cli/main.js";
+import { readElf } from "../../src/elf/index.js";
+import { R_BPF_64_32, R_BPF_64_64 } from "../../src/elf/constants.js";
 import { memoryIo } from "../../src/cli/io.js";
 import { objdump, objdumpMissing, withoutAnnotation } from "../isa/llvm-tools.js";
 
@@ -89,4 +91,14 @@ test("npm start's demo disassembles the bundled example", async () => {
   assert.match(stdout, /program firewall: section xdp, type xdp, \d+ instructions/);
   assert.match(stdout, /interp  ports\(tcp:22\) = XDP_DROP/);
   assert.match(stdout, /<firewall>:\n {7}0:\t/);
+});
+
+test("tsbpf asm -o x.o keeps map and call references as relocations against undefined symbols", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-cli-"));
+  writeFileSync(join(dir, "m.s"), "r1 = map[counters] ll\ncall helper_fn\nr0 = 0\nexit\n");
+  assert.equal((await run("asm", join(dir, "m.s"), "-o", join(dir, "m.o"), "--section", "xdp")).code, 0);
+  const elf = readElf(new Uint8Array(readFileSync(join(dir, "m.o"))));
+  const xdp = elf.section("xdp")!;
+  const relocs = elf.relocationsFor(xdp.index).map((r) => [r.offset, r.type, elf.symbols[r.symbolIndex]!.name, elf.symbols[r.symbolIndex]!.sectionIndex]);
+  assert.deepEqual(relocs, [[0, R_BPF_64_64, "counters", 0], [16, R_BPF_64_32, "helper_fn", 0]]);
 });
