@@ -37,7 +37,7 @@ TARGET=bpfeb build alu.bpf.c alu.bpfeb.bpf.o -mcpu=v4
 # The bundled examples that `npm start` runs.
 cd ../../examples
 for src in *.bpf.c; do
-  build "$src" "${src%.c}.o"
+  build "$src" "${src%.c}.o" -fdebug-prefix-map="$PWD"=.
 done
 
 # CO-RE: core.bpf.c reads the running kernel's structures through vmlinux.h, which is

@@ -13,7 +13,7 @@ import { validateInstruction } from "../isa/validate.js";
 import { BpfError } from "../errors.js";
 import type { Io } from "./io.js";
 
-export const DISASM_USAGE = `usage: tsbpf disasm FILE.o [--section NAME] [--syntax llvm|kernel] [-r|--reloc]
+export const DISASM_USAGE = `usage: tsbpf disasm FILE.o [--section NAME] [--syntax llvm|kernel] [-r|--reloc] [-S|--source] [--linum]
        tsbpf disasm --raw FILE.bin [--syntax llvm|kernel] [--big-endian]`;
 
 export async function disasmCommand(args: string[], io: Io): Promise<number> {
@@ -26,6 +26,8 @@ export async function disasmCommand(args: string[], io: Io): Promise<number> {
       raw: { type: "boolean", default: false },
       "big-endian": { type: "boolean", default: false },
       reloc: { type: "boolean", short: "r", default: false },
+      source: { type: "boolean", short: "S", default: false },
+      linum: { type: "boolean", default: false },
     },
   });
   const syntax = values.syntax as Syntax;
@@ -51,7 +53,7 @@ export async function disasmCommand(args: string[], io: Io): Promise<number> {
       warnInvalid(listInstructions(section.data, elf.littleEndian), io, `${file}: section ${section.name}`);
     }
   }
-  io.out(listObject(elf, { syntax, fileName: file, relocations: values.reloc, ...(values.section !== undefined ? { section: values.section } : {}) }).replace(/\n$/, ""));
+  io.out(listObject(elf, { syntax, fileName: file, relocations: values.reloc, source: values.linum ? "linum" : values.source, ...(values.section !== undefined ? { section: values.section } : {}) }).replace(/\n$/, ""));
   return 0;
 }
 

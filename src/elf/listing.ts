@@ -4,7 +4,7 @@
  * symbol, and one line per instruction.
  */
 
-import { describeCoreRelocation, parseBtf, parseBtfExt, type Btf, type BtfExt } from "../btf/index.js";
+import { describeCoreRelocation, parseBtf, parseBtfExt, type Btf, type BtfExt, type LineInfo } from "../btf/index.js";
 import { listInstructions, listingLines } from "../isa/disassembler.js";
 import type { Syntax } from "../isa/format.js";
 import { SLOT_SIZE } from "../isa/opcodes.js";
@@ -19,6 +19,12 @@ export interface ObjectListingOptions {
   readonly fileName?: string;
   /** Show each relocation under the instruction it applies to, as `llvm-objdump -dr` does. */
   readonly relocations?: boolean;
+  /**
+   * Show the source line (from BTF line_info) above the instructions it made, as
+   * bpftool's dumps do (`; return XDP_PASS;`); "linum" adds bpftool's `[file:... line_num:...
+   * line_col:...]`.
+   */
+  readonly source?: boolean | "linum";
 }
 
 /** The sections llvm-objdump -d disassembles: executable ones with content. */
@@ -45,7 +51,7 @@ export function listObject(elf: ElfFile, options: ObjectListingOptions = {}): st
   const syntax = options.syntax ?? "llvm";
   const out: string[] = ["", `${options.fileName ?? "object"}:\tfile format ${"elf64-bpf"}`, ""];
   const sections = codeSections(elf).filter((s) => options.section === undefined || s.name === options.section);
-  const core = options.relocations ? coreInfo(elf) : undefined;
+  const core = options.relocations || options.source ? coreInfo(elf) : undefined;
   for (const section of sections) {
     out.push(`Disassembly of section ${section.name}:`);
     const marks = labels(elf, section);
@@ -62,12 +68,15 @@ export function listObject(elf: ElfFile, options: ObjectListingOptions = {}): st
       next++;
       out.push("", `${(mark.slot * SLOT_SIZE).toString(16).padStart(16, "0")} <${mark.name}>:`);
       const lines = listingLines(body, { syntax, symbolAt, callTarget });
-      if (!options.relocations) {
+      if (!options.relocations && !options.source) {
         out.push(...lines);
         continue;
       }
-      const relocs = relocationLines(elf, section, core);
+      const relocs = options.relocations ? relocationLines(elf, section, core) : new Map<number, string[]>();
+      const sources = options.source ? sourceLines(core?.ext.lineInfo.get(section.name) ?? [], options.source === "linum") : new Map<number, string>();
       body.forEach((entry, k) => {
+        const source = sources.get(entry.slot);
+        if (source !== undefined) out.push(source);
         out.push(lines[k]!);
         const slots = entry.insn.opcode === 0x18 ? 2 : 1;
         for (let s = entry.slot; s < entry.slot + slots; s++) out.push(...(relocs.get(s) ?? []));
@@ -127,6 +136,17 @@ function relocationLines(elf: ElfFile, section: ElfSection, core: { btf: Btf; ex
   for (const relo of core?.ext.coreRelocations.get(section.name) ?? []) {
     const line = `\t\t${(relo.insnOff * SLOT_SIZE).toString(16).padStart(16, "0")}:  CO-RE ${describeCoreRelocation(core!.btf, relo)}`;
     bySlot.set(relo.insnOff, [...(bySlot.get(relo.insnOff) ?? []), line]);
+  }
+  return bySlot;
+}
+
+/** bpftool's `; <source>` lines by slot, the text left-trimmed, a line only where it changes. */
+function sourceLines(infos: readonly LineInfo[], linum: boolean): Map<number, string> {
+  const bySlot = new Map<number, string>();
+  for (const info of infos) {
+    if (info.lineText === "") continue;
+    const text = info.lineText.replace(/^\s+/, "");
+    bySlot.set(info.insnOff, linum ? `; ${text} [file:${info.fileName} line_num:${info.line} line_col:${info.column}]` : `; ${text}`);
   }
   return bySlot;
 }

@@ -10,6 +10,9 @@ import { test } from "node:test";
 import { readElf } from "../../src/elf/index.js";
 import { decodeRaw, insn, type Instruction } from "../../src/isa/instruction.js";
 import { MAX_TAIL_CALL_CNT, Runtime, type RuntimeProgram } from "../../src/runtime/index.js";
+
+/** ../shared/bench beside the checkout, where CI puts it too. */
+const BENCH = new URL("../../../shared/bench/", import.meta.url).pathname;
 import { asm, hex64 } from "./util.js";
 
 const fixture = (name: string, section: string): Instruction[] => {
@@ -21,7 +24,7 @@ const fixture = (name: string, section: string): Instruction[] => {
 function packets(): [string, Uint8Array][] {
   const out: [string, Uint8Array][] = [];
   for (const name of ["pkt_udp64", "pkt_tcp1500"]) {
-    const path = `/work/shared/bench/${name}.bin`;
+    const path = `${BENCH}${name}.bin`;
     if (existsSync(path)) out.push([name, new Uint8Array(readFileSync(path))]);
   }
   const tcp = new Uint8Array(60);
@@ -47,10 +50,10 @@ const PROGRAMS: { name: string; type: "xdp" | "socket_filter"; insns: () => Inst
   { name: "loop", type: "xdp", insns: () => fixture("loop.bpf.o", "xdp") },
   { name: "legacy-ld", type: "socket_filter", insns: () => fixture("legacy-ld.bpf.o", "socket") },
   ...["checksum", "parse", "state_machine", "primes", "alu_loop"]
-    .filter((n) => existsSync(`/work/shared/bench/progs/${n}.bpf.o`))
+    .filter((n) => existsSync(`${BENCH}progs/${n}.bpf.o`))
     .map((n) => ({
       name: n, type: "xdp" as const,
-      insns: () => decodeRaw(readElf(new Uint8Array(readFileSync(`/work/shared/bench/progs/${n}.bpf.o`))).section("xdp")!.data),
+      insns: () => decodeRaw(readElf(new Uint8Array(readFileSync(`${BENCH}progs/${n}.bpf.o`))).section("xdp")!.data),
     })),
 ];
 
