@@ -46,7 +46,13 @@ function labels(elf: ElfFile, section: ElfSection): { name: string; slot: number
   return found.sort((a, b) => a.slot - b.slot);
 }
 
-/** The text llvm-objdump -d --no-show-raw-insn prints for this object. */
+/**
+ * The text llvm-objdump -d --no-show-raw-insn prints for this object (with `relocations`,
+ * what -dr prints; with `syntax: "kernel"`, bpftool's instruction lines).
+ *
+ * @example
+ * const text = listObject(readElf(bytes), { fileName: "prog.bpf.o", relocations: true });
+ */
 export function listObject(elf: ElfFile, options: ObjectListingOptions = {}): string {
   const syntax = options.syntax ?? "llvm";
   const out: string[] = ["", `${options.fileName ?? "object"}:\tfile format ${"elf64-bpf"}`, ""];

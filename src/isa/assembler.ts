@@ -252,6 +252,15 @@ const DIRECTIVES_IGNORED = new Set([".text", ".globl", ".global", ".type", ".siz
  * (`;`, `//`, `#` at line start) or blank. Lines may carry the listing decorations the
  * disassemblers print: an index (`12:`), the kernel's opcode (`(bf)`), a trailing
  * `<symbol+0x10>`; objdump's headings are skipped, so its output assembles back.
+ *
+ * @example
+ * const { instructions, labels } = assemble(`
+ *     r0 = 0
+ *     if r1 == 0 goto out   ; llvm syntax
+ *     (b7) r0 = 1           ; kernel syntax, opcode checked
+ *   out:
+ *     exit`);
+ * // instructions[1] is { opcode: 0x15, dst: 1, src: 0, off: 1, imm: 0 }; labels.get("out") is 3
  */
 export function assemble(source: string, options: { fileName?: string } = {}): AssembledProgram {
   const name = options.fileName;

@@ -50,6 +50,11 @@ export function render(template: string, insn: Instruction, syntax: Syntax): str
 /**
  * The text of one instruction, without index or opcode prefix. An instruction no
  * form matches is shown as LLVM does (`<unknown>`) or as the kernel's `BUG_xx`.
+ *
+ * @example
+ * const load = insn(0x61, 2, 1, 4, 0);
+ * formatInstruction(load);            // "r2 = *(u32 *)(r1 + 0x4)"
+ * formatInstruction(load, "kernel");  // "r2 = *(u32 *)(r1 +4)"
  */
 export function formatInstruction(insn: Instruction, syntax: Syntax = "llvm", form?: InstructionForm): string {
   const f = form ?? formOf(insn);

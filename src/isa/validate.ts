@@ -72,7 +72,15 @@ export function validate(insns: readonly Instruction[]): InstructionForm[] {
   return forms;
 }
 
-/** Decodes bytecode and validates every instruction. */
+/**
+ * Decodes bytecode and validates every instruction.
+ *
+ * @example
+ * decode(new Uint8Array([0xb7, 0x00, 0, 0, 2, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]));
+ * // [{ opcode: 0xb7, dst: 0, src: 0, off: 0, imm: 2 }, { opcode: 0x95, ... }]: r0 = 2; exit
+ * decode(new Uint8Array([0xbf, 0x0a, 0, 0, 0, 0, 0, 0]));
+ * // throws InvalidInstructionError: insn 0: frame pointer is read only
+ */
 export function decode(bytes: Uint8Array, options: DecodeOptions = {}): Instruction[] {
   const insns = decodeRaw(bytes, options);
   validate(insns);
