@@ -12,7 +12,7 @@ export { HELPER_NAMES, helperId, helperName } from "./helpers/names.js";
 export * from "./btf/index.js";
 export {
   loadObjectSpec, loadObject, sourceLine, SECTION_DEFS, matchSection, internalMapName, objectName,
-  ObjectError, UnresolvedExternError, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG,
+  ObjectError, UnresolvedExternError, INTERP_ENGINE,
 } from "./object/index.js";
 export type {
   BpfObject, LoadObjectOptions, LoadObjectSpecOptions, ObjectEngine, SourceLine, SectionDef, SectionMatch, KconfigValue,
@@ -20,7 +20,8 @@ export type {
   FuncInfo as ProgramFuncInfo, LineInfo as ProgramLineInfo,
 } from "./object/index.js";
 export { PROGRAM_TYPES, ATTACH_TYPES } from "./programs/types.js";
-export { MAP_TYPES } from "./maps/types.js";
+export * from "./maps/index.js";
+export { HELPERS, installHelpers, traceOf, onTrace, formatPrintk } from "./helpers/index.js";
 export {
   AddressSpace, Perm, Region, Runtime, RuntimeProgram, runRaw, HelperRegistry, RUN_TYPES,
   ExecutionError, MemoryFault, JumpFault, InvalidInstructionFault, BudgetExhaustedError, CallFault, HelperError,

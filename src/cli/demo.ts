@@ -1,8 +1,8 @@
 /**
  * @fileoverview `tsbpf demo` (npm start): what tsbpf does with the bundled examples. It
  * opens each example object as libbpf would, prints its programs, maps and disassembly,
- * and runs each program on sample packets: in the interpreter where the program needs
- * nothing the runtime lacks yet, and in the kernel where bpf() is available.
+ * and runs each program on sample packets: in the interpreter (the whole object, maps and
+ * all, through loadObject's interp engine), and in the kernel where bpf() is available.
  */
 
 import { readdirSync, readFileSync } from "node:fs";
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { readElf } from "../elf/index.js";
 import { listObject } from "../elf/listing.js";
 import { loadObject, loadObjectSpec, type ProgramSpec } from "../object/index.js";
-import { RUN_TYPES, Runtime } from "../runtime/index.js";
+import { RUN_TYPES } from "../runtime/index.js";
 import type { Io } from "./io.js";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
@@ -52,12 +52,18 @@ export async function demoCommand(args: string[], io: Io): Promise<number> {
 
 async function runSamples(program: ProgramSpec, spec: ReturnType<typeof loadObjectSpec>, io: Io) {
   const packets = samplePackets();
-  const needsMaps = program.references.some((r) => r.kind !== "subprog");
-  if (program.type in RUN_TYPES && !needsMaps) {
-    const loaded = new Runtime().load(program.instructions, { type: program.type });
-    for (const [what, data] of packets) io.out(`interp  ${program.name}(${what}) = ${verdict(program.type, loaded.testRun({ data }).retval)}`);
+  if (program.type in RUN_TYPES) {
+    // The whole object in one runtime, so maps and global data are there; the other programs are not loaded.
+    const object = await loadObject(spec, { engine: "interp", skip: spec.programs.filter((p) => p !== program).map((p) => p.name) });
+    try {
+      const loaded = object.programs.get(program.name)!;
+      for (const [what, data] of packets) io.out(`interp  ${program.name}(${what}) = ${verdict(program.type, loaded.testRun({ data }).retval)}`);
+      showMaps("interp", object.maps, io);
+    } finally {
+      object.close();
+    }
   } else {
-    io.out(`interp  ${program.name}: not run (${needsMaps ? "it uses maps, which the runtime does not have yet" : `no ${program.type} test runs yet`})`);
+    io.out(`interp  ${program.name}: not run (no ${program.type} test runs yet)`);
   }
   const kernel = await import("../kernel/index.js");
   const here = kernel.kernelAvailable();
@@ -69,7 +75,19 @@ async function runSamples(program: ProgramSpec, spec: ReturnType<typeof loadObje
   try {
     const loaded = object.programs.get(program.name) as import("../kernel/index.js").KernelProgram;
     for (const [what, data] of packets) io.out(`kernel  ${program.name}(${what}) = ${verdict(program.type, loaded.testRun({ data }).retval)}`);
+    showMaps("kernel", object.maps, io);
   } finally {
     object.close();
+  }
+}
+
+/** A map's entries after the runs, keys and values read as little-endian numbers: `verdicts {0: 1, 1: 3}`. */
+function showMaps(engine: string, maps: ReadonlyMap<string, unknown>, io: Io) {
+  const number = (b: Uint8Array) => b.reduceRight((n, byte) => (n << 8n) | BigInt(byte), 0n);
+  for (const [name, map] of maps) {
+    if (name.includes(".")) continue; // global data: shown by its program's behaviour
+    const entries = [...(map as { entries(): Iterable<[Uint8Array, Uint8Array]> }).entries()].slice(0, 8);
+    if (entries.length === 0 || entries.some(([k, v]) => k.length > 8 || v.length > 8)) continue;
+    io.out(`${engine.padEnd(7)} map ${name} {${entries.map(([k, v]) => `${number(k)}: ${number(v)}`).join(", ")}}`);
   }
 }

@@ -2,8 +2,10 @@
  * @fileoverview `tsbpf run`: runs a program in the interpreter or in the kernel.
  * `--raw PROG.bin` runs bytecode as uBPF does (r1 = the `--mem` block, r2 its length) and
  * prints r0, all 64 bits in hex; `PROG.o` runs one program of an object as its program
- * type with `--data` as the packet, as `bpftool prog run` does. `--json` prints one
- * JSON object: r0, retval, duration_ns, and data or memory.
+ * type with `--data` as the packet, as `bpftool prog run` does; in the interpreter the
+ * whole object is loaded (maps, global data, prog arrays) by loadObject's "interp" engine,
+ * and what bpf_trace_printk printed follows as `trace` lines. `--json` prints one JSON
+ * object: r0, retval, duration_ns, data or memory, and trace when there is any.
  */
 
 import { readFile, writeFile } from "node:fs/promises";
@@ -13,7 +15,7 @@ import { BpfError, NotSupportedError } from "../errors.js";
 import { decodeRaw } from "../isa/instruction.js";
 import type { Instruction } from "../isa/instruction.js";
 import { loadObject } from "../object/index.js";
-import type { ProgramSpec } from "../object/index.js";
+import type { ObjectSpec, ProgramSpec } from "../object/index.js";
 import { RUN_TYPES, Runtime, type RunMode } from "../runtime/index.js";
 import { openObject } from "./object.js";
 
@@ -22,6 +24,9 @@ export const RUN_USAGE = `usage: tsbpf run --raw PROG.bin [--mem FILE] [--engine
                  [--engine interp|kernel] [--json] [--fast] [--budget N]`;
 
 type Engine = "interp" | "kernel";
+
+/** bpf_trace_printk lines printed at most (a repeated run prints one set per run). */
+const TRACE_LINES = 64;
 
 const hex64 = (v: bigint) => `0x${BigInt.asUintN(64, v).toString(16).padStart(16, "0")}`;
 const hexBytes = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -35,6 +40,8 @@ interface Outcome {
   readonly durationNs: number | undefined;
   readonly data?: Uint8Array;
   readonly memory?: Uint8Array;
+  /** What bpf_trace_printk printed (the interpreter only: the kernel's goes to trace_pipe). */
+  readonly trace?: readonly string[];
 }
 
 export async function runCommand(args: string[], out: (line: string) => void): Promise<number> {
@@ -89,7 +96,7 @@ export async function runCommand(args: string[], out: (line: string) => void): P
         object.close();
       }
     } else {
-      outcome = objectInInterpreter(program, { data, ctx, repeat, mode, budget });
+      outcome = await objectInInterpreter(spec, program, { data, ctx, repeat, mode, budget });
     }
     if (values["data-out"] !== undefined && outcome.data) await writeFile(values["data-out"], outcome.data);
   }
@@ -101,6 +108,7 @@ export async function runCommand(args: string[], out: (line: string) => void): P
       duration_ns: outcome.durationNs === undefined ? null : Math.round(outcome.durationNs),
       ...(outcome.data ? { data: hexBytes(outcome.data) } : {}),
       ...(outcome.memory ? { memory: hexBytes(outcome.memory) } : {}),
+      ...(outcome.trace?.length ? { trace: outcome.trace } : {}),
     }));
   } else if (values.raw) {
     out(hex64(outcome.r0));
@@ -109,6 +117,9 @@ export async function runCommand(args: string[], out: (line: string) => void): P
     out(`r0 ${hex64(outcome.r0)}`);
     if (outcome.durationNs !== undefined) out(`duration ${Math.round(outcome.durationNs)} ns`);
     if (outcome.data) out(`data ${hexBytes(outcome.data)}`);
+    const trace = outcome.trace ?? [];
+    for (const line of trace.slice(0, TRACE_LINES)) out(`trace ${line}`);
+    if (trace.length > TRACE_LINES) out(`trace ... ${trace.length - TRACE_LINES} more lines`);
   }
   return 0;
 }
@@ -132,17 +143,20 @@ async function rawInKernel(insns: Instruction[], memory: Uint8Array | undefined)
   return { r0: r.r0, retval: Number(r.r0 & 0xffffffffn), durationNs: undefined, ...(memory ? { memory: r.memory } : {}) };
 }
 
-function objectInInterpreter(
+/** The object in one runtime (maps, global data and prog arrays included), running the chosen program. */
+async function objectInInterpreter(
+  spec: ObjectSpec,
   program: ProgramSpec,
   o: { data: Uint8Array; ctx: Uint8Array | undefined; repeat: number; mode: RunMode; budget: number | undefined },
-): Outcome {
+): Promise<Outcome> {
   if (!(program.type in RUN_TYPES)) throw new NotSupportedError(`running ${program.type} programs in the interpreter`, "use --engine kernel");
-  const unresolved = program.references.filter((r) => r.kind !== "subprog");
-  if (unresolved.length > 0) {
-    const names = [...new Set(unresolved.map((r) => r.name))].join(", ");
-    throw new NotSupportedError(`maps and global data in the interpreter (program ${program.name} uses ${names})`, "use --engine kernel");
+  // The other programs stay loaded, as in the kernel engine's prog arrays; only types the runtime cannot run are left out.
+  const skip = spec.programs.filter((p) => p !== program && !(p.type in RUN_TYPES)).map((p) => p.name);
+  const object = await loadObject(spec, { engine: "interp", skip, mode: o.mode, ...(o.budget !== undefined ? { budget: o.budget } : {}) });
+  try {
+    const r = object.programs.get(program.name)!.testRun({ data: o.data, ...(o.ctx ? { ctx: o.ctx } : {}), repeat: o.repeat });
+    return { r0: r.r0, retval: r.retval, durationNs: r.durationNs, data: r.data, trace: [...object.trace] };
+  } finally {
+    object.close();
   }
-  const loaded = new Runtime().load(program.instructions, { type: program.type, mode: o.mode, budget: o.budget, name: program.name });
-  const r = loaded.testRun({ data: o.data, ...(o.ctx ? { ctx: o.ctx } : {}), repeat: o.repeat });
-  return { r0: r.r0, retval: r.retval, durationNs: r.durationNs, data: r.data };
 }

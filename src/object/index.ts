@@ -11,3 +11,4 @@ export { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, internalMapName, objectName } from "
 export type { KconfigValue } from "./externs.js";
 export { ObjectError, UnresolvedExternError } from "./errors.js";
 export type { FuncInfo, LineInfo, MapEntry, MapSpec, ObjectSpec, PendingCoreRelocation, ProgramSpec, Reference } from "./types.js";
+export { INTERP_ENGINE, type InterpObject } from "./interp-engine.js";

@@ -8,6 +8,8 @@ import { NotSupportedError } from "../errors.js";
 import type { KernelMap } from "../kernel/map.js";
 import type { KernelProgram } from "../kernel/program.js";
 import type { Btf } from "../btf/index.js";
+import type { RunMode } from "../runtime/runtime.js";
+import type { InterpObject } from "./interp-engine.js";
 import type { ObjectSpec } from "./types.js";
 
 /** A live object: its programs and maps by name, owning what they hold until `close()`. */
@@ -30,6 +32,10 @@ export interface LoadObjectOptions {
   pinPath?: string;
   /** The kernel's BTF, for programs whose section names a BTF target (fentry/, lsm/, tp_btf/...). */
   targetBtf?: Btf;
+  /** "interp" only: the runtime's mode ("checked", the default, or "fast" for verified programs). */
+  mode?: RunMode;
+  /** "interp" only: the instruction budget of a checked run. */
+  budget?: number;
 }
 
 /** What an engine does with a spec; it copies what it needs, so the caller may keep editing. */
@@ -40,6 +46,8 @@ export interface ObjectEngine<P = unknown, M = unknown> {
 
 /** Loads an object into the kernel as libbpf's `bpf_object__load`: maps first, then programs. */
 export function loadObject(spec: ObjectSpec, options: LoadObjectOptions & { engine: "kernel" }): Promise<BpfObject<KernelProgram, KernelMap>>;
+/** Loads an object into one userspace Runtime: maps in its address space, programs in its interpreter. */
+export function loadObject(spec: ObjectSpec, options: LoadObjectOptions & { engine: "interp" }): Promise<InterpObject>;
 export function loadObject<P, M>(spec: ObjectSpec, options: LoadObjectOptions & { engine: ObjectEngine<P, M> }): Promise<BpfObject<P, M>>;
 export function loadObject(spec: ObjectSpec, options: LoadObjectOptions): Promise<BpfObject>;
 export async function loadObject(spec: ObjectSpec, options: LoadObjectOptions): Promise<BpfObject> {
@@ -50,5 +58,6 @@ export async function loadObject(spec: ObjectSpec, options: LoadObjectOptions): 
 async function engineFor(engine: LoadObjectOptions["engine"]): Promise<ObjectEngine> {
   if (typeof engine === "object") return engine;
   if (engine === "kernel") return (await import("./kernel-engine.js")).KERNEL_ENGINE;
-  throw new NotSupportedError(`engine "${engine}"`, engine === "interp" ? "the runtime cannot load whole objects until it has maps; run map-free programs with Runtime.load" : "unknown engine");
+  if (engine === "interp") return (await import("./interp-engine.js")).INTERP_ENGINE;
+  throw new NotSupportedError(`engine "${engine}"`, "unknown engine");
 }

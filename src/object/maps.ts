@@ -10,10 +10,9 @@ import { mapTypeName } from "../maps/types.js";
 import { ObjectError } from "./errors.js";
 import type { MapEntry, MapSpec } from "./types.js";
 
-/** BPF_F_RDONLY_PROG: the program may only read the map. */
-export const BPF_F_RDONLY_PROG = 0x80;
-/** BPF_F_MMAPABLE: userspace may mmap the values; libbpf sets it on every global data map. */
-export const BPF_F_MMAPABLE = 0x400;
+// libbpf sets BPF_F_MMAPABLE on every global data map, and BPF_F_RDONLY_PROG on .rodata.
+import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG } from "../maps/map.js";
+export { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG };
 
 /** BPF_OBJ_NAME_LEN: names the kernel keeps are at most 15 characters and a NUL. */
 const OBJ_NAME_LEN = 16;

@@ -1,0 +1,8 @@
+/**
+ * @fileoverview Helper functions: the kernel's ids and names, and the table of helpers the
+ * userspace runtime implements. Runs anywhere: no Node-only imports here.
+ */
+
+export { HELPER_NAMES, helperId, helperName } from "./names.js";
+export { HELPERS, installHelpers, onTrace, traceOf } from "./table.js";
+export { formatPrintk, MAX_PRINTK_ARGS, type PrintkSource } from "./printk.js";

@@ -1,0 +1,84 @@
+/**
+ * @fileoverview bpf_trace_printk's formatting, as the kernel's bpf_bprintf_prepare accepts
+ * it and bstr_printf prints it: at most three arguments; %d %i %u %x %X with an optional
+ * `l` or `ll` (without one the argument is 32 bits), %c, %s (read from program memory; an
+ * unreadable string prints as nothing), %p (the kernel hashes plain %p; the runtime prints
+ * the address as %px would, 16 hex digits), %%, and the flags `0 +-` with a width.
+ * Anything else makes the call fail with -EINVAL and print nothing.
+ */
+
+/** MAX_TRACE_PRINTK_VARARGS */
+export const MAX_PRINTK_ARGS = 3;
+
+/** What formatting needs from the run: the arguments and a way to read strings. */
+export interface PrintkSource {
+  /** Argument `i` (0-based) as an unsigned 64-bit value. */
+  arg(i: number): bigint;
+  /** The NUL-terminated string at `addr` (up to `max` bytes), or undefined when unreadable. */
+  string(addr: bigint, max: number): string | undefined;
+}
+
+/** The formatted text, or undefined for a format the kernel refuses (-EINVAL). */
+export function formatPrintk(fmt: string, src: PrintkSource): string | undefined {
+  let out = "";
+  let n = 0;
+  for (let i = 0; i < fmt.length; i++) {
+    const c = fmt[i]!;
+    if (c !== "%") {
+      out += c;
+      continue;
+    }
+    if (fmt[i + 1] === "%") {
+      out += "%";
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    let flags = "";
+    while (j < fmt.length && "0 +-".includes(fmt[j]!)) flags += fmt[j++];
+    let width = 0;
+    while (j < fmt.length && fmt[j]! >= "0" && fmt[j]! <= "9") width = width * 10 + Number(fmt[j++]);
+    let longs = 0;
+    while (fmt[j] === "l" && longs < 2) { longs++; j++; }
+    const conv = fmt[j];
+    if (conv === undefined || n >= MAX_PRINTK_ARGS) return undefined;
+    let text: string;
+    let numeric = true;
+    let negative = false;
+    const raw = src.arg(n);
+    if (conv === "p") {
+      if (longs) return undefined;
+      text = raw.toString(16).padStart(16, "0");
+      numeric = false;
+    } else if (conv === "s" || conv === "c") {
+      if (longs) return undefined;
+      text = conv === "c" ? String.fromCharCode(Number(raw & 0xffn)) : src.string(raw, 512) ?? "";
+      numeric = false;
+    } else if ("diuxX".includes(conv)) {
+      // bstr_printf reads a 32-bit argument without `l`; long and long long are 64 bits here.
+      let v = longs ? raw : raw & 0xffffffffn;
+      if (conv === "d" || conv === "i") {
+        v = longs ? BigInt.asIntN(64, v) : BigInt.asIntN(32, v);
+        negative = v < 0n;
+        text = (negative ? -v : v).toString();
+      } else if (conv === "u") {
+        text = v.toString();
+      } else {
+        text = v.toString(16);
+        if (conv === "X") text = text.toUpperCase();
+      }
+    } else {
+      return undefined;
+    }
+    n++;
+    let sign = negative ? "-" : "";
+    if (numeric && !negative && (conv === "d" || conv === "i")) sign = flags.includes("+") ? "+" : flags.includes(" ") ? " " : "";
+    const body = sign + text;
+    if (body.length >= width) out += body;
+    else if (flags.includes("-")) out += body.padEnd(width);
+    else if (numeric && flags.includes("0")) out += sign + text.padStart(width - sign.length, "0");
+    else out += body.padStart(width);
+    i = j;
+  }
+  return out;
+}

@@ -1,0 +1,320 @@
+/**
+ * @fileoverview The live userspace map: `BpfMap`, whose userspace API mirrors `KernelMap`
+ * (get/set/delete/nextKey/keys/entries on bytes, `MapError`s with the kernel's errnos),
+ * plus the program-side operations the helpers call on addresses of the runtime's space.
+ * Each map owns a small descriptor region whose address is its handle: what a
+ * BPF_PSEUDO_MAP_FD load gives the program, and what helpers map back to the map.
+ */
+
+import { BpfError } from "../errors.js";
+import { Perm, type AddressSpace, type Region } from "../runtime/address-space.js";
+import { mapTypeId, mapTypeName, type MapTypeName } from "./types.js";
+
+/** What a map is made from: the shape of `MapSpec`/`KernelMapSpec`, copied at creation. */
+export interface UserMapSpec {
+  /** A map type id, or its short name ("hash", "array", "lru_hash"). */
+  readonly type: number | MapTypeName | string;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  /** BPF_F_* map flags. */
+  readonly flags?: number;
+  readonly name?: string;
+}
+
+/** BPF_ANY */
+export const BPF_ANY = 0;
+/** BPF_NOEXIST */
+export const BPF_NOEXIST = 1;
+/** BPF_EXIST */
+export const BPF_EXIST = 2;
+/** BPF_F_LOCK: accepted and ignored, a runtime has one thread. */
+export const BPF_F_LOCK = 4;
+/** BPF_F_NO_PREALLOC */
+export const BPF_F_NO_PREALLOC = 0x1;
+/** BPF_F_RDONLY_PROG: the program may only read the values. */
+export const BPF_F_RDONLY_PROG = 0x80;
+/** BPF_F_MMAPABLE: userspace may map the values (`mmap()` gives a view of them). */
+export const BPF_F_MMAPABLE = 0x400;
+
+/** BPF_ANY, BPF_NOEXIST or BPF_EXIST by name, or the flags as a number. */
+export type UpdateFlag = "any" | "noexist" | "exist" | number;
+const UPDATE_FLAGS: Record<string, number> = { any: BPF_ANY, noexist: BPF_NOEXIST, exist: BPF_EXIST };
+export const flagValue = (f: UpdateFlag | undefined): number => (typeof f === "number" ? f : UPDATE_FLAGS[f ?? "any"]!);
+
+/** The errnos map operations return, with the kernel's names. */
+export const Errno = {
+  EPERM: 1, ENOENT: 2, E2BIG: 7, EBADF: 9, EFAULT: 14, EBUSY: 16, EEXIST: 17, EINVAL: 22, ENOSPC: 28, ENOTSUPP: 524,
+} as const;
+const ERRNO_NAMES = new Map<number, string>(Object.entries(Errno).map(([k, v]) => [v, k]));
+export const errnoName = (errno: number): string => ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+
+/**
+ * A map operation refused, as bpf(2) would refuse it: `errno` (7) and `errnoName`
+ * ("E2BIG") match `BpfSyscallError`'s, so tests can compare the two.
+ */
+export class MapError extends BpfError {
+  readonly errno: number;
+  readonly errnoName: string;
+  constructor(errno: number, context: string) {
+    super("EINVAL", `${context}: ${errnoName(errno)}`);
+    this.errno = errno;
+    this.errnoName = errnoName(errno);
+  }
+}
+
+export const roundUp8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+/** A map's key as a string, two bytes a character (fewer characters to build and hash): the key of a JS `Map`. */
+export function keyString(u8: Uint8Array, at: number, size: number): string {
+  let s = "";
+  let i = 0;
+  for (; i + 1 < size; i += 2) s += String.fromCharCode(u8[at + i]! | (u8[at + i + 1]! << 8));
+  if (i < size) s += String.fromCharCode(u8[at + i]!);
+  return s;
+}
+
+/** Maps of one address space by handle, and the counter of their ids. */
+interface SpaceMaps { readonly byHandle: Map<number, BpfMap>; readonly byId: Map<number, BpfMap>; nextId: number }
+const SPACES = new WeakMap<AddressSpace, SpaceMaps>();
+function spaceMaps(space: AddressSpace): SpaceMaps {
+  let s = SPACES.get(space);
+  if (!s) SPACES.set(space, (s = { byHandle: new Map(), byId: new Map(), nextId: 1 }));
+  return s;
+}
+
+/** The map a program's map pointer (its handle) names, if any. */
+export function mapAt(space: AddressSpace, handle: number): BpfMap | undefined {
+  return SPACES.get(space)?.byHandle.get(handle);
+}
+
+/** The map with this id in the space (ids stand in for fds in map-in-map values). */
+export function mapById(space: AddressSpace, id: number): BpfMap | undefined {
+  return SPACES.get(space)?.byId.get(id);
+}
+
+/**
+ * A map in a runtime's address space. Made by `createMap`; `close()` frees its memory.
+ * Userspace methods take and return copies; program-side methods (`lookupElem`...) take
+ * addresses and return what the helper returns (an address or 0, 0 or -errno).
+ */
+export abstract class BpfMap {
+  readonly type: number;
+  readonly typeName: string;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  readonly name: string;
+  /** Bytes of a value as userspace sees it (for per-CPU maps, one 8-aligned slot per CPU: one CPU here). */
+  readonly valueBytes: number;
+  /** The program's map pointer: the address of the map's descriptor region. */
+  readonly handle: number;
+  /** Stands in for a kernel map id (the value of a map-in-map slot). */
+  readonly id: number;
+  readonly space: AddressSpace;
+  #desc: Region;
+  #closed = false;
+  #frozen = false;
+
+  constructor(space: AddressSpace, spec: UserMapSpec, valueBytes = spec.valueSize) {
+    this.space = space;
+    this.type = mapTypeId(spec.type as MapTypeName);
+    this.typeName = mapTypeName(this.type);
+    this.keySize = spec.keySize;
+    this.valueSize = spec.valueSize;
+    this.maxEntries = spec.maxEntries;
+    this.flags = spec.flags ?? 0;
+    this.name = spec.name ?? "";
+    this.valueBytes = valueBytes;
+    // No rights: the program may pass the handle to helpers but never read through it.
+    this.#desc = space.alloc({ name: `map ${this.name || this.typeName}`, kind: "other", size: 8, perm: Perm.None });
+    this.handle = this.#desc.base;
+    const s = spaceMaps(space);
+    this.id = s.nextId++;
+    s.byHandle.set(this.handle, this);
+    s.byId.set(this.id, this);
+  }
+
+  get closed(): boolean { return this.#closed; }
+  get frozen(): boolean { return this.#frozen; }
+
+  protected describe(): string {
+    return this.name ? `map "${this.name}"` : `${this.typeName} map`;
+  }
+
+  protected live(): void {
+    if (this.#closed) throw new BpfError("EINVAL", `${this.describe()}: used after close()`);
+  }
+
+  protected checkKey(key: Uint8Array | undefined): Uint8Array {
+    this.live();
+    if (this.keySize === 0) {
+      if (key && key.length) throw new BpfError("EINVAL", `${this.describe()}: has no keys, got a ${key.length}-byte key`);
+      return new Uint8Array(0);
+    }
+    if (!key || key.length !== this.keySize) throw new BpfError("EINVAL", `${this.describe()}: key is ${key?.length ?? 0} bytes, key size is ${this.keySize}`);
+    return key;
+  }
+
+  protected checkValue(value: Uint8Array): Uint8Array {
+    if (value.length === this.valueSize) return value;
+    // A per-CPU value (one 8-aligned slot per CPU): the runtime's one CPU is the first slot.
+    if (this.valueBytes !== this.valueSize && value.length === this.valueBytes) return value.subarray(0, this.valueSize);
+    throw new BpfError("EINVAL", `${this.describe()}: value is ${value.length} bytes, value size is ${this.valueBytes}`);
+  }
+
+  protected fail(errno: number, what: string): never {
+    throw new MapError(errno, `${what} ${this.describe()}`);
+  }
+
+  // ---- the type's operations, on key bytes (like the kernel's bpf_map_ops) ----
+
+  /** map_lookup_elem: the value's address, or 0. `fromProgram` marks LRU elements used. */
+  protected abstract lookupKey(key: Uint8Array, fromProgram: boolean): number;
+  /** map_update_elem: 0 or -errno. */
+  protected abstract updateKey(key: Uint8Array, value: Uint8Array, flags: number): number;
+  /** map_delete_elem: 0 or -errno. */
+  protected abstract deleteKey(key: Uint8Array): number;
+  /** map_get_next_key: the next key, or -errno (ENOENT at the end). */
+  protected abstract nextKeyOf(key: Uint8Array | undefined): Uint8Array | number;
+
+  /** The value as userspace reads it, from its address. */
+  protected readValue(addr: number): Uint8Array {
+    const out = new Uint8Array(this.valueBytes);
+    out.set(this.space.u8.subarray(addr, addr + this.valueSize));
+    return out;
+  }
+
+  // ---- userspace, as KernelMap ----
+
+  /** The value of `key` (BPF_MAP_LOOKUP_ELEM), or undefined when there is none. */
+  get(key: Uint8Array): Uint8Array | undefined {
+    const addr = this.lookupKey(this.checkKey(key), false);
+    return addr > 0 ? this.readValue(addr) : undefined;
+  }
+
+  /** Each CPU's value of `key` in a per-CPU map: one, here. */
+  getPerCpu(key: Uint8Array): Uint8Array[] | undefined {
+    const v = this.get(key);
+    return v ? [v.slice(0, this.valueSize)] : undefined;
+  }
+
+  /** Sets `key` to `value` (BPF_MAP_UPDATE_ELEM); flags BPF_ANY (default), NOEXIST or EXIST. */
+  set(key: Uint8Array, value: Uint8Array, flags?: UpdateFlag): void {
+    const k = this.checkKey(key), v = this.checkValue(value);
+    if (this.#frozen) this.fail(Errno.EPERM, "update");
+    const r = this.updateKey(k, v, flagValue(flags));
+    if (r < 0) this.fail(-r, "update");
+  }
+
+  /** Deletes `key` (BPF_MAP_DELETE_ELEM); false when it was not there. */
+  delete(key: Uint8Array): boolean {
+    const k = this.checkKey(key);
+    if (this.#frozen) this.fail(Errno.EPERM, "delete from");
+    const r = this.deleteKey(k);
+    if (r === -Errno.ENOENT) return false;
+    if (r < 0) this.fail(-r, "delete from");
+    return true;
+  }
+
+  /** The key after `key` (BPF_MAP_GET_NEXT_KEY); the first key when `key` is undefined. */
+  nextKey(key?: Uint8Array): Uint8Array | undefined {
+    const r = this.nextKeyOf(key === undefined ? (this.live(), undefined) : this.checkKey(key));
+    if (typeof r !== "number") return r;
+    if (r === -Errno.ENOENT) return undefined;
+    return this.fail(-r, "next key in");
+  }
+
+  /** Every key, by nextKey, as KernelMap iterates. */
+  *keys(): IterableIterator<Uint8Array> {
+    for (let key = this.nextKey(); key; key = this.nextKey(key)) yield key;
+  }
+
+  /** Every key with its value. */
+  *entries(): IterableIterator<[Uint8Array, Uint8Array]> {
+    for (const key of this.keys()) {
+      const value = this.get(key);
+      if (value) yield [key, value];
+    }
+  }
+
+  /** Pushes onto a queue or stack. */
+  push(value: Uint8Array, flags?: UpdateFlag): void {
+    this.set(new Uint8Array(0), value, flags);
+  }
+  /** Takes the next value off a queue or stack, or undefined when it is empty. */
+  pop(): Uint8Array | undefined {
+    return this.fail(Errno.EINVAL, "pop from");
+  }
+  /** The next value of a queue or stack, left in place. */
+  peek(): Uint8Array | undefined {
+    return this.fail(Errno.EINVAL, "peek at");
+  }
+
+  /** Makes the map read-only for userspace (BPF_MAP_FREEZE); programs keep their rights. */
+  freeze(): void {
+    this.live();
+    this.#frozen = true;
+  }
+
+  /** Shape and flags, as KernelMap.info() gives them. */
+  info(): { type: number; typeName: string; id: number; keySize: number; valueSize: number; maxEntries: number; flags: number; name: string } {
+    this.live();
+    return { type: this.type, typeName: this.typeName, id: this.id, keySize: this.keySize, valueSize: this.valueSize, maxEntries: this.maxEntries, flags: this.flags, name: this.name };
+  }
+
+  /** Frees the map's memory; harmless twice. Pointers a program kept into it then fault. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const s = spaceMaps(this.space);
+    s.byHandle.delete(this.handle);
+    s.byId.delete(this.id);
+    this.#desc.free();
+    this.release();
+  }
+
+  /** Frees the type's regions. */
+  protected abstract release(): void;
+
+  // ---- program side, what the helpers call ----
+
+  /** Reads `size` bytes at `addr` if the program may read them, else undefined. */
+  protected readAt(addr: number, size: number): Uint8Array | undefined {
+    if (size === 0) return new Uint8Array(0);
+    if (addr < 0 || this.space.check(addr, size, false) === 0) return undefined;
+    return this.space.u8.subarray(addr, addr + size);
+  }
+
+  /** bpf_map_lookup_elem: the address of the value of the key at `keyAddr`, or 0. */
+  lookupElem(keyAddr: number): number {
+    const key = this.readAt(keyAddr, this.keySize);
+    return key ? this.lookupKey(key, true) : 0;
+  }
+
+  /** bpf_map_update_elem: 0 or -errno. */
+  updateElem(keyAddr: number, valueAddr: number, flags: number): number {
+    // Copies: an update may grow the memory, which detaches views of it.
+    const key = this.readAt(keyAddr, this.keySize)?.slice(), value = this.readAt(valueAddr, this.valueSize)?.slice();
+    if (!key || !value) return -Errno.EFAULT;
+    return this.updateKey(key, value, flags);
+  }
+
+  /** bpf_map_delete_elem: 0 or -errno. */
+  deleteElem(keyAddr: number): number {
+    const key = this.readAt(keyAddr, this.keySize);
+    return key ? this.deleteKey(key) : -Errno.EFAULT;
+  }
+
+  /** bpf_map_push_elem: 0 or -errno. */
+  pushElem(valueAddr: number, flags: number): number {
+    const value = this.readAt(valueAddr, this.valueSize)?.slice();
+    return value ? this.updateKey(new Uint8Array(0), value, flags) : -Errno.EFAULT;
+  }
+
+  /** bpf_map_pop_elem / bpf_map_peek_elem: writes the value at `valueAddr`; 0 or -errno. */
+  popElem(_valueAddr: number, _remove: boolean): number {
+    return -Errno.EINVAL;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * @fileoverview The "interp" engine of `loadObject`: the whole object in one userspace
+ * Runtime. Every map of the spec becomes a BpfMap in the runtime's address space (global
+ * data with its initial bytes, .rodata frozen, map-in-map and prog_array slots filled by
+ * name), each program's 64-bit loads are resolved at compile time through `resolveLoad`
+ * (a map reference to the map's handle, a global data reference to its value's address
+ * plus the offset), and programs run with the runtime's semantics. No Node imports.
+ */
+
+import { BpfError, NotSupportedError } from "../errors.js";
+import { LDDW, slotsOf } from "../isa/instruction.js";
+import { ArrayMap, programArrays } from "../maps/array.js";
+import { createMap } from "../maps/create.js";
+import type { BpfMap } from "../maps/map.js";
+import { installHelpers, onTrace, traceOf } from "../helpers/table.js";
+import { HelperRegistry } from "../runtime/helpers.js";
+import { Runtime, type RuntimeProgram } from "../runtime/runtime.js";
+import { ObjectError } from "./errors.js";
+import type { BpfObject, LoadObjectOptions, ObjectEngine } from "./load.js";
+import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
+
+/** An object in the interpreter: its runtime, and what bpf_trace_printk printed. */
+export interface InterpObject extends BpfObject<RuntimeProgram, BpfMap> {
+  readonly runtime: Runtime;
+  /** bpf_trace_printk's lines, oldest first (the array is live: clear it freely). */
+  readonly trace: string[];
+  /** Calls `fn` with each line bpf_trace_printk prints. */
+  onTrace(fn: ((line: string) => void) | undefined): void;
+}
+
+export const INTERP_ENGINE: ObjectEngine<RuntimeProgram, BpfMap> & { load(spec: ObjectSpec, options: LoadObjectOptions): InterpObject } = {
+  name: "interp",
+  load: loadIntoRuntime,
+};
+
+const u32 = (n: number): Uint8Array => Uint8Array.of(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
+
+function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions): InterpObject {
+  if (!spec.littleEndian) throw new NotSupportedError("running a big-endian object in the interpreter", "the runtime is little-endian");
+  const runtime = new Runtime({ helpers: installHelpers(new HelperRegistry()) });
+  const space = runtime.space;
+  const maps = new Map<string, BpfMap>();
+  const programs = new Map<string, RuntimeProgram>();
+  // Program ids stand in for fds in prog_array slots.
+  const byId: RuntimeProgram[] = [];
+  const close = () => {
+    for (const m of maps.values()) m.close();
+    maps.clear();
+    programs.clear();
+  };
+  const skip = new Set(options.skip ?? []);
+  for (const p of spec.programs) {
+    if (p.autoload && !skip.has(p.name) && p.type === "unspec") {
+      throw new ObjectError(`missing BPF prog type, check ELF section name '${p.sectionName}'`, { program: p.name, section: p.sectionName });
+    }
+  }
+  try {
+    for (const m of spec.maps) maps.set(m.name, makeMap(space, m, (id) => byId[id - 1]));
+    for (const m of spec.maps) {
+      for (const e of m.contents ?? []) {
+        if (e.value) maps.get(m.name)!.set(e.key, e.value);
+      }
+    }
+    // Map-in-map slots once every map exists, as the kernel engine.
+    for (const m of spec.maps) {
+      for (const e of m.contents ?? []) {
+        if (e.map === undefined) continue;
+        const target = maps.get(e.map);
+        if (!target) throw new ObjectError(`map ${m.name}: initial value names map ${e.map}, which the object does not define`);
+        maps.get(m.name)!.set(e.key, u32(target.id));
+      }
+    }
+    for (const m of spec.maps) if (m.freeze) maps.get(m.name)!.freeze();
+    for (const p of spec.programs) {
+      if (!p.autoload || skip.has(p.name)) continue;
+      const loaded = runtime.load(p.instructions, {
+        type: p.type,
+        name: p.name,
+        mode: options.mode ?? "checked",
+        ...(options.budget !== undefined ? { budget: options.budget } : {}),
+        resolveLoad: resolver(p, maps),
+      });
+      programs.set(p.name, loaded);
+      byId.push(loaded);
+    }
+    for (const m of spec.maps) {
+      for (const e of m.contents ?? []) {
+        if (e.program === undefined) continue;
+        const prog = programs.get(e.program);
+        if (!prog) throw new ObjectError(`map ${m.name}: initial value names program ${e.program}, which was not loaded`);
+        maps.get(m.name)!.set(e.key, u32(byId.indexOf(prog) + 1));
+      }
+    }
+  } catch (e) {
+    close();
+    throw e;
+  }
+  runtime.programArray = programArrays(space);
+  return {
+    programs, maps, close, runtime,
+    get trace() { return traceOf(space); },
+    onTrace: (fn) => onTrace(space, fn),
+  };
+}
+
+function makeMap(space: Runtime["space"], m: MapSpec, programs: (id: number) => RuntimeProgram | undefined): BpfMap {
+  if (/^type \d+$/.test(m.type)) throw new NotSupportedError(`map type ${m.type} in the userspace runtime (map ${m.name})`);
+  if (m.type === "unspec") throw new ObjectError(`map ${m.name}: no map type (unspec)`);
+  try {
+    return createMap(space, { type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, name: m.name }, { programs });
+  } catch (e) {
+    if (e instanceof BpfError && !(e instanceof NotSupportedError) && !e.message.includes(m.name)) throw new ObjectError(`map ${m.name}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The values of a program's map and data loads, by slot, for the compiler's `resolveLoad`. */
+function resolver(p: ProgramSpec, maps: Map<string, BpfMap>): (insn: unknown, slot: number) => number | undefined {
+  const slotOf: number[] = [];
+  let slot = 0;
+  for (const i of p.instructions) { slotOf.push(slot); slot += slotsOf(i); }
+  const values = new Map<number, number>();
+  for (const r of p.references) {
+    if (r.kind !== "map" && r.kind !== "data" && r.kind !== "kconfig") continue;
+    const name = r.kind === "kconfig" ? r.map ?? "" : r.name;
+    const map = maps.get(name);
+    const ins = p.instructions[r.insnIndex];
+    if (!map) throw new ObjectError(`insn ${r.insnIndex}: relocation against unknown map ${name}`, { program: p.name });
+    if (!ins || ins.opcode !== LDDW) throw new ObjectError(`insn ${r.insnIndex}: ${r.kind} reference to ${name} is not on a 64-bit load`, { program: p.name });
+    if (r.kind === "map") {
+      values.set(slotOf[r.insnIndex]!, map.handle);
+    } else {
+      if (!(map instanceof ArrayMap)) throw new ObjectError(`insn ${r.insnIndex}: ${name} is not an array, so it has no value address`, { program: p.name });
+      values.set(slotOf[r.insnIndex]!, map.valueAddress(0) + (r.offset ?? 0));
+    }
+  }
+  return (_insn, s) => values.get(s);
+}
