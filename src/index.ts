@@ -7,7 +7,7 @@ export * from "./errors.js";
 export * from "./isa/index.js";
 export { readElf, writeElf } from "./elf/index.js";
 export type { ElfFile, ElfRelocation, ElfSection, ElfSymbol, ElfWriterSpec } from "./elf/index.js";
-export { listObject, codeSections } from "./elf/listing.js";
+export { listObject, codeSections } from "./object/listing.js";
 export { HELPER_NAMES, helperId, helperName } from "./helpers/names.js";
 export * from "./btf/index.js";
 export {

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readElf } from "../elf/index.js";
-import { listObject } from "../elf/listing.js";
+import { listObject } from "../object/listing.js";
 import { loadObject, loadObjectSpec, type ProgramSpec } from "../object/index.js";
 import { RUN_TYPES } from "../runtime/index.js";
 import type { Io } from "./io.js";

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { readElf } from "../elf/index.js";
-import { codeSections, listObject } from "../elf/listing.js";
+import { codeSections, listObject } from "../object/listing.js";
 import { listInstructions, listingLines } from "../isa/disassembler.js";
 import type { Syntax } from "../isa/format.js";
 import { validateInstruction } from "../isa/validate.js";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { readElf } from "../../src/elf/index.js";
-import { listObject } from "../../src/elf/listing.js";
+import { listObject } from "../../src/object/listing.js";
 import { ensureBpffs, kernelAvailable } from "../../src/kernel/index.js";
 
 const here = kernelAvailable();

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { readElf } from "../../src/elf/index.js";
-import { codeSections } from "../../src/elf/listing.js";
+import { codeSections } from "../../src/object/listing.js";
 import { assemble } from "../../src/isa/assembler.js";
 import { decode } from "../../src/isa/validate.js";
 import { formatKernelLine } from "../../src/isa/format.js";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { readElf, writeElf } from "../../src/elf/index.js";
 import { SHF_ALLOC, SHF_EXECINSTR } from "../../src/elf/constants.js";
-import { listObject } from "../../src/elf/listing.js";
+import { listObject } from "../../src/object/listing.js";
 import { encode, type Instruction } from "../../src/isa/instruction.js";
 import { formatInstruction } from "../../src/isa/format.js";
 import { ALL_SAMPLES } from "./samples.js";

@@ -8,8 +8,8 @@ import { describeCoreRelocation, parseBtf, parseBtfExt, type Btf, type BtfExt, t
 import { listInstructions, listingLines } from "../isa/disassembler.js";
 import type { Syntax } from "../isa/format.js";
 import { SLOT_SIZE } from "../isa/opcodes.js";
-import { bpfRelocationName, R_BPF_64_32, SHF_EXECINSTR, STT_FILE, STT_FUNC, STT_SECTION } from "./constants.js";
-import type { ElfFile, ElfSection } from "./reader.js";
+import { bpfRelocationName, R_BPF_64_32, SHF_EXECINSTR, STT_FILE, STT_FUNC, STT_SECTION } from "../elf/constants.js";
+import type { ElfFile, ElfSection } from "../elf/reader.js";
 
 export interface ObjectListingOptions {
   readonly syntax?: Syntax;
