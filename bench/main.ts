@@ -14,6 +14,7 @@ import { readElf } from "../src/elf/index.js";
 import { decodeRaw } from "../src/isa/instruction.js";
 import { loadObject, loadObjectSpec } from "../src/object/index.js";
 import { Runtime, type RunMode } from "../src/runtime/index.js";
+import { benchVmlinuxBtf } from "./btf.js";
 import { benchObjectLoad } from "./object-load.js";
 
 const { values } = parseArgs({
@@ -145,14 +146,17 @@ for (const r of results) {
 }
 const geomean = ratios.length ? Math.exp(ratios.reduce((s, x) => s + Math.log(x), 0) / ratios.length) : undefined;
 const objectLoads = benchObjectLoad();
+const vmlinux = benchVmlinuxBtf();
 if (values.json) {
   console.log(JSON.stringify({
     results: results.map(({ instructions: _, ...r }) => r), skipped, ...(geomean ? { geomean_ratio: round(geomean) } : {}),
     object_load: objectLoads.map((r) => ({ ...r, ms_per_load: Math.round(r.ms_per_load * 100) / 100 })),
+    ...(vmlinux ? { vmlinux_btf: vmlinux } : {}),
   }, null, 2));
 } else {
   if (geomean) say(`geometric mean of interp/kernel: ${geomean.toFixed(1)}x over ${ratios.length} runs (mode ${mode})`);
   for (const r of objectLoads) say(`object load   ${r.object.padEnd(15)} ${(r.bytes / 1024).toFixed(0).padStart(5)} KB  ${r.ms_per_load.toFixed(2)} ms per loadObjectSpec`);
+  if (vmlinux) say(`vmlinux BTF   ${(vmlinux.bytes / 1e6).toFixed(1)} MB, ${vmlinux.types} types: parse ${vmlinux.parse_ms} ms, dump as C ${vmlinux.dump_c_ms} ms`);
 }
 
 function round(x: number): number { return Math.round(x * 10) / 10; }

@@ -24,11 +24,8 @@ for (const path of objectFiles()) {
 
 test("vmlinux: raw and c dumps equal bpftool's", { skip: noBpftool || (haveVmlinux ? false : `${VMLINUX} is missing`) }, (t) => {
   const btf = vmlinuxBtf();
-  const t0 = performance.now();
   const c = dumpC(btf);
-  const t1 = performance.now();
   const raw = dumpRaw(btf);
-  t.diagnostic(`vmlinux: dumpC ${(t1 - t0).toFixed(0)} ms (${(c.length / 1e6).toFixed(1)} MB), dumpRaw ${(performance.now() - t1).toFixed(0)} ms`);
   const want = bpftool(["btf", "dump", "file", VMLINUX, "format", "c"]);
   if (c !== want) {
     const a = c.split("\n"), b = want.split("\n");

@@ -10,21 +10,12 @@ import { basename } from "node:path";
 import { BtfError, parseBtf } from "../../src/btf/index.js";
 import { INT32, KIND, VMLINUX, buildBtf, haveVmlinux, loadBtf, objectFiles } from "./helpers.js";
 
-test("vmlinux BTF parses fast", { skip: haveVmlinux ? false : `${VMLINUX} is missing` }, (t) => {
-  const bytes = new Uint8Array(readFileSync(VMLINUX));
-  const times: number[] = [];
-  let btf;
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    btf = parseBtf(bytes);
-    times.push(performance.now() - t0);
-  }
-  t.diagnostic(`vmlinux: ${(bytes.length / 1e6).toFixed(1)} MB, ${btf!.types.length} types, parse ${times.map((x) => x.toFixed(0)).join(", ")} ms (cold first)`);
-  assert.ok(times[0]! < 1000, `parse took ${times[0]} ms`);
-  const task = btf!.byName("task_struct", "struct");
+test("vmlinux BTF parses: its well-known types are there", { skip: haveVmlinux ? false : `${VMLINUX} is missing` }, () => {
+  const btf = parseBtf(new Uint8Array(readFileSync(VMLINUX)));
+  const task = btf.byName("task_struct", "struct");
   assert.equal(task.length, 1);
-  assert.equal(btf!.resolve(btf!.byName("pid_t", "typedef")[0]!.id).kind, "int");
-  assert.equal(btf!.sizeof(btf!.byName("list_head", "struct")[0]!.id), 16);
+  assert.equal(btf.resolve(btf.byName("pid_t", "typedef")[0]!.id).kind, "int");
+  assert.equal(btf.sizeof(btf.byName("list_head", "struct")[0]!.id), 16);
 });
 
 for (const path of objectFiles()) {

@@ -113,16 +113,13 @@ test("a program the kernel rejects throws its verifier log", { skip }, () => {
   assert.throws(() => runInKernel([insn(0xff, 0, 0, 0, 0), exit()]), /unknown opcode ff/);
 });
 
-test("a thousand runs are quick and leave no file descriptor open", { skip }, () => {
+test("a thousand runs leave no file descriptor open", { skip }, () => {
   const before = openFds();
-  const start = performance.now();
   const memory = new Uint8Array(256);
   for (let i = 0; i < 1000; i++) {
     const run = runInKernel([mov64Imm(0, i), lsh64Imm(0, 33), stx("dw", 1, 8, 0), exit()], { memory });
     assert.equal(run.r0, BigInt(i) << 33n);
   }
-  const ms = performance.now() - start;
-  assert.ok(ms < 5000, `1000 runs took ${ms.toFixed(0)} ms`);
   assert.equal(openFds(), before);
   try {
     runInKernel([exit()], { memory });

@@ -25,12 +25,9 @@ test("a helper probe tells allowed helpers from forbidden ones", { skip }, () =>
   assert.equal(probeHelper("socket_filter", 10_000), false, "no such helper");
 });
 
-test("tsbpf kernel probe --json prints one JSON object, quickly", { skip }, async () => {
+test("tsbpf kernel probe --json prints one JSON object", { skip }, async () => {
   const lines: string[] = [];
-  const start = performance.now();
   assert.equal(await kernelCommand(["probe", "--json"], (l) => lines.push(l)), 0);
-  const ms = performance.now() - start;
-  assert.ok(ms < 10_000, `probe took ${ms.toFixed(0)} ms`);
   assert.equal(lines.length, 1);
   const report = JSON.parse(lines[0]!);
   assert.equal(report.available, true);
