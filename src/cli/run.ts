@@ -14,9 +14,9 @@ import { parseArgs } from "node:util";
 import { BpfError, NotSupportedError } from "../errors.js";
 import { decodeRaw } from "../isa/instruction.js";
 import type { Instruction } from "../isa/instruction.js";
-import { loadObject } from "../object/index.js";
+import { loadObject, sourceLineAtSlot } from "../object/index.js";
 import type { ObjectSpec, ProgramSpec } from "../object/index.js";
-import { RUN_TYPES, Runtime, type RunMode } from "../runtime/index.js";
+import { ExecutionError, RUN_TYPES, Runtime, type RunMode } from "../runtime/index.js";
 import { openObject } from "./object.js";
 
 export const RUN_USAGE = `usage: tsbpf run --raw PROG.bin [--mem FILE] [--engine interp|kernel] [--json] [--fast] [--budget N]
@@ -154,9 +154,22 @@ async function objectInInterpreter(
   const skip = spec.programs.filter((p) => p !== program && !(p.type in RUN_TYPES)).map((p) => p.name);
   const object = await loadObject(spec, { engine: "interp", skip, mode: o.mode, ...(o.budget !== undefined ? { budget: o.budget } : {}) });
   try {
-    const r = object.programs.get(program.name)!.testRun({ data: o.data, ...(o.ctx ? { ctx: o.ctx } : {}), repeat: o.repeat });
+    let r;
+    try {
+      r = object.programs.get(program.name)!.testRun({ data: o.data, ...(o.ctx ? { ctx: o.ctx } : {}), repeat: o.repeat });
+    } catch (e) {
+      throw withSourceLine(e, program);
+    }
     return { r0: r.r0, retval: r.retval, durationNs: r.durationNs, data: r.data, trace: [...object.trace] };
   } finally {
     object.close();
   }
+}
+
+/** A fault, told with the source line of its instruction where the object has line info. */
+function withSourceLine(e: unknown, program: ProgramSpec): unknown {
+  if (!(e instanceof ExecutionError)) return e;
+  const at = sourceLineAtSlot(program, e.pc);
+  if (!at) return e;
+  return new ExecutionError(e.pc, e.instruction, `${e.reason}\n  at ${at.file}:${at.line}:${at.column}: ${at.text.trim()}`, { cause: e });
 }

@@ -5,7 +5,7 @@
 
 export { loadObjectSpec, type LoadObjectSpecOptions } from "./spec.js";
 export { loadObject, type BpfObject, type LoadObjectOptions, type ObjectEngine } from "./load.js";
-export { sourceLine, type SourceLine } from "./source.js";
+export { sourceLine, sourceLineAtSlot, type SourceLine } from "./source.js";
 export { SECTION_DEFS, matchSection, type SectionDef, type SectionMatch } from "./sections.js";
 export { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, internalMapName, objectName } from "./maps.js";
 export type { KconfigValue } from "./externs.js";

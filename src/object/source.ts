@@ -22,6 +22,12 @@ export function sourceLine(program: Pick<ProgramSpec, "instructions" | "lineInfo
   if (insnIndex < 0 || insnIndex >= program.instructions.length) return undefined;
   let slot = 0;
   for (let i = 0; i < insnIndex; i++) slot += slotsOf(program.instructions[i]!);
+  return sourceLineAtSlot(program, slot);
+}
+
+/** The same, for a slot index, as faults and verifier logs count (`insn 12`). */
+export function sourceLineAtSlot(program: Pick<ProgramSpec, "lineInfo">, slot: number): SourceLine | undefined {
+  if (slot < 0) return undefined;
   let best: ProgramSpec["lineInfo"][number] | undefined;
   for (const l of program.lineInfo) if (l.insnOff <= slot && (!best || l.insnOff >= best.insnOff)) best = l;
   return best && { file: best.fileName, line: best.line, column: best.column, text: best.lineText };

@@ -80,3 +80,12 @@ test("run names the programs it has when asked for one it does not", async () =>
   assert.equal(await main(["run", XDP_PARSER, "--prog", "nope"], io), 1);
   assert.match(io.stderr, /no program or section nope \(/);
 });
+
+test("a fault in the interpreter names the instruction, the address, the regions and the source line", async () => {
+  const fault = new URL("../fixtures/fault.bpf.o", import.meta.url).pathname;
+  const io = memoryIo();
+  assert.equal(await main(["run", fault], io), 1);
+  assert.match(io.stderr, /insn \d+ \(r\d = \*\(u8 \*\)\(r\d \+ 0x7d0\)\): invalid read of 1 bytes at 0x[0-9a-f]+/);
+  assert.match(io.stderr, /regions: .*packet \[0x[0-9a-f]+, 0x[0-9a-f]+\)/);
+  assert.match(io.stderr, /at \.\/fault\.bpf\.c:11:\d+: return data\[2000\] == 7 \? XDP_DROP : XDP_PASS;/);
+});

@@ -37,3 +37,11 @@ test("tsbpf verify --engine tsbpf says the verifier is not built yet", async () 
   assert.equal(code, 1);
   assert.match(stderr, /not supported: verify --engine tsbpf/);
 });
+
+test("tsbpf verify rejects an unchecked packet read in the kernel's words", { skip }, async () => {
+  const fault = new URL("../fixtures/fault.bpf.o", import.meta.url).pathname;
+  const { code, stdout } = await run("verify", fault);
+  assert.equal(code, 1);
+  assert.match(stdout, /unchecked: rejected by the kernel: .*R1 offset is outside of the packet/);
+  assert.match(stdout, /invalid access to packet/);
+});

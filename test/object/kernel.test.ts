@@ -26,6 +26,8 @@ const skip: false | string = !available.ok
 
 /** Objects libbpf 1.x opens (no legacy maps, no foreign byte order, no unknown sections). */
 const LIBBPF_OPENS = (p: string) => !p.includes("bpfeb") && !p.endsWith("legacy-maps.bpf.o") && !p.endsWith("externs.bpf.o");
+/** Fixtures the kernel's verifier rejects on purpose (test/cli/verify.test.ts checks that it does). */
+const VERIFIER_ACCEPTS = (p: string) => !p.endsWith("fault.bpf.o");
 
 const kernelName = (s: string) => s.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_");
 
@@ -97,7 +99,7 @@ const PACKETS = existsSync(BENCH) ? readdirSync(BENCH).filter((n) => n.startsWit
 const RUNNABLE = new Set(["xdp", "socket_filter", "sched_cls"]);
 
 test("loadObject(spec, { engine: \"kernel\" }) runs programs as libbpf's copies do", { skip: skip || (PACKETS.length === 0 && "no bench packets") }, async (t) => {
-  const objects = [join(BENCH, "progs/parse.bpf.o"), ...fixtureObjects().filter(LIBBPF_OPENS), ...benchObjects()];
+  const objects = [join(BENCH, "progs/parse.bpf.o"), ...fixtureObjects().filter(LIBBPF_OPENS).filter(VERIFIER_ACCEPTS), ...benchObjects()];
   for (const path of [...new Set(objects)].filter(existsSync)) {
     const spec = loadObjectSpec(bytesOf(path), { name: path, ...(path.endsWith("core.bpf.o") ? { targetBtf: vmlinux() } : {}) });
     const obj = await loadObject(spec, { engine: "kernel" });
