@@ -5,13 +5,14 @@
 
 import { readFileSync } from "node:fs";
 import { BpfError } from "../errors.js";
+import { flagValue, type UpdateFlag } from "../maps/map.js";
 import { mapTypeId, mapTypeInfo, mapTypeName, type MapTypeName } from "../maps/types.js";
 import * as bpf from "./bpf.js";
 import { OwnedFd } from "./fd.js";
 import { mapInfo, type MapInfo } from "./info.js";
 import { StructWriter } from "./layout.js";
 import { bpfCall, closeFd, withScratch } from "./native.js";
-import { Cmd, MAP_ELEM, UpdateFlags } from "./uapi.js";
+import { Cmd, MAP_ELEM } from "./uapi.js";
 
 /** What a map is made from: plain data, copied at creation. */
 export interface KernelMapSpec {
@@ -34,11 +35,8 @@ export interface KernelMapSpec {
   readonly btfVmlinuxValueTypeId?: number;
 }
 
-/** BPF_ANY, BPF_NOEXIST or BPF_EXIST by name, or the flags as a number (`UpdateFlags`). */
-export type UpdateFlag = "any" | "noexist" | "exist" | number;
-
-const UPDATE_FLAGS: Record<string, number> = { any: UpdateFlags.Any, noexist: UpdateFlags.NoExist, exist: UpdateFlags.Exist };
-const flagValue = (f: UpdateFlag | undefined): number => (typeof f === "number" ? f : UPDATE_FLAGS[f ?? "any"]!);
+/** The same update flags as the userspace maps take, so code moves between engines unchanged. */
+export type { UpdateFlag };
 
 /** One call's worth of a batch walk; pass `cursor` back to continue, undefined means the end. */
 export interface BatchResult {
