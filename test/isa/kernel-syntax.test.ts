@@ -112,6 +112,11 @@ test("a program using most instruction kinds prints as the kernel prints it", { 
     *(u32 *)(r10 -24) = 0
     lock *(u32 *)(r10 -24) |= r1
     r1 = atomic_fetch_xor((u32 *)(r10 -24), r1)
+    r2 = load_acquire((u64 *)(r10 -8))
+    r2 = load_acquire((u32 *)(r10 -24))
+    r2 = load_acquire((u8 *)(r10 -16))
+    store_release((u64 *)(r10 -8), r2)
+    store_release((u16 *)(r10 -14), r2)
     if r3 == 0x5 goto pc+1
     if w3 s> w1 goto pc+0
     if r3 & r1 goto pc+0
