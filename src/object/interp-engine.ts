@@ -16,6 +16,7 @@ import { installHelpers, onTrace, traceOf } from "../helpers/table.js";
 import { HelperRegistry } from "../runtime/helpers.js";
 import { Runtime, type RuntimeProgram } from "../runtime/runtime.js";
 import { ObjectError } from "./errors.js";
+import { fillSlots, programsToLoad } from "./engine-steps.js";
 import type { BpfObject, LoadObjectOptions, ObjectEngine } from "./load.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
 
@@ -33,7 +34,6 @@ export const INTERP_ENGINE: ObjectEngine<RuntimeProgram, BpfMap> & { load(spec: 
   load: loadIntoRuntime,
 };
 
-const u32 = (n: number): Uint8Array => Uint8Array.of(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
 
 function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions): InterpObject {
   if (!spec.littleEndian) throw new NotSupportedError("running a big-endian object in the interpreter", "the runtime is little-endian");
@@ -48,12 +48,7 @@ function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions): InterpOb
     maps.clear();
     programs.clear();
   };
-  const skip = new Set(options.skip ?? []);
-  for (const p of spec.programs) {
-    if (p.autoload && !skip.has(p.name) && p.type === "unspec") {
-      throw new ObjectError(`missing BPF prog type, check ELF section name '${p.sectionName}'`, { program: p.name, section: p.sectionName });
-    }
-  }
+  const toLoad = programsToLoad(spec, options.skip);
   try {
     for (const m of spec.maps) maps.set(m.name, makeMap(space, m, (id) => byId[id - 1]));
     for (const m of spec.maps) {
@@ -61,18 +56,10 @@ function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions): InterpOb
         if (e.value) maps.get(m.name)!.set(e.key, e.value);
       }
     }
-    // Map-in-map slots once every map exists, as the kernel engine.
-    for (const m of spec.maps) {
-      for (const e of m.contents ?? []) {
-        if (e.map === undefined) continue;
-        const target = maps.get(e.map);
-        if (!target) throw new ObjectError(`map ${m.name}: initial value names map ${e.map}, which the object does not define`);
-        maps.get(m.name)!.set(e.key, u32(target.id));
-      }
-    }
+    // Map ids and program ids stand in for the kernel's fds in slots.
+    fillSlots(spec, maps, "map", maps, (target) => target.id);
     for (const m of spec.maps) if (m.freeze) maps.get(m.name)!.freeze();
-    for (const p of spec.programs) {
-      if (!p.autoload || skip.has(p.name)) continue;
+    for (const p of toLoad) {
       const loaded = runtime.load(p.instructions, {
         type: p.type,
         name: p.name,
@@ -83,14 +70,7 @@ function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions): InterpOb
       programs.set(p.name, loaded);
       byId.push(loaded);
     }
-    for (const m of spec.maps) {
-      for (const e of m.contents ?? []) {
-        if (e.program === undefined) continue;
-        const prog = programs.get(e.program);
-        if (!prog) throw new ObjectError(`map ${m.name}: initial value names program ${e.program}, which was not loaded`);
-        maps.get(m.name)!.set(e.key, u32(byId.indexOf(prog) + 1));
-      }
-    }
+    fillSlots(spec, maps, "program", programs, (prog) => byId.indexOf(prog) + 1);
   } catch (e) {
     close();
     throw e;

@@ -16,6 +16,7 @@ import { mapTypeName, type MapTypeName } from "../maps/types.js";
 import { programTypeId, type AttachTypeName, type ProgramTypeName } from "../programs/types.js";
 import { finalizeBtf, stringOffsets } from "./btf-fixup.js";
 import { ObjectError } from "./errors.js";
+import { fillSlots, programsToLoad } from "./engine-steps.js";
 import type { BpfObject, LoadObjectOptions, ObjectEngine } from "./load.js";
 import { matchSection } from "./sections.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
@@ -23,11 +24,6 @@ import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
 /** Names the kernel keeps: 15 characters of [A-Za-z0-9_.]. */
 const kernelName = (name: string): string => name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_");
 
-const u32 = (n: number): Uint8Array => {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n >>> 0, HOST_LITTLE_ENDIAN);
-  return b;
-};
 
 export const KERNEL_ENGINE: ObjectEngine<KernelProgram, KernelMap> = {
   name: "kernel",
@@ -48,37 +44,15 @@ function loadIntoKernel(spec: ObjectSpec, options: LoadObjectOptions): BpfObject
     btf?.close();
   };
   // What libbpf refuses before it makes anything: a program whose section gave it no type.
-  for (const p of spec.programs) {
-    if (p.autoload && !(options.skip ?? []).includes(p.name) && p.type === "unspec") {
-      throw new ObjectError(`missing BPF prog type, check ELF section name '${p.sectionName}'`, { program: p.name, section: p.sectionName });
-    }
-  }
+  const toLoad = programsToLoad(spec, options.skip);
   try {
     ({ btf, btfError } = loadBtf(spec));
     for (const m of spec.maps) maps.set(m.name, createMap(m, btf, options));
     // Map-in-map slots once every map exists, so a slot may name a map defined after its outer map.
-    for (const m of spec.maps) {
-      for (const e of m.contents ?? []) {
-        if (e.map === undefined) continue;
-        const target = maps.get(e.map);
-        if (!target) throw new ObjectError(`map ${m.name}: initial value names map ${e.map}, which the object does not define`);
-        maps.get(m.name)!.set(e.key, u32(target.fd));
-      }
-    }
-    const skip = new Set(options.skip ?? []);
-    for (const p of spec.programs) {
-      if (!p.autoload || skip.has(p.name)) continue;
-      programs.set(p.name, loadProgram(spec, p, maps, btf, options));
-    }
+    fillSlots(spec, maps, "map", maps, (target) => target.fd, HOST_LITTLE_ENDIAN);
+    for (const p of toLoad) programs.set(p.name, loadProgram(spec, p, maps, btf, options));
     // Prog arrays last, as libbpf's bpf_object_init_prog_arrays: their values are program fds.
-    for (const m of spec.maps) {
-      for (const e of m.contents ?? []) {
-        if (e.program === undefined) continue;
-        const prog = programs.get(e.program);
-        if (!prog) throw new ObjectError(`map ${m.name}: initial value names program ${e.program}, which was not loaded`);
-        maps.get(m.name)!.set(e.key, u32(prog.fd));
-      }
-    }
+    fillSlots(spec, maps, "program", programs, (prog) => prog.fd, HOST_LITTLE_ENDIAN);
   } catch (e) {
     close();
     throw e;
@@ -149,10 +123,8 @@ function typeOf(m: MapSpec): MapTypeName | number {
   return m.type as MapTypeName;
 }
 
+/** One program of `programsToLoad`, whose type is known. */
 function loadProgram(spec: ObjectSpec, p: ProgramSpec, maps: Map<string, KernelMap>, btf: KernelBtf | undefined, options: LoadObjectOptions): KernelProgram {
-  if (p.type === "unspec") {
-    throw new ObjectError(`missing BPF prog type, check ELF section name '${p.sectionName}'`, { program: p.name, section: p.sectionName });
-  }
   const insns = resolveMaps(p, maps);
   const base = {
     type: p.type as ProgramTypeName,
