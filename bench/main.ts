@@ -1,5 +1,5 @@
 /**
- * @fileoverview `npm run bench`: every XDP program of shared/bench/progs on both packets,
+ * @fileoverview `npm run bench`: every XDP program of bench/progs (a byte-identical copy of the benchmark set) on both packets,
  * in the interpreter and in the kernel (BPF_PROG_TEST_RUN with repeat) in the same run;
  * prints ns per run of each, their ratio and the geometric mean. `--json` prints
  * `{ "results": [{ program, input, engine, ns_per_run }, ...] }` instead. Programs with
@@ -29,9 +29,9 @@ const { values } = parseArgs({
 });
 
 function benchDir(): string {
-  const candidates = [values.dir, process.env.TSBPF_BENCH_DIR, new URL("../../shared/bench", import.meta.url).pathname, "/work/shared/bench"];
+  const candidates = [values.dir, process.env.TSBPF_BENCH_DIR, new URL(".", import.meta.url).pathname];
   for (const c of candidates) if (c && existsSync(join(c, "progs"))) return c;
-  throw new Error("bench: no shared/bench directory (give --dir)");
+  throw new Error("bench: no bench/progs directory (give --dir)");
 }
 
 const dir = benchDir();

@@ -16,8 +16,8 @@ import { encode } from "../../src/isa/instruction.js";
 const here = kernelAvailable();
 const skip = here.ok ? false : `no bpf() here: ${here.reason}`;
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-run-"));
-const PARSE = new URL("../../../shared/bench/progs/parse.bpf.o", import.meta.url).pathname;
-const PACKET = new URL("../../../shared/bench/pkt_tcp1500.bin", import.meta.url).pathname;
+const PARSE = new URL("../../bench/progs/parse.bpf.o", import.meta.url).pathname;
+const PACKET = new URL("../../bench/pkt_tcp1500.bin", import.meta.url).pathname;
 const XDP_PARSER = new URL("../fixtures/xdp-parser.bpf.o", import.meta.url).pathname;
 const FIREWALL = new URL("../../examples/xdp_firewall.bpf.o", import.meta.url).pathname;
 

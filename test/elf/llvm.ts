@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 
 export const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
-export const BENCH_PROGS = fileURLToPath(new URL("../../../shared/bench/progs/", import.meta.url));
+export const BENCH_PROGS = fileURLToPath(new URL("../../bench/progs/", import.meta.url));
 
 /** Every committed fixture object, then the bench objects if that directory exists. */
 export function objectFiles(): string[] {

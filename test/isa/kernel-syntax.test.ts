@@ -47,7 +47,7 @@ function compareWithKernel(insns: readonly Instruction[], type: "xdp" | "socket_
   }
 }
 
-const BENCH = new URL("../../../shared/bench/progs/", import.meta.url).pathname;
+const BENCH = new URL("../../bench/progs/", import.meta.url).pathname;
 const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
 
 test("map-free objects print as the kernel's verifier prints them", { skip }, () => {

@@ -16,7 +16,7 @@ import { ALL_SAMPLES } from "./samples.js";
 import { objdump, objdumpMissing, withoutAnnotation } from "./llvm-tools.js";
 
 const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
-const BENCH = new URL("../../../shared/bench/progs/", import.meta.url).pathname;
+const BENCH = new URL("../../bench/progs/", import.meta.url).pathname;
 
 function objects(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".o")).sort().map((f) => join(dir, f)) : [];

@@ -9,14 +9,14 @@ import { loadObjectSpec, type LoadObjectSpecOptions } from "../../src/object/spe
 import type { ObjectSpec } from "../../src/object/types.js";
 
 export const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
-export const BENCH = new URL("../../../shared/bench/", import.meta.url).pathname;
+export const BENCH = new URL("../../bench/", import.meta.url).pathname;
 export const BENCH_PROGS = join(BENCH, "progs");
 
 /** Every committed fixture object, by path. */
 export const fixtureObjects = (): string[] =>
   readdirSync(FIXTURES).filter((n) => n.endsWith(".o")).sort().map((n) => join(FIXTURES, n));
 
-/** The bench objects, or [] where ../shared/bench is absent. */
+/** The bench objects, (bench/progs). */
 export const benchObjects = (): string[] =>
   existsSync(BENCH_PROGS) ? readdirSync(BENCH_PROGS).filter((n) => n.endsWith(".o")).sort().map((n) => join(BENCH_PROGS, n)) : [];
 

@@ -11,8 +11,8 @@ import { readElf } from "../../src/elf/index.js";
 import { decodeRaw, insn, type Instruction } from "../../src/isa/instruction.js";
 import { MAX_TAIL_CALL_CNT, Runtime, type RuntimeProgram } from "../../src/runtime/index.js";
 
-/** ../shared/bench beside the checkout, where CI puts it too. */
-const BENCH = new URL("../../../shared/bench/", import.meta.url).pathname;
+/** The benchmark set, copied byte for byte into bench/. */
+const BENCH = new URL("../../bench/", import.meta.url).pathname;
 import { asm, hex64 } from "./util.js";
 
 const fixture = (name: string, section: string): Instruction[] => {
