@@ -1,5 +1,6 @@
 /**
- * @fileoverview `tsbpf run`: runs a program in the interpreter or in the kernel.
+ * @fileoverview `tsbpf run`: runs a program in the interpreter or in the kernel, on one
+ * packet (`--data`) or on every packet of a capture (`--pcap`, see run-capture.ts).
  * `--raw PROG.bin` runs bytecode as uBPF does (r1 = the `--mem` block, r2 its length) and
  * prints r0, all 64 bits in hex; `PROG.o` runs one program of an object as its program
  * type with `--data` as the packet, as `bpftool prog run` does; in the interpreter the
@@ -19,11 +20,19 @@ import type { ObjectSpec, ProgramSpec } from "../object/index.js";
 import { ExecutionError, RUN_TYPES, Runtime, type RunMode } from "../runtime/index.js";
 import { openObject } from "./object.js";
 
-export const RUN_USAGE = `usage: tsbpf run --raw PROG.bin [--mem FILE] [--engine interp|kernel] [--json] [--fast] [--budget N]
+export const RUN_USAGE = `usage: tsbpf run PROG.o --pcap IN [-w OUT.pcap|OUT.pcapng] [--tx-out FILE] [--prog NAME]
+                 [--engine interp|kernel] [--compare interp,kernel] [--json] [--fast] [--budget N]
        tsbpf run PROG.o [--prog NAME] [--data FILE] [--ctx FILE] [--data-out FILE] [--repeat N]
-                 [--engine interp|kernel] [--json] [--fast] [--budget N]`;
+                 [--engine interp|kernel] [--json] [--fast] [--budget N]
+       tsbpf run --raw PROG.bin [--mem FILE] [--engine interp|kernel] [--json] [--fast] [--budget N]
 
-type Engine = "interp" | "kernel";
+  --pcap IN         run every packet of a pcap or pcapng capture, and print a summary:
+                    packets by verdict, time per packet, every map, the trace_printk output
+  -w OUT            write the packets that go on, as the program left them (to a .pcapng,
+                    TX and redirected ones too, each with its verdict as a comment)
+  --tx-out FILE     write TX and redirected packets there
+  --compare A,B     run each packet in each engine and report where verdicts, output or maps differ
+  --data FILE       one packet; --data-out FILE writes it back as the program left it`;
 
 /** bpf_trace_printk lines printed at most (a repeated run prints one set per run). */
 const TRACE_LINES = 64;
@@ -40,11 +49,25 @@ interface Outcome {
   readonly durationNs: number | undefined;
   readonly data?: Uint8Array;
   readonly memory?: Uint8Array;
+  /** The packet given, to tell whether the program changed it. */
+  readonly input?: Uint8Array;
   /** What bpf_trace_printk printed (the interpreter only: the kernel's goes to trace_pipe). */
   readonly trace?: readonly string[];
 }
 
-export async function runCommand(args: string[], out: (line: string) => void): Promise<number> {
+/** What became of the packet, in one line: a 1500-byte packet in hex would fill the terminal. */
+function describeChange(input: Uint8Array | undefined, data: Uint8Array, written: string | undefined): string {
+  const to = written === undefined ? " (--data-out FILE writes it)" : `, written to ${written}`;
+  if (!input) return `data ${data.length} bytes${to}`;
+  if (input.length === data.length && input.every((b, i) => b === data[i])) return `data unchanged (${data.length} bytes)${written === undefined ? "" : `, written to ${written}`}`;
+  const n = Math.min(input.length, data.length);
+  let differ = Math.abs(input.length - data.length);
+  for (let i = 0; i < n; i++) if (input[i] !== data[i]) differ++;
+  const size = input.length === data.length ? `${data.length} bytes` : `${input.length} -> ${data.length} bytes`;
+  return `data changed: ${size}, ${differ} byte${differ === 1 ? "" : "s"} differ${to}`;
+}
+
+export async function runCommand(args: string[], out: (line: string) => void, err: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -54,6 +77,10 @@ export async function runCommand(args: string[], out: (line: string) => void): P
       data: { type: "string" },
       ctx: { type: "string" },
       "data-out": { type: "string" },
+      pcap: { type: "string" },
+      write: { type: "string", short: "w" },
+      "tx-out": { type: "string" },
+      compare: { type: "string" },
       prog: { type: "string" },
       section: { type: "string" },
       repeat: { type: "string", default: "1" },
@@ -66,8 +93,9 @@ export async function runCommand(args: string[], out: (line: string) => void): P
   });
   if (values.help) { out(RUN_USAGE); return 0; }
   if (positionals.length !== 1) throw new BpfError("EINVAL", `expected one program file\n${RUN_USAGE}`);
-  const engine = values.engine as Engine;
-  if (engine !== "interp" && engine !== "kernel") throw new BpfError("EINVAL", `unknown engine ${values.engine} (interp or kernel)`);
+  // Engine names are loadObject's to know (interp, kernel, and what other engines add); it refuses unknown ones.
+  const engine = values.engine!;
+  if (values.raw && engine !== "interp" && engine !== "kernel") throw new BpfError("EINVAL", `unknown engine ${engine} for --raw (interp or kernel)`);
   const path = positionals[0]!;
   const file = new Uint8Array(await readFile(path));
   const mode: RunMode = values.fast ? "fast" : "checked";
@@ -85,18 +113,28 @@ export async function runCommand(args: string[], out: (line: string) => void): P
     const wanted = values.prog ?? values.section;
     const program = wanted === undefined ? spec.programs[0] : spec.programs.find((p) => p.name === wanted) ?? spec.programs.find((p) => p.sectionName === wanted);
     if (!program) throw new BpfError("EINVAL", wanted === undefined ? `${path}: the object has no programs` : `${path}: no program or section ${wanted} (${spec.programs.map((p) => p.name).join(", ")})`);
+    if (values.pcap !== undefined || values.compare !== undefined) {
+      if (values.pcap === undefined) throw new BpfError("EINVAL", "--compare needs --pcap");
+      const engines = values.compare?.split(",").map((e) => e.trim()).filter(Boolean) ?? [engine];
+      if (values.compare !== undefined && engines.length < 2) throw new BpfError("EINVAL", `--compare ${values.compare}: name two or three engines (interp,kernel)`);
+      const { runCapture } = await import("./run-capture.js");
+      return runCapture({
+        spec, program, capture: values.pcap, engines, compare: values.compare !== undefined, write: values.write, txOut: values["tx-out"],
+        json: values.json!, mode, budget, progress: process.stderr.isTTY && !values.json ? (l) => process.stderr.write(l) : undefined,
+      }, out, err);
+    }
     const data = (await read(values.data)) ?? new Uint8Array(64);
     const ctx = await read(values.ctx);
     if (engine === "kernel") {
       const object = await loadObject(spec, { engine: "kernel", skip: spec.programs.filter((p) => p !== program).map((p) => p.name) });
       try {
         const r = (object.programs.get(program.name) as import("../kernel/index.js").KernelProgram).testRun({ data, ...(ctx ? { ctx } : {}), repeat });
-        outcome = { r0: BigInt(r.retval >>> 0), retval: r.retval >>> 0, durationNs: r.durationNs, ...(r.data ? { data: r.data } : {}) };
+        outcome = { r0: BigInt(r.retval >>> 0), retval: r.retval >>> 0, durationNs: r.durationNs, input: data, ...(r.data ? { data: r.data } : {}) };
       } finally {
         object.close();
       }
     } else {
-      outcome = await objectInInterpreter(spec, program, { data, ctx, repeat, mode, budget });
+      outcome = await objectInInterpreter(spec, program, { engine, data, ctx, repeat, mode, budget });
     }
     if (values["data-out"] !== undefined && outcome.data) await writeFile(values["data-out"], outcome.data);
   }
@@ -116,7 +154,7 @@ export async function runCommand(args: string[], out: (line: string) => void): P
     out(`retval ${outcome.retval} (0x${outcome.retval.toString(16)})`);
     out(`r0 ${hex64(outcome.r0)}`);
     if (outcome.durationNs !== undefined) out(`duration ${Math.round(outcome.durationNs)} ns`);
-    if (outcome.data) out(`data ${hexBytes(outcome.data)}`);
+    if (outcome.data) out(describeChange(outcome.input, outcome.data, values["data-out"]));
     const trace = outcome.trace ?? [];
     for (const line of trace.slice(0, TRACE_LINES)) out(`trace ${line}`);
     if (trace.length > TRACE_LINES) out(`trace ... ${trace.length - TRACE_LINES} more lines`);
@@ -147,12 +185,12 @@ async function rawInKernel(insns: Instruction[], memory: Uint8Array | undefined)
 async function objectInInterpreter(
   spec: ObjectSpec,
   program: ProgramSpec,
-  o: { data: Uint8Array; ctx: Uint8Array | undefined; repeat: number; mode: RunMode; budget: number | undefined },
+  o: { engine: string; data: Uint8Array; ctx: Uint8Array | undefined; repeat: number; mode: RunMode; budget: number | undefined },
 ): Promise<Outcome> {
   if (!(program.type in RUN_TYPES)) throw new NotSupportedError(`running ${program.type} programs in the interpreter`, "use --engine kernel");
   // The other programs stay loaded, as in the kernel engine's prog arrays; only types the runtime cannot run are left out.
   const skip = spec.programs.filter((p) => p !== program && !(p.type in RUN_TYPES)).map((p) => p.name);
-  const object = await loadObject(spec, { engine: "interp", skip, mode: o.mode, ...(o.budget !== undefined ? { budget: o.budget } : {}) });
+  const object = await loadObject(spec, { engine: o.engine as "interp", skip, mode: o.mode, ...(o.budget !== undefined ? { budget: o.budget } : {}) });
   try {
     let r;
     try {
@@ -160,7 +198,7 @@ async function objectInInterpreter(
     } catch (e) {
       throw withSourceLine(e, program);
     }
-    return { r0: r.r0, retval: r.retval, durationNs: r.durationNs, data: r.data, trace: [...object.trace] };
+    return { r0: r.r0, retval: r.retval, durationNs: r.durationNs, data: r.data, input: o.data, trace: [...(object.trace ?? [])] };
   } finally {
     object.close();
   }

@@ -6,6 +6,6 @@
 export * from "./types.js";
 export * from "./access.js";
 export * from "./layouts.js";
-export { PROGRAM_TYPE_TABLE, programType, verifierOpsFor, helpersFor, defaultAttachType, returnCodeName, RUN_TYPES, type ProgramTypeRow, type ReturnCodes } from "./table.js";
+export { PROGRAM_TYPE_TABLE, programType, verifierOpsFor, helpersFor, defaultAttachType, returnCodeName, RUN_TYPES, type Disposition, type ProgramTypeRow, type ReturnCodes } from "./table.js";
 export type { AccessRule } from "./ctx-access.js";
 export { COMMON_HELPERS, HELPER_SETS } from "./helper-sets.js";

@@ -22,6 +22,9 @@ import { PROGRAM_TYPES, programTypeName, type AttachTypeName, type ProgramTypeNa
 /** What a return value means: `{ 2: "XDP_PASS" }`. */
 export type ReturnCodes = Readonly<Record<number, string>>;
 
+/** What becomes of a packet: it goes on, is dropped, is sent back out (XDP_TX) or redirected. */
+export type Disposition = "pass" | "drop" | "tx" | "redirect";
+
 /** One program type. */
 export interface ProgramTypeRow {
   readonly name: ProgramTypeName;
@@ -37,6 +40,8 @@ export interface ProgramTypeRow {
   returnRange(attachType: string | undefined): ReturnRange | undefined;
   /** The names of return values, for summaries. */
   readonly returnCodes?: ReturnCodes;
+  /** What becomes of a packet the program returned `retval` for (packet types only). */
+  disposition?(retval: number): Disposition;
   /** Helper names this type may call besides COMMON_HELPERS (get_func_proto), by attach type. */
   helpers(attachType: string | undefined): readonly string[];
   /** How a run builds the context, for the types BPF_PROG_TEST_RUN runs. */
@@ -62,6 +67,10 @@ const TC_CODES: ReturnCodes = {
 };
 const SK_CODES: ReturnCodes = { 0: "SK_DROP", 1: "SK_PASS" };
 const CG_CODES: ReturnCodes = { 0: "drop", 1: "allow" };
+const xdpDisposition = (r: number): Disposition => (r === 2 ? "pass" : r === 3 ? "tx" : r === 4 ? "redirect" : "drop");
+/** TC_ACT_SHOT and TC_ACT_STOLEN end the packet, TC_ACT_REDIRECT sends it elsewhere; the rest let it go on. */
+const tcDisposition = (r: number): Disposition => (r === 2 || r === 4 || r === 8 ? "drop" : r === 7 ? "redirect" : "pass");
+const lwtDisposition = (r: number): Disposition => (r === 2 ? "drop" : r === 7 ? "redirect" : "pass");
 const LWT_CODES: ReturnCodes = { 0: "BPF_OK", 2: "BPF_DROP", 7: "BPF_REDIRECT", 128: "BPF_LWT_REROUTE" };
 
 const SOCK_ADDR_ATTACH: readonly AttachTypeName[] = [
@@ -86,23 +95,24 @@ const skb = (name: ProgramTypeName, access: R.AccessRule, l2: boolean, pkt: Perm
 /** Every program type, in the kernel's order (`enum bpf_prog_type`). */
 export const PROGRAM_TYPE_TABLE: readonly ProgramTypeRow[] = [
   row("unspec", { ctxSize: 0, access: R.noAccess("no program type"), helpers: () => [] }),
-  skb("socket_filter", R.skFilterAccess, false, Perm.Read, { returnCodes: { 0: "drop" } }),
+  skb("socket_filter", R.skFilterAccess, false, Perm.Read, { returnCodes: { 0: "drop" }, disposition: (r) => (r === 0 ? "drop" : "pass") }),
   row("kprobe", {
     ctx: PT_REGS, ctxSize: PT_REGS.size, access: R.kprobeAccess,
     attachTypes: ["trace_kprobe_multi", "trace_uprobe_multi", "trace_kprobe_session", "trace_uprobe_session"],
     returnRange: (at) => (at === "trace_kprobe_session" || at === "trace_uprobe_session" ? range(0, 1) : undefined),
   }),
-  skb("sched_cls", R.tcAccess, true, Perm.ReadWrite, { returnCodes: TC_CODES, attachTypes: ["tcx_ingress", "tcx_egress", "netkit_primary", "netkit_peer"] }),
-  skb("sched_act", R.tcAccess, true, Perm.ReadWrite, { returnCodes: TC_CODES }),
+  skb("sched_cls", R.tcAccess, true, Perm.ReadWrite, { returnCodes: TC_CODES, disposition: tcDisposition, attachTypes: ["tcx_ingress", "tcx_egress", "netkit_primary", "netkit_peer"] }),
+  skb("sched_act", R.tcAccess, true, Perm.ReadWrite, { returnCodes: TC_CODES, disposition: tcDisposition }),
   row("tracepoint", { ctxSize: PERF_MAX_TRACE_SIZE, access: R.tracepointAccess }),
   row("xdp", {
-    ctx: XDP_MD, ctxSize: XDP_MD.size, access: R.xdpAccess, run: XDP_RUN, returnCodes: XDP_CODES,
+    ctx: XDP_MD, ctxSize: XDP_MD.size, access: R.xdpAccess, run: XDP_RUN, returnCodes: XDP_CODES, disposition: xdpDisposition,
     attachTypes: ["xdp", "xdp_devmap", "xdp_cpumap"],
   }),
   row("perf_event", { ctx: BPF_PERF_EVENT_DATA, ctxSize: BPF_PERF_EVENT_DATA.size, access: R.perfEventAccess }),
   skb("cgroup_skb", R.cgSkbAccess, false, Perm.Read, {
     attachTypes: ["cgroup_inet_ingress", "cgroup_inet_egress"],
     returnCodes: { 0: "drop", 1: "allow", 2: "drop (congestion)", 3: "allow (congestion)" },
+    disposition: (r) => (r & 1 ? "pass" : "drop"),
     // Egress may also say "congestion" (2, 3), which the kernel maps onto drop and allow with CN.
     returnRange: (at) => (at === "cgroup_inet_egress" ? range(0, 3) : range(0, 1)),
   }),
@@ -110,9 +120,9 @@ export const PROGRAM_TYPE_TABLE: readonly ProgramTypeRow[] = [
     ctx: BPF_SOCK, ctxSize: BPF_SOCK.size, access: R.sockAccess, returnCodes: CG_CODES, returnRange: () => range(0, 1),
     attachTypes: ["cgroup_inet_sock_create", "cgroup_inet_sock_release", "cgroup_inet4_post_bind", "cgroup_inet6_post_bind"],
   }),
-  skb("lwt_in", R.lwtAccess, false, Perm.Read, { returnCodes: LWT_CODES }),
-  skb("lwt_out", R.lwtAccess, false, Perm.Read, { returnCodes: LWT_CODES }),
-  skb("lwt_xmit", R.lwtAccess, false, Perm.ReadWrite, { returnCodes: LWT_CODES }),
+  skb("lwt_in", R.lwtAccess, false, Perm.Read, { returnCodes: LWT_CODES, disposition: lwtDisposition }),
+  skb("lwt_out", R.lwtAccess, false, Perm.Read, { returnCodes: LWT_CODES, disposition: lwtDisposition }),
+  skb("lwt_xmit", R.lwtAccess, false, Perm.ReadWrite, { returnCodes: LWT_CODES, disposition: lwtDisposition }),
   row("sock_ops", { ctx: BPF_SOCK_OPS, ctxSize: BPF_SOCK_OPS.size, access: R.sockOpsAccess, attachTypes: ["cgroup_sock_ops"], returnRange: () => range(0, 1) }),
   skb("sk_skb", R.skSkbAccess, false, undefined, {
     returnCodes: SK_CODES, attachTypes: ["sk_skb_stream_parser", "sk_skb_stream_verdict", "sk_skb_verdict"],
@@ -124,7 +134,7 @@ export const PROGRAM_TYPE_TABLE: readonly ProgramTypeRow[] = [
     ctx: BPF_SOCK_ADDR, ctxSize: BPF_SOCK_ADDR.size, access: R.sockAddrAccess, attachTypes: SOCK_ADDR_ATTACH, returnCodes: CG_CODES,
     returnRange: (at) => (at && SOCK_ADDR_ONLY_1.has(at as AttachTypeName) ? range(1, 1) : at === "cgroup_inet4_bind" || at === "cgroup_inet6_bind" ? range(0, 3) : range(0, 1)),
   }),
-  skb("lwt_seg6local", R.lwtAccess, false, Perm.Read, { returnCodes: LWT_CODES }),
+  skb("lwt_seg6local", R.lwtAccess, false, Perm.Read, { returnCodes: LWT_CODES, disposition: lwtDisposition }),
   row("lirc_mode2", { ctxSize: 4, access: R.lircMode2Access, attachTypes: ["lirc_mode2"], helpers: () => ["rc_repeat", "rc_keydown", "rc_pointer_rel"] }),
   row("sk_reuseport", {
     ctx: SK_REUSEPORT_MD, ctxSize: SK_REUSEPORT_MD.size, access: R.skReuseportAccess, returnCodes: SK_CODES,
