@@ -18,10 +18,13 @@ import type { Instruction } from "../isa/instruction.js";
 import { loadObject, sourceLineAtSlot } from "../object/index.js";
 import type { ObjectSpec, ProgramSpec } from "../object/index.js";
 import { ExecutionError, RUN_TYPES, Runtime, type RunMode } from "../runtime/index.js";
+import { programType } from "../programs/table.js";
+import { parseArgPairs } from "../programs/trace-context.js";
 import { openObject } from "./object.js";
 
 export const RUN_USAGE = `usage: tsbpf run PROG.o --pcap IN [-w OUT.pcap|OUT.pcapng] [--tx-out FILE] [--prog NAME]
                  [--engine interp|kernel] [--compare interp,kernel] [--json] [--fast] [--budget N]
+       tsbpf run PROG.o --prog NAME [--ctx-json '{"field": 1}' | --ctx-json EVENTS.json] [--arg 1=0x10]
        tsbpf run PROG.o [--prog NAME] [--data FILE] [--ctx FILE] [--data-out FILE] [--repeat N]
                  [--engine interp|kernel] [--json] [--fast] [--budget N]
        tsbpf run --raw PROG.bin [--mem FILE] [--engine interp|kernel] [--json] [--fast] [--budget N]
@@ -32,7 +35,9 @@ export const RUN_USAGE = `usage: tsbpf run PROG.o --pcap IN [-w OUT.pcap|OUT.pca
                     TX and redirected ones too, each with its verdict as a comment)
   --tx-out FILE     write TX and redirected packets there
   --compare A,B     run each packet in each engine and report where verdicts, output or maps differ
-  --data FILE       one packet; --data-out FILE writes it back as the program left it`;
+  --data FILE       one packet; --data-out FILE writes it back as the program left it
+  --ctx-json JSON   tracing and syscall programs: the context's fields by name (an array: one run
+                    each); kprobe arguments also as --arg 1=0x10 (or di=, ret=)`;
 
 /** bpf_trace_printk lines printed at most (a repeated run prints one set per run). */
 const TRACE_LINES = 64;
@@ -81,6 +86,8 @@ export async function runCommand(args: string[], out: (line: string) => void, er
       write: { type: "string", short: "w" },
       "tx-out": { type: "string" },
       compare: { type: "string" },
+      "ctx-json": { type: "string" },
+      arg: { type: "string", multiple: true },
       prog: { type: "string" },
       section: { type: "string" },
       repeat: { type: "string", default: "1" },
@@ -122,6 +129,13 @@ export async function runCommand(args: string[], out: (line: string) => void, er
         spec, program, capture: values.pcap, engines, compare: values.compare !== undefined, write: values.write, txOut: values["tx-out"],
         json: values.json!, mode, budget, progress: process.stderr.isTTY && !values.json ? (l) => process.stderr.write(l) : undefined,
       }, out, err);
+    }
+    const tracing = !programType(program.type).disposition && values.ctx === undefined;
+    if (values["ctx-json"] !== undefined || values.arg?.length || tracing) {
+      const { readEvents, runTrace } = await import("./run-trace.js");
+      const args = parseArgPairs(values.arg ?? []);
+      const events = (values["ctx-json"] === undefined ? [{}] : readEvents(values["ctx-json"])).map((e) => ({ ...e, ...args }));
+      return runTrace({ spec, program, events, engine, json: values.json!, mode, budget }, out);
     }
     const data = (await read(values.data)) ?? new Uint8Array(64);
     const ctx = await read(values.ctx);

@@ -159,3 +159,28 @@ export const RAW: ProgramTypeOps = {
   ctxOut: (c) => c,
   dataOut: (all, p) => all.slice(p.data - p.base, p.dataEnd - p.base),
 };
+
+/**
+ * A run whose context is all there is (tracing and syscall programs): `ctx` is copied in
+ * (zero-padded to the region), r1 points at it, and no packet exists. The region is
+ * `size` bytes; the context handed back is as long as the one given.
+ */
+export function contextRun(name: string, size: number, writable: boolean): ProgramTypeOps {
+  let given = 0;
+  return {
+    name,
+    ctx: { size, perm: writable ? Perm.ReadWrite : Perm.Read },
+    packet: undefined,
+    offsets: () => ({ meta: 0, data: 0 }),
+    fillCtx(v, { ctx }) {
+      const bytes = ctx ?? new Uint8Array(0);
+      if (bytes.length > size) throw new BpfError("EINVAL", `${name} context of ${bytes.length} bytes is larger than ${size}`);
+      given = bytes.length;
+      const to = new Uint8Array(v.buffer, v.byteOffset, size);
+      to.fill(0);
+      to.set(bytes);
+    },
+    ctxOut: (c) => c.slice(0, given),
+    dataOut: () => new Uint8Array(0),
+  };
+}

@@ -16,7 +16,7 @@ import {
   BPF_SOCKOPT, BPF_SYSCTL, type CtxLayout, PERF_MAX_TRACE_SIZE, PT_REGS, RAW_TP_ARGS, SK_BUFF, SK_MSG_MD,
   SK_REUSEPORT_MD, XDP_MD,
 } from "./layouts.js";
-import { RAW, skbType, XDP_RUN, type ProgramTypeOps } from "./run-context.js";
+import { contextRun, RAW, skbType, XDP_RUN, type ProgramTypeOps } from "./run-context.js";
 import { PROGRAM_TYPES, programTypeName, type AttachTypeName, type ProgramTypeName } from "./types.js";
 
 /** What a return value means: `{ 2: "XDP_PASS" }`. */
@@ -97,18 +97,18 @@ export const PROGRAM_TYPE_TABLE: readonly ProgramTypeRow[] = [
   row("unspec", { ctxSize: 0, access: R.noAccess("no program type"), helpers: () => [] }),
   skb("socket_filter", R.skFilterAccess, false, Perm.Read, { returnCodes: { 0: "drop" }, disposition: (r) => (r === 0 ? "drop" : "pass") }),
   row("kprobe", {
-    ctx: PT_REGS, ctxSize: PT_REGS.size, access: R.kprobeAccess,
+    ctx: PT_REGS, ctxSize: PT_REGS.size, access: R.kprobeAccess, run: contextRun("kprobe", PT_REGS.size, false),
     attachTypes: ["trace_kprobe_multi", "trace_uprobe_multi", "trace_kprobe_session", "trace_uprobe_session"],
     returnRange: (at) => (at === "trace_kprobe_session" || at === "trace_uprobe_session" ? range(0, 1) : undefined),
   }),
   skb("sched_cls", R.tcAccess, true, Perm.ReadWrite, { returnCodes: TC_CODES, disposition: tcDisposition, attachTypes: ["tcx_ingress", "tcx_egress", "netkit_primary", "netkit_peer"] }),
   skb("sched_act", R.tcAccess, true, Perm.ReadWrite, { returnCodes: TC_CODES, disposition: tcDisposition }),
-  row("tracepoint", { ctxSize: PERF_MAX_TRACE_SIZE, access: R.tracepointAccess }),
+  row("tracepoint", { ctxSize: PERF_MAX_TRACE_SIZE, access: R.tracepointAccess, run: contextRun("tracepoint", PERF_MAX_TRACE_SIZE, false) }),
   row("xdp", {
     ctx: XDP_MD, ctxSize: XDP_MD.size, access: R.xdpAccess, run: XDP_RUN, returnCodes: XDP_CODES, disposition: xdpDisposition,
     attachTypes: ["xdp", "xdp_devmap", "xdp_cpumap"],
   }),
-  row("perf_event", { ctx: BPF_PERF_EVENT_DATA, ctxSize: BPF_PERF_EVENT_DATA.size, access: R.perfEventAccess }),
+  row("perf_event", { ctx: BPF_PERF_EVENT_DATA, ctxSize: BPF_PERF_EVENT_DATA.size, access: R.perfEventAccess, run: contextRun("perf_event", BPF_PERF_EVENT_DATA.size, false) }),
   skb("cgroup_skb", R.cgSkbAccess, false, Perm.Read, {
     attachTypes: ["cgroup_inet_ingress", "cgroup_inet_egress"],
     returnCodes: { 0: "drop", 1: "allow", 2: "drop (congestion)", 3: "allow (congestion)" },
@@ -129,7 +129,7 @@ export const PROGRAM_TYPE_TABLE: readonly ProgramTypeRow[] = [
   }),
   row("cgroup_device", { ctx: BPF_CGROUP_DEV_CTX, ctxSize: BPF_CGROUP_DEV_CTX.size, access: R.cgroupDevAccess, attachTypes: ["cgroup_device"], returnCodes: CG_CODES, returnRange: () => range(0, 1) }),
   row("sk_msg", { ctx: SK_MSG_MD, ctxSize: SK_MSG_MD.size, access: R.skMsgAccess, attachTypes: ["sk_msg_verdict"], returnCodes: SK_CODES }),
-  row("raw_tracepoint", { ctx: RAW_TP_ARGS, ctxSize: RAW_TP_ARGS.size, access: R.rawTracepointAccess }),
+  row("raw_tracepoint", { ctx: RAW_TP_ARGS, ctxSize: RAW_TP_ARGS.size, access: R.rawTracepointAccess, run: contextRun("raw_tracepoint", RAW_TP_ARGS.size, false) }),
   row("cgroup_sock_addr", {
     ctx: BPF_SOCK_ADDR, ctxSize: BPF_SOCK_ADDR.size, access: R.sockAddrAccess, attachTypes: SOCK_ADDR_ATTACH, returnCodes: CG_CODES,
     returnRange: (at) => (at && SOCK_ADDR_ONLY_1.has(at as AttachTypeName) ? range(1, 1) : at === "cgroup_inet4_bind" || at === "cgroup_inet6_bind" ? range(0, 3) : range(0, 1)),
@@ -151,7 +151,7 @@ export const PROGRAM_TYPE_TABLE: readonly ProgramTypeRow[] = [
     returnCodes: CG_CODES, returnRange: () => range(0, 1),
   }),
   row("tracing", {
-    ctx: RAW_TP_ARGS, ctxSize: RAW_TP_ARGS.size, access: R.btfCtxAccess,
+    ctx: RAW_TP_ARGS, ctxSize: RAW_TP_ARGS.size, access: R.btfCtxAccess, run: contextRun("tracing", RAW_TP_ARGS.size, false),
     attachTypes: ["trace_raw_tp", "trace_fentry", "trace_fexit", "modify_return", "trace_iter"],
     returnRange: (at) => (at === "trace_fentry" || at === "trace_fexit" ? range(0, 0) : undefined),
     helpers: (at) => {
@@ -173,7 +173,8 @@ export const PROGRAM_TYPE_TABLE: readonly ProgramTypeRow[] = [
     ctx: BPF_SK_LOOKUP, ctxSize: BPF_SK_LOOKUP.size, access: R.skLookupAccess, attachTypes: ["sk_lookup"],
     returnCodes: SK_CODES, returnRange: () => range(0, 1),
   }),
-  row("syscall", { ctxSize: 0xffff, access: R.syscallAccess }),
+  // The runtime gives a syscall program 4 KiB of context (the kernel allows up to 64 KiB).
+  row("syscall", { ctxSize: 0xffff, access: R.syscallAccess, run: contextRun("syscall", 4096, true) }),
   row("netfilter", {
     ctx: BPF_NF_CTX, ctxSize: BPF_NF_CTX.size, access: R.netfilterAccess, attachTypes: ["netfilter"],
     returnCodes: { 0: "NF_DROP", 1: "NF_ACCEPT" }, returnRange: () => range(0, 1),

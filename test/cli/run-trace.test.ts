@@ -1,0 +1,50 @@
+/**
+ * @fileoverview `tsbpf run --ctx-json` and `--arg`: a kprobe, a tracepoint, a raw
+ * tracepoint and a tp_btf program read the arguments they are given; the raw tracepoint
+ * gives the same in the kernel's test run, and every one of them loads in the kernel.
+ */
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { memoryIo } from "../../src/cli/io.js";
+import { main } from "../../src/cli/main.js";
+import { parseBtf } from "../../src/btf/parse.js";
+import { loadObject, loadObjectSpec } from "../../src/object/index.js";
+import { skip } from "../kernel/helpers.js";
+
+const OBJ = new URL("../fixtures/trace-args.bpf.o", import.meta.url).pathname;
+
+async function run(...argv: string[]) {
+  const io = memoryIo();
+  const code = await main(["run", OBJ, "--json", ...argv], io);
+  assert.equal(code, 0, io.stderr);
+  return JSON.parse(io.stdout) as { events: { retval: number }[]; context: string };
+}
+
+test("a kprobe reads its arguments from pt_regs (--arg 1=7 --arg 2=0x10)", async () => {
+  const r = await run("--prog", "kp", "--arg", "1=7", "--arg", "2=0x10");
+  assert.deepEqual(r.events, [{ retval: 7016 }]);
+});
+
+test("a tracepoint reads its record's fields by the names of its context struct", async () => {
+  const r = await run("--prog", "tp", "--ctx-json", '[{"__syscall_nr": 5, "flags": 64}, {"__syscall_nr": 6}]');
+  assert.deepEqual(r.events, [{ retval: 5064 }, { retval: 6000 }]);
+  assert.match(r.context, /struct openat_args of the program's BTF/);
+});
+
+test("raw tracepoint and tp_btf programs read u64 arguments named by the target's prototype", async () => {
+  assert.deepEqual((await run("--prog", "rawtp", "--ctx-json", '{"arg0": 3, "arg3": 9}')).events, [{ retval: 3009 }]);
+  assert.deepEqual((await run("--prog", "tpbtf", "--ctx-json", '{"preempt": 1, "prev_state": 9}')).events, [{ retval: 1009 }]);
+});
+
+test("the raw tracepoint gives the same in the kernel, and every program loads there", { skip }, async () => {
+  assert.deepEqual((await run("--prog", "rawtp", "--ctx-json", '{"arg0": 3, "arg3": 9}', "--engine", "kernel")).events, [{ retval: 3009 }]);
+  const spec = loadObjectSpec(new Uint8Array(readFileSync(OBJ)), { name: "trace-args.bpf.o" });
+  const object = await loadObject(spec, { engine: "kernel", targetBtf: parseBtf(new Uint8Array(readFileSync("/sys/kernel/btf/vmlinux"))) });
+  try {
+    assert.deepEqual([...object.programs.keys()].sort(), ["kp", "rawtp", "tp", "tpbtf"]);
+  } finally {
+    object.close();
+  }
+});
