@@ -28,11 +28,15 @@ export class PcapReader {
   header: PcapHeader | undefined;
   readonly warnings: CaptureWarning[] = [];
   private q = new ByteQueue();
-  private failed = false;
+  /** The error found, thrown once the packets before it have been returned. */
+  private pending: CaptureError | undefined;
 
-  /** Adds bytes; returns the packets they complete. Throws CaptureError on a header that cannot be read. */
+  /**
+   * Adds bytes; returns the packets they complete. A corrupt record is a CaptureError,
+   * thrown after the packets before it have been returned (by this call or the next).
+   */
   push(chunk: Uint8Array): CapturePacket[] {
-    if (this.failed) return [];
+    if (this.pending) throw this.pending;
     this.q.push(chunk);
     const out: CapturePacket[] = [];
     if (!this.header) {
@@ -46,8 +50,9 @@ export class PcapReader {
       const caplen = r.u32(8);
       const origlen = r.u32(12);
       if (caplen > MAX_RECORD) {
-        this.failed = true;
-        throw new CaptureError(`record of ${caplen} bytes (more than ${MAX_RECORD}): the file is corrupt`, at);
+        this.pending = new CaptureError(`record of ${caplen} bytes (more than ${MAX_RECORD}): the file is corrupt`, at);
+        if (out.length === 0) throw this.pending;
+        break;
       }
       if (this.q.length < 16 + caplen) break;
       this.q.take(16);
@@ -60,7 +65,7 @@ export class PcapReader {
 
   /** The stream ended: a partial record left over is a warning (the packets before it stand). */
   end(): void {
-    if (this.failed) return;
+    if (this.pending) throw this.pending;
     if (!this.header) throw new CaptureError(`file of ${this.q.length} bytes is shorter than the 24-byte pcap header`, 0);
     if (this.q.length > 0) this.warnings.push({ offset: this.q.offset, message: `truncated record: ${this.q.length} bytes left at the end, skipped` });
   }

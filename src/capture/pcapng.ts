@@ -63,12 +63,25 @@ export class PcapngReader {
   private q = new ByteQueue();
   private little = true;
   private sections = 0;
-  private failed = false;
+  /** The error found, thrown once the packets before it have been returned. */
+  private pending: CaptureError | undefined;
 
+  /** Adds bytes; returns the packets they complete. A corrupt block is a CaptureError, thrown after the packets before it. */
   push(chunk: Uint8Array): CapturePacket[] {
-    if (this.failed) return [];
+    if (this.pending) throw this.pending;
     this.q.push(chunk);
     const out: CapturePacket[] = [];
+    try {
+      this.blocks(out);
+    } catch (e) {
+      if (!(e instanceof CaptureError)) throw e;
+      this.pending = e;
+      if (out.length === 0) throw e;
+    }
+    return out;
+  }
+
+  private blocks(out: CapturePacket[]): void {
     while (this.q.length >= 12) {
       const at = this.q.offset;
       const head = this.q.peek(12);
@@ -78,31 +91,29 @@ export class PcapngReader {
         const magic = reader(head, true).u32(8);
         if (magic === BYTE_ORDER_MAGIC) this.little = true;
         else if (reader(head, false).u32(8) === BYTE_ORDER_MAGIC) this.little = false;
-        else return this.fail(`section header with byte-order magic 0x${magic.toString(16)}`, at + 8);
+        else this.fail(`section header with byte-order magic 0x${magic.toString(16)}`, at + 8);
       } else if (this.sections === 0) {
-        return this.fail("not a pcapng file (no section header first)", at);
+        this.fail("not a pcapng file (no section header first)", at);
       }
       const r = reader(head, this.little);
       const len = r.u32(4);
-      if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK) return this.fail(`block of type 0x${r.u32(0).toString(16)} has length ${len}`, at + 4);
+      if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK) this.fail(`block of type 0x${r.u32(0).toString(16)} has length ${len}`, at + 4);
       if (this.q.length < len) break;
       const block = this.q.take(len);
       const br = reader(block, this.little);
-      if (br.u32(len - 4) !== len) return this.fail(`block length ${len} does not match its trailing length ${br.u32(len - 4)}`, at + len - 4);
+      if (br.u32(len - 4) !== len) this.fail(`block length ${len} does not match its trailing length ${br.u32(len - 4)}`, at + len - 4);
       const p = this.block(br.u32(0), block.subarray(8, len - 4), at);
       if (p) out.push(p);
     }
-    return out;
   }
 
   end(): void {
-    if (this.failed) return;
+    if (this.pending) throw this.pending;
     if (this.sections === 0) throw new CaptureError("not a pcapng file (no section header)", 0);
     if (this.q.length > 0) this.warnings.push({ offset: this.q.offset, message: `truncated block: ${this.q.length} bytes left at the end, skipped` });
   }
 
   private fail(message: string, offset: number): never {
-    this.failed = true;
     throw new CaptureError(message, offset);
   }
 

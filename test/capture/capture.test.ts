@@ -113,7 +113,8 @@ test("malformed captures: typed errors with the byte offset, or skipped records 
   const good = pcapFile(true, [{ data: pkt(1), timestampNs: 1n }]);
   const bad = concat([good, Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1])]);
   const r = new PcapReader();
-  assert.throws(() => r.push(bad), (e: unknown) => e instanceof CaptureError && e.offset === good.length && /corrupt/.test(e.message));
+  assert.equal(r.push(bad).length, 1, "the packet before the corrupt record is returned");
+  assert.throws(() => r.end(), (e: unknown) => e instanceof CaptureError && e.offset === good.length && /corrupt/.test(e.message));
   // Truncated at the end: the packets before stand, the rest is a warning.
   const cut = readCapture(good.subarray(0, good.length - 5));
   assert.equal(cut.packets.length, 0);
@@ -128,6 +129,9 @@ test("malformed captures: typed errors with the byte offset, or skipped records 
   const broken = ng.slice();
   broken[broken.length - 4] ^= 0xff;
   assert.throws(() => new PcapngReader().push(broken), (e: unknown) => e instanceof CaptureError && e.offset === ng.length - 4);
+  const after = new PcapngReader();
+  assert.equal(after.push(concat([ng, broken.subarray(w.header().length)])).length, 1);
+  assert.throws(() => after.end(), CaptureError);
   const stray = readCapture(concat([w.header(), w.packet({ data: pkt(1), timestampNs: 1n, interfaceId: 7 }), w.packet({ data: pkt(2), timestampNs: 2n })]));
   assert.equal(stray.packets.length, 1);
   assert.match(stray.warnings[0]!.message, /interface 7/);
