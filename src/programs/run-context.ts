@@ -90,7 +90,35 @@ export const XDP_RUN: ProgramTypeOps = {
 };
 
 /** struct __sk_buff offsets used here. */
-const SKB = { len: 0, pktType: 4, mark: 8, protocol: 16, ifindex: 40, cb: 48, data: 76, dataEnd: 80, dataMeta: 140, size: 192 } as const;
+const SKB = {
+  len: 0, pktType: 4, mark: 8, protocol: 16, ifindex: 40, cb: 48, data: 76, dataEnd: 80, family: 88, remoteIp4: 92,
+  localIp4: 96, remoteIp6: 100, localIp6: 116, dataMeta: 140, wireLen: 160, size: 192,
+} as const;
+
+/** eth_type_trans's pkt_type on the loopback device (address 00:00:00:00:00:00). */
+function pktType(frame: Uint8Array): number {
+  if (frame[0]! & 1) return frame.subarray(0, 6).every((b) => b === 0xff) ? 1 : 2; // PACKET_BROADCAST, PACKET_MULTICAST
+  return frame.subarray(0, 6).every((b) => b === 0) ? 0 : 3; // PACKET_HOST, PACKET_OTHERHOST
+}
+
+/**
+ * The socket bpf_prog_test_run_skb gives an skb: its family and addresses from the IP
+ * header (the packet's source is the socket's local address).
+ */
+function fillSocket(v: DataView, frame: Uint8Array) {
+  const proto = (frame[12]! << 8) | frame[13]!;
+  const ip = frame.subarray(ETH_HLEN);
+  const copy = (to: number, from: number, n: number) => new Uint8Array(v.buffer, v.byteOffset + to, n).set(ip.subarray(from, from + n));
+  if (proto === 0x0800 && ip.length >= 20) {
+    v.setUint32(SKB.family, 2, true); // AF_INET
+    copy(SKB.localIp4, 12, 4);
+    copy(SKB.remoteIp4, 16, 4);
+  } else if (proto === 0x86dd && ip.length >= 40) {
+    v.setUint32(SKB.family, 10, true); // AF_INET6
+    copy(SKB.localIp6, 8, 16);
+    copy(SKB.remoteIp6, 24, 16);
+  }
+}
 
 /**
  * The writable stretches of a context, as the type's access rule allows stores: a verified
@@ -123,6 +151,9 @@ export function skbType(name: string, l2: boolean, packetPerm: Perm, rule: Acces
     fillCtx(v, { data, ctx }, p) {
       if (ctx) new Uint8Array(v.buffer, v.byteOffset, SKB.size).set(ctx.subarray(0, SKB.size));
       v.setUint32(SKB.len, p.dataEnd - p.data, true);
+      v.setUint32(SKB.pktType, pktType(data), true);
+      if (v.getUint32(SKB.wireLen, true) === 0) v.setUint32(SKB.wireLen, data.length, true);
+      fillSocket(v, data);
       v.setUint32(SKB.protocol, (data[12]! | (data[13]! << 8)) >>> 0, true); // __be16 as it lies in the frame
       v.setUint32(SKB.ifindex, 1, true);
       v.setUint32(SKB.data, p.data, true);
