@@ -20,6 +20,15 @@ export type {
   FuncInfo as ProgramFuncInfo, LineInfo as ProgramLineInfo,
 } from "./object/index.js";
 export { PROGRAM_TYPES, ATTACH_TYPES } from "./programs/types.js";
+export {
+  PROGRAM_TYPE_TABLE, programType, verifierOpsFor, helpersFor, defaultAttachType, returnCodeName,
+  encodeContext, parseTracepointFormat, shapeOfStruct, tracedArgs, attachArgsOf, KPROBE_SHAPE,
+} from "./programs/index.js";
+export type {
+  ProgramTypeRow, Disposition, ProgramTypeVerifierOps, CtxAccess, CtxAccessVerdict, CtxFieldType, ReturnRange, AttachArg,
+  CtxLayout, CtxField, ContextShape,
+} from "./programs/index.js";
+export * from "./capture/index.js";
 export * from "./maps/index.js";
 export { HELPERS, installHelpers, traceOf, onTrace, formatPrintk } from "./helpers/index.js";
 export {
