@@ -43,6 +43,8 @@ export interface AttachArg {
   readonly type: CtxFieldType;
   /** The struct pointed to ("task_struct"), for btf_id arguments. */
   readonly btfType?: string;
+  /** A pointer the kernel types as a number (`void *`, `char *`): still read whole, 8 bytes. */
+  readonly pointer?: boolean;
 }
 
 /** One context access the verifier asks about: `*(size *)(ctx + off)`. */

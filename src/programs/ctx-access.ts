@@ -362,7 +362,7 @@ export const btfCtxAccess: AccessRule = (a) => {
   if (off % 8 !== 0) return no(`offset ${off} is not a multiple of 8`);
   const arg = args[off / 8];
   if (!arg) return no(`the target has no argument ${off / 8}`);
-  if (arg.type === "scalar") return yes();
+  if (arg.type === "scalar") return arg.pointer ? when(size === 8) : yes();
   return when(size === 8, arg.btfType ? yes(arg.type, undefined, arg.btfType) : yes(arg.type));
 };
 

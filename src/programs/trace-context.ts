@@ -98,6 +98,16 @@ export function parseTracepointFormat(text: string, name = "tracepoint"): Contex
   return { struct: name, size: Math.ceil(size / 8) * 8, fields };
 }
 
+/**
+ * Raw tracepoints whose pointer arguments may be NULL, as the kernel's raw_tp_null_args
+ * (kernel/bpf/btf.c) lists them: a nibble per argument, 0x1 the first. The common ones;
+ * the kernel's list is longer (filesystems, rxrpc, drivers).
+ */
+const RAW_TP_NULL_ARGS: Readonly<Record<string, number>> = {
+  sched_pi_setprio: 0x10, sched_stick_numa: 0x100, sched_swap_numa: 0x100, kfree_skb: 0x1000,
+  tcp_send_reset: 0x11, tcp_sendmsg_locked: 0x100, mm_khugepaged_scan_pmd: 0x10, mm_khugepaged_collapse_file: 0x10,
+};
+
 /** A traced function's parameters, from its BTF prototype. */
 export interface TracedArg {
   readonly name: string;
@@ -106,6 +116,8 @@ export interface TracedArg {
   readonly pointer: boolean;
   readonly size: number;
   readonly signed: boolean;
+  /** A pointer that may be NULL (a `__nullable` name, or the kernel's list for raw tracepoints). */
+  readonly nullable?: boolean;
 }
 
 /**
@@ -127,10 +139,13 @@ export function tracedArgs(btf: Btf, target: string, kind: "function" | "tracepo
   }
   if (!proto || proto.kind !== "func_proto") throw new BpfError("EINVAL", `no BTF prototype for ${kind} ${target}`);
   const params = kind === "tracepoint" ? proto.params.slice(1) : proto.params;
+  const nullMask = kind === "tracepoint" ? RAW_TP_NULL_ARGS[target] ?? 0 : 0;
   return params.filter((p) => p.type !== 0).map((p, i) => {
     const t = btf.resolve(p.type);
     const to = t.kind === "ptr" ? btf.resolve(t.type) : undefined;
+    const nullable = t.kind === "ptr" && ((nullMask >> (4 * i)) & 0xf) !== 0 || p.name.endsWith("__nullable");
     return {
+      ...(nullable ? { nullable: true } : {}),
       name: p.name || `arg${i}`,
       pointer: t.kind === "ptr",
       ...(to && (to.kind === "struct" || to.kind === "union") && to.name ? { struct: to.name } : {}),
@@ -142,7 +157,7 @@ export function tracedArgs(btf: Btf, target: string, kind: "function" | "tracepo
 
 /** The verifier's view of those arguments (CtxAccess.attachArgs). */
 export const attachArgsOf = (args: readonly TracedArg[]): AttachArg[] =>
-  args.map((a) => (a.pointer && a.struct ? { type: "btf_id", btfType: a.struct } : { type: "scalar" }));
+  args.map((a) => (a.pointer && a.struct ? { type: a.nullable ? "btf_id_or_null" : "btf_id", btfType: a.struct } : a.pointer ? { type: "scalar", pointer: true } : { type: "scalar" }));
 
 /** The u64 argument slots of a raw tracepoint or BTF-typed program, named by parameter (and arg0, arg1...). */
 export function argsShape(args: readonly TracedArg[], struct = "args"): ContextShape {

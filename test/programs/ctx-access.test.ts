@@ -6,7 +6,10 @@
  */
 
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
+import { parseBtf } from "../../src/btf/parse.js";
+import { attachArgsOf, tracedArgs } from "../../src/programs/trace-context.js";
 import { insn, type Instruction } from "../../src/isa/instruction.js";
 import * as bpf from "../../src/kernel/bpf.js";
 import { closeFd } from "../../src/kernel/native.js";
@@ -32,7 +35,7 @@ interface Case {
   readonly offsets?: readonly [number, number];
 }
 
-function load(c: Case, insns: Instruction[], logLevel: number): { ok: boolean; log: string } {
+function load(c: Case, insns: Instruction[], logLevel: number, attachBtfId?: number): { ok: boolean; log: string } {
   try {
     const { fd, log } = bpf.progLoad({
       progType: programTypeId(c.type),
@@ -42,6 +45,7 @@ function load(c: Case, insns: Instruction[], logLevel: number): { ok: boolean; l
       logOnFailure: false,
       expectedAttachType: c.attachType === undefined ? undefined : attachTypeId(c.attachType),
       progFlags: c.type === "syscall" ? ProgFlags.Sleepable : undefined,
+      attachBtfId,
     });
     closeFd(fd);
     return { ok: true, log };
@@ -60,8 +64,8 @@ const LOG_TYPES: Record<CtxFieldType, RegExp> = {
   sock_common_or_null: /R2_?w?=sock_common_or_null\(/,
   socket: /R2_?w?=sock\(/,
   socket_or_null: /R2_?w?=sock_or_null\(/,
-  btf_id: /R2_?w?=trusted_ptr_/,
-  btf_id_or_null: /R2_?w?=ptr_or_null_/,
+  btf_id: /R2_?w?=(trusted_)?ptr_/,
+  btf_id_or_null: /R2_?w?=(trusted_)?ptr_or_null_/,
   mem: /R2_?w?=mem\(/,
   mem_end: /R2_?w?=mem_end/,
   tp_buffer: /R2_?w?=tp_buffer\(/,
@@ -118,7 +122,7 @@ for (const c of CASES) {
   });
 }
 
-test("fentry, fexit, lsm, ext and struct_ops contexts are not compared: their programs need a BTF target, and loading them gives EPERM here", { skip: "no BTF-target loads on this kernel (EPERM)" }, () => {});
+test("fentry, fexit, lsm, ext and struct_ops contexts are not compared: loading them gives EPERM here", { skip: "no BTF-target loads on this kernel (EPERM)" }, () => {});
 
 /** r0 values tried at exit against each type's return range. */
 const RETURNS = [-1, 0, 1, 2, 3, 4, 7];
@@ -134,4 +138,34 @@ test("return ranges: a program exiting with each value is accepted or refused as
     }
   }
   assert.deepEqual(diffs, []);
+});
+
+const VMLINUX = "/sys/kernel/btf/vmlinux";
+test("tp_btf: argument slots typed by the target's BTF prototype, each offset and size as the kernel decides", { skip: skip || (existsSync(VMLINUX) ? false : "no vmlinux BTF") }, () => {
+  const btf = parseBtf(new Uint8Array(readFileSync(VMLINUX)));
+  const ops = verifierOpsFor("tracing");
+  const diffs: string[] = [];
+  for (const tp of ["sched_switch", "sys_enter", "kfree_skb", "sched_process_exec"]) {
+    const target = btf.byName(`btf_trace_${tp}`, "typedef")[0]!.id;
+    const attachArgs = attachArgsOf(tracedArgs(btf, tp, "tracepoint"));
+    const c: Case = { type: "tracing", attachType: "trace_raw_tp" };
+    for (let off = -8; off < 8 * (attachArgs.length + 1); off++) {
+      for (const size of [1, 2, 4, 8]) {
+        for (const write of [false, true]) {
+          const ours = ops.isValidAccess({ off, size, write, attachType: "trace_raw_tp", attachArgs });
+          const kernel = load(c, program(off, size, write, 0), ours.ok && !write ? 2 : 0, target);
+          if (ours.ok !== kernel.ok) diffs.push(`${tp} ${write ? "write" : "read"} off=${off} size=${size}: kernel ${kernel.ok ? "accepts" : "refuses"}`);
+          else if (ours.ok && !write) {
+            // The state after insn 0 is on its line, or on the next instruction's state line.
+            const lines = kernel.log.split("\n");
+            const at = lines.findIndex((l) => l.startsWith("0: ("));
+            const state = lines.slice(at, at + 4).join(" ");
+            const named = !ours.btfType || state.includes(`ptr_${ours.btfType}(`) || state.includes(`ptr_or_null_${ours.btfType}(`);
+            if (!LOG_TYPES[ours.type].test(state) || !named) diffs.push(`${tp} off=${off}: table says ${ours.type} ${ours.btfType ?? ""}, kernel log: ${state.trim()}`);
+          }
+        }
+      }
+    }
+  }
+  assert.deepEqual(diffs.slice(0, 12), []);
 });

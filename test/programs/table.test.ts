@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { test } from "node:test";
 import { parseBtf } from "../../src/btf/parse.js";
@@ -93,5 +93,16 @@ test("helper sets are what this kernel answers for every probed type and attach 
   for (const p of HELPER_PROBES) {
     const key = p.attachType ? `${p.type}/${p.attachType}` : p.type;
     assert.deepEqual([...helpersFor(p.type, p.attachType)].sort(), [...probed[key]!].sort(), key);
+  }
+});
+
+test("the program table, tracing contexts and captures import nothing Node-only, so they run in browsers", () => {
+  const dirs = ["../../src/programs/", "../../src/capture/"];
+  for (const d of dirs) {
+    const dir = new URL(d, import.meta.url);
+    for (const f of readdirSync(dir).filter((n) => n.endsWith(".ts"))) {
+      const text = readFileSync(new URL(f, dir), "utf8");
+      assert.doesNotMatch(text, /from "node:|require\(|from "\.\.\/(kernel|cli)\//, `${d}${f}`);
+    }
   }
 });
