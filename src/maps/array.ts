@@ -26,17 +26,21 @@ function nextIndex(key: Uint8Array | undefined, maxEntries: number): Uint8Array 
 export const badFlags = (flags: number): boolean => (flags & ~BPF_F_LOCK) > BPF_EXIST;
 
 /**
- * BPF_MAP_TYPE_ARRAY and BPF_MAP_TYPE_PERCPU_ARRAY (the runtime has one CPU, so a
- * per-CPU array is an array whose userspace value is one 8-aligned slot). Global data
- * maps are arrays of one element; BPF_F_RDONLY_PROG makes the region read-only to programs.
+ * BPF_MAP_TYPE_ARRAY and BPF_MAP_TYPE_PERCPU_ARRAY (a per-CPU element is one 8-aligned
+ * slot per CPU, CPU 0's first). Global data maps are arrays of one element;
+ * BPF_F_RDONLY_PROG makes the region read-only to programs.
  */
 export class ArrayMap extends BpfMap {
+  /** Bytes from one element to the next. */
   readonly elemSize: number;
   readonly values: Region;
+  readonly #slot: number;
 
   constructor(space: AddressSpace, spec: UserMapSpec, perCpu: boolean) {
-    super(space, spec, perCpu ? roundUp8(spec.valueSize) : spec.valueSize);
-    this.elemSize = roundUp8(spec.valueSize);
+    super(space, spec);
+    void perCpu;
+    this.#slot = roundUp8(spec.valueSize);
+    this.elemSize = this.perCpu ? this.#slot * this.cpus : this.#slot;
     const readOnly = ((spec.flags ?? 0) & BPF_F_RDONLY_PROG) !== 0;
     this.values = space.alloc({ name: this.name || this.typeName, kind: "map", size: this.elemSize * spec.maxEntries, perm: readOnly ? Perm.Read : Perm.ReadWrite });
   }
@@ -56,7 +60,9 @@ export class ArrayMap extends BpfMap {
   override lookupElem(keyAddr: number): number {
     if (keyAddr < 0 || this.space.check(keyAddr, 4, false) === 0) return 0;
     const i = this.space.view.getUint32(keyAddr, true);
-    return i < this.maxEntries ? this.values.base + i * this.elemSize : 0;
+    if (i >= this.maxEntries) return 0;
+    const at = this.values.base + i * this.elemSize;
+    return this.perCpu ? at + this.currentCpu * this.#slot : at;
   }
 
   protected lookupKey(key: Uint8Array): number {
@@ -64,12 +70,15 @@ export class ArrayMap extends BpfMap {
     return i < this.maxEntries ? this.values.base + i * this.elemSize : 0;
   }
 
-  protected updateKey(key: Uint8Array, value: Uint8Array, flags: number): number {
-    if (badFlags(flags)) return -Errno.EINVAL;
+  protected updateKey(key: Uint8Array, value: Uint8Array, flags: number, fromProgram: boolean): number {
+    if (badFlags(flags) || (this.perCpu && (flags & BPF_F_LOCK))) return -Errno.EINVAL;
     const i = indexOf(key);
     if (i >= this.maxEntries) return -Errno.E2BIG;
-    if (flags & BPF_NOEXIST) return -Errno.EEXIST; // every element exists
-    this.space.u8.set(value, this.values.base + i * this.elemSize);
+    if ((flags & ~BPF_F_LOCK) === BPF_NOEXIST) return -Errno.EEXIST; // every element exists
+    const at = this.values.base + i * this.elemSize;
+    if (!this.perCpu) this.space.u8.set(value.subarray(0, this.valueSize), at);
+    else if (fromProgram) this.space.u8.set(value.subarray(0, this.valueSize), at + this.currentCpu * this.#slot);
+    else this.space.u8.set(value.subarray(0, this.elemSize), at);
     return 0;
   }
 

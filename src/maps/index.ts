@@ -12,3 +12,5 @@ export { ArrayMap, ArrayOfMapsMap, ProgArrayMap, programArrays, type ProgramReso
 export { HashMap } from "./hash.js";
 export { QueueStackMap } from "./queue.js";
 export { createMap, MAP_OPS, type CreateMapOptions, type MapOps } from "./create.js";
+export { cpusOf, setCpus, type CpuModel } from "./cpus.js";
+export { htabHash } from "./jhash.js";
