@@ -23,8 +23,15 @@ const HEADER = 16;
 
 const pow2 = (n: number): number => (n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n)));
 
-/** What kind of hash map: hash, percpu_hash, lru_hash or lru_percpu_hash. */
-export interface HashKind { readonly perCpu: boolean; readonly lru: boolean }
+/** What kind of hash map: hash, percpu_hash, lru_hash or lru_percpu_hash (or devmap_hash). */
+export interface HashKind {
+  readonly perCpu: boolean;
+  readonly lru: boolean;
+  /** devmap_hash: buckets by the u32 key itself, BPF_EXIST adds a missing key, and the value is checked first. */
+  readonly byIndex?: boolean;
+  /** An errno (negative) for a value userspace may not store, else 0. */
+  readonly checkValue?: (value: Uint8Array) => number;
+}
 
 /**
  * BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_HASH and
@@ -51,6 +58,8 @@ export class HashMap extends BpfMap {
   #made = 0;
   #count = 0;
   readonly #lruLists: Lru | undefined;
+  readonly #byIndex: boolean;
+  readonly #valueCheck: ((value: Uint8Array) => number) | undefined;
   #gen = -1;
   #u32!: Uint32Array;
   #u8!: Uint8Array;
@@ -58,6 +67,8 @@ export class HashMap extends BpfMap {
   constructor(space: AddressSpace, spec: UserMapSpec, kind: HashKind) {
     super(space, spec);
     this.lru = kind.lru;
+    this.#byIndex = kind.byIndex ?? false;
+    this.#valueCheck = kind.checkValue;
     this.#slot = roundUp8(spec.valueSize);
     this.valueArea = this.perCpu ? this.#slot * this.cpus : this.#slot;
     this.headerSize = HEADER + roundUp8(spec.keySize);
@@ -70,6 +81,11 @@ export class HashMap extends BpfMap {
     this.#used = new Uint8Array(n);
     this.#free = new Int32Array(kind.lru ? 0 : n);
     if (kind.lru) this.#lruLists = new Lru(n, this.cpus, (this.flags & BPF_F_NO_COMMON_LRU) !== 0, (node) => this.#evict(node));
+  }
+
+  #hash(u8: Uint8Array, at: number): number {
+    if (this.#byIndex) return (u8[at]! | (u8[at + 1]! << 8) | (u8[at + 2]! << 16) | (u8[at + 3]! << 24)) >>> 0;
+    return htabHash(u8, at, this.keySize, 0);
   }
 
   /** Elements in the map. */
@@ -165,7 +181,7 @@ export class HashMap extends BpfMap {
     const space = this.space;
     if (keyAddr < 0 || space.check(keyAddr, this.keySize, false) === 0) return 0;
     this.#views();
-    const e = this.#find(this.#u8, keyAddr, htabHash(this.#u8, keyAddr, this.keySize, 0));
+    const e = this.#find(this.#u8, keyAddr, this.#hash(this.#u8, keyAddr));
     if (e === 0) return 0;
     const u32 = this.#u32;
     if (this.#lruLists) this.#lruLists.setRef(u32[(e >>> 2) + 3]!);
@@ -175,7 +191,7 @@ export class HashMap extends BpfMap {
 
   protected lookupKey(key: Uint8Array, fromProgram: boolean): number {
     this.#views();
-    const e = this.#find(key, 0, htabHash(key, 0, this.keySize, 0));
+    const e = this.#find(key, 0, this.#hash(key, 0));
     if (e === 0) return 0;
     // As the kernel, only a program's lookup counts as a use (a syscall lookup does not).
     if (fromProgram && this.#lruLists) this.#lruLists.setRef(this.#u32[(e >>> 2) + 3]!);
@@ -210,7 +226,7 @@ export class HashMap extends BpfMap {
     // Only the plain hash takes BPF_F_LOCK (checked against the spin lock by the caller).
     if (mode > BPF_EXIST || ((this.lru || this.perCpu) && (flags & BPF_F_LOCK))) return -Errno.EINVAL;
     this.#views();
-    const hash = htabHash(key, 0, this.keySize, 0);
+    const hash = this.#hash(key, 0);
     const lru = this.#lruLists;
     if (lru) {
       // htab_lru_map_update_elem takes a free node first, so even a failing update may evict.
@@ -244,9 +260,13 @@ export class HashMap extends BpfMap {
       }
       return 0;
     }
+    if (this.#valueCheck && !fromProgram) {
+      const r = this.#valueCheck(value);
+      if (r) return r;
+    }
     const old = this.#find(key, 0, hash);
     if (old && mode === BPF_NOEXIST) return -Errno.EEXIST;
-    if (!old && mode === BPF_EXIST) return -Errno.ENOENT;
+    if (!old && mode === BPF_EXIST && !this.#byIndex) return -Errno.ENOENT;
     if (old && (this.perCpu || (flags & BPF_F_LOCK))) {
       // Per-CPU values, and values copied under their lock, are updated in place.
       this.#copyInPlace(this.#u32[(old >>> 2) + 2]!, value, fromProgram);
@@ -280,7 +300,7 @@ export class HashMap extends BpfMap {
 
   protected deleteKey(key: Uint8Array): number {
     this.#views();
-    const e = this.#find(key, 0, htabHash(key, 0, this.keySize, 0));
+    const e = this.#find(key, 0, this.#hash(key, 0));
     if (e === 0) return -Errno.ENOENT;
     const i = this.#u32[(e >>> 2) + 3]!;
     this.#unlink(e);
@@ -296,7 +316,7 @@ export class HashMap extends BpfMap {
     const u32 = this.#u32, base = this.buckets.base >>> 2;
     let b = 0;
     if (key) {
-      const hash = htabHash(key, 0, this.keySize, 0);
+      const hash = this.#hash(key, 0);
       const e = this.#find(key, 0, hash);
       if (e !== 0) {
         const next = u32[e >>> 2]!;

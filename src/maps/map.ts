@@ -72,7 +72,7 @@ export const flagValue = (f: UpdateFlag | undefined): number => (typeof f === "n
 /** The errnos map operations return, with the kernel's names. */
 export const Errno = {
   EPERM: 1, ENOENT: 2, E2BIG: 7, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EFAULT: 14, EBUSY: 16, EEXIST: 17, EINVAL: 22, ENOSPC: 28,
-  EDEADLK: 35, EOPNOTSUPP: 95, ENOTSUPP: 524,
+  ENODEV: 19, EDEADLK: 35, EOVERFLOW: 75, EOPNOTSUPP: 95, ENOTSUPP: 524,
 } as const;
 const ERRNO_NAMES = new Map<number, string>(Object.entries(Errno).map(([k, v]) => [v, k]));
 export const errnoName = (errno: number): string => ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
