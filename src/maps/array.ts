@@ -71,10 +71,12 @@ export class ArrayMap extends BpfMap {
   }
 
   protected updateKey(key: Uint8Array, value: Uint8Array, flags: number, fromProgram: boolean): number {
-    if (badFlags(flags) || (this.perCpu && (flags & BPF_F_LOCK))) return -Errno.EINVAL;
+    // bpf_percpu_array_update (userspace) refuses BPF_F_LOCK at once; a program's update checks it last, as for an array.
+    if (badFlags(flags) || (this.perCpu && !fromProgram && (flags & BPF_F_LOCK))) return -Errno.EINVAL;
     const i = indexOf(key);
     if (i >= this.maxEntries) return -Errno.E2BIG;
     if ((flags & ~BPF_F_LOCK) === BPF_NOEXIST) return -Errno.EEXIST; // every element exists
+    if (this.lockFlagBad(flags)) return -Errno.EINVAL;
     const at = this.values.base + i * this.elemSize;
     if (!this.perCpu) this.space.u8.set(value.subarray(0, this.valueSize), at);
     else if (fromProgram) this.space.u8.set(value.subarray(0, this.valueSize), at + this.currentCpu * this.#slot);

@@ -224,7 +224,7 @@ export class HashMap extends BpfMap {
   protected updateKey(key: Uint8Array, value: Uint8Array, flags: number, fromProgram: boolean): number {
     const mode = flags & ~BPF_F_LOCK;
     // Only the plain hash takes BPF_F_LOCK (checked against the spin lock by the caller).
-    if (mode > BPF_EXIST || ((this.lru || this.perCpu) && (flags & BPF_F_LOCK))) return -Errno.EINVAL;
+    if (mode > BPF_EXIST || ((this.lru || this.perCpu) && (flags & BPF_F_LOCK)) || this.lockFlagBad(flags)) return -Errno.EINVAL;
     this.#views();
     const hash = this.#hash(key, 0);
     const lru = this.#lruLists;

@@ -381,7 +381,7 @@ export abstract class BpfMap {
     // Copies: an update may grow the memory, which detaches views of it.
     const key = this.readAt(keyAddr, this.keySize)?.slice(), value = this.readAt(valueAddr, this.valueSize)?.slice();
     if (!key || !value) return -Errno.EFAULT;
-    if (this.lockFlagBad(flags)) return -Errno.EINVAL;
+    // Each type checks BPF_F_LOCK where its map_update_elem does (the syscall checks it first).
     return this.updateKey(key, value, flags, true);
   }
 

@@ -27,6 +27,13 @@ export const RingQuery = { AvailData: 0, RingSize: 1, ConsPos: 2, ProdPos: 3 } a
 
 const round8 = (n: number): number => (n + 7) & ~7;
 
+const RINGS = new WeakMap<AddressSpace, Set<RingBufMap>>();
+/** The ring buffer whose data holds `addr` (bpf_ringbuf_submit gets only the sample's address). */
+export function ringAt(space: AddressSpace, addr: number): RingBufMap | undefined {
+  for (const r of RINGS.get(space) ?? []) if (addr >= r.data.base && addr < r.data.end) return r;
+  return undefined;
+}
+
 /** The ring both kinds share: positions, records, and who waits for data. */
 abstract class Ring extends BpfMap {
   /** consumer_pos at +0, producer_pos at +8 (u64s; the runtime keeps them below 2^53). */
@@ -115,6 +122,14 @@ export class RingBufMap extends Ring {
 
   constructor(space: AddressSpace, spec: UserMapSpec) {
     super(space, spec, Perm.ReadWrite);
+    let set = RINGS.get(space);
+    if (!set) RINGS.set(space, (set = new Set()));
+    set.add(this);
+  }
+
+  protected override release(): void {
+    RINGS.get(this.space)?.delete(this);
+    super.release();
   }
 
   /** __bpf_ringbuf_reserve: the sample's address, or 0 when the ring has no room. */

@@ -6,7 +6,10 @@
 
 import { createRequire } from "node:module";
 import { kernelAvailable, KernelMap, possibleCpus } from "../../src/kernel/index.js";
-import { AddressSpace } from "../../src/runtime/address-space.js";
+import type { AddressSpace } from "../../src/runtime/address-space.js";
+import { installHelpers } from "../../src/helpers/table.js";
+import { HelperRegistry } from "../../src/runtime/helpers.js";
+import { Runtime } from "../../src/runtime/runtime.js";
 import { createMap, setCpus, type BpfMap, type UserMapSpec } from "../../src/maps/index.js";
 
 const available = kernelAvailable();
@@ -30,11 +33,26 @@ export function pinToCpu0(): void {
   pinned = true;
 }
 
-/** A runtime address space with the kernel's CPU count, current CPU 0. */
+const RUNTIMES = new WeakMap<AddressSpace, Runtime>();
+
+/** A runtime (every helper installed) whose space has the kernel's CPU count, current CPU 0. */
+export function kernelLikeRuntime(): Runtime {
+  const rt = new Runtime({ helpers: installHelpers(new HelperRegistry()) });
+  setCpus(rt.space, { cpus: available.ok ? possibleCpus() : 1, current: 0 });
+  RUNTIMES.set(rt.space, rt);
+  return rt;
+}
+
+/** The space of a fresh kernelLikeRuntime. */
 export function kernelLikeSpace(): AddressSpace {
-  const space = new AddressSpace();
-  setCpus(space, { cpus: available.ok ? possibleCpus() : 1, current: 0 });
-  return space;
+  return kernelLikeRuntime().space;
+}
+
+/** The runtime a kernelLikeSpace belongs to. */
+export function runtimeOf(space: AddressSpace): Runtime {
+  const rt = RUNTIMES.get(space);
+  if (!rt) throw new Error("not a kernelLikeSpace");
+  return rt;
 }
 
 /** The same map in the kernel and in a runtime space shaped like the kernel. */
