@@ -16,10 +16,15 @@ import { StackTraceMap } from "../maps/stack-trace.js";
 import { LocalStorageMap } from "../maps/storage.js";
 import { HELPER_NAMES } from "./names.js";
 
+/** The last map a helper resolved, by space and handle: most calls name the same map again. */
+let lastSpace: HelperEnv["space"] | undefined, lastHandle = 0, lastMap: BpfMap | undefined;
+
 export function mapArg(env: HelperEnv, args: HelperArgs, n = 1): BpfMap {
   const handle = args.addr(n);
+  if (handle === lastHandle && env.space === lastSpace && lastMap && !lastMap.closed) return lastMap;
   const map = handle > 0 ? mapAt(env.space, handle) : undefined;
   if (!map) throw new Error(`r${n} = 0x${args.u64(n).toString(16)} is not a map`);
+  lastSpace = env.space; lastHandle = handle; lastMap = map;
   return map;
 }
 
@@ -38,13 +43,18 @@ export function pointer(env: HelperEnv, args: HelperArgs, n: number, size: numbe
   return addr;
 }
 
+// Lookups and updates check their pointers themselves; a bad one is found again here to raise the fault.
 const lookup: HelperFn = (a, env) => {
   const map = mapArg(env, a);
-  return map.lookupElem(pointer(env, a, 2, map.keySize, "read"));
+  const r = map.lookupElem(a.addr(2));
+  if (r === 0) pointer(env, a, 2, map.keySize, "read");
+  return r;
 };
 const update: HelperFn = (a, env) => {
   const map = mapArg(env, a);
-  return map.updateElem(pointer(env, a, 2, map.keySize, "read"), pointer(env, a, 3, map.valueSize, "read"), a.u32(4));
+  const r = map.updateElem(a.addr(2), a.addr(3), a.u32(4));
+  if (r === -Errno.EFAULT) { pointer(env, a, 2, map.keySize, "read"); pointer(env, a, 3, map.valueSize, "read"); }
+  return r;
 };
 const remove: HelperFn = (a, env) => {
   const map = mapArg(env, a);

@@ -8,7 +8,7 @@
 import { Perm, type AddressSpace, type Region } from "../runtime/address-space.js";
 import type { ProgramArray, ProgramArrayResolver, TailCallTarget } from "../runtime/interpreter.js";
 import {
-  BPF_EXIST, BPF_F_LOCK, BPF_F_RDONLY_PROG, BPF_NOEXIST, BpfMap, Errno, mapAt, mapById, roundUp8, type UserMapSpec,
+  BPF_EXIST, BPF_F_LOCK, BPF_F_RDONLY_PROG, BPF_NOEXIST, BpfMap, copyBytes, Errno, mapAt, mapById, roundUp8, type UserMapSpec,
 } from "./map.js";
 
 const indexOf = (key: Uint8Array): number => (key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24)) >>> 0;
@@ -58,7 +58,7 @@ export class ArrayMap extends BpfMap {
 
   /** The helper's fast path: the index read straight from the address space. */
   override lookupElem(keyAddr: number): number {
-    if (keyAddr < 0 || this.space.check(keyAddr, 4, false) === 0) return 0;
+    if (!this.canAccess(keyAddr, 4, false)) return 0;
     const i = this.space.view.getUint32(keyAddr, true);
     if (i >= this.maxEntries) return 0;
     const at = this.values.base + i * this.elemSize;
@@ -78,9 +78,9 @@ export class ArrayMap extends BpfMap {
     if ((flags & ~BPF_F_LOCK) === BPF_NOEXIST) return -Errno.EEXIST; // every element exists
     if (this.lockFlagBad(flags)) return -Errno.EINVAL;
     const at = this.values.base + i * this.elemSize;
-    if (!this.perCpu) this.space.u8.set(value.subarray(0, this.valueSize), at);
-    else if (fromProgram) this.space.u8.set(value.subarray(0, this.valueSize), at + this.currentCpu * this.#slot);
-    else this.space.u8.set(value.subarray(0, this.elemSize), at);
+    if (!this.perCpu) copyBytes(this.space.u8, at, value, 0, this.valueSize);
+    else if (fromProgram) copyBytes(this.space.u8, at + this.currentCpu * this.#slot, value, 0, this.valueSize);
+    else copyBytes(this.space.u8, at, value, 0, this.elemSize);
     return 0;
   }
 

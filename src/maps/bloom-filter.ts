@@ -86,7 +86,7 @@ export class BloomFilterMap extends BpfMap {
 
   override popElem(valueAddr: number, remove: boolean): number {
     if (remove) return -Errno.EOPNOTSUPP;
-    if (valueAddr < 0 || this.space.check(valueAddr, this.valueSize, false) === 0) return -Errno.EFAULT;
+    if (!this.canAccess(valueAddr, this.valueSize, false)) return -Errno.EFAULT;
     return this.#has(this.space.u8.slice(valueAddr, valueAddr + this.valueSize)) ? 0 : -Errno.ENOENT;
   }
 

@@ -14,7 +14,7 @@
 import { Perm, type AddressSpace, type Region } from "../runtime/address-space.js";
 import { htabHash } from "./jhash.js";
 import { Lru } from "./lru.js";
-import { BPF_EXIST, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_NOEXIST, BpfMap, Errno, roundUp8, type UserMapSpec } from "./map.js";
+import { BPF_EXIST, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_NOEXIST, BpfMap, copyBytes, Errno, roundUp8, zeroBytes, type UserMapSpec } from "./map.js";
 
 /** Elements per slab: few regions for a big map, little waste for a small one. */
 const SLAB_SHIFT = 8;
@@ -179,7 +179,7 @@ export class HashMap extends BpfMap {
   /** The helper's fast path: the key hashed and compared where it lies, no copy. */
   override lookupElem(keyAddr: number): number {
     const space = this.space;
-    if (keyAddr < 0 || space.check(keyAddr, this.keySize, false) === 0) return 0;
+    if (!this.canAccess(keyAddr, this.keySize, false)) return 0;
     this.#views();
     const e = this.#find(this.#u8, keyAddr, this.#hash(this.#u8, keyAddr));
     if (e === 0) return 0;
@@ -202,23 +202,23 @@ export class HashMap extends BpfMap {
   #fill(v: number, value: Uint8Array, fromProgram: boolean): void {
     const u8 = this.space.u8;
     if (!this.perCpu) {
-      u8.set(value.subarray(0, this.valueSize), v);
-      u8.fill(0, v + this.valueSize, v + this.#slot);
+      copyBytes(u8, v, value, 0, this.valueSize);
+      zeroBytes(u8, v + this.valueSize, this.#slot - this.valueSize);
       return;
     }
     if (fromProgram) {
-      u8.fill(0, v, v + this.valueArea);
-      u8.set(value.subarray(0, this.valueSize), v + this.currentCpu * this.#slot);
+      zeroBytes(u8, v, this.valueArea);
+      copyBytes(u8, v + this.currentCpu * this.#slot, value, 0, this.valueSize);
     } else {
-      u8.set(value.subarray(0, this.valueArea), v);
+      copyBytes(u8, v, value, 0, this.valueArea);
     }
   }
 
   /** pcpu_copy_value: an existing per-CPU element takes the new slots in place. */
   #copyInPlace(v: number, value: Uint8Array, fromProgram: boolean): void {
     const u8 = this.space.u8;
-    if (fromProgram) u8.set(value.subarray(0, this.valueSize), v + this.currentCpu * this.#slot);
-    else u8.set(value.subarray(0, this.valueArea), v);
+    if (fromProgram) copyBytes(u8, v + this.currentCpu * this.#slot, value, 0, this.valueSize);
+    else copyBytes(u8, v, value, 0, this.valueArea);
   }
 
   protected updateKey(key: Uint8Array, value: Uint8Array, flags: number, fromProgram: boolean): number {
@@ -291,7 +291,7 @@ export class HashMap extends BpfMap {
   #insert(i: number, key: Uint8Array, hash: number, value: Uint8Array, fromProgram: boolean): void {
     this.#views();
     const e = this.#header[i]!;
-    this.#u8.set(key.subarray(0, this.keySize), e + HEADER);
+    copyBytes(this.#u8, e + HEADER, key, 0, this.keySize);
     this.#fill(this.#value[i]!, value, fromProgram);
     this.#link(e, hash);
     this.#used[i] = 1;

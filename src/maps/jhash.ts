@@ -9,14 +9,29 @@ const JHASH_INITVAL = 0xdeadbeef;
 
 const rol = (w: number, s: number): number => (w << s) | (w >>> (32 - s));
 
-/** The hash of `size` bytes of `u8` at `at`, as htab_map_hash: jhash2 over words when the size is a multiple of 4, else jhash. */
+/** A little-endian u32 of `u8` at `i`. */
+function word(u8: Uint8Array, i: number): number {
+  return u8[i]! | (u8[i + 1]! << 8) | (u8[i + 2]! << 16) | (u8[i + 3]! << 24);
+}
+
+/** The last `len` (1 to 4) bytes of a word at `i`, zero-filled, as jhash's tail switch adds them. */
+function tail(u8: Uint8Array, i: number, len: number): number {
+  let w = 0;
+  for (let j = len - 1; j >= 0; j--) w = (w << 8) | u8[i + j]!;
+  return w;
+}
+
+/**
+ * The hash of `size` bytes of `u8` at `at`, as htab_map_hash: jhash2 over words when the
+ * size is a multiple of 4, else jhash (the two agree on little-endian hosts). No closures:
+ * this runs on every lookup.
+ */
 export function htabHash(u8: Uint8Array, at: number, size: number, seed: number): number {
   let a: number, b: number, c: number;
   a = b = c = (JHASH_INITVAL + size + seed) | 0;
-  const word = (i: number) => u8[i]! | (u8[i + 1]! << 8) | (u8[i + 2]! << 16) | (u8[i + 3]! << 24);
   let k = at, len = size;
   while (len > 12) {
-    a = (a + word(k)) | 0; b = (b + word(k + 4)) | 0; c = (c + word(k + 8)) | 0;
+    a = (a + word(u8, k)) | 0; b = (b + word(u8, k + 4)) | 0; c = (c + word(u8, k + 8)) | 0;
     // __jhash_mix
     a = (a - c) | 0; a ^= rol(c, 4); c = (c + b) | 0;
     b = (b - a) | 0; b ^= rol(a, 6); a = (a + c) | 0;
@@ -27,11 +42,9 @@ export function htabHash(u8: Uint8Array, at: number, size: number, seed: number)
     len -= 12; k += 12;
   }
   if (len === 0) return c >>> 0;
-  // The last 1 to 12 bytes, as jhash's switch adds them (jhash2's whole words agree).
-  const byte = (j: number) => (j < len ? u8[k + j]! : 0);
-  if (len > 8) c = (c + (byte(8) | (byte(9) << 8) | (byte(10) << 16) | (byte(11) << 24))) | 0;
-  if (len > 4) b = (b + (byte(4) | (byte(5) << 8) | (byte(6) << 16) | (byte(7) << 24))) | 0;
-  a = (a + (byte(0) | (byte(1) << 8) | (byte(2) << 16) | (byte(3) << 24))) | 0;
+  if (len > 8) c = (c + tail(u8, k + 8, len - 8)) | 0;
+  if (len > 4) b = (b + (len >= 8 ? word(u8, k + 4) : tail(u8, k + 4, len - 4))) | 0;
+  a = (a + (len >= 4 ? word(u8, k) : tail(u8, k, len))) | 0;
   // __jhash_final
   c ^= b; c = (c - rol(b, 14)) | 0;
   a ^= c; a = (a - rol(c, 11)) | 0;

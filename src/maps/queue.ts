@@ -64,7 +64,7 @@ export class QueueStackMap extends BpfMap {
   }
 
   override popElem(valueAddr: number, remove: boolean): number {
-    if (valueAddr < 0 || this.space.check(valueAddr, this.valueSize, true) === 0) return -Errno.EFAULT;
+    if (!this.canAccess(valueAddr, this.valueSize, true)) return -Errno.EFAULT;
     const v = this.#take(remove);
     if (!v) return -Errno.ENOENT;
     this.space.u8.set(v, valueAddr);
