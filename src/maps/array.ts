@@ -8,7 +8,7 @@
 import { Perm, type AddressSpace, type Region } from "../runtime/address-space.js";
 import type { ProgramArray, ProgramArrayResolver, TailCallTarget } from "../runtime/interpreter.js";
 import {
-  BPF_EXIST, BPF_F_LOCK, BPF_F_RDONLY_PROG, BPF_NOEXIST, BpfMap, copyBytes, Errno, mapAt, mapById, roundUp8, type UserMapSpec,
+  BPF_EXIST, BPF_F_LOCK, BPF_F_RDONLY_PROG, BPF_NOEXIST, BpfMap, copyBytes, Errno, mapAt, mapById, roundUp8, type BatchSupport, type UserMapSpec,
 } from "./map.js";
 
 const indexOf = (key: Uint8Array): number => (key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24)) >>> 0;
@@ -43,6 +43,10 @@ export class ArrayMap extends BpfMap {
     this.elemSize = this.perCpu ? this.#slot * this.cpus : this.#slot;
     const readOnly = ((spec.flags ?? 0) & BPF_F_RDONLY_PROG) !== 0;
     this.values = space.alloc({ name: this.name || this.typeName, kind: "map", size: this.elemSize * spec.maxEntries, perm: readOnly ? Perm.Read : Perm.ReadWrite });
+  }
+
+  protected override get batchSupport(): BatchSupport {
+    return { lookup: "generic", update: true };
   }
 
   /** The address of element `index` (a global data map's value is element 0). */

@@ -14,7 +14,7 @@
 import { Perm, type AddressSpace, type Region } from "../runtime/address-space.js";
 import { htabHash } from "./jhash.js";
 import { Lru } from "./lru.js";
-import { BPF_EXIST, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_NOEXIST, BpfMap, copyBytes, Errno, roundUp8, zeroBytes, type UserMapSpec } from "./map.js";
+import { BPF_EXIST, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_NOEXIST, BpfMap, copyBytes, Errno, roundUp8, zeroBytes, type BatchSupport, type UserMapSpec } from "./map.js";
 
 /** Elements per slab: few regions for a big map, little waste for a small one. */
 const SLAB_SHIFT = 8;
@@ -335,12 +335,16 @@ export class HashMap extends BpfMap {
     return this.#u8.slice(e + HEADER, e + HEADER + this.keySize);
   }
 
+  protected override get batchSupport(): BatchSupport {
+    return { lookup: "bucket", lookupAndDelete: true, update: true, delete: true };
+  }
+
   /** The keys of bucket `b`, head first (the batch operations go a bucket at a time). */
-  bucketKeys(b: number): Uint8Array[] {
+  protected override bucketKeysOf(b: number): { keys: Uint8Array[]; buckets: number } {
     this.#views();
-    const out: Uint8Array[] = [];
-    for (let e = this.#u32[(this.buckets.base >>> 2) + b]!; e !== 0; e = this.#u32[e >>> 2]!) out.push(this.#keyOf(e));
-    return out;
+    const keys: Uint8Array[] = [];
+    if (b < this.nBuckets) for (let e = this.#u32[(this.buckets.base >>> 2) + b]!; e !== 0; e = this.#u32[e >>> 2]!) keys.push(this.#keyOf(e));
+    return { keys, buckets: this.nBuckets };
   }
 
   protected release(): void {

@@ -7,7 +7,7 @@
  */
 
 import type { AddressSpace } from "../runtime/address-space.js";
-import { BPF_EXIST, BPF_NOEXIST, BpfMap, Errno, roundUp8, type UserMapSpec } from "./map.js";
+import { BPF_EXIST, BPF_NOEXIST, BpfMap, Errno, roundUp8, type BatchSupport, type UserMapSpec } from "./map.js";
 import { ValueSlots } from "./slots.js";
 
 interface TrieNode {
@@ -37,6 +37,10 @@ export class LpmTrieMap extends BpfMap {
   }
 
   get size(): number { return this.#entries; }
+
+  protected override get batchSupport(): BatchSupport {
+    return { lookup: "generic", update: true, delete: true };
+  }
 
   #prefixlen(key: Uint8Array): number {
     return (key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24)) >>> 0;

@@ -122,6 +122,30 @@ export function keyString(u8: Uint8Array, at: number, size: number): string {
   return s;
 }
 
+/** One call's worth of a batch walk; pass `cursor` back to continue, undefined means the end (as KernelMap's). */
+export interface BatchResult {
+  readonly keys: Uint8Array[];
+  readonly values: Uint8Array[];
+  readonly cursor: Uint8Array | undefined;
+}
+
+export interface BatchOptions {
+  /** Elements per call; default 64. */
+  readonly count?: number;
+  /** Where the previous call stopped. */
+  readonly cursor?: Uint8Array;
+  /** BPF_F_LOCK for values with a spin lock. */
+  readonly elemFlags?: number;
+}
+
+/** Which batch commands a map type has, and how its lookups walk: by key (generic_map_*) or by bucket (htab). */
+export interface BatchSupport {
+  readonly lookup?: "generic" | "bucket";
+  readonly lookupAndDelete?: boolean;
+  readonly update?: boolean;
+  readonly delete?: boolean;
+}
+
 /** Maps of one address space by handle, and the counter of their ids. */
 interface SpaceMaps { readonly byHandle: Map<number, BpfMap>; readonly byId: Map<number, BpfMap>; nextId: number }
 const SPACES = new WeakMap<AddressSpace, SpaceMaps>();
@@ -345,6 +369,110 @@ export abstract class BpfMap {
       const value = this.get(key);
       if (value) yield [key, value];
     }
+  }
+
+  // ---- batches, as BPF_MAP_*_BATCH ----
+
+  /** The batch commands of this type (none by default: ENOTSUPP). */
+  protected get batchSupport(): BatchSupport { return {}; }
+
+  /** The keys of bucket `b` and the bucket count, for bucket-walking types. */
+  protected bucketKeysOf(_b: number): { keys: Uint8Array[]; buckets: number } { return { keys: [], buckets: 0 }; }
+
+  #batchFlags(elemFlags: number, what: string): void {
+    if ((elemFlags & ~BPF_F_LOCK) || this.lockFlagBad(elemFlags)) this.fail(Errno.EINVAL, what);
+  }
+
+  /** Up to `count` elements from `cursor` on (BPF_MAP_LOOKUP_BATCH). */
+  lookupBatch(o: BatchOptions = {}): BatchResult {
+    return this.#lookupBatch(o, false);
+  }
+
+  /** Up to `count` elements from `cursor` on, removed from the map (BPF_MAP_LOOKUP_AND_DELETE_BATCH). */
+  lookupAndDeleteBatch(o: BatchOptions = {}): BatchResult {
+    return this.#lookupBatch(o, true);
+  }
+
+  #lookupBatch(o: BatchOptions, andDelete: boolean): BatchResult {
+    this.live();
+    const what = andDelete ? "look up and delete batch in" : "look up batch in";
+    const support = this.batchSupport;
+    if (!support.lookup || (andDelete && !support.lookupAndDelete)) this.fail(Errno.ENOTSUPP, what);
+    this.#batchFlags(o.elemFlags ?? 0, what);
+    const count = o.count ?? 64;
+    const keys: Uint8Array[] = [], values: Uint8Array[] = [];
+    const token = (bytes: Uint8Array) => { const t = new Uint8Array(Math.max(this.keySize, 8)); t.set(bytes); return t; };
+    if (count === 0) return { keys, values, cursor: o.cursor };
+    if (support.lookup === "bucket") {
+      // htab: the cursor is a bucket number; a bucket is taken whole or not at all.
+      let b = o.cursor ? new DataView(o.cursor.buffer, o.cursor.byteOffset).getUint32(0, true) : 0;
+      const { buckets } = this.bucketKeysOf(0);
+      if (b >= buckets) return { keys, values, cursor: undefined };
+      for (;;) {
+        const bucket = this.bucketKeysOf(b).keys;
+        if (bucket.length > count - keys.length) {
+          if (keys.length === 0) this.fail(Errno.ENOSPC, what);
+          break;
+        }
+        for (const k of bucket) {
+          keys.push(k);
+          values.push(this.readValue(this.userAddress(k)));
+          if (andDelete) this.deleteKey(k);
+        }
+        if (++b >= buckets) return { keys, values, cursor: undefined };
+      }
+      const c = new Uint8Array(4);
+      new DataView(c.buffer).setUint32(0, b, true);
+      return { keys, values, cursor: token(c) };
+    }
+    // generic_map_lookup_batch: get_next_key from the cursor key; the last key is the next cursor.
+    let prev = o.cursor ? o.cursor.subarray(0, this.keySize) : undefined;
+    let ended = false;
+    while (keys.length < count) {
+      const next = this.nextKeyOf(prev);
+      if (typeof next === "number") { ended = true; break; }
+      const at = this.userAddress(next);
+      if (at > 0) { keys.push(next); values.push(this.readValue(at)); }
+      prev = next;
+    }
+    return { keys, values, cursor: ended ? undefined : prev && token(prev) };
+  }
+
+  /** Every element, fetched `count` at a time with lookupBatch. */
+  *batchEntries(count = 64): IterableIterator<[Uint8Array, Uint8Array]> {
+    let cursor: Uint8Array | undefined;
+    do {
+      const r = this.lookupBatch({ count, cursor });
+      for (let i = 0; i < r.keys.length; i++) yield [r.keys[i]!, r.values[i]!];
+      cursor = r.cursor;
+    } while (cursor);
+  }
+
+  /** Writes many elements (BPF_MAP_UPDATE_BATCH, elem_flags as the update flags); stops at the first error. */
+  updateBatch(keys: readonly Uint8Array[], values: readonly Uint8Array[], o: { elemFlags?: number } = {}): number {
+    this.live();
+    if (keys.length !== values.length) throw new BpfError("EINVAL", `${this.describe()}: ${keys.length} keys but ${values.length} values`);
+    if (!this.batchSupport.update) this.fail(Errno.ENOTSUPP, "update batch in");
+    const flags = o.elemFlags ?? 0;
+    // generic_map_update_batch: elem_flags may only be BPF_F_LOCK; each element is written with BPF_ANY.
+    this.#batchFlags(flags, "update batch in");
+    for (let i = 0; i < keys.length; i++) {
+      const r = this.#frozen ? -Errno.EPERM : this.updateKey(this.checkKey(keys[i]), this.checkValue(values[i]!), flags, false);
+      if (r < 0) throw new MapError(-r, `update batch in ${this.describe()}: after ${i} of ${keys.length} elements`);
+    }
+    return keys.length;
+  }
+
+  /** Deletes many keys (BPF_MAP_DELETE_BATCH); stops at the first error (ENOENT for a missing key). */
+  deleteBatch(keys: readonly Uint8Array[], o: { elemFlags?: number } = {}): number {
+    this.live();
+    if (!this.batchSupport.delete) this.fail(Errno.ENOTSUPP, "delete batch in");
+    this.#batchFlags(o.elemFlags ?? 0, "delete batch in");
+    for (let i = 0; i < keys.length; i++) {
+      const r = this.#frozen ? -Errno.EPERM : this.deleteKey(this.checkKey(keys[i]));
+      if (r < 0) throw new MapError(-r, `delete batch in ${this.describe()}: after ${i} of ${keys.length} elements`);
+    }
+    return keys.length;
   }
 
   /** Pushes onto a queue or stack. */
