@@ -24,3 +24,4 @@ export { CpuMap, DevMap, DevMapHash, interfacesOf, takeRedirect, XskMap, type Re
 export { RingBufMap, RingBufReader, RingQuery, UserRingBufMap } from "./ringbuf.js";
 export { setStackModel, stackModelOf, StackTraceMap, type StackModel } from "./stack-trace.js";
 export { BPF_LOCAL_STORAGE_GET_F_CREATE, LocalStorageMap } from "./storage.js";
+export { TypedMap, type ByteMap } from "./typed.js";

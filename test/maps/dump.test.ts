@@ -10,7 +10,7 @@ import { test } from "node:test";
 import { buildBtf, BTF_KIND, INT32_TYPE } from "../../src/btf/build.js";
 import { parseBtf } from "../../src/btf/parse.js";
 import { KernelBtf, KernelMap } from "../../src/kernel/index.js";
-import { createMap, dumpMap, formatMapDump } from "../../src/maps/index.js";
+import { createMap, dumpMap, formatMapDump, TypedMap } from "../../src/maps/index.js";
 import { kernelLikeSpace, pinToCpu0, skip } from "./diff.js";
 
 const bpftool = (() => { try { execFileSync("bpftool", ["version"]); return true; } catch { return false; } })();
@@ -80,4 +80,26 @@ test("dumpMap gives JSON-ready entries: BTF-decoded, big integers as strings, pe
   assert.equal(e!.values!.length, p.cpus);
   assert.ok(e!.values!.every((x) => x === 5));
   assert.equal(JSON.stringify(dumpMap(h, { btf, keyType: 1, valueType: 3 })), '[{"key":1,"value":{"a":7,"b":"18446744073709551615"}}]');
+});
+
+test("a TypedMap reads and writes plain objects through BTF, over a runtime map and a kernel map alike", { skip }, () => {
+  const btf = parseBtf(BTF);
+  const user = createMap(kernelLikeSpace(), { type: "hash", keySize: 4, valueSize: 16, maxEntries: 4 });
+  const kernel = KernelMap.create({ type: "hash", keySize: 4, valueSize: 16, maxEntries: 4, name: "maps_typed" });
+  try {
+    for (const m of [user, kernel]) {
+      const t = new TypedMap<number, { a: number; b: bigint }>(m, btf, 1, 3);
+      t.set(7, { a: -1, b: 1n << 60n });
+      t.set(8, { a: 2, b: 3n });
+      assert.deepEqual(t.get(7), { a: -1, b: 1n << 60n });
+      assert.equal(t.get(9), undefined);
+      assert.deepEqual([...t].sort((x, y) => x[0] - y[0]), [[7, { a: -1, b: 1n << 60n }], [8, { a: 2, b: 3n }]]);
+      assert.equal(t.delete(8), true);
+      assert.deepEqual([...t.keys()], [7]);
+    }
+    assert.throws(() => new TypedMap(user, btf, 1, 1), /value type is 4 bytes, the map's values 16/);
+  } finally {
+    user.close();
+    kernel.close();
+  }
 });
