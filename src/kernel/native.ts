@@ -37,6 +37,8 @@ interface Libc {
   readonly mount: (source: string, target: string, fstype: string, flags: number, data: null) => number;
   readonly mmap: (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => unknown;
   readonly munmap: (addr: unknown, length: number) => number;
+  /** syscall(2) with five integer arguments (perf_event_open). */
+  readonly syscall5: (nr: number, a: bigint, b: number, c: number, d: number, e: number) => number;
   readonly nr: number;
 }
 
@@ -70,6 +72,7 @@ export function loadNative(): string | undefined {
       mount: lib.func("int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)"),
       mmap: lib.func("void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)"),
       munmap: lib.func("int munmap(void *addr, size_t length)"),
+      syscall5: lib.func("long syscall(long nr, uint64_t a, long b, long c, long d, long e)"),
     };
   } catch (e) {
     return (failure = `the C library does not load through koffi: ${(e as Error).message}`);
@@ -148,6 +151,25 @@ export function mmapFd(fd: number, length: number, offset: number, writable: boo
       mapped = false;
     },
   };
+}
+
+/** __NR_perf_event_open per 64-bit architecture. */
+const SYS_PERF_EVENT_OPEN: Partial<Record<string, number>> = { x64: 298, arm64: 241, riscv64: 241, loong64: 241, s390x: 331, ppc64: 319 };
+
+/**
+ * perf_event_open(attr, pid, cpu, group_fd, flags) with the attribute bytes given; the
+ * new fd, or throws with the errno.
+ */
+export function perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupFd: number, flags: number, context: string): number {
+  const c = native();
+  const nr = SYS_PERF_EVENT_OPEN[process.arch];
+  if (nr === undefined) throw new NotSupportedError(`perf_event_open on ${process.arch}`);
+  return withScratch((s) => {
+    const chunk = s.copy(attr);
+    const fd = c.syscall5(nr, chunk.addr, pid, cpu, groupFd, flags);
+    if (fd < 0) throw new BpfSyscallError("perf_event_open", c.koffi.errno() || EIO, context);
+    return fd;
+  });
 }
 
 /** A piece of unmanaged memory: its address for the kernel, its bytes for us. */

@@ -102,7 +102,10 @@ export class PerfBuffer {
       this.lost++;
       return false;
     }
-    const s = { cpu: this.cpu, data: data.slice() };
+    // The kernel pads a raw sample so its u32 size and the data fill whole u64s: readers see the padding.
+    const padded = new Uint8Array(((data.length + 4 + 7) & ~7) - 4);
+    padded.set(data);
+    const s = { cpu: this.cpu, data: padded };
     if (this.#listener) this.#listener(s);
     else {
       this.samples.push(s);
