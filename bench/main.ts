@@ -146,12 +146,13 @@ for (const r of results) {
 }
 const geomean = ratios.length ? Math.exp(ratios.reduce((s, x) => s + Math.log(x), 0) / ratios.length) : undefined;
 const objectLoads = benchObjectLoad();
+const mapOps = (await import("./maps.js")).benchMaps({ kernel, budgetMs, mode, say });
 const vmlinux = benchVmlinuxBtf();
 if (values.json) {
   console.log(JSON.stringify({
     results: results.map(({ instructions: _, ...r }) => r), skipped, ...(geomean ? { geomean_ratio: round(geomean) } : {}),
     object_load: objectLoads.map((r) => ({ ...r, ms_per_load: Math.round(r.ms_per_load * 100) / 100 })),
-    ...(vmlinux ? { vmlinux_btf: vmlinux } : {}),
+    ...(vmlinux ? { vmlinux_btf: vmlinux } : {}), map_ops: mapOps,
   }, null, 2));
 } else {
   if (geomean) say(`geometric mean of interp/kernel: ${geomean.toFixed(1)}x over ${ratios.length} runs (mode ${mode})`);

@@ -8,6 +8,8 @@ export { kernelAvailable, type KernelAvailability } from "./available.js";
 export { KernelMap, possibleCpus, type BatchOptions, type BatchResult, type KernelMapSpec, type UpdateFlag } from "./map.js";
 export { KernelProgram, type KernelProgramSpec, type TestRunOptions, type TestRunResult } from "./program.js";
 export { KernelBtf, intBtf } from "./btf.js";
+export { KernelRingBufReader } from "./ringbuf.js";
+export { KernelPerfReader, type KernelPerfSample } from "./perf.js";
 export { BpfSyscallError, ClosedError, KernelBtfError, KernelVerifierError, summarizeLog } from "./errors.js";
 export {
   btfIds, btfInfo, mapIds, mapInfo, programIds, programInfo, programXlated, programXlatedBytes,

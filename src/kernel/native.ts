@@ -35,6 +35,10 @@ interface Libc {
   readonly syscall: (nr: number, cmd: number, attr: bigint, size: number) => number;
   readonly close: (fd: number) => number;
   readonly mount: (source: string, target: string, fstype: string, flags: number, data: null) => number;
+  readonly mmap: (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => unknown;
+  readonly munmap: (addr: unknown, length: number) => number;
+  /** syscall(2) with five integer arguments (perf_event_open). */
+  readonly syscall5: (nr: number, a: bigint, b: number, c: number, d: number, e: number) => number;
   readonly nr: number;
 }
 
@@ -66,6 +70,9 @@ export function loadNative(): string | undefined {
       syscall: lib.func("long syscall(long nr, long cmd, uint64_t attr, long size)"),
       close: lib.func("int close(int fd)"),
       mount: lib.func("int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)"),
+      mmap: lib.func("void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)"),
+      munmap: lib.func("int munmap(void *addr, size_t length)"),
+      syscall5: lib.func("long syscall(long nr, uint64_t a, long b, long c, long d, long e)"),
     };
   } catch (e) {
     return (failure = `the C library does not load through koffi: ${(e as Error).message}`);
@@ -118,6 +125,51 @@ export function closeFd(fd: number): number {
 export function mountFs(source: string, target: string, fstype: string, flags = 0): number {
   const c = native();
   return c.mount(source, target, fstype, flags, null) < 0 ? c.koffi.errno() : 0;
+}
+
+/** PROT_READ, PROT_WRITE, MAP_SHARED */
+const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
+
+/** A shared mapping of a file descriptor (a ring buffer's pages): its bytes, and how to unmap it. */
+export interface Mapping {
+  readonly bytes: Uint8Array;
+  unmap(): void;
+}
+
+/** mmap(2) of `length` bytes of `fd` at `offset`, shared, read-only or read-write; throws with the errno. */
+export function mmapFd(fd: number, length: number, offset: number, writable: boolean, context: string): Mapping {
+  const c = native();
+  const ptr = c.mmap(null, length, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, offset);
+  // MAP_FAILED is (void *)-1.
+  if (!ptr || c.koffi.address(ptr) === 0xffffffffffffffffn) throw new BpfSyscallError("mmap", c.koffi.errno(), context);
+  const bytes = new Uint8Array(c.koffi.view(ptr, length));
+  let mapped = true;
+  return {
+    bytes,
+    unmap: () => {
+      if (mapped) c.munmap(ptr, length);
+      mapped = false;
+    },
+  };
+}
+
+/** __NR_perf_event_open per 64-bit architecture. */
+const SYS_PERF_EVENT_OPEN: Partial<Record<string, number>> = { x64: 298, arm64: 241, riscv64: 241, loong64: 241, s390x: 331, ppc64: 319 };
+
+/**
+ * perf_event_open(attr, pid, cpu, group_fd, flags) with the attribute bytes given; the
+ * new fd, or throws with the errno.
+ */
+export function perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupFd: number, flags: number, context: string): number {
+  const c = native();
+  const nr = SYS_PERF_EVENT_OPEN[process.arch];
+  if (nr === undefined) throw new NotSupportedError(`perf_event_open on ${process.arch}`);
+  return withScratch((s) => {
+    const chunk = s.copy(attr);
+    const fd = c.syscall5(nr, chunk.addr, pid, cpu, groupFd, flags);
+    if (fd < 0) throw new BpfSyscallError("perf_event_open", c.koffi.errno() || EIO, context);
+    return fd;
+  });
 }
 
 /** A piece of unmanaged memory: its address for the kernel, its bytes for us. */

@@ -8,7 +8,7 @@
 import { Perm, type AddressSpace, type Region } from "../runtime/address-space.js";
 import type { ProgramArray, ProgramArrayResolver, TailCallTarget } from "../runtime/interpreter.js";
 import {
-  BPF_EXIST, BPF_F_LOCK, BPF_F_RDONLY_PROG, BPF_NOEXIST, BpfMap, Errno, mapAt, mapById, roundUp8, type UserMapSpec,
+  BPF_EXIST, BPF_F_LOCK, BPF_F_RDONLY_PROG, BPF_NOEXIST, BpfMap, copyBytes, Errno, mapAt, mapById, roundUp8, type BatchSupport, type UserMapSpec,
 } from "./map.js";
 
 const indexOf = (key: Uint8Array): number => (key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24)) >>> 0;
@@ -26,19 +26,27 @@ function nextIndex(key: Uint8Array | undefined, maxEntries: number): Uint8Array 
 export const badFlags = (flags: number): boolean => (flags & ~BPF_F_LOCK) > BPF_EXIST;
 
 /**
- * BPF_MAP_TYPE_ARRAY and BPF_MAP_TYPE_PERCPU_ARRAY (the runtime has one CPU, so a
- * per-CPU array is an array whose userspace value is one 8-aligned slot). Global data
- * maps are arrays of one element; BPF_F_RDONLY_PROG makes the region read-only to programs.
+ * BPF_MAP_TYPE_ARRAY and BPF_MAP_TYPE_PERCPU_ARRAY (a per-CPU element is one 8-aligned
+ * slot per CPU, CPU 0's first). Global data maps are arrays of one element;
+ * BPF_F_RDONLY_PROG makes the region read-only to programs.
  */
 export class ArrayMap extends BpfMap {
+  /** Bytes from one element to the next. */
   readonly elemSize: number;
   readonly values: Region;
+  readonly #slot: number;
 
   constructor(space: AddressSpace, spec: UserMapSpec, perCpu: boolean) {
-    super(space, spec, perCpu ? roundUp8(spec.valueSize) : spec.valueSize);
-    this.elemSize = roundUp8(spec.valueSize);
+    super(space, spec);
+    void perCpu;
+    this.#slot = roundUp8(spec.valueSize);
+    this.elemSize = this.perCpu ? this.#slot * this.cpus : this.#slot;
     const readOnly = ((spec.flags ?? 0) & BPF_F_RDONLY_PROG) !== 0;
     this.values = space.alloc({ name: this.name || this.typeName, kind: "map", size: this.elemSize * spec.maxEntries, perm: readOnly ? Perm.Read : Perm.ReadWrite });
+  }
+
+  protected override get batchSupport(): BatchSupport {
+    return { lookup: "generic", update: true };
   }
 
   /** The address of element `index` (a global data map's value is element 0). */
@@ -54,9 +62,11 @@ export class ArrayMap extends BpfMap {
 
   /** The helper's fast path: the index read straight from the address space. */
   override lookupElem(keyAddr: number): number {
-    if (keyAddr < 0 || this.space.check(keyAddr, 4, false) === 0) return 0;
+    if (!this.canAccess(keyAddr, 4, false)) return 0;
     const i = this.space.view.getUint32(keyAddr, true);
-    return i < this.maxEntries ? this.values.base + i * this.elemSize : 0;
+    if (i >= this.maxEntries) return 0;
+    const at = this.values.base + i * this.elemSize;
+    return this.perCpu ? at + this.currentCpu * this.#slot : at;
   }
 
   protected lookupKey(key: Uint8Array): number {
@@ -64,12 +74,17 @@ export class ArrayMap extends BpfMap {
     return i < this.maxEntries ? this.values.base + i * this.elemSize : 0;
   }
 
-  protected updateKey(key: Uint8Array, value: Uint8Array, flags: number): number {
-    if (badFlags(flags)) return -Errno.EINVAL;
+  protected updateKey(key: Uint8Array, value: Uint8Array, flags: number, fromProgram: boolean): number {
+    // bpf_percpu_array_update (userspace) refuses BPF_F_LOCK at once; a program's update checks it last, as for an array.
+    if (badFlags(flags) || (this.perCpu && !fromProgram && (flags & BPF_F_LOCK))) return -Errno.EINVAL;
     const i = indexOf(key);
     if (i >= this.maxEntries) return -Errno.E2BIG;
-    if (flags & BPF_NOEXIST) return -Errno.EEXIST; // every element exists
-    this.space.u8.set(value, this.values.base + i * this.elemSize);
+    if ((flags & ~BPF_F_LOCK) === BPF_NOEXIST) return -Errno.EEXIST; // every element exists
+    if (this.lockFlagBad(flags)) return -Errno.EINVAL;
+    const at = this.values.base + i * this.elemSize;
+    if (!this.perCpu) copyBytes(this.space.u8, at, value, 0, this.valueSize);
+    else if (fromProgram) copyBytes(this.space.u8, at + this.currentCpu * this.#slot, value, 0, this.valueSize);
+    else copyBytes(this.space.u8, at, value, 0, this.elemSize);
     return 0;
   }
 

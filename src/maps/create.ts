@@ -1,15 +1,29 @@
 /**
  * @fileoverview `createMap`: a live userspace map from its spec, through one table of
  * operations by map type, as the kernel's `bpf_map_ops` (`map_alloc_check`, `map_alloc`).
+ * Each row's check refuses what the kernel's BPF_MAP_CREATE refuses, with its errno.
  * A type without a row is a NotSupportedError naming it.
  */
 
 import { BpfError, NotSupportedError } from "../errors.js";
 import type { AddressSpace } from "../runtime/address-space.js";
 import { ArrayMap, ArrayOfMapsMap, ProgArrayMap, type ProgramResolver } from "./array.js";
+import { BloomFilterMap } from "./bloom-filter.js";
+import { cpusOf } from "./cpus.js";
 import { HashMap } from "./hash.js";
-import { BpfMap, Errno, MapError, type UserMapSpec } from "./map.js";
+import { HashOfMapsMap } from "./hash-of-maps.js";
+import { LpmTrieMap } from "./lpm-trie.js";
+import {
+  BPF_F_ACCESS_MASK, BPF_F_INNER_MAP, BPF_F_MMAPABLE, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE,
+  BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_STACK_BUILD_ID, BPF_F_WRONLY, BPF_F_WRONLY_PROG,
+  BPF_F_ZERO_SEED, BpfMap, Errno, MapError, roundUp8, type UserMapSpec,
+} from "./map.js";
+import { CgroupArrayMap, PerfEventArrayMap } from "./perf-event-array.js";
 import { QueueStackMap } from "./queue.js";
+import { CpuMap, DevMap, DevMapHash, XskMap } from "./redirect.js";
+import { RingBufMap, UserRingBufMap } from "./ringbuf.js";
+import { StackTraceMap } from "./stack-trace.js";
+import { LocalStorageMap } from "./storage.js";
 import { mapTypeId, mapTypeName, type MapTypeName } from "./types.js";
 
 /** What creating a map may need besides its spec. */
@@ -20,56 +34,200 @@ export interface CreateMapOptions {
 
 /** One map type's operations. */
 export interface MapOps {
-  /** map_alloc_check: sizes and flags; throws MapError (EINVAL) as BPF_MAP_CREATE would fail. */
+  /** map_alloc_check: sizes and flags; throws MapError as BPF_MAP_CREATE would fail. */
   check(spec: UserMapSpec): void;
   create(space: AddressSpace, spec: UserMapSpec, options: CreateMapOptions): BpfMap;
 }
 
-const invalid = (spec: UserMapSpec, why: string): never => {
-  throw new MapError(Errno.EINVAL, `create ${mapTypeName(mapTypeId(spec.type as MapTypeName))} map${spec.name ? ` "${spec.name}"` : ""} (${why})`);
+/** KMALLOC_MAX_SIZE on 4 KiB pages (order 10) */
+const KMALLOC_MAX_SIZE = 1 << 22;
+/** PCPU_MIN_UNIT_SIZE: the largest per-CPU value */
+const PCPU_MIN_UNIT_SIZE = 32768;
+/** sysctl_perf_event_max_stack's default (PERF_MAX_STACK_DEPTH) */
+const PERF_MAX_STACK_DEPTH = 127;
+/** BPF_LOCAL_STORAGE_MAX_VALUE_SIZE, about */
+const LOCAL_STORAGE_MAX_VALUE = (1 << 16) - 64;
+/** BPF_F_CLONE */
+const BPF_F_CLONE = 0x200;
+/** PAGE_SIZE */
+const PAGE_SIZE = 4096;
+/** NR_CPUS of the usual distribution kernels */
+const NR_CPUS = 8192;
+
+const fail = (errno: number) => (spec: UserMapSpec, why: string): never => {
+  throw new MapError(errno, `create ${mapTypeName(mapTypeId(spec.type as MapTypeName))} map${spec.name ? ` "${spec.name}"` : ""} (${why})`);
 };
-const positive = (spec: UserMapSpec) => {
-  if (!(spec.maxEntries > 0)) invalid(spec, "max_entries is 0");
-  if (!(spec.valueSize > 0)) invalid(spec, "value_size is 0");
+const invalid = fail(Errno.EINVAL);
+const tooBig = fail(Errno.E2BIG);
+
+const flags = (s: UserMapSpec): number => s.flags ?? 0;
+/** bpf_map_flags_access_ok: not both read-only and write-only for programs. */
+const accessOk = (s: UserMapSpec): void => {
+  if ((flags(s) & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) === (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) invalid(s, "BPF_F_RDONLY_PROG with BPF_F_WRONLY_PROG");
 };
-/** array_map_alloc_check and fd_array_map_alloc_check: 4-byte keys. */
-const arrayCheck = (valueSize?: number) => (spec: UserMapSpec) => {
-  positive(spec);
-  if (spec.keySize !== 4) invalid(spec, `key_size ${spec.keySize} is not 4`);
-  if (valueSize !== undefined && spec.valueSize !== valueSize) invalid(spec, `value_size ${spec.valueSize} is not ${valueSize}`);
+const onlyFlags = (s: UserMapSpec, mask: number): void => {
+  const extra = flags(s) & ~mask;
+  if (extra) invalid(s, `flags 0x${extra.toString(16)} are not allowed`);
 };
+const need = (s: UserMapSpec, ok: boolean, why: string): void => { if (!ok) invalid(s, why); };
+
+/** array_map_alloc_check */
+const arrayCheck = (kind: "array" | "percpu" | "fd" | "perf") => (s: UserMapSpec) => {
+  if (kind === "fd" || kind === "perf") {
+    need(s, s.valueSize === 4, `value_size ${s.valueSize} is not 4`);
+    need(s, !(flags(s) & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)), "program access flags on an fd array");
+  }
+  need(s, s.maxEntries > 0, "max_entries is 0");
+  need(s, s.keySize === 4, `key_size ${s.keySize} is not 4`);
+  need(s, s.valueSize > 0, "value_size is 0");
+  onlyFlags(s, BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP);
+  accessOk(s);
+  if (kind === "percpu" && flags(s) & BPF_F_NUMA_NODE) invalid(s, "a NUMA node for a per-CPU map");
+  if (kind !== "array" && flags(s) & (BPF_F_MMAPABLE | BPF_F_INNER_MAP)) invalid(s, "BPF_F_MMAPABLE or BPF_F_INNER_MAP on a map that is not an array");
+  if (kind !== "perf" && flags(s) & BPF_F_PRESERVE_ELEMS) invalid(s, "BPF_F_PRESERVE_ELEMS on a map that is not a perf_event_array");
+  if (s.valueSize > 0x7fffffff) tooBig(s, "value_size is too big");
+  if (kind === "percpu" && roundUp8(s.valueSize) > PCPU_MIN_UNIT_SIZE) tooBig(s, `per-CPU value_size ${s.valueSize} is over ${PCPU_MIN_UNIT_SIZE}`);
+};
+
 /** htab_map_alloc_check */
-const hashCheck = (spec: UserMapSpec) => {
-  positive(spec);
-  if (!(spec.keySize > 0)) invalid(spec, "key_size is 0");
+const hashCheck = (o: { percpu: boolean; lru: boolean; fd?: boolean }) => (s: UserMapSpec) => {
+  if (o.fd) need(s, s.valueSize === 4, `value_size ${s.valueSize} is not 4`);
+  const f = flags(s);
+  onlyFlags(s, BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK | BPF_F_ZERO_SEED);
+  accessOk(s);
+  if (o.lru && f & BPF_F_NO_PREALLOC) throw new MapError(Errno.ENOTSUPP, `create ${o.percpu ? "lru_percpu_hash" : "lru_hash"} map${s.name ? ` "${s.name}"` : ""} (an LRU map is always preallocated: BPF_F_NO_PREALLOC)`);
+  if (!o.lru && f & BPF_F_NO_COMMON_LRU) invalid(s, "BPF_F_NO_COMMON_LRU on a map that is not an LRU");
+  if (o.percpu && f & BPF_F_NUMA_NODE) invalid(s, "a NUMA node for a per-CPU map");
+  need(s, s.maxEntries > 0 && s.keySize > 0 && s.valueSize > 0, s.maxEntries <= 0 ? "max_entries is 0" : s.keySize <= 0 ? "key_size is 0" : "value_size is 0");
+  if (s.keySize + s.valueSize >= KMALLOC_MAX_SIZE - 64) tooBig(s, `key_size + value_size ${s.keySize + s.valueSize} is too big`);
+  if (o.percpu && roundUp8(s.valueSize) > PCPU_MIN_UNIT_SIZE) tooBig(s, `per-CPU value_size ${s.valueSize} is over ${PCPU_MIN_UNIT_SIZE}`);
 };
-/** queue_stack_map_alloc_check: no keys. */
-const queueCheck = (spec: UserMapSpec) => {
-  positive(spec);
-  if (spec.keySize !== 0) invalid(spec, `key_size ${spec.keySize} is not 0`);
+
+/** queue_stack_map_alloc_check */
+const queueCheck = (s: UserMapSpec) => {
+  need(s, s.maxEntries > 0, "max_entries is 0");
+  need(s, s.keySize === 0, `key_size ${s.keySize} is not 0`);
+  need(s, s.valueSize > 0, "value_size is 0");
+  onlyFlags(s, BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK);
+  accessOk(s);
+  if (s.valueSize > KMALLOC_MAX_SIZE) tooBig(s, "value_size is too big");
 };
+
+/** ringbuf_map_alloc: no keys or values, a page-aligned power of two of data. */
+const ringCheck = (s: UserMapSpec) => {
+  onlyFlags(s, BPF_F_NUMA_NODE);
+  need(s, s.keySize === 0 && s.valueSize === 0, "key_size and value_size must be 0");
+  const n = s.maxEntries;
+  need(s, n > 0 && (n & (n - 1)) === 0 && n % PAGE_SIZE === 0, `max_entries ${n} is not a power of 2 and a multiple of the page size`);
+};
+
+/** trie_alloc */
+const lpmCheck = (s: UserMapSpec) => {
+  need(s, s.maxEntries > 0, "max_entries is 0");
+  need(s, (flags(s) & BPF_F_NO_PREALLOC) !== 0, "an lpm_trie needs BPF_F_NO_PREALLOC");
+  onlyFlags(s, BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK);
+  accessOk(s);
+  need(s, s.keySize >= 5 && s.keySize <= 4 + 256, `key_size ${s.keySize} is not 4 + 1 to 256 bytes of data`);
+  need(s, s.valueSize >= 1 && s.valueSize <= KMALLOC_MAX_SIZE - 256 - 32, `value_size ${s.valueSize} is out of range`);
+};
+
+/** bloom_map_alloc */
+const bloomCheck = (s: UserMapSpec) => {
+  need(s, s.keySize === 0, `key_size ${s.keySize} is not 0`);
+  need(s, s.valueSize > 0, "value_size is 0");
+  need(s, s.maxEntries > 0, "max_entries is 0");
+  onlyFlags(s, BPF_F_NUMA_NODE | BPF_F_ZERO_SEED | BPF_F_ACCESS_MASK);
+  accessOk(s);
+  need(s, ((s.mapExtra ?? 0n) & ~0xfn) === 0n, "map_extra has bits beyond the hash count");
+};
+
+/** stack_map_alloc */
+const stackTraceCheck = (s: UserMapSpec) => {
+  onlyFlags(s, BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK | BPF_F_STACK_BUILD_ID);
+  const entry = flags(s) & BPF_F_STACK_BUILD_ID ? 32 : 8;
+  need(s, s.maxEntries > 0 && s.keySize === 4 && s.valueSize >= entry && s.valueSize % entry === 0, "key_size must be 4 and value_size a multiple of the entry size");
+  need(s, s.valueSize / entry <= PERF_MAX_STACK_DEPTH, `value_size ${s.valueSize} holds more than ${PERF_MAX_STACK_DEPTH} frames`);
+};
+
+/** dev_map_alloc_check (devmap, devmap_hash), cpu_map_alloc, xsk_map_alloc */
+const redirectCheck = (kind: "dev" | "cpu" | "xsk") => (s: UserMapSpec) => {
+  need(s, s.maxEntries > 0, "max_entries is 0");
+  need(s, s.keySize === 4, `key_size ${s.keySize} is not 4`);
+  if (kind === "xsk") {
+    need(s, s.valueSize === 4, `value_size ${s.valueSize} is not 4`);
+    onlyFlags(s, BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY);
+    return;
+  }
+  need(s, s.valueSize === 4 || s.valueSize === 8, `value_size ${s.valueSize} is not 4 or 8`);
+  onlyFlags(s, kind === "cpu" ? BPF_F_NUMA_NODE : BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK);
+  if (kind === "cpu" && s.maxEntries > NR_CPUS) tooBig(s, `max_entries ${s.maxEntries} is over NR_CPUS`);
+};
+
+/** bpf_local_storage_map_alloc_check: max_entries 0, BPF_F_NO_PREALLOC, a 4-byte key (an fd). */
+const storageCheck = (s: UserMapSpec) => {
+  onlyFlags(s, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+  need(s, (flags(s) & BPF_F_NO_PREALLOC) !== 0, "local storage needs BPF_F_NO_PREALLOC");
+  need(s, s.maxEntries === 0, `max_entries ${s.maxEntries} is not 0`);
+  need(s, s.keySize === 4, `key_size ${s.keySize} is not 4`);
+  need(s, s.valueSize > 0, "value_size is 0");
+  if (s.valueSize > LOCAL_STORAGE_MAX_VALUE) tooBig(s, `value_size ${s.valueSize} is too big`);
+};
+
+const hash = (perCpu: boolean, lru: boolean): MapOps => ({
+  check: hashCheck({ percpu: perCpu, lru }),
+  create: (sp, spec) => new HashMap(sp, spec, { perCpu, lru }),
+});
 
 /** Map operations by type id, like the kernel's BPF_MAP_TYPE(_id, _ops) table. */
 export const MAP_OPS: Readonly<Partial<Record<number, MapOps>>> = {
-  /** BPF_MAP_TYPE_HASH */
-  1: { check: hashCheck, create: (s, spec) => new HashMap(s, spec, { perCpu: false, lru: false }) },
-  /** BPF_MAP_TYPE_ARRAY */
-  2: { check: arrayCheck(), create: (s, spec) => new ArrayMap(s, spec, false) },
-  /** BPF_MAP_TYPE_PROG_ARRAY */
-  3: { check: arrayCheck(4), create: (s, spec, o) => new ProgArrayMap(s, spec, o.programs) },
-  /** BPF_MAP_TYPE_PERCPU_HASH */
-  5: { check: hashCheck, create: (s, spec) => new HashMap(s, spec, { perCpu: true, lru: false }) },
-  /** BPF_MAP_TYPE_PERCPU_ARRAY */
-  6: { check: arrayCheck(), create: (s, spec) => new ArrayMap(s, spec, true) },
-  /** BPF_MAP_TYPE_LRU_HASH */
-  9: { check: hashCheck, create: (s, spec) => new HashMap(s, spec, { perCpu: false, lru: true }) },
-  /** BPF_MAP_TYPE_ARRAY_OF_MAPS */
-  12: { check: arrayCheck(4), create: (s, spec) => new ArrayOfMapsMap(s, spec) },
-  /** BPF_MAP_TYPE_QUEUE */
-  22: { check: queueCheck, create: (s, spec) => new QueueStackMap(s, spec, false) },
-  /** BPF_MAP_TYPE_STACK */
-  23: { check: queueCheck, create: (s, spec) => new QueueStackMap(s, spec, true) },
+  /** BPF_MAP_TYPE_HASH */ 1: hash(false, false),
+  /** BPF_MAP_TYPE_ARRAY */ 2: { check: arrayCheck("array"), create: (s, spec) => new ArrayMap(s, spec, false) },
+  /** BPF_MAP_TYPE_PROG_ARRAY */ 3: { check: arrayCheck("fd"), create: (s, spec, o) => new ProgArrayMap(s, spec, o.programs) },
+  /** BPF_MAP_TYPE_PERF_EVENT_ARRAY */ 4: { check: arrayCheck("perf"), create: (s, spec) => new PerfEventArrayMap(s, spec) },
+  /** BPF_MAP_TYPE_PERCPU_HASH */ 5: hash(true, false),
+  /** BPF_MAP_TYPE_PERCPU_ARRAY */ 6: { check: arrayCheck("percpu"), create: (s, spec) => new ArrayMap(s, spec, true) },
+  /** BPF_MAP_TYPE_STACK_TRACE */ 7: { check: stackTraceCheck, create: (s, spec) => new StackTraceMap(s, spec) },
+  /** BPF_MAP_TYPE_CGROUP_ARRAY */ 8: { check: arrayCheck("fd"), create: (s, spec) => new CgroupArrayMap(s, spec) },
+  /** BPF_MAP_TYPE_LRU_HASH */ 9: hash(false, true),
+  /** BPF_MAP_TYPE_LRU_PERCPU_HASH */ 10: hash(true, true),
+  /** BPF_MAP_TYPE_LPM_TRIE */ 11: { check: lpmCheck, create: (s, spec) => new LpmTrieMap(s, spec) },
+  /** BPF_MAP_TYPE_ARRAY_OF_MAPS */ 12: { check: arrayCheck("fd"), create: (s, spec) => new ArrayOfMapsMap(s, spec) },
+  /** BPF_MAP_TYPE_HASH_OF_MAPS */ 13: { check: hashCheck({ percpu: false, lru: false, fd: true }), create: (s, spec) => new HashOfMapsMap(s, spec) },
+  /** BPF_MAP_TYPE_DEVMAP */ 14: { check: redirectCheck("dev"), create: (s, spec) => new DevMap(s, spec) },
+  /** BPF_MAP_TYPE_CPUMAP */ 16: { check: redirectCheck("cpu"), create: (s, spec) => new CpuMap(s, spec) },
+  /** BPF_MAP_TYPE_XSKMAP */ 17: { check: redirectCheck("xsk"), create: (s, spec) => new XskMap(s, spec) },
+  /** BPF_MAP_TYPE_QUEUE */ 22: { check: queueCheck, create: (s, spec) => new QueueStackMap(s, spec, false) },
+  /** BPF_MAP_TYPE_STACK */ 23: { check: queueCheck, create: (s, spec) => new QueueStackMap(s, spec, true) },
+  /** BPF_MAP_TYPE_SK_STORAGE */ 24: { check: storageCheck, create: (s, spec) => new LocalStorageMap(s, spec) },
+  /** BPF_MAP_TYPE_DEVMAP_HASH */ 25: { check: redirectCheck("dev"), create: (s, spec) => new DevMapHash(s, spec) },
+  /** BPF_MAP_TYPE_RINGBUF */ 27: { check: ringCheck, create: (s, spec) => new RingBufMap(s, spec) },
+  /** BPF_MAP_TYPE_INODE_STORAGE */ 28: { check: storageCheck, create: (s, spec) => new LocalStorageMap(s, spec) },
+  /** BPF_MAP_TYPE_TASK_STORAGE */ 29: { check: storageCheck, create: (s, spec) => new LocalStorageMap(s, spec) },
+  /** BPF_MAP_TYPE_BLOOM_FILTER */ 30: { check: bloomCheck, create: (s, spec) => new BloomFilterMap(s, spec) },
+  /** BPF_MAP_TYPE_USER_RINGBUF */ 31: { check: ringCheck, create: (s, spec) => new UserRingBufMap(s, spec) },
+  /** BPF_MAP_TYPE_CGRP_STORAGE */ 32: { check: storageCheck, create: (s, spec) => new LocalStorageMap(s, spec) },
 };
+
+/** The generic checks of map_create, before the type's own. */
+function commonCheck(id: number, spec: UserMapSpec): void {
+  const f = flags(spec);
+  if ((f & BPF_F_RDONLY) && (f & BPF_F_WRONLY)) invalid(spec, "BPF_F_RDONLY with BPF_F_WRONLY");
+  // map_extra is only for bloom filters (hash count) and arenas.
+  if (id !== 30 && id !== 33 && (spec.mapExtra ?? 0n) !== 0n) invalid(spec, "map_extra is only for bloom filters and arenas");
+}
+
+/**
+ * htab_map_alloc: a per-CPU LRU has max_entries rounded up to a multiple of the CPU
+ * count (down when that overflows), as the kernel reports it back.
+ */
+function adjust(id: number, spec: UserMapSpec, cpus: number): UserMapSpec {
+  if ((id === 9 || id === 10) && flags(spec) & BPF_F_NO_COMMON_LRU) {
+    let n = Math.ceil(spec.maxEntries / cpus) * cpus;
+    if (n > 0xffffffff) n = Math.floor(spec.maxEntries / cpus) * cpus;
+    return { ...spec, maxEntries: n };
+  }
+  return spec;
+}
 
 /** A live map in `space`, from a spec (copied). */
 export function createMap(space: AddressSpace, spec: UserMapSpec, options: CreateMapOptions = {}): BpfMap {
@@ -82,6 +240,7 @@ export function createMap(space: AddressSpace, spec: UserMapSpec, options: Creat
   const ops = MAP_OPS[id];
   if (!ops) throw new NotSupportedError(`map type ${mapTypeName(id)} in the userspace runtime${spec.name ? ` (map ${spec.name})` : ""}`);
   const copy = { ...spec, type: id };
+  commonCheck(id, copy);
   ops.check(copy);
-  return ops.create(space, copy, options);
+  return ops.create(space, adjust(id, copy, cpusOf(space).cpus), options);
 }

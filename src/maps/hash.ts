@@ -1,150 +1,355 @@
 /**
- * @fileoverview Hash maps, as kernel/bpf/hashtab.c behaves for userspace: elements by
- * key bytes, at most `max_entries` (E2BIG beyond, or for an LRU map the least recently
- * used goes), values in the address space so a program's pointer sees userspace writes.
- * Values live in slabs of slots allocated as the map fills; iteration follows insertion
- * (the kernel's order depends on a random hash seed, so no caller can rely on one).
+ * @fileoverview Hash maps as kernel/bpf/hashtab.c keeps them, in the runtime's address
+ * space: roundup_pow_of_two(max_entries) buckets of singly linked elements, the hash
+ * jhash (seed 0: the kernel's order under BPF_F_ZERO_SEED, one valid order otherwise),
+ * new elements at the head of their bucket, get_next_key walking buckets in order, and
+ * for lru_hash the kernel's own LRU lists (lru.ts). The table (bucket heads and element
+ * headers with their keys) is one kind of region the program cannot touch; values are
+ * another it may read and write. Memory comes in slabs as the map fills.
+ *
+ * An element header: next (u32 address of the next header), hash (u32), value address
+ * (u32), element number (u32), then the key, padded to 8 bytes.
  */
 
 import { Perm, type AddressSpace, type Region } from "../runtime/address-space.js";
-import { badFlags } from "./array.js";
-import { BPF_EXIST, BPF_NOEXIST, BpfMap, Errno, keyString, roundUp8, type UserMapSpec } from "./map.js";
+import { htabHash } from "./jhash.js";
+import { Lru } from "./lru.js";
+import { BPF_EXIST, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_NOEXIST, BpfMap, copyBytes, Errno, roundUp8, zeroBytes, type BatchSupport, type UserMapSpec } from "./map.js";
 
-interface Entry {
-  readonly key: Uint8Array;
-  readonly addr: number;
-  prev: Entry | undefined;
-  next: Entry | undefined;
-  /** When a program last looked it up or anyone wrote it (LRU order). */
-  used: number;
+/** Elements per slab: few regions for a big map, little waste for a small one. */
+const SLAB_SHIFT = 8;
+const SLAB = 1 << SLAB_SHIFT;
+const HEADER = 16;
+
+const pow2 = (n: number): number => (n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n)));
+
+/** What kind of hash map: hash, percpu_hash, lru_hash or lru_percpu_hash (or devmap_hash). */
+export interface HashKind {
+  readonly perCpu: boolean;
+  readonly lru: boolean;
+  /** devmap_hash: buckets by the u32 key itself, BPF_EXIST adds a missing key, and the value is checked first. */
+  readonly byIndex?: boolean;
+  /** An errno (negative) for a value userspace may not store, else 0. */
+  readonly checkValue?: (value: Uint8Array) => number;
 }
 
-/** Value slots per slab: few regions for a big map, little waste for a small one. */
-const SLAB = 256;
-
 /**
- * BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_HASH (one CPU: the userspace value is one
- * 8-aligned slot) and BPF_MAP_TYPE_LRU_HASH. LRU eviction is exact here (the kernel's is
- * approximate, per CPU and in batches): only "the newest element stays and updates never
- * fail with E2BIG" is common to both.
+ * BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_HASH and
+ * BPF_MAP_TYPE_LRU_PERCPU_HASH (with BPF_F_NO_COMMON_LRU, one LRU per CPU).
  */
 export class HashMap extends BpfMap {
-  readonly elemSize: number;
   readonly lru: boolean;
-  #entries = new Map<string, Entry>();
-  #head: Entry | undefined;
-  #tail: Entry | undefined;
+  readonly nBuckets: number;
+  /** Bytes of one element's values: round_up(value_size, 8), once per CPU for per-CPU maps. */
+  readonly valueArea: number;
+  readonly headerSize: number;
+  readonly buckets: Region;
+  readonly #mask: number;
+  readonly #slot: number;
   #slabs: Region[] = [];
-  #free: number[] = [];
-  #clock = 0;
+  /** Header and value address of each element number; 0 until its slab exists. */
+  readonly #header: Int32Array;
+  readonly #value: Int32Array;
+  /** Whether the element is in the table. */
+  readonly #used: Uint8Array;
+  /** Free element numbers (non-LRU maps), a stack, and how many exist so far. */
+  readonly #free: Int32Array;
+  #nfree = 0;
+  #made = 0;
+  #count = 0;
+  readonly #lruLists: Lru | undefined;
+  readonly #byIndex: boolean;
+  readonly #valueCheck: ((value: Uint8Array) => number) | undefined;
+  #gen = -1;
+  #u32!: Uint32Array;
+  #u8!: Uint8Array;
 
-  constructor(space: AddressSpace, spec: UserMapSpec, o: { perCpu: boolean; lru: boolean }) {
-    super(space, spec, o.perCpu ? roundUp8(spec.valueSize) : spec.valueSize);
-    this.elemSize = roundUp8(spec.valueSize);
-    this.lru = o.lru;
+  constructor(space: AddressSpace, spec: UserMapSpec, kind: HashKind) {
+    super(space, spec);
+    this.lru = kind.lru;
+    this.#byIndex = kind.byIndex ?? false;
+    this.#valueCheck = kind.checkValue;
+    this.#slot = roundUp8(spec.valueSize);
+    this.valueArea = this.perCpu ? this.#slot * this.cpus : this.#slot;
+    this.headerSize = HEADER + roundUp8(spec.keySize);
+    this.nBuckets = pow2(this.maxEntries);
+    this.#mask = this.nBuckets - 1;
+    this.buckets = space.alloc({ name: `${this.name || this.typeName} buckets`, kind: "other", size: this.nBuckets * 4, perm: Perm.None });
+    const n = this.maxEntries;
+    this.#header = new Int32Array(n);
+    this.#value = new Int32Array(n);
+    this.#used = new Uint8Array(n);
+    this.#free = new Int32Array(kind.lru ? 0 : n);
+    if (kind.lru) this.#lruLists = new Lru(n, this.cpus, (this.flags & BPF_F_NO_COMMON_LRU) !== 0, (node) => this.#evict(node));
+  }
+
+  #hash(u8: Uint8Array, at: number): number {
+    if (this.#byIndex) return (u8[at]! | (u8[at + 1]! << 8) | (u8[at + 2]! << 16) | (u8[at + 3]! << 24)) >>> 0;
+    return htabHash(u8, at, this.keySize, 0);
   }
 
   /** Elements in the map. */
-  get size(): number { return this.#entries.size; }
+  get size(): number { return this.#count; }
 
-  #slot(): number {
-    if (this.#free.length === 0) {
-      const n = Math.min(SLAB, this.maxEntries - this.#slabs.length * SLAB);
-      const slab = this.space.alloc({ name: `${this.name || this.typeName} values`, kind: "map", size: n * this.elemSize, perm: Perm.ReadWrite });
-      this.#slabs.push(slab);
-      for (let i = n - 1; i >= 0; i--) this.#free.push(slab.base + i * this.elemSize);
+  #views(): void {
+    if (this.#gen === this.space.generation) return;
+    this.#gen = this.space.generation;
+    this.#u32 = new Uint32Array(this.space.memory.buffer);
+    this.#u8 = this.space.u8;
+  }
+
+  /** Makes the slab holding element `i`. */
+  #ensure(i: number): void {
+    if (this.#header[i] !== 0) return;
+    const s = i >> SLAB_SHIFT, first = s << SLAB_SHIFT;
+    const n = Math.min(SLAB, this.maxEntries - first);
+    const name = this.name || this.typeName;
+    const slab = this.space.alloc({
+      name: `${name} elements`, kind: "map", size: n * (this.headerSize + this.valueArea), perm: Perm.ReadWrite,
+      parts: [{ name: `${name} headers`, offset: 0, size: n * this.headerSize, perm: Perm.None }],
+    });
+    this.#slabs.push(slab);
+    const values = slab.base + n * this.headerSize;
+    for (let k = 0; k < n; k++) {
+      this.#header[first + k] = slab.base + k * this.headerSize;
+      this.#value[first + k] = values + k * this.valueArea;
     }
-    return this.#free.pop()!;
+    this.#views();
+    for (let k = 0; k < n; k++) {
+      const h = this.#header[first + k]! >>> 2;
+      this.#u32[h + 2] = this.#value[first + k]!;
+      this.#u32[h + 3] = first + k;
+    }
   }
 
-  #unlink(e: Entry): void {
-    if (e.prev) e.prev.next = e.next;
-    else this.#head = e.next;
-    if (e.next) e.next.prev = e.prev;
-    else this.#tail = e.prev;
+  /** A free element number, or -1 when the map is full (non-LRU maps). */
+  #alloc(): number {
+    if (this.#nfree > 0) return this.#free[--this.#nfree]!;
+    if (this.#made < this.maxEntries) {
+      const i = this.#made++;
+      this.#ensure(i);
+      return i;
+    }
+    return -1;
   }
 
-  #remove(e: Entry, k: string): void {
-    this.#entries.delete(k);
-    this.#unlink(e);
-    this.#free.push(e.addr);
+  #release(i: number): void {
+    if (this.#lruLists) this.#lruLists.push(i);
+    else this.#free[this.#nfree++] = i;
   }
 
-  /** Drops the least recently used element to make room (an exact LRU). */
-  #evict(): void {
-    let oldest: Entry | undefined;
-    for (let e = this.#head; e; e = e.next) if (!oldest || e.used < oldest.used) oldest = e;
-    if (oldest) this.#remove(oldest, keyString(oldest.key, 0, this.keySize));
+  /** The header address of the element with this key (at `at` in `u8`), or 0. */
+  #find(u8: Uint8Array, at: number, hash: number): number {
+    const u32 = this.#u32, mem = this.#u8, size = this.keySize;
+    let e = u32[(this.buckets.base >>> 2) + (hash & this.#mask)]!;
+    outer: for (; e !== 0; e = u32[e >>> 2]!) {
+      if (u32[(e >>> 2) + 1] !== hash) continue;
+      const k = e + HEADER;
+      for (let j = 0; j < size; j++) if (mem[k + j] !== u8[at + j]) continue outer;
+      return e;
+    }
+    return 0;
   }
 
-  /** The helper's fast path: the key read straight from the address space, no view made. */
+  #link(e: number, hash: number): void {
+    const u32 = this.#u32, b = (this.buckets.base >>> 2) + (hash & this.#mask);
+    u32[e >>> 2] = u32[b]!;
+    u32[(e >>> 2) + 1] = hash;
+    u32[b] = e;
+  }
+
+  #unlink(e: number): void {
+    const u32 = this.#u32;
+    const hash = u32[(e >>> 2) + 1]!;
+    let p = (this.buckets.base >>> 2) + (hash & this.#mask);
+    while (u32[p] !== 0 && u32[p] !== e) p = u32[p]! >>> 2;
+    if (u32[p] === e) u32[p] = u32[e >>> 2]!;
+  }
+
+  /** htab_lru_map_delete_node: the LRU takes an element's node back. */
+  #evict(node: number): boolean {
+    if (!this.#used[node]) return false;
+    this.#views();
+    this.#unlink(this.#header[node]!);
+    this.#used[node] = 0;
+    this.#count--;
+    return true;
+  }
+
+  /** The helper's fast path: the key hashed and compared where it lies, no copy. */
   override lookupElem(keyAddr: number): number {
-    if (keyAddr < 0 || this.space.check(keyAddr, this.keySize, false) === 0) return 0;
-    const e = this.#entries.get(keyString(this.space.u8, keyAddr, this.keySize));
-    if (!e) return 0;
-    if (this.lru) e.used = ++this.#clock;
-    return e.addr;
+    const space = this.space;
+    if (!this.canAccess(keyAddr, this.keySize, false)) return 0;
+    this.#views();
+    const e = this.#find(this.#u8, keyAddr, this.#hash(this.#u8, keyAddr));
+    if (e === 0) return 0;
+    const u32 = this.#u32;
+    if (this.#lruLists) this.#lruLists.setRef(u32[(e >>> 2) + 3]!);
+    const v = u32[(e >>> 2) + 2]!;
+    return this.perCpu ? v + this.currentCpu * this.#slot : v;
   }
 
   protected lookupKey(key: Uint8Array, fromProgram: boolean): number {
-    const e = this.#entries.get(keyString(key, 0, this.keySize));
-    if (!e) return 0;
+    this.#views();
+    const e = this.#find(key, 0, this.#hash(key, 0));
+    if (e === 0) return 0;
     // As the kernel, only a program's lookup counts as a use (a syscall lookup does not).
-    if (fromProgram && this.lru) e.used = ++this.#clock;
-    return e.addr;
+    if (fromProgram && this.#lruLists) this.#lruLists.setRef(this.#u32[(e >>> 2) + 3]!);
+    return this.#u32[(e >>> 2) + 2]!;
   }
 
-  protected updateKey(key: Uint8Array, value: Uint8Array, flags: number): number {
-    if (badFlags(flags)) return -Errno.EINVAL;
-    const k = keyString(key, 0, this.keySize);
-    const old = this.#entries.get(k);
-    if (old && (flags & 3) === BPF_NOEXIST) return -Errno.EEXIST;
-    if (!old && (flags & 3) === BPF_EXIST) return -Errno.ENOENT;
-    if (old) {
-      this.#write(old.addr, value);
-      old.used = ++this.#clock;
+  /** Writes a new element's values: all CPUs from userspace, else the current CPU's with the others zeroed. */
+  #fill(v: number, value: Uint8Array, fromProgram: boolean): void {
+    const u8 = this.space.u8;
+    if (!this.perCpu) {
+      copyBytes(u8, v, value, 0, this.valueSize);
+      zeroBytes(u8, v + this.valueSize, this.#slot - this.valueSize);
+      return;
+    }
+    if (fromProgram) {
+      zeroBytes(u8, v, this.valueArea);
+      copyBytes(u8, v + this.currentCpu * this.#slot, value, 0, this.valueSize);
+    } else {
+      copyBytes(u8, v, value, 0, this.valueArea);
+    }
+  }
+
+  /** pcpu_copy_value: an existing per-CPU element takes the new slots in place. */
+  #copyInPlace(v: number, value: Uint8Array, fromProgram: boolean): void {
+    const u8 = this.space.u8;
+    if (fromProgram) copyBytes(u8, v + this.currentCpu * this.#slot, value, 0, this.valueSize);
+    else copyBytes(u8, v, value, 0, this.valueArea);
+  }
+
+  protected updateKey(key: Uint8Array, value: Uint8Array, flags: number, fromProgram: boolean): number {
+    const mode = flags & ~BPF_F_LOCK;
+    // Only the plain hash takes BPF_F_LOCK (checked against the spin lock by the caller).
+    if (mode > BPF_EXIST || ((this.lru || this.perCpu) && (flags & BPF_F_LOCK)) || this.lockFlagBad(flags)) return -Errno.EINVAL;
+    this.#views();
+    const hash = this.#hash(key, 0);
+    const lru = this.#lruLists;
+    if (lru) {
+      // htab_lru_map_update_elem takes a free node first, so even a failing update may evict.
+      let node = -1;
+      if (!(this.perCpu && (flags & BPF_EXIST))) {
+        node = lru.pop(this.currentCpu);
+        if (node < 0) return -Errno.ENOMEM;
+        this.#ensure(node);
+        this.#views();
+      }
+      const old = this.#find(key, 0, hash);
+      const err = old && mode === BPF_NOEXIST ? -Errno.EEXIST : !old && mode === BPF_EXIST ? -Errno.ENOENT : 0;
+      if (err) {
+        if (node >= 0) lru.push(node);
+        return err;
+      }
+      if (this.perCpu && old) {
+        lru.setRef(this.#u32[(old >>> 2) + 3]!);
+        this.#copyInPlace(this.#u32[(old >>> 2) + 2]!, value, fromProgram);
+        if (node >= 0) lru.push(node);
+        return 0;
+      }
+      this.#insert(node, key, hash, value, fromProgram);
+      if (old) {
+        lru.setRef(node);
+        const oldNode = this.#u32[(old >>> 2) + 3]!;
+        this.#unlink(old);
+        this.#used[oldNode] = 0;
+        this.#count--;
+        lru.push(oldNode);
+      }
       return 0;
     }
-    if (this.#entries.size >= this.maxEntries) {
-      if (!this.lru) return -Errno.E2BIG;
-      this.#evict();
+    if (this.#valueCheck && !fromProgram) {
+      const r = this.#valueCheck(value);
+      if (r) return r;
     }
-    const addr = this.#slot();
-    this.#write(addr, value);
-    const e: Entry = { key: key.slice(), addr, prev: this.#tail, next: undefined, used: ++this.#clock };
-    if (this.#tail) this.#tail.next = e;
-    else this.#head = e;
-    this.#tail = e;
-    this.#entries.set(k, e);
+    const old = this.#find(key, 0, hash);
+    if (old && mode === BPF_NOEXIST) return -Errno.EEXIST;
+    if (!old && mode === BPF_EXIST && !this.#byIndex) return -Errno.ENOENT;
+    if (old && (this.perCpu || (flags & BPF_F_LOCK))) {
+      // Per-CPU values, and values copied under their lock, are updated in place.
+      this.#copyInPlace(this.#u32[(old >>> 2) + 2]!, value, fromProgram);
+      return 0;
+    }
+    // A replaced element's successor goes to the head of the bucket (the kernel's extra element).
+    const i = this.#alloc();
+    if (i < 0) {
+      if (!old) return -Errno.E2BIG;
+    }
+    const oldNode = old ? this.#u32[(old >>> 2) + 3]! : -1;
+    if (old) {
+      this.#unlink(old);
+      this.#used[oldNode] = 0;
+      this.#count--;
+    }
+    this.#insert(i < 0 ? oldNode : i, key, hash, value, fromProgram);
+    if (old && i >= 0) this.#release(oldNode);
     return 0;
   }
 
-  #write(addr: number, value: Uint8Array): void {
-    const u8 = this.space.u8;
-    u8.set(value.subarray(0, this.valueSize), addr);
-    u8.fill(0, addr + this.valueSize, addr + this.elemSize);
+  #insert(i: number, key: Uint8Array, hash: number, value: Uint8Array, fromProgram: boolean): void {
+    this.#views();
+    const e = this.#header[i]!;
+    copyBytes(this.#u8, e + HEADER, key, 0, this.keySize);
+    this.#fill(this.#value[i]!, value, fromProgram);
+    this.#link(e, hash);
+    this.#used[i] = 1;
+    this.#count++;
   }
 
   protected deleteKey(key: Uint8Array): number {
-    const k = keyString(key, 0, this.keySize);
-    const e = this.#entries.get(k);
-    if (!e) return -Errno.ENOENT;
-    this.#remove(e, k);
+    this.#views();
+    const e = this.#find(key, 0, this.#hash(key, 0));
+    if (e === 0) return -Errno.ENOENT;
+    const i = this.#u32[(e >>> 2) + 3]!;
+    this.#unlink(e);
+    this.#used[i] = 0;
+    this.#count--;
+    this.#release(i);
     return 0;
   }
 
-  /** htab_map_get_next_key: the first key after a missing one, ENOENT after the last. */
+  /** htab_map_get_next_key: the next in the bucket, else the first of a later bucket; a missing key starts over. */
   protected nextKeyOf(key: Uint8Array | undefined): Uint8Array | number {
-    const e = key ? this.#entries.get(keyString(key, 0, this.keySize)) : undefined;
-    const next = e ? e.next : this.#head;
-    return next ? next.key.slice() : -Errno.ENOENT;
+    this.#views();
+    const u32 = this.#u32, base = this.buckets.base >>> 2;
+    let b = 0;
+    if (key) {
+      const hash = this.#hash(key, 0);
+      const e = this.#find(key, 0, hash);
+      if (e !== 0) {
+        const next = u32[e >>> 2]!;
+        if (next !== 0) return this.#keyOf(next);
+        b = (hash & this.#mask) + 1;
+      }
+    }
+    for (; b < this.nBuckets; b++) {
+      const first = u32[base + b]!;
+      if (first !== 0) return this.#keyOf(first);
+    }
+    return -Errno.ENOENT;
+  }
+
+  #keyOf(e: number): Uint8Array {
+    return this.#u8.slice(e + HEADER, e + HEADER + this.keySize);
+  }
+
+  protected override get batchSupport(): BatchSupport {
+    return { lookup: "bucket", lookupAndDelete: true, update: true, delete: true };
+  }
+
+  /** The keys of bucket `b`, head first (the batch operations go a bucket at a time). */
+  protected override bucketKeysOf(b: number): { keys: Uint8Array[]; buckets: number } {
+    this.#views();
+    const keys: Uint8Array[] = [];
+    if (b < this.nBuckets) for (let e = this.#u32[(this.buckets.base >>> 2) + b]!; e !== 0; e = this.#u32[e >>> 2]!) keys.push(this.#keyOf(e));
+    return { keys, buckets: this.nBuckets };
   }
 
   protected release(): void {
     for (const s of this.#slabs) s.free();
     this.#slabs = [];
-    this.#free = [];
-    this.#entries.clear();
-    this.#head = this.#tail = undefined;
+    this.buckets.free();
   }
 }

@@ -5,8 +5,7 @@
  */
 
 import type { AddressSpace } from "../runtime/address-space.js";
-import { badFlags } from "./array.js";
-import { BPF_EXIST, BpfMap, Errno, type UserMapSpec } from "./map.js";
+import { BPF_EXIST, BPF_NOEXIST, BpfMap, Errno, type UserMapSpec } from "./map.js";
 
 export class QueueStackMap extends BpfMap {
   /** Oldest first. */
@@ -23,7 +22,8 @@ export class QueueStackMap extends BpfMap {
   }
 
   protected updateKey(_key: Uint8Array, value: Uint8Array, flags: number): number {
-    if (badFlags(flags)) return -Errno.EINVAL;
+    // BPF_EXIST makes room when full; BPF_NOEXIST means nothing here and is refused.
+    if (flags & BPF_NOEXIST || flags > BPF_EXIST) return -Errno.EINVAL;
     if (this.#items.length >= this.maxEntries) {
       if (!(flags & BPF_EXIST)) return -Errno.E2BIG;
       this.#items.shift(); // both kinds overwrite the oldest element
@@ -64,7 +64,7 @@ export class QueueStackMap extends BpfMap {
   }
 
   override popElem(valueAddr: number, remove: boolean): number {
-    if (valueAddr < 0 || this.space.check(valueAddr, this.valueSize, true) === 0) return -Errno.EFAULT;
+    if (!this.canAccess(valueAddr, this.valueSize, true)) return -Errno.EFAULT;
     const v = this.#take(remove);
     if (!v) return -Errno.ENOENT;
     this.space.u8.set(v, valueAddr);

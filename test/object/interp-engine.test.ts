@@ -113,8 +113,8 @@ test("global-data: .rodata is read-only to the program and frozen for userspace"
 
 test("an object with a map type the runtime lacks is a NotSupportedError", async () => {
   const spec = loadObjectSpec(new Uint8Array(readFileSync(EXAMPLES + "xdp_firewall.bpf.o")), { name: "xdp_firewall.bpf.o" });
-  spec.maps[0]!.type = "ringbuf";
-  await assert.rejects(loadObject(spec, { engine: "interp" }), (e: Error) => e instanceof NotSupportedError && /ringbuf/.test(e.message));
+  spec.maps[0]!.type = "sockmap";
+  await assert.rejects(loadObject(spec, { engine: "interp" }), (e: Error) => e instanceof NotSupportedError && /sockmap/.test(e.message));
 });
 
 /**

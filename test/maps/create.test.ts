@@ -1,0 +1,64 @@
+/**
+ * @fileoverview createMap refuses what BPF_MAP_CREATE refuses, with the same errno: sizes,
+ * flags and max_entries for every map type the runtime has, each spec tried in both.
+ */
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { KernelMap } from "../../src/kernel/index.js";
+import { createMap, MAP_OPS, mapTypeName, type UserMapSpec } from "../../src/maps/index.js";
+import { kernelLikeSpace, skip } from "./diff.js";
+
+const outcome = (f: () => { close(): void }): string => {
+  try {
+    f().close();
+    return "ok";
+  } catch (e) {
+    const name = (e as { errnoName?: string }).errnoName;
+    if (name) return name;
+    throw e;
+  }
+};
+
+type Spec = Omit<UserMapSpec, "type"> & { type: string };
+const s = (type: string, keySize: number, valueSize: number, maxEntries: number, flags = 0, mapExtra?: bigint): Spec =>
+  ({ type, keySize, valueSize, maxEntries, flags, ...(mapExtra !== undefined ? { mapExtra } : {}), name: "maps_create" });
+
+const CASES: Spec[] = [
+  s("array", 4, 8, 4), s("array", 8, 8, 4), s("array", 4, 0, 4), s("array", 4, 8, 0), s("array", 4, 8, 4, 0x400), s("array", 4, 8, 4, 0x2),
+  s("array", 4, 8, 4, 0x180), s("array", 4, 8, 4, 0x18), s("array", 4, 8, 4, 0x800), s("array", 4, 8, 4, 0, 1n),
+  s("percpu_array", 4, 8, 4), s("percpu_array", 4, 8, 4, 0x400), s("percpu_array", 4, 40000, 4),
+  s("hash", 4, 8, 4), s("hash", 0, 8, 4), s("hash", 4, 0, 4), s("hash", 4, 8, 0), s("hash", 600, 8, 4), s("hash", 4, 8, 4, 0x1),
+  s("hash", 4, 8, 4, 0x2), s("hash", 4, 8, 4, 0x40), s("hash", 4, 8, 4, 0x400), s("hash", 4, 8, 4, 0x180),
+  s("percpu_hash", 4, 8, 4, 0x1), s("percpu_hash", 4, 40000, 4),
+  s("lru_hash", 4, 8, 4), s("lru_hash", 4, 8, 4, 0x1), s("lru_hash", 4, 8, 4, 0x2), s("lru_percpu_hash", 4, 8, 4, 0x2),
+  s("prog_array", 4, 4, 4), s("prog_array", 4, 8, 4), s("prog_array", 4, 4, 4, 0x80),
+  s("perf_event_array", 4, 4, 4), s("perf_event_array", 4, 4, 4, 0x800), s("perf_event_array", 4, 8, 4),
+  s("cgroup_array", 4, 4, 4), s("cgroup_array", 4, 4, 4, 0x800),
+  s("queue", 0, 8, 4), s("queue", 4, 8, 4), s("queue", 0, 8, 0), s("stack", 0, 8, 4, 0x1),
+  s("lpm_trie", 8, 8, 4, 0x1), s("lpm_trie", 8, 8, 4), s("lpm_trie", 4, 8, 4, 0x1), s("lpm_trie", 261, 8, 4, 0x1), s("lpm_trie", 260, 8, 4, 0x1), s("lpm_trie", 8, 8, 0, 0x1),
+  s("ringbuf", 0, 0, 4096), s("ringbuf", 0, 0, 4095), s("ringbuf", 0, 0, 6 * 4096), s("ringbuf", 4, 0, 4096), s("ringbuf", 0, 0, 4096, 0x1),
+  s("user_ringbuf", 0, 0, 4096), s("user_ringbuf", 0, 0, 2048),
+  s("bloom_filter", 0, 8, 100), s("bloom_filter", 4, 8, 100), s("bloom_filter", 0, 8, 100, 0, 3n), s("bloom_filter", 0, 8, 100, 0, 0x13n), s("bloom_filter", 0, 8, 100, 0x1),
+  s("stack_trace", 4, 8 * 127, 16), s("stack_trace", 4, 8 * 128, 16), s("stack_trace", 4, 12, 16), s("stack_trace", 8, 8, 16),
+  s("devmap", 4, 4, 8), s("devmap", 4, 8, 8), s("devmap", 4, 12, 8), s("devmap_hash", 4, 8, 8), s("devmap_hash", 8, 8, 8),
+  s("cpumap", 4, 4, 8), s("cpumap", 4, 8, 8), s("cpumap", 4, 16, 8), s("cpumap", 4, 4, 100000),
+  s("xskmap", 4, 4, 8), s("xskmap", 4, 8, 8), s("xskmap", 4, 4, 8, 0x80),
+];
+
+test("createMap refuses the specs BPF_MAP_CREATE refuses, with its errno", { skip }, () => {
+  const diffs: string[] = [];
+  for (const spec of CASES) {
+    const kernel = outcome(() => KernelMap.create(spec as Parameters<typeof KernelMap.create>[0]));
+    const user = outcome(() => createMap(kernelLikeSpace(), spec));
+    if (kernel !== user) diffs.push(`${spec.type} key ${spec.keySize} value ${spec.valueSize} max ${spec.maxEntries} flags 0x${(spec.flags ?? 0).toString(16)}: kernel ${kernel}, tsbpf ${user}`);
+  }
+  assert.deepEqual(diffs, []);
+});
+
+test("every map type of the table is made and closed", () => {
+  for (const id of Object.keys(MAP_OPS).map(Number)) {
+    const name = mapTypeName(id);
+    assert.ok(name, `type ${id}`);
+  }
+});
