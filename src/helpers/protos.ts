@@ -143,7 +143,7 @@ export const HELPER_PROTOS: readonly (HelperProto | undefined)[] = [
   /** bpf_skb_set_tunnel_key_proto */
   row(21, INT, [CTX, IN, SIZE, ANY]),
   /** bpf_perf_event_read_proto */
-  row(22, INT, [MAP, ANY]),
+  row(22, INT, [MAP, ANY], GPL),
   /** bpf_redirect_proto */
   row(23, INT, [ANY, ANY]),
   /** bpf_get_route_realm_proto */
@@ -249,7 +249,7 @@ export const HELPER_PROTOS: readonly (HelperProto | undefined)[] = [
   /** bpf_skb_load_bytes_relative_proto (sk_reuseport_load_bytes_relative_proto: same) */
   row(68, INT, [CTX, ANY, OUT, SIZE, ANY]),
   /** bpf_skb_fib_lookup_proto (bpf_xdp_fib_lookup_proto: same): struct bpf_fib_lookup in and out */
-  row(69, INT, [CTX, INOUT, SIZE, ANY]),
+  row(69, INT, [CTX, INOUT, SIZE, ANY], GPL),
   /** bpf_sock_hash_update_proto */
   row(70, INT, [CTX, MAP, KEY, ANY]),
   /** bpf_msg_redirect_hash_proto */
@@ -410,11 +410,11 @@ export const HELPER_PROTOS: readonly (HelperProto | undefined)[] = [
   /** bpf_d_path_proto */
   row(147, INT, [btf("path"), { kind: "ptr_to_mem", write: true }, SIZE0]),
   /** bpf_copy_from_user_proto */
-  row(148, INT, [OUT, SIZE0, ANY], { gplOnly: true, mightSleep: true }),
+  row(148, INT, [OUT, SIZE0, ANY], { mightSleep: true }),
   /** bpf_snprintf_btf_proto: struct btf_ptr in r3 */
   row(149, INT, [{ kind: "ptr_to_mem", write: true }, SIZE, IN, SIZE, ANY]),
   /** bpf_seq_printf_btf_proto */
-  row(150, INT, [btf("seq_file"), IN, SIZE0, ANY]),
+  row(150, INT, [btf("seq_file"), IN, SIZE0, ANY], GPL),
   /** bpf_skb_cgroup_classid_proto */
   row(151, INT, [CTX]),
   /** bpf_redirect_neigh_proto: struct bpf_redir_neigh or NULL in r2 */
@@ -440,13 +440,13 @@ export const HELPER_PROTOS: readonly (HelperProto | undefined)[] = [
   /** bpf_sock_from_file_proto */
   row(162, btfRetOrNull("socket"), [btf("file")]),
   /** bpf_skb_check_mtu_proto (bpf_xdp_check_mtu_proto: same): the MTU length in and out through r3 */
-  row(163, INT, [CTX, ANY, { kind: "ptr_to_mem", fixedSize: 4, write: true }, ANY, ANY]),
+  row(163, INT, [CTX, ANY, { kind: "ptr_to_mem", fixedSize: 4, write: true }, ANY, ANY], GPL),
   /** bpf_for_each_map_elem_proto: callback(map, key, value, ctx) */
   row(164, INT, [MAP, FUNC, STACK_OR_NULL, ANY], { callbackArg: 1 }),
   /** bpf_snprintf_proto */
   row(165, INT, [{ kind: "ptr_to_mem", maybeNull: true, write: true }, SIZE0, CONST_STR, IN_OR_NULL, SIZE0], GPL),
-  /** bpf_sys_bpf_proto */
-  row(166, INT, [ANY, IN, SIZE], { mightSleep: true }),
+  /** bpf_sys_bpf_proto: only syscall programs, which sleep anyway, may call it */
+  row(166, INT, [ANY, IN, SIZE]),
   /** bpf_btf_find_by_name_kind_proto */
   row(167, INT, [IN, SIZE, ANY, ANY]),
   /** bpf_sys_close_proto */
@@ -460,13 +460,13 @@ export const HELPER_PROTOS: readonly (HelperProto | undefined)[] = [
   /** bpf_timer_cancel_proto */
   row(172, INT, [TIMER], GPL),
   /** bpf_get_func_ip_proto_tracing (bpf_get_func_ip_proto_kprobe, _kprobe_multi, _uprobe_multi: same) */
-  row(173, INT, [CTX]),
+  row(173, INT, [CTX], GPL),
   /** bpf_get_attach_cookie_proto_trace (and the _pe, _tracing, _kprobe_multi, _uprobe_multi variants) */
   row(174, INT, [CTX]),
   /** bpf_task_pt_regs_proto */
-  row(175, { kind: "ptr_to_btf_id", btfType: "pt_regs" }, [btf("task_struct")]),
+  row(175, { kind: "ptr_to_btf_id", btfType: "pt_regs" }, [btf("task_struct")], GPL),
   /** bpf_get_branch_snapshot_proto */
-  row(176, INT, [OUT, SIZE0, ANY]),
+  row(176, INT, [OUT, SIZE0, ANY], GPL),
   /** bpf_trace_vprintk_proto */
   row(177, INT, [IN, SIZE, IN_OR_NULL, SIZE0], GPL),
   /** bpf_skc_to_unix_sock_proto */

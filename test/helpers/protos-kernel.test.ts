@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parseBtf } from "../../src/btf/index.js";
 import { HELPER_NAMES } from "../../src/helpers/names.js";
-import type { ArgKind, ArgSpec } from "../../src/helpers/proto.js";
+import type { ArgKind, ArgSpec, RetSpec } from "../../src/helpers/proto.js";
 import { HELPER_PROTOS } from "../../src/helpers/protos.js";
 import type { Instruction } from "../../src/isa/instruction.js";
 import { KernelMap, KernelProgram, type KernelProgramSpec, ProgFlags } from "../../src/kernel/index.js";
@@ -38,6 +38,14 @@ const EXPECTED: Partial<Record<ArgKind, string>> = {
   ptr_to_dynptr: "fp, dynptr_ptr",
   ptr_to_stack: "fp",
 };
+/** What the verifier calls r0 after a call returning `ret`, as a load through it shows. */
+function RETURNS(ret: RetSpec): string {
+  if (ret.kind === "void") return "R0 !read_ok";
+  const names: Record<string, string> = { integer: "scalar", ptr_to_map_value: "map_value", ptr_to_socket: "sock", ptr_to_tcp_sock: "tcp_sock", ptr_to_sock_common: "sock_common", ptr_to_mem: ret.ringbuf ? "ringbuf_mem" : "mem", ptr_to_btf_id: "ptr_" };
+  const name = names[ret.kind] ?? ret.kind;
+  return `R0 invalid mem access '${ret.maybeNull ? (name === "ptr_" ? "ptr_or_null_" : `${name}_or_null`) : name}'`;
+}
+
 const SIZES: ReadonlySet<ArgKind> = new Set(["const_size", "const_size_or_zero", "const_alloc_size_or_zero"]);
 const STACK_MEMORY: ReadonlySet<ArgKind> = new Set(["ptr_to_map_key", "ptr_to_map_value", "ptr_to_mem", "ptr_to_stack"]);
 
@@ -108,11 +116,14 @@ test("every helper's arguments are what the kernel's verifier demands", { skip, 
     const failures: string[] = [];
     for (let id = 1; id < HELPER_NAMES.length; id++) {
       const proto = HELPER_PROTOS[id]!;
-      const callers = types.filter((c) => {
-        const s = complaint(c, probe(id, [], 0, "zero", map.fd)!);
-        return !NOT_CALLABLE.test(s) && !/might sleep|sleepable/.test(s);
-      });
+      const zeros = probe(id, [], 0, "zero", map.fd)!;
+      const said = types.map((c) => complaint(c, zeros));
+      const callers = types.filter((_, k) => !NOT_CALLABLE.test(said[k]!) && !/might sleep/.test(said[k]!));
       if (callers.length === 0) continue;
+      const sleeps = said.some((s) => /might sleep in a non-sleepable prog/.test(s));
+      if (sleeps !== !!proto.mightSleep) failures.push(`${id} ${proto.name}: might_sleep is ${sleeps} in the kernel`);
+      const gpl = complaint({ ...callers[0]!, license: "MIT" }, zeros).includes("GPL-restricted");
+      if (gpl !== !!proto.gplOnly) failures.push(`${id} ${proto.name}: gpl_only is ${gpl} in the kernel (${callers[0]!.label})`);
       // The row is right if one of the types that may call the helper agrees on every argument.
       let best: string[] | undefined;
       for (const c of callers) {
@@ -142,12 +153,21 @@ test("every helper's arguments are what the kernel's verifier demands", { skip, 
             if (any.startsWith(`R${n} `)) wrong.push(`arg${n} ${arg.kind}: kernel says "${any}"`);
           }
         }
+        // What r0 is after the call: dereferencing it names its type unless it is a plain pointer.
+        const full = probe(id, proto.args, 6, "zero", map.fd);
+        if (full) {
+          full.splice(full.length - 2, 0, { opcode: 0x71, dst: 1, src: 0, off: 0, imm: 0 }); // r1 = *(u8 *)(r0 + 0)
+          const said = complaint(c, full);
+          const want = RETURNS(proto.ret);
+          if (said.startsWith("R0 ") && said !== want) wrong.push(`returns ${proto.ret.kind}: kernel says "${said}"`);
+        }
         if (wrong.length === 0) { best = undefined; break; }
         if (!best || wrong.length < best.length) best = wrong.map((w) => `${c.label}: ${w}`);
       }
       checked.push(id);
       if (best) failures.push(`${id} ${proto.name}: ${best.join("; ")}`);
     }
+    if (process.env.TSBPF_DEBUG) console.log(`unchecked: ${HELPER_NAMES.map((n, i) => (i > 0 && !checked.includes(i) ? `${i} ${n}` : "")).filter(Boolean).join(", ")}`);
     assert.deepEqual(failures, []);
     // Every helper this kernel lets some loadable type call is checked; the rest need attach targets.
     assert.ok(checked.length >= 170, `only ${checked.length} helpers could be checked`);
