@@ -5,7 +5,7 @@
  * length).
  */
 
-import { BpfError } from "../errors.js";
+import { BpfError, NotSupportedError } from "../errors.js";
 import { decodeRaw, type Instruction } from "../isa/instruction.js";
 import { AddressSpace, Perm, type Region } from "./address-space.js";
 import { compile, type CompiledProgram, type CompileOptions } from "./compile.js";
@@ -95,6 +95,7 @@ export class Runtime {
     const ops = RUN_TYPES[type];
     if (!ops) throw new BpfError("ENOTSUP", `not supported: running program type ${type} (supported: ${Object.keys(RUN_TYPES).join(", ")})`);
     const mode = options.mode ?? "checked";
+    refuseHelpers(insns, this.helpers);
     const compiled = compile(insns, { ...options, validate: mode === "checked" });
     return new RuntimeProgram(this, compiled, ops, mode, mode === "checked" ? options.budget ?? DEFAULT_BUDGET : options.budget ?? Infinity, options.name);
   }
@@ -195,6 +196,15 @@ export class RuntimeProgram {
     const r = this.testRun({ data: memory });
     return { r0: r.r0, memory: r.data };
   }
+}
+
+/** Refuses, at load, a program that calls a helper the registry cannot run (NotSupportedError naming it). */
+function refuseHelpers(insns: readonly Instruction[], helpers: HelperRegistry): void {
+  insns.forEach((insn, k) => {
+    if (insn.opcode !== 0x85 || insn.src !== 0) return;
+    const no = helpers.refused(insn.imm);
+    if (no) throw new NotSupportedError(`helper bpf_${no.name} in the userspace runtime (insn ${k})`, no.why);
+  });
 }
 
 const now: () => number = typeof performance !== "undefined" ? () => performance.now() : () => Date.now();
