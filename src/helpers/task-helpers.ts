@@ -15,6 +15,18 @@ const TASK_SIZE = 0x00007ffffffff000n;
 /** Where a probe read reads: the program's own memory (it is kernel memory too), or a model. */
 type Source = "kernel" | "user" | "compat";
 
+/**
+ * Kernel reads below the kernel half (user and non-canonical addresses) fail with -ERANGE
+ * before any access, as copy_from_kernel_nofault_allowed says on x86-64; the runtime's own
+ * regions, which stand for kernel memory, are the exception.
+ */
+const KERNEL_HALF = 0xffff800000000000n;
+function refusedRange(env: HelperEnv, source: Source, src: bigint, size: number): boolean {
+  if (source === "user" || (source === "compat" && src < TASK_SIZE)) return false;
+  if (src < 0x80000000n && env.space.check(Number(src), Math.max(size, 1), false) !== 0) return false;
+  return src < KERNEL_HALF;
+}
+
 /** Reads `size` bytes at `src` from the source, or undefined where they are not all mapped. */
 function readFrom(env: HelperEnv, source: Source, src: bigint, size: number): Uint8Array | undefined {
   const host = hostOf(env.space);
@@ -30,11 +42,13 @@ function byteFrom(env: HelperEnv, source: Source, src: bigint): number {
   return b ? b[0]! : -1;
 }
 
-/** bpf_probe_read_{kernel,user}(dst, size, unsafe_ptr): 0, or -EFAULT with dst zeroed. */
+/** bpf_probe_read_{kernel,user}(dst, size, unsafe_ptr): 0, or -EFAULT (-ERANGE, see above) with dst zeroed. */
 const probeRead = (source: Source): HelperFn => (a, env) => {
   const size = a.u32(2);
   const dst = mem(env, a, 1, size, "write");
-  const bytes = readFrom(env, source, a.u64(3), size);
+  const src = a.u64(3);
+  if (refusedRange(env, source, src, size)) { dst.fill(0); return -E.ERANGE; }
+  const bytes = readFrom(env, source, src, size);
   if (!bytes) { dst.fill(0); return -E.EFAULT; }
   dst.set(bytes);
   return 0;
@@ -50,6 +64,7 @@ const probeReadStr = (source: Source): HelperFn => (a, env) => {
   if (size === 0) return 0;
   const dst = mem(env, a, 1, size, "write");
   const src = a.u64(3);
+  if (refusedRange(env, source, src, 1)) { dst.fill(0); return -E.ERANGE; }
   for (let k = 0; k < size; k++) {
     const c = byteFrom(env, source, src + BigInt(k));
     if (c < 0) { dst.fill(0); return -E.EFAULT; }
