@@ -197,6 +197,9 @@ function strtoull(buf: Uint8Array, flags: bigint): { consumed: number; value: bi
 
 /** bpf_strtol / bpf_strtoul(buf, buf_len, flags, res): characters consumed, or -EINVAL / -ERANGE. */
 const strto = (signed: boolean): HelperFn => (a, env) => {
+  // The result is zeroed first, so a failed parse leaves 0 there.
+  const out = mem(env, a, 4, 8, "write");
+  out.fill(0);
   const r = strtoull(mem(env, a, 1, a.u32(2), "read"), a.u64(3));
   if (typeof r === "number") return r;
   let v: bigint;
@@ -210,7 +213,6 @@ const strto = (signed: boolean): HelperFn => (a, env) => {
     if (r.value >= 1n << 63n) return -E.ERANGE;
     v = r.value;
   }
-  const out = mem(env, a, 4, 8, "write");
   new DataView(out.buffer, out.byteOffset, 8).setBigUint64(0, v, true);
   return r.consumed;
 };
