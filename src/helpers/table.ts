@@ -12,10 +12,13 @@ import { KERNEL_ONLY } from "./kernel-only.js";
 import { MAP_HELPERS } from "./map-helpers.js";
 import { MISC_HELPERS } from "./misc-helpers.js";
 import { HELPER_PROTOS } from "./protos.js";
+import { SKB_HELPERS } from "./skb-helpers.js";
 import { STRING_HELPERS } from "./string-helpers.js";
 import { TASK_HELPERS } from "./task-helpers.js";
+import { XDP_HELPERS } from "./xdp-helpers.js";
 
 export { onTrace, seqOutput, traceOf } from "./string-helpers.js";
+export { redirectOf, type Redirect } from "./xdp-helpers.js";
 
 /** One row per helper, by id (enum bpf_func_id): each family's file adds its rows. */
 export const HELPERS: readonly HelperDef[] = [
@@ -24,6 +27,8 @@ export const HELPERS: readonly HelperDef[] = [
   ...STRING_HELPERS,
   ...TASK_HELPERS,
   ...CALLBACK_HELPERS,
+  ...XDP_HELPERS,
+  ...SKB_HELPERS,
   /** BPF_FUNC_tail_call: the interpreter makes the jump itself (through `programArray`), never calling this */
   { id: 12, name: "tail_call", fn: () => { throw new Error("bpf_tail_call is made by the interpreter"); } },
 ];

@@ -124,8 +124,9 @@ export class RuntimeProgram {
     const input = { data, ctx: options.ctx };
     const regions: Region[] = [];
     try {
-      const { headroom, tailroom, perm } = ops.packet ?? { headroom: 0, tailroom: 0, perm: Perm.ReadWrite };
-      const packet = space.alloc({ name: ops.name === "raw" ? "memory" : "packet", kind: ops.name === "raw" ? "memory" : "packet", size: headroom + data.length + tailroom, perm });
+      const { headroom, tailroom, perm, frameSize = 0 } = ops.packet ?? { headroom: 0, tailroom: 0, perm: Perm.ReadWrite };
+      const size = Math.max(headroom + data.length + tailroom, frameSize);
+      const packet = space.alloc({ name: ops.name === "raw" ? "memory" : "packet", kind: ops.name === "raw" ? "memory" : "packet", size, perm });
       regions.push(packet);
       const offs = ops.offsets(input);
       const start = packet.base + headroom;
@@ -168,11 +169,14 @@ export class RuntimeProgram {
       }
       const durationNs = ((now() - t0) * 1e6) / repeat;
       const all = packet.bytes();
+      // Helpers may have moved the packet's ends (xdp_adjust_head, skb_pull_data...): the
+      // window and the run's data say where it lies now.
+      const out: PacketLayout = { base: packet.base, meta: packet.lo, data: m.run.data, dataEnd: packet.hi };
       return {
         retval: R[0]! >>> 0,
         r0: pairToBigInt(R[0]!, R[1]!),
-        data: ops.dataOut(all, pkt),
-        ctx: ctx ? ops.ctxOut(ctx.bytes().slice(), pkt) : undefined,
+        data: ops.dataOut(all, out),
+        ctx: ctx ? ops.ctxOut(ctx.bytes().slice(), out) : undefined,
         durationNs,
         instructions: m.executed,
       };
