@@ -10,4 +10,6 @@ export { HELPERS, installHelpers, onTrace, seqOutput, traceOf } from "./table.js
 export { fakeHost, FAKE_TASK_ADDRESS, hostOf, setHost, SystemClock, VirtualClock, writeTaskStruct, type Clock, type Host, type TaskModel } from "./host.js";
 export { KernelStruct, SparseMemory, type FieldPlace } from "./kernel-memory.js";
 export { KERNEL_ONLY } from "./kernel-only.js";
+export { FibResult, netOf, type FibDevice, type FibNeighbour, type FibRoute, type NetModel } from "./fib.js";
+export { redirectOf, type Redirect } from "./xdp-helpers.js";
 export { formatPrintk, MAX_BPRINTF_ARGS, MAX_PRINTK_ARGS, type PrintkSource } from "./printk.js";

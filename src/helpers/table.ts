@@ -8,6 +8,7 @@
 
 import type { HelperDef, HelperRegistry } from "../runtime/helpers.js";
 import { CALLBACK_HELPERS } from "./callback-helpers.js";
+import { FIB_HELPERS } from "./fib.js";
 import { KERNEL_ONLY } from "./kernel-only.js";
 import { MAP_HELPERS } from "./map-helpers.js";
 import { MISC_HELPERS } from "./misc-helpers.js";
@@ -29,6 +30,7 @@ export const HELPERS: readonly HelperDef[] = [
   ...CALLBACK_HELPERS,
   ...XDP_HELPERS,
   ...SKB_HELPERS,
+  ...FIB_HELPERS,
   /** BPF_FUNC_tail_call: the interpreter makes the jump itself (through `programArray`), never calling this */
   { id: 12, name: "tail_call", fn: () => { throw new Error("bpf_tail_call is made by the interpreter"); } },
 ];
