@@ -192,6 +192,7 @@ const adjustRoom: HelperFn = (a, env) => {
   const cur = p.length - macLen(env);
   if (shrink && (abs >= cur || cur - abs < netBaseLen(proto))) return -E.ENOTSUPP;
   if (!p.insertAt(off, shrink ? -abs : abs)) return -ENOMEM;
+  if (!(flags & 0x20n)) Object.assign(csumState(env), { unnecessary: false, level: 0 }); // unless BPF_F_ADJ_ROOM_NO_CSUM_RESET
   return 0;
 };
 
@@ -317,6 +318,72 @@ const redirectVia = (helper: "redirect_neigh" | "redirect_peer", flagsArg: numbe
   return TC_ACT_REDIRECT;
 };
 
+/** __sk_buff.pkt_type; PACKET_OTHERHOST, the highest type a program may set */
+const PKT_TYPE = 4, PACKET_OTHERHOST = 3;
+
+/** bpf_skb_change_type(skb, type): sets pkt_type when both the old and the new are PACKET_HOST..OTHERHOST. */
+const changeType: HelperFn = (a, env) => {
+  const p = skb(env, "bpf_skb_change_type");
+  if (p.ctxU32(PKT_TYPE) > PACKET_OTHERHOST || a.u32(2) > PACKET_OTHERHOST) return -E.EINVAL;
+  p.setCtxU32(PKT_TYPE, a.u32(2));
+  return 0;
+};
+
+/**
+ * bpf_skb_change_tail(skb, len, flags): trims or grows (with zeros) the packet to `len`
+ * bytes, not below the headers the kernel keeps (the network header's offset).
+ */
+const changeTail: HelperFn = (a, env) => {
+  const p = skb(env, "bpf_skb_change_tail");
+  const len = a.u32(2);
+  if (a.u64(3) !== 0n || len < macLen(env) || len > 0xffff) return -E.EINVAL;
+  const end = p.data + len;
+  if (end > p.limit) return -ENOMEM;
+  if (end > p.dataEnd) env.space.u8.fill(0, p.dataEnd, end);
+  p.set({ dataEnd: end });
+  return 0;
+};
+
+/** bpf_skb_change_head(skb, head_room, flags): pushes head_room zero bytes before the packet. */
+const changeHead: HelperFn = (a, env) => {
+  const p = skb(env, "bpf_skb_change_head");
+  const room = a.u32(2);
+  if (a.u64(3) !== 0n || p.length + room > 0xffff) return -E.EINVAL;
+  if (!p.insertAt(0, room)) return -ENOMEM;
+  return 0;
+};
+
+/** The checksum state of a run's skb (ip_summed, csum_level): the test run's starts as CHECKSUM_NONE. */
+const CSUM = new WeakMap<object, { unnecessary: boolean; level: number }>();
+const csumState = (env: HelperEnv) => {
+  const key = env.run.packet!;
+  let st = CSUM.get(key);
+  if (!st) CSUM.set(key, (st = { unnecessary: false, level: 0 }));
+  return st;
+};
+/** SKB_MAX_CSUM_LEVEL */
+const MAX_CSUM_LEVEL = 3;
+const EACCES = 13;
+
+/** bpf_csum_level(skb, level): BPF_CSUM_LEVEL_QUERY (0), _INC (1), _DEC (2), _RESET (3) of CHECKSUM_UNNECESSARY. */
+const csumLevel: HelperFn = (a, env) => {
+  skb(env, "bpf_csum_level");
+  const st = csumState(env);
+  switch (a.u64(2)) {
+    case 0n: return st.unnecessary ? st.level : -EACCES;
+    case 1n:
+      if (!st.unnecessary) { st.unnecessary = true; st.level = 0; } else if (st.level < MAX_CSUM_LEVEL) st.level++;
+      return 0;
+    case 2n:
+      if (st.unnecessary) { if (st.level === 0) st.unnecessary = false; else st.level--; }
+      return 0;
+    case 3n:
+      st.unnecessary = false; st.level = 0;
+      return 0;
+    default: return -E.EINVAL;
+  }
+};
+
 /** The skb helpers, by id (enum bpf_func_id). */
 export const SKB_HELPERS: readonly HelperDef[] = [
   /** BPF_FUNC_skb_store_bytes */
@@ -337,20 +404,30 @@ export const SKB_HELPERS: readonly HelperDef[] = [
   { id: 28, name: "csum_diff", fn: csumDiff },
   /** BPF_FUNC_skb_change_proto */
   { id: 31, name: "skb_change_proto", fn: changeProto },
+  /** BPF_FUNC_skb_change_type */
+  { id: 32, name: "skb_change_type", fn: changeType },
   /** BPF_FUNC_get_hash_recalc */
   { id: 34, name: "get_hash_recalc", fn: getHashRecalc },
   /** BPF_FUNC_skb_pull_data */
   { id: 39, name: "skb_pull_data", fn: pullData },
+  /** BPF_FUNC_skb_change_tail */
+  { id: 38, name: "skb_change_tail", fn: changeTail },
+  /** BPF_FUNC_csum_update: the test run's skb has no CHECKSUM_COMPLETE sum to update */
+  { id: 40, name: "csum_update", fn: (_a, env) => { skb(env, "bpf_csum_update"); return -E.ENOTSUPP; } },
   /** BPF_FUNC_set_hash_invalid */
   { id: 41, name: "set_hash_invalid", fn: (_a, env) => { skb(env, "bpf_set_hash_invalid").setCtxU32(SK_BUFF.hash, 0); return 0; } },
   /** BPF_FUNC_set_hash */
   { id: 48, name: "set_hash", fn: (a, env) => { skb(env, "bpf_set_hash").setCtxU32(SK_BUFF.hash, a.u32(2)); return 0; } },
+  /** BPF_FUNC_skb_change_head */
+  { id: 43, name: "skb_change_head", fn: changeHead },
   /** BPF_FUNC_skb_adjust_room */
   { id: 50, name: "skb_adjust_room", fn: adjustRoom },
   /** BPF_FUNC_skb_load_bytes_relative */
   { id: 68, name: "skb_load_bytes_relative", fn: loadBytesRelative },
   /** BPF_FUNC_skb_ecn_set_ce */
   { id: 97, name: "skb_ecn_set_ce", fn: ecnSetCe },
+  /** BPF_FUNC_csum_level */
+  { id: 135, name: "csum_level", fn: csumLevel },
   /** BPF_FUNC_redirect_neigh */
   { id: 152, name: "redirect_neigh", fn: redirectVia("redirect_neigh", 4) },
   /** BPF_FUNC_redirect_peer */

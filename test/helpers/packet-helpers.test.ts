@@ -148,3 +148,19 @@ test("VLAN tags, ECN marking and redirects as the kernel's", { skip }, () => {
     same(`xdp redirect flags ${flags}`, () => plain(23, 1, flags), "xdp", ipv4Udp());
   }
 });
+
+test("skb_change_tail, skb_change_head, skb_change_type, csum_update and csum_level as the kernel's", { skip }, () => {
+  const pkt = ipv4Udp();
+  for (const len of [pkt.length + 40, pkt.length - 10, 14, 13, 0, pkt.length]) same(`skb_change_tail(${len})`, () => helper(38, len, 0), "sched_cls", pkt);
+  same("skb_change_tail flags", () => helper(38, 20, 1), "sched_cls", pkt);
+  for (const room of [0, 4, 14, 100]) same(`skb_change_head(${room})`, () => helper(43, room, 0), "sched_cls", pkt);
+  same("skb_change_head flags", () => helper(43, 4, 2), "sched_cls", pkt);
+  const pktType: Instruction[] = [ldx("w", 1, 6, 4), stx("dw", 10, -8, 1)];
+  for (const t of [0, 3]) same(`skb_change_type(${t})`, () => [...helper(32, t), ...pktType], "sched_cls", pkt);
+  same("skb_change_type(4)", () => helper(32, 4), "sched_cls", pkt);
+  same("csum_update", () => helper(40, 0x1234), "sched_cls", pkt);
+  same("csum_level", () => [
+    ...helper(135, 0), keep(0), ...helper(135, 1), keep(1), ...helper(135, 0), keep(2), ...helper(135, 1), ...helper(135, 1), ...helper(135, 1), ...helper(135, 1),
+    ...helper(135, 0), keep(3), ...helper(135, 2), ...helper(135, 0), keep(4), ...helper(135, 3), ...helper(135, 0), keep(5), ...helper(135, 9), keep(6),
+  ], "sched_cls", pkt);
+});
