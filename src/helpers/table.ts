@@ -16,6 +16,7 @@ import { HELPER_PROTOS } from "./protos.js";
 import { SKB_HELPERS } from "./skb-helpers.js";
 import { STRING_HELPERS } from "./string-helpers.js";
 import { TASK_HELPERS } from "./task-helpers.js";
+import { TUNNEL_HELPERS } from "./tunnel-helpers.js";
 import { XDP_HELPERS } from "./xdp-helpers.js";
 
 export { onTrace, seqOutput, traceOf } from "./string-helpers.js";
@@ -31,6 +32,7 @@ export const HELPERS: readonly HelperDef[] = [
   ...XDP_HELPERS,
   ...SKB_HELPERS,
   ...FIB_HELPERS,
+  ...TUNNEL_HELPERS,
   /** BPF_FUNC_tail_call: the interpreter makes the jump itself (through `programArray`), never calling this */
   { id: 12, name: "tail_call", fn: () => { throw new Error("bpf_tail_call is made by the interpreter"); } },
 ];

@@ -164,3 +164,18 @@ test("skb_change_tail, skb_change_head, skb_change_type, csum_update and csum_le
     ...helper(135, 0), keep(3), ...helper(135, 2), ...helper(135, 0), keep(4), ...helper(135, 3), ...helper(135, 0), keep(5), ...helper(135, 9), keep(6),
   ], "sched_cls", pkt);
 });
+
+test("skb_set_tunnel_key and skb_get_tunnel_key keep and give back the tunnel metadata as the kernel's", { skip }, () => {
+  const pkt = ipv4Udp();
+  // A key at fp-48 (44 bytes): id 42, remote 10.1.1.1, tos 3, ttl 64, local 10.2.2.2; read back at fp-64... (overlapping the output on purpose: it is the output).
+  const key: Instruction[] = [
+    st("w", 10, -48, 42), st("w", 10, -44, 0x0a010101), st("w", 10, -40, 0), st("w", 10, -36, 0), st("w", 10, -32, 0),
+    st("h", 10, -28, 0x4003), st("h", 10, -26, 0), st("w", 10, -24, 0), st("w", 10, -20, 0x0a020202), st("w", 10, -16, 0), st("w", 10, -12, 0), st("w", 10, -8, 0),
+  ];
+  same("get without a key", () => helper(20, fp(2, -64), 44, 0), "sched_cls", pkt);
+  for (const [size, flags] of [[44, 0], [28, 0], [24, 2], [22, 4 | 8], [8, 16], [20, 0], [44, 32]] as const) {
+    same(`set(${size}, ${flags}) then get`, () => [...key, ...helper(21, fp(2, -48), size, flags), keep(0), ...helper(20, fp(2, -48), 44, 0x10), ...helper(20, fp(2, -64), 8, 0), keep(1)], "sched_cls", pkt);
+  }
+  same("set ipv6, get as ipv4 and ipv6", () => [...key, ...helper(21, fp(2, -48), 44, 1), keep(0), ...helper(20, fp(2, -64), 24, 0), keep(1), ...helper(20, fp(2, -48), 44, 1)], "sched_cls", pkt);
+  same("a label without ipv6", () => [...key, st("w", 10, -24, 5), ...helper(21, fp(2, -48), 44, 0)], "sched_cls", pkt);
+});
