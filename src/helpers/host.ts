@@ -62,6 +62,8 @@ export interface Host {
   funcIp: bigint;
   /** bpf_get_attach_cookie: the cookie the attachment was made with. */
   attachCookie: bigint;
+  /** bpf_get_socket_cookie: the cookie of the socket a packet belongs to (0: none). */
+  socketCookie: bigint;
 }
 
 /** CONFIG_HZ of a common distribution kernel: a jiffy is 4 ms. */
@@ -126,6 +128,7 @@ export function fakeHost(task: Partial<TaskModel> = {}, rest: Partial<Omit<Host,
     random: rest.random ?? (() => (Math.random() * 0x100000000) >>> 0),
     funcIp: rest.funcIp ?? 0n,
     attachCookie: rest.attachCookie ?? 0n,
+    socketCookie: rest.socketCookie ?? 0x1000n,
   };
 }
 

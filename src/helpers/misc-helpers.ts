@@ -26,6 +26,8 @@ export const MISC_HELPERS: readonly HelperDef[] = [
   { id: 173, name: "get_func_ip", fn: (_a, env) => hostOf(env.space).funcIp },
   /** BPF_FUNC_get_attach_cookie: the attachment's cookie (the host's attachCookie) */
   { id: 174, name: "get_attach_cookie", fn: (_a, env) => hostOf(env.space).attachCookie },
+  /** BPF_FUNC_get_socket_cookie: the packet's socket's cookie (the host's socketCookie) */
+  { id: 46, name: "get_socket_cookie", fn: (_a, env) => hostOf(env.space).socketCookie },
   /** BPF_FUNC_ktime_get_tai_ns: CLOCK_TAI */
   { id: 208, name: "ktime_get_tai_ns", fn: (_a, env) => hostOf(env.space).clock.taiNs() },
 ];

@@ -15,6 +15,7 @@ import { MISC_HELPERS } from "./misc-helpers.js";
 import { HELPER_PROTOS } from "./protos.js";
 import { SKB_HELPERS } from "./skb-helpers.js";
 import { STRING_HELPERS } from "./string-helpers.js";
+import { SYNCOOKIE_HELPERS } from "./syncookie-helpers.js";
 import { TASK_HELPERS } from "./task-helpers.js";
 import { TUNNEL_HELPERS } from "./tunnel-helpers.js";
 import { XDP_HELPERS } from "./xdp-helpers.js";
@@ -33,6 +34,7 @@ export const HELPERS: readonly HelperDef[] = [
   ...SKB_HELPERS,
   ...FIB_HELPERS,
   ...TUNNEL_HELPERS,
+  ...SYNCOOKIE_HELPERS,
   /** BPF_FUNC_tail_call: the interpreter makes the jump itself (through `programArray`), never calling this */
   { id: 12, name: "tail_call", fn: () => { throw new Error("bpf_tail_call is made by the interpreter"); } },
 ];
