@@ -72,6 +72,9 @@ function candidates(): Candidate[] {
   ];
 }
 
+/** Where a packet type's context holds data and data_end. */
+const PACKET_CTX: Record<string, [number, number]> = { sched_cls: [76, 80], xdp: [0, 4] };
+
 /** The load's complaint, or "" when it loads. */
 function complaint(c: Candidate, instructions: Instruction[]): string {
   try {
@@ -163,6 +166,25 @@ test("every helper's arguments are what the kernel's verifier demands", { skip, 
         }
         if (wrong.length === 0) { best = undefined; break; }
         if (!best || wrong.length < best.length) best = wrong.map((w) => `${c.label}: ${w}`);
+      }
+      for (const c of callers) {
+        // Packet pointers held across the call are invalidated exactly when the row says it changes packet data.
+        const offs = PACKET_CTX[c.label];
+        const body = offs && probe(id, proto.args, 6, "zero", map.fd);
+        if (offs && body) {
+          const at = body.findIndex((i) => i.opcode === 0x85 && i.imm === id);
+          body.splice(at + 1, 0, { opcode: 0x71, dst: 0, src: 8, off: 0, imm: 0 }); // r0 = *(u8 *)(r8 + 0)
+          body.splice(1, 0,
+            { opcode: 0x61, dst: 8, src: 1, off: offs[0], imm: 0 }, { opcode: 0x61, dst: 9, src: 1, off: offs[1], imm: 0 },
+            mov64Reg(0, 8), { opcode: 0x07, dst: 0, src: 0, off: 0, imm: 1 },
+            { opcode: 0x2d, dst: 0, src: 9, off: 1, imm: 0 }, // if r0 > r9 goto +1
+            { opcode: 0x05, dst: 0, src: 0, off: 1, imm: 0 }, // goto +1
+            exit());
+          const said = complaint(c, body);
+          const invalidated = said === "R8 invalid mem access 'scalar'";
+          // A refusal for another reason (a map type, a reference leak) says nothing either way.
+          if ((said === "" || invalidated) && invalidated !== !!proto.changesPktData) failures.push(`${id} ${proto.name}: changes_pkt_data is ${invalidated} in ${c.label}`);
+        }
       }
       checked.push(id);
       if (best) failures.push(`${id} ${proto.name}: ${best.join("; ")}`);
