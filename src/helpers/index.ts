@@ -4,5 +4,12 @@
  */
 
 export { HELPER_NAMES, helperId, helperName } from "./names.js";
-export { HELPERS, installHelpers, onTrace, traceOf } from "./table.js";
-export { formatPrintk, MAX_PRINTK_ARGS, type PrintkSource } from "./printk.js";
+export { HELPER_PROTOS, helperProto } from "./protos.js";
+export type { ArgKind, ArgSpec, HelperProto, RetKind, RetSpec } from "./proto.js";
+export { HELPERS, installHelpers, onTrace, seqOutput, traceOf } from "./table.js";
+export { fakeHost, FAKE_TASK_ADDRESS, hostOf, setHost, SystemClock, VirtualClock, writeTaskStruct, type Clock, type Host, type TaskModel } from "./host.js";
+export { KernelStruct, SparseMemory, type FieldPlace } from "./kernel-memory.js";
+export { KERNEL_ONLY } from "./kernel-only.js";
+export { FibResult, netOf, type FibDevice, type FibNeighbour, type FibRoute, type NetModel } from "./fib.js";
+export { redirectOf, type Redirect } from "./xdp-helpers.js";
+export { formatPrintk, MAX_BPRINTF_ARGS, MAX_PRINTK_ARGS, type PrintkSource } from "./printk.js";

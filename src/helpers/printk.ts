@@ -9,6 +9,8 @@
 
 /** MAX_TRACE_PRINTK_VARARGS */
 export const MAX_PRINTK_ARGS = 3;
+/** MAX_BPRINTF_VARARGS: bpf_trace_vprintk, bpf_snprintf and bpf_seq_printf take up to twelve */
+export const MAX_BPRINTF_ARGS = 12;
 
 /** What formatting needs from the run: the arguments and a way to read strings. */
 export interface PrintkSource {
@@ -19,7 +21,7 @@ export interface PrintkSource {
 }
 
 /** The formatted text, or undefined for a format the kernel refuses (-EINVAL). */
-export function formatPrintk(fmt: string, src: PrintkSource): string | undefined {
+export function formatPrintk(fmt: string, src: PrintkSource, maxArgs: number = MAX_PRINTK_ARGS): string | undefined {
   let out = "";
   let n = 0;
   for (let i = 0; i < fmt.length; i++) {
@@ -41,7 +43,7 @@ export function formatPrintk(fmt: string, src: PrintkSource): string | undefined
     let longs = 0;
     while (fmt[j] === "l" && longs < 2) { longs++; j++; }
     const conv = fmt[j];
-    if (conv === undefined || n >= MAX_PRINTK_ARGS) return undefined;
+    if (conv === undefined || n >= maxArgs) return undefined;
     let text: string;
     let numeric = true;
     let negative = false;

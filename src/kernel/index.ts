@@ -20,5 +20,6 @@ export { runInKernel, ORACLE_PROLOGUE_SLOTS, type OracleRun } from "./oracle.js"
 export { probeHelper, probeKernel, probeMapType, probeMisc, probeProgramType, type KernelFeatures, type Probe } from "./probe.js";
 export { Cmd, cmdName, FileFlags, LogLevel, MapFlags, ProgFlags, TestRunFlags, UpdateFlags } from "./uapi.js";
 export { errnoName, errnoText } from "./errno.js";
+export { nodeHost } from "./host.js";
 /** The typed bpf() commands under the classes, for tools that need them raw. */
 export * as bpf from "./bpf.js";

@@ -13,6 +13,10 @@ import { Perm, type RegionOptions } from "../runtime/address-space.js";
 export const XDP_PACKET_HEADROOM = 256;
 /** SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) on x86-64: room the kernel keeps after the data. */
 export const SKB_SHARED_INFO_SIZE = 320;
+/** PAGE_SIZE: the buffer of an XDP test run, headroom, data and tailroom together. */
+export const XDP_FRAME_SIZE = 4096;
+/** How far the skb helpers may grow a test-run packet (skb_change_tail, skb_adjust_room...). */
+const SKB_GROWTH = 4096;
 /** ETH_HLEN */
 const ETH_HLEN = 14;
 /** NET_SKB_PAD + NET_IP_ALIGN, the headroom of a test-run skb */
@@ -40,7 +44,16 @@ export interface ProgramTypeOps {
   /** Context layout; size 0 for a type whose r1 is something else. */
   readonly ctx: Omit<RegionOptions, "name" | "kind"> | undefined;
   /** The packet region: room around the data, and the program's rights to it. */
-  readonly packet: { readonly headroom: number; readonly tailroom: number; readonly perm: Perm } | undefined;
+  readonly packet: {
+    readonly headroom: number;
+    readonly tailroom: number;
+    readonly perm: Perm;
+    /**
+     * The whole buffer at least, headroom included (XDP: a page, as the kernel's test run
+     * gives it), so helpers that grow the packet have the room the kernel has.
+     */
+    readonly frameSize?: number;
+  } | undefined;
   /**
    * Offsets of data_meta and data in the input bytes: XDP metadata lies before data, an
    * L3 skb type's data starts after the Ethernet header.
@@ -61,7 +74,7 @@ const u32 = (b: Uint8Array | undefined, off: number) =>
 export const XDP_RUN: ProgramTypeOps = {
   name: "xdp",
   ctx: { size: 24, perm: Perm.Read },
-  packet: { headroom: XDP_PACKET_HEADROOM, tailroom: SKB_SHARED_INFO_SIZE, perm: Perm.ReadWrite },
+  packet: { headroom: XDP_PACKET_HEADROOM, tailroom: SKB_SHARED_INFO_SIZE, perm: Perm.ReadWrite, frameSize: XDP_FRAME_SIZE },
   offsets({ data, ctx }) {
     if (!ctx) return { meta: 0, data: 0 };
     // bpf_prog_test_run_xdp: no data before the metadata, data_end is the size, no egress.
@@ -141,7 +154,8 @@ export function skbType(name: string, l2: boolean, packetPerm: Perm, rule: Acces
   return {
     name,
     ctx: { size: SKB.size, perm: Perm.Read, parts: writableParts(SKB.size, rule) },
-    packet: { headroom: SKB_HEADROOM, tailroom: SKB_SHARED_INFO_SIZE, perm: packetPerm },
+    // Room past the data for the helpers that grow an skb (the kernel would reallocate it).
+    packet: { headroom: SKB_HEADROOM, tailroom: SKB_SHARED_INFO_SIZE + SKB_GROWTH, perm: packetPerm },
     offsets({ data }) {
       if (data.length < ETH_HLEN) throw new BpfError("EINVAL", `${name}: data of ${data.length} bytes is shorter than an Ethernet header`);
       // eth_type_trans pulls the Ethernet header; only L2 types push it back.

@@ -9,7 +9,10 @@
 
 import { type Instruction, LDDW, slotsOf } from "../isa/instruction.js";
 import { validateInstruction } from "../isa/validate.js";
-import { MAX_BPF_STACK, Op, STRIDE, SHIFT, W } from "./interpreter.js";
+import { callbackValue, MAX_BPF_STACK, Op, STRIDE, SHIFT, W } from "./interpreter.js";
+
+/** BPF_PSEUDO_FUNC: a 64-bit load of a callback's address, pc-relative in imm. */
+const PSEUDO_FUNC = 4;
 
 export interface CompileOptions {
   /** Check every instruction against the ISA table (unused fields zero and so on). */
@@ -170,7 +173,8 @@ export function compile(insns: readonly Instruction[], options: CompileOptions =
   // Subprograms first: a local call's frame sizes depend on them.
   const subs = new Set<number>([0]);
   insns.forEach((i, k) => {
-    if (i.opcode === 0x85 && i.src === 1) {
+    // Local calls and callbacks (BPF_PSEUDO_FUNC loads) start subprograms.
+    if ((i.opcode === 0x85 && i.src === 1) || (i.opcode === LDDW && i.src === PSEUDO_FUNC)) {
       const t = starts[k]! + i.imm + 1;
       if (isStart(t)) subs.add(t);
     }
@@ -281,7 +285,7 @@ export function compile(insns: readonly Instruction[], options: CompileOptions =
 function resolveLddw(insn: Instruction, pc: number, options: CompileOptions): bigint | string {
   const imm64 = insn.imm64 ?? BigInt(insn.imm >>> 0);
   if (insn.src === 0) return imm64;
-  const v = options.resolveLoad?.(insn, pc);
+  const v = options.resolveLoad?.(insn, pc) ?? (insn.src === PSEUDO_FUNC ? callbackValue(pc + insn.imm + 1) : undefined);
   if (v === undefined) {
     const kinds = ["imm", "map fd", "map value", "btf id", "func", "map idx", "map idx value"];
     return `unresolved 64-bit load of ${kinds[insn.src] ?? `pseudo source ${insn.src}`} ${insn.imm} (no loader resolved it)`;

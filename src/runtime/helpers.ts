@@ -7,6 +7,7 @@
  */
 
 import { BpfError } from "../errors.js";
+import type { HelperProto } from "../helpers/proto.js";
 import type { AddressSpace, Region } from "./address-space.js";
 
 /** r1-r5 of a helper call. `n` is the register number, 1 to 5. */
@@ -35,6 +36,12 @@ export interface HelperEnv {
    * that take pointers; a bad pointer raises the MemoryFault naming the call.
    */
   bytes(addr: number, size: number, access: "read" | "write"): Uint8Array;
+  /**
+   * Calls back into the program (bpf_loop, bpf_for_each_map_elem, timers): `fn` is the
+   * callback argument as the program passed it (a BPF_PSEUDO_FUNC value), `args` r1-r5;
+   * returns the callback's r0. Engines that cannot re-enter leave it out.
+   */
+  callback?(fn: bigint, args: readonly bigint[]): bigint;
 }
 
 /** The regions of the current run, for helpers and program types. */
@@ -53,20 +60,45 @@ export interface HelperDef {
   readonly id: number;
   readonly name: string;
   readonly fn: HelperFn;
+  /** The prototype a verifier checks calls against; a custom helper gives its own, a kernel helper's is HELPER_PROTOS[id]. */
+  readonly proto?: HelperProto;
 }
 
-/** Helpers by id; one registry per runtime. */
+/**
+ * Helpers by id; one registry per runtime. Besides the helpers it runs, it knows the ones
+ * it refuses (`refuse`): a program calling one of those is refused when it is loaded, with
+ * a NotSupportedError naming the helper, rather than faulting when the call runs.
+ *
+ * Custom helpers, as uBPF's and bpftime's users register theirs:
+ *
+ *     registry.define(1000, "my_hash", (a, env) => hash(env.bytes(a.addr(1), a.u32(2), "read")),
+ *       { id: 1000, name: "my_hash", ret: { kind: "integer" }, args: [{ kind: "ptr_to_mem", readOnly: true }, { kind: "const_size" }] });
+ */
 export class HelperRegistry {
   /** Dense by id, so a call looks its helper up with one index. */
   readonly table: (HelperFn | undefined)[] = [];
   readonly #defs = new Map<number, HelperDef>();
+  readonly #refused = new Map<number, { name: string; why: string }>();
 
-  /** Adds (or replaces) helper `id`. */
-  define(id: number, name: string, fn: HelperFn): this {
+  /** Adds (or replaces) helper `id`, with the prototype a verifier should check its calls against. */
+  define(id: number, name: string, fn: HelperFn, proto?: HelperProto): this {
     if (!Number.isInteger(id) || id < 0 || id > 0xffff) throw new BpfError("EINVAL", `helper id ${id} is out of range`);
-    this.#defs.set(id, { id, name, fn });
+    if (proto && proto.id !== id) throw new BpfError("EINVAL", `helper ${name}: its prototype is for id ${proto.id}, not ${id}`);
+    this.#defs.set(id, proto ? { id, name, fn, proto } : { id, name, fn });
+    this.#refused.delete(id);
     this.table[id] = fn;
     return this;
+  }
+
+  /** Marks helper `id` as one this runtime cannot run, and why: programs calling it are refused at load. */
+  refuse(id: number, name: string, why: string): this {
+    if (!this.#defs.has(id)) this.#refused.set(id, { name, why });
+    return this;
+  }
+
+  /** Why helper `id` is refused, if it is. */
+  refused(id: number): { name: string; why: string } | undefined {
+    return this.#refused.get(id);
   }
 
   get(id: number): HelperDef | undefined {

@@ -19,7 +19,7 @@ import {
   type AccessKind, BudgetExhaustedError, CallFault, describeInsn, ExecutionError, HelperError, InvalidInstructionFault, JumpFault, MemoryFault,
 } from "./errors.js";
 import { type HelperArgs, type HelperEnv, type HelperRegistry, RegisterArgs, type RunInfo } from "./helpers.js";
-import { bswap32, DivKind, divmod64, mulHiU32, setPair } from "./int64.js";
+import { bswap32, DivKind, divmod64, mulHiU32, pairToBigInt, setPair } from "./int64.js";
 
 // The dense ops live here, beside the switch over them: TypeScript inlines a const
 // enum's members only within its own file when files are compiled one at a time (as
@@ -166,6 +166,10 @@ export class Machine implements HelperEnv {
   /** Top of the stack: frame 0's r10. */
   get stackTop(): number { return this.stack.base + MAX_BPF_STACK; }
 
+  callback(fn: bigint, args: readonly bigint[]): bigint {
+    return invokeCallback(this, fn, args);
+  }
+
   bytes(addr: number, size: number, access: "read" | "write"): Uint8Array {
     if (!Number.isInteger(addr) || this.space.check(addr, size, access === "write") === 0) {
       const prog = this.current;
@@ -252,7 +256,7 @@ function tailCallTarget(m: Machine): CompiledProgram | undefined {
  * Runs `prog` from slot 0 with the registers as the caller set them (r1 and, for raw
  * runs, r2; r10 is set here). Leaves r0 in `m.R[0..1]`.
  */
-export function execute(m: Machine, entry: CompiledProgram): void {
+export function execute(m: Machine, entry: CompiledProgram, start = 0, nested = false): void {
   // Only what nearly every instruction needs lives in locals; the rest (call depth,
   // may_goto count, frames) stays on the machine, so the loop keeps fewer values live.
   const R = m.R;
@@ -262,17 +266,21 @@ export function execute(m: Machine, entry: CompiledProgram): void {
   let view = space.view;
   let RLO = space.readLo, RHI = space.readHi, WLO = space.writeLo, WHI = space.writeHi;
   const budget = m.budget;
-  let pc = 0;
-  let runStart = 0;
+  let pc = start;
+  let runStart = start;
   let executed = 0;
-  m.depth = 0;
-  m.loops = BPF_MAX_LOOPS;
-  m.tailCalls = 0;
-  m.frameProgs[0] = prog;
-  m.current = prog;
-  R[20] = m.stackTop;
-  R[21] = 0;
-  if (m.stackTop - prog.stackDepths[0]! < m.stack.base) throw new CallFault(0, insnText(prog, 0), "stack too deep");
+  // A nested run (a callback, see invokeCallback) returns at the exit of the frame it starts in.
+  const base = nested ? m.depth : 0;
+  if (!nested) {
+    m.depth = 0;
+    m.loops = BPF_MAX_LOOPS;
+    m.tailCalls = 0;
+    m.frameProgs[0] = prog;
+    m.current = prog;
+    R[20] = m.stackTop;
+    R[21] = 0;
+    if (m.stackTop - prog.stackDepths[0]! < m.stack.base) throw new CallFault(0, insnText(prog, 0), "stack too deep");
+  }
 
   for (;;) {
     const i = pc << SHIFT;
@@ -503,7 +511,7 @@ export function execute(m: Machine, entry: CompiledProgram): void {
       }
       case Op.Exit: {
         executed += pc - runStart + 1;
-        if (m.depth === 0) { m.executed = executed; return; }
+        if (m.depth === base) { m.executed = executed; return; }
         pc = runStart = leave(m);
         prog = m.frameProgs[m.depth]!;
         code = prog.code;
@@ -662,6 +670,65 @@ export function execute(m: Machine, entry: CompiledProgram): void {
 }
 
 // ---- out-of-line pieces, kept small so the loop above stays one optimisable function ----
+
+/**
+ * BPF_PSEUDO_FUNC loads (a callback's address, for bpf_loop and the like) give the program
+ * this tag in the high half and the callback's first slot in the low half: not an address,
+ * so a load or store through it faults, but what `invokeCallback` takes.
+ */
+export const CALLBACK_TAG = 0x46554e43; // "FUNC"
+
+/** The value a BPF_PSEUDO_FUNC load of the subprogram at `slot` gives. */
+export const callbackValue = (slot: number): bigint => (BigInt(CALLBACK_TAG) << 32n) | BigInt(slot);
+
+/**
+ * The runtime's re-entry point for helpers that call back into the program (bpf_loop,
+ * bpf_for_each_map_elem, timers): runs the callback `fn` (a BPF_PSEUDO_FUNC value of the
+ * program that made the current helper call) in a new frame below the caller's, with r1-r5
+ * = `args`, and returns its r0. The caller's registers, frames and may_goto count are as
+ * they were afterwards; the callback counts against the call depth and the 512-byte stack.
+ */
+export function invokeCallback(m: Machine, fn: bigint, args: readonly bigint[]): bigint {
+  const prog = m.current;
+  const pc = m.pc;
+  if (!prog) throw new CallFault(pc, "call", "a callback outside a run");
+  const slot = Number(BigInt.asUintN(32, fn));
+  const sub = prog.subprograms.indexOf(slot);
+  if (fn >> 32n !== BigInt(CALLBACK_TAG) || sub < 0) {
+    throw new CallFault(pc, insnText(prog, pc), `0x${BigInt.asUintN(64, fn).toString(16)} is not a callback of this program`);
+  }
+  const R = m.R;
+  let caller = 0;
+  while (caller + 1 < prog.subprograms.length && prog.subprograms[caller + 1]! <= pc) caller++;
+  const top = R[20]! - prog.stackDepths[caller]!;
+  if (m.depth + 1 >= MAX_CALL_FRAMES) throw new CallFault(pc, insnText(prog, pc), `the call stack of ${m.depth + 2} frames is too deep`);
+  if (top - prog.stackDepths[sub]! < m.stack.base) {
+    throw new CallFault(pc, insnText(prog, pc), `combined stack size of ${m.stackTop - top + prog.stackDepths[sub]!} bytes exceeds ${MAX_BPF_STACK}`);
+  }
+  const saved = R.slice();
+  const depth = m.depth, loops = m.loops;
+  m.depth = depth + 1;
+  m.frameProgs[m.depth] = prog;
+  m.loops = BPF_MAX_LOOPS;
+  for (let r = 1; r <= 5; r++) {
+    const v = BigInt.asUintN(64, args[r - 1] ?? 0n);
+    R[r * 2] = Number(v & 0xffffffffn) | 0;
+    R[r * 2 + 1] = Number(v >> 32n) | 0;
+  }
+  R[20] = top;
+  R[21] = 0;
+  try {
+    execute(m, prog, slot, true);
+    return pairToBigInt(R[0]!, R[1]!);
+  } finally {
+    R.set(saved);
+    m.depth = depth;
+    m.loops = loops;
+    m.pc = pc;
+    m.current = prog;
+    m.frameProgs[depth] = prog;
+  }
+}
 
 /** A local call from `pc`: checks depth and stack, saves the caller's frame, sets r10. */
 function enter(m: Machine, prog: CompiledProgram, pc: number): void {

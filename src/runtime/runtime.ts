@@ -5,7 +5,7 @@
  * length).
  */
 
-import { BpfError } from "../errors.js";
+import { BpfError, NotSupportedError } from "../errors.js";
 import { decodeRaw, type Instruction } from "../isa/instruction.js";
 import { AddressSpace, Perm, type Region } from "./address-space.js";
 import { compile, type CompiledProgram, type CompileOptions } from "./compile.js";
@@ -95,6 +95,7 @@ export class Runtime {
     const ops = RUN_TYPES[type];
     if (!ops) throw new BpfError("ENOTSUP", `not supported: running program type ${type} (supported: ${Object.keys(RUN_TYPES).join(", ")})`);
     const mode = options.mode ?? "checked";
+    refuseHelpers(insns, this.helpers);
     const compiled = compile(insns, { ...options, validate: mode === "checked" });
     return new RuntimeProgram(this, compiled, ops, mode, mode === "checked" ? options.budget ?? DEFAULT_BUDGET : options.budget ?? Infinity, options.name);
   }
@@ -123,8 +124,9 @@ export class RuntimeProgram {
     const input = { data, ctx: options.ctx };
     const regions: Region[] = [];
     try {
-      const { headroom, tailroom, perm } = ops.packet ?? { headroom: 0, tailroom: 0, perm: Perm.ReadWrite };
-      const packet = space.alloc({ name: ops.name === "raw" ? "memory" : "packet", kind: ops.name === "raw" ? "memory" : "packet", size: headroom + data.length + tailroom, perm });
+      const { headroom, tailroom, perm, frameSize = 0 } = ops.packet ?? { headroom: 0, tailroom: 0, perm: Perm.ReadWrite };
+      const size = Math.max(headroom + data.length + tailroom, frameSize);
+      const packet = space.alloc({ name: ops.name === "raw" ? "memory" : "packet", kind: ops.name === "raw" ? "memory" : "packet", size, perm });
       regions.push(packet);
       const offs = ops.offsets(input);
       const start = packet.base + headroom;
@@ -167,11 +169,14 @@ export class RuntimeProgram {
       }
       const durationNs = ((now() - t0) * 1e6) / repeat;
       const all = packet.bytes();
+      // Helpers may have moved the packet's ends (xdp_adjust_head, skb_pull_data...): the
+      // window and the run's data say where it lies now.
+      const out: PacketLayout = { base: packet.base, meta: packet.lo, data: m.run.data, dataEnd: packet.hi };
       return {
         retval: R[0]! >>> 0,
         r0: pairToBigInt(R[0]!, R[1]!),
-        data: ops.dataOut(all, pkt),
-        ctx: ctx ? ops.ctxOut(ctx.bytes().slice(), pkt) : undefined,
+        data: ops.dataOut(all, out),
+        ctx: ctx ? ops.ctxOut(ctx.bytes().slice(), out) : undefined,
         durationNs,
         instructions: m.executed,
       };
@@ -195,6 +200,15 @@ export class RuntimeProgram {
     const r = this.testRun({ data: memory });
     return { r0: r.r0, memory: r.data };
   }
+}
+
+/** Refuses, at load, a program that calls a helper the registry cannot run (NotSupportedError naming it). */
+function refuseHelpers(insns: readonly Instruction[], helpers: HelperRegistry): void {
+  insns.forEach((insn, k) => {
+    if (insn.opcode !== 0x85 || insn.src !== 0) return;
+    const no = helpers.refused(insn.imm);
+    if (no) throw new NotSupportedError(`helper bpf_${no.name} in the userspace runtime (insn ${k})`, no.why);
+  });
 }
 
 const now: () => number = typeof performance !== "undefined" ? () => performance.now() : () => Date.now();

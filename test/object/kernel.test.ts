@@ -52,9 +52,12 @@ function withLibbpf<T>(path: string, fn: (progDir: string, mapDir: string) => T)
   }
 }
 
+/** Fixtures with CO-RE relocations, which need the kernel's BTF as their target. */
+const CO_RE = /(^|\/)(core|task-walk)\.bpf\.o$/;
+
 test("libbpf (bpftool prog loadall) makes the programs and maps the spec describes", { skip }, (t) => {
   for (const path of [...fixtureObjects(), ...benchObjects()].filter(LIBBPF_OPENS)) {
-    const spec = loadObjectSpec(bytesOf(path), { name: path, ...(path.endsWith("core.bpf.o") ? { targetBtf: vmlinux() } : {}) });
+    const spec = loadObjectSpec(bytesOf(path), { name: path, ...(CO_RE.test(path) ? { targetBtf: vmlinux() } : {}) });
     const result = withLibbpf(path, (progDir, mapDir) => {
       const progs = readdirSync(progDir).sort();
       assert.deepEqual(progs, spec.programs.map((p) => p.name).sort(), `${path}: programs`);
@@ -101,7 +104,7 @@ const RUNNABLE = new Set(["xdp", "socket_filter", "sched_cls"]);
 test("loadObject(spec, { engine: \"kernel\" }) runs programs as libbpf's copies do", { skip: skip || (PACKETS.length === 0 && "no bench packets") }, async (t) => {
   const objects = [join(BENCH, "progs/parse.bpf.o"), ...fixtureObjects().filter(LIBBPF_OPENS).filter(VERIFIER_ACCEPTS), ...benchObjects()];
   for (const path of [...new Set(objects)].filter(existsSync)) {
-    const spec = loadObjectSpec(bytesOf(path), { name: path, ...(path.endsWith("core.bpf.o") ? { targetBtf: vmlinux() } : {}) });
+    const spec = loadObjectSpec(bytesOf(path), { name: path, ...(CO_RE.test(path) ? { targetBtf: vmlinux() } : {}) });
     const obj = await loadObject(spec, { engine: "kernel" });
     try {
       assert.equal(obj.btfError, undefined, `${path}: BTF refused`);
