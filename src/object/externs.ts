@@ -20,6 +20,8 @@ export interface Extern {
   readonly func: boolean;
   /** The VAR's (or FUNC's) type id in the object's BTF. */
   readonly btfId: number;
+  /** A ksym variable with a type (`extern const void x __ksym` has none: it resolves through kallsyms). */
+  readonly typed: boolean;
   /** For kconfig: the offset of its value in the ".kconfig" map. */
   offset: number;
   size: number;
@@ -57,7 +59,8 @@ export function collectExterns(elf: ElfFile, btf: Btf | undefined): Map<string, 
       const r = btf.resolve(t.type);
       align = r.kind === "array" ? 1 : Math.min(8, size) || 1;
     }
-    externs.set(sym.name, { name: sym.name, section, weak: sym.bind === STB_WEAK, func, btfId: t.id, offset: 0, size, align });
+    const typed = t.kind === "var" && btf.resolve(t.type).kind !== "void";
+    externs.set(sym.name, { name: sym.name, section, weak: sym.bind === STB_WEAK, func, btfId: t.id, typed, offset: 0, size, align });
   }
   return externs;
 }

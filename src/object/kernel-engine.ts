@@ -6,17 +6,20 @@
  */
 
 import { existsSync } from "node:fs";
+import type { Btf } from "../btf/index.js";
 import { BpfError, NotSupportedError } from "../errors.js";
 import { LDDW, type Instruction } from "../isa/instruction.js";
 import { KernelBtf } from "../kernel/btf.js";
 import { HOST_LITTLE_ENDIAN } from "../kernel/layout.js";
-import { KernelMap, type KernelMapSpec } from "../kernel/map.js";
+import { btfIds, btfInfo } from "../kernel/info.js";
+import { KernelMap, possibleCpus, type KernelMapSpec } from "../kernel/map.js";
 import { KernelProgram } from "../kernel/program.js";
 import { mapTypeName, type MapTypeName } from "../maps/types.js";
 import { programTypeId, type AttachTypeName, type ProgramTypeName } from "../programs/types.js";
 import { finalizeBtf, stringOffsets } from "./btf-fixup.js";
 import { ObjectError } from "./errors.js";
 import { fillSlots, programsToLoad } from "./engine-steps.js";
+import { hostKsyms, kernelBtf, moduleBtfs } from "./host.js";
 import type { BpfObject, LoadObjectOptions, ObjectEngine } from "./load.js";
 import { matchSection } from "./sections.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
@@ -38,10 +41,13 @@ function loadIntoKernel(spec: ObjectSpec, options: LoadObjectOptions): BpfObject
   const programs = new Map<string, KernelProgram>();
   let btf: KernelBtf | undefined;
   let btfError: string | undefined;
+  const target = new TargetKernel(options.targetBtf);
+  const warnings: string[] = [];
   const close = () => {
     for (const p of programs.values()) p.close();
     for (const m of maps.values()) m.close();
     btf?.close();
+    target.close();
   };
   // What libbpf refuses before it makes anything: a program whose section gave it no type.
   const toLoad = programsToLoad(spec, options.skip);
@@ -50,14 +56,16 @@ function loadIntoKernel(spec: ObjectSpec, options: LoadObjectOptions): BpfObject
     for (const m of spec.maps) maps.set(m.name, createMap(m, btf, options));
     // Map-in-map slots once every map exists, so a slot may name a map defined after its outer map.
     fillSlots(spec, maps, "map", maps, (target) => target.fd, HOST_LITTLE_ENDIAN);
-    for (const p of toLoad) programs.set(p.name, loadProgram(spec, p, maps, btf, options));
+    for (const p of toLoad) programs.set(p.name, loadProgram(spec, p, maps, btf, target, options, warnings));
     // Prog arrays last, as libbpf's bpf_object_init_prog_arrays: their values are program fds.
     fillSlots(spec, maps, "program", programs, (prog) => prog.fd, HOST_LITTLE_ENDIAN);
   } catch (e) {
     close();
     throw e;
   }
-  const object: BpfObject<KernelProgram, KernelMap> = { programs, maps, close, ...(btfError ? { btfError } : {}) };
+  // The module BTF fds may go: a loaded program holds its own references.
+  target.close();
+  const object: BpfObject<KernelProgram, KernelMap> = { programs, maps, close, warnings, ...(btfError ? { btfError } : {}) };
   return object;
 }
 
@@ -85,7 +93,8 @@ function createMap(m: MapSpec, btf: KernelBtf | undefined, options: LoadObjectOp
       type: typeOf(m),
       keySize: m.keySize,
       valueSize: m.valueSize,
-      maxEntries: m.maxEntries,
+      // As libbpf: a perf_event_array declared without max_entries gets one slot per possible CPU.
+      maxEntries: m.maxEntries === 0 && m.type === "perf_event_array" ? possibleCpus() : m.maxEntries,
       flags: m.flags,
       name: kernelName(m.name),
       ...(inner ? { innerMapFd: inner.fd } : {}),
@@ -124,8 +133,17 @@ function typeOf(m: MapSpec): MapTypeName | number {
 }
 
 /** One program of `programsToLoad`, whose type is known. */
-function loadProgram(spec: ObjectSpec, p: ProgramSpec, maps: Map<string, KernelMap>, btf: KernelBtf | undefined, options: LoadObjectOptions): KernelProgram {
+function loadProgram(
+  spec: ObjectSpec,
+  p: ProgramSpec,
+  maps: Map<string, KernelMap>,
+  btf: KernelBtf | undefined,
+  target: TargetKernel,
+  options: LoadObjectOptions,
+  warnings: string[],
+): KernelProgram {
   const insns = resolveMaps(p, maps);
+  const fdArray = target.resolveExterns(p, insns);
   const base = {
     type: p.type as ProgramTypeName,
     instructions: insns,
@@ -135,7 +153,8 @@ function loadProgram(spec: ObjectSpec, p: ProgramSpec, maps: Map<string, KernelM
     ...(p.expectedAttachType ? { expectedAttachType: p.expectedAttachType as AttachTypeName } : {}),
     ...(spec.kernelVersion !== undefined ? { kernVersion: spec.kernelVersion } : {}),
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
-    ...attachBtf(p, options),
+    ...(fdArray ? { fdArray } : {}),
+    ...target.attachBtf(p),
   };
   programTypeId(base.type); // an unknown name fails here, with the table's message
   if (!btf || !spec.btf || p.funcInfo.length === 0) return KernelProgram.load(base);
@@ -149,25 +168,133 @@ function loadProgram(spec: ObjectSpec, p: ProgramSpec, maps: Map<string, KernelM
   } catch (e) {
     // A kernel that takes the BTF but not this func/line info still gets the program, as without BTF.
     if (!(e instanceof BpfError)) throw e;
+    let loaded: KernelProgram;
     try {
-      return KernelProgram.load(base);
+      loaded = KernelProgram.load(base);
     } catch {
       throw e;
     }
+    warnings.push(`program ${p.name}: the kernel refused its func and line info (${e.message}); loaded without them`);
+    return loaded;
   }
 }
 
-/** SEC_ATTACH_BTF sections (fentry/, lsm/, tp_btf/, iter/) need the target's BTF id in vmlinux. */
-function attachBtf(p: ProgramSpec, options: LoadObjectOptions): { attachBtfId?: number } {
-  const def = matchSection(p.sectionName)?.def;
-  if (!def?.attachBtf) return {};
-  if (!p.attachTo) throw new ObjectError(`section ${p.sectionName} names no attach target`, { program: p.name, section: p.sectionName });
-  if (!options.targetBtf) throw new NotSupportedError(`program ${p.name}: attach target ${p.attachTo}`, "give the kernel's BTF in options.targetBtf");
-  const prefix = def.type === "lsm" ? "bpf_lsm_" : def.attach === "trace_iter" ? "bpf_iter_" : def.attach === "trace_raw_tp" ? "btf_trace_" : "";
-  const kind = def.attach === "trace_raw_tp" ? "typedef" : "func";
-  const t = options.targetBtf.byName(prefix + p.attachTo, kind)[0];
-  if (!t) throw new ObjectError(`attach target ${prefix}${p.attachTo} is not in the kernel's BTF`, { program: p.name, section: p.sectionName });
-  return { attachBtfId: t.id };
+/** BPF_PSEUDO_KFUNC_CALL */
+const PSEUDO_KFUNC_CALL = 2;
+/** BPF_PSEUDO_BTF_ID */
+const PSEUDO_BTF_ID = 3;
+
+/**
+ * The kernel a program is loaded into, as far as names go: its BTF (the caller's
+ * `targetBtf`, or /sys/kernel/btf/vmlinux) and its modules' BTF, whose fds a program
+ * needs when it calls a module's kfunc or attaches to a module's function.
+ */
+class TargetKernel {
+  private readonly moduleFds = new Map<string, KernelBtf>();
+
+  constructor(private readonly given: Btf | undefined) {}
+
+  private get vmlinux(): Btf | undefined {
+    return this.given ?? kernelBtf();
+  }
+
+  /** The first type named `name` of `kind`, in vmlinux, then in each module's own types. */
+  find(name: string, kind: "func" | "var" | "typedef"): { id: number; module?: string } | undefined {
+    const t = this.vmlinux?.byName(name, kind)[0];
+    if (t) return { id: t.id };
+    if (this.given) return undefined; // a caller's BTF stands for the whole kernel
+    for (const m of moduleBtfs()) {
+      const first = m.btf.base?.types.length ?? 0;
+      const mt = m.btf.byName(name, kind).find((x) => x.id >= first);
+      if (mt) return { id: mt.id, module: m.module };
+    }
+    return undefined;
+  }
+
+  /** An fd of a module's BTF object in the kernel, found by name among the loaded BTF objects. */
+  private moduleFd(module: string): number {
+    const have = this.moduleFds.get(module);
+    if (have && !have.closed) return have.fd;
+    for (const id of btfIds()) {
+      const btf = KernelBtf.fromId(id);
+      if (btfInfo(btf.fd).name === module) {
+        this.moduleFds.set(module, btf);
+        return btf.fd;
+      }
+      btf.close();
+    }
+    throw new NotSupportedError(`the BTF of module ${module}`, "the kernel lists no BTF object of that name");
+  }
+
+  /**
+   * Fills in the kfunc calls and ksym loads opening left pending, as libbpf's
+   * `bpf_object__resolve_externs` and its relocations do: kfuncs by BTF id (a module's
+   * with its BTF fd's index in the fd array), typed variables and kfunc addresses by BTF
+   * id, typeless variables by kallsyms address; a weak extern not found is 0. Returns the
+   * fd array when a module's kfunc needs one.
+   */
+  resolveExterns(p: ProgramSpec, insns: Instruction[]): number[] | undefined {
+    const fdArray: number[] = [];
+    const indexOf = (module: string): number => {
+      const fd = this.moduleFd(module);
+      if (fdArray.length === 0) fdArray.push(0); // off 0 means vmlinux, so modules start at 1
+      const at = fdArray.indexOf(fd, 1);
+      return at > 0 ? at : fdArray.push(fd) - 1;
+    };
+    const where = { program: p.name, section: p.sectionName };
+    for (const r of p.references) {
+      if (!r.pending || (r.kind !== "kfunc" && r.kind !== "ksym")) continue;
+      const ins = insns[r.insnIndex]!;
+      if (r.kind === "kfunc") {
+        const found = this.find(r.name, "func");
+        if (!found) {
+          if (r.weak) continue; // stays `call 0`, which the verifier removes as dead code
+          throw new ObjectError(`extern (func ksym) '${r.name}': not found in kernel or module BTFs`, where);
+        }
+        insns[r.insnIndex] = { ...ins, src: PSEUDO_KFUNC_CALL, imm: found.id, off: found.module ? indexOf(found.module) : 0 };
+        continue;
+      }
+      if (r.typed) {
+        const found = this.find(r.name, r.func ? "func" : "var");
+        if (found) {
+          // The second slot holds the module's BTF fd (0: vmlinux).
+          const fd = found.module ? this.moduleFd(found.module) : 0;
+          insns[r.insnIndex] = { ...ins, src: PSEUDO_BTF_ID, imm: found.id, imm64: (BigInt(fd) << 32n) | BigInt(found.id) };
+          continue;
+        }
+      } else {
+        const addr = hostKsyms().get(r.name);
+        if (addr !== undefined) {
+          insns[r.insnIndex] = { ...ins, imm: Number(BigInt.asIntN(32, addr)), imm64: addr };
+          continue;
+        }
+      }
+      if (r.weak) continue; // stays a load of 0
+      throw new ObjectError(r.typed ? `extern (${r.func ? "func" : "var"} ksym) '${r.name}': not found in kernel BTF` : `extern (ksym) '${r.name}': not found in /proc/kallsyms`, where);
+    }
+    return fdArray.length ? fdArray : undefined;
+  }
+
+  /** SEC_ATTACH_BTF sections (fentry/, lsm/, tp_btf/, iter/) need the target's BTF id, in vmlinux or a module. */
+  attachBtf(p: ProgramSpec): { attachBtfId?: number; attachBtfObjFd?: number } {
+    const def = matchSection(p.sectionName)?.def;
+    if (!def?.attachBtf || def.type !== p.type) return {};
+    if (!p.attachTo) throw new ObjectError(`section ${p.sectionName} names no attach target`, { program: p.name, section: p.sectionName });
+    // "module:function" names the module, as libbpf allows.
+    const colon = p.attachTo.indexOf(":");
+    const name = colon >= 0 ? p.attachTo.slice(colon + 1) : p.attachTo;
+    const prefix = def.type === "lsm" ? "bpf_lsm_" : def.attach === "trace_iter" ? "bpf_iter_" : def.attach === "trace_raw_tp" ? "btf_trace_" : "";
+    const kind = def.attach === "trace_raw_tp" ? "typedef" : "func";
+    if (!this.vmlinux) throw new NotSupportedError(`program ${p.name}: attach target ${p.attachTo}`, "the kernel has no BTF (/sys/kernel/btf/vmlinux); give it in options.targetBtf");
+    const found = this.find(prefix + name, kind);
+    if (!found) throw new ObjectError(`attach target ${prefix}${name} is not in the kernel's BTF`, { program: p.name, section: p.sectionName });
+    return found.module ? { attachBtfId: found.id, attachBtfObjFd: this.moduleFd(found.module) } : { attachBtfId: found.id };
+  }
+
+  close(): void {
+    for (const b of this.moduleFds.values()) b.close();
+    this.moduleFds.clear();
+  }
 }
 
 /** The instructions with every map and data reference given its map's fd (BPF_PSEUDO_MAP_FD / _VALUE). */

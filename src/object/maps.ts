@@ -10,7 +10,7 @@ import { mapTypeName } from "../maps/types.js";
 import { ObjectError } from "./errors.js";
 import type { MapEntry, MapSpec } from "./types.js";
 
-// libbpf sets BPF_F_MMAPABLE on every global data map, and BPF_F_RDONLY_PROG on .rodata.
+// libbpf sets BPF_F_RDONLY_PROG on .rodata and .kconfig, BPF_F_MMAPABLE where a variable is not static.
 import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG } from "../maps/map.js";
 export { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG };
 
@@ -131,7 +131,7 @@ function dataMap(s: ElfSection, kind: "data" | "rodata" | "bss", btf: Btf | unde
     keySize: 4,
     valueSize: s.size,
     maxEntries: 1,
-    flags: (kind === "rodata" ? BPF_F_RDONLY_PROG : 0) | BPF_F_MMAPABLE,
+    flags: (kind === "rodata" ? BPF_F_RDONLY_PROG : 0) | (datasec && mmapable(btf!, datasec) ? BPF_F_MMAPABLE : 0),
     contents: [{ key: new Uint8Array(4), value }],
     origin: "data",
     section: s.name,
@@ -139,6 +139,19 @@ function dataMap(s: ElfSection, kind: "data" | "rodata" | "bss", btf: Btf | unde
     ...(datasec ? { valueType: datasec.id } : {}),
   };
   return { spec, sectionIndex: s.index, offset: 0, size: s.size };
+}
+
+/**
+ * libbpf's `map_is_mmapable` (libbpf 1.2 on): a global data map is memory-mapped for
+ * userspace only when its DATASEC holds a variable that is not static, since only those
+ * have a skeleton field to reach them by. A section without a DATASEC (".rodata.str1.1") is not.
+ */
+export function mmapable(btf: Btf, datasec: BtfType): boolean {
+  if (datasec.kind !== "datasec") return false;
+  return datasec.vars.some((v) => {
+    const t = btf.types[v.type];
+    return t?.kind === "var" && t.linkage !== "static";
+  });
 }
 
 /** The fields `__uint(name, val)` and `__type(name, T)` may set, and `__array(values, ...)`. */

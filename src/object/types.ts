@@ -17,14 +17,29 @@ export interface Reference {
    *   section ("global_d.rodata" for .rodata of global-data.bpf.o; ".rodata.cst16" alone
    *   for a section name with a second dot) — and `offset` the byte offset in its value.
    * - "kconfig": a `__kconfig` extern, read from the ".kconfig" map at `offset`; `name` is the extern.
-   * - "ksym": a `__ksym` extern, already resolved to an address or a BTF id; kept for tools.
+   * - "ksym": a 64-bit load of a `__ksym` variable (or of a kfunc's address, as
+   *   `bpf_ksym_exists` does): an address from kallsyms, or a BTF id (BPF_PSEUDO_BTF_ID).
+   * - "kfunc": a call of a `__ksym` function (BPF_PSEUDO_KFUNC_CALL), by BTF id.
    * - "subprog": a call (or BPF_PSEUDO_FUNC load) of an appended .text function, already fixed.
    */
-  readonly kind: "map" | "data" | "kconfig" | "ksym" | "subprog";
+  readonly kind: "map" | "data" | "kconfig" | "ksym" | "kfunc" | "subprog";
   readonly name: string;
   readonly offset?: number;
   /** For "kconfig": the map the value lives in. */
   readonly map?: string;
+  /**
+   * For "ksym" and "kfunc": true while the extern is not resolved yet, because opening
+   * does not need the target kernel. The kernel engine resolves it against the running
+   * kernel's BTF (vmlinux, then modules) or kallsyms, as libbpf does at load; a weak one
+   * that is not found becomes 0, a strong one fails the programs that use it.
+   */
+  readonly pending?: boolean;
+  /** The extern is `__weak`. */
+  readonly weak?: boolean;
+  /** For "ksym": the variable has a BTF type (it loads by BTF id), or it is a kfunc's address; else a kallsyms address. */
+  readonly typed?: boolean;
+  /** For "ksym": a kfunc's address (`bpf_ksym_exists(kfunc)`), loaded by the FUNC's BTF id. */
+  readonly func?: boolean;
 }
 
 /** A `bpf_func_info` of the program: where each function starts, and its BTF FUNC id. */
@@ -75,6 +90,11 @@ export interface ProgramSpec {
   /** CO-RE relocations left as the compiler wrote them (no target BTF was given). */
   pendingCore: PendingCoreRelocation[];
   license: string;
+  /**
+   * Slots (8-byte units; a 64-bit load is two) of the program's own function, before the
+   * subprograms it calls are appended: what libbpf's `bpf_program__insn_cnt` says after open.
+   */
+  functionSlots?: number;
 }
 
 /** One element a map starts with. */

@@ -19,7 +19,7 @@ test("tsbpf object --json: programs and maps with the kernel's type names", asyn
     maps: [
       { name: "last_seen", type: "hash", key_size: 4, value_size: 8, max_entries: 1024, flags: 0 },
       { name: "counters", type: "array", key_size: 4, value_size: 8, max_entries: 4, flags: 0 },
-      { name: "maps_hel.rodata", type: "array", key_size: 4, value_size: 22, max_entries: 1, flags: 0x480 },
+      { name: "maps_hel.rodata", type: "array", key_size: 4, value_size: 22, max_entries: 1, flags: 0x80 },
     ],
   });
 });

@@ -31,6 +31,15 @@ const VERIFIER_ACCEPTS = (p: string) => !p.endsWith("fault.bpf.o");
 
 const kernelName = (s: string) => s.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_");
 
+/** bpftool's libbpf, as [major, minor]: "using libbpf v1.1" gives [1, 1]. */
+const LIBBPF = (/libbpf v(\d+)\.(\d+)/.exec(bpftool.stdout ?? "") ?? [, "1", "99"]).slice(1).map(Number) as [number, number];
+/**
+ * The flags that bpftool's libbpf gives a map: tsbpf follows libbpf 1.2 on, which sets
+ * BPF_F_MMAPABLE on a global data map only when it holds a non-static variable; 1.1 and
+ * before set it on every one.
+ */
+const libbpfFlags = (m: ObjectSpec["maps"][number]) => (m.origin === "data" && (LIBBPF[0] < 1 || (LIBBPF[0] === 1 && LIBBPF[1] < 2)) ? m.flags | 0x400 : m.flags);
+
 function sh(args: string[]): { ok: boolean; out: string; err: string } {
   const r = spawnSync("bpftool", args, { encoding: "utf8" });
   return { ok: r.status === 0, out: r.stdout, err: r.stderr };
@@ -65,7 +74,7 @@ test("libbpf (bpftool prog loadall) makes the programs and maps the spec describ
         assert.equal(info.type, p.type, `${path}: ${name}: type`);
       }
       const maps = (existsSync(mapDir) ? readdirSync(mapDir) : []).map((f) => JSON.parse(sh(["-j", "map", "show", "pinned", join(mapDir, f)]).out));
-      const ours = spec.maps.map((m) => ({ name: kernelName(m.name), type: m.type, bytes_key: m.keySize, bytes_value: m.valueSize, max_entries: m.maxEntries, flags: m.flags }));
+      const ours = spec.maps.map((m) => ({ name: kernelName(m.name), type: m.type, bytes_key: m.keySize, bytes_value: m.valueSize, max_entries: m.maxEntries, flags: libbpfFlags(m) }));
       const theirs = maps.map((m) => ({ name: m.name, type: m.type, bytes_key: m.bytes_key, bytes_value: m.bytes_value, max_entries: m.max_entries, flags: m.flags }));
       const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : 1);
       assert.deepEqual(ours.sort(byName), theirs.sort(byName), `${path}: maps`);
