@@ -13,6 +13,7 @@ import { KernelBtf } from "../kernel/btf.js";
 import { HOST_LITTLE_ENDIAN } from "../kernel/layout.js";
 import { btfIds, btfInfo } from "../kernel/info.js";
 import { KernelMap, possibleCpus, type KernelMapSpec } from "../kernel/map.js";
+import { KernelVerifierError } from "../kernel/errors.js";
 import { KernelProgram } from "../kernel/program.js";
 import { mapTypeName, type MapTypeName } from "../maps/types.js";
 import { programTypeId, type AttachTypeName, type ProgramTypeName } from "../programs/types.js";
@@ -23,6 +24,7 @@ import { hostKsyms, kernelBtf, moduleBtfs } from "./host.js";
 import type { BpfObject, LoadObjectOptions, ObjectEngine } from "./load.js";
 import { matchSection } from "./sections.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
+import type { ProgramJudge } from "./verify.js";
 
 /** Names the kernel keeps: 15 characters of [A-Za-z0-9_.]. */
 const kernelName = (name: string): string => name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_");
@@ -312,3 +314,39 @@ function resolveMaps(p: ProgramSpec, maps: Map<string, KernelMap>): Instruction[
   }
   return insns;
 }
+
+/** BPF_LOG_STATS: the verifier's statistics ("processed N insns", "verification time") in the log. */
+const LOG_STATS = 4;
+
+/**
+ * The kernel's verdict on one program (`verifyObject`'s "kernel" engine): the program
+ * loaded as libbpf would load it alone, with the maps it references and nothing else.
+ */
+export const kernelJudge: ProgramJudge = (spec, program, options) => {
+  const started = performance.now();
+  const level = (options.logLevel ?? 1) | LOG_STATS;
+  const stats = (log: string) => {
+    const processed = /^processed (\d+) insns/m.exec(log);
+    const time = /^verification time (\d+) usec/m.exec(log);
+    return {
+      ...(processed ? { insnsProcessed: Number(processed[1]) } : {}),
+      verificationMs: time ? Number(time[1]) / 1000 : performance.now() - started,
+    };
+  };
+  const base = { name: program.name, section: program.sectionName };
+  let object: BpfObject<KernelProgram, KernelMap>;
+  try {
+    object = loadIntoKernel(spec, { engine: "kernel", logLevel: level, ...(options.targetBtf ? { targetBtf: options.targetBtf } : {}) });
+  } catch (e) {
+    if (e instanceof KernelVerifierError) return { ...base, accepted: false, error: e.summary, ...stats(e.log), log: e.log };
+    if (e instanceof BpfError) return { ...base, accepted: false, error: e.message, verificationMs: performance.now() - started };
+    throw e;
+  }
+  try {
+    const log = object.programs.get(program.name)?.log ?? "";
+    const warnings = object.warnings ?? [];
+    return { ...base, accepted: true, ...stats(log), ...(options.log ? { log } : {}), ...(warnings.length ? { warnings } : {}) };
+  } finally {
+    object.close();
+  }
+};

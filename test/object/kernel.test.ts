@@ -26,8 +26,12 @@ const skip: false | string = !available.ok
 
 /** Objects libbpf 1.x opens (no legacy maps, no foreign byte order, no unknown sections). */
 const LIBBPF_OPENS = (p: string) => !p.includes("bpfeb") && !p.endsWith("legacy-maps.bpf.o") && !p.endsWith("externs.bpf.o");
-/** Fixtures the kernel's verifier rejects on purpose (test/cli/verify.test.ts checks that it does). */
-const VERIFIER_ACCEPTS = (p: string) => !p.endsWith("fault.bpf.o");
+/**
+ * Fixtures with a program the kernel rejects on purpose (test/cli/verify.test.ts and
+ * test/object/verify.test.ts check each verdict), so they do not load whole.
+ */
+const LOADS_WHOLE = (p: string) => !["fault", "loader-mixed", "loader-kfuncs", "loader-kfunc-missing", "loader-max-entries"].some((n) => p.endsWith(`/${n}.bpf.o`));
+const VERIFIER_ACCEPTS = LOADS_WHOLE;
 
 const kernelName = (s: string) => s.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_");
 
