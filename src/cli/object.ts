@@ -7,7 +7,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { BpfError } from "../errors.js";
-import { UnresolvedExternError } from "../object/errors.js";
 import type { KconfigValue } from "../object/externs.js";
 import { hostKconfig, kconfigValue, kernelBtf } from "../object/host.js";
 import { loadObjectSpec, type LoadObjectSpecOptions } from "../object/spec.js";
@@ -66,14 +65,7 @@ export function openObject(bytes: Uint8Array, file: string, args: OpenArgs | rea
     programTypes: parseTypeArgs(open.type ?? []),
     maxEntries: parseMaxEntriesArgs(open["max-entries"] ?? []),
   };
-  let spec: ObjectSpec;
-  try {
-    spec = loadObjectSpec(bytes, options);
-  } catch (e) {
-    // The core names its option; on the command line the value comes from a flag.
-    if (e instanceof UnresolvedExternError && e.section === ".kconfig") throw new UnresolvedExternError(e.extern, e.section, `give its value with --kconfig ${e.extern}=VALUE`);
-    throw e;
-  }
+  const spec = loadObjectSpec(bytes, options);
   if (!spec.programs.some((p) => p.pendingCore.length > 0)) return spec;
   const vmlinux = kernelBtf();
   return vmlinux ? loadObjectSpec(bytes, { ...options, targetBtf: vmlinux }) : spec;
@@ -141,6 +133,9 @@ function objectText(spec: ObjectSpec): string {
     const rows = [["NAME", "TYPE", "KEY", "VALUE", "MAX_ENTRIES", "FLAGS"]];
     for (const m of spec.maps) rows.push([m.name, m.type, String(m.keySize), String(m.valueSize), String(m.maxEntries), `0x${m.flags.toString(16)}`]);
     lines.push(...table(rows).map((l) => `  ${l}`));
+  }
+  for (const m of spec.maps) {
+    for (const name of m.unresolved ?? []) lines.push(`unresolved: ${name} (${m.section ?? m.name}): loading fails until it has a value (--kconfig ${name}=VALUE)`);
   }
   lines.push(`license: ${spec.license || "(none)"}`);
   return lines.join("\n");

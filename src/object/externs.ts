@@ -95,11 +95,13 @@ export function kconfigMap(
   if (list.length === 0) return undefined;
   const bytes = new Uint8Array(Math.max(size, 1));
   const view = new DataView(bytes.buffer);
+  const unresolved: string[] = [];
   for (const e of list) {
     const given = values[e.name];
     if (given === undefined) {
-      if (e.weak) continue; // a __weak extern without a value reads as zero
-      throw new UnresolvedExternError(e.name, KCONFIG_SECTION, `give its value in options.kconfig${e.name === "LINUX_KERNEL_VERSION" ? " (the running kernel's KERNEL_VERSION(a, b, c))" : ""}`);
+      // A __weak extern without a value reads as zero; a strong one fails the load, as in libbpf.
+      if (!e.weak) unresolved.push(e.name);
+      continue;
     }
     const v = btf.type(e.btfId);
     writeKconfig(btf, v.kind === "var" ? v.type : 0, e, given, view, littleEndian);
@@ -117,7 +119,16 @@ export function kconfigMap(
     section: KCONFIG_SECTION,
     freeze: true,
     ...(datasec ? { valueType: datasec.id } : {}),
+    ...(unresolved.length ? { unresolved } : {}),
   };
+}
+
+/** Throws, as libbpf's load does, for a ".kconfig" map with a strong extern that has no value. */
+export function checkKconfig(m: MapSpec): void {
+  const name = m.unresolved?.[0];
+  if (name === undefined) return;
+  const hint = name === "LINUX_KERNEL_VERSION" ? " (the running kernel's KERNEL_VERSION(a, b, c))" : "";
+  throw new UnresolvedExternError(name, KCONFIG_SECTION, `give its value in options.kconfig${hint}, or with tsbpf's --kconfig ${name}=VALUE`);
 }
 
 /** `enum libbpf_tristate`: TRI_NO, TRI_YES, TRI_MODULE. */

@@ -137,6 +137,11 @@ export interface MapSpec {
   section?: string;
   /** Frozen after it is filled (libbpf freezes .rodata and .kconfig). */
   freeze?: boolean;
+  /**
+   * For the ".kconfig" map: strong externs nobody gave a value for. Opening goes on, as
+   * in libbpf; loading a program that reads this map fails, naming them.
+   */
+  unresolved?: string[];
 }
 
 export interface ObjectSpec {
