@@ -6,7 +6,7 @@
  */
 
 import { existsSync } from "node:fs";
-import type { Btf } from "../btf/index.js";
+import type { Btf, BtfType } from "../btf/index.js";
 import { BpfError, NotSupportedError } from "../errors.js";
 import { LDDW, type Instruction } from "../isa/instruction.js";
 import { KernelBtf } from "../kernel/btf.js";
@@ -19,6 +19,7 @@ import { mapTypeName, type MapTypeName } from "../maps/types.js";
 import { programTypeId, type AttachTypeName, type ProgramTypeName } from "../programs/types.js";
 import { finalizeBtf, stringOffsets } from "./btf-fixup.js";
 import { ObjectError } from "./errors.js";
+import { BPF_F_LINK, STRUCT_OPS_SECTION } from "./struct-ops.js";
 import { fillSlots, programsToLoad } from "./engine-steps.js";
 import { hostKsyms, kernelBtf, moduleBtfs } from "./host.js";
 import type { BpfObject, LoadObjectOptions, ObjectEngine } from "./load.js";
@@ -55,12 +56,17 @@ function loadIntoKernel(spec: ObjectSpec, options: LoadObjectOptions): BpfObject
   const toLoad = programsToLoad(spec, options.skip);
   try {
     ({ btf, btfError } = loadBtf(spec));
-    for (const m of spec.maps) maps.set(m.name, createMap(m, btf, options));
+    for (const m of spec.maps) maps.set(m.name, m.structOps ? target.createStructOps(m, btf) : createMap(m, btf, options));
     // Map-in-map slots once every map exists, so a slot may name a map defined after its outer map.
     fillSlots(spec, maps, "map", maps, (target) => target.fd, HOST_LITTLE_ENDIAN);
     for (const p of toLoad) programs.set(p.name, loadProgram(spec, p, maps, btf, target, options, warnings));
     // Prog arrays last, as libbpf's bpf_object_init_prog_arrays: their values are program fds.
     fillSlots(spec, maps, "program", programs, (prog) => prog.fd, HOST_LITTLE_ENDIAN);
+    // A struct_ops map with BPF_F_LINK takes its value now (the kernel checks it, a link
+    // registers it); a plain one registers when updated, which is attaching, not loading.
+    for (const m of spec.maps) {
+      if (m.structOps && (m.flags & BPF_F_LINK) !== 0) maps.get(m.name)!.set(new Uint8Array(4), target.structOpsValue(spec, m, programs));
+    }
   } catch (e) {
     close();
     throw e;
@@ -157,6 +163,7 @@ function loadProgram(
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     ...(fdArray ? { fdArray } : {}),
     ...target.attachBtf(p),
+    ...(p.type === "struct_ops" ? target.structOpsAttach(spec, p) : {}),
   };
   programTypeId(base.type); // an unknown name fails here, with the table's message
   if (!btf || !spec.btf || p.funcInfo.length === 0) return KernelProgram.load(base);
@@ -291,6 +298,83 @@ class TargetKernel {
     const found = this.find(prefix + name, kind);
     if (!found) throw new ObjectError(`attach target ${prefix}${name} is not in the kernel's BTF`, { program: p.name, section: p.sectionName });
     return found.module ? { attachBtfId: found.id, attachBtfObjFd: this.moduleFd(found.module) } : { attachBtfId: found.id };
+  }
+
+  /** The kernel's `struct bpf_struct_ops_<name>` (the map's value) and `struct <name>` (its `data`). */
+  private structOpsTypes(m: MapSpec): { value: Extract<BtfType, { members: unknown }>; data: Extract<BtfType, { members: unknown }>; dataOffset: number } {
+    const name = m.structOps!.typeName;
+    const where = { section: m.section ?? STRUCT_OPS_SECTION };
+    const btf = this.vmlinux;
+    if (!btf) throw new NotSupportedError(`struct_ops map ${m.name}`, "the kernel has no BTF (/sys/kernel/btf/vmlinux)");
+    const value = btf.byName(`bpf_struct_ops_${name}`, "struct")[0];
+    const data = btf.byName(name, "struct")[0];
+    if (!value || value.kind !== "struct" || !data || data.kind !== "struct") throw new ObjectError(`struct_ops map ${m.name}: this kernel has no struct_ops type ${name}`, where);
+    const member = value.members.find((x) => x.name === "data");
+    if (!member) throw new ObjectError(`struct_ops map ${m.name}: bpf_struct_ops_${name} has no data member`, where);
+    return { value, data, dataOffset: member.bitOffset / 8 };
+  }
+
+  /**
+   * A struct_ops map in the kernel: its value is the kernel's type, named by its BTF id in
+   * vmlinux; the kernel wants the object's BTF with it all the same.
+   */
+  createStructOps(m: MapSpec, objectBtf: KernelBtf | undefined): KernelMap {
+    const { value } = this.structOpsTypes(m);
+    if (!objectBtf) throw new ObjectError(`struct_ops map ${m.name}: the kernel did not take the object's BTF, which the map needs`, { section: m.section ?? STRUCT_OPS_SECTION });
+    return KernelMap.create({ type: "struct_ops", keySize: 4, valueSize: value.size, maxEntries: 1, flags: m.flags, name: kernelName(m.name), btfFd: objectBtf.fd, btfVmlinuxValueTypeId: value.id });
+  }
+
+  /** A struct_ops program attaches to a member of the kernel struct: its BTF id, and the member's index as the attach type. */
+  structOpsAttach(spec: ObjectSpec, p: ProgramSpec): { attachBtfId: number; expectedAttachType: number } {
+    const where = { program: p.name, section: p.sectionName };
+    for (const m of spec.maps) {
+      const member = Object.entries(m.structOps?.programs ?? {}).find(([, prog]) => prog === p.name)?.[0];
+      if (member === undefined) continue;
+      const { data } = this.structOpsTypes(m);
+      const index = data.members.findIndex((x) => x.name === member);
+      if (index < 0) throw new ObjectError(`struct_ops ${m.name}: the kernel's ${data.name} has no member ${member}`, where);
+      return { attachBtfId: data.id, expectedAttachType: index };
+    }
+    throw new ObjectError("struct_ops program is not used by any struct_ops map", where);
+  }
+
+  /**
+   * The map's value as the kernel lays it out (libbpf's `bpf_map__init_kern_struct_ops`):
+   * each member of the object's struct goes to the kernel's member of the same name, a
+   * function pointer as its program's fd, other members byte for byte (their sizes must agree).
+   */
+  structOpsValue(spec: ObjectSpec, m: MapSpec, programs: ReadonlyMap<string, KernelProgram>): Uint8Array {
+    const { value, data, dataOffset } = this.structOpsTypes(m);
+    const kernel = this.vmlinux!;
+    const own = spec.btf!;
+    const type = own.resolve(m.valueType!);
+    const bytes = m.contents?.[0]?.value ?? new Uint8Array(m.valueSize);
+    const out = new Uint8Array(value.size);
+    const view = new DataView(out.buffer);
+    const where = { section: m.section ?? STRUCT_OPS_SECTION };
+    if (type.kind !== "struct") throw new ObjectError(`struct_ops map ${m.name}: value type is a ${type.kind}`, where);
+    for (const member of type.members) {
+      const off = member.bitOffset / 8;
+      const size = own.sizeof(member.type);
+      const mine = bytes.subarray(off, off + size);
+      const theirs = data.members.find((x) => x.name === member.name);
+      const prog = m.structOps!.programs[member.name];
+      if (!theirs) {
+        if (prog === undefined && mine.every((b) => b === 0)) continue;
+        throw new ObjectError(`struct_ops ${m.name}: member ${member.name} is not in the kernel's ${data.name}`, where);
+      }
+      const at = dataOffset + theirs.bitOffset / 8;
+      if (prog !== undefined) {
+        const loaded = programs.get(prog);
+        if (!loaded) throw new ObjectError(`struct_ops ${m.name}: member ${member.name}'s program ${prog} was not loaded`, where);
+        view.setBigUint64(at, BigInt(loaded.fd), HOST_LITTLE_ENDIAN);
+        continue;
+      }
+      const kernelSize = kernel.sizeof(theirs.type);
+      if (kernelSize !== size) throw new ObjectError(`struct_ops ${m.name}: member ${member.name} is ${size} bytes, the kernel's is ${kernelSize}`, where);
+      out.set(mine, at);
+    }
+    return out;
   }
 
   close(): void {

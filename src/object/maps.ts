@@ -8,6 +8,7 @@ import type { Btf, BtfMember, BtfType } from "../btf/index.js";
 import { R_BPF_64_64, R_BPF_64_ABS64, SHN_UNDEF, SHT_NOBITS, STT_FUNC, STT_SECTION, type ElfFile, type ElfSection, type ElfSymbol } from "../elf/index.js";
 import { mapTypeName } from "../maps/types.js";
 import { ObjectError } from "./errors.js";
+import { structOpsMaps } from "./struct-ops.js";
 import type { MapEntry, MapSpec } from "./types.js";
 
 // libbpf sets BPF_F_RDONLY_PROG on .rodata and .kconfig, BPF_F_MMAPABLE where a variable is not static.
@@ -81,6 +82,7 @@ export function collectMaps(elf: ElfFile, btf: Btf | undefined, objName: string)
     const kind = dataSectionKind(s);
     if (kind) out.push(dataMap(s, kind, btf, objName));
   }
+  out.push(...structOpsMaps(elf, btf));
   return out;
 }
 

@@ -130,9 +130,10 @@ export interface MapSpec {
   contents?: MapEntry[];
   /**
    * Where it came from: "btf" (`.maps`), "legacy" (`maps`, struct bpf_map_def), "data"
-   * (a global data section, `section` names it), "kconfig", "inner" (a map-in-map's template).
+   * (a global data section, `section` names it), "kconfig", "inner" (a map-in-map's template),
+   * "struct_ops" (a variable of `.struct_ops` or `.struct_ops.link`).
    */
-  origin: "btf" | "legacy" | "data" | "kconfig" | "inner";
+  origin: "btf" | "legacy" | "data" | "kconfig" | "inner" | "struct_ops";
   /** The ELF section of a global data map. */
   section?: string;
   /** Frozen after it is filled (libbpf freezes .rodata and .kconfig). */
@@ -142,6 +143,12 @@ export interface MapSpec {
    * in libbpf; loading a program that reads this map fails, naming them.
    */
   unresolved?: string[];
+  /**
+   * For a struct_ops map: the kernel struct it implements (`tcp_congestion_ops`), and the
+   * program each function-pointer member points at. `contents` holds the object's bytes
+   * of the struct; the kernel engine lays them out as the kernel's struct at load.
+   */
+  structOps?: { typeName: string; programs: Record<string, string> };
 }
 
 export interface ObjectSpec {

@@ -8,6 +8,7 @@
 import { BpfError, NotSupportedError } from "../errors.js";
 import type { Btf } from "../btf/index.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
+import { BPF_F_LINK } from "./struct-ops.js";
 
 /** What a judge says about one program; `tsbpf verify --json` prints these. */
 export interface ProgramVerdict {
@@ -101,10 +102,14 @@ export function programAlone(spec: ObjectSpec, program: ProgramSpec): ObjectSpec
     if (r.kind === "map" || r.kind === "data") want(r.name);
     if (r.kind === "kconfig") want(r.map);
   }
+  // A struct_ops program attaches to a member of the struct_ops map that points at it.
+  for (const m of spec.maps) if (m.structOps && Object.values(m.structOps.programs).includes(program.name)) want(m.name);
   const maps: MapSpec[] = spec.maps
     .filter((m) => wanted.has(m.name))
     .map((m) => (m.contents?.some((e) => e.program !== undefined && e.program !== program.name)
       ? { ...m, contents: m.contents.filter((e) => e.program === undefined || e.program === program.name) }
-      : m));
+      : m))
+    // The other members' programs are not loaded, so the struct cannot be filled: only the map is made.
+    .map((m) => (m.structOps ? { ...m, flags: m.flags & ~BPF_F_LINK } : m));
   return { ...spec, programs: [{ ...program, autoload: true }], maps };
 }

@@ -63,8 +63,14 @@ async function verifyJson(path: string, ...more: string[]): Promise<{ code: numb
   return { code: r.code, ...JSON.parse(r.stdout) };
 }
 
-/** Objects libbpf refuses to open (legacy `maps`, the other byte order) have no verdicts to compare. */
-const LIBBPF_OPENS = (p: string) => !p.includes("bpfeb") && !p.endsWith("legacy-maps.bpf.o");
+/** bpftool's libbpf, [major, minor]. */
+const LIBBPF = (/libbpf v(\d+)\.(\d+)/.exec(spawnSync("bpftool", ["version"], { encoding: "utf8" }).stdout ?? "") ?? [, "1", "99"]).slice(1).map(Number);
+/**
+ * Objects libbpf refuses to open (legacy `maps`, the other byte order) have no verdicts to
+ * compare; nor has `.struct_ops.link` before libbpf 1.2, which did not know the section.
+ */
+const LIBBPF_OPENS = (p: string) =>
+  !p.includes("bpfeb") && !p.endsWith("legacy-maps.bpf.o") && !(p.endsWith("loader-struct-ops-link.bpf.o") && LIBBPF[0] === 1 && LIBBPF[1]! < 2);
 
 test("tsbpf verify --engine kernel --json gives libbpf's verdict for every program of every fixture and bench object", { skip }, async (t) => {
   let compared = 0;
@@ -174,6 +180,27 @@ test("max_entries 0: a perf_event_array gets the possible CPUs; others take --ma
   assert.throws(() => openFixture("loader-max-entries.bpf.o", { maxEntries: { nope: 1 } }), /the object has no such map/);
   const bad = await cli("verify", path, "--max-entries", "sized_later=lots");
   assert.match(bad.stderr, /is not a u32/);
+});
+
+test("struct_ops: a map per variable of .struct_ops(.link), its members' programs attached to the kernel's struct", { skip }, async () => {
+  const spec = openFixture("loader-struct-ops.bpf.o");
+  const m = spec.maps.find((x) => x.name === "tsbpf_loader_cc")!;
+  assert.deepEqual([m.type, m.keySize, m.maxEntries, m.flags, m.origin], ["struct_ops", 4, 1, 0, "struct_ops"]);
+  assert.deepEqual(m.structOps, { typeName: "tcp_congestion_ops", programs: { ssthresh: "tsbpf_ssthresh", cong_avoid: "tsbpf_cong_avoid", undo_cwnd: "tsbpf_undo_cwnd" } });
+  assert.deepEqual(spec.programs.map((p) => p.type), ["struct_ops", "struct_ops", "struct_ops"]);
+  // .struct_ops.link: BPF_F_LINK, and the kernel takes the value (checking every member) at load.
+  const link = openFixture("loader-struct-ops-link.bpf.o");
+  assert.equal(link.maps[0]!.flags, 0x2000);
+  for (const s of [spec, link]) {
+    const obj = await loadObject(s, { engine: "kernel" });
+    try {
+      const info = [...obj.maps.values()][0]!.info();
+      assert.ok(info.btfVmlinuxValueTypeId > 0 && info.valueSize > m.valueSize, "the value is the kernel's bpf_struct_ops_tcp_congestion_ops");
+      assert.equal(obj.programs.size, 3);
+    } finally {
+      obj.close();
+    }
+  }
 });
 
 test("verifyObject takes a judge of one's own, and a judge's loader error is that program's verdict", async () => {
