@@ -289,6 +289,8 @@ class TargetKernel {
     const def = matchSection(p.sectionName)?.def;
     if (!def?.attachBtf || def.type !== p.type) return {};
     if (!p.attachTo) throw new ObjectError(`section ${p.sectionName} names no attach target`, { program: p.name, section: p.sectionName });
+    // freplace's target is a function of another loaded program (libbpf's bpf_program__set_attach_target).
+    if (def.type === "ext") throw new NotSupportedError(`program ${p.name}: freplace of ${p.attachTo}`, "it needs the program whose function it replaces, which tsbpf cannot be given yet");
     // "module:function" names the module, as libbpf allows.
     const colon = p.attachTo.indexOf(":");
     const name = colon >= 0 ? p.attachTo.slice(colon + 1) : p.attachTo;
