@@ -16,6 +16,7 @@ export function programsToLoad(spec: ObjectSpec, skip: readonly string[] = []): 
   for (const m of spec.maps) checkKconfig(m);
   const load = spec.programs.filter((p) => p.autoload && !skip.includes(p.name));
   for (const p of load) {
+    if (p.loadError !== undefined) throw new ObjectError(p.loadError);
     if (p.type === "unspec") {
       throw new ObjectError(`missing BPF prog type, check ELF section name '${p.sectionName}'`, { program: p.name, section: p.sectionName });
     }

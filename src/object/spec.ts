@@ -463,7 +463,13 @@ class Linker {
       if (i < 0) throw new ObjectError(`CO-RE relocation at insn ${r.insnOff} is inside a 64-bit load`, { section: code.sec.name, offset: code.sec.offset + r.insnOff * SLOT, program: this.spec.name });
       const outIndex = first + i - f.startInsn;
       if (this.b.btf && this.b.options.targetBtf) {
-        this.spec.instructions[outIndex] = this.b.applyCore(this.spec.instructions[outIndex]!, r, where(i), outIndex);
+        try {
+          this.spec.instructions[outIndex] = this.b.applyCore(this.spec.instructions[outIndex]!, r, where(i), outIndex);
+        } catch (e) {
+          // libbpf relocates only the programs it loads, so this fails this program's load alone.
+          if (!(e instanceof ObjectError)) throw e;
+          this.spec.loadError ??= e.message;
+        }
       } else {
         this.spec.pendingCore.push({ insnIndex: outIndex, typeId: r.typeId, accessString: r.accessString, kind: CORE_RELOCATION_KIND_NAMES[r.kind] ?? String(r.kind) } satisfies PendingCoreRelocation);
       }

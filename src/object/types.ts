@@ -95,6 +95,11 @@ export interface ProgramSpec {
    * subprograms it calls are appended: what libbpf's `bpf_program__insn_cnt` says after open.
    */
   functionSlots?: number;
+  /**
+   * Why loading this program must fail, found at open (a CO-RE relocation libbpf cannot
+   * resolve). As in libbpf, only this program's load fails; the object still opens.
+   */
+  loadError?: string;
 }
 
 /** One element a map starts with. */

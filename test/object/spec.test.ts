@@ -8,6 +8,8 @@ import { loadObjectSpec } from "../../src/object/spec.js";
 import { loadObject } from "../../src/object/load.js";
 import { internalMapName, matchSection, objectName, sourceLine, UnresolvedExternError, ObjectError } from "../../src/object/index.js";
 import { benchObjects, bytesOf, EXTERN_VALUES, fixtureObjects, openFixture } from "./helpers.js";
+import { parseBtf } from "../../src/btf/index.js";
+import { buildBtf } from "../../src/btf/build.js";
 
 test("every fixture and bench object opens into a spec", () => {
   for (const path of [...fixtureObjects(), ...benchObjects()]) {
@@ -299,4 +301,17 @@ test("the object core imports no Node-only module (only the kernel engine, loade
     assert.doesNotMatch(text, /from "node:/, f);
     for (const m of text.matchAll(/^import (type )?[^;]*from "\.\.\/kernel\/[^"]+";/gm)) assert.ok(m[1], `${f}: a value import of the kernel backend: ${m[0]}`);
   }
+});
+
+test("a CO-RE relocation libbpf cannot resolve fails that program's load, not the open", async () => {
+  // Two layouts of struct task_struct in the target: field offsets are ambiguous, as libbpf says.
+  const target = parseBtf(buildBtf([
+    { name: "int", kind: 1, sizeOrType: 4, extra: [(1 << 24) | 32] },
+    { name: "task_struct", kind: 4, vlen: 1, sizeOrType: 8, extra: ["pid", 1, 0] },
+    { name: "task_struct", kind: 4, vlen: 1, sizeOrType: 8, extra: ["pid", 1, 32] },
+  ]).bytes);
+  const spec = openFixture("core.bpf.o", { targetBtf: target });
+  const p = spec.programs[0]!;
+  assert.match(p.loadError ?? "", /CO-RE relocation .*ambiguity/);
+  await assert.rejects(loadObject(spec, { engine: "interp" }), (e: unknown) => e instanceof ObjectError && /ambiguity/.test(e.message));
 });
