@@ -17,7 +17,8 @@ export const VERIFY_USAGE = `usage: tsbpf verify FILE.o [--engine ${Object.keys(
   --engine NAME   who judges: ${Object.entries(VERIFY_ENGINES).map(([k, v]) => `${k} (${v.describe})`).join("; ")}
   --prog NAME     judge only this program (repeatable); by default every program, each loaded alone
   --json          {"programs": [{"name", "section", "accepted", "error", "insns_processed", "verification_ms"}]}
-  --log           print the verifier's log of accepted programs too (a rejection always prints it)
+  --log           print the verifier's log (at --log-level 1 unless given) of accepted programs too;
+                  a rejection always prints what the kernel said
 exit status: 0 when every program judged is accepted, 1 otherwise.`;
 
 /** Who "accepted" or "rejected" a program, in the text output. */
@@ -30,7 +31,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
     options: {
       prog: { type: "string", multiple: true },
       engine: { type: "string", default: "kernel" },
-      "log-level": { type: "string", default: "1" },
+      "log-level": { type: "string" },
       log: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       ...OPEN_OPTIONS,
@@ -44,8 +45,8 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   if (!VERIFY_ENGINES[engine]) {
     throw new NotSupportedError(`verify --engine ${engine}`, `tsbpf's own verifier is not built in yet; the engines are ${Object.keys(VERIFY_ENGINES).join(", ")}`);
   }
-  const logLevel = Number(values["log-level"]);
-  if (![1, 2].includes(logLevel)) throw new BpfError("EINVAL", `--log-level ${values["log-level"]} is not 1 or 2`);
+  const logLevel = values["log-level"] === undefined ? undefined : Number(values["log-level"]);
+  if (logLevel !== undefined && ![1, 2].includes(logLevel)) throw new BpfError("EINVAL", `--log-level ${values["log-level"]} is not 1 or 2`);
   if (engine === "kernel") {
     const here = (await import("../kernel/index.js")).kernelAvailable();
     if (!here.ok) throw new NotSupportedError("verify --engine kernel", here.reason);
@@ -53,7 +54,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
 
   const path = positionals[0]!;
   const spec = openObject(new Uint8Array(readFileSync(path)), basename(path), values);
-  const verdicts = await verifyObject(spec, { engine, logLevel, log: values.log, ...(values.prog ? { programs: values.prog } : {}) });
+  const verdicts = await verifyObject(spec, { engine, log: Boolean(values.log), ...(logLevel !== undefined ? { logLevel } : {}), ...(values.prog ? { programs: values.prog } : {}) });
   if (values.json) io.out(JSON.stringify(verdictsJson(verdicts, values.log), null, 2));
   else printVerdicts(verdicts, JUDGE_NAME[engine] ?? engine, io);
   return verdicts.every((v) => v.accepted) ? 0 : 1;

@@ -410,7 +410,9 @@ const LOG_STATS = 4;
  */
 export const kernelJudge: ProgramJudge = (spec, program, options) => {
   const started = performance.now();
-  const level = (options.logLevel ?? 1) | LOG_STATS;
+  // Statistics alone unless a log is asked for: the kernel still says why it rejects, and a
+  // large valid program's trace cannot fill the buffer and fail the load with ENOSPC.
+  const level = (options.logLevel ?? (options.log ? 1 : 0)) | LOG_STATS;
   const stats = (log: string) => {
     const processed = /^processed (\d+) insns/m.exec(log);
     const time = /^verification time (\d+) usec/m.exec(log);
@@ -430,7 +432,8 @@ export const kernelJudge: ProgramJudge = (spec, program, options) => {
   }
   try {
     const log = object.programs.get(program.name)?.log ?? "";
-    const warnings = object.warnings ?? [];
+    // As libbpf, which goes on without BTF the kernel refuses, and says so.
+    const warnings = [...(object.btfError && spec.btf ? [`the kernel refused the object's BTF (${object.btfError}); loaded without func and line info`] : []), ...(object.warnings ?? [])];
     return { ...base, accepted: true, ...stats(log), ...(options.log ? { log } : {}), ...(warnings.length ? { warnings } : {}) };
   } finally {
     object.close();

@@ -28,7 +28,10 @@ export interface ProgramVerdict {
 }
 
 export interface JudgeOptions {
-  /** The verifier's log level: 1 (the default), 2 (every state); the log comes back in the verdict. */
+  /**
+   * The verifier's log level: 1 (each instruction walked), 2 (every state); by default only
+   * statistics and the reason for a rejection. The log comes back in the verdict.
+   */
   readonly logLevel?: number;
   /** Keep the log of accepted programs too. */
   readonly log?: boolean;

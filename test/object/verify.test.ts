@@ -38,8 +38,13 @@ interface LibbpfVerdict {
   readonly maps: { name: string; maxEntries: number; flags: number }[];
 }
 
-/** libbpf's verdict on each program loaded alone; extra args: MAP=N, PROG:TYPE. */
+const libbpfRuns = new Map<string, LibbpfVerdict[]>();
+
+/** libbpf's verdict on each program loaded alone; extra args: MAP=N, PROG:TYPE. Asked once per object and args. */
 function libbpf(path: string, ...args: string[]): LibbpfVerdict[] {
+  const key = [path, ...args].join("\0");
+  const have = libbpfRuns.get(key);
+  if (have) return have;
   const r = spawnSync((helper as { path: string }).path, [path, ...args], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   const out: LibbpfVerdict[] = [];
@@ -48,6 +53,7 @@ function libbpf(path: string, ...args: string[]): LibbpfVerdict[] {
     if (f[0] === "#map") out.at(-1)!.maps.push({ name: f[1]!, maxEntries: Number(f[2]), flags: Number(f[3]) });
     else out.push({ name: f[0]!, insnCnt: Number(f[1]), accepted: f[2] === "ok", error: f[3] ?? "", maps: [] });
   }
+  libbpfRuns.set(key, out);
   return out;
 }
 
