@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { BpfError } from "../errors.js";
 import type { KconfigValue } from "../object/externs.js";
-import { hostKconfig, kconfigValue, kernelBtf } from "../object/host.js";
+import { hostKconfig, kconfigValue, kernelBtf, pageSize } from "../object/host.js";
 import { loadObjectSpec, type LoadObjectSpecOptions } from "../object/spec.js";
 import type { ObjectSpec } from "../object/types.js";
 import { programTypeId, type ProgramTypeName } from "../programs/types.js";
@@ -64,6 +64,7 @@ export function openObject(bytes: Uint8Array, file: string, args: OpenArgs | rea
     kconfig: { ...hostKconfig(), ...parseKconfigArgs(open.kconfig ?? []) },
     programTypes: parseTypeArgs(open.type ?? []),
     maxEntries: parseMaxEntriesArgs(open["max-entries"] ?? []),
+    pageSize: pageSize(),
   };
   const spec = loadObjectSpec(bytes, options);
   if (!spec.programs.some((p) => p.pendingCore.length > 0)) return spec;

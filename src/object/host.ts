@@ -126,6 +126,20 @@ export function kconfigValue(text: string): KconfigValue {
   return text; // y, n, m
 }
 
+let page: number | undefined;
+
+/** The kernel's page size, from /proc/self/smaps (Node has no sysconf); 4096 where it cannot be read. */
+export function pageSize(): number {
+  if (page !== undefined) return page;
+  try {
+    const m = /^KernelPageSize:\s+(\d+) kB/m.exec(readFileSync("/proc/self/smaps", "utf8"));
+    page = m ? Number(m[1]) * 1024 : 4096;
+  } catch {
+    page = 4096;
+  }
+  return page;
+}
+
 let ksyms: Map<string, bigint> | undefined;
 
 /** Kernel symbol addresses from /proc/kallsyms (zeros unless the reader may see them), read once. */

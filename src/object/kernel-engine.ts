@@ -21,7 +21,8 @@ import { finalizeBtf, stringOffsets } from "./btf-fixup.js";
 import { ObjectError } from "./errors.js";
 import { BPF_F_LINK, STRUCT_OPS_SECTION } from "./struct-ops.js";
 import { fillSlots, programsToLoad } from "./engine-steps.js";
-import { hostKsyms, kernelBtf, moduleBtfs } from "./host.js";
+import { hostKsyms, kernelBtf, moduleBtfs, pageSize } from "./host.js";
+import { adjustRingbufSize, isRingbuf } from "./maps.js";
 import type { BpfObject, LoadObjectOptions, ObjectEngine } from "./load.js";
 import { matchSection } from "./sections.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
@@ -102,7 +103,8 @@ function createMap(m: MapSpec, btf: KernelBtf | undefined, options: LoadObjectOp
       keySize: m.keySize,
       valueSize: m.valueSize,
       // As libbpf: a perf_event_array declared without max_entries gets one slot per possible CPU.
-      maxEntries: m.maxEntries === 0 && m.type === "perf_event_array" ? possibleCpus() : m.maxEntries,
+      // A ring buffer is rounded to this host's pages (the spec may have assumed 4096).
+      maxEntries: m.maxEntries === 0 && m.type === "perf_event_array" ? possibleCpus() : isRingbuf(m) ? adjustRingbufSize(m.maxEntries, pageSize()) : m.maxEntries,
       flags: m.flags,
       name: kernelName(m.name),
       ...(inner ? { innerMapFd: inner.fd } : {}),

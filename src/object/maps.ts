@@ -62,6 +62,25 @@ export function internalMapName(objName: string, section: string): string {
   return name.replace(/[^A-Za-z0-9_.]/g, "_");
 }
 
+/** The page size libbpf sizes ring buffers by, where the caller does not say (x86_64's, arm64's usual). */
+export const DEFAULT_PAGE_SIZE = 4096;
+
+/**
+ * libbpf's `adjust_ringbuf_sz`: the kernel wants a ring buffer's max_entries to be a
+ * power-of-2 multiple of the page size, so libbpf rounds a size up to the next one (0 stays
+ * 0, for the kernel to refuse; a size that cannot be rounded within a u32 is left alone).
+ */
+export function adjustRingbufSize(size: number, pageSize = DEFAULT_PAGE_SIZE): number {
+  if (size === 0) return 0;
+  const pages = size / pageSize;
+  if (Number.isInteger(pages) && (pages & (pages - 1)) === 0) return size;
+  for (let mul = 1; mul * pageSize <= 0xffffffff; mul *= 2) if (mul * pageSize > size) return mul * pageSize;
+  return size;
+}
+
+/** ringbuf and user_ringbuf, whose sizes libbpf adjusts. */
+export const isRingbuf = (m: { type: string }): boolean => m.type === "ringbuf" || m.type === "user_ringbuf";
+
 /** One map and where its definition lives, so relocations can find it by symbol. */
 export interface LocatedMap {
   readonly spec: MapSpec;

@@ -38,7 +38,7 @@ import { PseudoCall, PseudoLd } from "../isa/opcodes.js";
 import { finalizeBtf } from "./btf-fixup.js";
 import { ObjectError } from "./errors.js";
 import { collectExterns, kconfigMap, layoutKconfig, type Extern, type KconfigValue } from "./externs.js";
-import { KCONFIG_SECTION, LEGACY_MAPS_SECTION, MAPS_SECTION, collectMaps, objectName, type LocatedMap } from "./maps.js";
+import { KCONFIG_SECTION, LEGACY_MAPS_SECTION, MAPS_SECTION, adjustRingbufSize, collectMaps, isRingbuf, objectName, type LocatedMap } from "./maps.js";
 import { programTypeId, type ProgramTypeName } from "../programs/types.js";
 import { matchSection, type SectionMatch } from "./sections.js";
 import type { FuncInfo, LineInfo, MapSpec, ObjectSpec, PendingCoreRelocation, ProgramSpec, Reference } from "./types.js";
@@ -64,6 +64,8 @@ export interface LoadObjectSpecOptions {
   programTypes?: Record<string, ProgramTypeName>;
   /** max_entries by map name, as libbpf users set with `bpf_map__set_max_entries` before load. */
   maxEntries?: Record<string, number>;
+  /** The target's page size, to which ring buffer sizes are rounded as libbpf rounds them; default 4096. */
+  pageSize?: number;
 }
 
 /** BPF_F_SLEEPABLE */
@@ -154,6 +156,8 @@ class SpecBuilder {
       if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new BpfError("EINVAL", `max_entries for map ${name}: ${n} is not a u32`);
       m.maxEntries = n;
     }
+    // As libbpf's fill_map_from_def and bpf_map__set_max_entries: ring buffers a power-of-2 number of pages.
+    for (const m of maps) if (isRingbuf(m)) m.maxEntries = adjustRingbufSize(m.maxEntries, this.options.pageSize);
     const spec: ObjectSpec = {
       name: this.objName,
       programs,

@@ -209,6 +209,22 @@ test("struct_ops: a map per variable of .struct_ops(.link), its members' program
   }
 });
 
+test("a ring buffer's max_entries is rounded up to a power-of-2 number of pages, as libbpf rounds it", { skip }, async () => {
+  const path = join(FIXTURES, "loader-ringbuf.bpf.o");
+  const theirs = libbpf(path)[0]!;
+  assert.ok(theirs.accepted, theirs.error);
+  const spec = openFixture("loader-ringbuf.bpf.o", { pageSize: 4096 });
+  assert.equal(spec.maps[0]!.maxEntries, 8192);
+  const obj = await loadObject(spec, { engine: "kernel" });
+  try {
+    assert.equal(obj.maps.get("events")!.info().maxEntries, theirs.maps.find((m) => m.name === "events")!.maxEntries);
+  } finally {
+    obj.close();
+  }
+  assert.equal(openFixture("loader-ringbuf.bpf.o", { pageSize: 65536 }).maps[0]!.maxEntries, 65536);
+  assert.equal(openFixture("loader-ringbuf.bpf.o", { maxEntries: { events: 3 * 4096 } }).maps[0]!.maxEntries, 16384);
+});
+
 test("verifyObject takes a judge of one's own, and a judge's loader error is that program's verdict", async () => {
   const spec = openFixture("multi-prog.bpf.o");
   const seen: string[] = [];
