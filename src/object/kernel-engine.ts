@@ -6,7 +6,7 @@
  */
 
 import { existsSync } from "node:fs";
-import type { Btf, BtfType } from "../btf/index.js";
+import { essentialName, typesCompat, type Btf, type BtfType } from "../btf/index.js";
 import { BpfError, NotSupportedError } from "../errors.js";
 import { LDDW, type Instruction } from "../isa/instruction.js";
 import { KernelBtf } from "../kernel/btf.js";
@@ -153,7 +153,7 @@ function loadProgram(
   warnings: string[],
 ): KernelProgram {
   const insns = resolveMaps(p, maps);
-  const fdArray = target.resolveExterns(p, insns);
+  const fdArray = target.resolveExterns(spec, p, insns);
   const base = {
     type: p.type as ProgramTypeName,
     instructions: insns,
@@ -209,17 +209,33 @@ class TargetKernel {
     return this.given ?? kernelBtf();
   }
 
-  /** The first type named `name` of `kind`, in vmlinux, then in each module's own types. */
-  find(name: string, kind: "func" | "var" | "typedef"): { id: number; module?: string } | undefined {
-    const t = this.vmlinux?.byName(name, kind)[0];
-    if (t) return { id: t.id };
+  /** The first type named `name` of `kind`, in vmlinux, then in each module's own types; with the BTF it is in. */
+  find(name: string, kind: "func" | "var" | "typedef"): { id: number; btf: Btf; module?: string } | undefined {
+    const vmlinux = this.vmlinux;
+    const t = vmlinux?.byName(name, kind)[0];
+    if (t) return { id: t.id, btf: vmlinux! };
     if (this.given) return undefined; // a caller's BTF stands for the whole kernel
     for (const m of moduleBtfs()) {
       const first = m.btf.base?.types.length ?? 0;
       const mt = m.btf.byName(name, kind).find((x) => x.id >= first);
-      if (mt) return { id: mt.id, module: m.module };
+      if (mt) return { id: mt.id, btf: m.btf, module: m.module };
     }
     return undefined;
+  }
+
+  /**
+   * A kfunc by its essential name (`bpf_foo___v2` is `bpf_foo`), its prototype checked
+   * against the kernel's as libbpf checks it (bpf_core_types_are_compat).
+   */
+  private kfunc(spec: ObjectSpec, name: string, where: { program: string; section: string }): { id: number; module?: string } | undefined {
+    const found = this.find(essentialName(name), "func");
+    if (!found) return undefined;
+    const local = spec.btf?.byName(name, "func")[0];
+    const theirs = found.btf.type(found.id);
+    if (local?.kind === "func" && theirs.kind === "func" && !typesCompat(spec.btf!, local.type, found.btf, theirs.type)) {
+      throw new ObjectError(`extern (func ksym) '${name}': func_proto [${local.type}] incompatible with ${found.module ?? "vmlinux"} [${theirs.type}]`, where);
+    }
+    return found;
   }
 
   /** An fd of a module's BTF object in the kernel, found by name among the loaded BTF objects. */
@@ -244,7 +260,7 @@ class TargetKernel {
    * id, typeless variables by kallsyms address; a weak extern not found is 0. Returns the
    * fd array when a module's kfunc needs one.
    */
-  resolveExterns(p: ProgramSpec, insns: Instruction[]): number[] | undefined {
+  resolveExterns(spec: ObjectSpec, p: ProgramSpec, insns: Instruction[]): number[] | undefined {
     const fdArray: number[] = [];
     const indexOf = (module: string): number => {
       const fd = this.moduleFd(module);
@@ -257,7 +273,7 @@ class TargetKernel {
       if (!r.pending || (r.kind !== "kfunc" && r.kind !== "ksym")) continue;
       const ins = insns[r.insnIndex]!;
       if (r.kind === "kfunc") {
-        const found = this.find(r.name, "func");
+        const found = this.kfunc(spec, r.name, where);
         if (!found) {
           if (r.weak) continue; // stays `call 0`, which the verifier removes as dead code
           throw new ObjectError(`extern (func ksym) '${r.name}': not found in kernel or module BTFs`, where);
@@ -266,7 +282,7 @@ class TargetKernel {
         continue;
       }
       if (r.typed) {
-        const found = this.find(r.name, r.func ? "func" : "var");
+        const found = r.func ? this.kfunc(spec, r.name, where) : this.find(r.name, "var");
         if (found) {
           // The second slot holds the module's BTF fd (0: vmlinux).
           const fd = found.module ? this.moduleFd(found.module) : 0;
