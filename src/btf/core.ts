@@ -171,8 +171,8 @@ function fieldsCompat(lb: Btf, lid: number, tb: Btf, tid: number): boolean {
   return false;
 }
 
-/** bpf_core_types_are_compat */
-function typesCompat(lb: Btf, lid: number, tb: Btf, tid: number, level = 32): boolean {
+/** bpf_core_types_are_compat; also how libbpf checks a kfunc's prototype against the kernel's. */
+export function typesCompat(lb: Btf, lid: number, tb: Btf, tid: number, level = 32): boolean {
   if (!kindCompat(lb.type(lid), tb.type(tid))) return false;
   for (let depth = 32; depth > 0; depth--) {
     lid = skip(lb, lid);

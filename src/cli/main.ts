@@ -5,14 +5,14 @@
 
 import { pathToFileURL } from "node:url";
 import { BpfError } from "../errors.js";
-import { asmCommand } from "./asm.js";
-import { btfCommand } from "./btf.js";
+import { ASM_USAGE, asmCommand } from "./asm.js";
+import { BTF_USAGE, btfCommand } from "./btf.js";
 import { demoCommand } from "./demo.js";
-import { disasmCommand } from "./disasm.js";
-import { kernelCommand } from "./kernel.js";
-import { objectCommand } from "./object.js";
-import { runCommand } from "./run.js";
-import { verifyCommand } from "./verify.js";
+import { DISASM_USAGE, disasmCommand } from "./disasm.js";
+import { KERNEL_USAGE, kernelCommand } from "./kernel.js";
+import { OBJECT_USAGE, objectCommand } from "./object.js";
+import { RUN_USAGE, runCommand } from "./run.js";
+import { VERIFY_USAGE, verifyCommand } from "./verify.js";
 import { type Io, processIo } from "./io.js";
 
 const USAGE = `usage: tsbpf <command> [options]
@@ -23,13 +23,27 @@ commands:
   asm FILE.s -o OUT    assemble LLVM or kernel syntax into raw bytecode or an object
   run FILE.o           run a program on a packet, as bpftool prog run (--engine interp|kernel)
   run --raw FILE.bin   run bytecode on a memory block and print r0 (--engine interp|kernel)
-  verify FILE.o        load each program into the kernel's verifier (--engine kernel)
+  verify FILE.o        a verdict for each program, loaded alone (--engine kernel, --json)
   object FILE.o        programs and maps as libbpf sees them (--json)
   btf dump FILE        BTF as bpftool btf dump prints it (--format c|raw)
   kernel probe         what the running kernel supports, as bpftool feature probe
-  demo                 open, disassemble and run the bundled examples (npm start)`;
+  demo                 open, disassemble and run the bundled examples (npm start)
+
+tsbpf COMMAND --help prints the command's options.`;
 
 type Command = (args: string[], io: Io) => Promise<number>;
+
+/** What `tsbpf COMMAND --help` prints. */
+const USAGES: Record<string, string> = {
+  disasm: DISASM_USAGE,
+  asm: ASM_USAGE,
+  demo: "usage: tsbpf demo\n  opens, disassembles and runs the bundled examples in the interpreter and, where bpf() works, the kernel (npm start)",
+  object: OBJECT_USAGE,
+  verify: VERIFY_USAGE,
+  run: RUN_USAGE,
+  btf: BTF_USAGE,
+  kernel: KERNEL_USAGE,
+};
 
 const COMMANDS: Record<string, Command> = {
   disasm: disasmCommand,
@@ -45,10 +59,17 @@ const COMMANDS: Record<string, Command> = {
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    io.out(USAGE);
+    const topic = name === "help" ? args[0] : undefined;
+    io.out(topic !== undefined && USAGES[topic] ? USAGES[topic] : USAGE);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
+  const command = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  // --help anywhere before a "--" asks for the command's usage, whatever else is given.
+  const end = args.indexOf("--");
+  if (command && (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h")) {
+    io.out(USAGES[name] ?? USAGE);
+    return 0;
+  }
   if (!command) {
     io.err(`tsbpf: unknown command ${name}\n${USAGE}`);
     return 2;

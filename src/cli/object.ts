@@ -1,125 +1,117 @@
 /**
  * @fileoverview `tsbpf object FILE.o [--json]`: an object as libbpf opens it — programs
- * (section, type, instructions, source file) and maps (type, sizes, flags). The Node
- * edge of the object loader: it reads the file, the kernel's BTF and its kconfig.
+ * (section, type, instructions, source file) and maps (type, sizes, flags) — and the
+ * options every command that opens an object takes (--type, --kconfig, --max-entries).
  */
 
-import { existsSync, readFileSync } from "node:fs";
-import { release } from "node:os";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { gunzipSync } from "node:zlib";
-import { parseBtf } from "../btf/index.js";
-import type { Btf } from "../btf/index.js";
 import { BpfError } from "../errors.js";
-import { loadObjectSpec, type LoadObjectSpecOptions } from "../object/spec.js";
 import type { KconfigValue } from "../object/externs.js";
-import { UnresolvedExternError } from "../object/errors.js";
+import { hostKconfig, kconfigValue, kernelBtf, pageSize } from "../object/host.js";
+import { loadObjectSpec, type LoadObjectSpecOptions } from "../object/spec.js";
 import type { ObjectSpec } from "../object/types.js";
+import { programTypeId, type ProgramTypeName } from "../programs/types.js";
 
-export const OBJECT_USAGE = `usage: tsbpf object FILE.o [--json] [--kconfig NAME=VALUE]...`;
+/** The part of every usage line that opens an object. */
+export const OPEN_USAGE = "[--type NAME=TYPE]... [--kconfig NAME=VALUE]... [--max-entries MAP=N]...";
+
+export const OBJECT_USAGE = `usage: tsbpf object FILE.o [--json] ${OPEN_USAGE}
+  --type NAME=TYPE      the program type of programs or sections NAME (a glob: "2/*"), as bpftool's "type xdp"
+  --kconfig NAME=VALUE  a __kconfig extern's value (default: the running kernel's config)
+  --max-entries MAP=N   a map's max_entries, as bpf_map__set_max_entries
+INSNS counts slots of the program's own function (a 64-bit load is two), as libbpf's bpf_program__insn_cnt.`;
+
+/** parseArgs options for opening an object; spread them into a command's own. */
+export const OPEN_OPTIONS = {
+  type: { type: "string" as const, multiple: true as const, default: [] as string[] },
+  kconfig: { type: "string" as const, multiple: true as const, default: [] as string[] },
+  "max-entries": { type: "string" as const, multiple: true as const, default: [] as string[] },
+};
+
+/** What OPEN_OPTIONS parsed to. */
+export interface OpenArgs {
+  readonly type?: readonly string[] | undefined;
+  readonly kconfig?: readonly string[] | undefined;
+  readonly "max-entries"?: readonly string[] | undefined;
+}
 
 export async function objectCommand(args: string[], io: { out(s: string): void; err(s: string): void }): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: {
-      json: { type: "boolean", default: false },
-      kconfig: { type: "string", multiple: true, default: [] },
-    },
+    options: { json: { type: "boolean", default: false }, ...OPEN_OPTIONS },
   });
   if (positionals.length !== 1) {
     io.err(OBJECT_USAGE);
     return 2;
   }
   const file = positionals[0]!;
-  const spec = openObject(new Uint8Array(readFileSync(file)), file, values.kconfig ?? []);
+  const spec = openObject(new Uint8Array(readFileSync(file)), file, values);
   io.out(values.json ? JSON.stringify(objectJson(spec), null, 2) : objectText(spec));
   return 0;
 }
 
-/** The spec, with the host's kconfig and, when CO-RE needs it, the kernel's BTF. */
-export function openObject(bytes: Uint8Array, file: string, kconfigArgs: readonly string[] = []): ObjectSpec {
-  const options: LoadObjectSpecOptions = { name: file, kconfig: { ...hostKconfig(), ...parseKconfigArgs(kconfigArgs) } };
-  let spec: ObjectSpec;
-  try {
-    spec = loadObjectSpec(bytes, options);
-  } catch (e) {
-    // __ksym variables resolve through /proc/kallsyms, as libbpf does; read it only when needed.
-    if (!(e instanceof UnresolvedExternError) || e.section !== ".ksyms") throw e;
-    options.ksyms = hostKsyms();
-    spec = loadObjectSpec(bytes, options);
-  }
+/**
+ * The spec with the host's kconfig (and libbpf's LINUX_HAS_* values), the user's
+ * --type, --kconfig and --max-entries, and, when CO-RE needs it, the kernel's BTF.
+ * Old callers may pass the --kconfig values alone.
+ */
+export function openObject(bytes: Uint8Array, file: string, args: OpenArgs | readonly string[] = {}): ObjectSpec {
+  const open: OpenArgs = Array.isArray(args) ? { kconfig: args as readonly string[] } : (args as OpenArgs);
+  const options: LoadObjectSpecOptions = {
+    name: file,
+    kconfig: { ...hostKconfig(), ...parseKconfigArgs(open.kconfig ?? []) },
+    programTypes: parseTypeArgs(open.type ?? []),
+    maxEntries: parseMaxEntriesArgs(open["max-entries"] ?? []),
+    pageSize: pageSize(),
+  };
+  const spec = loadObjectSpec(bytes, options);
   if (!spec.programs.some((p) => p.pendingCore.length > 0)) return spec;
   const vmlinux = kernelBtf();
   return vmlinux ? loadObjectSpec(bytes, { ...options, targetBtf: vmlinux }) : spec;
 }
 
-/** /sys/kernel/btf/vmlinux, parsed, or undefined where the kernel has none. */
-export function kernelBtf(): Btf | undefined {
-  const path = "/sys/kernel/btf/vmlinux";
-  return existsSync(path) ? parseBtf(new Uint8Array(readFileSync(path))) : undefined;
+/** NAME=VALUE pairs of a repeatable flag. */
+function pairs(flag: string, args: readonly string[], what: string): [string, string][] {
+  return args.map((a) => {
+    const eq = a.indexOf("=");
+    if (eq <= 0 || eq === a.length - 1) throw new BpfError("EINVAL", `--${flag} ${a}: expected ${what}`);
+    return [a.slice(0, eq), a.slice(eq + 1)];
+  });
 }
 
 function parseKconfigArgs(args: readonly string[]): Record<string, KconfigValue> {
-  const out: Record<string, KconfigValue> = {};
-  for (const a of args) {
-    const eq = a.indexOf("=");
-    if (eq <= 0) throw new BpfError("EINVAL", `--kconfig ${a}: expected NAME=VALUE`);
-    out[a.slice(0, eq)] = kconfigValue(a.slice(eq + 1));
-  }
-  return out;
+  return Object.fromEntries(pairs("kconfig", args, "NAME=VALUE").map(([k, v]) => [k, kconfigValue(v)]));
 }
 
-function kconfigValue(text: string): KconfigValue {
-  if (text.startsWith('"') && text.endsWith('"') && text.length >= 2) return text.slice(1, -1).replace(/\\(.)/g, "$1");
-  if (/^-?(0x[0-9a-f]+|\d+)$/i.test(text)) return BigInt(text);
-  return text; // y, n, m
+function parseTypeArgs(args: readonly string[]): Record<string, ProgramTypeName> {
+  return Object.fromEntries(pairs("type", args, "NAME=TYPE").map(([k, v]) => {
+    try {
+      programTypeId(v as ProgramTypeName);
+    } catch {
+      throw new BpfError("EINVAL", `--type ${k}=${v}: unknown program type ${v} (xdp, sched_cls, socket_filter, kprobe, tracepoint, ...)`);
+    }
+    return [k, v as ProgramTypeName];
+  }));
 }
 
-/**
- * What libbpf reads for `__kconfig` externs: the kernel's config (/boot/config-$(uname -r)
- * or /proc/config.gz) and LINUX_KERNEL_VERSION from the release string.
- */
-export function hostKconfig(): Record<string, KconfigValue> {
-  const out: Record<string, KconfigValue> = {};
-  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(release());
-  if (m) out.LINUX_KERNEL_VERSION = (Number(m[1]) << 16) + (Number(m[2]) << 8) + Math.min(255, Number(m[3] ?? 0));
-  let text: string | undefined;
-  try {
-    const boot = `/boot/config-${release()}`;
-    if (existsSync(boot)) text = readFileSync(boot, "utf8");
-    else if (existsSync("/proc/config.gz")) text = gunzipSync(readFileSync("/proc/config.gz")).toString("utf8");
-  } catch {
-    text = undefined;
-  }
-  for (const line of (text ?? "").split("\n")) {
-    const eq = line.indexOf("=");
-    if (!line.startsWith("CONFIG_") || eq < 0) continue;
-    out[line.slice(0, eq)] = kconfigValue(line.slice(eq + 1));
-  }
-  return out;
+function parseMaxEntriesArgs(args: readonly string[]): Record<string, number> {
+  return Object.fromEntries(pairs("max-entries", args, "MAP=N").map(([k, v]) => {
+    const n = Number(v);
+    if (!/^(0x[0-9a-f]+|\d+)$/i.test(v) || n > 0xffffffff) throw new BpfError("EINVAL", `--max-entries ${k}=${v}: ${v} is not a u32`);
+    return [k, n];
+  }));
 }
 
-/** Kernel symbol addresses from /proc/kallsyms (zeros unless the reader may see them). */
-export function hostKsyms(): Record<string, bigint> {
-  const out: Record<string, bigint> = {};
-  let text = "";
-  try {
-    text = readFileSync("/proc/kallsyms", "utf8");
-  } catch {
-    return out;
-  }
-  for (const line of text.split("\n")) {
-    const [addr, , name] = line.split(/\s+/, 3);
-    if (addr && name && !(name in out)) out[name] = BigInt(`0x${addr}`);
-  }
-  return out;
-}
+/** libbpf's `bpf_program__insn_cnt` after open: the slots of the program's own function. */
+export const insnCount = (p: ObjectSpec["programs"][number]): number =>
+  p.functionSlots ?? p.instructions.reduce((n, i) => n + (i.opcode === 0x18 ? 2 : 1), 0);
 
 /** The --json shape: bpftool's field names and the kernel's type names. */
 export function objectJson(spec: ObjectSpec) {
   return {
-    programs: spec.programs.map((p) => ({ name: p.name, section: p.sectionName, type: p.type, insns: p.instructions.length })),
+    programs: spec.programs.map((p) => ({ name: p.name, section: p.sectionName, type: p.type, insns: insnCount(p) })),
     maps: spec.maps.map((m) => ({ name: m.name, type: m.type, key_size: m.keySize, value_size: m.valueSize, max_entries: m.maxEntries, flags: m.flags })),
   };
 }
@@ -134,7 +126,7 @@ function objectText(spec: ObjectSpec): string {
   lines.push(`programs (${spec.programs.length}):`);
   if (spec.programs.length) {
     const rows = [["NAME", "SECTION", "TYPE", "INSNS", "SOURCE"]];
-    for (const p of spec.programs) rows.push([p.name, p.sectionName, p.type, String(p.instructions.length), p.lineInfo[0]?.fileName ?? "-"]);
+    for (const p of spec.programs) rows.push([p.name, p.sectionName, p.type, String(insnCount(p)), p.lineInfo[0]?.fileName ?? "-"]);
     lines.push(...table(rows).map((l) => `  ${l}`));
   }
   lines.push(`maps (${spec.maps.length}):`);
@@ -142,6 +134,9 @@ function objectText(spec: ObjectSpec): string {
     const rows = [["NAME", "TYPE", "KEY", "VALUE", "MAX_ENTRIES", "FLAGS"]];
     for (const m of spec.maps) rows.push([m.name, m.type, String(m.keySize), String(m.valueSize), String(m.maxEntries), `0x${m.flags.toString(16)}`]);
     lines.push(...table(rows).map((l) => `  ${l}`));
+  }
+  for (const m of spec.maps) {
+    for (const name of m.unresolved ?? []) lines.push(`unresolved: ${name} (${m.section ?? m.name}): loading fails until it has a value (--kconfig ${name}=VALUE)`);
   }
   lines.push(`license: ${spec.license || "(none)"}`);
   return lines.join("\n");

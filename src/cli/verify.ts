@@ -1,66 +1,89 @@
 /**
- * @fileoverview `tsbpf verify FILE.o --engine kernel`: loads each program of an object
- * into the kernel's verifier and reports, per program, whether it was accepted and with
- * what statistics; a rejection prints the verifier's log and exits 1. tsbpf's own
- * verifier will be `--engine tsbpf` once it exists.
+ * @fileoverview `tsbpf verify FILE.o --engine kernel`: a verdict for every program of an
+ * object, each judged alone (as `bpftool prog load` users load one program at a time), so
+ * one program's failure hides none of the others. `--json` prints the verdicts as data.
  */
 
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { BpfError, NotSupportedError } from "../errors.js";
-import { loadObject } from "../object/index.js";
+import { VERIFY_ENGINES, verifyObject, type ProgramVerdict } from "../object/verify.js";
 import type { Io } from "./io.js";
-import { openObject } from "./object.js";
+import { OPEN_OPTIONS, OPEN_USAGE, openObject } from "./object.js";
 
-export const VERIFY_USAGE = "usage: tsbpf verify FILE.o [--prog NAME] [--engine kernel] [--log-level 1|2] [--log]";
+export const VERIFY_USAGE = `usage: tsbpf verify FILE.o [--engine ${Object.keys(VERIFY_ENGINES).join("|")}] [--prog NAME]... [--json] [--log] [--log-level 1|2]
+                    ${OPEN_USAGE}
+  --engine NAME   who judges: ${Object.entries(VERIFY_ENGINES).map(([k, v]) => `${k} (${v.describe})`).join("; ")}
+  --prog NAME     judge only this program (repeatable); by default every program, each loaded alone
+  --json          {"programs": [{"name", "section", "accepted", "error", "insns_processed", "verification_ms"}]}
+  --log           print the verifier's log (at --log-level 1 unless given) of accepted programs too;
+                  a rejection always prints what the kernel said
+exit status: 0 when every program judged is accepted, 1 otherwise.`;
+
+/** Who "accepted" or "rejected" a program, in the text output. */
+const JUDGE_NAME: Record<string, string> = { kernel: "the kernel" };
 
 export async function verifyCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {
-      prog: { type: "string" },
+      prog: { type: "string", multiple: true },
       engine: { type: "string", default: "kernel" },
-      "log-level": { type: "string", default: "1" },
+      "log-level": { type: "string" },
       log: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      ...OPEN_OPTIONS,
     },
   });
   if (positionals.length !== 1) {
     io.err(VERIFY_USAGE);
     return 2;
   }
-  if (values.engine !== "kernel") throw new NotSupportedError(`verify --engine ${values.engine}`, "tsbpf's own verifier is not built yet; use --engine kernel");
-  const logLevel = Number(values["log-level"]);
-  if (![1, 2].includes(logLevel)) throw new BpfError("EINVAL", `--log-level ${values["log-level"]} is not 1 or 2`);
-  const kernel = await import("../kernel/index.js");
-  const here = kernel.kernelAvailable();
-  if (!here.ok) throw new NotSupportedError("verify --engine kernel", here.reason);
+  const engine = String(values.engine);
+  if (!VERIFY_ENGINES[engine]) {
+    throw new NotSupportedError(`verify --engine ${engine}`, `tsbpf's own verifier is not built in yet; the engines are ${Object.keys(VERIFY_ENGINES).join(", ")}`);
+  }
+  const logLevel = values["log-level"] === undefined ? undefined : Number(values["log-level"]);
+  if (logLevel !== undefined && ![1, 2].includes(logLevel)) throw new BpfError("EINVAL", `--log-level ${values["log-level"]} is not 1 or 2`);
+  if (engine === "kernel") {
+    const here = (await import("../kernel/index.js")).kernelAvailable();
+    if (!here.ok) throw new NotSupportedError("verify --engine kernel", here.reason);
+  }
 
   const path = positionals[0]!;
-  const spec = openObject(new Uint8Array(readFileSync(path)), basename(path));
-  const programs = values.prog === undefined ? spec.programs : spec.programs.filter((p) => p.name === values.prog);
-  if (programs.length === 0) throw new BpfError("EINVAL", `${path}: no program ${values.prog} (${spec.programs.map((p) => p.name).join(", ")})`);
-  let rejected = 0;
-  // One program at a time, as libbpf would load them, so one rejection does not hide the others.
-  for (const program of programs) {
-    const skip = spec.programs.filter((p) => p !== program).map((p) => p.name);
-    try {
-      const object = await loadObject(spec, { engine: "kernel", skip, logLevel });
-      try {
-        const loaded = object.programs.get(program.name) as import("../kernel/index.js").KernelProgram;
-        const stats = loaded.log.split("\n").filter((l) => /^processed \d+ insns/.test(l)).at(-1) ?? "";
-        io.out(`${program.name}: accepted by the kernel${stats ? ` (${stats})` : ""}`);
-        if (values.log) io.out(loaded.log.trimEnd());
-      } finally {
-        object.close();
-      }
-    } catch (e) {
-      if (!(e instanceof kernel.KernelVerifierError)) throw e;
-      rejected++;
-      io.out(`${program.name}: rejected by the kernel: ${e.message}`);
-      io.out(e.log.trimEnd());
-    }
+  const spec = openObject(new Uint8Array(readFileSync(path)), basename(path), values);
+  const verdicts = await verifyObject(spec, { engine, log: Boolean(values.log), ...(logLevel !== undefined ? { logLevel } : {}), ...(values.prog ? { programs: values.prog } : {}) });
+  if (values.json) io.out(JSON.stringify(verdictsJson(verdicts, values.log), null, 2));
+  else printVerdicts(verdicts, JUDGE_NAME[engine] ?? engine, io);
+  return verdicts.every((v) => v.accepted) ? 0 : 1;
+}
+
+/** The --json shape, the same whichever engine judged. */
+export function verdictsJson(verdicts: readonly ProgramVerdict[], withLog = false) {
+  return {
+    programs: verdicts.map((v) => ({
+      name: v.name,
+      section: v.section,
+      accepted: v.accepted,
+      error: v.error ?? null,
+      insns_processed: v.insnsProcessed ?? null,
+      verification_ms: Math.round(v.verificationMs * 1000) / 1000,
+      ...(withLog && v.log !== undefined ? { log: v.log } : {}),
+      ...(v.warnings?.length ? { warnings: v.warnings } : {}),
+    })),
+  };
+}
+
+function printVerdicts(verdicts: readonly ProgramVerdict[], judge: string, io: Io): void {
+  for (const v of verdicts) {
+    const stats = v.insnsProcessed !== undefined ? ` (processed ${v.insnsProcessed} insns, ${v.verificationMs.toFixed(3)} ms)` : "";
+    if (v.accepted) io.out(`${v.name}: accepted by ${judge}${stats}`);
+    else io.out(`${v.name}: rejected by ${judge}: ${v.error ?? "no reason given"}`);
+    for (const w of v.warnings ?? []) io.out(`${v.name}: warning: ${w}`);
+    if (v.log && (v.log.trim() !== "")) io.out(v.log.trimEnd());
   }
-  return rejected === 0 ? 0 : 1;
+  const rejected = verdicts.filter((v) => !v.accepted).length;
+  if (verdicts.length > 1) io.out(`${verdicts.length} programs: ${verdicts.length - rejected} accepted, ${rejected} rejected`);
 }

@@ -5,12 +5,18 @@
  */
 
 import { ObjectError } from "./errors.js";
+import { checkKconfig } from "./externs.js";
 import type { ObjectSpec, ProgramSpec } from "./types.js";
 
-/** The programs an engine loads: autoload ones not skipped. Throws, as libbpf, for one without a type. */
+/**
+ * The programs an engine loads: autoload ones not skipped. Throws, as libbpf, for one
+ * without a type, and for a kconfig extern without a value.
+ */
 export function programsToLoad(spec: ObjectSpec, skip: readonly string[] = []): ProgramSpec[] {
+  for (const m of spec.maps) checkKconfig(m);
   const load = spec.programs.filter((p) => p.autoload && !skip.includes(p.name));
   for (const p of load) {
+    if (p.loadError !== undefined) throw new ObjectError(p.loadError);
     if (p.type === "unspec") {
       throw new ObjectError(`missing BPF prog type, check ELF section name '${p.sectionName}'`, { program: p.name, section: p.sectionName });
     }

@@ -20,6 +20,8 @@ export interface Extern {
   readonly func: boolean;
   /** The VAR's (or FUNC's) type id in the object's BTF. */
   readonly btfId: number;
+  /** A ksym variable with a type (`extern const void x __ksym` has none: it resolves through kallsyms). */
+  readonly typed: boolean;
   /** For kconfig: the offset of its value in the ".kconfig" map. */
   offset: number;
   size: number;
@@ -57,7 +59,8 @@ export function collectExterns(elf: ElfFile, btf: Btf | undefined): Map<string, 
       const r = btf.resolve(t.type);
       align = r.kind === "array" ? 1 : Math.min(8, size) || 1;
     }
-    externs.set(sym.name, { name: sym.name, section, weak: sym.bind === STB_WEAK, func, btfId: t.id, offset: 0, size, align });
+    const typed = t.kind === "var" && btf.resolve(t.type).kind !== "void";
+    externs.set(sym.name, { name: sym.name, section, weak: sym.bind === STB_WEAK, func, btfId: t.id, typed, offset: 0, size, align });
   }
   return externs;
 }
@@ -92,11 +95,13 @@ export function kconfigMap(
   if (list.length === 0) return undefined;
   const bytes = new Uint8Array(Math.max(size, 1));
   const view = new DataView(bytes.buffer);
+  const unresolved: string[] = [];
   for (const e of list) {
     const given = values[e.name];
     if (given === undefined) {
-      if (e.weak) continue; // a __weak extern without a value reads as zero
-      throw new UnresolvedExternError(e.name, KCONFIG_SECTION, `give its value in options.kconfig${e.name === "LINUX_KERNEL_VERSION" ? " (the running kernel's KERNEL_VERSION(a, b, c))" : ""}`);
+      // A __weak extern without a value reads as zero; a strong one fails the load, as in libbpf.
+      if (!e.weak) unresolved.push(e.name);
+      continue;
     }
     const v = btf.type(e.btfId);
     writeKconfig(btf, v.kind === "var" ? v.type : 0, e, given, view, littleEndian);
@@ -114,7 +119,16 @@ export function kconfigMap(
     section: KCONFIG_SECTION,
     freeze: true,
     ...(datasec ? { valueType: datasec.id } : {}),
+    ...(unresolved.length ? { unresolved } : {}),
   };
+}
+
+/** Throws, as libbpf's load does, for a ".kconfig" map with a strong extern that has no value. */
+export function checkKconfig(m: MapSpec): void {
+  const name = m.unresolved?.[0];
+  if (name === undefined) return;
+  const hint = name === "LINUX_KERNEL_VERSION" ? " (the running kernel's KERNEL_VERSION(a, b, c))" : "";
+  throw new UnresolvedExternError(name, KCONFIG_SECTION, `give its value in options.kconfig${hint}, or with tsbpf's --kconfig ${name}=VALUE`);
 }
 
 /** `enum libbpf_tristate`: TRI_NO, TRI_YES, TRI_MODULE. */

@@ -18,6 +18,8 @@ export interface BpfObject<P = unknown, M = unknown> {
   readonly maps: Map<string, M>;
   /** Why the object's BTF was not loaded (the programs then have no func/line info), if it was not. */
   readonly btfError?: string;
+  /** What the engine did differently from what the object asked, as libbpf's warnings (func and line info refused...). */
+  readonly warnings?: readonly string[];
   close(): void;
 }
 

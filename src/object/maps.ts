@@ -8,9 +8,10 @@ import type { Btf, BtfMember, BtfType } from "../btf/index.js";
 import { R_BPF_64_64, R_BPF_64_ABS64, SHN_UNDEF, SHT_NOBITS, STT_FUNC, STT_SECTION, type ElfFile, type ElfSection, type ElfSymbol } from "../elf/index.js";
 import { mapTypeName } from "../maps/types.js";
 import { ObjectError } from "./errors.js";
+import { structOpsMaps } from "./struct-ops.js";
 import type { MapEntry, MapSpec } from "./types.js";
 
-// libbpf sets BPF_F_MMAPABLE on every global data map, and BPF_F_RDONLY_PROG on .rodata.
+// libbpf sets BPF_F_RDONLY_PROG on .rodata and .kconfig, BPF_F_MMAPABLE where a variable is not static.
 import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG } from "../maps/map.js";
 export { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG };
 
@@ -61,6 +62,25 @@ export function internalMapName(objName: string, section: string): string {
   return name.replace(/[^A-Za-z0-9_.]/g, "_");
 }
 
+/** The page size libbpf sizes ring buffers by, where the caller does not say (x86_64's, arm64's usual). */
+export const DEFAULT_PAGE_SIZE = 4096;
+
+/**
+ * libbpf's `adjust_ringbuf_sz`: the kernel wants a ring buffer's max_entries to be a
+ * power-of-2 multiple of the page size, so libbpf rounds a size up to the next one (0 stays
+ * 0, for the kernel to refuse; a size that cannot be rounded within a u32 is left alone).
+ */
+export function adjustRingbufSize(size: number, pageSize = DEFAULT_PAGE_SIZE): number {
+  if (size === 0) return 0;
+  const pages = size / pageSize;
+  if (Number.isInteger(pages) && (pages & (pages - 1)) === 0) return size;
+  for (let mul = 1; mul * pageSize <= 0xffffffff; mul *= 2) if (mul * pageSize > size) return mul * pageSize;
+  return size;
+}
+
+/** ringbuf and user_ringbuf, whose sizes libbpf adjusts. */
+export const isRingbuf = (m: { type: string }): boolean => m.type === "ringbuf" || m.type === "user_ringbuf";
+
 /** One map and where its definition lives, so relocations can find it by symbol. */
 export interface LocatedMap {
   readonly spec: MapSpec;
@@ -81,6 +101,7 @@ export function collectMaps(elf: ElfFile, btf: Btf | undefined, objName: string)
     const kind = dataSectionKind(s);
     if (kind) out.push(dataMap(s, kind, btf, objName));
   }
+  out.push(...structOpsMaps(elf, btf));
   return out;
 }
 
@@ -131,7 +152,7 @@ function dataMap(s: ElfSection, kind: "data" | "rodata" | "bss", btf: Btf | unde
     keySize: 4,
     valueSize: s.size,
     maxEntries: 1,
-    flags: (kind === "rodata" ? BPF_F_RDONLY_PROG : 0) | BPF_F_MMAPABLE,
+    flags: (kind === "rodata" ? BPF_F_RDONLY_PROG : 0) | (datasec && mmapable(btf!, datasec) ? BPF_F_MMAPABLE : 0),
     contents: [{ key: new Uint8Array(4), value }],
     origin: "data",
     section: s.name,
@@ -139,6 +160,19 @@ function dataMap(s: ElfSection, kind: "data" | "rodata" | "bss", btf: Btf | unde
     ...(datasec ? { valueType: datasec.id } : {}),
   };
   return { spec, sectionIndex: s.index, offset: 0, size: s.size };
+}
+
+/**
+ * libbpf's `map_is_mmapable` (libbpf 1.2 on): a global data map is memory-mapped for
+ * userspace only when its DATASEC holds a variable that is not static, since only those
+ * have a skeleton field to reach them by. A section without a DATASEC (".rodata.str1.1") is not.
+ */
+export function mmapable(btf: Btf, datasec: BtfType): boolean {
+  if (datasec.kind !== "datasec") return false;
+  return datasec.vars.some((v) => {
+    const t = btf.types[v.type];
+    return t?.kind === "var" && t.linkage !== "static";
+  });
 }
 
 /** The fields `__uint(name, val)` and `__type(name, T)` may set, and `__array(values, ...)`. */

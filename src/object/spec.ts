@@ -36,10 +36,11 @@ import {
 import { LDDW, decodeRaw, insn as makeInsn, slotsOf, type Instruction } from "../isa/instruction.js";
 import { PseudoCall, PseudoLd } from "../isa/opcodes.js";
 import { finalizeBtf } from "./btf-fixup.js";
-import { ObjectError, UnresolvedExternError } from "./errors.js";
+import { ObjectError } from "./errors.js";
 import { collectExterns, kconfigMap, layoutKconfig, type Extern, type KconfigValue } from "./externs.js";
-import { KCONFIG_SECTION, LEGACY_MAPS_SECTION, MAPS_SECTION, collectMaps, objectName, type LocatedMap } from "./maps.js";
-import { matchSection } from "./sections.js";
+import { KCONFIG_SECTION, LEGACY_MAPS_SECTION, MAPS_SECTION, adjustRingbufSize, collectMaps, isRingbuf, objectName, type LocatedMap } from "./maps.js";
+import { programTypeId, type ProgramTypeName } from "../programs/types.js";
+import { matchSection, type SectionMatch } from "./sections.js";
 import type { FuncInfo, LineInfo, MapSpec, ObjectSpec, PendingCoreRelocation, ProgramSpec, Reference } from "./types.js";
 
 export interface LoadObjectSpecOptions {
@@ -54,6 +55,17 @@ export interface LoadObjectSpecOptions {
   ksyms?: Record<string, bigint>;
   /** The kernel's BTF (/sys/kernel/btf/vmlinux), for CO-RE and typed ksyms. */
   targetBtf?: Btf;
+  /**
+   * Program types for programs whose section libbpf does not know (or to override one), as
+   * `bpftool prog load ... type xdp`: keys are program or section names, `*` a glob
+   * (`"2/*": "sched_cls"`, `bytecount: "sched_cls"`). An exact program name wins over an
+   * exact section name, which wins over a glob; among globs the first given.
+   */
+  programTypes?: Record<string, ProgramTypeName>;
+  /** max_entries by map name, as libbpf users set with `bpf_map__set_max_entries` before load. */
+  maxEntries?: Record<string, number>;
+  /** The target's page size, to which ring buffer sizes are rounded as libbpf rounds them; default 4096. */
+  pageSize?: number;
 }
 
 /** BPF_F_SLEEPABLE */
@@ -137,10 +149,19 @@ class SpecBuilder {
         programs.push(this.program(f));
       }
     }
+    const maps = [...this.maps.map((m) => m.spec), ...(this.kconfig ? [this.kconfig] : [])];
+    for (const [name, n] of Object.entries(this.options.maxEntries ?? {})) {
+      const m = maps.find((x) => x.name === name);
+      if (!m) throw new BpfError("EINVAL", `max_entries for map ${name}: the object has no such map (${maps.map((x) => x.name).join(", ") || "no maps"})`);
+      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new BpfError("EINVAL", `max_entries for map ${name}: ${n} is not a u32`);
+      m.maxEntries = n;
+    }
+    // As libbpf's fill_map_from_def and bpf_map__set_max_entries: ring buffers a power-of-2 number of pages.
+    for (const m of maps) if (isRingbuf(m)) m.maxEntries = adjustRingbufSize(m.maxEntries, this.options.pageSize);
     const spec: ObjectSpec = {
       name: this.objName,
       programs,
-      maps: [...this.maps.map((m) => m.spec), ...(this.kconfig ? [this.kconfig] : [])],
+      maps,
       license: this.license,
       littleEndian: this.elf.littleEndian,
     };
@@ -270,8 +291,22 @@ class SpecBuilder {
     return f;
   }
 
+  /**
+   * The section's meaning, or the type the user gave in `programTypes` (with the attach
+   * type libbpf gives a section of that name, as bpftool's `type xdp` does).
+   */
+  private typeOf(name: string, section: string): SectionMatch | undefined {
+    const match = matchSection(section);
+    const given = pickType(this.options.programTypes, name, section);
+    if (given === undefined) return match;
+    programTypeId(given); // an unknown type name fails here, with the table's message
+    const byName = matchSection(given);
+    const def = byName && byName.def.type === given && !byName.def.prefix ? byName.def : { name: given, type: given };
+    return { def, attachTo: match?.def.type === given ? match.attachTo : undefined, autoload: match?.autoload ?? !section.startsWith("?") };
+  }
+
   private program(main: Func): ProgramSpec {
-    const match = matchSection(main.code.sec.name);
+    const match = this.typeOf(main.name, main.code.sec.name);
     const spec: ProgramSpec = {
       name: main.name,
       sectionName: main.code.sec.name,
@@ -287,6 +322,7 @@ class SpecBuilder {
     };
     if (match?.def.attach) spec.expectedAttachType = match.def.attach;
     if (match?.attachTo !== undefined) spec.attachTo = match.attachTo;
+    spec.functionSlots = main.endSlot - main.startSlot;
     new Linker(this, spec).emit(main);
     spec.references.sort((a, b) => a.insnIndex - b.insnIndex);
     return spec;
@@ -348,26 +384,32 @@ class SpecBuilder {
       out.refs.push({ insnIndex: out.insnIndex, kind: "kconfig", name: e.name, offset, map: map.name });
       return makeInsn(LDDW, ins.dst, PseudoLd.MapValue, 0, BigInt(offset) << 32n);
     }
-    if (e.func) throw new ObjectError(`${at}: 64-bit load of kfunc ${e.name}`, where);
-    const addr = this.options.ksyms?.[e.name];
-    out.refs.push({ insnIndex: out.insnIndex, kind: "ksym", name: e.name });
-    if (addr !== undefined) return makeInsn(LDDW, ins.dst, PseudoLd.Imm, 0, addr);
-    // A typed ksym in the kernel's BTF loads by BTF id, as libbpf's BPF_PSEUDO_BTF_ID.
-    const id = this.targetId(e.name, "var");
-    if (id !== undefined) return makeInsn(LDDW, ins.dst, PseudoLd.BtfId, 0, BigInt(id));
-    if (e.weak) return makeInsn(LDDW, ins.dst, PseudoLd.Imm, 0, 0n);
-    throw new UnresolvedExternError(e.name, e.section, "give its address in options.ksyms, or the kernel's BTF in options.targetBtf");
+    const addr = e.func ? undefined : this.options.ksyms?.[e.name];
+    const typed = e.func || e.typed;
+    const ref = { insnIndex: out.insnIndex, kind: "ksym" as const, name: e.name, typed, ...(e.func ? { func: true } : {}), ...(e.weak ? { weak: true } : {}) };
+    if (addr !== undefined) {
+      out.refs.push(ref);
+      return makeInsn(LDDW, ins.dst, PseudoLd.Imm, 0, addr);
+    }
+    // A typed ksym (or a kfunc's address) in the kernel's BTF loads by BTF id, as libbpf's BPF_PSEUDO_BTF_ID.
+    const id = typed ? this.targetId(e.name, e.func ? "func" : "var") : undefined;
+    if (id !== undefined) {
+      out.refs.push(ref);
+      return makeInsn(LDDW, ins.dst, PseudoLd.BtfId, 0, BigInt(id));
+    }
+    // Left for the loader, which resolves it against the kernel it loads into.
+    out.refs.push({ ...ref, pending: true });
+    return makeInsn(LDDW, ins.dst, PseudoLd.Imm, 0, 0n);
   }
 
   private kfuncCall(ins: Instruction, sym: ElfSymbol, at: string, where: { section: string; offset: number; program: string }, out: { insnIndex: number; refs: Reference[] }): Instruction {
     const e = this.externs.get(sym.name);
     if (!e || !e.func) throw new ObjectError(`${at}: call to undefined function ${sym.name || `#${sym.index}`}`, where);
-    out.refs.push({ insnIndex: out.insnIndex, kind: "ksym", name: e.name });
+    const ref = { insnIndex: out.insnIndex, kind: "kfunc" as const, name: e.name, ...(e.weak ? { weak: true } : {}) };
     const given = this.options.ksyms?.[e.name];
     const id = given !== undefined ? Number(given) : this.targetId(e.name, "func");
-    if (id !== undefined) return { ...ins, src: PseudoCall.Kfunc, off: 0, imm: id };
-    if (e.weak) return { ...ins, src: PseudoCall.Kfunc, off: 0, imm: 0 };
-    throw new UnresolvedExternError(e.name, e.section, "give its BTF id in options.ksyms, or the kernel's BTF in options.targetBtf");
+    out.refs.push(id !== undefined ? ref : { ...ref, pending: true });
+    return { ...ins, src: PseudoCall.Kfunc, off: 0, imm: id ?? 0 };
   }
 
   private targetId(name: string, kind: "var" | "func"): number | undefined {
@@ -425,7 +467,13 @@ class Linker {
       if (i < 0) throw new ObjectError(`CO-RE relocation at insn ${r.insnOff} is inside a 64-bit load`, { section: code.sec.name, offset: code.sec.offset + r.insnOff * SLOT, program: this.spec.name });
       const outIndex = first + i - f.startInsn;
       if (this.b.btf && this.b.options.targetBtf) {
-        this.spec.instructions[outIndex] = this.b.applyCore(this.spec.instructions[outIndex]!, r, where(i), outIndex);
+        try {
+          this.spec.instructions[outIndex] = this.b.applyCore(this.spec.instructions[outIndex]!, r, where(i), outIndex);
+        } catch (e) {
+          // libbpf relocates only the programs it loads, so this fails this program's load alone.
+          if (!(e instanceof ObjectError)) throw e;
+          this.spec.loadError ??= e.message;
+        }
       } else {
         this.spec.pendingCore.push({ insnIndex: outIndex, typeId: r.typeId, accessString: r.accessString, kind: CORE_RELOCATION_KIND_NAMES[r.kind] ?? String(r.kind) } satisfies PendingCoreRelocation);
       }
@@ -455,4 +503,18 @@ class Linker {
     }
     return base;
   }
+}
+
+/** The type `programTypes` gives a program: exact name, then exact section, then the first matching glob. */
+function pickType(types: Record<string, ProgramTypeName> | undefined, name: string, section: string): ProgramTypeName | undefined {
+  if (!types) return undefined;
+  const own = Object.prototype.hasOwnProperty;
+  if (own.call(types, name)) return types[name];
+  if (own.call(types, section)) return types[section];
+  for (const [key, type] of Object.entries(types)) {
+    if (!key.includes("*")) continue;
+    const re = new RegExp(`^${key.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    if (re.test(name) || re.test(section)) return type;
+  }
+  return undefined;
 }

@@ -17,14 +17,29 @@ export interface Reference {
    *   section ("global_d.rodata" for .rodata of global-data.bpf.o; ".rodata.cst16" alone
    *   for a section name with a second dot) — and `offset` the byte offset in its value.
    * - "kconfig": a `__kconfig` extern, read from the ".kconfig" map at `offset`; `name` is the extern.
-   * - "ksym": a `__ksym` extern, already resolved to an address or a BTF id; kept for tools.
+   * - "ksym": a 64-bit load of a `__ksym` variable (or of a kfunc's address, as
+   *   `bpf_ksym_exists` does): an address from kallsyms, or a BTF id (BPF_PSEUDO_BTF_ID).
+   * - "kfunc": a call of a `__ksym` function (BPF_PSEUDO_KFUNC_CALL), by BTF id.
    * - "subprog": a call (or BPF_PSEUDO_FUNC load) of an appended .text function, already fixed.
    */
-  readonly kind: "map" | "data" | "kconfig" | "ksym" | "subprog";
+  readonly kind: "map" | "data" | "kconfig" | "ksym" | "kfunc" | "subprog";
   readonly name: string;
   readonly offset?: number;
   /** For "kconfig": the map the value lives in. */
   readonly map?: string;
+  /**
+   * For "ksym" and "kfunc": true while the extern is not resolved yet, because opening
+   * does not need the target kernel. The kernel engine resolves it against the running
+   * kernel's BTF (vmlinux, then modules) or kallsyms, as libbpf does at load; a weak one
+   * that is not found becomes 0, a strong one fails the programs that use it.
+   */
+  readonly pending?: boolean;
+  /** The extern is `__weak`. */
+  readonly weak?: boolean;
+  /** For "ksym": the variable has a BTF type (it loads by BTF id), or it is a kfunc's address; else a kallsyms address. */
+  readonly typed?: boolean;
+  /** For "ksym": a kfunc's address (`bpf_ksym_exists(kfunc)`), loaded by the FUNC's BTF id. */
+  readonly func?: boolean;
 }
 
 /** A `bpf_func_info` of the program: where each function starts, and its BTF FUNC id. */
@@ -75,6 +90,16 @@ export interface ProgramSpec {
   /** CO-RE relocations left as the compiler wrote them (no target BTF was given). */
   pendingCore: PendingCoreRelocation[];
   license: string;
+  /**
+   * Slots (8-byte units; a 64-bit load is two) of the program's own function, before the
+   * subprograms it calls are appended: what libbpf's `bpf_program__insn_cnt` says after open.
+   */
+  functionSlots?: number;
+  /**
+   * Why loading this program must fail, found at open (a CO-RE relocation libbpf cannot
+   * resolve). As in libbpf, only this program's load fails; the object still opens.
+   */
+  loadError?: string;
 }
 
 /** One element a map starts with. */
@@ -110,13 +135,25 @@ export interface MapSpec {
   contents?: MapEntry[];
   /**
    * Where it came from: "btf" (`.maps`), "legacy" (`maps`, struct bpf_map_def), "data"
-   * (a global data section, `section` names it), "kconfig", "inner" (a map-in-map's template).
+   * (a global data section, `section` names it), "kconfig", "inner" (a map-in-map's template),
+   * "struct_ops" (a variable of `.struct_ops` or `.struct_ops.link`).
    */
-  origin: "btf" | "legacy" | "data" | "kconfig" | "inner";
+  origin: "btf" | "legacy" | "data" | "kconfig" | "inner" | "struct_ops";
   /** The ELF section of a global data map. */
   section?: string;
   /** Frozen after it is filled (libbpf freezes .rodata and .kconfig). */
   freeze?: boolean;
+  /**
+   * For the ".kconfig" map: strong externs nobody gave a value for. Opening goes on, as
+   * in libbpf; loading a program that reads this map fails, naming them.
+   */
+  unresolved?: string[];
+  /**
+   * For a struct_ops map: the kernel struct it implements (`tcp_congestion_ops`), and the
+   * program each function-pointer member points at. `contents` holds the object's bytes
+   * of the struct; the kernel engine lays them out as the kernel's struct at load.
+   */
+  structOps?: { typeName: string; programs: Record<string, string> };
 }
 
 export interface ObjectSpec {
