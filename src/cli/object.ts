@@ -15,6 +15,8 @@ import { loadObjectSpec, type LoadObjectSpecOptions } from "../object/spec.js";
 import type { KconfigValue } from "../object/externs.js";
 import { UnresolvedExternError } from "../object/errors.js";
 import type { ObjectSpec } from "../object/types.js";
+import { pinningName } from "../object/pinning.js";
+import { tailCallSlots, type TailCallSlot } from "../object/tail-calls.js";
 
 export const OBJECT_USAGE = `usage: tsbpf object FILE.o [--json] [--kconfig NAME=VALUE]...`;
 
@@ -118,10 +120,26 @@ export function hostKsyms(): Record<string, bigint> {
 
 /** The --json shape: bpftool's field names and the kernel's type names. */
 export function objectJson(spec: ObjectSpec) {
+  const tail = tailCallPlan(spec);
   return {
     programs: spec.programs.map((p) => ({ name: p.name, section: p.sectionName, type: p.type, insns: p.instructions.length })),
-    maps: spec.maps.map((m) => ({ name: m.name, type: m.type, key_size: m.keySize, value_size: m.valueSize, max_entries: m.maxEntries, flags: m.flags })),
+    maps: spec.maps.map((m) => ({
+      name: m.name, type: m.type, key_size: m.keySize, value_size: m.valueSize, max_entries: m.maxEntries, flags: m.flags,
+      ...(m.pinning ? { pinning: pinningName(m) } : {}),
+      ...(m.iproute2 ? { iproute2: { id: m.iproute2.id, inner_id: m.iproute2.innerId, inner_idx: m.iproute2.innerIdx } } : {}),
+    })),
+    ...(tail.slots.length || tail.error ? { tail_calls: tail.error ? { error: tail.error } : tail.slots } : {}),
   };
+}
+
+/** The prog array slots `ID/SLOT` sections fill at load, or why they cannot be filled. */
+function tailCallPlan(spec: ObjectSpec): { slots: TailCallSlot[]; error?: string } {
+  try {
+    return { slots: tailCallSlots(spec) };
+  } catch (e) {
+    if (e instanceof BpfError) return { slots: [], error: e.message };
+    throw e;
+  }
 }
 
 function table(rows: string[][]): string[] {
@@ -139,9 +157,20 @@ function objectText(spec: ObjectSpec): string {
   }
   lines.push(`maps (${spec.maps.length}):`);
   if (spec.maps.length) {
-    const rows = [["NAME", "TYPE", "KEY", "VALUE", "MAX_ENTRIES", "FLAGS"]];
-    for (const m of spec.maps) rows.push([m.name, m.type, String(m.keySize), String(m.valueSize), String(m.maxEntries), `0x${m.flags.toString(16)}`]);
+    // iproute2's id and the pinning, only for objects that have them (struct bpf_elf_map, pinned maps).
+    const more = spec.maps.some((m) => m.iproute2 || m.pinning);
+    const rows = [["NAME", "TYPE", "KEY", "VALUE", "MAX_ENTRIES", "FLAGS", ...(more ? ["ID", "PINNING"] : [])]];
+    for (const m of spec.maps) {
+      const extra = more ? [m.iproute2 ? String(m.iproute2.id) : "-", pinningName(m)] : [];
+      rows.push([m.name, m.type, String(m.keySize), String(m.valueSize), String(m.maxEntries), `0x${m.flags.toString(16)}`, ...extra]);
+    }
     lines.push(...table(rows).map((l) => `  ${l}`));
+  }
+  const tail = tailCallPlan(spec);
+  if (tail.error) lines.push(`tail calls: ${tail.error}`);
+  else if (tail.slots.length) {
+    lines.push(`tail calls (${tail.slots.length}):`);
+    for (const t of tail.slots) lines.push(`  ${t.map}[${t.slot}] = ${t.program} (section ${t.section})`);
   }
   lines.push(`license: ${spec.license || "(none)"}`);
   return lines.join("\n");

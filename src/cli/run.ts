@@ -15,13 +15,16 @@ import { BpfError, NotSupportedError } from "../errors.js";
 import { decodeRaw } from "../isa/instruction.js";
 import type { Instruction } from "../isa/instruction.js";
 import { loadObject, sourceLineAtSlot } from "../object/index.js";
+import { tailCallTargets } from "../object/tail-calls.js";
 import type { ObjectSpec, ProgramSpec } from "../object/index.js";
 import { ExecutionError, RUN_TYPES, Runtime, type RunMode } from "../runtime/index.js";
 import { openObject } from "./object.js";
 
 export const RUN_USAGE = `usage: tsbpf run --raw PROG.bin [--mem FILE] [--engine interp|kernel] [--json] [--fast] [--budget N]
        tsbpf run PROG.o [--prog NAME] [--data FILE] [--ctx FILE] [--data-out FILE] [--repeat N]
-                 [--engine interp|kernel] [--json] [--fast] [--budget N]`;
+                 [--engine interp|kernel] [--json] [--fast] [--budget N] [--pin-root DIR]
+  --pin-root DIR   with --engine kernel: reuse and pin maps under DIR as loadObject's pinRoot
+                   (without it, no map is pinned or reused)`;
 
 type Engine = "interp" | "kernel";
 
@@ -61,6 +64,7 @@ export async function runCommand(args: string[], out: (line: string) => void): P
       budget: { type: "string" },
       json: { type: "boolean", default: false },
       fast: { type: "boolean", default: false },
+      "pin-root": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -88,7 +92,10 @@ export async function runCommand(args: string[], out: (line: string) => void): P
     const data = (await read(values.data)) ?? new Uint8Array(64);
     const ctx = await read(values.ctx);
     if (engine === "kernel") {
-      const object = await loadObject(spec, { engine: "kernel", skip: spec.programs.filter((p) => p !== program).map((p) => p.name) });
+      // The programs its prog arrays hold stay loaded (those with a type), so its tail calls go where they would.
+      const targets = tailCallTargets(spec);
+      const skip = spec.programs.filter((p) => p !== program && !(targets.has(p.name) && p.type !== "unspec")).map((p) => p.name);
+      const object = await loadObject(spec, { engine: "kernel", skip, pinRoot: values["pin-root"] ?? false });
       try {
         const r = (object.programs.get(program.name) as import("../kernel/index.js").KernelProgram).testRun({ data, ...(ctx ? { ctx } : {}), repeat });
         outcome = { r0: BigInt(r.retval >>> 0), retval: r.retval >>> 0, durationNs: r.durationNs, ...(r.data ? { data: r.data } : {}) };

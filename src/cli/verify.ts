@@ -13,7 +13,8 @@ import { loadObject } from "../object/index.js";
 import type { Io } from "./io.js";
 import { openObject } from "./object.js";
 
-export const VERIFY_USAGE = "usage: tsbpf verify FILE.o [--prog NAME] [--engine kernel] [--log-level 1|2] [--log]";
+export const VERIFY_USAGE = "usage: tsbpf verify FILE.o [--prog NAME] [--engine kernel] [--log-level 1|2] [--log] [--pin-root DIR]\n" +
+  "  --pin-root DIR   reuse and pin maps under DIR as loadObject's pinRoot (without it, no map is pinned or reused)";
 
 export async function verifyCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -24,6 +25,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
       engine: { type: "string", default: "kernel" },
       "log-level": { type: "string", default: "1" },
       log: { type: "boolean", default: false },
+      "pin-root": { type: "string" },
     },
   });
   if (positionals.length !== 1) {
@@ -46,7 +48,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   for (const program of programs) {
     const skip = spec.programs.filter((p) => p !== program).map((p) => p.name);
     try {
-      const object = await loadObject(spec, { engine: "kernel", skip, logLevel });
+      const object = await loadObject(spec, { engine: "kernel", skip, logLevel, pinRoot: values["pin-root"] ?? false });
       try {
         const loaded = object.programs.get(program.name) as import("../kernel/index.js").KernelProgram;
         const stats = loaded.log.split("\n").filter((l) => /^processed \d+ insns/.test(l)).at(-1) ?? "";

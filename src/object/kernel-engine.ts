@@ -5,7 +5,6 @@
  * func and line info, then fill prog arrays. Node on Linux only; imported on demand.
  */
 
-import { existsSync } from "node:fs";
 import { BpfError, NotSupportedError } from "../errors.js";
 import { LDDW, type Instruction } from "../isa/instruction.js";
 import { KernelBtf } from "../kernel/btf.js";
@@ -17,6 +16,8 @@ import { programTypeId, type AttachTypeName, type ProgramTypeName } from "../pro
 import { finalizeBtf, stringOffsets } from "./btf-fixup.js";
 import { ObjectError } from "./errors.js";
 import { fillSlots, programsToLoad } from "./engine-steps.js";
+import { PinSession, pinRootOf } from "./kernel-pins.js";
+import { fillTailCalls, tailCallSlots, type TailCallSlot } from "./tail-calls.js";
 import type { BpfObject, LoadObjectOptions, ObjectEngine } from "./load.js";
 import { matchSection } from "./sections.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
@@ -45,19 +46,25 @@ function loadIntoKernel(spec: ObjectSpec, options: LoadObjectOptions): BpfObject
   };
   // What libbpf refuses before it makes anything: a program whose section gave it no type.
   const toLoad = programsToLoad(spec, options.skip);
+  const slots = options.tailCalls === false ? [] : tailCallSlots(spec);
+  const pins = new PinSession(spec, pinRootOf(options));
+  let tailCalls: TailCallSlot[] = [];
   try {
     ({ btf, btfError } = loadBtf(spec));
-    for (const m of spec.maps) maps.set(m.name, createMap(m, btf, options));
+    for (const m of spec.maps) maps.set(m.name, createMap(m, btf, pins));
     // Map-in-map slots once every map exists, so a slot may name a map defined after its outer map.
     fillSlots(spec, maps, "map", maps, (target) => target.fd, HOST_LITTLE_ENDIAN);
     for (const p of toLoad) programs.set(p.name, loadProgram(spec, p, maps, btf, options));
     // Prog arrays last, as libbpf's bpf_object_init_prog_arrays: their values are program fds.
     fillSlots(spec, maps, "program", programs, (prog) => prog.fd, HOST_LITTLE_ENDIAN);
+    tailCalls = fillTailCalls(slots, maps, programs, (prog) => prog.fd, HOST_LITTLE_ENDIAN);
+    // Only a whole object replaces CILIUM_PIN_REPLACE pins, as Cilium commits them after attaching.
+    pins.commit();
   } catch (e) {
     close();
     throw e;
   }
-  const object: BpfObject<KernelProgram, KernelMap> = { programs, maps, close, ...(btfError ? { btfError } : {}) };
+  const object: BpfObject<KernelProgram, KernelMap> = { programs, maps, close, tailCalls, pins: pins.pins, ...(btfError ? { btfError } : {}) };
   return object;
 }
 
@@ -75,12 +82,11 @@ function loadBtf(spec: ObjectSpec): { btf?: KernelBtf; btfError?: string } {
   }
 }
 
-function createMap(m: MapSpec, btf: KernelBtf | undefined, options: LoadObjectOptions): KernelMap {
-  const pinned = m.pinning === 1 && options.pinPath ? `${options.pinPath}/${m.name}` : undefined;
-  if (pinned && existsSync(pinned)) return KernelMap.fromPin(pinned);
+function createMap(m: MapSpec, btf: KernelBtf | undefined, pins?: PinSession): KernelMap {
+  const plan = pins?.plan(m);
   let inner: KernelMap | undefined;
   try {
-    if (m.innerMap) inner = createMap(m.innerMap, btf, { engine: "kernel" });
+    if (m.innerMap) inner = createMap(m.innerMap, btf);
     const base: KernelMapSpec = {
       type: typeOf(m),
       keySize: m.keySize,
@@ -92,6 +98,9 @@ function createMap(m: MapSpec, btf: KernelBtf | undefined, options: LoadObjectOp
       ...(m.numaNode !== undefined ? { numaNode: m.numaNode } : {}),
       ...(m.mapExtra !== undefined ? { mapExtra: m.mapExtra } : {}),
     };
+    // A compatible pinned map stands in for this one, with what it holds (libbpf does not refill it).
+    const reused = plan && pins!.reuse(m, plan, { type: m.type, keySize: base.keySize, valueSize: base.valueSize, maxEntries: base.maxEntries, flags: base.flags ?? 0 });
+    if (reused) return reused;
     let map: KernelMap;
     const withBtf = btf && m.valueType !== undefined;
     try {
@@ -104,7 +113,7 @@ function createMap(m: MapSpec, btf: KernelBtf | undefined, options: LoadObjectOp
     try {
       for (const e of m.contents ?? []) if (e.value) map.set(e.key, e.value);
       if (m.freeze) map.freeze();
-      if (pinned) map.pin(pinned);
+      if (plan) pins!.created(m, plan, map);
     } catch (e) {
       map.close();
       throw e;

@@ -10,7 +10,20 @@ import type { KernelProgram } from "../kernel/program.js";
 import type { Btf } from "../btf/index.js";
 import type { RunMode } from "../runtime/runtime.js";
 import type { InterpObject } from "./interp-engine.js";
+import type { PinMode } from "./pinning.js";
+import type { TailCallSlot } from "./tail-calls.js";
 import type { ObjectSpec } from "./types.js";
+
+export type { TailCallSlot } from "./tail-calls.js";
+
+/** One map pinned by `loadObject`: its path, and what happened there. */
+export interface PinnedMap {
+  readonly map: string;
+  readonly path: string;
+  readonly mode: PinMode;
+  /** "reused" a compatible pinned map, "pinned" a new one, "replaced" the old pin with a new map. */
+  readonly action: "reused" | "pinned" | "replaced";
+}
 
 /** A live object: its programs and maps by name, owning what they hold until `close()`. */
 export interface BpfObject<P = unknown, M = unknown> {
@@ -18,6 +31,10 @@ export interface BpfObject<P = unknown, M = unknown> {
   readonly maps: Map<string, M>;
   /** Why the object's BTF was not loaded (the programs then have no func/line info), if it was not. */
   readonly btfError?: string;
+  /** The prog array slots filled from `ID/SLOT` section names (see `tailCalls`). */
+  readonly tailCalls?: readonly TailCallSlot[];
+  /** "kernel" only: where each pinned map is, and whether it was reused, newly pinned or its pin replaced. */
+  readonly pins?: readonly PinnedMap[];
   close(): void;
 }
 
@@ -28,8 +45,25 @@ export interface LoadObjectOptions {
   skip?: readonly string[];
   /** The verifier log level of program loads (0: a log only on failure). */
   logLevel?: number;
-  /** For maps with `pinning` 1 (LIBBPF_PIN_BY_NAME): the bpffs directory to reuse or pin them in. */
+  /**
+   * "kernel" only: the bpffs directory pinned maps live under, libbpf's `pin_root_path`
+   * (default /sys/fs/bpf). LIBBPF_PIN_BY_NAME maps go in `<root>/<name>`; iproute2's
+   * PIN_GLOBAL_NS and Cilium's CILIUM_PIN_REPLACE in `<root>/tc/globals/<name>`, as tc
+   * and Cilium pin them; PIN_OBJECT_NS in `<root>/tc/<sha1 of the object>/<name>`. A
+   * compatible pinned map is reused, an incompatible one refused (PinnedMapError), except
+   * that CILIUM_PIN_REPLACE maps are always new and replace the pin once the object has
+   * loaded. `false`: pin nothing and reuse nothing.
+   */
+  pinRoot?: string | false;
+  /** The bpffs directory of LIBBPF_PIN_BY_NAME maps, as before `pinRoot`: the same as `pinRoot`, but without it nothing is pinned. */
   pinPath?: string;
+  /**
+   * Fill prog arrays from `ID/SLOT` section names (Cilium's `__section_tail(ID, SLOT)`):
+   * each such program goes at SLOT of the `struct bpf_elf_map` whose id is ID, after
+   * the `.values` slots; the filled slots are in `BpfObject.tailCalls`. Default true; a
+   * section naming an id no map has is then an ObjectError. False leaves them empty.
+   */
+  tailCalls?: boolean;
   /** The kernel's BTF, for programs whose section names a BTF target (fentry/, lsm/, tp_btf/...). */
   targetBtf?: Btf;
   /** "interp" only: the runtime's mode ("checked", the default, or "fast" for verified programs). */

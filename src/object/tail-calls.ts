@@ -1,0 +1,100 @@
+/**
+ * @fileoverview Tail calls by section name: a program in section `ID/SLOT` (Cilium's
+ * `__section_tail(ID, SLOT)`, iproute2's convention) goes in the prog array whose
+ * `struct bpf_elf_map` id is ID, at index SLOT, as Cilium's loader fills cilium_calls.
+ */
+
+import { ObjectError } from "./errors.js";
+import type { ObjectSpec } from "./types.js";
+
+/** One program in one prog array slot. */
+export interface TailCallSlot {
+  /** The prog array. */
+  readonly map: string;
+  readonly slot: number;
+  readonly program: string;
+  readonly section: string;
+}
+
+/**
+ * `ID/SLOT` of a section name, or undefined for any other name. ID is decimal; SLOT is
+ * read as Go's `%v` reads an integer (Cilium's loader uses fmt.Sscanf "%d/%v"): 0x
+ * hexadecimal, 0b binary, 0o or a leading 0 octal, else decimal. Both must fit a u32.
+ */
+export function parseTailCallSection(name: string): { id: number; slot: number } | undefined {
+  const m = /^(\d+)\/(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]?([0-7]+)|(\d+))$/.exec(name);
+  if (!m) return undefined;
+  const id = Number(m[1]);
+  const slot = m[2] !== undefined ? parseInt(m[2], 16) : m[3] !== undefined ? parseInt(m[3], 2) : m[4] !== undefined ? parseInt(m[4], 8) : Number(m[5]);
+  if (id > 0xffffffff || slot > 0xffffffff) return undefined;
+  return { id, slot };
+}
+
+/**
+ * Every `ID/SLOT` program of the spec and the slot it fills, checked as Cilium's loader
+ * checks them: a map with that iproute2 id must exist and be a prog_array, the slot must
+ * be inside it, and no two programs may claim one slot.
+ */
+export function tailCallSlots(spec: ObjectSpec): TailCallSlot[] {
+  const out: TailCallSlot[] = [];
+  const taken = new Map<string, string>();
+  for (const p of spec.programs) {
+    const at = parseTailCallSection(p.sectionName);
+    if (!at) continue;
+    const where = { program: p.name, section: p.sectionName };
+    const map = spec.maps.find((m) => m.iproute2?.id === at.id);
+    if (!map) throw new ObjectError(`no map with iproute2 map id ${at.id} for its tail-call slot (pass tailCalls: false to load without filling it)`, where);
+    if (map.type !== "prog_array") throw new ObjectError(`tail-call slot in map ${map.name}, which is a ${map.type}, not a prog_array`, where);
+    if (at.slot >= map.maxEntries) throw new ObjectError(`tail-call slot ${at.slot} is past the end of ${map.name} (max_entries ${map.maxEntries})`, where);
+    const key = `${map.name}[${at.slot}]`;
+    const other = taken.get(key);
+    if (other) throw new ObjectError(`duplicate tail call: ${key} is claimed by ${other} too`, where);
+    taken.set(key, p.name);
+    out.push({ map: map.name, slot: at.slot, program: p.name, section: p.sectionName });
+  }
+  return out;
+}
+
+/** A live map, as far as filling its slots goes. */
+interface Slotted {
+  set(key: Uint8Array, value: Uint8Array, flags?: "any"): void;
+}
+
+/**
+ * Writes each slot whose program was loaded (`ref` gives its fd, or its id in the
+ * runtime) as a u32 in `littleEndian` order; returns the slots written. Slots of
+ * programs not loaded (skipped, autoload false) stay empty, as they would in the kernel.
+ */
+export function fillTailCalls<T>(
+  slots: readonly TailCallSlot[],
+  maps: ReadonlyMap<string, Slotted>,
+  programs: ReadonlyMap<string, T>,
+  ref: (program: T) => number,
+  littleEndian = true,
+): TailCallSlot[] {
+  const filled: TailCallSlot[] = [];
+  for (const s of slots) {
+    const program = programs.get(s.program);
+    const map = maps.get(s.map);
+    if (program === undefined || !map) continue;
+    const key = new Uint8Array(4);
+    const value = new Uint8Array(4);
+    new DataView(key.buffer).setUint32(0, s.slot, littleEndian);
+    new DataView(value.buffer).setUint32(0, ref(program) >>> 0, littleEndian);
+    map.set(key, value);
+    filled.push(s);
+  }
+  return filled;
+}
+
+/**
+ * The programs a prog array of the spec will hold once loaded: those of `ID/SLOT`
+ * sections and those a BTF prog_array's `.values` names. A tool that loads one program
+ * for a run keeps these too, so its tail calls land where they would in a full load.
+ */
+export function tailCallTargets(spec: ObjectSpec): Set<string> {
+  const out = new Set<string>();
+  for (const p of spec.programs) if (parseTailCallSection(p.sectionName)) out.add(p.name);
+  for (const m of spec.maps) for (const e of m.contents ?? []) if (e.program !== undefined) out.add(e.program);
+  return out;
+}
