@@ -1,11 +1,14 @@
 /**
- * @fileoverview Tail calls by section name: a program in section `ID/SLOT` (Cilium's
+ * @fileoverview Tail calls by name: a program in section `ID/SLOT` (Cilium's
  * `__section_tail(ID, SLOT)`, iproute2's convention) goes in the prog array whose
- * `struct bpf_elf_map` id is ID, at index SLOT, as Cilium's loader fills cilium_calls.
+ * `struct bpf_elf_map` id is ID, at index SLOT, as Cilium's loader fills cilium_calls;
+ * one whose function has the BTF decl tag `tail:MAP/SLOT` (newer Cilium's
+ * `__declare_tail(SLOT)`) goes in the prog array named MAP.
  */
 
+import type { Btf } from "../btf/index.js";
 import { ObjectError } from "./errors.js";
-import type { ObjectSpec } from "./types.js";
+import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
 
 /** One program in one prog array slot. */
 export interface TailCallSlot {
@@ -22,28 +25,68 @@ export interface TailCallSlot {
  * hexadecimal, 0b binary, 0o or a leading 0 octal, else decimal. Both must fit a u32.
  */
 export function parseTailCallSection(name: string): { id: number; slot: number } | undefined {
-  const m = /^(\d+)\/(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]?([0-7]+)|(\d+))$/.exec(name);
+  const m = /^(\d+)\/(.+)$/.exec(name);
   if (!m) return undefined;
   const id = Number(m[1]);
-  const slot = m[2] !== undefined ? parseInt(m[2], 16) : m[3] !== undefined ? parseInt(m[3], 2) : m[4] !== undefined ? parseInt(m[4], 8) : Number(m[5]);
-  if (id > 0xffffffff || slot > 0xffffffff) return undefined;
+  const slot = parseSlot(m[2]!);
+  if (id > 0xffffffff || slot === undefined) return undefined;
   return { id, slot };
 }
 
+/** A slot number as Go's `%v` reads one; undefined for anything else or past a u32. */
+function parseSlot(text: string): number | undefined {
+  const m = /^(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]?([0-7]+)|(\d+))$/.exec(text);
+  if (!m) return undefined;
+  const slot = m[1] !== undefined ? parseInt(m[1], 16) : m[2] !== undefined ? parseInt(m[2], 2) : m[3] !== undefined ? parseInt(m[3], 8) : Number(m[4]);
+  return slot > 0xffffffff ? undefined : slot;
+}
+
+/** The decl tag newer Cilium's `__declare_tail(SLOT)` puts on a tail call's function. */
+const TAIL_TAG = /^tail:([^/]+)\/(.+)$/;
+
+/** The `tail:MAP/SLOT` decl tag of a program's BTF function, if it has one. */
+export function tailCallTag(btf: Btf | undefined, program: string): { map: string; slot: number } | undefined {
+  if (!btf) return undefined;
+  const funcs = new Set(btf.byName(program, "func").map((f) => f.id));
+  if (funcs.size === 0) return undefined;
+  for (const t of btf.types) {
+    if (t.kind !== "decl_tag" || t.componentIdx !== -1 || !funcs.has(t.type)) continue;
+    const m = TAIL_TAG.exec(t.name);
+    const slot = m ? parseSlot(m[2]!) : undefined;
+    if (m && slot !== undefined) return { map: m[1]!, slot };
+  }
+  return undefined;
+}
+
+/** Where a program's name says it goes: its `ID/SLOT` section or its `tail:MAP/SLOT` tag. */
+function claimOf(spec: ObjectSpec, p: ProgramSpec): { map: MapSpec | undefined; slot: number; by: string } | undefined {
+  const at = parseTailCallSection(p.sectionName);
+  if (at) {
+    const map = spec.maps.find((m) => m.iproute2?.id === at.id);
+    return { map, slot: at.slot, by: map ? "" : `no map with iproute2 map id ${at.id} for its tail-call slot` };
+  }
+  const tag = tailCallTag(spec.btf, p.name);
+  if (tag) {
+    const map = spec.maps.find((m) => m.name === tag.map);
+    return { map, slot: tag.slot, by: map ? "" : `no map ${tag.map} for its tail-call tag` };
+  }
+  return undefined;
+}
+
 /**
- * Every `ID/SLOT` program of the spec and the slot it fills, checked as Cilium's loader
- * checks them: a map with that iproute2 id must exist and be a prog_array, the slot must
- * be inside it, and no two programs may claim one slot.
+ * Every `ID/SLOT` or `tail:MAP/SLOT` program of the spec and the slot it fills, checked
+ * as Cilium's loader checks them: the map (by iproute2 id, or by name) must exist and be
+ * a prog_array, the slot must be inside it, and no two programs may claim one slot.
  */
 export function tailCallSlots(spec: ObjectSpec): TailCallSlot[] {
   const out: TailCallSlot[] = [];
   const taken = new Map<string, string>();
   for (const p of spec.programs) {
-    const at = parseTailCallSection(p.sectionName);
+    const at = claimOf(spec, p);
     if (!at) continue;
     const where = { program: p.name, section: p.sectionName };
-    const map = spec.maps.find((m) => m.iproute2?.id === at.id);
-    if (!map) throw new ObjectError(`no map with iproute2 map id ${at.id} for its tail-call slot (pass tailCalls: false to load without filling it)`, where);
+    const map = at.map;
+    if (!map) throw new ObjectError(`${at.by} (pass tailCalls: false to load without filling it)`, where);
     if (map.type !== "prog_array") throw new ObjectError(`tail-call slot in map ${map.name}, which is a ${map.type}, not a prog_array`, where);
     if (at.slot >= map.maxEntries) throw new ObjectError(`tail-call slot ${at.slot} is past the end of ${map.name} (max_entries ${map.maxEntries})`, where);
     const key = `${map.name}[${at.slot}]`;
@@ -94,7 +137,7 @@ export function fillTailCalls<T>(
  */
 export function tailCallTargets(spec: ObjectSpec): Set<string> {
   const out = new Set<string>();
-  for (const p of spec.programs) if (parseTailCallSection(p.sectionName)) out.add(p.name);
+  for (const p of spec.programs) if (parseTailCallSection(p.sectionName) || tailCallTag(spec.btf, p.name)) out.add(p.name);
   for (const m of spec.maps) for (const e of m.contents ?? []) if (e.program !== undefined) out.add(e.program);
   return out;
 }

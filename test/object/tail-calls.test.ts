@@ -172,3 +172,27 @@ test("cil_entry runs its tail calls to the same verdicts, packets and map conten
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("newer Cilium's tail calls: a tail:MAP/SLOT decl tag puts a static program of tc/tail in the BTF prog array it names", { skip }, async () => {
+  const spec = openFixture("cilium-tag.bpf.o");
+  assert.deepEqual(spec.programs.map((p) => [p.name, p.sectionName]), [["tail_three", "tc/tail"], ["tail_one", "tc/tail"], ["tag_entry", "tc"]]);
+  assert.deepEqual(tailCallSlots(spec).map((s) => `${s.map}[${s.slot}]=${s.program}`), ["tag_calls[3]=tail_three", "tag_calls[1]=tail_one"]);
+  for (const p of spec.programs) if (p.type === "unspec") p.type = "sched_cls";
+  const root = pinRoot("tags");
+  const interp = await loadObject(spec, { engine: "interp" });
+  const kernel = await loadObject(spec, { engine: "kernel", pinRoot: root });
+  try {
+    for (const len of [60, 61]) {
+      const data = frame(len, 64);
+      const a = interp.programs.get("tag_entry")!.testRun({ data });
+      const b = kernel.programs.get("tag_entry")!.testRun({ data });
+      assert.equal(a.retval, 30 + ((len - 14) % 2), `${len} bytes: tail_three's verdict (skb->len is the frame less its Ethernet header)`);
+      assert.equal(a.retval, b.retval, `${len} bytes`);
+    }
+    assert.deepEqual(kernel.pins!.map((p) => `${p.map} ${p.action}`), ["tag_calls pinned"]);
+  } finally {
+    interp.close();
+    kernel.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
