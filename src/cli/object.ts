@@ -16,7 +16,7 @@ import type { KconfigValue } from "../object/externs.js";
 import { UnresolvedExternError } from "../object/errors.js";
 import type { ObjectSpec } from "../object/types.js";
 import { pinningName } from "../object/pinning.js";
-import { tailCallSlots, type TailCallSlot } from "../object/tail-calls.js";
+import { planTailCalls } from "../object/tail-calls.js";
 
 export const OBJECT_USAGE = `usage: tsbpf object FILE.o [--json] [--kconfig NAME=VALUE]...`;
 
@@ -120,7 +120,7 @@ export function hostKsyms(): Record<string, bigint> {
 
 /** The --json shape: bpftool's field names and the kernel's type names. */
 export function objectJson(spec: ObjectSpec) {
-  const tail = tailCallPlan(spec);
+  const tail = planTailCalls(spec);
   return {
     programs: spec.programs.map((p) => ({ name: p.name, section: p.sectionName, type: p.type, insns: p.instructions.length })),
     maps: spec.maps.map((m) => ({
@@ -128,19 +128,12 @@ export function objectJson(spec: ObjectSpec) {
       ...(m.pinning ? { pinning: pinningName(m) } : {}),
       ...(m.iproute2 ? { iproute2: { id: m.iproute2.id, inner_id: m.iproute2.innerId, inner_idx: m.iproute2.innerIdx } } : {}),
     })),
-    ...(tail.slots.length || tail.error ? { tail_calls: tail.error ? { error: tail.error } : tail.slots } : {}),
+    ...(tail.slots.length ? { tail_calls: tail.slots } : {}),
+    ...(tail.errors.length ? { tail_call_errors: tail.errors.map((e) => e.message) } : {}),
   };
 }
 
-/** The prog array slots `ID/SLOT` sections fill at load, or why they cannot be filled. */
-function tailCallPlan(spec: ObjectSpec): { slots: TailCallSlot[]; error?: string } {
-  try {
-    return { slots: tailCallSlots(spec) };
-  } catch (e) {
-    if (e instanceof BpfError) return { slots: [], error: e.message };
-    throw e;
-  }
-}
+
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -166,11 +159,11 @@ function objectText(spec: ObjectSpec): string {
     }
     lines.push(...table(rows).map((l) => `  ${l}`));
   }
-  const tail = tailCallPlan(spec);
-  if (tail.error) lines.push(`tail calls: ${tail.error}`);
-  else if (tail.slots.length) {
+  const tail = planTailCalls(spec);
+  if (tail.slots.length || tail.errors.length) {
     lines.push(`tail calls (${tail.slots.length}):`);
     for (const t of tail.slots) lines.push(`  ${t.map}[${t.slot}] = ${t.program} (section ${t.section})`);
+    for (const e of tail.errors) lines.push(`  not filled: ${e.message}`);
   }
   lines.push(`license: ${spec.license || "(none)"}`);
   return lines.join("\n");

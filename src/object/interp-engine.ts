@@ -18,7 +18,7 @@ import { HelperRegistry } from "../runtime/helpers.js";
 import { Runtime, type RuntimeProgram } from "../runtime/runtime.js";
 import { ObjectError } from "./errors.js";
 import { fillSlots, programsToLoad } from "./engine-steps.js";
-import { fillTailCalls, tailCallSlots, type TailCallSlot } from "./tail-calls.js";
+import { fillTailCalls, tailCallPlan, type TailCallSlot } from "./tail-calls.js";
 import type { BpfObject, LoadObjectOptions, ObjectEngine } from "./load.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
 
@@ -51,7 +51,7 @@ function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions): InterpOb
     programs.clear();
   };
   const toLoad = programsToLoad(spec, options.skip);
-  const slots = options.tailCalls === false ? [] : tailCallSlots(spec);
+  const plan = tailCallPlan(spec, options);
   let tailCalls: TailCallSlot[] = [];
   try {
     for (const m of spec.maps) maps.set(m.name, makeMap(space, m, (id) => byId[id - 1]));
@@ -75,14 +75,14 @@ function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions): InterpOb
       byId.push(loaded);
     }
     fillSlots(spec, maps, "program", programs, (prog) => byId.indexOf(prog) + 1);
-    tailCalls = fillTailCalls(slots, maps, programs, (prog) => byId.indexOf(prog) + 1);
+    tailCalls = fillTailCalls(plan.slots, maps, programs, (prog) => byId.indexOf(prog) + 1);
   } catch (e) {
     close();
     throw e;
   }
   runtime.programArray = programArrays(space);
   return {
-    programs, maps, close, runtime, tailCalls,
+    programs, maps, close, runtime, tailCalls, tailCallErrors: plan.errors,
     get trace() { return traceOf(space); },
     onTrace: (fn) => onTrace(space, fn),
   };

@@ -17,7 +17,7 @@ import { finalizeBtf, stringOffsets } from "./btf-fixup.js";
 import { ObjectError } from "./errors.js";
 import { fillSlots, programsToLoad } from "./engine-steps.js";
 import { PinSession, pinRootOf } from "./kernel-pins.js";
-import { fillTailCalls, tailCallSlots, type TailCallSlot } from "./tail-calls.js";
+import { fillTailCalls, tailCallPlan, type TailCallSlot } from "./tail-calls.js";
 import type { BpfObject, LoadObjectOptions, ObjectEngine } from "./load.js";
 import { matchSection } from "./sections.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
@@ -46,7 +46,7 @@ function loadIntoKernel(spec: ObjectSpec, options: LoadObjectOptions): BpfObject
   };
   // What libbpf refuses before it makes anything: a program whose section gave it no type.
   const toLoad = programsToLoad(spec, options.skip);
-  const slots = options.tailCalls === false ? [] : tailCallSlots(spec);
+  const plan = tailCallPlan(spec, options);
   const pins = new PinSession(spec, pinRootOf(options));
   let tailCalls: TailCallSlot[] = [];
   try {
@@ -57,14 +57,14 @@ function loadIntoKernel(spec: ObjectSpec, options: LoadObjectOptions): BpfObject
     for (const p of toLoad) programs.set(p.name, loadProgram(spec, p, maps, btf, options));
     // Prog arrays last, as libbpf's bpf_object_init_prog_arrays: their values are program fds.
     fillSlots(spec, maps, "program", programs, (prog) => prog.fd, HOST_LITTLE_ENDIAN);
-    tailCalls = fillTailCalls(slots, maps, programs, (prog) => prog.fd, HOST_LITTLE_ENDIAN);
+    tailCalls = fillTailCalls(plan.slots, maps, programs, (prog) => prog.fd, HOST_LITTLE_ENDIAN);
     // Only a whole object replaces CILIUM_PIN_REPLACE pins, as Cilium commits them after attaching.
     pins.commit();
   } catch (e) {
     close();
     throw e;
   }
-  const object: BpfObject<KernelProgram, KernelMap> = { programs, maps, close, tailCalls, pins: pins.pins, ...(btfError ? { btfError } : {}) };
+  const object: BpfObject<KernelProgram, KernelMap> = { programs, maps, close, tailCalls, tailCallErrors: plan.errors, pins: pins.pins, ...(btfError ? { btfError } : {}) };
   return object;
 }
 

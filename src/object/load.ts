@@ -31,8 +31,10 @@ export interface BpfObject<P = unknown, M = unknown> {
   readonly maps: Map<string, M>;
   /** Why the object's BTF was not loaded (the programs then have no func/line info), if it was not. */
   readonly btfError?: string;
-  /** The prog array slots filled from `ID/SLOT` section names (see `tailCalls`). */
+  /** The prog array slots filled from `ID/SLOT` section names or `tail:` tags (see `tailCalls`). */
   readonly tailCalls?: readonly TailCallSlot[];
+  /** Why some tail calls were left out (no such map, a slot past its end, a slot taken twice). */
+  readonly tailCallErrors?: readonly string[];
   /** "kernel" only: where each pinned map is, and whether it was reused, newly pinned or its pin replaced. */
   readonly pins?: readonly PinnedMap[];
   close(): void;
@@ -59,11 +61,14 @@ export interface LoadObjectOptions {
   pinPath?: string;
   /**
    * Fill prog arrays from `ID/SLOT` section names (Cilium's `__section_tail(ID, SLOT)`):
-   * each such program goes at SLOT of the `struct bpf_elf_map` whose id is ID, after
-   * the `.values` slots; the filled slots are in `BpfObject.tailCalls`. Default true; a
-   * section naming an id no map has is then an ObjectError. False leaves them empty.
+   * each such program goes at SLOT of the `struct bpf_elf_map` whose id is ID (or, with
+   * newer Cilium's BTF decl tag `tail:MAP/SLOT`, of the map MAP), after the `.values`
+   * slots. Default true: what can be filled is, the rest is told in
+   * `BpfObject.tailCallErrors` (a section naming an id no map has, a slot past the end or
+   * taken twice). "strict": such a tail call is an ObjectError, as in Cilium's loader.
+   * False leaves the arrays empty.
    */
-  tailCalls?: boolean;
+  tailCalls?: boolean | "strict";
   /** The kernel's BTF, for programs whose section names a BTF target (fentry/, lsm/, tp_btf/...). */
   targetBtf?: Btf;
   /** "interp" only: the runtime's mode ("checked", the default, or "fast" for verified programs). */

@@ -73,29 +73,44 @@ function claimOf(spec: ObjectSpec, p: ProgramSpec): { map: MapSpec | undefined; 
   return undefined;
 }
 
+/** The slots a spec's tail calls fill, and those that cannot be filled, each with why. */
+export interface TailCallPlan {
+  readonly slots: TailCallSlot[];
+  readonly errors: ObjectError[];
+}
+
 /**
  * Every `ID/SLOT` or `tail:MAP/SLOT` program of the spec and the slot it fills, checked
  * as Cilium's loader checks them: the map (by iproute2 id, or by name) must exist and be
- * a prog_array, the slot must be inside it, and no two programs may claim one slot.
+ * a prog_array, the slot must be inside it, and no two programs may claim one slot (the
+ * first keeps it). What fails a check is in `errors`, not in `slots`.
  */
-export function tailCallSlots(spec: ObjectSpec): TailCallSlot[] {
-  const out: TailCallSlot[] = [];
+export function planTailCalls(spec: ObjectSpec): TailCallPlan {
+  const slots: TailCallSlot[] = [];
+  const errors: ObjectError[] = [];
   const taken = new Map<string, string>();
   for (const p of spec.programs) {
     const at = claimOf(spec, p);
     if (!at) continue;
-    const where = { program: p.name, section: p.sectionName };
+    const fail = (why: string) => errors.push(new ObjectError(why, { program: p.name, section: p.sectionName }));
     const map = at.map;
-    if (!map) throw new ObjectError(`${at.by} (pass tailCalls: false to load without filling it)`, where);
-    if (map.type !== "prog_array") throw new ObjectError(`tail-call slot in map ${map.name}, which is a ${map.type}, not a prog_array`, where);
-    if (at.slot >= map.maxEntries) throw new ObjectError(`tail-call slot ${at.slot} is past the end of ${map.name} (max_entries ${map.maxEntries})`, where);
+    if (!map) { fail(at.by); continue; }
+    if (map.type !== "prog_array") { fail(`tail-call slot in map ${map.name}, which is a ${map.type}, not a prog_array`); continue; }
+    if (at.slot >= map.maxEntries) { fail(`tail-call slot ${at.slot} is past the end of ${map.name} (max_entries ${map.maxEntries})`); continue; }
     const key = `${map.name}[${at.slot}]`;
     const other = taken.get(key);
-    if (other) throw new ObjectError(`duplicate tail call: ${key} is claimed by ${other} too`, where);
+    if (other) { fail(`duplicate tail call: ${key} is claimed by ${other} too`); continue; }
     taken.set(key, p.name);
-    out.push({ map: map.name, slot: at.slot, program: p.name, section: p.sectionName });
+    slots.push({ map: map.name, slot: at.slot, program: p.name, section: p.sectionName });
   }
-  return out;
+  return { slots, errors };
+}
+
+/** The slots of `planTailCalls`, or its first error, thrown, as Cilium's loader refuses such an object. */
+export function tailCallSlots(spec: ObjectSpec): TailCallSlot[] {
+  const plan = planTailCalls(spec);
+  if (plan.errors.length) throw plan.errors[0]!;
+  return plan.slots;
 }
 
 /** A live map, as far as filling its slots goes. */
@@ -140,4 +155,12 @@ export function tailCallTargets(spec: ObjectSpec): Set<string> {
   for (const p of spec.programs) if (parseTailCallSection(p.sectionName) || tailCallTag(spec.btf, p.name)) out.add(p.name);
   for (const m of spec.maps) for (const e of m.contents ?? []) if (e.program !== undefined) out.add(e.program);
   return out;
+}
+
+/** The plan a load follows for `options.tailCalls`: nothing for false; for "strict", throws the first error. */
+export function tailCallPlan(spec: ObjectSpec, options: { tailCalls?: boolean | "strict" }): { slots: TailCallSlot[]; errors: string[] } {
+  if (options.tailCalls === false) return { slots: [], errors: [] };
+  if (options.tailCalls === "strict") return { slots: tailCallSlots(spec), errors: [] };
+  const plan = planTailCalls(spec);
+  return { slots: plan.slots, errors: plan.errors.map((e) => e.message) };
 }

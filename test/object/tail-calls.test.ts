@@ -10,13 +10,13 @@ import { readFileSync, rmSync } from "node:fs";
 import { ensureBpffs, possibleCpus } from "../../src/kernel/index.js";
 import { ObjectError } from "../../src/object/errors.js";
 import { loadObject } from "../../src/object/index.js";
-import { parseTailCallSection, tailCallSlots, tailCallTargets } from "../../src/object/tail-calls.js";
+import { parseTailCallSection, planTailCalls, tailCallSlots, tailCallTargets } from "../../src/object/tail-calls.js";
 import type { ObjectSpec } from "../../src/object/types.js";
 import { skip } from "../kernel/helpers.js";
 import { BENCH, openFixture } from "./helpers.js";
 
 /** TC_ACT_OK, TC_ACT_SHOT, TC_ACT_UNSPEC and TC_ACT_REDIRECT as the fixture returns them. */
-const OK = 0, SHOT = 2, REDIRECT = 7;
+const OK = 0, SHOT = 2, UNSPEC = -1, REDIRECT = 7;
 
 /** The fixture with its tail calls typed as Cilium's loader types them (its entry program's type). */
 function ciliumSpec(name = "cilium-tail.bpf.o"): ObjectSpec {
@@ -92,6 +92,24 @@ test("a tail-call section that names no map, a map that is no prog_array, a slot
   check((s) => { program(s, "tail_mark").sectionName = "7/0"; }, /tail-call slot in map cilium_inner, which is a array, not a prog_array/);
   check((s) => { program(s, "tail_mark").sectionName = "2/8"; }, /slot 8 is past the end of cilium_calls \(max_entries 8\)/);
   check((s) => { program(s, "tail_mark").sectionName = "2/5"; }, /duplicate tail call: cilium_calls\[5\] is claimed by tail_ttl too/);
+});
+
+test("by default a tail call that cannot be filled is told, not fatal; \"strict\" refuses the object as Cilium's loader does", async () => {
+  const spec = forInterp(ciliumSpec());
+  spec.programs.find((p) => p.name === "tail_ttl")!.sectionName = "9/5";
+  assert.deepEqual(planTailCalls(spec).errors.map((e) => e.message), ["section 9/5: program tail_ttl: no map with iproute2 map id 9 for its tail-call slot"]);
+  const object = await loadObject(spec, { engine: "interp" });
+  try {
+    assert.deepEqual(object.tailCalls!.map((s) => `${s.map}[${s.slot}]=${s.program}`), ["cilium_calls[1]=tail_mark"]);
+    assert.deepEqual(object.tailCallErrors, ["section 9/5: program tail_ttl: no map with iproute2 map id 9 for its tail-call slot"]);
+    // tail_mark ran (the mark), then missed slot 5: TC_ACT_UNSPEC (-1), as a u32.
+    const r = object.programs.get("cil_entry")!.testRun({ data: frame(64, 64) });
+    assert.equal(r.data![0], 0xaa);
+    assert.equal(r.retval, UNSPEC >>> 0);
+  } finally {
+    object.close();
+  }
+  await assert.rejects(loadObject(spec, { engine: "interp", tailCalls: "strict" }), (e: unknown) => e instanceof ObjectError && /no map with iproute2 map id 9/.test(e.message));
 });
 
 test("the interpreter runs the tail calls: the verdict and the packet are those of the whole chain", async () => {
