@@ -92,10 +92,11 @@ export function pinPlan(m: MapSpec, root: string, objectUid?: string): PinPlan |
       : "libbpf knows only LIBBPF_PIN_BY_NAME (1)";
     throw new NotSupportedError(`map ${m.name}: pinning ${m.pinning}`, why);
   }
-  const base = root.replace(/\/+$/, "") || "/";
+  // No trailing slash, so that "/sys/fs/bpf/" and "/sys/fs/bpf" give the same paths ("/" gives "").
+  const base = root.replace(/\/+$/, "");
   const dir = row.dir(base, objectUid);
   if (dir === undefined) throw new NotSupportedError(`map ${m.name}: PIN_OBJECT_NS`, "the object spec has no objectUid (the SHA-1 of its file)");
-  return { mode: row.mode, dir, path: `${dir}/${m.name}`, pinning: row.name };
+  return { mode: row.mode, dir: dir || "/", path: `${dir}/${m.name}`, pinning: row.name };
 }
 
 /** A pinned map that cannot stand in for the spec's, or a pin that cannot be made. */

@@ -33,6 +33,7 @@ test("each pinning value has its place under the pin root", () => {
   assert.deepEqual(pinPlan(elfMap(1), "/r", "ab12"), { mode: "reuse", dir: "/r/tc/ab12", path: "/r/tc/ab12/m", pinning: "PIN_OBJECT_NS" });
   assert.deepEqual(pinPlan(elfMap(16), "/r"), { mode: "replace", dir: "/r/tc/globals", path: "/r/tc/globals/m", pinning: "CILIUM_PIN_REPLACE" });
   assert.deepEqual(pinPlan(map({ pinning: 16 }), "/r"), { mode: "replace", dir: "/r/tc/globals", path: "/r/tc/globals/m", pinning: "CILIUM_PIN_REPLACE" });
+  assert.deepEqual(pinPlan(map({ pinning: 1 }), "/"), { mode: "reuse", dir: "/", path: "/m", pinning: "LIBBPF_PIN_BY_NAME" });
   assert.equal(pinningName(elfMap(1)), "PIN_OBJECT_NS");
   assert.equal(pinningName(map({ pinning: 1 })), "LIBBPF_PIN_BY_NAME");
   assert.throws(() => pinPlan(elfMap(3), "/r"), (e: unknown) => e instanceof NotSupportedError && /map m: pinning 3 \(iproute2 reads other values from \/etc\/iproute2\/bpf_pinning/.test(e.message));
