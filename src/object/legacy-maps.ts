@@ -18,8 +18,11 @@ interface Layout {
   readonly fields: readonly string[];
 }
 
-/** libbpf's (before 1.0) `struct bpf_map_def`. */
-const BPF_MAP_DEF: Layout = { name: "bpf_map_def", fields: ["type", "key_size", "value_size", "max_entries", "map_flags"] };
+/**
+ * libbpf's (before 1.0) `struct bpf_map_def`; the kernel's old samples/bpf loader (and
+ * objects that copied it) added inner_map_idx and numa_node, read here when BTF names them.
+ */
+const BPF_MAP_DEF: Layout = { name: "bpf_map_def", fields: ["type", "key_size", "value_size", "max_entries", "map_flags", "inner_map_idx", "numa_node"] };
 /** iproute2's `struct bpf_elf_map` (include/bpf_elf.h). */
 const BPF_ELF_MAP: Layout = { name: "bpf_elf_map", fields: ["type", "size_key", "size_value", "max_elem", "flags", "id", "pinning", "inner_id", "inner_idx"] };
 
@@ -39,6 +42,7 @@ export function legacyMaps(elf: ElfFile, s: ElfSection, syms: ElfSymbol[], btf: 
   const defSize = Math.floor(s.size / syms.length);
   const view = new DataView(s.data.buffer, s.data.byteOffset, s.data.byteLength);
   const types = btf ? varTypes(btf, s.name) : new Map<string, BtfType>();
+  const innerMapIdx: (number | undefined)[] = [];
   const maps = syms.map((sym): LocatedMap => {
     const where = { section: s.name, offset: s.offset + Math.min(sym.value, s.size) };
     if (defSize < 20 || sym.value + defSize > s.size || sym.value % 4 !== 0) {
@@ -54,6 +58,9 @@ export function legacyMaps(elf: ElfFile, s: ElfSection, syms: ElfSymbol[], btf: 
       flags: fields.get("map_flags") ?? fields.get("flags") ?? 0,
       origin: "legacy",
     };
+    innerMapIdx.push(fields.get("inner_map_idx"));
+    const numaNode = fields.get("numa_node");
+    if (numaNode) spec.numaNode = numaNode;
     if (fields.layout === BPF_ELF_MAP) {
       spec.iproute2 = { id: fields.get("id") ?? 0, innerId: fields.get("inner_id") ?? 0, innerIdx: fields.get("inner_idx") ?? 0 };
       const pinning = fields.get("pinning") ?? 0;
@@ -62,6 +69,14 @@ export function legacyMaps(elf: ElfFile, s: ElfSection, syms: ElfSymbol[], btf: 
     return { spec, sectionIndex: s.index, offset: sym.value, size: defSize };
   });
   linkInnerMaps(maps.map((m) => m.spec), elf.littleEndian, s);
+  maps.forEach((m, i) => {
+    const idx = innerMapIdx[i];
+    if (idx === undefined || !MAP_IN_MAP.has(m.spec.type)) return;
+    // samples/bpf's inner_map_idx: the template is the map at that index of the section.
+    const inner = maps[idx]?.spec;
+    if (!inner || idx === i) throw new ObjectError(`map ${m.spec.name}: inner_map_idx ${idx} names no other map of the section`, { section: s.name });
+    m.spec.innerMap = { name: `${m.spec.name}.inner`, type: inner.type, keySize: inner.keySize, valueSize: inner.valueSize, maxEntries: inner.maxEntries, flags: inner.flags, origin: "inner" };
+  });
   return maps;
 }
 
@@ -111,8 +126,9 @@ function readFields(
       for (let i = 0; i < 4; i++) known.add(at + i);
     }
   } else {
+    // Without BTF, only the first five fields of a bpf_map_def are known to mean that.
     layout = size >= 24 ? BPF_ELF_MAP : BPF_MAP_DEF;
-    layout.fields.forEach((name, i) => {
+    layout.fields.slice(0, layout === BPF_MAP_DEF ? 5 : undefined).forEach((name, i) => {
       if (4 * i + 4 > size) return;
       values.set(name, u32(4 * i));
       for (let j = 0; j < 4; j++) known.add(4 * i + j);

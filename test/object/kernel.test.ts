@@ -25,7 +25,7 @@ const skip: false | string = !available.ok
     : false;
 
 /** Objects libbpf 1.x opens (no legacy maps, no foreign byte order, no unknown sections, no static programs). */
-const LIBBPF_OPENS = (p: string) => !p.includes("bpfeb") && !p.endsWith("legacy-maps.bpf.o") && !p.endsWith("externs.bpf.o") && !p.includes("/cilium-");
+const LIBBPF_OPENS = (p: string) => !p.includes("bpfeb") && !p.endsWith("legacy-maps.bpf.o") && !p.endsWith("externs.bpf.o") && !p.includes("/cilium-") && !p.endsWith("bpf-load-maps.bpf.o");
 /** Fixtures the kernel's verifier rejects on purpose (test/cli/verify.test.ts checks that it does). */
 const VERIFIER_ACCEPTS = (p: string) => !p.endsWith("fault.bpf.o");
 

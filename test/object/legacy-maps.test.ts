@@ -10,7 +10,9 @@ import { join } from "node:path";
 import { readElf } from "../../src/elf/index.js";
 import { ObjectError } from "../../src/object/errors.js";
 import { loadObjectSpec } from "../../src/object/spec.js";
+import { loadObject } from "../../src/object/index.js";
 import type { MapSpec } from "../../src/object/types.js";
+import { skip } from "../kernel/helpers.js";
 import { bytesOf, FIXTURES, openFixture } from "./helpers.js";
 
 /** What a map is, without the BTF type ids that only an object with BTF has. */
@@ -87,4 +89,29 @@ test("a definition longer than struct bpf_elf_map must be zero past its 36 bytes
     () => loadObjectSpec(bytes, { name: "x.o" }),
     (e: unknown) => e instanceof ObjectError && /section maps, offset 0x[0-9a-f]+: map cilium_calls: unknown and non-zero fields in the definition \(byte 36 of 48, as struct bpf_elf_map\)/.test(e.message),
   );
+});
+
+test("samples/bpf's bpf_map_def (inner_map_idx, numa_node, named by BTF): the outer map's template is the map at that index", { skip }, async () => {
+  const spec = openFixture("bpf-load-maps.bpf.o");
+  const outer = spec.maps.find((m) => m.name === "per_port")!;
+  assert.equal(outer.iproute2, undefined);
+  assert.deepEqual(outer.innerMap, { name: "per_port.inner", type: "array", keySize: 4, valueSize: 8, maxEntries: 4, flags: 4, origin: "inner" });
+  // The kernel needs the template to create the outer map; then port_counts itself can go in slot 0.
+  const slot0 = new Uint8Array(4);
+  const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
+  const kernel = await loadObject(spec, { engine: "kernel", pinRoot: false });
+  const interp = await loadObject(spec, { engine: "interp" });
+  try {
+    kernel.maps.get("per_port")!.set(slot0, u32(kernel.maps.get("port_counts")!.fd));
+    interp.maps.get("per_port")!.set(slot0, u32(interp.maps.get("port_counts")!.id));
+    for (const o of [kernel, interp]) {
+      for (let i = 0; i < 3; i++) assert.equal(o.programs.get("count_port")!.testRun({ data: new Uint8Array(64) }).retval, 2);
+    }
+    const count = (v: Uint8Array | undefined) => v && new DataView(v.buffer, v.byteOffset).getBigUint64(0, true);
+    assert.equal(count(kernel.maps.get("port_counts")!.get(slot0)), 3n);
+    assert.equal(count(interp.maps.get("port_counts")!.get(slot0)), 3n);
+  } finally {
+    kernel.close();
+    interp.close();
+  }
 });
