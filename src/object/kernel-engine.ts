@@ -61,6 +61,7 @@ function loadIntoKernel(spec: ObjectSpec, options: LoadObjectOptions): BpfObject
     // Only a whole object replaces CILIUM_PIN_REPLACE pins, as Cilium commits them after attaching.
     pins.commit();
   } catch (e) {
+    pins.rollback();
     close();
     throw e;
   }

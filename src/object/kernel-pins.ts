@@ -63,6 +63,13 @@ export class PinSession {
     this.pins.push({ map: m.name, path: plan.path, mode: plan.mode, action: "pinned" });
   }
 
+  /** After a failed load: removes the pins this load made, as libbpf unpins what it pinned (not what it reused). */
+  rollback(): void {
+    for (const p of this.pins) if (p.action === "pinned") rmSync(p.path, { force: true });
+    this.pins.length = 0;
+    this.pending.length = 0;
+  }
+
   /**
    * Puts each new CILIUM_PIN_REPLACE map at its path, in place of what was pinned there:
    * pinned beside it, then renamed over it, so the path never names no map.

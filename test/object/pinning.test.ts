@@ -174,6 +174,19 @@ test("an incompatible pinned map is refused, as libbpf refuses it: couldn't reus
   }
 });
 
+test("a load that fails removes the pins it made, as libbpf unpins them, and replaces none", { skip }, async () => {
+  const root = scratch("rollback");
+  try {
+    const spec = cilium();
+    // tail_mark reads skb fields an XDP program has no access to: the kernel refuses it.
+    spec.programs.find((p) => p.name === "tail_mark")!.type = "xdp";
+    await assert.rejects(loadObject(spec, { engine: "kernel", pinRoot: root }), /tail_mark/);
+    assert.deepEqual(existsSync(`${root}/tc/globals`) ? readdirSync(`${root}/tc/globals`) : [], []);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test("LIBBPF_PIN_BY_NAME goes in <root>/<name>; PIN_OBJECT_NS in <root>/tc/<sha1>/; pinRoot false pins nothing", { skip }, async () => {
   const root = scratch("names");
   try {
