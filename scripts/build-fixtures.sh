@@ -30,6 +30,10 @@ for cpu in v1 v3 v4; do
   build alu.bpf.c "alu.$cpu.bpf.o" -mcpu="$cpu"
 done
 
+# Without BTF (-g0, and so without its BTF-defined map): the loader must tell struct
+# bpf_elf_map from struct bpf_map_def by size alone.
+build cilium-tail.bpf.c cilium-tail.nobtf.bpf.o -g0 -DNO_BTF
+
 # Big-endian objects (EI_DATA = ELFDATA2MSB).
 TARGET=bpfeb build maps-helpers.bpf.c maps-helpers.bpfeb.bpf.o
 TARGET=bpfeb build alu.bpf.c alu.bpfeb.bpf.o -mcpu=v4

@@ -12,6 +12,8 @@ import { hostKconfig, kconfigValue, kernelBtf, pageSize } from "../object/host.j
 import { loadObjectSpec, type LoadObjectSpecOptions } from "../object/spec.js";
 import type { ObjectSpec } from "../object/types.js";
 import { programTypeId, type ProgramTypeName } from "../programs/types.js";
+import { pinningName } from "../object/pinning.js";
+import { planTailCalls } from "../object/tail-calls.js";
 
 /** The part of every usage line that opens an object. */
 export const OPEN_USAGE = "[--type NAME=TYPE]... [--kconfig NAME=VALUE]... [--max-entries MAP=N]...";
@@ -110,11 +112,20 @@ export const insnCount = (p: ObjectSpec["programs"][number]): number =>
 
 /** The --json shape: bpftool's field names and the kernel's type names. */
 export function objectJson(spec: ObjectSpec) {
+  const tail = planTailCalls(spec);
   return {
     programs: spec.programs.map((p) => ({ name: p.name, section: p.sectionName, type: p.type, insns: insnCount(p) })),
-    maps: spec.maps.map((m) => ({ name: m.name, type: m.type, key_size: m.keySize, value_size: m.valueSize, max_entries: m.maxEntries, flags: m.flags })),
+    maps: spec.maps.map((m) => ({
+      name: m.name, type: m.type, key_size: m.keySize, value_size: m.valueSize, max_entries: m.maxEntries, flags: m.flags,
+      ...(m.pinning ? { pinning: pinningName(m) } : {}),
+      ...(m.iproute2 ? { iproute2: { id: m.iproute2.id, inner_id: m.iproute2.innerId, inner_idx: m.iproute2.innerIdx } } : {}),
+    })),
+    ...(tail.slots.length ? { tail_calls: tail.slots } : {}),
+    ...(tail.errors.length ? { tail_call_errors: tail.errors.map((e) => e.message) } : {}),
   };
 }
+
+
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -131,12 +142,23 @@ function objectText(spec: ObjectSpec): string {
   }
   lines.push(`maps (${spec.maps.length}):`);
   if (spec.maps.length) {
-    const rows = [["NAME", "TYPE", "KEY", "VALUE", "MAX_ENTRIES", "FLAGS"]];
-    for (const m of spec.maps) rows.push([m.name, m.type, String(m.keySize), String(m.valueSize), String(m.maxEntries), `0x${m.flags.toString(16)}`]);
+    // iproute2's id and the pinning, only for objects that have them (struct bpf_elf_map, pinned maps).
+    const more = spec.maps.some((m) => m.iproute2 || m.pinning);
+    const rows = [["NAME", "TYPE", "KEY", "VALUE", "MAX_ENTRIES", "FLAGS", ...(more ? ["ID", "PINNING"] : [])]];
+    for (const m of spec.maps) {
+      const extra = more ? [m.iproute2 ? String(m.iproute2.id) : "-", pinningName(m)] : [];
+      rows.push([m.name, m.type, String(m.keySize), String(m.valueSize), String(m.maxEntries), `0x${m.flags.toString(16)}`, ...extra]);
+    }
     lines.push(...table(rows).map((l) => `  ${l}`));
   }
   for (const m of spec.maps) {
     for (const name of m.unresolved ?? []) lines.push(`unresolved: ${name} (${m.section ?? m.name}): loading fails until it has a value (--kconfig ${name}=VALUE)`);
+  }
+  const tail = planTailCalls(spec);
+  if (tail.slots.length || tail.errors.length) {
+    lines.push(`tail calls (${tail.slots.length}):`);
+    for (const t of tail.slots) lines.push(`  ${t.map}[${t.slot}] = ${t.program} (section ${t.section})`);
+    for (const e of tail.errors) lines.push(`  not filled: ${e.message}`);
   }
   lines.push(`license: ${spec.license || "(none)"}`);
   return lines.join("\n");

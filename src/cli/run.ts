@@ -16,6 +16,7 @@ import { BpfError, NotSupportedError } from "../errors.js";
 import { decodeRaw } from "../isa/instruction.js";
 import type { Instruction } from "../isa/instruction.js";
 import { loadObject, sourceLineAtSlot } from "../object/index.js";
+import { tailCallTargets } from "../object/tail-calls.js";
 import type { ObjectSpec, ProgramSpec } from "../object/index.js";
 import { ExecutionError, RUN_TYPES, Runtime, type RunMode } from "../runtime/index.js";
 import { programType } from "../programs/table.js";
@@ -26,7 +27,7 @@ export const RUN_USAGE = `usage: tsbpf run PROG.o --pcap IN [-w OUT.pcap|OUT.pca
                  [--engine interp|kernel] [--compare interp,kernel] [--json] [--fast] [--budget N]
        tsbpf run PROG.o --prog NAME [--ctx-json '{"field": 1}' | --ctx-json EVENTS.json] [--arg 1=0x10]
        tsbpf run PROG.o [--prog NAME] [--data FILE] [--ctx FILE] [--data-out FILE] [--repeat N]
-                 [--engine interp|kernel] [--json] [--fast] [--budget N]
+                 [--engine interp|kernel] [--json] [--fast] [--budget N] [--pin-root DIR]
        tsbpf run --raw PROG.bin [--mem FILE] [--engine interp|kernel] [--json] [--fast] [--budget N]
 
   --pcap IN         run every packet of a pcap or pcapng capture, and print a summary:
@@ -37,7 +38,9 @@ export const RUN_USAGE = `usage: tsbpf run PROG.o --pcap IN [-w OUT.pcap|OUT.pca
   --compare A,B     run each packet in each engine and report where verdicts, output or maps differ
   --data FILE       one packet; --data-out FILE writes it back as the program left it
   --ctx-json JSON   tracing and syscall programs: the context's fields by name (an array: one run
-                    each); kprobe arguments also as --arg 1=0x10 (or di=, ret=)`;
+                    each); kprobe arguments also as --arg 1=0x10 (or di=, ret=)
+  --pin-root DIR    with --engine kernel: reuse and pin maps under DIR as loadObject's pinRoot
+                    (without it, no map is pinned or reused)`;
 
 /** bpf_trace_printk lines printed at most (a repeated run prints one set per run). */
 const TRACE_LINES = 64;
@@ -95,6 +98,7 @@ export async function runCommand(args: string[], out: (line: string) => void, er
       budget: { type: "string" },
       json: { type: "boolean", default: false },
       fast: { type: "boolean", default: false },
+      "pin-root": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -140,7 +144,10 @@ export async function runCommand(args: string[], out: (line: string) => void, er
     const data = (await read(values.data)) ?? new Uint8Array(64);
     const ctx = await read(values.ctx);
     if (engine === "kernel") {
-      const object = await loadObject(spec, { engine: "kernel", skip: spec.programs.filter((p) => p !== program).map((p) => p.name) });
+      // The programs its prog arrays hold stay loaded (those with a type), so its tail calls go where they would.
+      const targets = tailCallTargets(spec);
+      const skip = spec.programs.filter((p) => p !== program && !(targets.has(p.name) && p.type !== "unspec")).map((p) => p.name);
+      const object = await loadObject(spec, { engine: "kernel", skip, pinRoot: values["pin-root"] ?? false });
       try {
         const r = (object.programs.get(program.name) as import("../kernel/index.js").KernelProgram).testRun({ data, ...(ctx ? { ctx } : {}), repeat });
         outcome = { r0: BigInt(r.retval >>> 0), retval: r.retval >>> 0, durationNs: r.durationNs, input: data, ...(r.data ? { data: r.data } : {}) };

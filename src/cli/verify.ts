@@ -19,6 +19,7 @@ export const VERIFY_USAGE = `usage: tsbpf verify FILE.o [--engine ${Object.keys(
   --json          {"programs": [{"name", "section", "accepted", "error", "insns_processed", "verification_ms"}]}
   --log           print the verifier's log (at --log-level 1 unless given) of accepted programs too;
                   a rejection always prints what the kernel said
+  --pin-root DIR  reuse and pin maps under DIR as loadObject's pinRoot (without it, no map is pinned or reused)
 exit status: 0 when every program judged is accepted, 1 otherwise.`;
 
 /** Who "accepted" or "rejected" a program, in the text output. */
@@ -35,6 +36,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
       log: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       ...OPEN_OPTIONS,
+      "pin-root": { type: "string" },
     },
   });
   if (positionals.length !== 1) {
@@ -54,7 +56,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
 
   const path = positionals[0]!;
   const spec = openObject(new Uint8Array(readFileSync(path)), basename(path), values);
-  const verdicts = await verifyObject(spec, { engine, log: Boolean(values.log), ...(logLevel !== undefined ? { logLevel } : {}), ...(values.prog ? { programs: values.prog } : {}) });
+  const verdicts = await verifyObject(spec, { engine, log: Boolean(values.log), ...(logLevel !== undefined ? { logLevel } : {}), ...(values.prog ? { programs: values.prog } : {}), ...(values["pin-root"] ? { pinRoot: values["pin-root"] } : {}) });
   if (values.json) io.out(JSON.stringify(verdictsJson(verdicts, values.log), null, 2));
   else printVerdicts(verdicts, JUDGE_NAME[engine] ?? engine, io);
   return verdicts.every((v) => v.accepted) ? 0 : 1;

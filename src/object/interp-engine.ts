@@ -4,7 +4,8 @@
  * data with its initial bytes, .rodata frozen, map-in-map and prog_array slots filled by
  * name), each program's 64-bit loads are resolved at compile time through `resolveLoad`
  * (a map reference to the map's handle, a global data reference to its value's address
- * plus the offset), and programs run with the runtime's semantics. No Node imports.
+ * plus the offset), and programs run with the runtime's semantics. Pins do not apply:
+ * the runtime has no bpffs, so every map is new. No Node imports.
  */
 
 import { BpfError, NotSupportedError } from "../errors.js";
@@ -17,6 +18,7 @@ import { HelperRegistry } from "../runtime/helpers.js";
 import { Runtime, type RuntimeProgram } from "../runtime/runtime.js";
 import { ObjectError } from "./errors.js";
 import { fillSlots, programsToLoad } from "./engine-steps.js";
+import { fillTailCalls, tailCallPlan, type TailCallSlot } from "./tail-calls.js";
 import type { BpfObject, LoadObjectOptions, ObjectEngine } from "./load.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
 
@@ -49,6 +51,8 @@ function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions): InterpOb
     programs.clear();
   };
   const toLoad = programsToLoad(spec, options.skip);
+  const plan = tailCallPlan(spec, options);
+  let tailCalls: TailCallSlot[] = [];
   try {
     for (const m of spec.maps) maps.set(m.name, makeMap(space, m, (id) => byId[id - 1]));
     for (const m of spec.maps) {
@@ -71,13 +75,14 @@ function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions): InterpOb
       byId.push(loaded);
     }
     fillSlots(spec, maps, "program", programs, (prog) => byId.indexOf(prog) + 1);
+    tailCalls = fillTailCalls(plan.slots, maps, programs, (prog) => byId.indexOf(prog) + 1);
   } catch (e) {
     close();
     throw e;
   }
   runtime.programArray = programArrays(space);
   return {
-    programs, maps, close, runtime,
+    programs, maps, close, runtime, tailCalls, tailCallErrors: plan.errors,
     get trace() { return traceOf(space); },
     onTrace: (fn) => onTrace(space, fn),
   };

@@ -5,7 +5,6 @@
  * func and line info, then fill prog arrays. Node on Linux only; imported on demand.
  */
 
-import { existsSync } from "node:fs";
 import { essentialName, typesCompat, type Btf, type BtfType } from "../btf/index.js";
 import { BpfError, NotSupportedError } from "../errors.js";
 import { LDDW, type Instruction } from "../isa/instruction.js";
@@ -23,6 +22,8 @@ import { BPF_F_LINK, STRUCT_OPS_SECTION } from "./struct-ops.js";
 import { fillSlots, programsToLoad } from "./engine-steps.js";
 import { hostKsyms, kernelBtf, moduleBtfs, pageSize } from "./host.js";
 import { adjustRingbufSize, isRingbuf } from "./maps.js";
+import { PinSession, pinRootOf } from "./kernel-pins.js";
+import { fillTailCalls, tailCallPlan, type TailCallSlot } from "./tail-calls.js";
 import type { BpfObject, LoadObjectOptions, ObjectEngine } from "./load.js";
 import { matchSection } from "./sections.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
@@ -55,9 +56,12 @@ function loadIntoKernel(spec: ObjectSpec, options: LoadObjectOptions): BpfObject
   };
   // What libbpf refuses before it makes anything: a program whose section gave it no type.
   const toLoad = programsToLoad(spec, options.skip);
+  const plan = tailCallPlan(spec, options);
+  const pins = new PinSession(spec, pinRootOf(options));
+  let tailCalls: TailCallSlot[] = [];
   try {
     ({ btf, btfError } = loadBtf(spec));
-    for (const m of spec.maps) maps.set(m.name, m.structOps ? target.createStructOps(m, btf) : createMap(m, btf, options));
+    for (const m of spec.maps) maps.set(m.name, m.structOps ? target.createStructOps(m, btf) : createMap(m, btf, pins));
     // Map-in-map slots once every map exists, so a slot may name a map defined after its outer map.
     fillSlots(spec, maps, "map", maps, (target) => target.fd, HOST_LITTLE_ENDIAN);
     for (const p of toLoad) programs.set(p.name, loadProgram(spec, p, maps, btf, target, options, warnings));
@@ -68,13 +72,17 @@ function loadIntoKernel(spec: ObjectSpec, options: LoadObjectOptions): BpfObject
     for (const m of spec.maps) {
       if (m.structOps && (m.flags & BPF_F_LINK) !== 0) maps.get(m.name)!.set(new Uint8Array(4), target.structOpsValue(spec, m, programs));
     }
+    tailCalls = fillTailCalls(plan.slots, maps, programs, (prog) => prog.fd, HOST_LITTLE_ENDIAN);
+    // Only a whole object replaces CILIUM_PIN_REPLACE pins, as Cilium commits them after attaching.
+    pins.commit();
   } catch (e) {
+    pins.rollback();
     close();
     throw e;
   }
   // The module BTF fds may go: a loaded program holds its own references.
   target.close();
-  const object: BpfObject<KernelProgram, KernelMap> = { programs, maps, close, warnings, ...(btfError ? { btfError } : {}) };
+  const object: BpfObject<KernelProgram, KernelMap> = { programs, maps, close, warnings, tailCalls, tailCallErrors: plan.errors, pins: pins.pins, ...(btfError ? { btfError } : {}) };
   return object;
 }
 
@@ -92,12 +100,11 @@ function loadBtf(spec: ObjectSpec): { btf?: KernelBtf; btfError?: string } {
   }
 }
 
-function createMap(m: MapSpec, btf: KernelBtf | undefined, options: LoadObjectOptions): KernelMap {
-  const pinned = m.pinning === 1 && options.pinPath ? `${options.pinPath}/${m.name}` : undefined;
-  if (pinned && existsSync(pinned)) return KernelMap.fromPin(pinned);
+function createMap(m: MapSpec, btf: KernelBtf | undefined, pins?: PinSession): KernelMap {
+  const plan = pins?.plan(m);
   let inner: KernelMap | undefined;
   try {
-    if (m.innerMap) inner = createMap(m.innerMap, btf, { engine: "kernel" });
+    if (m.innerMap) inner = createMap(m.innerMap, btf);
     const base: KernelMapSpec = {
       type: typeOf(m),
       keySize: m.keySize,
@@ -111,6 +118,9 @@ function createMap(m: MapSpec, btf: KernelBtf | undefined, options: LoadObjectOp
       ...(m.numaNode !== undefined ? { numaNode: m.numaNode } : {}),
       ...(m.mapExtra !== undefined ? { mapExtra: m.mapExtra } : {}),
     };
+    // A compatible pinned map stands in for this one, with what it holds (libbpf does not refill it).
+    const reused = plan && pins!.reuse(m, plan, { type: m.type, keySize: base.keySize, valueSize: base.valueSize, maxEntries: base.maxEntries, flags: base.flags ?? 0 });
+    if (reused) return reused;
     let map: KernelMap;
     const withBtf = btf && m.valueType !== undefined;
     try {
@@ -123,7 +133,7 @@ function createMap(m: MapSpec, btf: KernelBtf | undefined, options: LoadObjectOp
     try {
       for (const e of m.contents ?? []) if (e.value) map.set(e.key, e.value);
       if (m.freeze) map.freeze();
-      if (pinned) map.pin(pinned);
+      if (plan) pins!.created(m, plan, map);
     } catch (e) {
       map.close();
       throw e;
@@ -442,7 +452,7 @@ export const kernelJudge: ProgramJudge = (spec, program, options) => {
   const base = { name: program.name, section: program.sectionName };
   let object: BpfObject<KernelProgram, KernelMap>;
   try {
-    object = loadIntoKernel(spec, { engine: "kernel", logLevel: level, ...(options.targetBtf ? { targetBtf: options.targetBtf } : {}) });
+    object = loadIntoKernel(spec, { engine: "kernel", logLevel: level, pinRoot: options.pinRoot ?? false, ...(options.targetBtf ? { targetBtf: options.targetBtf } : {}) });
   } catch (e) {
     if (e instanceof KernelVerifierError) return { ...base, accepted: false, error: e.summary, ...stats(e.log), log: e.log };
     if (e instanceof BpfError) return { ...base, accepted: false, error: e.message, verificationMs: performance.now() - started };

@@ -10,7 +10,20 @@ import type { KernelProgram } from "../kernel/program.js";
 import type { Btf } from "../btf/index.js";
 import type { RunMode } from "../runtime/runtime.js";
 import type { InterpObject } from "./interp-engine.js";
+import type { PinMode } from "./pinning.js";
+import type { TailCallSlot } from "./tail-calls.js";
 import type { ObjectSpec } from "./types.js";
+
+export type { TailCallSlot } from "./tail-calls.js";
+
+/** One map pinned by `loadObject`: its path, and what happened there. */
+export interface PinnedMap {
+  readonly map: string;
+  readonly path: string;
+  readonly mode: PinMode;
+  /** "reused" a compatible pinned map, "pinned" a new one, "replaced" the old pin with a new map. */
+  readonly action: "reused" | "pinned" | "replaced";
+}
 
 /** A live object: its programs and maps by name, owning what they hold until `close()`. */
 export interface BpfObject<P = unknown, M = unknown> {
@@ -20,6 +33,12 @@ export interface BpfObject<P = unknown, M = unknown> {
   readonly btfError?: string;
   /** What the engine did differently from what the object asked, as libbpf's warnings (func and line info refused...). */
   readonly warnings?: readonly string[];
+  /** The prog array slots filled from `ID/SLOT` section names or `tail:` tags (see `tailCalls`). */
+  readonly tailCalls?: readonly TailCallSlot[];
+  /** Why some tail calls were left out (no such map, a slot past its end, a slot taken twice). */
+  readonly tailCallErrors?: readonly string[];
+  /** "kernel" only: where each pinned map is, and whether it was reused, newly pinned or its pin replaced. */
+  readonly pins?: readonly PinnedMap[];
   close(): void;
 }
 
@@ -30,8 +49,28 @@ export interface LoadObjectOptions {
   skip?: readonly string[];
   /** The verifier log level of program loads (0: a log only on failure). */
   logLevel?: number;
-  /** For maps with `pinning` 1 (LIBBPF_PIN_BY_NAME): the bpffs directory to reuse or pin them in. */
+  /**
+   * "kernel" only: the bpffs directory pinned maps live under, libbpf's `pin_root_path`
+   * (default /sys/fs/bpf). LIBBPF_PIN_BY_NAME maps go in `<root>/<name>`; iproute2's
+   * PIN_GLOBAL_NS and Cilium's CILIUM_PIN_REPLACE in `<root>/tc/globals/<name>`, as tc
+   * and Cilium pin them; PIN_OBJECT_NS in `<root>/tc/<sha1 of the object>/<name>`. A
+   * compatible pinned map is reused, an incompatible one refused (PinnedMapError), except
+   * that CILIUM_PIN_REPLACE maps are always new and replace the pin once the object has
+   * loaded. `false`: pin nothing and reuse nothing.
+   */
+  pinRoot?: string | false;
+  /** The bpffs directory of LIBBPF_PIN_BY_NAME maps, as before `pinRoot`: the same as `pinRoot`, but without it nothing is pinned. */
   pinPath?: string;
+  /**
+   * Fill prog arrays from `ID/SLOT` section names (Cilium's `__section_tail(ID, SLOT)`):
+   * each such program goes at SLOT of the `struct bpf_elf_map` whose id is ID (or, with
+   * newer Cilium's BTF decl tag `tail:MAP/SLOT`, of the map MAP), after the `.values`
+   * slots. Default true: what can be filled is, the rest is told in
+   * `BpfObject.tailCallErrors` (a section naming an id no map has, a slot past the end or
+   * taken twice). "strict": such a tail call is an ObjectError, as in Cilium's loader.
+   * False leaves the arrays empty.
+   */
+  tailCalls?: boolean | "strict";
   /** The kernel's BTF, for programs whose section names a BTF target (fentry/, lsm/, tp_btf/...). */
   targetBtf?: Btf;
   /** "interp" only: the runtime's mode ("checked", the default, or "fast" for verified programs). */

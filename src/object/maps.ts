@@ -9,6 +9,8 @@ import { R_BPF_64_64, R_BPF_64_ABS64, SHN_UNDEF, SHT_NOBITS, STT_FUNC, STT_SECTI
 import { mapTypeName } from "../maps/types.js";
 import { ObjectError } from "./errors.js";
 import { structOpsMaps } from "./struct-ops.js";
+import { legacyMaps } from "./legacy-maps.js";
+import { knownPinning } from "./pinning.js";
 import type { MapEntry, MapSpec } from "./types.js";
 
 // libbpf sets BPF_F_RDONLY_PROG on .rodata and .kconfig, BPF_F_MMAPABLE where a variable is not static.
@@ -90,11 +92,14 @@ export interface LocatedMap {
   readonly size: number;
 }
 
-/** The maps libbpf would make, in its order: legacy, BTF-defined, global data (kconfig comes later). */
+/**
+ * The maps libbpf would make, in its order: legacy (`struct bpf_map_def`, or iproute2's
+ * `struct bpf_elf_map` as cilium/ebpf reads it), BTF-defined, global data (kconfig comes later).
+ */
 export function collectMaps(elf: ElfFile, btf: Btf | undefined, objName: string): LocatedMap[] {
   const out: LocatedMap[] = [];
   const legacy = elf.section(LEGACY_MAPS_SECTION);
-  if (legacy) out.push(...legacyMaps(elf, legacy));
+  if (legacy) out.push(...legacyMaps(elf, legacy, mapSymbols(elf, legacy), btf));
   const btfMaps = elf.section(MAPS_SECTION);
   if (btfMaps) out.push(...btfDefinedMaps(elf, btfMaps, btf));
   for (const s of elf.sections) {
@@ -108,35 +113,6 @@ export function collectMaps(elf: ElfFile, btf: Btf | undefined, objName: string)
 /** Map symbols of a maps section: named, defined objects (not the section symbol). */
 function mapSymbols(elf: ElfFile, s: ElfSection): ElfSymbol[] {
   return elf.symbolsIn(s.index).filter((sym) => sym.type !== STT_SECTION && sym.name !== "" && sym.sectionIndex !== SHN_UNDEF);
-}
-
-/** `struct bpf_map_def` in `maps`: type, key_size, value_size, max_entries, map_flags, each a u32. */
-function legacyMaps(elf: ElfFile, s: ElfSection): LocatedMap[] {
-  const syms = mapSymbols(elf, s);
-  if (syms.length === 0) return [];
-  if (s.type === SHT_NOBITS) throw new ObjectError("legacy map definitions have no bytes (SHT_NOBITS)", { section: s.name, offset: s.offset });
-  // As libbpf did, every definition has the same size: the section's size over the map count.
-  const defSize = Math.floor(s.size / syms.length);
-  const view = new DataView(s.data.buffer, s.data.byteOffset, s.data.byteLength);
-  return syms.map((sym) => {
-    if (defSize < 20 || sym.value + 20 > s.size || sym.value % 4 !== 0) {
-      throw new ObjectError(`map ${sym.name}: truncated definition (${defSize} bytes at 0x${sym.value.toString(16)}, need 20 of struct bpf_map_def)`, {
-        section: s.name,
-        offset: s.offset + Math.min(sym.value, s.size),
-      });
-    }
-    const u32 = (i: number) => view.getUint32(sym.value + 4 * i, elf.littleEndian);
-    const spec: MapSpec = {
-      name: sym.name,
-      type: mapTypeName(u32(0)),
-      keySize: u32(1),
-      valueSize: u32(2),
-      maxEntries: u32(3),
-      flags: u32(4),
-      origin: "legacy",
-    };
-    return { spec, sectionIndex: s.index, offset: sym.value, size: defSize };
-  });
 }
 
 /** A global data section as a one-element array map, as libbpf's `bpf_object__init_internal_map`. */
@@ -298,7 +274,8 @@ function parseMapDef(btf: Btf, name: string, def: StructType, inner: boolean, wh
         case "numa_node": d.numaNode = intField(m); break;
         case "pinning": {
           d.pinning = intField(m);
-          if (d.pinning > 1) fail(m, `invalid pinning value ${d.pinning}`);
+          // libbpf's 0 and LIBBPF_PIN_BY_NAME, and Cilium's CILIUM_PIN_REPLACE, which cilium/ebpf passes on.
+          if (!knownPinning("libbpf", d.pinning)) fail(m, `invalid pinning value ${d.pinning}`);
           break;
         }
         case "map_extra": d.mapExtra = BigInt(intField(m)); break;

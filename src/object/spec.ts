@@ -24,7 +24,6 @@ import {
   SHN_UNDEF,
   SHT_NOBITS,
   SHT_PROGBITS,
-  STB_LOCAL,
   STT_FUNC,
   bpfRelocationName,
   readElf,
@@ -39,8 +38,10 @@ import { finalizeBtf } from "./btf-fixup.js";
 import { ObjectError } from "./errors.js";
 import { collectExterns, kconfigMap, layoutKconfig, type Extern, type KconfigValue } from "./externs.js";
 import { KCONFIG_SECTION, LEGACY_MAPS_SECTION, MAPS_SECTION, adjustRingbufSize, collectMaps, isRingbuf, objectName, type LocatedMap } from "./maps.js";
+import { PIN_OBJECT_NS } from "./pinning.js";
 import { programTypeId, type ProgramTypeName } from "../programs/types.js";
 import { matchSection, type SectionMatch } from "./sections.js";
+import { sha1Hex } from "./sha1.js";
 import type { FuncInfo, LineInfo, MapSpec, ObjectSpec, PendingCoreRelocation, ProgramSpec, Reference } from "./types.js";
 
 export interface LoadObjectSpecOptions {
@@ -103,7 +104,10 @@ interface Func {
 /** Reads an object as libbpf's `bpf_object__open_mem` does, without touching the kernel. */
 export function loadObjectSpec(bytes: Uint8Array, options: LoadObjectSpecOptions = {}): ObjectSpec {
   const elf = readElf(bytes);
-  return new SpecBuilder(elf, options).build();
+  const spec = new SpecBuilder(elf, options).build();
+  // iproute2 names a PIN_OBJECT_NS directory by the file's SHA-1; hash only when a map needs it.
+  if (spec.maps.some((m) => m.iproute2 && m.pinning === PIN_OBJECT_NS)) spec.objectUid = sha1Hex(bytes);
+  return spec;
 }
 
 class SpecBuilder {
@@ -142,12 +146,9 @@ class SpecBuilder {
     const programs: ProgramSpec[] = [];
     for (const code of this.code.values()) {
       if (code.sec.name === ".text") continue;
-      for (const f of code.funcs) {
-        if (f.sym.bind === STB_LOCAL) {
-          throw new ObjectError(`program ${f.name} is static, which libbpf does not support outside .text`, { section: code.sec.name, offset: code.sec.offset + f.startSlot * SLOT });
-        }
-        programs.push(this.program(f));
-      }
+      // Static functions too: libbpf 1.x refuses them outside .text, cilium/ebpf takes
+      // every function of a program section, and Cilium's tail calls are static.
+      for (const f of code.funcs) programs.push(this.program(f));
     }
     const maps = [...this.maps.map((m) => m.spec), ...(this.kconfig ? [this.kconfig] : [])];
     for (const [name, n] of Object.entries(this.options.maxEntries ?? {})) {

@@ -122,8 +122,21 @@ export interface MapSpec {
   maxEntries: number;
   /** BPF_F_* map flags. */
   flags: number;
-  /** LIBBPF_PIN_BY_NAME is 1; 0 or absent: not pinned. */
+  /**
+   * The `pinning` attribute as the object gives it; absent or 0: not pinned. For a BTF
+   * or `bpf_map_def` map, libbpf's: 1 is LIBBPF_PIN_BY_NAME. For an iproute2
+   * `struct bpf_elf_map` (`iproute2` is set), iproute2's: 1 PIN_OBJECT_NS, 2
+   * PIN_GLOBAL_NS. Either may be Cilium's CILIUM_PIN_REPLACE (16). `pinPlan` in
+   * pinning.ts says where each goes.
+   */
   pinning?: number;
+  /**
+   * For a legacy map defined as iproute2's `struct bpf_elf_map`: its `id` (which
+   * `ID/SLOT` tail-call sections and map-in-map pairs name), `inner_id` (for a
+   * map-in-map: the id of its inner map) and `inner_idx` (for an inner map: its slot
+   * in the outer maps that name its id).
+   */
+  iproute2?: { id: number; innerId: number; innerIdx: number };
   numaNode?: number;
   mapExtra?: bigint;
   /** For map-in-map types: the shape of the inner maps. */
@@ -134,9 +147,10 @@ export interface MapSpec {
   /** Initial elements. */
   contents?: MapEntry[];
   /**
-   * Where it came from: "btf" (`.maps`), "legacy" (`maps`, struct bpf_map_def), "data"
-   * (a global data section, `section` names it), "kconfig", "inner" (a map-in-map's template),
-   * "struct_ops" (a variable of `.struct_ops` or `.struct_ops.link`).
+   * Where it came from: "btf" (`.maps`), "legacy" (`maps`, struct bpf_map_def or
+   * iproute2's struct bpf_elf_map), "data" (a global data section, `section` names it),
+   * "kconfig", "inner" (a map-in-map's template), "struct_ops" (a variable of `.struct_ops`
+   * or `.struct_ops.link`).
    */
   origin: "btf" | "legacy" | "data" | "kconfig" | "inner" | "struct_ops";
   /** The ELF section of a global data map. */
@@ -168,4 +182,6 @@ export interface ObjectSpec {
   /** The raw .BTF.ext, for tools. */
   btfExt?: Uint8Array;
   littleEndian: boolean;
+  /** iproute2's object id, the SHA-1 of the file in hex: PIN_OBJECT_NS maps go under `<pin root>/tc/<it>/`. */
+  objectUid?: string;
 }

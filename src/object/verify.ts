@@ -37,6 +37,8 @@ export interface JudgeOptions {
   readonly log?: boolean;
   /** The target kernel's BTF, for attach targets and kfuncs (default: the running kernel's). */
   readonly targetBtf?: Btf;
+  /** Pin and reuse maps under this directory, as loadObject's `pinRoot` (by default no map is pinned or reused). */
+  readonly pinRoot?: string;
 }
 
 /** A judge: one program of an object (given alone by `programAlone`) to its verdict. */

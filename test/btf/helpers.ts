@@ -9,7 +9,11 @@ import { parseBtf, type Btf } from "../../src/btf/index.js";
 import { readElf } from "../../src/elf/index.js";
 
 import { BTF_KIND, buildBtf as buildRawBtf, INT32_TYPE, type RawBtfType } from "../../src/btf/build.js";
-export { FIXTURES, BENCH_PROGS, objectFiles } from "../elf/llvm.js";
+import { objectFiles as allObjectFiles } from "../elf/llvm.js";
+export { FIXTURES, BENCH_PROGS } from "../elf/llvm.js";
+
+/** The fixture and bench objects that have a .BTF section (cilium-tail.nobtf.bpf.o has none, on purpose). */
+export const objectFiles = (): string[] => allObjectFiles().filter((p) => readElf(new Uint8Array(readFileSync(p))).section(".BTF") !== undefined);
 
 export const VMLINUX = "/sys/kernel/btf/vmlinux";
 export const haveVmlinux = existsSync(VMLINUX);

@@ -24,8 +24,8 @@ const skip: false | string = !available.ok
     ? "bpftool is not installed"
     : false;
 
-/** Objects libbpf 1.x opens (no legacy maps, no foreign byte order, no unknown sections). */
-const LIBBPF_OPENS = (p: string) => !p.includes("bpfeb") && !p.endsWith("legacy-maps.bpf.o") && !p.endsWith("externs.bpf.o");
+/** Objects libbpf 1.x opens (no legacy maps, no foreign byte order, no unknown sections, no static programs). */
+const LIBBPF_OPENS = (p: string) => !p.includes("bpfeb") && !p.endsWith("legacy-maps.bpf.o") && !p.endsWith("externs.bpf.o") && !p.includes("/cilium-") && !p.endsWith("bpf-load-maps.bpf.o");
 /**
  * Fixtures with a program the kernel rejects on purpose (test/cli/verify.test.ts and
  * test/object/verify.test.ts check each verdict), or that need the host's kconfig values
@@ -185,13 +185,14 @@ test("externs load: kconfig values in a frozen .kconfig map, a bpf_loop callback
   const skipped = ["on_lsm", "unknown_type"];
   let obj;
   try {
-    obj = await loadObject(spec, { engine: "kernel", skip: skipped, targetBtf: vmlinux() });
+    // pinRoot false: pinned_map would otherwise be pinned in /sys/fs/bpf, libbpf's default root.
+    obj = await loadObject(spec, { engine: "kernel", skip: skipped, targetBtf: vmlinux(), pinRoot: false });
   } catch (e) {
     // Some kernels refuse fentry programs even to root (libbpf gets the same EPERM here).
     if (!(e instanceof BpfSyscallError) || !/on_fentry/.test(e.message)) throw e;
     t.diagnostic(`fentry refused by this kernel: ${e.message}`);
     skipped.push("on_fentry");
-    obj = await loadObject(spec, { engine: "kernel", skip: skipped, targetBtf: vmlinux() });
+    obj = await loadObject(spec, { engine: "kernel", skip: skipped, targetBtf: vmlinux(), pinRoot: false });
   }
   try {
     const r = obj.programs.get("read_config")!.testRun({ data: new Uint8Array(64) });
