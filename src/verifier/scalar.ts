@@ -8,7 +8,7 @@ import {
   hex, TNUM_UNKNOWN, tnumAdd, tnumAnd, tnumArshift, tnumBswap16, tnumBswap32, tnumBswap64, tnumCast,
   tnumClearSubreg, tnumConst, tnumConstSubreg, tnumIn, tnumIntersect, tnumIsConst, tnumIsUnknown, tnumLshift,
   tnumMul, tnumNeg, tnumOr, tnumOverlap, tnumRange, tnumRshift, tnumStr, tnumSub, tnumSubreg, tnumSubregIsConst,
-  tnumWithSubreg, tnumXor, U32_MAX, U64_MAX, type Tnum,
+  tnumStep, tnumWithSubreg, tnumXor, U32_MAX, U64_MAX, type Tnum,
 } from "./tnum.js";
 
 /** A scalar register's value: every number it may hold lies in all of these at once. */
@@ -209,6 +209,14 @@ function updateReg64Bounds(r: Reg): void {
   r.smax = min(r.smax, s64(v | (m & 0x7fff_ffff_ffff_ffffn)));
   r.umin = max(r.umin, v);
   r.umax = min(r.umax, v | m);
+  // Where the u64 range and the tnum share a single number, that is the value.
+  if (m === 0n) return;
+  const next = tnumStep(r.varOff, r.umin);
+  const uminIn = (r.umin & ~m) === v;
+  const tmax = v | m;
+  if (uminIn && next > r.umax) markKnown(r, r.umin);
+  else if (!uminIn && next === tmax) markKnown(r, tmax);
+  else if (!uminIn && next <= r.umax && tnumStep(r.varOff, next) > r.umax) markKnown(r, next);
 }
 
 /** __update_reg_bounds */
@@ -255,6 +263,15 @@ function reg32DeduceBounds(r: Reg): void {
   if (u32(r.s32min) <= u32(r.s32max)) {
     r.u32min = max(r.u32min, u32(r.s32min));
     r.u32max = min(r.u32max, u32(r.s32max));
+  } else if (r.u32max < u32(r.s32min)) {
+    // The s32 range wraps around the u32 domain's ends; the u32 range meets only its
+    // non-negative part (as in reg64DeduceBounds)...
+    r.s32min = s32(r.u32min);
+    r.u32max = min(r.u32max, u32(r.s32max));
+  } else if (u32(r.s32max) < r.u32min) {
+    // ...or only its negative part.
+    r.s32max = s32(r.u32max);
+    r.u32min = max(r.u32min, u32(r.s32min));
   }
 }
 
@@ -391,7 +408,7 @@ function coerceRegToSizeSx(r: Reg, size: number): void {
   }
   const bits = BigInt(size * 8);
   if (u64(r.smax) >> bits !== u64(r.smin) >> bits) {
-    sext64Default(r, size);
+    sext64Fallback(r, size);
     return;
   }
   const a = sext(r.smax, size), b = sext(r.smin, size);
@@ -404,7 +421,34 @@ function coerceRegToSizeSx(r: Reg, size: number): void {
     r.varOff = tnumRange(u64(lo), u64(hi));
     return;
   }
-  sext64Default(r, size);
+  sext64Fallback(r, size);
+}
+
+/**
+ * What kernel 6.18 leaves when the 64-bit bounds say nothing: a 32-bit sign extension
+ * keeps the low half, so its 32-bit bounds stay and the 64-bit ones are theirs extended;
+ * narrower ones get the whole range of their type.
+ */
+function sext64Fallback(r: Reg, size: number): void {
+  // A range that already fits the narrow signed type is left as it is.
+  const lim = 1n << BigInt(size * 8 - 1);
+  if (r.smin >= -lim && r.smax < lim) return;
+  if (size !== 4) {
+    // The low half may still say what its low bytes extend to.
+    const low = copy(r);
+    coerceSubregToSizeSx(low, size);
+    if (low.s32min === -lim && low.s32max === lim - 1n) return sext64Default(r, size);
+    r.s32min = low.s32min;
+    r.s32max = low.s32max;
+    r.u32min = low.u32min;
+    r.u32max = low.u32max;
+  }
+  r.smin = r.s32min;
+  r.smax = r.s32max;
+  r.umin = 0n;
+  r.umax = U64_MAX;
+  r.varOff = TNUM_UNKNOWN;
+  regBoundsSync(r);
 }
 
 /** set_sext32_default_val */
@@ -751,6 +795,27 @@ function safeToCompute(op: AluOp, src: Scalar, is64: boolean): boolean {
   }
 }
 
+/**
+ * maybe_fork_scalars: before `dst &= K` or `dst |= K` (K a 64-bit constant) on a dst in
+ * [-1, 0] (64-bit, else 32-bit signed), kernel 6.18 splits the state, since LLVM emits
+ * `x s>>= 63; x &= K` for `x < 0 ? K : 0`. Returns [the dst to go on with, known -1; the dst
+ * of the state to push, known 0, which runs the same instruction again], or undefined.
+ */
+export function scalarFork(op: AluOp, dst: Scalar, src: Scalar): readonly [Scalar, Scalar] | undefined {
+  if ((op !== "and" && op !== "or") || !tnumIsConst(src.varOff)) return undefined;
+  const minus = copy(dst), zero = copy(dst);
+  if (dst.smin === -1n && dst.smax === 0n) {
+    markKnown(minus, -1n);
+    markKnown(zero, 0n);
+  } else if (dst.s32min === -1n && dst.s32max === 0n) {
+    markKnown32(minus, U32_MAX);
+    markKnown32(zero, 0n);
+  } else {
+    return undefined;
+  }
+  return [minus, zero];
+}
+
 const SWAPS: Partial<Record<AluOp, readonly [16 | 32 | 64, boolean]>> = {
   be16: [16, true], be32: [32, true], be64: [64, true],
   le16: [16, false], le32: [32, false], le64: [64, false],
@@ -878,15 +943,6 @@ export function branchTaken(op: JmpOp, a: Scalar, b: Scalar, is32: boolean): 1 |
     case "jsge": return x.smin >= y.smax ? 1 : x.smax < y.smin ? 0 : -1;
     case "jle": return x.umax <= y.umin ? 1 : x.umin > y.umax ? 0 : -1;
     case "jsle": return x.smax <= y.smin ? 1 : x.smin > y.smax ? 0 : -1;
-  }
-}
-
-/** The outcome of a comparison of a register with itself (`if r1 > r1`), always known. */
-export function branchTakenSame(op: JmpOp, a: Scalar, is32: boolean): 1 | 0 | -1 {
-  switch (op) {
-    case "jeq": case "jge": case "jle": case "jsge": case "jsle": return 1;
-    case "jne": case "jgt": case "jlt": case "jsgt": case "jslt": return 0;
-    case "jset": return branchTaken("jset", a, a, is32);
   }
 }
 
@@ -1047,6 +1103,32 @@ export function refineBranchLikeKernel(op: JmpOp, a: Scalar, b: Scalar, is32: bo
   return [r1, r2];
 }
 
+/**
+ * A comparison of a register with itself (`if r1 s> r1`): kernel 6.18 predicts it from the
+ * bounds like any other (branchTaken(op, a, a)) and refines the one register as both
+ * operands at once, which this mirrors; undefined when the edge is dead.
+ */
+export function refineBranchSelf(op: JmpOp, a: Scalar, is32: boolean, taken: boolean): Scalar | undefined {
+  const r = copy(a);
+  refineCondOp(r, r, taken ? op : REVERSE[op], is32);
+  regBoundsSync(r);
+  regBoundsSync(r);
+  return scalarConsistent(r) ? r : undefined;
+}
+
+/** refineBranchSelf with the kernel's handling of a dead edge (see refineBranchLikeKernel). */
+export function refineBranchSelfLikeKernel(op: JmpOp, a: Scalar, is32: boolean, taken: boolean): Scalar {
+  const r = copy(a);
+  refineCondOp(r, r, taken ? op : REVERSE[op], is32);
+  regBoundsSync(r);
+  regBoundsSync(r);
+  if (!scalarConsistent(r)) {
+    unbound64(r);
+    unbound32(r);
+  }
+  return r;
+}
+
 // ---- The log ----
 
 /** verbose_snum: decimal within [-32768, 32767], else hex of the 64-bit pattern. */
@@ -1054,9 +1136,9 @@ function snum(v: bigint): string {
   return v >= -32768n && v <= 32767n ? v.toString() : hex(u64(v));
 }
 
-/** verbose_unum */
+/** verbose_unum: decimal up to U16_MAX. */
 function unum(v: bigint): string {
-  return v <= 32767n ? v.toString() : hex(v);
+  return v <= 65535n ? v.toString() : hex(v);
 }
 
 export interface FormatOptions {

@@ -157,6 +157,21 @@ export function tnumOverlap(a: Tnum, b: Tnum): boolean {
   return (a.value & mu) === (b.value & mu);
 }
 
+/**
+ * tnum_step: the smallest member of `t` above `z`; t's minimum when z is below it, its
+ * maximum when z is at or above that. E.g. t = (0x0; 0x8000), z = 3 gives 0x8000.
+ */
+export function tnumStep(t: Tnum, z: bigint): bigint {
+  const tmax = t.value | t.mask;
+  if (z >= tmax) return tmax;
+  if (z < t.value) return t.value;
+  // Members are t.value plus a submask of t.mask, in order: find the next submask above d.
+  const d = z - t.value;
+  const carry = (1n << BigInt(fls64(d & ~t.mask))) - 1n;
+  const filled = (d | carry | ~t.mask) & U64_MAX;
+  return t.value | (((filled + 1n) & U64_MAX) & t.mask);
+}
+
 /** tnum_cast: the low `size` bytes. */
 export function tnumCast(a: Tnum, size: number): Tnum {
   const m = size >= 8 ? U64_MAX : (1n << BigInt(size * 8)) - 1n;
