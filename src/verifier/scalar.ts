@@ -333,6 +333,7 @@ function regBoundsSync(r: Reg): void {
   updateRegBounds(r);
   regDeduceBounds(r);
   regDeduceBounds(r);
+  regDeduceBounds(r);
   regBoundOffset(r);
   updateRegBounds(r);
 }
@@ -425,24 +426,14 @@ function coerceRegToSizeSx(r: Reg, size: number): void {
 }
 
 /**
- * What kernel 6.18 leaves when the 64-bit bounds say nothing: a 32-bit sign extension
- * keeps the low half, so its 32-bit bounds stay and the 64-bit ones are theirs extended;
- * narrower ones get the whole range of their type.
+ * What kernel 6.18 leaves when the 64-bit bounds say nothing: if the low half's signed
+ * range fits the narrow type, sign extension keeps the low half as it is, so the 32-bit
+ * bounds stay and the 64-bit ones are theirs extended (the tnum is rebuilt from the bounds);
+ * otherwise the whole range of the narrow type.
  */
 function sext64Fallback(r: Reg, size: number): void {
-  // A range that already fits the narrow signed type is left as it is.
   const lim = 1n << BigInt(size * 8 - 1);
-  if (r.smin >= -lim && r.smax < lim) return;
-  if (size !== 4) {
-    // The low half may still say what its low bytes extend to.
-    const low = copy(r);
-    coerceSubregToSizeSx(low, size);
-    if (low.s32min === -lim && low.s32max === lim - 1n) return sext64Default(r, size);
-    r.s32min = low.s32min;
-    r.s32max = low.s32max;
-    r.u32min = low.u32min;
-    r.u32max = low.u32max;
-  }
+  if (r.s32min < -lim || r.s32max >= lim) return sext64Default(r, size);
   r.smin = r.s32min;
   r.smax = r.s32max;
   r.umin = 0n;
@@ -702,9 +693,10 @@ function lsh32(d: Reg, s: Reg): void {
 
 /** __scalar64_min_max_lsh */
 function lsh64Bounds(d: Reg, umin: bigint, umax: bigint): void {
-  // x << 32 s>> 32 sign-extends a subregister: a non-negative s32 range survives << 32.
-  d.smax = umin === 32n && umax === 32n && d.s32max >= 0n ? d.s32max << 32n : S64_MAX;
-  d.smin = umin === 32n && umax === 32n && d.s32min >= 0n ? d.s32min << 32n : S64_MIN;
+  // x << 32 s>> 32 sign-extends a subregister: the s32 range survives << 32 as an s64 one.
+  const by32 = umin === 32n && umax === 32n;
+  d.smax = by32 ? d.s32max << 32n : S64_MAX;
+  d.smin = by32 ? d.s32min << 32n : S64_MIN;
   if (d.umax > 1n << (63n - umax)) {
     d.umin = 0n; d.umax = U64_MAX;
   } else {
