@@ -2,14 +2,14 @@
  * @fileoverview The verifier's scalar domain, as kernel 6.18's verifier.c keeps it: a tnum
  * with signed and unsigned 64- and 32-bit bounds, the ALU transfer functions, branch
  * prediction and refinement, and the log's printed form of a scalar register.
+ *
+ * The interface speaks BigInt; inside, every 64-bit quantity is a pair of uint32 numbers,
+ * so that no operation allocates a BigInt (multiplication's overflow test excepted).
+ * testing/scalar-reference.ts is the same domain in plain BigInt, and the two are
+ * compared on random operands; both are compared with the kernel's own log.
  */
 
-import {
-  hex, TNUM_UNKNOWN, tnumAdd, tnumAnd, tnumArshift, tnumBswap16, tnumBswap32, tnumBswap64, tnumCast,
-  tnumClearSubreg, tnumConst, tnumConstSubreg, tnumIn, tnumIntersect, tnumIsConst, tnumIsUnknown, tnumLshift,
-  tnumMul, tnumNeg, tnumOr, tnumOverlap, tnumRange, tnumRshift, tnumStr, tnumSub, tnumSubreg, tnumSubregIsConst,
-  tnumStep, tnumWithSubreg, tnumXor, U32_MAX, U64_MAX, type Tnum,
-} from "./tnum.js";
+import { hex, U64_MAX, type Tnum } from "./tnum.js";
 
 /** A scalar register's value: every number it may hold lies in all of these at once. */
 export interface Scalar {
@@ -45,71 +45,181 @@ export const S32_MIN = -(1n << 31n);
 /** S32_MAX */
 export const S32_MAX = (1n << 31n) - 1n;
 
-const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
-const s64 = (x: bigint): bigint => BigInt.asIntN(64, x);
-const u32 = (x: bigint): bigint => BigInt.asUintN(32, x);
-const s32 = (x: bigint): bigint => BigInt.asIntN(32, x);
-const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
-const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+const M32 = 0xffffffff;
+const TWO32 = 4294967296;
+const SIGN = 0x80000000;
 
-/** The working form: a bpf_reg_state's scalar part, mutated in place as the kernel does. */
-interface Reg {
-  varOff: Tnum;
-  smin: bigint; smax: bigint; umin: bigint; umax: bigint;
-  s32min: bigint; s32max: bigint; u32min: bigint; u32max: bigint;
+// ---- 64-bit pairs: (high, low) uint32 numbers. Results land in RH, RL. ----
+
+let RH = 0, RL = 0;
+
+const ltu = (ah: number, al: number, bh: number, bl: number): boolean => ah < bh || (ah === bh && al < bl);
+const lts = (ah: number, al: number, bh: number, bl: number): boolean => (ah | 0) < (bh | 0) || (ah === bh && al < bl);
+const eq = (ah: number, al: number, bh: number, bl: number): boolean => ah === bh && al === bl;
+
+/** RH:RL = a + b; returns whether it carried out of bit 63. */
+function add(ah: number, al: number, bh: number, bl: number): boolean {
+  let l = al + bl, c = 0;
+  if (l >= TWO32) { l -= TWO32; c = 1; }
+  let h = ah + bh + c;
+  const out = h >= TWO32;
+  if (out) h -= TWO32;
+  RH = h; RL = l;
+  return out;
 }
 
-const copy = (s: Scalar): Reg => ({
-  varOff: s.varOff, smin: s.smin, smax: s.smax, umin: s.umin, umax: s.umax,
-  s32min: s.s32min, s32max: s.s32max, u32min: s.u32min, u32max: s.u32max,
-});
+/** RH:RL = a - b; returns whether it borrowed. */
+function sub(ah: number, al: number, bh: number, bl: number): boolean {
+  let l = al - bl, b = 0;
+  if (l < 0) { l += TWO32; b = 1; }
+  let h = ah - bh - b;
+  const out = h < 0;
+  if (out) h += TWO32;
+  RH = h; RL = l;
+  return out;
+}
 
-// ---- Constructors ----
+/** RH:RL = a + b; returns whether the signed sum overflowed. */
+function addS(ah: number, al: number, bh: number, bl: number): boolean {
+  add(ah, al, bh, bl);
+  return (ah & SIGN) === (bh & SIGN) && (RH & SIGN) !== (ah & SIGN);
+}
+
+/** RH:RL = a - b; returns whether the signed difference overflowed. */
+function subS(ah: number, al: number, bh: number, bl: number): boolean {
+  sub(ah, al, bh, bl);
+  return (ah & SIGN) !== (bh & SIGN) && (RH & SIGN) !== (ah & SIGN);
+}
+
+function shl(h: number, l: number, n: number): void {
+  if (n === 0) { RH = h; RL = l; } else if (n < 32) { RH = ((h << n) | (l >>> (32 - n))) >>> 0; RL = (l << n) >>> 0; } else { RH = n < 64 ? (l << (n - 32)) >>> 0 : 0; RL = 0; }
+}
+
+function shr(h: number, l: number, n: number): void {
+  if (n === 0) { RH = h; RL = l; } else if (n < 32) { RL = ((l >>> n) | (h << (32 - n))) >>> 0; RH = h >>> n; } else { RL = n < 64 ? h >>> (n - 32) : 0; RH = 0; }
+}
+
+function sar(h: number, l: number, n: number): void {
+  if (n === 0) { RH = h; RL = l; } else if (n < 32) { RL = ((l >>> n) | (h << (32 - n))) >>> 0; RH = (h >> n) >>> 0; } else { RL = ((h | 0) >> Math.min(n - 32, 31)) >>> 0; RH = (h >> 31) >>> 0; }
+}
+
+const clz64 = (h: number, l: number): number => (h !== 0 ? Math.clz32(h) : 32 + Math.clz32(l));
+/** fls64: the 1-based position of the highest set bit, 0 for 0. */
+const fls = (h: number, l: number): number => 64 - clz64(h, l);
+
+const big = (h: number, l: number): bigint => (BigInt(h) << 32n) | BigInt(l);
+const bigS = (h: number, l: number): bigint => BigInt.asIntN(64, big(h, l));
+
+// ---- The scalar itself ----
+
+/** A Scalar whose fields are pairs of uint32 halves; its BigInt fields are computed on reading. */
+class Sc {
+  vh = 0; vl = 0; mh = M32; ml = M32;
+  sminH = SIGN; sminL = 0; smaxH = 0x7fffffff; smaxL = M32;
+  uminH = 0; uminL = 0; umaxH = M32; umaxL = M32;
+  s32min = -SIGN; s32max = 0x7fffffff; u32min = 0; u32max = M32;
+
+  get varOff(): Tnum { return { value: big(this.vh, this.vl), mask: big(this.mh, this.ml) }; }
+  get smin(): bigint { return bigS(this.sminH, this.sminL); }
+  get smax(): bigint { return bigS(this.smaxH, this.smaxL); }
+  get umin(): bigint { return big(this.uminH, this.uminL); }
+  get umax(): bigint { return big(this.umaxH, this.umaxL); }
+  toJSON(): Record<string, string> {
+    return {
+      varOff: `(${hex(big(this.vh, this.vl))}; ${hex(big(this.mh, this.ml))})`, smin: String(this.smin), smax: String(this.smax),
+      umin: String(this.umin), umax: String(this.umax), s32min: String(this.s32min), s32max: String(this.s32max),
+      u32min: String(this.u32min), u32max: String(this.u32max),
+    };
+  }
+}
+
+// The 32-bit bounds are numbers inside but BigInt outside: expose them through a view.
+const RAW = Symbol("raw");
+interface Raw { [RAW]: Sc }
+
+/** The public object: a frozen-looking view over an Sc. */
+class ScalarView implements Scalar, Raw {
+  readonly [RAW]: Sc;
+  constructor(r: Sc) { this[RAW] = r; }
+  get varOff(): Tnum { return this[RAW].varOff; }
+  get smin(): bigint { return this[RAW].smin; }
+  get smax(): bigint { return this[RAW].smax; }
+  get umin(): bigint { return this[RAW].umin; }
+  get umax(): bigint { return this[RAW].umax; }
+  get s32min(): bigint { return BigInt(this[RAW].s32min); }
+  get s32max(): bigint { return BigInt(this[RAW].s32max); }
+  get u32min(): bigint { return BigInt(this[RAW].u32min); }
+  get u32max(): bigint { return BigInt(this[RAW].u32max); }
+  toJSON(): Record<string, string> { return this[RAW].toJSON(); }
+}
+
+const view = (r: Sc): Scalar => new ScalarView(r);
+
+function clone(r: Sc): Sc {
+  const c = new Sc();
+  c.vh = r.vh; c.vl = r.vl; c.mh = r.mh; c.ml = r.ml;
+  c.sminH = r.sminH; c.sminL = r.sminL; c.smaxH = r.smaxH; c.smaxL = r.smaxL;
+  c.uminH = r.uminH; c.uminL = r.uminL; c.umaxH = r.umaxH; c.umaxL = r.umaxL;
+  c.s32min = r.s32min; c.s32max = r.s32max; c.u32min = r.u32min; c.u32max = r.u32max;
+  return c;
+}
+
+const hi = (x: bigint): number => Number(BigInt.asUintN(64, x) >> 32n);
+const lo = (x: bigint): number => Number(BigInt.asUintN(32, x));
+
+/** The working copy of any Scalar, ours or one built by hand. */
+function reg(s: Scalar): Sc {
+  if (s instanceof ScalarView) return clone(s[RAW]);
+  const r = new Sc();
+  r.vh = hi(s.varOff.value); r.vl = lo(s.varOff.value); r.mh = hi(s.varOff.mask); r.ml = lo(s.varOff.mask);
+  r.sminH = hi(s.smin); r.sminL = lo(s.smin); r.smaxH = hi(s.smax); r.smaxL = lo(s.smax);
+  r.uminH = hi(s.umin); r.uminL = lo(s.umin); r.umaxH = hi(s.umax); r.umaxL = lo(s.umax);
+  r.s32min = Number(BigInt.asIntN(32, s.s32min)); r.s32max = Number(BigInt.asIntN(32, s.s32max));
+  r.u32min = Number(BigInt.asUintN(32, s.u32min)); r.u32max = Number(BigInt.asUintN(32, s.u32max));
+  return r;
+}
+
+/** Read-only access without copying, for queries. */
+const peek = (s: Scalar): Sc => (s instanceof ScalarView ? s[RAW] : reg(s));
+
+// ---- Marking (the __mark_reg_* family) ----
 
 /** __mark_reg_known */
-function markKnown(r: Reg, imm: bigint): void {
-  const v = u64(imm);
-  r.varOff = tnumConst(v);
-  r.smin = r.smax = s64(v);
-  r.umin = r.umax = v;
-  r.s32min = r.s32max = s32(v);
-  r.u32min = r.u32max = u32(v);
+function markKnown(r: Sc, h: number, l: number): void {
+  r.vh = h; r.vl = l; r.mh = 0; r.ml = 0;
+  r.sminH = r.smaxH = r.uminH = r.umaxH = h;
+  r.sminL = r.smaxL = r.uminL = r.umaxL = l;
+  r.s32min = r.s32max = l | 0;
+  r.u32min = r.u32max = l;
 }
 
-/** __mark_reg32_known */
-function markKnown32(r: Reg, imm: bigint): void {
-  r.varOff = tnumConstSubreg(r.varOff, imm);
-  r.s32min = r.s32max = s32(imm);
-  r.u32min = r.u32max = u32(imm);
+/** __mark_reg32_known: tnum_const_subreg and the 32-bit bounds. */
+function markKnown32(r: Sc, l: number): void {
+  r.mh = (r.mh & ~r.vh) >>> 0;
+  r.vl = l; r.ml = 0;
+  r.s32min = r.s32max = l | 0;
+  r.u32min = r.u32max = l;
 }
 
 /** __mark_reg64_unbounded */
-function unbound64(r: Reg): void {
-  r.smin = S64_MIN; r.smax = S64_MAX; r.umin = 0n; r.umax = U64_MAX;
+function unbound64(r: Sc): void {
+  r.sminH = SIGN; r.sminL = 0; r.smaxH = 0x7fffffff; r.smaxL = M32;
+  r.uminH = 0; r.uminL = 0; r.umaxH = M32; r.umaxL = M32;
 }
 
 /** __mark_reg32_unbounded */
-function unbound32(r: Reg): void {
-  r.s32min = S32_MIN; r.s32max = S32_MAX; r.u32min = 0n; r.u32max = U32_MAX;
+function unbound32(r: Sc): void {
+  r.s32min = -SIGN; r.s32max = 0x7fffffff; r.u32min = 0; r.u32max = M32;
 }
 
-/** __mark_reg_unknown's scalar part: nothing known. */
-function markUnknown(r: Reg): void {
-  r.varOff = TNUM_UNKNOWN;
-  unbound64(r);
-  unbound32(r);
-}
-
-const UNKNOWN: Scalar = Object.freeze({
-  varOff: TNUM_UNKNOWN, smin: S64_MIN, smax: S64_MAX, umin: 0n, umax: U64_MAX,
-  s32min: S32_MIN, s32max: S32_MAX, u32min: 0n, u32max: U32_MAX,
-});
+const UNKNOWN_SC = new Sc();
+const UNKNOWN: Scalar = view(UNKNOWN_SC);
 
 /** A known 64-bit number (taken modulo 2^64). */
 export function scalarConst(v: bigint): Scalar {
-  const r = copy(UNKNOWN);
-  markKnown(r, v);
-  return r;
+  const r = new Sc();
+  markKnown(r, hi(v), lo(v));
+  return view(r);
 }
 
 /** A scalar about which nothing is known. */
@@ -119,17 +229,17 @@ export function scalarUnknown(): Scalar {
 
 /** The numbers in [umin, umax], unsigned, with the bounds that follow from that. */
 export function scalarRange(umin: bigint, umax: bigint): Scalar {
-  const r = copy(UNKNOWN);
-  r.umin = u64(umin);
-  r.umax = u64(umax);
-  r.varOff = tnumRange(r.umin, r.umax);
+  const r = new Sc();
+  r.uminH = hi(umin); r.uminL = lo(umin); r.umaxH = hi(umax); r.umaxL = lo(umax);
+  tnumRangeInto(r.uminH, r.uminL, r.umaxH, r.umaxL);
+  r.vh = TV_H; r.vl = TV_L; r.mh = TM_H; r.ml = TM_L;
   regBoundsSync(r);
-  return r;
+  return view(r);
 }
 
 /** A scalar from its parts, bounds checked by nothing: for tests and the walker's spills. */
 export function scalarOf(parts: Scalar): Scalar {
-  return copy(parts);
+  return view(reg(parts));
 }
 
 /**
@@ -139,197 +249,308 @@ export function scalarOf(parts: Scalar): Scalar {
  */
 export function scalarLoad(size: 1 | 2 | 4 | 8, signed: boolean): Scalar {
   if (size === 8) return UNKNOWN;
-  const r = copy(UNKNOWN);
+  const r = new Sc();
   if (signed) coerceRegToSizeSx(r, size);
   else coerceRegToSize(r, size);
-  return r;
+  return view(r);
 }
 
 // ---- Queries ----
 
 /** tnum_is_const of the whole register: one number only. */
-export const isConst = (s: Scalar): boolean => tnumIsConst(s.varOff);
+export function isConst(s: Scalar): boolean {
+  const r = peek(s);
+  return r.mh === 0 && r.ml === 0;
+}
 
 /** The number a constant scalar holds, unsigned; undefined when it is not constant. */
-export const constValue = (s: Scalar): bigint | undefined => (tnumIsConst(s.varOff) ? s.varOff.value : undefined);
+export function constValue(s: Scalar): bigint | undefined {
+  const r = peek(s);
+  return r.mh === 0 && r.ml === 0 ? big(r.vh, r.vl) : undefined;
+}
 
 /** is_reg_const: constant in the 64-bit or in the 32-bit view. */
-export const isConstIn = (s: Scalar, is32: boolean): boolean =>
-  is32 ? tnumSubregIsConst(s.varOff) : tnumIsConst(s.varOff);
+export function isConstIn(s: Scalar, is32: boolean): boolean {
+  const r = peek(s);
+  return is32 ? r.ml === 0 : r.mh === 0 && r.ml === 0;
+}
 
-/** reg_const_value */
-const constIn = (s: Scalar, is32: boolean): bigint => (is32 ? u32(s.varOff.value) : s.varOff.value);
+const constant = (r: Sc): boolean => r.mh === 0 && r.ml === 0;
 
 /** Whether every field equals: the kernel compares scalars this way where ids do not matter. */
-export function scalarEqual(a: Scalar, b: Scalar): boolean {
-  return a.varOff.value === b.varOff.value && a.varOff.mask === b.varOff.mask && a.smin === b.smin && a.smax === b.smax &&
-    a.umin === b.umin && a.umax === b.umax && a.s32min === b.s32min && a.s32max === b.s32max &&
-    a.u32min === b.u32min && a.u32max === b.u32max;
+export function scalarEqual(x: Scalar, y: Scalar): boolean {
+  const a = peek(x), b = peek(y);
+  return a.vh === b.vh && a.vl === b.vl && a.mh === b.mh && a.ml === b.ml && a.sminH === b.sminH && a.sminL === b.sminL &&
+    a.smaxH === b.smaxH && a.smaxL === b.smaxL && a.uminH === b.uminH && a.uminL === b.uminL && a.umaxH === b.umaxH &&
+    a.umaxL === b.umaxL && a.s32min === b.s32min && a.s32max === b.s32max && a.u32min === b.u32min && a.u32max === b.u32max;
 }
 
 /**
  * range_within and tnum_in as regsafe uses them for scalars: every number `cur` may hold,
  * `old` may hold too, so a state explored with `old` covers `cur`.
  */
-export function scalarWithin(old: Scalar, cur: Scalar): boolean {
-  return old.umin <= cur.umin && old.umax >= cur.umax && old.smin <= cur.smin && old.smax >= cur.smax &&
-    old.u32min <= cur.u32min && old.u32max >= cur.u32max && old.s32min <= cur.s32min && old.s32max >= cur.s32max &&
-    tnumIn(old.varOff, cur.varOff);
+export function scalarWithin(o: Scalar, c: Scalar): boolean {
+  const a = peek(o), b = peek(c);
+  if (ltu(b.uminH, b.uminL, a.uminH, a.uminL) || ltu(a.umaxH, a.umaxL, b.umaxH, b.umaxL)) return false;
+  if (lts(b.sminH, b.sminL, a.sminH, a.sminL) || lts(a.smaxH, a.smaxL, b.smaxH, b.smaxL)) return false;
+  if (b.u32min < a.u32min || b.u32max > a.u32max || b.s32min < a.s32min || b.s32max > a.s32max) return false;
+  // tnum_in(old, cur)
+  if ((b.mh & ~a.mh) !== 0 || (b.ml & ~a.ml) !== 0) return false;
+  return ((b.vh & ~a.mh) >>> 0) === a.vh && ((b.vl & ~a.ml) >>> 0) === a.vl;
 }
 
 /** reg_bounds_sanity_check's test: whether the bounds and the tnum can all hold one number. */
 export function scalarConsistent(s: Scalar): boolean {
-  if (s.umin > s.umax || s.smin > s.smax || s.u32min > s.u32max || s.s32min > s.s32max) return false;
-  if (tnumIsConst(s.varOff)) {
-    const v = s.varOff.value;
-    if (s.umin !== v || s.umax !== v || s.smin !== s64(v) || s.smax !== s64(v)) return false;
+  return consistent(peek(s));
+}
+
+function emptyRange(r: Sc): boolean {
+  return ltu(r.umaxH, r.umaxL, r.uminH, r.uminL) || lts(r.smaxH, r.smaxL, r.sminH, r.sminL) || r.u32min > r.u32max || r.s32min > r.s32max;
+}
+
+function consistent(r: Sc): boolean {
+  if (ltu(r.umaxH, r.umaxL, r.uminH, r.uminL) || lts(r.smaxH, r.smaxL, r.sminH, r.sminL)) return false;
+  if (r.u32min > r.u32max || r.s32min > r.s32max) return false;
+  if (constant(r)) {
+    if (!eq(r.uminH, r.uminL, r.vh, r.vl) || !eq(r.umaxH, r.umaxL, r.vh, r.vl)) return false;
+    if (!eq(r.sminH, r.sminL, r.vh, r.vl) || !eq(r.smaxH, r.smaxL, r.vh, r.vl)) return false;
   }
-  if (tnumSubregIsConst(s.varOff)) {
-    const v = u32(s.varOff.value);
-    if (s.u32min !== v || s.u32max !== v || s.s32min !== s32(v) || s.s32max !== s32(v)) return false;
+  if (r.ml === 0) {
+    if (r.u32min !== r.vl || r.u32max !== r.vl || r.s32min !== (r.vl | 0) || r.s32max !== (r.vl | 0)) return false;
   }
   return true;
 }
 
+// ---- tnum operations on pairs; results land in TV_H:TV_L (value), TM_H:TM_L (mask) ----
+
+let TV_H = 0, TV_L = 0, TM_H = 0, TM_L = 0;
+
+/** tnum_range */
+function tnumRangeInto(minH: number, minL: number, maxH: number, maxL: number): void {
+  const bits = fls((minH ^ maxH) >>> 0, (minL ^ maxL) >>> 0);
+  if (bits > 63) { TV_H = 0; TV_L = 0; TM_H = M32; TM_L = M32; return; }
+  const dH = bits > 32 ? (bits === 64 ? M32 : (2 ** (bits - 32) - 1)) : 0;
+  const dL = bits >= 32 ? M32 : 2 ** bits - 1;
+  TV_H = (minH & ~dH) >>> 0; TV_L = (minL & ~dL) >>> 0; TM_H = dH; TM_L = dL;
+}
+
+/** tnum_add */
+function tnumAddInto(avh: number, avl: number, amh: number, aml: number, bvh: number, bvl: number, bmh: number, bml: number): void {
+  add(amh, aml, bmh, bml);
+  const smH = RH, smL = RL;
+  add(avh, avl, bvh, bvl);
+  const svH = RH, svL = RL;
+  add(smH, smL, svH, svL);
+  const muH = ((RH ^ svH) | amh | bmh) >>> 0, muL = ((RL ^ svL) | aml | bml) >>> 0;
+  TV_H = (svH & ~muH) >>> 0; TV_L = (svL & ~muL) >>> 0; TM_H = muH; TM_L = muL;
+}
+
+/** tnum_sub */
+function tnumSubInto(avh: number, avl: number, amh: number, aml: number, bvh: number, bvl: number, bmh: number, bml: number): void {
+  sub(avh, avl, bvh, bvl);
+  const dvH = RH, dvL = RL;
+  add(dvH, dvL, amh, aml);
+  const alH = RH, alL = RL;
+  sub(dvH, dvL, bmh, bml);
+  const muH = ((alH ^ RH) | amh | bmh) >>> 0, muL = ((alL ^ RL) | aml | bml) >>> 0;
+  TV_H = (dvH & ~muH) >>> 0; TV_L = (dvL & ~muL) >>> 0; TM_H = muH; TM_L = muL;
+}
+
+/** tnum_mul (the kernel's since 6.18: long multiplication, a union where a bit of a is unknown). */
+function tnumMulInto(avh: number, avl: number, amh: number, aml: number, bvh: number, bvl: number, bmh: number, bml: number): void {
+  let cvh = 0, cvl = 0, cmh = 0, cml = 0;
+  while ((avh | avl | amh | aml) !== 0) {
+    if (avl & 1) {
+      tnumAddInto(cvh, cvl, cmh, cml, bvh, bvl, bmh, bml);
+      cvh = TV_H; cvl = TV_L; cmh = TM_H; cml = TM_L;
+    } else if (aml & 1) {
+      tnumAddInto(cvh, cvl, cmh, cml, bvh, bvl, bmh, bml);
+      // tnum_union(acc, acc + b)
+      const muH = ((cvh ^ TV_H) | cmh | TM_H) >>> 0, muL = ((cvl ^ TV_L) | cml | TM_L) >>> 0;
+      cvh = (cvh & TV_H & ~muH) >>> 0; cvl = (cvl & TV_L & ~muL) >>> 0; cmh = muH; cml = muL;
+    }
+    avl = ((avl >>> 1) | (avh << 31)) >>> 0; avh = avh >>> 1;
+    aml = ((aml >>> 1) | (amh << 31)) >>> 0; amh = amh >>> 1;
+    bvh = ((bvh << 1) | (bvl >>> 31)) >>> 0; bvl = (bvl << 1) >>> 0;
+    bmh = ((bmh << 1) | (bml >>> 31)) >>> 0; bml = (bml << 1) >>> 0;
+  }
+  TV_H = cvh; TV_L = cvl; TM_H = cmh; TM_L = cml;
+}
+
+/** tnum_step: the smallest member of the tnum above z (see tnum.ts). Result in RH:RL. */
+function tnumStepInto(vh: number, vl: number, mh: number, ml: number, zh: number, zl: number): void {
+  const th = (vh | mh) >>> 0, tl = (vl | ml) >>> 0;
+  if (!ltu(zh, zl, th, tl)) { RH = th; RL = tl; return; }
+  if (ltu(zh, zl, vh, vl)) { RH = vh; RL = vl; return; }
+  sub(zh, zl, vh, vl);
+  const dh = RH, dl = RL;
+  const k = fls((dh & ~mh) >>> 0, (dl & ~ml) >>> 0);
+  const ch = k > 32 ? (k === 64 ? M32 : 2 ** (k - 32) - 1) : 0, cl = k >= 32 ? M32 : 2 ** k - 1;
+  const fh = (dh | ch | ~mh) >>> 0, fl = (dl | cl | ~ml) >>> 0;
+  add(fh, fl, 0, 1);
+  RH = (vh | (RH & mh)) >>> 0; RL = (vl | (RL & ml)) >>> 0;
+}
+
+function swab16(x: number): number { return ((x & 0xff) << 8) | ((x >>> 8) & 0xff); }
+function swab32(x: number): number { return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0; }
+
 // ---- Bounds synchronisation (reg_bounds_sync and what it calls) ----
 
 /** __update_reg32_bounds: bounds the known bits of the low half imply. */
-function updateReg32Bounds(r: Reg): void {
-  const v = r.varOff.value & U32_MAX, m = r.varOff.mask & U32_MAX;
-  r.s32min = max(r.s32min, s32(v | (m & 0x8000_0000n)));
-  r.s32max = min(r.s32max, s32(v | (m & 0x7fff_ffffn)));
-  r.u32min = max(r.u32min, v);
-  r.u32max = min(r.u32max, v | m);
+function updateReg32Bounds(r: Sc): void {
+  const v = r.vl, m = r.ml;
+  r.s32min = Math.max(r.s32min, (v | (m & SIGN)) | 0);
+  r.s32max = Math.min(r.s32max, (v | (m & 0x7fffffff)) | 0);
+  r.u32min = Math.max(r.u32min, v);
+  r.u32max = Math.min(r.u32max, (v | m) >>> 0);
 }
 
-/** __update_reg64_bounds */
-function updateReg64Bounds(r: Reg): void {
-  const { value: v, mask: m } = r.varOff;
-  r.smin = max(r.smin, s64(v | (m & 0x8000_0000_0000_0000n)));
-  r.smax = min(r.smax, s64(v | (m & 0x7fff_ffff_ffff_ffffn)));
-  r.umin = max(r.umin, v);
-  r.umax = min(r.umax, v | m);
+/** __update_reg64_bounds, with the single-value check of the u64 range against the tnum. */
+function updateReg64Bounds(r: Sc): void {
+  const vh = r.vh, vl = r.vl, mh = r.mh, ml = r.ml;
+  let h = (vh | (mh & SIGN)) >>> 0, l = vl;
+  if (lts(r.sminH, r.sminL, h, l)) { r.sminH = h; r.sminL = l; }
+  h = (vh | (mh & 0x7fffffff)) >>> 0; l = (vl | ml) >>> 0;
+  if (lts(h, l, r.smaxH, r.smaxL)) { r.smaxH = h; r.smaxL = l; }
+  if (ltu(r.uminH, r.uminL, vh, vl)) { r.uminH = vh; r.uminL = vl; }
+  const th = (vh | mh) >>> 0, tl = (vl | ml) >>> 0;
+  if (ltu(th, tl, r.umaxH, r.umaxL)) { r.umaxH = th; r.umaxL = tl; }
   // Where the u64 range and the tnum share a single number, that is the value.
-  if (m === 0n) return;
-  const next = tnumStep(r.varOff, r.umin);
-  const uminIn = (r.umin & ~m) === v;
-  const tmax = v | m;
-  if (uminIn && next > r.umax) markKnown(r, r.umin);
-  else if (!uminIn && next === tmax) markKnown(r, tmax);
-  else if (!uminIn && next <= r.umax && tnumStep(r.varOff, next) > r.umax) markKnown(r, next);
+  tnumStepInto(vh, vl, mh, ml, r.uminH, r.uminL);
+  const nh = RH, nl = RL;
+  const uminIn = ((r.uminH & ~mh) >>> 0) === vh && ((r.uminL & ~ml) >>> 0) === vl;
+  if (uminIn && ltu(r.umaxH, r.umaxL, nh, nl)) markKnown(r, r.uminH, r.uminL);
+  else if (!uminIn && nh === th && nl === tl) markKnown(r, th, tl);
+  else if (!uminIn && !ltu(r.umaxH, r.umaxL, nh, nl)) {
+    tnumStepInto(vh, vl, mh, ml, nh, nl);
+    if (ltu(r.umaxH, r.umaxL, RH, RL)) markKnown(r, nh, nl);
+  }
 }
 
 /** __update_reg_bounds */
-function updateRegBounds(r: Reg): void {
+function updateRegBounds(r: Sc): void {
   updateReg32Bounds(r);
   updateReg64Bounds(r);
 }
 
 /** __reg32_deduce_bounds: the low half's bounds from the 64-bit ones, then signed against unsigned. */
-function reg32DeduceBounds(r: Reg): void {
+function reg32DeduceBounds(r: Sc): void {
   // Where the upper 32 bits stay the same across the 64-bit range, the lower ones form a range.
-  if (r.umin >> 32n === r.umax >> 32n) {
-    r.u32min = max(r.u32min, u32(r.umin));
-    r.u32max = min(r.u32max, u32(r.umax));
-    if (s32(r.umin) <= s32(r.umax)) {
-      r.s32min = max(r.s32min, s32(r.umin));
-      r.s32max = min(r.s32max, s32(r.umax));
+  if (r.uminH === r.umaxH) {
+    r.u32min = Math.max(r.u32min, r.uminL);
+    r.u32max = Math.min(r.u32max, r.umaxL);
+    if ((r.uminL | 0) <= (r.umaxL | 0)) {
+      r.s32min = Math.max(r.s32min, r.uminL | 0);
+      r.s32max = Math.min(r.s32max, r.umaxL | 0);
     }
   }
-  if (r.smin >> 32n === r.smax >> 32n) {
-    if (u32(r.smin) <= u32(r.smax)) {
-      r.u32min = max(r.u32min, u32(r.smin));
-      r.u32max = min(r.u32max, u32(r.smax));
+  if (r.sminH === r.smaxH) {
+    if (r.sminL <= r.smaxL) {
+      r.u32min = Math.max(r.u32min, r.sminL);
+      r.u32max = Math.min(r.u32max, r.smaxL);
     }
-    if (s32(r.smin) <= s32(r.smax)) {
-      r.s32min = max(r.s32min, s32(r.smin));
-      r.s32max = min(r.s32max, s32(r.smax));
+    if ((r.sminL | 0) <= (r.smaxL | 0)) {
+      r.s32min = Math.max(r.s32min, r.sminL | 0);
+      r.s32max = Math.min(r.s32max, r.smaxL | 0);
     }
   }
   // Upper halves that are two consecutive numbers, with a low half going from negative to positive.
-  if (u32((r.umin >> 32n) + 1n) === u32(r.umax >> 32n) && s32(r.umin) < 0n && s32(r.umax) >= 0n) {
-    r.s32min = max(r.s32min, s32(r.umin));
-    r.s32max = min(r.s32max, s32(r.umax));
+  if (((r.uminH + 1) >>> 0) === r.umaxH && (r.uminL | 0) < 0 && (r.umaxL | 0) >= 0) {
+    r.s32min = Math.max(r.s32min, r.uminL | 0);
+    r.s32max = Math.min(r.s32max, r.umaxL | 0);
   }
-  if (u32((r.smin >> 32n) + 1n) === u32(r.smax >> 32n) && s32(r.smin) < 0n && s32(r.smax) >= 0n) {
-    r.s32min = max(r.s32min, s32(r.smin));
-    r.s32max = min(r.s32max, s32(r.smax));
+  if (((r.sminH + 1) >>> 0) === r.smaxH && (r.sminL | 0) < 0 && (r.smaxL | 0) >= 0) {
+    r.s32min = Math.max(r.s32min, r.sminL | 0);
+    r.s32max = Math.min(r.s32max, r.smaxL | 0);
   }
   // A u32 range that does not cross the sign bit is an s32 range too, and the other way round.
-  if (s32(r.u32min) <= s32(r.u32max)) {
-    r.s32min = max(r.s32min, s32(r.u32min));
-    r.s32max = min(r.s32max, s32(r.u32max));
+  if ((r.u32min | 0) <= (r.u32max | 0)) {
+    r.s32min = Math.max(r.s32min, r.u32min | 0);
+    r.s32max = Math.min(r.s32max, r.u32max | 0);
   }
-  if (u32(r.s32min) <= u32(r.s32max)) {
-    r.u32min = max(r.u32min, u32(r.s32min));
-    r.u32max = min(r.u32max, u32(r.s32max));
-  } else if (r.u32max < u32(r.s32min)) {
+  const smin = r.s32min >>> 0, smax = r.s32max >>> 0;
+  if (smin <= smax) {
+    r.u32min = Math.max(r.u32min, smin);
+    r.u32max = Math.min(r.u32max, smax);
+  } else if (r.u32max < smin) {
     // The s32 range wraps around the u32 domain's ends; the u32 range meets only its
-    // non-negative part (as in reg64DeduceBounds)...
-    r.s32min = s32(r.u32min);
-    r.u32max = min(r.u32max, u32(r.s32max));
-  } else if (u32(r.s32max) < r.u32min) {
+    // non-negative part...
+    r.s32min = r.u32min | 0;
+    r.u32max = Math.min(r.u32max, smax);
+  } else if (smax < r.u32min) {
     // ...or only its negative part.
-    r.s32max = s32(r.u32max);
-    r.u32min = max(r.u32min, u32(r.s32min));
+    r.s32max = r.u32max | 0;
+    r.u32min = Math.max(r.u32min, smin);
   }
 }
 
 /** __reg64_deduce_bounds: signed against unsigned 64-bit bounds. */
-function reg64DeduceBounds(r: Reg): void {
-  if (s64(r.umin) <= s64(r.umax)) {
-    r.smin = max(r.smin, s64(r.umin));
-    r.smax = min(r.smax, s64(r.umax));
+function reg64DeduceBounds(r: Sc): void {
+  if (!lts(r.umaxH, r.umaxL, r.uminH, r.uminL)) {
+    if (lts(r.sminH, r.sminL, r.uminH, r.uminL)) { r.sminH = r.uminH; r.sminL = r.uminL; }
+    if (lts(r.umaxH, r.umaxL, r.smaxH, r.smaxL)) { r.smaxH = r.umaxH; r.smaxL = r.umaxL; }
   }
-  if (u64(r.smin) <= u64(r.smax)) {
-    r.umin = max(r.umin, u64(r.smin));
-    r.umax = min(r.umax, u64(r.smax));
-  } else if (r.umax < u64(r.smin)) {
+  if (!ltu(r.smaxH, r.smaxL, r.sminH, r.sminL)) {
+    if (ltu(r.uminH, r.uminL, r.sminH, r.sminL)) { r.uminH = r.sminH; r.uminL = r.sminL; }
+    if (ltu(r.smaxH, r.smaxL, r.umaxH, r.umaxL)) { r.umaxH = r.smaxH; r.umaxL = r.smaxL; }
+  } else if (ltu(r.umaxH, r.umaxL, r.sminH, r.sminL)) {
     // The s64 range wraps around the u64 domain's ends and the u64 range meets only its
     // positive part...
-    r.smin = s64(r.umin);
-    r.umax = min(r.umax, u64(r.smax));
-  } else if (u64(r.smax) < r.umin) {
+    r.sminH = r.uminH; r.sminL = r.uminL;
+    if (ltu(r.smaxH, r.smaxL, r.umaxH, r.umaxL)) { r.umaxH = r.smaxH; r.umaxL = r.smaxL; }
+  } else if (ltu(r.smaxH, r.smaxL, r.uminH, r.uminL)) {
     // ...or only its negative part.
-    r.smax = s64(r.umax);
-    r.umin = max(r.umin, u64(r.smin));
+    r.smaxH = r.umaxH; r.smaxL = r.umaxL;
+    if (ltu(r.uminH, r.uminL, r.sminH, r.sminL)) { r.uminH = r.sminH; r.uminL = r.sminL; }
   }
 }
 
 /** __reg_deduce_mixed_bounds: 64-bit bounds tightened with the 32-bit ones. */
-function regDeduceMixedBounds(r: Reg): void {
-  const hi = ~U32_MAX;
-  r.umin = max(r.umin, (r.umin & hi) | r.u32min);
-  r.umax = min(r.umax, (r.umax & hi) | r.u32max);
-  r.smin = max(r.smin, s64((r.smin & hi) | r.u32min));
-  r.smax = min(r.smax, s64((r.smax & hi) | r.u32max));
+function regDeduceMixedBounds(r: Sc): void {
+  if (ltu(r.uminH, r.uminL, r.uminH, r.u32min)) r.uminL = r.u32min;
+  if (ltu(r.umaxH, r.u32max, r.umaxH, r.umaxL)) r.umaxL = r.u32max;
+  if (lts(r.sminH, r.sminL, r.sminH, r.u32min)) r.sminL = r.u32min;
+  if (lts(r.smaxH, r.u32max, r.smaxH, r.smaxL)) r.smaxL = r.u32max;
   // After a sign-extending load: a non-negative low half within [S32_MIN, S32_MAX] means
   // the upper bits cannot be all ones.
-  if (r.s32min >= 0n && r.smin >= S32_MIN && r.smax <= S32_MAX) {
-    r.smin = r.s32min;
-    r.smax = r.s32max;
-    r.umin = r.s32min;
-    r.umax = r.s32max;
-    r.varOff = tnumIntersect(r.varOff, tnumRange(r.smin, r.smax));
+  if (r.s32min >= 0 && !lts(r.sminH, r.sminL, M32, SIGN) && !lts(0, 0x7fffffff, r.smaxH, r.smaxL)) {
+    // (s32max may be negative on a dead path: the kernel sign-extends it.)
+    const maxH = r.s32max < 0 ? M32 : 0, maxL = r.s32max >>> 0;
+    r.sminH = 0; r.sminL = r.s32min; r.smaxH = maxH; r.smaxL = maxL;
+    r.uminH = 0; r.uminL = r.s32min; r.umaxH = maxH; r.umaxL = maxL;
+    tnumRangeInto(0, r.s32min, maxH, maxL);
+    intersectVarOff(r, TV_H, TV_L, TM_H, TM_L);
   }
 }
 
+/** var_off = tnum_intersect(var_off, t) */
+function intersectVarOff(r: Sc, vh: number, vl: number, mh: number, ml: number): void {
+  const muH = (r.mh & mh) >>> 0, muL = (r.ml & ml) >>> 0;
+  r.vh = ((r.vh | vh) & ~muH) >>> 0; r.vl = ((r.vl | vl) & ~muL) >>> 0; r.mh = muH; r.ml = muL;
+}
+
 /** __reg_deduce_bounds */
-function regDeduceBounds(r: Reg): void {
+function regDeduceBounds(r: Sc): void {
   reg32DeduceBounds(r);
   reg64DeduceBounds(r);
   regDeduceMixedBounds(r);
 }
 
 /** __reg_bound_offset: known bits from the unsigned bounds. */
-function regBoundOffset(r: Reg): void {
-  const var64 = tnumIntersect(r.varOff, tnumRange(r.umin, r.umax));
-  const var32 = tnumIntersect(tnumSubreg(var64), tnumRange(r.u32min, r.u32max));
-  r.varOff = tnumOr(tnumClearSubreg(var64), var32);
+function regBoundOffset(r: Sc): void {
+  tnumRangeInto(r.uminH, r.uminL, r.umaxH, r.umaxL);
+  intersectVarOff(r, TV_H, TV_L, TM_H, TM_L);
+  tnumRangeInto(0, r.u32min, 0, r.u32max);
+  // var32 = intersect(subreg(var64), range32); var_off = clear_subreg(var64) | var32
+  const muL = (r.ml & TM_L) >>> 0;
+  const vL = ((r.vl | TV_L) & ~muL) >>> 0;
+  r.vl = vL;
+  r.ml = (muL & ~vL) >>> 0;
+  r.mh = (r.mh & ~r.vh) >>> 0;
 }
 
 /** reg_bounds_sync: every view of the register made to agree with every other. */
-function regBoundsSync(r: Reg): void {
+function regBoundsSync(r: Sc): void {
   updateRegBounds(r);
   regDeduceBounds(r);
   regDeduceBounds(r);
@@ -340,89 +561,57 @@ function regBoundsSync(r: Reg): void {
 
 /** reg_bounds_sync for a scalar built or edited outside this module. */
 export function scalarSync(s: Scalar): Scalar {
-  const r = copy(s);
+  const r = reg(s);
   regBoundsSync(r);
-  return r;
+  return view(r);
 }
 
 // ---- Width changes ----
 
-/** __reg_assign_32_into_64 */
-function assign32Into64(r: Reg): void {
-  r.umin = r.u32min;
-  r.umax = r.u32max;
-  if (r.s32min >= 0n && r.s32max >= 0n) {
-    r.smin = r.s32min;
-    r.smax = r.s32max;
+/** zext_32_to_64 (with __reg_assign_32_into_64): what a 32-bit operation leaves in the whole register. */
+function zext32To64(r: Sc): void {
+  r.vh = 0; r.mh = 0;
+  r.uminH = 0; r.uminL = r.u32min; r.umaxH = 0; r.umaxL = r.u32max;
+  if (r.s32min >= 0 && r.s32max >= 0) {
+    r.sminH = 0; r.sminL = r.s32min; r.smaxH = 0; r.smaxL = r.s32max;
   } else {
-    r.smin = 0n;
-    r.smax = U32_MAX;
+    r.sminH = 0; r.sminL = 0; r.smaxH = 0; r.smaxL = M32;
   }
-}
-
-/** zext_32_to_64: what a 32-bit operation leaves in the whole register. */
-function zext32To64(r: Reg): void {
-  r.varOff = tnumSubreg(r.varOff);
-  assign32Into64(r);
 }
 
 /** coerce_reg_to_size: the low `size` bytes, zero-extended. */
-function coerceRegToSize(r: Reg, size: number): void {
-  r.varOff = tnumCast(r.varOff, size);
-  const mask = (1n << BigInt(size * 8)) - 1n;
-  if ((r.umin & ~mask) === (r.umax & ~mask)) {
-    r.umin &= mask;
-    r.umax &= mask;
+function coerceRegToSize(r: Sc, size: number): void {
+  // mask of the low size bytes, as a pair
+  const mH = size >= 8 ? M32 : size > 4 ? 2 ** ((size - 4) * 8) - 1 : 0;
+  const mL = size >= 4 ? M32 : 2 ** (size * 8) - 1;
+  r.vh = (r.vh & mH) >>> 0; r.vl = (r.vl & mL) >>> 0; r.mh = (r.mh & mH) >>> 0; r.ml = (r.ml & mL) >>> 0;
+  if (((r.uminH & ~mH) >>> 0) === ((r.umaxH & ~mH) >>> 0) && ((r.uminL & ~mL) >>> 0) === ((r.umaxL & ~mL) >>> 0)) {
+    r.uminH = (r.uminH & mH) >>> 0; r.uminL = (r.uminL & mL) >>> 0;
+    r.umaxH = (r.umaxH & mH) >>> 0; r.umaxL = (r.umaxL & mL) >>> 0;
   } else {
-    r.umin = 0n;
-    r.umax = mask;
+    r.uminH = 0; r.uminL = 0; r.umaxH = mH; r.umaxL = mL;
   }
-  r.smin = r.umin;
-  r.smax = r.umax;
+  r.sminH = r.uminH; r.sminL = r.uminL; r.smaxH = r.umaxH; r.smaxL = r.umaxL;
   if (size < 4) unbound32(r);
   regBoundsSync(r);
 }
 
-const sext = (x: bigint, size: number): bigint => BigInt.asIntN(size * 8, x);
-
-/** set_sext64_default_val */
-function sext64Default(r: Reg, size: number): void {
-  const lim = 1n << BigInt(size * 8 - 1);
-  r.smin = r.s32min = -lim;
-  r.smax = r.s32max = lim - 1n;
-  r.umin = r.u32min = 0n;
-  r.umax = U64_MAX;
-  r.u32max = U32_MAX;
-  r.varOff = TNUM_UNKNOWN;
+/** Sign-extension of the low `size` bytes of a pair into RH:RL. */
+function sextInto(h: number, l: number, size: number): void {
+  if (size === 4) { RL = l; RH = (l & SIGN) ? M32 : 0; return; }
+  const bits = size * 8;
+  const v = (l << (32 - bits)) >> (32 - bits);
+  RL = v >>> 0; RH = v < 0 ? M32 : 0;
 }
 
-/** coerce_reg_to_size_sx: the low `size` bytes, sign-extended to 64 bits. */
-function coerceRegToSizeSx(r: Reg, size: number): void {
-  if (tnumIsConst(r.varOff)) {
-    const c = u64(sext(r.varOff.value, size));
-    r.varOff = tnumConst(c);
-    r.smin = r.smax = s64(c);
-    r.umin = r.umax = c;
-    r.s32min = r.s32max = s32(c);
-    r.u32min = r.u32max = u32(c);
-    return;
-  }
-  const bits = BigInt(size * 8);
-  if (u64(r.smax) >> bits !== u64(r.smin) >> bits) {
-    sext64Fallback(r, size);
-    return;
-  }
-  const a = sext(r.smax, size), b = sext(r.smin, size);
-  const hi = max(a, b), lo = min(a, b);
-  if ((hi >= 0n) === (lo >= 0n)) {
-    r.smin = lo; r.s32min = s32(lo);
-    r.smax = hi; r.s32max = s32(hi);
-    r.umin = u64(lo); r.u32min = u32(lo);
-    r.umax = u64(hi); r.u32max = u32(hi);
-    r.varOff = tnumRange(u64(lo), u64(hi));
-    return;
-  }
-  sext64Fallback(r, size);
+/** set_sext64_default_val */
+function sext64Default(r: Sc, size: number): void {
+  const lim = 2 ** (size * 8 - 1);
+  r.s32min = -lim; r.s32max = lim - 1;
+  r.sminH = M32; r.sminL = (-lim) >>> 0; r.smaxH = 0; r.smaxL = lim - 1;
+  r.uminH = 0; r.uminL = 0; r.u32min = 0;
+  r.umaxH = M32; r.umaxL = M32; r.u32max = M32;
+  r.vh = 0; r.vl = 0; r.mh = M32; r.ml = M32;
 }
 
 /**
@@ -431,185 +620,192 @@ function coerceRegToSizeSx(r: Reg, size: number): void {
  * bounds stay and the 64-bit ones are theirs extended (the tnum is rebuilt from the bounds);
  * otherwise the whole range of the narrow type.
  */
-function sext64Fallback(r: Reg, size: number): void {
-  const lim = 1n << BigInt(size * 8 - 1);
+function sext64Fallback(r: Sc, size: number): void {
+  const lim = 2 ** (size * 8 - 1);
   if (r.s32min < -lim || r.s32max >= lim) return sext64Default(r, size);
-  r.smin = r.s32min;
-  r.smax = r.s32max;
-  r.umin = 0n;
-  r.umax = U64_MAX;
-  r.varOff = TNUM_UNKNOWN;
+  r.sminH = r.s32min < 0 ? M32 : 0; r.sminL = r.s32min >>> 0;
+  r.smaxH = r.s32max < 0 ? M32 : 0; r.smaxL = r.s32max >>> 0;
+  r.uminH = 0; r.uminL = 0; r.umaxH = M32; r.umaxL = M32;
+  r.vh = 0; r.vl = 0; r.mh = M32; r.ml = M32;
   regBoundsSync(r);
 }
 
-/** set_sext32_default_val */
-function sext32Default(r: Reg, size: number): void {
-  const lim = 1n << BigInt(size * 8 - 1);
-  r.s32min = -lim;
-  r.s32max = lim - 1n;
-  r.u32min = 0n;
-  r.u32max = U32_MAX;
-  r.varOff = tnumSubreg(TNUM_UNKNOWN);
+/** coerce_reg_to_size_sx: the low `size` bytes, sign-extended to 64 bits. */
+function coerceRegToSizeSx(r: Sc, size: number): void {
+  if (constant(r)) {
+    sextInto(r.vh, r.vl, size);
+    markKnown(r, RH, RL);
+    return;
+  }
+  const bits = size * 8;
+  // The bits above the narrow type, of smax and smin, must agree.
+  shr(r.smaxH, r.smaxL, bits);
+  const th = RH, tl = RL;
+  shr(r.sminH, r.sminL, bits);
+  if (th !== RH || tl !== RL) return sext64Fallback(r, size);
+  sextInto(r.smaxH, r.smaxL, size);
+  const aH = RH, aL = RL;
+  sextInto(r.sminH, r.sminL, size);
+  const bH = RH, bL = RL;
+  const [hiH, hiL, loH, loL] = lts(aH, aL, bH, bL) ? [bH, bL, aH, aL] : [aH, aL, bH, bL];
+  if (((hiH & SIGN) === 0) === ((loH & SIGN) === 0)) {
+    r.sminH = loH; r.sminL = loL; r.s32min = loL | 0;
+    r.smaxH = hiH; r.smaxL = hiL; r.s32max = hiL | 0;
+    r.uminH = loH; r.uminL = loL; r.u32min = loL;
+    r.umaxH = hiH; r.umaxL = hiL; r.u32max = hiL;
+    tnumRangeInto(loH, loL, hiH, hiL);
+    r.vh = TV_H; r.vl = TV_L; r.mh = TM_H; r.ml = TM_L;
+    return;
+  }
+  sext64Fallback(r, size);
 }
 
 /** coerce_subreg_to_size_sx: the low `size` bytes sign-extended to 32 bits. */
-function coerceSubregToSizeSx(r: Reg, size: number): void {
-  if (tnumIsConst(r.varOff)) {
-    const c = u64(sext(r.varOff.value, size));
-    r.varOff = tnumConst(c);
-    r.s32min = r.s32max = s32(c);
-    r.u32min = r.u32max = u32(c);
+function coerceSubregToSizeSx(r: Sc, size: number): void {
+  const bits = size * 8;
+  if (constant(r)) {
+    sextInto(r.vh, r.vl, size);
+    r.vh = RH; r.vl = RL; r.mh = 0; r.ml = 0;
+    r.s32min = r.s32max = RL | 0;
+    r.u32min = r.u32max = RL;
     return;
   }
-  const bits = BigInt(size * 8);
-  if (u32(r.s32max) >> bits !== u32(r.s32min) >> bits) {
-    sext32Default(r, size);
+  const lim = 2 ** (bits - 1);
+  if ((r.s32max >>> 0) >>> bits !== (r.s32min >>> 0) >>> bits) return sext32Default(r, lim);
+  const a = (r.s32max << (32 - bits)) >> (32 - bits), b = (r.s32min << (32 - bits)) >> (32 - bits);
+  const hiV = Math.max(a, b), loV = Math.min(a, b);
+  if ((loV >= 0) === (hiV >= 0)) {
+    r.s32min = loV; r.s32max = hiV;
+    r.u32min = loV >>> 0; r.u32max = hiV >>> 0;
+    tnumRangeInto(loV < 0 ? M32 : 0, loV >>> 0, hiV < 0 ? M32 : 0, hiV >>> 0);
+    r.vh = 0; r.vl = TV_L; r.mh = 0; r.ml = TM_L;
     return;
   }
-  const a = sext(r.s32max, size), b = sext(r.s32min, size);
-  const hi = max(a, b), lo = min(a, b);
-  if ((lo >= 0n) === (hi >= 0n)) {
-    r.s32min = lo;
-    r.s32max = hi;
-    r.u32min = u32(lo);
-    r.u32max = u32(hi);
-    r.varOff = tnumSubreg(tnumRange(u64(lo), u64(hi)));
-    return;
-  }
-  sext32Default(r, size);
+  sext32Default(r, lim);
+}
+
+/** set_sext32_default_val */
+function sext32Default(r: Sc, lim: number): void {
+  r.s32min = -lim; r.s32max = lim - 1;
+  r.u32min = 0; r.u32max = M32;
+  r.vh = 0; r.vl = 0; r.mh = 0; r.ml = M32;
 }
 
 /** The low 32 bits, zero-extended: a 32-bit move of the register onto itself. */
 export function scalarTruncate32(s: Scalar): Scalar {
-  const r = copy(s);
+  const r = reg(s);
   zext32To64(r);
   regBoundsSync(r);
-  return r;
+  return view(r);
 }
 
 /** The low `size` bytes zero-extended (coerce_reg_to_size), as a narrow load or store sees them. */
 export function scalarZext(s: Scalar, size: 1 | 2 | 4 | 8): Scalar {
   if (size === 8) return s;
-  const r = copy(s);
+  const r = reg(s);
   coerceRegToSize(r, size);
-  return r;
+  return view(r);
 }
 
 /** The low `size` bytes sign-extended (coerce_reg_to_size_sx), as a sign-extending load sees them. */
 export function scalarSext(s: Scalar, size: 1 | 2 | 4): Scalar {
-  const r = copy(s);
+  const r = reg(s);
   coerceRegToSizeSx(r, size);
-  return r;
-}
-
-// ---- Overflow-checked arithmetic as the kernel's check_*_overflow ----
-
-/** The wrapped result and whether it wrapped, for a width and signedness. */
-function wrapS64(x: bigint): [bigint, boolean] {
-  const w = s64(x);
-  return [w, w !== x];
-}
-function wrapU64(x: bigint): [bigint, boolean] {
-  const w = u64(x);
-  return [w, w !== x];
-}
-function wrapS32(x: bigint): [bigint, boolean] {
-  const w = s32(x);
-  return [w, w !== x];
-}
-function wrapU32(x: bigint): [bigint, boolean] {
-  const w = u32(x);
-  return [w, w !== x];
+  return view(r);
 }
 
 // ---- ALU transfer functions (the scalar_min_max_* family) ----
 
+const S32MIN = -SIGN, S32MAX = 0x7fffffff;
+const fitsS32 = (x: number): boolean => x >= S32MIN && x <= S32MAX;
+
 /** scalar32_min_max_add */
-function add32(d: Reg, s: Reg): void {
-  const [smin, o1] = wrapS32(d.s32min + s.s32min);
-  const [smax, o2] = wrapS32(d.s32max + s.s32max);
-  if (o1 || o2) { d.s32min = S32_MIN; d.s32max = S32_MAX; } else { d.s32min = smin; d.s32max = smax; }
-  const [umin, minOv] = wrapU32(d.u32min + s.u32min);
-  const [umax, maxOv] = wrapU32(d.u32max + s.u32max);
+function add32(d: Sc, s: Sc): void {
+  const smin = d.s32min + s.s32min, smax = d.s32max + s.s32max;
+  if (!fitsS32(smin) || !fitsS32(smax)) { d.s32min = S32MIN; d.s32max = S32MAX; } else { d.s32min = smin; d.s32max = smax; }
+  const umin = d.u32min + s.u32min, umax = d.u32max + s.u32max;
   // When all the sums wrap or none does, the wrapped bounds still bound them.
-  if (!minOv && maxOv) { d.u32min = 0n; d.u32max = U32_MAX; } else { d.u32min = umin; d.u32max = umax; }
+  if (umin <= M32 && umax > M32) { d.u32min = 0; d.u32max = M32; } else { d.u32min = umin >>> 0; d.u32max = umax >>> 0; }
 }
 
 /** scalar_min_max_add */
-function add64(d: Reg, s: Reg): void {
-  const [smin, o1] = wrapS64(d.smin + s.smin);
-  const [smax, o2] = wrapS64(d.smax + s.smax);
-  if (o1 || o2) { d.smin = S64_MIN; d.smax = S64_MAX; } else { d.smin = smin; d.smax = smax; }
-  const [umin, minOv] = wrapU64(d.umin + s.umin);
-  const [umax, maxOv] = wrapU64(d.umax + s.umax);
-  if (!minOv && maxOv) { d.umin = 0n; d.umax = U64_MAX; } else { d.umin = umin; d.umax = umax; }
+function add64(d: Sc, s: Sc): void {
+  const o1 = addS(d.sminH, d.sminL, s.sminH, s.sminL);
+  const minH = RH, minL = RL;
+  const o2 = addS(d.smaxH, d.smaxL, s.smaxH, s.smaxL);
+  if (o1 || o2) { d.sminH = SIGN; d.sminL = 0; d.smaxH = 0x7fffffff; d.smaxL = M32; } else { d.sminH = minH; d.sminL = minL; d.smaxH = RH; d.smaxL = RL; }
+  const minOv = add(d.uminH, d.uminL, s.uminH, s.uminL);
+  const uminH = RH, uminL = RL;
+  const maxOv = add(d.umaxH, d.umaxL, s.umaxH, s.umaxL);
+  if (!minOv && maxOv) { d.uminH = 0; d.uminL = 0; d.umaxH = M32; d.umaxL = M32; } else { d.uminH = uminH; d.uminL = uminL; d.umaxH = RH; d.umaxL = RL; }
 }
 
 /** scalar32_min_max_sub */
-function sub32(d: Reg, s: Reg): void {
-  const [smin, o1] = wrapS32(d.s32min - s.s32max);
-  const [smax, o2] = wrapS32(d.s32max - s.s32min);
-  if (o1 || o2) { d.s32min = S32_MIN; d.s32max = S32_MAX; } else { d.s32min = smin; d.s32max = smax; }
-  const [umin, minUn] = wrapU32(d.u32min - s.u32max);
-  const [umax, maxUn] = wrapU32(d.u32max - s.u32min);
-  if (minUn && !maxUn) { d.u32min = 0n; d.u32max = U32_MAX; } else { d.u32min = umin; d.u32max = umax; }
+function sub32(d: Sc, s: Sc): void {
+  const smin = d.s32min - s.s32max, smax = d.s32max - s.s32min;
+  if (!fitsS32(smin) || !fitsS32(smax)) { d.s32min = S32MIN; d.s32max = S32MAX; } else { d.s32min = smin; d.s32max = smax; }
+  const umin = d.u32min - s.u32max, umax = d.u32max - s.u32min;
+  if (umin < 0 && umax >= 0) { d.u32min = 0; d.u32max = M32; } else { d.u32min = umin >>> 0; d.u32max = umax >>> 0; }
 }
 
 /** scalar_min_max_sub */
-function sub64(d: Reg, s: Reg): void {
-  const [smin, o1] = wrapS64(d.smin - s.smax);
-  const [smax, o2] = wrapS64(d.smax - s.smin);
-  if (o1 || o2) { d.smin = S64_MIN; d.smax = S64_MAX; } else { d.smin = smin; d.smax = smax; }
-  const [umin, minUn] = wrapU64(d.umin - s.umax);
-  const [umax, maxUn] = wrapU64(d.umax - s.umin);
-  if (minUn && !maxUn) { d.umin = 0n; d.umax = U64_MAX; } else { d.umin = umin; d.umax = umax; }
+function sub64(d: Sc, s: Sc): void {
+  const o1 = subS(d.sminH, d.sminL, s.smaxH, s.smaxL);
+  const minH = RH, minL = RL;
+  const o2 = subS(d.smaxH, d.smaxL, s.sminH, s.sminL);
+  if (o1 || o2) { d.sminH = SIGN; d.sminL = 0; d.smaxH = 0x7fffffff; d.smaxL = M32; } else { d.sminH = minH; d.sminL = minL; d.smaxH = RH; d.smaxL = RL; }
+  const minUn = sub(d.uminH, d.uminL, s.umaxH, s.umaxL);
+  const uminH = RH, uminL = RL;
+  const maxUn = sub(d.umaxH, d.umaxL, s.uminH, s.uminL);
+  if (minUn && !maxUn) { d.uminH = 0; d.uminL = 0; d.umaxH = M32; d.umaxL = M32; } else { d.uminH = uminH; d.uminL = uminL; d.umaxH = RH; d.umaxL = RL; }
 }
 
 /** scalar32_min_max_mul: the unsigned product of the ends, the signed extremes of four products. */
-function mul32(d: Reg, s: Reg): void {
-  const [umax, o1] = wrapU32(d.u32max * s.u32max);
-  const [umin, o2] = wrapU32(d.u32min * s.u32min);
-  if (o1 || o2) { d.u32min = 0n; d.u32max = U32_MAX; } else { d.u32min = umin; d.u32max = umax; }
-  const p = [d.s32min * s.s32min, d.s32min * s.s32max, d.s32max * s.s32min, d.s32max * s.s32max];
-  if (p.some((x) => x < S32_MIN || x > S32_MAX)) {
-    d.s32min = S32_MIN; d.s32max = S32_MAX;
+function mul32(d: Sc, s: Sc): void {
+  // Products of 32-bit numbers are exact as BigInt; as doubles only below 2^53, so test with that.
+  const umax = d.u32max * s.u32max, umin = d.u32min * s.u32min;
+  if (umax > M32 || umin > M32) { d.u32min = 0; d.u32max = M32; } else { d.u32min = umin; d.u32max = umax; }
+  const p0 = d.s32min * s.s32min, p1 = d.s32min * s.s32max, p2 = d.s32max * s.s32min, p3 = d.s32max * s.s32max;
+  // Each |product| is below 2^62; a double rounds it but never across the s32 limits.
+  if (!fitsS32(p0) || !fitsS32(p1) || !fitsS32(p2) || !fitsS32(p3)) {
+    d.s32min = S32MIN; d.s32max = S32MAX;
   } else {
-    d.s32min = p.reduce(min);
-    d.s32max = p.reduce(max);
+    d.s32min = Math.min(p0, p1, p2, p3);
+    d.s32max = Math.max(p0, p1, p2, p3);
   }
 }
 
-/** scalar_min_max_mul */
-function mul64(d: Reg, s: Reg): void {
-  const [umax, o1] = wrapU64(d.umax * s.umax);
-  const [umin, o2] = wrapU64(d.umin * s.umin);
-  if (o1 || o2) { d.umin = 0n; d.umax = U64_MAX; } else { d.umin = umin; d.umax = umax; }
-  const p = [d.smin * s.smin, d.smin * s.smax, d.smax * s.smin, d.smax * s.smax];
-  if (p.some((x) => x < S64_MIN || x > S64_MAX)) {
-    d.smin = S64_MIN; d.smax = S64_MAX;
+/** scalar_min_max_mul, in BigInt: rare enough, and the overflow tests need 128 bits. */
+function mul64(d: Sc, s: Sc): void {
+  const umax = big(d.umaxH, d.umaxL) * big(s.umaxH, s.umaxL);
+  const umin = big(d.uminH, d.uminL) * big(s.uminH, s.uminL);
+  if (umax > U64_MAX || umin > U64_MAX) {
+    d.uminH = 0; d.uminL = 0; d.umaxH = M32; d.umaxL = M32;
   } else {
-    d.smin = p.reduce(min);
-    d.smax = p.reduce(max);
+    d.uminH = hi(umin); d.uminL = lo(umin); d.umaxH = hi(umax); d.umaxL = lo(umax);
+  }
+  const a = bigS(d.sminH, d.sminL), b = bigS(d.smaxH, d.smaxL), x = bigS(s.sminH, s.sminL), y = bigS(s.smaxH, s.smaxL);
+  const p = [a * x, a * y, b * x, b * y];
+  if (p.some((v) => v < S64_MIN || v > S64_MAX)) {
+    d.sminH = SIGN; d.sminL = 0; d.smaxH = 0x7fffffff; d.smaxL = M32;
+  } else {
+    let mn = p[0]!, mx = p[0]!;
+    for (const v of p) { if (v < mn) mn = v; if (v > mx) mx = v; }
+    d.sminH = hi(mn); d.sminL = lo(mn); d.smaxH = hi(mx); d.smaxL = lo(mx);
   }
 }
 
 /** The s32 bounds of a u32 range, when it does not cross the sign bit. */
-function s32FromU32(d: Reg): void {
-  if (s32(d.u32min) <= s32(d.u32max)) {
-    d.s32min = s32(d.u32min);
-    d.s32max = s32(d.u32max);
-  } else {
-    d.s32min = S32_MIN; d.s32max = S32_MAX;
-  }
+function s32FromU32(d: Sc): void {
+  if ((d.u32min | 0) <= (d.u32max | 0)) { d.s32min = d.u32min | 0; d.s32max = d.u32max | 0; } else { d.s32min = S32MIN; d.s32max = S32MAX; }
 }
 
 /** The s64 bounds of a u64 range, when it does not cross the sign bit. */
-function s64FromU64(d: Reg): void {
-  if (s64(d.umin) <= s64(d.umax)) {
-    d.smin = s64(d.umin);
-    d.smax = s64(d.umax);
+function s64FromU64(d: Sc): void {
+  if (!lts(d.umaxH, d.umaxL, d.uminH, d.uminL)) {
+    d.sminH = d.uminH; d.sminL = d.uminL; d.smaxH = d.umaxH; d.smaxL = d.umaxL;
   } else {
-    d.smin = S64_MIN; d.smax = S64_MAX;
+    d.sminH = SIGN; d.sminL = 0; d.smaxH = 0x7fffffff; d.smaxL = M32;
   }
 }
 
@@ -617,142 +813,151 @@ function s64FromU64(d: Reg): void {
 // maximum) comes from the known bits, the other end from the operands' bounds.
 
 /** scalar32_min_max_and */
-function and32(d: Reg, s: Reg): void {
-  const v = tnumSubreg(d.varOff);
-  if (tnumSubregIsConst(s.varOff) && tnumSubregIsConst(d.varOff)) return markKnown32(d, v.value);
-  d.u32min = v.value;
-  d.u32max = min(d.u32max, s.u32max);
+function and32(d: Sc, s: Sc): void {
+  if (s.ml === 0 && d.ml === 0) return markKnown32(d, d.vl);
+  d.u32min = d.vl;
+  d.u32max = Math.min(d.u32max, s.u32max);
   s32FromU32(d);
 }
 
 /** scalar_min_max_and */
-function and64(d: Reg, s: Reg): void {
-  if (tnumIsConst(s.varOff) && tnumIsConst(d.varOff)) return markKnown(d, d.varOff.value);
-  d.umin = d.varOff.value;
-  d.umax = min(d.umax, s.umax);
+function and64(d: Sc, s: Sc): void {
+  if (constant(s) && constant(d)) return markKnown(d, d.vh, d.vl);
+  d.uminH = d.vh; d.uminL = d.vl;
+  if (ltu(s.umaxH, s.umaxL, d.umaxH, d.umaxL)) { d.umaxH = s.umaxH; d.umaxL = s.umaxL; }
   s64FromU64(d);
   updateRegBounds(d);
 }
 
 /** scalar32_min_max_or */
-function or32(d: Reg, s: Reg): void {
-  const v = tnumSubreg(d.varOff);
-  if (tnumSubregIsConst(s.varOff) && tnumSubregIsConst(d.varOff)) return markKnown32(d, v.value);
-  d.u32min = max(d.u32min, s.u32min);
-  d.u32max = v.value | v.mask;
+function or32(d: Sc, s: Sc): void {
+  if (s.ml === 0 && d.ml === 0) return markKnown32(d, d.vl);
+  d.u32min = Math.max(d.u32min, s.u32min);
+  d.u32max = (d.vl | d.ml) >>> 0;
   s32FromU32(d);
 }
 
 /** scalar_min_max_or */
-function or64(d: Reg, s: Reg): void {
-  if (tnumIsConst(s.varOff) && tnumIsConst(d.varOff)) return markKnown(d, d.varOff.value);
-  d.umin = max(d.umin, s.umin);
-  d.umax = d.varOff.value | d.varOff.mask;
+function or64(d: Sc, s: Sc): void {
+  if (constant(s) && constant(d)) return markKnown(d, d.vh, d.vl);
+  if (ltu(d.uminH, d.uminL, s.uminH, s.uminL)) { d.uminH = s.uminH; d.uminL = s.uminL; }
+  d.umaxH = (d.vh | d.mh) >>> 0; d.umaxL = (d.vl | d.ml) >>> 0;
   s64FromU64(d);
   updateRegBounds(d);
 }
 
 /** scalar32_min_max_xor */
-function xor32(d: Reg, s: Reg): void {
-  const v = tnumSubreg(d.varOff);
-  if (tnumSubregIsConst(s.varOff) && tnumSubregIsConst(d.varOff)) return markKnown32(d, v.value);
-  d.u32min = v.value;
-  d.u32max = v.value | v.mask;
+function xor32(d: Sc, s: Sc): void {
+  if (s.ml === 0 && d.ml === 0) return markKnown32(d, d.vl);
+  d.u32min = d.vl;
+  d.u32max = (d.vl | d.ml) >>> 0;
   s32FromU32(d);
 }
 
 /** scalar_min_max_xor */
-function xor64(d: Reg, s: Reg): void {
-  if (tnumIsConst(s.varOff) && tnumIsConst(d.varOff)) return markKnown(d, d.varOff.value);
-  d.umin = d.varOff.value;
-  d.umax = d.varOff.value | d.varOff.mask;
+function xor64(d: Sc, s: Sc): void {
+  if (constant(s) && constant(d)) return markKnown(d, d.vh, d.vl);
+  d.uminH = d.vh; d.uminL = d.vl;
+  d.umaxH = (d.vh | d.mh) >>> 0; d.umaxL = (d.vl | d.ml) >>> 0;
   s64FromU64(d);
   updateRegBounds(d);
 }
 
 /** __scalar32_min_max_lsh */
-function lsh32Bounds(d: Reg, umin: bigint, umax: bigint): void {
-  d.s32min = S32_MIN; d.s32max = S32_MAX;
+function lsh32Bounds(d: Sc, umin: number, umax: number): void {
+  d.s32min = S32MIN; d.s32max = S32MAX;
   // A shift that may push the top bit out tells nothing.
-  if (umax > 31n || d.u32max > 1n << (31n - umax)) {
-    d.u32min = 0n; d.u32max = U32_MAX;
+  if (umax > 31 || d.u32max > 2 ** (31 - umax)) {
+    d.u32min = 0; d.u32max = M32;
   } else {
-    d.u32min = u32(d.u32min << umin);
-    d.u32max = u32(d.u32max << umax);
+    d.u32min = (d.u32min << umin) >>> 0;
+    d.u32max = (d.u32max << umax) >>> 0;
   }
 }
 
 /** scalar32_min_max_lsh */
-function lsh32(d: Reg, s: Reg): void {
-  const sub = tnumSubreg(d.varOff);
+function lsh32(d: Sc, s: Sc): void {
+  const n = s.u32min;
   lsh32Bounds(d, s.u32min, s.u32max);
-  d.varOff = tnumSubreg(tnumLshift(sub, Number(s.u32min)));
+  d.vh = 0; d.mh = 0;
+  d.vl = n < 32 ? (d.vl << n) >>> 0 : 0; d.ml = n < 32 ? (d.ml << n) >>> 0 : 0;
   unbound64(d);
   updateReg32Bounds(d);
 }
 
 /** __scalar64_min_max_lsh */
-function lsh64Bounds(d: Reg, umin: bigint, umax: bigint): void {
+function lsh64Bounds(d: Sc, umin: number, umax: number): void {
   // x << 32 s>> 32 sign-extends a subregister: the s32 range survives << 32 as an s64 one.
-  const by32 = umin === 32n && umax === 32n;
-  d.smax = by32 ? d.s32max << 32n : S64_MAX;
-  d.smin = by32 ? d.s32min << 32n : S64_MIN;
-  if (d.umax > 1n << (63n - umax)) {
-    d.umin = 0n; d.umax = U64_MAX;
+  if (umin === 32 && umax === 32) {
+    d.smaxH = d.s32max >>> 0; d.smaxL = 0;
+    d.sminH = d.s32min >>> 0; d.sminL = 0;
   } else {
-    d.umin = u64(d.umin << umin);
-    d.umax = u64(d.umax << umax);
+    d.smaxH = 0x7fffffff; d.smaxL = M32; d.sminH = SIGN; d.sminL = 0;
+  }
+  shl(0, 1, 63 - umax);
+  if (ltu(RH, RL, d.umaxH, d.umaxL)) {
+    d.uminH = 0; d.uminL = 0; d.umaxH = M32; d.umaxL = M32;
+  } else {
+    shl(d.uminH, d.uminL, umin); d.uminH = RH; d.uminL = RL;
+    shl(d.umaxH, d.umaxL, umax); d.umaxH = RH; d.umaxL = RL;
   }
 }
 
 /** scalar_min_max_lsh */
-function lsh64(d: Reg, s: Reg): void {
+function lsh64(d: Sc, s: Sc): void {
+  const umin = s.uminL, umax = s.umaxL; // both below 64 here
   // The 64-bit bounds use the unshifted 32-bit ones, so they go first.
-  lsh64Bounds(d, s.umin, s.umax);
-  lsh32Bounds(d, s.umin, s.umax);
-  d.varOff = tnumLshift(d.varOff, Number(s.umin));
+  lsh64Bounds(d, umin, umax);
+  lsh32Bounds(d, umin, umax);
+  shl(d.vh, d.vl, umin); d.vh = RH; d.vl = RL;
+  shl(d.mh, d.ml, umin); d.mh = RH; d.ml = RL;
   updateRegBounds(d);
 }
 
 /** scalar32_min_max_rsh */
-function rsh32(d: Reg, s: Reg): void {
-  const sub = tnumSubreg(d.varOff);
-  d.s32min = S32_MIN; d.s32max = S32_MAX;
-  d.varOff = tnumRshift(sub, Number(s.u32min));
-  d.u32min >>= s.u32max;
-  d.u32max >>= s.u32min;
+function rsh32(d: Sc, s: Sc): void {
+  const umin = s.u32min, umax = s.u32max;
+  d.s32min = S32MIN; d.s32max = S32MAX;
+  d.vh = 0; d.mh = 0;
+  d.vl = d.vl >>> umin; d.ml = d.ml >>> umin;
+  d.u32min = umax > 31 ? 0 : d.u32min >>> umax;
+  d.u32max = d.u32max >>> umin;
   unbound64(d);
   updateReg32Bounds(d);
 }
 
 /** scalar_min_max_rsh */
-function rsh64(d: Reg, s: Reg): void {
-  d.smin = S64_MIN; d.smax = S64_MAX;
-  d.varOff = tnumRshift(d.varOff, Number(s.umin));
-  d.umin >>= s.umax;
-  d.umax >>= s.umin;
+function rsh64(d: Sc, s: Sc): void {
+  const umin = s.uminL, umax = s.umaxL;
+  d.sminH = SIGN; d.sminL = 0; d.smaxH = 0x7fffffff; d.smaxL = M32;
+  shr(d.vh, d.vl, umin); d.vh = RH; d.vl = RL;
+  shr(d.mh, d.ml, umin); d.mh = RH; d.ml = RL;
+  shr(d.uminH, d.uminL, umax); d.uminH = RH; d.uminL = RL;
+  shr(d.umaxH, d.umaxL, umin); d.umaxH = RH; d.umaxL = RL;
   unbound32(d);
   updateRegBounds(d);
 }
 
 /** scalar32_min_max_arsh: the shift is a known constant here. */
-function arsh32(d: Reg, s: Reg): void {
+function arsh32(d: Sc, s: Sc): void {
   const n = s.u32min;
   d.s32min = d.s32min >> n;
   d.s32max = d.s32max >> n;
-  d.varOff = tnumArshift(tnumSubreg(d.varOff), Number(n), 32);
-  d.u32min = 0n; d.u32max = U32_MAX;
+  d.vh = 0; d.mh = 0;
+  d.vl = (d.vl >> n) >>> 0; d.ml = (d.ml >> n) >>> 0;
+  d.u32min = 0; d.u32max = M32;
   unbound64(d);
   updateReg32Bounds(d);
 }
 
 /** scalar_min_max_arsh */
-function arsh64(d: Reg, s: Reg): void {
-  const n = s.umin;
-  d.smin = d.smin >> n;
-  d.smax = d.smax >> n;
-  d.varOff = tnumArshift(d.varOff, Number(n), 64);
-  d.umin = 0n; d.umax = U64_MAX;
+function arsh64(d: Sc, s: Sc): void {
+  const n = s.uminL;
+  sar(d.sminH, d.sminL, n); d.sminH = RH; d.sminL = RL;
+  sar(d.smaxH, d.smaxL, n); d.smaxH = RH; d.smaxL = RL;
+  sar(d.vh, d.vl, n); d.vh = RH; d.vl = RL;
+  sar(d.mh, d.ml, n); d.mh = RH; d.ml = RL;
+  d.uminH = 0; d.uminL = 0; d.umaxH = M32; d.umaxL = M32;
   unbound32(d);
   updateRegBounds(d);
 }
@@ -761,9 +966,11 @@ function arsh64(d: Reg, s: Reg): void {
  * scalar_byte_swap, on a little-endian host: be* and bswap* swap the bytes (and the range
  * is rebuilt from the swapped tnum), le* only truncate; 16 and 32 bits truncate.
  */
-function byteSwap(d: Reg, bits: 16 | 32 | 64, swap: boolean): void {
+function byteSwap(d: Sc, bits: 16 | 32 | 64, swap: boolean): void {
   if (swap) {
-    d.varOff = bits === 16 ? tnumBswap16(d.varOff) : bits === 32 ? tnumBswap32(d.varOff) : tnumBswap64(d.varOff);
+    if (bits === 16) { d.vh = 0; d.mh = 0; d.vl = swab16(d.vl & 0xffff); d.ml = swab16(d.ml & 0xffff); }
+    else if (bits === 32) { d.vh = 0; d.mh = 0; d.vl = swab32(d.vl); d.ml = swab32(d.ml); }
+    else { const vh = d.vh, mh = d.mh; d.vh = swab32(d.vl); d.vl = swab32(vh); d.mh = swab32(d.ml); d.ml = swab32(mh); }
     unbound64(d);
     unbound32(d);
   }
@@ -774,18 +981,24 @@ function byteSwap(d: Reg, bits: 16 | 32 | 64, swap: boolean): void {
  * is_safe_to_compute_dst_reg_range: shifts need a known amount below the width; division
  * and modulo are not tracked by 6.18 at all.
  */
-function safeToCompute(op: AluOp, src: Scalar, is64: boolean): boolean {
+function safeToCompute(op: AluOp, s: Sc, is64: boolean): boolean {
   switch (op) {
     case "lsh": case "rsh": case "arsh": {
       const known = is64
-        ? tnumIsConst(src.varOff) && src.smin === src.smax && src.umin === src.umax
-        : tnumSubregIsConst(src.varOff) && src.s32min === src.s32max && src.u32min === src.u32max;
-      return known && src.umax < (is64 ? 64n : 32n);
+        ? constant(s) && eq(s.sminH, s.sminL, s.smaxH, s.smaxL) && eq(s.uminH, s.uminL, s.umaxH, s.umaxL)
+        : s.ml === 0 && s.s32min === s.s32max && s.u32min === s.u32max;
+      return known && s.umaxH === 0 && s.umaxL < (is64 ? 64 : 32);
     }
     case "div": case "sdiv": case "mod": case "smod": return false;
     default: return true;
   }
 }
+
+const SWAPS: Partial<Record<AluOp, readonly [16 | 32 | 64, boolean]>> = {
+  be16: [16, true], be32: [32, true], be64: [64, true],
+  le16: [16, false], le32: [32, false], le64: [64, false],
+  bswap16: [16, true], bswap32: [32, true], bswap64: [64, true],
+};
 
 /**
  * maybe_fork_scalars: before `dst &= K` or `dst |= K` (K a 64-bit constant) on a dst in
@@ -794,25 +1007,20 @@ function safeToCompute(op: AluOp, src: Scalar, is64: boolean): boolean {
  * of the state to push, known 0, which runs the same instruction again], or undefined.
  */
 export function scalarFork(op: AluOp, dst: Scalar, src: Scalar): readonly [Scalar, Scalar] | undefined {
-  if ((op !== "and" && op !== "or") || !tnumIsConst(src.varOff)) return undefined;
-  const minus = copy(dst), zero = copy(dst);
-  if (dst.smin === -1n && dst.smax === 0n) {
-    markKnown(minus, -1n);
-    markKnown(zero, 0n);
-  } else if (dst.s32min === -1n && dst.s32max === 0n) {
-    markKnown32(minus, U32_MAX);
-    markKnown32(zero, 0n);
+  if ((op !== "and" && op !== "or") || !constant(peek(src))) return undefined;
+  const d = peek(dst);
+  const minus = clone(d), zero = clone(d);
+  if (d.sminH === M32 && d.sminL === M32 && d.smaxH === 0 && d.smaxL === 0) {
+    markKnown(minus, M32, M32);
+    markKnown(zero, 0, 0);
+  } else if (d.s32min === -1 && d.s32max === 0) {
+    markKnown32(minus, M32);
+    markKnown32(zero, 0);
   } else {
     return undefined;
   }
-  return [minus, zero];
+  return [view(minus), view(zero)];
 }
-
-const SWAPS: Partial<Record<AluOp, readonly [16 | 32 | 64, boolean]>> = {
-  be16: [16, true], be32: [32, true], be64: [64, true],
-  le16: [16, false], le32: [32, false], le64: [64, false],
-  bswap16: [16, true], bswap32: [32, true], bswap64: [64, true],
-};
 
 /**
  * The scalar `dst op src` leaves, as adjust_scalar_min_max_vals computes it (and, for
@@ -825,7 +1033,9 @@ export function scalarAlu(op: AluOp, dst: Scalar, src: Scalar, is64: boolean): S
     case "mov": return is64 ? src : scalarTruncate32(src);
     case "movsx8": case "movsx16": case "movsx32": {
       const size = op === "movsx8" ? 1 : op === "movsx16" ? 2 : 4;
-      const r = copy(src);
+      // No 32-bit movsx32 exists; extending 32 bits to 32 would be a plain move.
+      if (!is64 && size === 4) return scalarTruncate32(src);
+      const r = reg(src);
       if (is64) {
         coerceRegToSizeSx(r, size);
       } else {
@@ -833,44 +1043,56 @@ export function scalarAlu(op: AluOp, dst: Scalar, src: Scalar, is64: boolean): S
         zext32To64(r);
         regBoundsSync(r);
       }
-      return r;
+      return view(r);
     }
   }
-  if (!safeToCompute(op, src, is64)) return UNKNOWN;
-  const d = copy(dst);
-  const s = src as Reg; // read only below
+  const s = peek(src);
+  if (!safeToCompute(op, s, is64)) return UNKNOWN;
+  const d = reg(dst);
   switch (op) {
     case "add":
       add32(d, s); add64(d, s);
-      d.varOff = tnumAdd(d.varOff, s.varOff);
+      tnumAddInto(d.vh, d.vl, d.mh, d.ml, s.vh, s.vl, s.mh, s.ml);
+      d.vh = TV_H; d.vl = TV_L; d.mh = TM_H; d.ml = TM_L;
       break;
     case "sub":
       sub32(d, s); sub64(d, s);
-      d.varOff = tnumSub(d.varOff, s.varOff);
+      tnumSubInto(d.vh, d.vl, d.mh, d.ml, s.vh, s.vl, s.mh, s.ml);
+      d.vh = TV_H; d.vl = TV_L; d.mh = TM_H; d.ml = TM_L;
       break;
     case "neg": {
-      const old = copy(dst);
-      markKnown(d, 0n);
+      const old = reg(dst);
+      markKnown(d, 0, 0);
       sub32(d, old); sub64(d, old);
-      d.varOff = tnumNeg(old.varOff);
+      tnumSubInto(0, 0, 0, 0, old.vh, old.vl, old.mh, old.ml);
+      d.vh = TV_H; d.vl = TV_L; d.mh = TM_H; d.ml = TM_L;
       break;
     }
     case "mul":
-      d.varOff = tnumMul(d.varOff, s.varOff);
+      tnumMulInto(d.vh, d.vl, d.mh, d.ml, s.vh, s.vl, s.mh, s.ml);
+      d.vh = TV_H; d.vl = TV_L; d.mh = TM_H; d.ml = TM_L;
       mul32(d, s); mul64(d, s);
       break;
-    case "and":
-      d.varOff = tnumAnd(d.varOff, s.varOff);
+    case "and": {
+      const ah = (d.vh | d.mh) & (s.vh | s.mh), al = (d.vl | d.ml) & (s.vl | s.ml);
+      d.vh = (d.vh & s.vh) >>> 0; d.vl = (d.vl & s.vl) >>> 0;
+      d.mh = (ah & ~d.vh) >>> 0; d.ml = (al & ~d.vl) >>> 0;
       and32(d, s); and64(d, s);
       break;
-    case "or":
-      d.varOff = tnumOr(d.varOff, s.varOff);
+    }
+    case "or": {
+      d.vh = (d.vh | s.vh) >>> 0; d.vl = (d.vl | s.vl) >>> 0;
+      d.mh = ((d.mh | s.mh) & ~d.vh) >>> 0; d.ml = ((d.ml | s.ml) & ~d.vl) >>> 0;
       or32(d, s); or64(d, s);
       break;
-    case "xor":
-      d.varOff = tnumXor(d.varOff, s.varOff);
+    }
+    case "xor": {
+      const muH = (d.mh | s.mh) >>> 0, muL = (d.ml | s.ml) >>> 0;
+      d.vh = ((d.vh ^ s.vh) & ~muH) >>> 0; d.vl = ((d.vl ^ s.vl) & ~muL) >>> 0;
+      d.mh = muH; d.ml = muL;
       xor32(d, s); xor64(d, s);
       break;
+    }
     case "lsh": if (is64) lsh64(d, s); else lsh32(d, s); break;
     case "rsh": if (is64) rsh64(d, s); else rsh32(d, s); break;
     case "arsh": if (is64) arsh64(d, s); else arsh32(d, s); break;
@@ -878,63 +1100,74 @@ export function scalarAlu(op: AluOp, dst: Scalar, src: Scalar, is64: boolean): S
       const swap = SWAPS[op]!;
       byteSwap(d, swap[0], swap[1]);
       regBoundsSync(d);
-      return d;
+      return view(d);
     }
   }
   if (!is64) zext32To64(d);
   regBoundsSync(d);
-  return d;
+  return view(d);
 }
 
 // ---- Conditional jumps ----
 
-interface View { t: Tnum; umin: bigint; umax: bigint; smin: bigint; smax: bigint }
-
-function view(s: Scalar, is32: boolean): View {
-  return is32
-    ? { t: tnumSubreg(s.varOff), umin: s.u32min, umax: s.u32max, smin: s.s32min, smax: s.s32max }
-    : { t: s.varOff, umin: s.umin, umax: s.umax, smin: s.smin, smax: s.smax };
-}
-
 /**
  * is_scalar_branch_taken: 1 when `a op b` holds for every pair of numbers the two may hold,
- * 0 when it holds for none, -1 when the verifier must explore both edges.
+ * 0 when it holds for none, -1 when the verifier must explore both edges. A register
+ * compared with itself is predicted the same way, from its bounds (as 6.18 does).
  */
-export function branchTaken(op: JmpOp, a: Scalar, b: Scalar, is32: boolean): 1 | 0 | -1 {
-  const x = view(a, is32), y = view(b, is32);
+export function branchTaken(op: JmpOp, x: Scalar, y: Scalar, is32: boolean): 1 | 0 | -1 {
+  const a = peek(x), b = peek(y);
+  // The operands in the view the jump compares: [hi, lo] pairs; the 32-bit view has hi 0
+  // (unsigned) or the sign (signed).
+  let t1vh: number, t1vl: number, t1mh: number, t1ml: number, t2vh: number, t2vl: number, t2mh: number, t2ml: number;
+  let umin1h: number, umin1l: number, umax1h: number, umax1l: number, umin2h: number, umin2l: number, umax2h: number, umax2l: number;
+  let smin1h: number, smin1l: number, smax1h: number, smax1l: number, smin2h: number, smin2l: number, smax2h: number, smax2l: number;
+  if (is32) {
+    t1vh = t1mh = t2vh = t2mh = 0; t1vl = a.vl; t1ml = a.ml; t2vl = b.vl; t2ml = b.ml;
+    umin1h = umax1h = umin2h = umax2h = 0; umin1l = a.u32min; umax1l = a.u32max; umin2l = b.u32min; umax2l = b.u32max;
+    smin1h = a.s32min < 0 ? M32 : 0; smin1l = a.s32min >>> 0; smax1h = a.s32max < 0 ? M32 : 0; smax1l = a.s32max >>> 0;
+    smin2h = b.s32min < 0 ? M32 : 0; smin2l = b.s32min >>> 0; smax2h = b.s32max < 0 ? M32 : 0; smax2l = b.s32max >>> 0;
+  } else {
+    t1vh = a.vh; t1vl = a.vl; t1mh = a.mh; t1ml = a.ml; t2vh = b.vh; t2vl = b.vl; t2mh = b.mh; t2ml = b.ml;
+    umin1h = a.uminH; umin1l = a.uminL; umax1h = a.umaxH; umax1l = a.umaxL; umin2h = b.uminH; umin2l = b.uminL; umax2h = b.umaxH; umax2l = b.umaxL;
+    smin1h = a.sminH; smin1l = a.sminL; smax1h = a.smaxH; smax1l = a.smaxL; smin2h = b.sminH; smin2l = b.sminL; smax2h = b.smaxH; smax2l = b.smaxL;
+  }
   switch (op) {
     case "jeq":
     case "jne": {
-      const eq = op === "jeq" ? 1 : 0, ne = op === "jeq" ? 0 : 1;
-      if (tnumIsConst(x.t) && tnumIsConst(y.t)) return x.t.value === y.t.value ? eq : ne;
-      if (!tnumOverlap(x.t, y.t)) return ne;
-      if (x.umin > y.umax || x.umax < y.umin) return ne;
-      if (x.smin > y.smax || x.smax < y.smin) return ne;
+      const eqv = op === "jeq" ? 1 : 0, nev = op === "jeq" ? 0 : 1;
+      if ((t1mh | t1ml | t2mh | t2ml) === 0) return t1vh === t2vh && t1vl === t2vl ? eqv : nev;
+      // tnum_overlap: the bits both know must agree
+      const kh = ~t1mh & ~t2mh, kl = ~t1ml & ~t2ml;
+      if ((t1vh & kh) !== (t2vh & kh) || (t1vl & kl) !== (t2vl & kl)) return nev;
+      if (ltu(umax2h, umax2l, umin1h, umin1l) || ltu(umax1h, umax1l, umin2h, umin2l)) return nev;
+      if (lts(smax2h, smax2l, smin1h, smin1l) || lts(smax1h, smax1l, smin2h, smin2l)) return nev;
       if (!is32) {
         // Inconclusive 64-bit ranges may still differ in their low halves.
-        if (a.u32min > b.u32max || a.u32max < b.u32min) return ne;
-        if (a.s32min > b.s32max || a.s32max < b.s32min) return ne;
+        if (a.u32min > b.u32max || a.u32max < b.u32min) return nev;
+        if (a.s32min > b.s32max || a.s32max < b.s32min) return nev;
       }
       return -1;
     }
     case "jset": {
-      let t1 = x.t, t2 = y.t;
-      if (!isConstIn(b, is32)) {
-        if (!isConstIn(a, is32)) return -1;
-        [t1, t2] = [t2, t1];
+      const bConst = is32 ? b.ml === 0 : constant(b);
+      if (!bConst) {
+        const aConst = is32 ? a.ml === 0 : constant(a);
+        if (!aConst) return -1;
+        [t1vh, t1vl, t1mh, t1ml, t2vh, t2vl, t2mh, t2ml] = [t2vh, t2vl, t2mh, t2ml, t1vh, t1vl, t1mh, t1ml];
       }
-      if (~t1.mask & t1.value & t2.value) return 1;
-      if (!((t1.mask | t1.value) & t2.value)) return 0;
+      if (((~t1mh & t1vh & t2vh) | (~t1ml & t1vl & t2vl)) !== 0) return 1;
+      if ((((t1mh | t1vh) & t2vh) | ((t1ml | t1vl) & t2vl)) === 0) return 0;
       return -1;
     }
-    case "jgt": return x.umin > y.umax ? 1 : x.umax <= y.umin ? 0 : -1;
-    case "jsgt": return x.smin > y.smax ? 1 : x.smax <= y.smin ? 0 : -1;
-    case "jlt": return x.umax < y.umin ? 1 : x.umin >= y.umax ? 0 : -1;
-    case "jslt": return x.smax < y.smin ? 1 : x.smin >= y.smax ? 0 : -1;
-    case "jge": return x.umin >= y.umax ? 1 : x.umax < y.umin ? 0 : -1;
-    case "jsge": return x.smin >= y.smax ? 1 : x.smax < y.smin ? 0 : -1;
-    case "jle": return x.umax <= y.umin ? 1 : x.umin > y.umax ? 0 : -1;
-    case "jsle": return x.smax <= y.smin ? 1 : x.smin > y.smax ? 0 : -1;
+    case "jgt": return ltu(umax2h, umax2l, umin1h, umin1l) ? 1 : !ltu(umin2h, umin2l, umax1h, umax1l) ? 0 : -1;
+    case "jsgt": return lts(smax2h, smax2l, smin1h, smin1l) ? 1 : !lts(smin2h, smin2l, smax1h, smax1l) ? 0 : -1;
+    case "jlt": return ltu(umax1h, umax1l, umin2h, umin2l) ? 1 : !ltu(umin1h, umin1l, umax2h, umax2l) ? 0 : -1;
+    case "jslt": return lts(smax1h, smax1l, smin2h, smin2l) ? 1 : !lts(smin1h, smin1l, smax2h, smax2l) ? 0 : -1;
+    case "jge": return !ltu(umin1h, umin1l, umax2h, umax2l) ? 1 : ltu(umax1h, umax1l, umin2h, umin2l) ? 0 : -1;
+    case "jsge": return !lts(smin1h, smin1l, smax2h, smax2l) ? 1 : lts(smax1h, smax1l, smin2h, smin2l) ? 0 : -1;
+    case "jle": return !ltu(umin2h, umin2l, umax1h, umax1l) ? 1 : ltu(umax2h, umax2l, umin1h, umin1l) ? 0 : -1;
+    case "jsle": return !lts(smin2h, smin2l, smax1h, smax1l) ? 1 : lts(smax2h, smax2l, smin1h, smin1l) ? 0 : -1;
   }
 }
 
@@ -950,10 +1183,10 @@ const REVERSE: Record<JmpOp, RefineOp> = {
 /** flip_opcode for the operators regs_refine_cond_op turns around. */
 const FLIP: Partial<Record<RefineOp, RefineOp>> = { jge: "jle", jgt: "jlt", jsge: "jsle", jsgt: "jslt" };
 
-const isPow2 = (v: bigint): boolean => v !== 0n && (v & (v - 1n)) === 0n;
+const regConst = (r: Sc, is32: boolean): boolean => (is32 ? r.ml === 0 : constant(r));
 
-/** regs_refine_cond_op: what `r1 op r2` being true teaches about both. */
-function refineCondOp(r1: Reg, r2: Reg, op: RefineOp, is32: boolean): void {
+/** regs_refine_cond_op: what `r1 op r2` being true teaches about both (r1 and r2 may be one register). */
+function refineCondOp(r1: Sc, r2: Sc, op: RefineOp, is32: boolean): void {
   const flipped = FLIP[op];
   if (flipped) {
     [r1, r2] = [r2, r1];
@@ -962,99 +1195,114 @@ function refineCondOp(r1: Reg, r2: Reg, op: RefineOp, is32: boolean): void {
   switch (op) {
     case "jeq":
       if (is32) {
-        r1.u32min = max(r1.u32min, r2.u32min);
-        r1.u32max = min(r1.u32max, r2.u32max);
-        r1.s32min = max(r1.s32min, r2.s32min);
-        r1.s32max = min(r1.s32max, r2.s32max);
+        r1.u32min = Math.max(r1.u32min, r2.u32min);
+        r1.u32max = Math.min(r1.u32max, r2.u32max);
+        r1.s32min = Math.max(r1.s32min, r2.s32min);
+        r1.s32max = Math.min(r1.s32max, r2.s32max);
         r2.u32min = r1.u32min; r2.u32max = r1.u32max;
         r2.s32min = r1.s32min; r2.s32max = r1.s32max;
-        const t = tnumIntersect(tnumSubreg(r1.varOff), tnumSubreg(r2.varOff));
-        r1.varOff = tnumWithSubreg(r1.varOff, t);
-        r2.varOff = tnumWithSubreg(r2.varOff, t);
+        // the low halves' tnums intersected, the high halves kept
+        const muL = (r1.ml & r2.ml) >>> 0;
+        const vL = ((r1.vl | r2.vl) & ~muL) >>> 0;
+        r1.vl = vL; r1.ml = (muL & ~vL) >>> 0; r1.mh = (r1.mh & ~r1.vh) >>> 0;
+        r2.vl = vL; r2.ml = (muL & ~vL) >>> 0; r2.mh = (r2.mh & ~r2.vh) >>> 0;
       } else {
-        r1.umin = max(r1.umin, r2.umin);
-        r1.umax = min(r1.umax, r2.umax);
-        r1.smin = max(r1.smin, r2.smin);
-        r1.smax = min(r1.smax, r2.smax);
-        r2.umin = r1.umin; r2.umax = r1.umax;
-        r2.smin = r1.smin; r2.smax = r1.smax;
-        r1.varOff = tnumIntersect(r1.varOff, r2.varOff);
-        r2.varOff = r1.varOff;
+        if (ltu(r1.uminH, r1.uminL, r2.uminH, r2.uminL)) { r1.uminH = r2.uminH; r1.uminL = r2.uminL; }
+        if (ltu(r2.umaxH, r2.umaxL, r1.umaxH, r1.umaxL)) { r1.umaxH = r2.umaxH; r1.umaxL = r2.umaxL; }
+        if (lts(r1.sminH, r1.sminL, r2.sminH, r2.sminL)) { r1.sminH = r2.sminH; r1.sminL = r2.sminL; }
+        if (lts(r2.smaxH, r2.smaxL, r1.smaxH, r1.smaxL)) { r1.smaxH = r2.smaxH; r1.smaxL = r2.smaxL; }
+        r2.uminH = r1.uminH; r2.uminL = r1.uminL; r2.umaxH = r1.umaxH; r2.umaxL = r1.umaxL;
+        r2.sminH = r1.sminH; r2.sminL = r1.sminL; r2.smaxH = r1.smaxH; r2.smaxL = r1.smaxL;
+        intersectVarOff(r1, r2.vh, r2.vl, r2.mh, r2.ml);
+        r2.vh = r1.vh; r2.vl = r1.vl; r2.mh = r1.mh; r2.ml = r1.ml;
       }
       break;
     case "jne": {
-      if (!isConstIn(r2, is32)) [r1, r2] = [r2, r1];
-      if (!isConstIn(r2, is32)) break;
+      if (!regConst(r2, is32)) [r1, r2] = [r2, r1];
+      if (!regConst(r2, is32)) break;
       // A constant at an edge of the other's range moves that edge by one.
-      const val = constIn(r2, is32);
+      const vh = is32 ? 0 : r2.vh, vl = r2.vl;
       if (is32) {
-        if (r1.u32min === u32(val)) r1.u32min = u32(r1.u32min + 1n);
-        if (r1.u32max === u32(val)) r1.u32max = u32(r1.u32max - 1n);
-        if (r1.s32min === s32(val)) r1.s32min = s32(r1.s32min + 1n);
-        if (r1.s32max === s32(val)) r1.s32max = s32(r1.s32max - 1n);
+        if (r1.u32min === vl) r1.u32min = (r1.u32min + 1) >>> 0;
+        if (r1.u32max === vl) r1.u32max = (r1.u32max - 1) >>> 0;
+        if (r1.s32min === (vl | 0)) r1.s32min = (r1.s32min + 1) | 0;
+        if (r1.s32max === (vl | 0)) r1.s32max = (r1.s32max - 1) | 0;
       } else {
-        if (r1.umin === val) r1.umin = u64(r1.umin + 1n);
-        if (r1.umax === val) r1.umax = u64(r1.umax - 1n);
-        if (r1.smin === s64(val)) r1.smin = s64(r1.smin + 1n);
-        if (r1.smax === s64(val)) r1.smax = s64(r1.smax - 1n);
+        if (eq(r1.uminH, r1.uminL, vh, vl)) { add(r1.uminH, r1.uminL, 0, 1); r1.uminH = RH; r1.uminL = RL; }
+        if (eq(r1.umaxH, r1.umaxL, vh, vl)) { sub(r1.umaxH, r1.umaxL, 0, 1); r1.umaxH = RH; r1.umaxL = RL; }
+        if (eq(r1.sminH, r1.sminL, vh, vl)) { add(r1.sminH, r1.sminL, 0, 1); r1.sminH = RH; r1.sminL = RL; }
+        if (eq(r1.smaxH, r1.smaxL, vh, vl)) { sub(r1.smaxH, r1.smaxL, 0, 1); r1.smaxH = RH; r1.smaxL = RL; }
       }
       break;
     }
     case "jset": {
-      if (!isConstIn(r2, is32)) [r1, r2] = [r2, r1];
-      if (!isConstIn(r2, is32)) break;
+      if (!regConst(r2, is32)) [r1, r2] = [r2, r1];
+      if (!regConst(r2, is32)) break;
       // Only a single bit tells which bit is set.
-      const val = constIn(r2, is32);
-      if (!isPow2(val)) break;
-      if (is32) r1.varOff = tnumWithSubreg(r1.varOff, tnumOr(tnumSubreg(r1.varOff), tnumConst(val)));
-      else r1.varOff = tnumOr(r1.varOff, tnumConst(val));
+      const vh = is32 ? 0 : r2.vh, vl = r2.vl;
+      const pow2 = (vh === 0 && vl !== 0 && (vl & (vl - 1)) === 0) || (vl === 0 && vh !== 0 && (vh & (vh - 1)) === 0);
+      if (!pow2) break;
+      if (is32) {
+        r1.vl = (r1.vl | vl) >>> 0; r1.ml = (r1.ml & ~r1.vl) >>> 0; r1.mh = (r1.mh & ~r1.vh) >>> 0;
+      } else {
+        r1.vh = (r1.vh | vh) >>> 0; r1.vl = (r1.vl | vl) >>> 0;
+        r1.mh = (r1.mh & ~r1.vh) >>> 0; r1.ml = (r1.ml & ~r1.vl) >>> 0;
+      }
       break;
     }
     case "jnset": {
-      if (!isConstIn(r2, is32)) [r1, r2] = [r2, r1];
-      if (!isConstIn(r2, is32)) break;
-      const val = constIn(r2, is32);
+      if (!regConst(r2, is32)) [r1, r2] = [r2, r1];
+      if (!regConst(r2, is32)) break;
+      const vh = is32 ? 0 : r2.vh, vl = r2.vl;
       // The ranges go before the tnum narrows, so a dead edge cannot break the invariants.
       unbound64(r1);
       unbound32(r1);
-      if (is32) r1.varOff = tnumWithSubreg(r1.varOff, tnumAnd(tnumSubreg(r1.varOff), tnumConst(u64(~val))));
-      else r1.varOff = tnumAnd(r1.varOff, tnumConst(u64(~val)));
+      if (is32) {
+        // tnum_and(subreg, const(~val)): only the low half changes
+        r1.vl = (r1.vl & ~vl) >>> 0; r1.ml = (r1.ml & ~vl) >>> 0; r1.mh = (r1.mh & ~r1.vh) >>> 0;
+      } else {
+        r1.vh = (r1.vh & ~vh) >>> 0; r1.vl = (r1.vl & ~vl) >>> 0; r1.mh = (r1.mh & ~vh) >>> 0; r1.ml = (r1.ml & ~vl) >>> 0;
+      }
       break;
     }
     case "jle":
       if (is32) {
-        r1.u32max = min(r1.u32max, r2.u32max);
-        r2.u32min = max(r1.u32min, r2.u32min);
+        r1.u32max = Math.min(r1.u32max, r2.u32max);
+        r2.u32min = Math.max(r1.u32min, r2.u32min);
       } else {
-        r1.umax = min(r1.umax, r2.umax);
-        r2.umin = max(r1.umin, r2.umin);
+        if (ltu(r2.umaxH, r2.umaxL, r1.umaxH, r1.umaxL)) { r1.umaxH = r2.umaxH; r1.umaxL = r2.umaxL; }
+        if (ltu(r2.uminH, r2.uminL, r1.uminH, r1.uminL)) { r2.uminH = r1.uminH; r2.uminL = r1.uminL; }
       }
       break;
     case "jlt":
       if (is32) {
-        r1.u32max = min(r1.u32max, u32(r2.u32max - 1n));
-        r2.u32min = max(u32(r1.u32min + 1n), r2.u32min);
+        r1.u32max = Math.min(r1.u32max, (r2.u32max - 1) >>> 0);
+        r2.u32min = Math.max((r1.u32min + 1) >>> 0, r2.u32min);
       } else {
-        r1.umax = min(r1.umax, u64(r2.umax - 1n));
-        r2.umin = max(u64(r1.umin + 1n), r2.umin);
+        sub(r2.umaxH, r2.umaxL, 0, 1);
+        if (ltu(RH, RL, r1.umaxH, r1.umaxL)) { r1.umaxH = RH; r1.umaxL = RL; }
+        add(r1.uminH, r1.uminL, 0, 1);
+        if (ltu(r2.uminH, r2.uminL, RH, RL)) { r2.uminH = RH; r2.uminL = RL; }
       }
       break;
     case "jsle":
       if (is32) {
-        r1.s32max = min(r1.s32max, r2.s32max);
-        r2.s32min = max(r1.s32min, r2.s32min);
+        r1.s32max = Math.min(r1.s32max, r2.s32max);
+        r2.s32min = Math.max(r1.s32min, r2.s32min);
       } else {
-        r1.smax = min(r1.smax, r2.smax);
-        r2.smin = max(r1.smin, r2.smin);
+        if (lts(r2.smaxH, r2.smaxL, r1.smaxH, r1.smaxL)) { r1.smaxH = r2.smaxH; r1.smaxL = r2.smaxL; }
+        if (lts(r2.sminH, r2.sminL, r1.sminH, r1.sminL)) { r2.sminH = r1.sminH; r2.sminL = r1.sminL; }
       }
       break;
     case "jslt":
       if (is32) {
-        r1.s32max = min(r1.s32max, s32(r2.s32max - 1n));
-        r2.s32min = max(s32(r1.s32min + 1n), r2.s32min);
+        r1.s32max = Math.min(r1.s32max, (r2.s32max - 1) | 0);
+        r2.s32min = Math.max((r1.s32min + 1) | 0, r2.s32min);
       } else {
-        r1.smax = min(r1.smax, s64(r2.smax - 1n));
-        r2.smin = max(s64(r1.smin + 1n), r2.smin);
+        sub(r2.smaxH, r2.smaxL, 0, 1);
+        if (lts(RH, RL, r1.smaxH, r1.smaxL)) { r1.smaxH = RH; r1.smaxL = RL; }
+        add(r1.sminH, r1.sminL, 0, 1);
+        if (lts(r2.sminH, r2.sminL, RH, RL)) { r2.sminH = RH; r2.sminL = RL; }
       }
       break;
   }
@@ -1068,12 +1316,15 @@ function refineCondOp(r1: Reg, r2: Reg, op: RefineOp, is32: boolean): void {
  * an immediate, `b` is scalarConst of it, sign-extended.
  */
 export function refineBranch(op: JmpOp, a: Scalar, b: Scalar, is32: boolean, taken: boolean): readonly [Scalar, Scalar] | undefined {
-  const r1 = copy(a), r2 = copy(b);
+  const r1 = reg(a), r2 = reg(b);
   refineCondOp(r1, r2, taken ? op : REVERSE[op], is32);
+  // An empty range is a dead edge, even where the kernel's synchronisation would then
+  // settle on a number; so is one the synchronisation finds inconsistent.
+  if (emptyRange(r1) || emptyRange(r2)) return undefined;
   regBoundsSync(r1);
   regBoundsSync(r2);
-  if (!scalarConsistent(r1) || !scalarConsistent(r2)) return undefined;
-  return [r1, r2];
+  if (!consistent(r1) || !consistent(r2)) return undefined;
+  return [view(r1), view(r2)];
 }
 
 /**
@@ -1082,17 +1333,17 @@ export function refineBranch(op: JmpOp, a: Scalar, b: Scalar, is32: boolean, tak
  * keeps its tnum. This is what the kernel's log shows on a dead edge.
  */
 export function refineBranchLikeKernel(op: JmpOp, a: Scalar, b: Scalar, is32: boolean, taken: boolean): readonly [Scalar, Scalar] {
-  const r1 = copy(a), r2 = copy(b);
+  const r1 = reg(a), r2 = reg(b);
   refineCondOp(r1, r2, taken ? op : REVERSE[op], is32);
   regBoundsSync(r1);
   regBoundsSync(r2);
   for (const r of [r1, r2]) {
-    if (!scalarConsistent(r)) {
+    if (!consistent(r)) {
       unbound64(r);
       unbound32(r);
     }
   }
-  return [r1, r2];
+  return [view(r1), view(r2)];
 }
 
 /**
@@ -1101,36 +1352,42 @@ export function refineBranchLikeKernel(op: JmpOp, a: Scalar, b: Scalar, is32: bo
  * operands at once, which this mirrors; undefined when the edge is dead.
  */
 export function refineBranchSelf(op: JmpOp, a: Scalar, is32: boolean, taken: boolean): Scalar | undefined {
-  const r = copy(a);
+  const r = reg(a);
   refineCondOp(r, r, taken ? op : REVERSE[op], is32);
+  if (emptyRange(r)) return undefined;
   regBoundsSync(r);
   regBoundsSync(r);
-  return scalarConsistent(r) ? r : undefined;
+  return consistent(r) ? view(r) : undefined;
 }
 
 /** refineBranchSelf with the kernel's handling of a dead edge (see refineBranchLikeKernel). */
 export function refineBranchSelfLikeKernel(op: JmpOp, a: Scalar, is32: boolean, taken: boolean): Scalar {
-  const r = copy(a);
+  const r = reg(a);
   refineCondOp(r, r, taken ? op : REVERSE[op], is32);
   regBoundsSync(r);
   regBoundsSync(r);
-  if (!scalarConsistent(r)) {
+  if (!consistent(r)) {
     unbound64(r);
     unbound32(r);
   }
-  return r;
+  return view(r);
 }
 
 // ---- The log ----
 
 /** verbose_snum: decimal within [-32768, 32767], else hex of the 64-bit pattern. */
-function snum(v: bigint): string {
-  return v >= -32768n && v <= 32767n ? v.toString() : hex(u64(v));
+function snum(h: number, l: number): string {
+  const v = h === 0 && l <= 32767 ? l : h === M32 && l >= 0xffff8000 ? l - TWO32 : undefined;
+  return v !== undefined ? String(v) : hexPair(h, l);
 }
 
 /** verbose_unum: decimal up to U16_MAX. */
-function unum(v: bigint): string {
-  return v <= 65535n ? v.toString() : hex(v);
+function unum(h: number, l: number): string {
+  return h === 0 && l <= 65535 ? String(l) : hexPair(h, l);
+}
+
+function hexPair(h: number, l: number): string {
+  return h === 0 ? `0x${l.toString(16)}` : `0x${h.toString(16)}${l.toString(16).padStart(8, "0")}`;
 }
 
 export interface FormatOptions {
@@ -1142,43 +1399,50 @@ export interface FormatOptions {
   readonly precise?: boolean;
 }
 
+interface Bound { name: string; h: number; l: number; omit: boolean; signed: boolean }
+
 /**
  * A scalar register's value as kernel 6.18's print_verifier_state prints it: `-3`, `0x1000`,
  * `scalar()`, `scalar(smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))`.
  * The walker adds `R1=`.
  */
 export function formatScalar(s: Scalar, opts: FormatOptions = {}): string {
+  const r = peek(s);
   const p = opts.precise ? "P" : "";
-  if (tnumIsConst(s.varOff)) return p + snum(s64(s.varOff.value));
+  if (constant(r)) return p + snum(r.vh, r.vl);
   const parts: string[] = [];
   if (opts.id) parts.push(`id=${opts.id}${opts.offset ? (opts.offset > 0 ? `+${opts.offset}` : `${opts.offset}`) : ""}`);
   // The 32-bit signed bounds are compared sign-extended when printed in decimal, as u32
   // when in hex, so that -2 and 0xfffffffe are never merged.
-  const sv = (x: bigint): bigint => (x >= -32768n && x <= 32767n ? u64(x) : u32(x));
-  const m: { name: string; val: bigint; omit: boolean; signed: boolean }[] = [
-    { name: "smin", val: u64(s.smin), omit: s.smin === S64_MIN, signed: true },
-    { name: "smax", val: u64(s.smax), omit: s.smax === S64_MAX, signed: true },
-    { name: "umin", val: s.umin, omit: s.umin === 0n, signed: false },
-    { name: "umax", val: s.umax, omit: s.umax === U64_MAX, signed: false },
-    { name: "smin32", val: sv(s.s32min), omit: s.s32min === S32_MIN, signed: true },
-    { name: "smax32", val: sv(s.s32max), omit: s.s32max === S32_MAX, signed: true },
-    { name: "umin32", val: s.u32min, omit: s.u32min === 0n, signed: false },
-    { name: "umax32", val: s.u32max, omit: s.u32max === U32_MAX, signed: false },
+  const s32 = (x: number): [number, number] => (x >= -32768 && x <= 32767 ? [x < 0 ? M32 : 0, x >>> 0] : [0, x >>> 0]);
+  const [a1, a2] = s32(r.s32min), [b1, b2] = s32(r.s32max);
+  const m: Bound[] = [
+    { name: "smin", h: r.sminH, l: r.sminL, omit: r.sminH === SIGN && r.sminL === 0, signed: true },
+    { name: "smax", h: r.smaxH, l: r.smaxL, omit: r.smaxH === 0x7fffffff && r.smaxL === M32, signed: true },
+    { name: "umin", h: r.uminH, l: r.uminL, omit: r.uminH === 0 && r.uminL === 0, signed: false },
+    { name: "umax", h: r.umaxH, l: r.umaxL, omit: r.umaxH === M32 && r.umaxL === M32, signed: false },
+    { name: "smin32", h: a1, l: a2, omit: r.s32min === S32MIN, signed: true },
+    { name: "smax32", h: b1, l: b2, omit: r.s32max === S32MAX, signed: true },
+    { name: "umin32", h: 0, l: r.u32min, omit: r.u32min === 0, signed: false },
+    { name: "umax32", h: 0, l: r.u32max, omit: r.u32max === M32, signed: false },
   ];
   for (let i = 0; i < m.length; i++) {
     const a = m[i]!;
     if (a.omit) continue;
-    const neg = a.signed && s64(a.val) < 0n;
+    const neg = a.signed && (a.h & SIGN) !== 0;
     let text = `${a.name}=`;
     for (let j = i + 2; j < m.length; j += 2) {
       const b = m[j]!;
-      if (b.omit || b.val !== a.val) continue;
-      if ((b.signed && s64(b.val) < 0n) !== neg) continue;
+      if (b.omit || b.h !== a.h || b.l !== a.l) continue;
+      if ((b.signed && (b.h & SIGN) !== 0) !== neg) continue;
       b.omit = true;
       text += `${b.name}=`;
     }
-    parts.push(text + (a.signed ? snum(s64(a.val)) : unum(a.val)));
+    parts.push(text + (a.signed ? snum(a.h, a.l) : unum(a.h, a.l)));
   }
-  if (!tnumIsUnknown(s.varOff)) parts.push(`var_off=${tnumStr(s.varOff)}`);
+  if (!(r.vh === 0 && r.vl === 0 && r.mh === M32 && r.ml === M32)) {
+    parts.push(`var_off=(${hexPair(r.vh, r.vl)}; ${hexPair(r.mh, r.ml)})`);
+  }
   return `${p}scalar(${parts.join(",")})`;
 }
+
