@@ -278,12 +278,20 @@ export function checkScalarLog(program: ScalarProgram, log: string): CheckResult
   const pending = new Map<number, State[]>();
   let lastJump: { slot: number; pred: number; step: Extract<Step, { kind: "jmp" }>; pre: State } | undefined;
   const fromRegs = (text: string): State => new Map([...parseRegs(text)].map(([k, v]) => [k, printed(v)]));
+  // Where the printed text agrees, our scalar replaces the parsed one: the log cannot show
+  // the bounds of a register whose tnum is constant (after a dead edge they may be anything).
+  const exact = new Map<number, Printed>();
   const compare = (slot: number, reg: number, what: string, kernel: string | undefined, ours: Scalar): void => {
     if (kernel === undefined) return;
     compared++;
     const mine = formatScalar(ours);
     const theirs = stripWalkerParts(kernel);
     if (mine !== theirs) mismatches.push({ slot, reg, what, kernel: theirs, ours: mine });
+    else exact.set(reg, { scalar: ours, text: kernel });
+  };
+  const settle = (): void => {
+    for (const [reg, p] of exact) state.set(reg, p);
+    exact.clear();
   };
   const operands = (st: State, step: Extract<Step, { kind: "jmp" | "alu" }>): [Scalar | undefined, Scalar | undefined] => {
     const d = st.get(step.dst)?.scalar;
@@ -328,7 +336,10 @@ export function checkScalarLog(program: ScalarProgram, log: string): CheckResult
       } else if (step?.kind === "jmp" && to === step.target) {
         mismatches.push({ slot: from, reg: step.dst, what: "branch", kernel: "both edges", ours: "one edge" });
       }
+      // Registers the jump did not touch are as they were at the jump, exact scalars and all.
+      if (pre) for (const [reg, p] of now) if (pre.get(reg)?.text === p.text) now.set(reg, pre.get(reg)!);
       state = now;
+      settle();
       continue;
     }
     m = /^from (\d+) to \d+: safe$/.exec(line);
@@ -346,7 +357,7 @@ export function checkScalarLog(program: ScalarProgram, log: string): CheckResult
     // (printed apart from the instruction after a precision mark).
     m = /^(\d+): (R\d+=.*)$/.exec(line);
     if (m) {
-      for (const [reg, p] of fromRegs(m[2]!)) state.set(reg, p);
+      for (const [reg, p] of fromRegs(m[2]!)) if (state.get(reg)?.text !== p.text) state.set(reg, p);
       continue;
     }
     m = /^(\d+): \([0-9a-f]{2}\) [^;]*?(?:\s+; (.*))?$/.exec(line);
@@ -387,7 +398,8 @@ export function checkScalarLog(program: ScalarProgram, log: string): CheckResult
         lastJump = { slot, pred, step, pre: state };
       }
     }
-    for (const [reg, p] of after) state.set(reg, p);
+    for (const [reg, p] of after) if (state.get(reg)?.text !== p.text) state.set(reg, p);
+    settle();
   }
   for (const [slot, left] of pending) {
     if (left.length > 0) mismatches.push({ slot, reg: -1, what: "branch", kernel: "one edge", ours: "both edges" });
