@@ -112,55 +112,43 @@ const bigS = (h: number, l: number): bigint => BigInt.asIntN(64, big(h, l));
 
 // ---- The scalar itself ----
 
-/** A Scalar whose fields are pairs of uint32 halves; its BigInt fields are computed on reading. */
-class Sc {
+/**
+ * A Scalar whose 64-bit fields are pairs of uint32 halves and whose 32-bit ones are plain
+ * numbers (i32 signed, w32 unsigned); the BigInt fields of the interface are computed on
+ * reading. Never mutated once it leaves this module.
+ */
+class Sc implements Scalar {
   vh = 0; vl = 0; mh = M32; ml = M32;
   sminH = SIGN; sminL = 0; smaxH = 0x7fffffff; smaxL = M32;
   uminH = 0; uminL = 0; umaxH = M32; umaxL = M32;
-  s32min = -SIGN; s32max = 0x7fffffff; u32min = 0; u32max = M32;
+  i32min = -SIGN; i32max = 0x7fffffff; w32min = 0; w32max = M32;
 
   get varOff(): Tnum { return { value: big(this.vh, this.vl), mask: big(this.mh, this.ml) }; }
   get smin(): bigint { return bigS(this.sminH, this.sminL); }
   get smax(): bigint { return bigS(this.smaxH, this.smaxL); }
   get umin(): bigint { return big(this.uminH, this.uminL); }
   get umax(): bigint { return big(this.umaxH, this.umaxL); }
+  get s32min(): bigint { return BigInt(this.i32min); }
+  get s32max(): bigint { return BigInt(this.i32max); }
+  get u32min(): bigint { return BigInt(this.w32min); }
+  get u32max(): bigint { return BigInt(this.w32max); }
   toJSON(): Record<string, string> {
     return {
       varOff: `(${hex(big(this.vh, this.vl))}; ${hex(big(this.mh, this.ml))})`, smin: String(this.smin), smax: String(this.smax),
-      umin: String(this.umin), umax: String(this.umax), s32min: String(this.s32min), s32max: String(this.s32max),
-      u32min: String(this.u32min), u32max: String(this.u32max),
+      umin: String(this.umin), umax: String(this.umax), s32min: String(this.i32min), s32max: String(this.i32max),
+      u32min: String(this.w32min), u32max: String(this.w32max),
     };
   }
 }
 
-// The 32-bit bounds are numbers inside but BigInt outside: expose them through a view.
-const RAW = Symbol("raw");
-interface Raw { [RAW]: Sc }
-
-/** The public object: a frozen-looking view over an Sc. */
-class ScalarView implements Scalar, Raw {
-  readonly [RAW]: Sc;
-  constructor(r: Sc) { this[RAW] = r; }
-  get varOff(): Tnum { return this[RAW].varOff; }
-  get smin(): bigint { return this[RAW].smin; }
-  get smax(): bigint { return this[RAW].smax; }
-  get umin(): bigint { return this[RAW].umin; }
-  get umax(): bigint { return this[RAW].umax; }
-  get s32min(): bigint { return BigInt(this[RAW].s32min); }
-  get s32max(): bigint { return BigInt(this[RAW].s32max); }
-  get u32min(): bigint { return BigInt(this[RAW].u32min); }
-  get u32max(): bigint { return BigInt(this[RAW].u32max); }
-  toJSON(): Record<string, string> { return this[RAW].toJSON(); }
-}
-
-const view = (r: Sc): Scalar => new ScalarView(r);
+const view = (r: Sc): Scalar => r;
 
 function clone(r: Sc): Sc {
   const c = new Sc();
   c.vh = r.vh; c.vl = r.vl; c.mh = r.mh; c.ml = r.ml;
   c.sminH = r.sminH; c.sminL = r.sminL; c.smaxH = r.smaxH; c.smaxL = r.smaxL;
   c.uminH = r.uminH; c.uminL = r.uminL; c.umaxH = r.umaxH; c.umaxL = r.umaxL;
-  c.s32min = r.s32min; c.s32max = r.s32max; c.u32min = r.u32min; c.u32max = r.u32max;
+  c.i32min = r.i32min; c.i32max = r.i32max; c.w32min = r.w32min; c.w32max = r.w32max;
   return c;
 }
 
@@ -169,18 +157,18 @@ const lo = (x: bigint): number => Number(BigInt.asUintN(32, x));
 
 /** The working copy of any Scalar, ours or one built by hand. */
 function reg(s: Scalar): Sc {
-  if (s instanceof ScalarView) return clone(s[RAW]);
+  if (s instanceof Sc) return clone(s);
   const r = new Sc();
   r.vh = hi(s.varOff.value); r.vl = lo(s.varOff.value); r.mh = hi(s.varOff.mask); r.ml = lo(s.varOff.mask);
   r.sminH = hi(s.smin); r.sminL = lo(s.smin); r.smaxH = hi(s.smax); r.smaxL = lo(s.smax);
   r.uminH = hi(s.umin); r.uminL = lo(s.umin); r.umaxH = hi(s.umax); r.umaxL = lo(s.umax);
-  r.s32min = Number(BigInt.asIntN(32, s.s32min)); r.s32max = Number(BigInt.asIntN(32, s.s32max));
-  r.u32min = Number(BigInt.asUintN(32, s.u32min)); r.u32max = Number(BigInt.asUintN(32, s.u32max));
+  r.i32min = Number(BigInt.asIntN(32, s.s32min)); r.i32max = Number(BigInt.asIntN(32, s.s32max));
+  r.w32min = Number(BigInt.asUintN(32, s.u32min)); r.w32max = Number(BigInt.asUintN(32, s.u32max));
   return r;
 }
 
 /** Read-only access without copying, for queries. */
-const peek = (s: Scalar): Sc => (s instanceof ScalarView ? s[RAW] : reg(s));
+const peek = (s: Scalar): Sc => (s instanceof Sc ? s : reg(s));
 
 // ---- Marking (the __mark_reg_* family) ----
 
@@ -189,16 +177,16 @@ function markKnown(r: Sc, h: number, l: number): void {
   r.vh = h; r.vl = l; r.mh = 0; r.ml = 0;
   r.sminH = r.smaxH = r.uminH = r.umaxH = h;
   r.sminL = r.smaxL = r.uminL = r.umaxL = l;
-  r.s32min = r.s32max = l | 0;
-  r.u32min = r.u32max = l;
+  r.i32min = r.i32max = l | 0;
+  r.w32min = r.w32max = l;
 }
 
 /** __mark_reg32_known: tnum_const_subreg and the 32-bit bounds. */
 function markKnown32(r: Sc, l: number): void {
   r.mh = (r.mh & ~r.vh) >>> 0;
   r.vl = l; r.ml = 0;
-  r.s32min = r.s32max = l | 0;
-  r.u32min = r.u32max = l;
+  r.i32min = r.i32max = l | 0;
+  r.w32min = r.w32max = l;
 }
 
 /** __mark_reg64_unbounded */
@@ -209,7 +197,7 @@ function unbound64(r: Sc): void {
 
 /** __mark_reg32_unbounded */
 function unbound32(r: Sc): void {
-  r.s32min = -SIGN; r.s32max = 0x7fffffff; r.u32min = 0; r.u32max = M32;
+  r.i32min = -SIGN; r.i32max = 0x7fffffff; r.w32min = 0; r.w32max = M32;
 }
 
 const UNKNOWN_SC = new Sc();
@@ -282,7 +270,7 @@ export function scalarEqual(x: Scalar, y: Scalar): boolean {
   const a = peek(x), b = peek(y);
   return a.vh === b.vh && a.vl === b.vl && a.mh === b.mh && a.ml === b.ml && a.sminH === b.sminH && a.sminL === b.sminL &&
     a.smaxH === b.smaxH && a.smaxL === b.smaxL && a.uminH === b.uminH && a.uminL === b.uminL && a.umaxH === b.umaxH &&
-    a.umaxL === b.umaxL && a.s32min === b.s32min && a.s32max === b.s32max && a.u32min === b.u32min && a.u32max === b.u32max;
+    a.umaxL === b.umaxL && a.i32min === b.i32min && a.i32max === b.i32max && a.w32min === b.w32min && a.w32max === b.w32max;
 }
 
 /**
@@ -293,7 +281,7 @@ export function scalarWithin(o: Scalar, c: Scalar): boolean {
   const a = peek(o), b = peek(c);
   if (ltu(b.uminH, b.uminL, a.uminH, a.uminL) || ltu(a.umaxH, a.umaxL, b.umaxH, b.umaxL)) return false;
   if (lts(b.sminH, b.sminL, a.sminH, a.sminL) || lts(a.smaxH, a.smaxL, b.smaxH, b.smaxL)) return false;
-  if (b.u32min < a.u32min || b.u32max > a.u32max || b.s32min < a.s32min || b.s32max > a.s32max) return false;
+  if (b.w32min < a.w32min || b.w32max > a.w32max || b.i32min < a.i32min || b.i32max > a.i32max) return false;
   // tnum_in(old, cur)
   if ((b.mh & ~a.mh) !== 0 || (b.ml & ~a.ml) !== 0) return false;
   return ((b.vh & ~a.mh) >>> 0) === a.vh && ((b.vl & ~a.ml) >>> 0) === a.vl;
@@ -305,18 +293,18 @@ export function scalarConsistent(s: Scalar): boolean {
 }
 
 function emptyRange(r: Sc): boolean {
-  return ltu(r.umaxH, r.umaxL, r.uminH, r.uminL) || lts(r.smaxH, r.smaxL, r.sminH, r.sminL) || r.u32min > r.u32max || r.s32min > r.s32max;
+  return ltu(r.umaxH, r.umaxL, r.uminH, r.uminL) || lts(r.smaxH, r.smaxL, r.sminH, r.sminL) || r.w32min > r.w32max || r.i32min > r.i32max;
 }
 
 function consistent(r: Sc): boolean {
   if (ltu(r.umaxH, r.umaxL, r.uminH, r.uminL) || lts(r.smaxH, r.smaxL, r.sminH, r.sminL)) return false;
-  if (r.u32min > r.u32max || r.s32min > r.s32max) return false;
+  if (r.w32min > r.w32max || r.i32min > r.i32max) return false;
   if (constant(r)) {
     if (!eq(r.uminH, r.uminL, r.vh, r.vl) || !eq(r.umaxH, r.umaxL, r.vh, r.vl)) return false;
     if (!eq(r.sminH, r.sminL, r.vh, r.vl) || !eq(r.smaxH, r.smaxL, r.vh, r.vl)) return false;
   }
   if (r.ml === 0) {
-    if (r.u32min !== r.vl || r.u32max !== r.vl || r.s32min !== (r.vl | 0) || r.s32max !== (r.vl | 0)) return false;
+    if (r.w32min !== r.vl || r.w32max !== r.vl || r.i32min !== (r.vl | 0) || r.i32max !== (r.vl | 0)) return false;
   }
   return true;
 }
@@ -399,10 +387,10 @@ function swab32(x: number): number { return (((x & 0xff) << 24) | ((x & 0xff00) 
 /** __update_reg32_bounds: bounds the known bits of the low half imply. */
 function updateReg32Bounds(r: Sc): void {
   const v = r.vl, m = r.ml;
-  r.s32min = Math.max(r.s32min, (v | (m & SIGN)) | 0);
-  r.s32max = Math.min(r.s32max, (v | (m & 0x7fffffff)) | 0);
-  r.u32min = Math.max(r.u32min, v);
-  r.u32max = Math.min(r.u32max, (v | m) >>> 0);
+  r.i32min = Math.max(r.i32min, (v | (m & SIGN)) | 0);
+  r.i32max = Math.min(r.i32max, (v | (m & 0x7fffffff)) | 0);
+  r.w32min = Math.max(r.w32min, v);
+  r.w32max = Math.min(r.w32max, (v | m) >>> 0);
 }
 
 /** __update_reg64_bounds, with the single-value check of the u64 range against the tnum. */
@@ -437,50 +425,50 @@ function updateRegBounds(r: Sc): void {
 function reg32DeduceBounds(r: Sc): void {
   // Where the upper 32 bits stay the same across the 64-bit range, the lower ones form a range.
   if (r.uminH === r.umaxH) {
-    r.u32min = Math.max(r.u32min, r.uminL);
-    r.u32max = Math.min(r.u32max, r.umaxL);
+    r.w32min = Math.max(r.w32min, r.uminL);
+    r.w32max = Math.min(r.w32max, r.umaxL);
     if ((r.uminL | 0) <= (r.umaxL | 0)) {
-      r.s32min = Math.max(r.s32min, r.uminL | 0);
-      r.s32max = Math.min(r.s32max, r.umaxL | 0);
+      r.i32min = Math.max(r.i32min, r.uminL | 0);
+      r.i32max = Math.min(r.i32max, r.umaxL | 0);
     }
   }
   if (r.sminH === r.smaxH) {
     if (r.sminL <= r.smaxL) {
-      r.u32min = Math.max(r.u32min, r.sminL);
-      r.u32max = Math.min(r.u32max, r.smaxL);
+      r.w32min = Math.max(r.w32min, r.sminL);
+      r.w32max = Math.min(r.w32max, r.smaxL);
     }
     if ((r.sminL | 0) <= (r.smaxL | 0)) {
-      r.s32min = Math.max(r.s32min, r.sminL | 0);
-      r.s32max = Math.min(r.s32max, r.smaxL | 0);
+      r.i32min = Math.max(r.i32min, r.sminL | 0);
+      r.i32max = Math.min(r.i32max, r.smaxL | 0);
     }
   }
   // Upper halves that are two consecutive numbers, with a low half going from negative to positive.
   if (((r.uminH + 1) >>> 0) === r.umaxH && (r.uminL | 0) < 0 && (r.umaxL | 0) >= 0) {
-    r.s32min = Math.max(r.s32min, r.uminL | 0);
-    r.s32max = Math.min(r.s32max, r.umaxL | 0);
+    r.i32min = Math.max(r.i32min, r.uminL | 0);
+    r.i32max = Math.min(r.i32max, r.umaxL | 0);
   }
   if (((r.sminH + 1) >>> 0) === r.smaxH && (r.sminL | 0) < 0 && (r.smaxL | 0) >= 0) {
-    r.s32min = Math.max(r.s32min, r.sminL | 0);
-    r.s32max = Math.min(r.s32max, r.smaxL | 0);
+    r.i32min = Math.max(r.i32min, r.sminL | 0);
+    r.i32max = Math.min(r.i32max, r.smaxL | 0);
   }
   // A u32 range that does not cross the sign bit is an s32 range too, and the other way round.
-  if ((r.u32min | 0) <= (r.u32max | 0)) {
-    r.s32min = Math.max(r.s32min, r.u32min | 0);
-    r.s32max = Math.min(r.s32max, r.u32max | 0);
+  if ((r.w32min | 0) <= (r.w32max | 0)) {
+    r.i32min = Math.max(r.i32min, r.w32min | 0);
+    r.i32max = Math.min(r.i32max, r.w32max | 0);
   }
-  const smin = r.s32min >>> 0, smax = r.s32max >>> 0;
+  const smin = r.i32min >>> 0, smax = r.i32max >>> 0;
   if (smin <= smax) {
-    r.u32min = Math.max(r.u32min, smin);
-    r.u32max = Math.min(r.u32max, smax);
-  } else if (r.u32max < smin) {
+    r.w32min = Math.max(r.w32min, smin);
+    r.w32max = Math.min(r.w32max, smax);
+  } else if (r.w32max < smin) {
     // The s32 range wraps around the u32 domain's ends; the u32 range meets only its
     // non-negative part...
-    r.s32min = r.u32min | 0;
-    r.u32max = Math.min(r.u32max, smax);
-  } else if (smax < r.u32min) {
+    r.i32min = r.w32min | 0;
+    r.w32max = Math.min(r.w32max, smax);
+  } else if (smax < r.w32min) {
     // ...or only its negative part.
-    r.s32max = r.u32max | 0;
-    r.u32min = Math.max(r.u32min, smin);
+    r.i32max = r.w32max | 0;
+    r.w32min = Math.max(r.w32min, smin);
   }
 }
 
@@ -507,18 +495,18 @@ function reg64DeduceBounds(r: Sc): void {
 
 /** __reg_deduce_mixed_bounds: 64-bit bounds tightened with the 32-bit ones. */
 function regDeduceMixedBounds(r: Sc): void {
-  if (ltu(r.uminH, r.uminL, r.uminH, r.u32min)) r.uminL = r.u32min;
-  if (ltu(r.umaxH, r.u32max, r.umaxH, r.umaxL)) r.umaxL = r.u32max;
-  if (lts(r.sminH, r.sminL, r.sminH, r.u32min)) r.sminL = r.u32min;
-  if (lts(r.smaxH, r.u32max, r.smaxH, r.smaxL)) r.smaxL = r.u32max;
+  if (ltu(r.uminH, r.uminL, r.uminH, r.w32min)) r.uminL = r.w32min;
+  if (ltu(r.umaxH, r.w32max, r.umaxH, r.umaxL)) r.umaxL = r.w32max;
+  if (lts(r.sminH, r.sminL, r.sminH, r.w32min)) r.sminL = r.w32min;
+  if (lts(r.smaxH, r.w32max, r.smaxH, r.smaxL)) r.smaxL = r.w32max;
   // After a sign-extending load: a non-negative low half within [S32_MIN, S32_MAX] means
   // the upper bits cannot be all ones.
-  if (r.s32min >= 0 && !lts(r.sminH, r.sminL, M32, SIGN) && !lts(0, 0x7fffffff, r.smaxH, r.smaxL)) {
+  if (r.i32min >= 0 && !lts(r.sminH, r.sminL, M32, SIGN) && !lts(0, 0x7fffffff, r.smaxH, r.smaxL)) {
     // (s32max may be negative on a dead path: the kernel sign-extends it.)
-    const maxH = r.s32max < 0 ? M32 : 0, maxL = r.s32max >>> 0;
-    r.sminH = 0; r.sminL = r.s32min; r.smaxH = maxH; r.smaxL = maxL;
-    r.uminH = 0; r.uminL = r.s32min; r.umaxH = maxH; r.umaxL = maxL;
-    tnumRangeInto(0, r.s32min, maxH, maxL);
+    const maxH = r.i32max < 0 ? M32 : 0, maxL = r.i32max >>> 0;
+    r.sminH = 0; r.sminL = r.i32min; r.smaxH = maxH; r.smaxL = maxL;
+    r.uminH = 0; r.uminL = r.i32min; r.umaxH = maxH; r.umaxL = maxL;
+    tnumRangeInto(0, r.i32min, maxH, maxL);
     intersectVarOff(r, TV_H, TV_L, TM_H, TM_L);
   }
 }
@@ -540,7 +528,7 @@ function regDeduceBounds(r: Sc): void {
 function regBoundOffset(r: Sc): void {
   tnumRangeInto(r.uminH, r.uminL, r.umaxH, r.umaxL);
   intersectVarOff(r, TV_H, TV_L, TM_H, TM_L);
-  tnumRangeInto(0, r.u32min, 0, r.u32max);
+  tnumRangeInto(0, r.w32min, 0, r.w32max);
   // var32 = intersect(subreg(var64), range32); var_off = clear_subreg(var64) | var32
   const muL = (r.ml & TM_L) >>> 0;
   const vL = ((r.vl | TV_L) & ~muL) >>> 0;
@@ -571,9 +559,9 @@ export function scalarSync(s: Scalar): Scalar {
 /** zext_32_to_64 (with __reg_assign_32_into_64): what a 32-bit operation leaves in the whole register. */
 function zext32To64(r: Sc): void {
   r.vh = 0; r.mh = 0;
-  r.uminH = 0; r.uminL = r.u32min; r.umaxH = 0; r.umaxL = r.u32max;
-  if (r.s32min >= 0 && r.s32max >= 0) {
-    r.sminH = 0; r.sminL = r.s32min; r.smaxH = 0; r.smaxL = r.s32max;
+  r.uminH = 0; r.uminL = r.w32min; r.umaxH = 0; r.umaxL = r.w32max;
+  if (r.i32min >= 0 && r.i32max >= 0) {
+    r.sminH = 0; r.sminL = r.i32min; r.smaxH = 0; r.smaxL = r.i32max;
   } else {
     r.sminH = 0; r.sminL = 0; r.smaxH = 0; r.smaxL = M32;
   }
@@ -607,10 +595,10 @@ function sextInto(h: number, l: number, size: number): void {
 /** set_sext64_default_val */
 function sext64Default(r: Sc, size: number): void {
   const lim = 2 ** (size * 8 - 1);
-  r.s32min = -lim; r.s32max = lim - 1;
+  r.i32min = -lim; r.i32max = lim - 1;
   r.sminH = M32; r.sminL = (-lim) >>> 0; r.smaxH = 0; r.smaxL = lim - 1;
-  r.uminH = 0; r.uminL = 0; r.u32min = 0;
-  r.umaxH = M32; r.umaxL = M32; r.u32max = M32;
+  r.uminH = 0; r.uminL = 0; r.w32min = 0;
+  r.umaxH = M32; r.umaxL = M32; r.w32max = M32;
   r.vh = 0; r.vl = 0; r.mh = M32; r.ml = M32;
 }
 
@@ -622,9 +610,9 @@ function sext64Default(r: Sc, size: number): void {
  */
 function sext64Fallback(r: Sc, size: number): void {
   const lim = 2 ** (size * 8 - 1);
-  if (r.s32min < -lim || r.s32max >= lim) return sext64Default(r, size);
-  r.sminH = r.s32min < 0 ? M32 : 0; r.sminL = r.s32min >>> 0;
-  r.smaxH = r.s32max < 0 ? M32 : 0; r.smaxL = r.s32max >>> 0;
+  if (r.i32min < -lim || r.i32max >= lim) return sext64Default(r, size);
+  r.sminH = r.i32min < 0 ? M32 : 0; r.sminL = r.i32min >>> 0;
+  r.smaxH = r.i32max < 0 ? M32 : 0; r.smaxL = r.i32max >>> 0;
   r.uminH = 0; r.uminL = 0; r.umaxH = M32; r.umaxL = M32;
   r.vh = 0; r.vl = 0; r.mh = M32; r.ml = M32;
   regBoundsSync(r);
@@ -649,10 +637,10 @@ function coerceRegToSizeSx(r: Sc, size: number): void {
   const bH = RH, bL = RL;
   const [hiH, hiL, loH, loL] = lts(aH, aL, bH, bL) ? [bH, bL, aH, aL] : [aH, aL, bH, bL];
   if (((hiH & SIGN) === 0) === ((loH & SIGN) === 0)) {
-    r.sminH = loH; r.sminL = loL; r.s32min = loL | 0;
-    r.smaxH = hiH; r.smaxL = hiL; r.s32max = hiL | 0;
-    r.uminH = loH; r.uminL = loL; r.u32min = loL;
-    r.umaxH = hiH; r.umaxL = hiL; r.u32max = hiL;
+    r.sminH = loH; r.sminL = loL; r.i32min = loL | 0;
+    r.smaxH = hiH; r.smaxL = hiL; r.i32max = hiL | 0;
+    r.uminH = loH; r.uminL = loL; r.w32min = loL;
+    r.umaxH = hiH; r.umaxL = hiL; r.w32max = hiL;
     tnumRangeInto(loH, loL, hiH, hiL);
     r.vh = TV_H; r.vl = TV_L; r.mh = TM_H; r.ml = TM_L;
     return;
@@ -666,17 +654,17 @@ function coerceSubregToSizeSx(r: Sc, size: number): void {
   if (constant(r)) {
     sextInto(r.vh, r.vl, size);
     r.vh = RH; r.vl = RL; r.mh = 0; r.ml = 0;
-    r.s32min = r.s32max = RL | 0;
-    r.u32min = r.u32max = RL;
+    r.i32min = r.i32max = RL | 0;
+    r.w32min = r.w32max = RL;
     return;
   }
   const lim = 2 ** (bits - 1);
-  if ((r.s32max >>> 0) >>> bits !== (r.s32min >>> 0) >>> bits) return sext32Default(r, lim);
-  const a = (r.s32max << (32 - bits)) >> (32 - bits), b = (r.s32min << (32 - bits)) >> (32 - bits);
+  if ((r.i32max >>> 0) >>> bits !== (r.i32min >>> 0) >>> bits) return sext32Default(r, lim);
+  const a = (r.i32max << (32 - bits)) >> (32 - bits), b = (r.i32min << (32 - bits)) >> (32 - bits);
   const hiV = Math.max(a, b), loV = Math.min(a, b);
   if ((loV >= 0) === (hiV >= 0)) {
-    r.s32min = loV; r.s32max = hiV;
-    r.u32min = loV >>> 0; r.u32max = hiV >>> 0;
+    r.i32min = loV; r.i32max = hiV;
+    r.w32min = loV >>> 0; r.w32max = hiV >>> 0;
     tnumRangeInto(loV < 0 ? M32 : 0, loV >>> 0, hiV < 0 ? M32 : 0, hiV >>> 0);
     r.vh = 0; r.vl = TV_L; r.mh = 0; r.ml = TM_L;
     return;
@@ -686,8 +674,8 @@ function coerceSubregToSizeSx(r: Sc, size: number): void {
 
 /** set_sext32_default_val */
 function sext32Default(r: Sc, lim: number): void {
-  r.s32min = -lim; r.s32max = lim - 1;
-  r.u32min = 0; r.u32max = M32;
+  r.i32min = -lim; r.i32max = lim - 1;
+  r.w32min = 0; r.w32max = M32;
   r.vh = 0; r.vl = 0; r.mh = 0; r.ml = M32;
 }
 
@@ -721,11 +709,11 @@ const fitsS32 = (x: number): boolean => x >= S32MIN && x <= S32MAX;
 
 /** scalar32_min_max_add */
 function add32(d: Sc, s: Sc): void {
-  const smin = d.s32min + s.s32min, smax = d.s32max + s.s32max;
-  if (!fitsS32(smin) || !fitsS32(smax)) { d.s32min = S32MIN; d.s32max = S32MAX; } else { d.s32min = smin; d.s32max = smax; }
-  const umin = d.u32min + s.u32min, umax = d.u32max + s.u32max;
+  const smin = d.i32min + s.i32min, smax = d.i32max + s.i32max;
+  if (!fitsS32(smin) || !fitsS32(smax)) { d.i32min = S32MIN; d.i32max = S32MAX; } else { d.i32min = smin; d.i32max = smax; }
+  const umin = d.w32min + s.w32min, umax = d.w32max + s.w32max;
   // When all the sums wrap or none does, the wrapped bounds still bound them.
-  if (umin <= M32 && umax > M32) { d.u32min = 0; d.u32max = M32; } else { d.u32min = umin >>> 0; d.u32max = umax >>> 0; }
+  if (umin <= M32 && umax > M32) { d.w32min = 0; d.w32max = M32; } else { d.w32min = umin >>> 0; d.w32max = umax >>> 0; }
 }
 
 /** scalar_min_max_add */
@@ -742,10 +730,10 @@ function add64(d: Sc, s: Sc): void {
 
 /** scalar32_min_max_sub */
 function sub32(d: Sc, s: Sc): void {
-  const smin = d.s32min - s.s32max, smax = d.s32max - s.s32min;
-  if (!fitsS32(smin) || !fitsS32(smax)) { d.s32min = S32MIN; d.s32max = S32MAX; } else { d.s32min = smin; d.s32max = smax; }
-  const umin = d.u32min - s.u32max, umax = d.u32max - s.u32min;
-  if (umin < 0 && umax >= 0) { d.u32min = 0; d.u32max = M32; } else { d.u32min = umin >>> 0; d.u32max = umax >>> 0; }
+  const smin = d.i32min - s.i32max, smax = d.i32max - s.i32min;
+  if (!fitsS32(smin) || !fitsS32(smax)) { d.i32min = S32MIN; d.i32max = S32MAX; } else { d.i32min = smin; d.i32max = smax; }
+  const umin = d.w32min - s.w32max, umax = d.w32max - s.w32min;
+  if (umin < 0 && umax >= 0) { d.w32min = 0; d.w32max = M32; } else { d.w32min = umin >>> 0; d.w32max = umax >>> 0; }
 }
 
 /** scalar_min_max_sub */
@@ -763,20 +751,49 @@ function sub64(d: Sc, s: Sc): void {
 /** scalar32_min_max_mul: the unsigned product of the ends, the signed extremes of four products. */
 function mul32(d: Sc, s: Sc): void {
   // Products of 32-bit numbers are exact as BigInt; as doubles only below 2^53, so test with that.
-  const umax = d.u32max * s.u32max, umin = d.u32min * s.u32min;
-  if (umax > M32 || umin > M32) { d.u32min = 0; d.u32max = M32; } else { d.u32min = umin; d.u32max = umax; }
-  const p0 = d.s32min * s.s32min, p1 = d.s32min * s.s32max, p2 = d.s32max * s.s32min, p3 = d.s32max * s.s32max;
+  const umax = d.w32max * s.w32max, umin = d.w32min * s.w32min;
+  if (umax > M32 || umin > M32) { d.w32min = 0; d.w32max = M32; } else { d.w32min = umin; d.w32max = umax; }
+  const p0 = d.i32min * s.i32min, p1 = d.i32min * s.i32max, p2 = d.i32max * s.i32min, p3 = d.i32max * s.i32max;
   // Each |product| is below 2^62; a double rounds it but never across the s32 limits.
   if (!fitsS32(p0) || !fitsS32(p1) || !fitsS32(p2) || !fitsS32(p3)) {
-    d.s32min = S32MIN; d.s32max = S32MAX;
+    d.i32min = S32MIN; d.i32max = S32MAX;
   } else {
-    d.s32min = Math.min(p0, p1, p2, p3);
-    d.s32max = Math.max(p0, p1, p2, p3);
+    d.i32min = Math.min(p0, p1, p2, p3);
+    d.i32max = Math.max(p0, p1, p2, p3);
   }
 }
 
-/** scalar_min_max_mul, in BigInt: rare enough, and the overflow tests need 128 bits. */
+const SMALL = 2 ** 26;
+/** A pair holding a number in (-2^26, 2^26) as a double, else NaN. */
+const small = (h: number, l: number): number => (h === 0 && l < SMALL ? l : h === M32 && l > TWO32 - SMALL ? l - TWO32 : NaN);
+
+/**
+ * scalar_min_max_mul. Small operands multiply exactly as doubles; the rest go through
+ * BigInt, whose 128-bit products the overflow tests need.
+ */
 function mul64(d: Sc, s: Sc): void {
+  const a = small(d.sminH, d.sminL), b = small(d.smaxH, d.smaxL), x = small(s.sminH, s.sminL), y = small(s.smaxH, s.smaxL);
+  const p = small(d.uminH, d.uminL), q = small(d.umaxH, d.umaxL), u = small(s.uminH, s.uminL), v = small(s.umaxH, s.umaxL);
+  // All below 2^26 in magnitude, unsigned ones non-negative: no product overflows 2^52.
+  if (a === a && b === b && x === x && y === y && p >= 0 && q >= 0 && u >= 0 && v >= 0) {
+    d.uminH = 0; d.uminL = p * u; d.umaxH = 0; d.umaxL = q * v;
+    if (d.umaxL > M32 || d.uminL > M32) {
+      // above 32 bits: split into halves exactly
+      const lo1 = p * u, hi1 = q * v;
+      d.uminH = Math.floor(lo1 / TWO32); d.uminL = lo1 % TWO32;
+      d.umaxH = Math.floor(hi1 / TWO32); d.umaxL = hi1 % TWO32;
+    }
+    const p0 = a * x, p1 = a * y, p2 = b * x, p3 = b * y;
+    const mn = Math.min(p0, p1, p2, p3), mx = Math.max(p0, p1, p2, p3);
+    d.sminH = mn < 0 ? Math.floor(mn / TWO32) >>> 0 : Math.floor(mn / TWO32); d.sminL = ((mn % TWO32) + TWO32) % TWO32;
+    d.smaxH = mx < 0 ? Math.floor(mx / TWO32) >>> 0 : Math.floor(mx / TWO32); d.smaxL = ((mx % TWO32) + TWO32) % TWO32;
+    return;
+  }
+  mul64Big(d, s);
+}
+
+/** scalar_min_max_mul in BigInt. */
+function mul64Big(d: Sc, s: Sc): void {
   const umax = big(d.umaxH, d.umaxL) * big(s.umaxH, s.umaxL);
   const umin = big(d.uminH, d.uminL) * big(s.uminH, s.uminL);
   if (umax > U64_MAX || umin > U64_MAX) {
@@ -797,7 +814,7 @@ function mul64(d: Sc, s: Sc): void {
 
 /** The s32 bounds of a u32 range, when it does not cross the sign bit. */
 function s32FromU32(d: Sc): void {
-  if ((d.u32min | 0) <= (d.u32max | 0)) { d.s32min = d.u32min | 0; d.s32max = d.u32max | 0; } else { d.s32min = S32MIN; d.s32max = S32MAX; }
+  if ((d.w32min | 0) <= (d.w32max | 0)) { d.i32min = d.w32min | 0; d.i32max = d.w32max | 0; } else { d.i32min = S32MIN; d.i32max = S32MAX; }
 }
 
 /** The s64 bounds of a u64 range, when it does not cross the sign bit. */
@@ -815,8 +832,8 @@ function s64FromU64(d: Sc): void {
 /** scalar32_min_max_and */
 function and32(d: Sc, s: Sc): void {
   if (s.ml === 0 && d.ml === 0) return markKnown32(d, d.vl);
-  d.u32min = d.vl;
-  d.u32max = Math.min(d.u32max, s.u32max);
+  d.w32min = d.vl;
+  d.w32max = Math.min(d.w32max, s.w32max);
   s32FromU32(d);
 }
 
@@ -832,8 +849,8 @@ function and64(d: Sc, s: Sc): void {
 /** scalar32_min_max_or */
 function or32(d: Sc, s: Sc): void {
   if (s.ml === 0 && d.ml === 0) return markKnown32(d, d.vl);
-  d.u32min = Math.max(d.u32min, s.u32min);
-  d.u32max = (d.vl | d.ml) >>> 0;
+  d.w32min = Math.max(d.w32min, s.w32min);
+  d.w32max = (d.vl | d.ml) >>> 0;
   s32FromU32(d);
 }
 
@@ -849,8 +866,8 @@ function or64(d: Sc, s: Sc): void {
 /** scalar32_min_max_xor */
 function xor32(d: Sc, s: Sc): void {
   if (s.ml === 0 && d.ml === 0) return markKnown32(d, d.vl);
-  d.u32min = d.vl;
-  d.u32max = (d.vl | d.ml) >>> 0;
+  d.w32min = d.vl;
+  d.w32max = (d.vl | d.ml) >>> 0;
   s32FromU32(d);
 }
 
@@ -865,20 +882,20 @@ function xor64(d: Sc, s: Sc): void {
 
 /** __scalar32_min_max_lsh */
 function lsh32Bounds(d: Sc, umin: number, umax: number): void {
-  d.s32min = S32MIN; d.s32max = S32MAX;
+  d.i32min = S32MIN; d.i32max = S32MAX;
   // A shift that may push the top bit out tells nothing.
-  if (umax > 31 || d.u32max > 2 ** (31 - umax)) {
-    d.u32min = 0; d.u32max = M32;
+  if (umax > 31 || d.w32max > 2 ** (31 - umax)) {
+    d.w32min = 0; d.w32max = M32;
   } else {
-    d.u32min = (d.u32min << umin) >>> 0;
-    d.u32max = (d.u32max << umax) >>> 0;
+    d.w32min = (d.w32min << umin) >>> 0;
+    d.w32max = (d.w32max << umax) >>> 0;
   }
 }
 
 /** scalar32_min_max_lsh */
 function lsh32(d: Sc, s: Sc): void {
-  const n = s.u32min;
-  lsh32Bounds(d, s.u32min, s.u32max);
+  const n = s.w32min;
+  lsh32Bounds(d, s.w32min, s.w32max);
   d.vh = 0; d.mh = 0;
   d.vl = n < 32 ? (d.vl << n) >>> 0 : 0; d.ml = n < 32 ? (d.ml << n) >>> 0 : 0;
   unbound64(d);
@@ -889,8 +906,8 @@ function lsh32(d: Sc, s: Sc): void {
 function lsh64Bounds(d: Sc, umin: number, umax: number): void {
   // x << 32 s>> 32 sign-extends a subregister: the s32 range survives << 32 as an s64 one.
   if (umin === 32 && umax === 32) {
-    d.smaxH = d.s32max >>> 0; d.smaxL = 0;
-    d.sminH = d.s32min >>> 0; d.sminL = 0;
+    d.smaxH = d.i32max >>> 0; d.smaxL = 0;
+    d.sminH = d.i32min >>> 0; d.sminL = 0;
   } else {
     d.smaxH = 0x7fffffff; d.smaxL = M32; d.sminH = SIGN; d.sminL = 0;
   }
@@ -916,12 +933,12 @@ function lsh64(d: Sc, s: Sc): void {
 
 /** scalar32_min_max_rsh */
 function rsh32(d: Sc, s: Sc): void {
-  const umin = s.u32min, umax = s.u32max;
-  d.s32min = S32MIN; d.s32max = S32MAX;
+  const umin = s.w32min, umax = s.w32max;
+  d.i32min = S32MIN; d.i32max = S32MAX;
   d.vh = 0; d.mh = 0;
   d.vl = d.vl >>> umin; d.ml = d.ml >>> umin;
-  d.u32min = umax > 31 ? 0 : d.u32min >>> umax;
-  d.u32max = d.u32max >>> umin;
+  d.w32min = umax > 31 ? 0 : d.w32min >>> umax;
+  d.w32max = d.w32max >>> umin;
   unbound64(d);
   updateReg32Bounds(d);
 }
@@ -940,12 +957,12 @@ function rsh64(d: Sc, s: Sc): void {
 
 /** scalar32_min_max_arsh: the shift is a known constant here. */
 function arsh32(d: Sc, s: Sc): void {
-  const n = s.u32min;
-  d.s32min = d.s32min >> n;
-  d.s32max = d.s32max >> n;
+  const n = s.w32min;
+  d.i32min = d.i32min >> n;
+  d.i32max = d.i32max >> n;
   d.vh = 0; d.mh = 0;
   d.vl = (d.vl >> n) >>> 0; d.ml = (d.ml >> n) >>> 0;
-  d.u32min = 0; d.u32max = M32;
+  d.w32min = 0; d.w32max = M32;
   unbound64(d);
   updateReg32Bounds(d);
 }
@@ -986,7 +1003,7 @@ function safeToCompute(op: AluOp, s: Sc, is64: boolean): boolean {
     case "lsh": case "rsh": case "arsh": {
       const known = is64
         ? constant(s) && eq(s.sminH, s.sminL, s.smaxH, s.smaxL) && eq(s.uminH, s.uminL, s.umaxH, s.umaxL)
-        : s.ml === 0 && s.s32min === s.s32max && s.u32min === s.u32max;
+        : s.ml === 0 && s.i32min === s.i32max && s.w32min === s.w32max;
       return known && s.umaxH === 0 && s.umaxL < (is64 ? 64 : 32);
     }
     case "div": case "sdiv": case "mod": case "smod": return false;
@@ -1013,7 +1030,7 @@ export function scalarFork(op: AluOp, dst: Scalar, src: Scalar): readonly [Scala
   if (d.sminH === M32 && d.sminL === M32 && d.smaxH === 0 && d.smaxL === 0) {
     markKnown(minus, M32, M32);
     markKnown(zero, 0, 0);
-  } else if (d.s32min === -1 && d.s32max === 0) {
+  } else if (d.i32min === -1 && d.i32max === 0) {
     markKnown32(minus, M32);
     markKnown32(zero, 0);
   } else {
@@ -1124,9 +1141,9 @@ export function branchTaken(op: JmpOp, x: Scalar, y: Scalar, is32: boolean): 1 |
   let smin1h: number, smin1l: number, smax1h: number, smax1l: number, smin2h: number, smin2l: number, smax2h: number, smax2l: number;
   if (is32) {
     t1vh = t1mh = t2vh = t2mh = 0; t1vl = a.vl; t1ml = a.ml; t2vl = b.vl; t2ml = b.ml;
-    umin1h = umax1h = umin2h = umax2h = 0; umin1l = a.u32min; umax1l = a.u32max; umin2l = b.u32min; umax2l = b.u32max;
-    smin1h = a.s32min < 0 ? M32 : 0; smin1l = a.s32min >>> 0; smax1h = a.s32max < 0 ? M32 : 0; smax1l = a.s32max >>> 0;
-    smin2h = b.s32min < 0 ? M32 : 0; smin2l = b.s32min >>> 0; smax2h = b.s32max < 0 ? M32 : 0; smax2l = b.s32max >>> 0;
+    umin1h = umax1h = umin2h = umax2h = 0; umin1l = a.w32min; umax1l = a.w32max; umin2l = b.w32min; umax2l = b.w32max;
+    smin1h = a.i32min < 0 ? M32 : 0; smin1l = a.i32min >>> 0; smax1h = a.i32max < 0 ? M32 : 0; smax1l = a.i32max >>> 0;
+    smin2h = b.i32min < 0 ? M32 : 0; smin2l = b.i32min >>> 0; smax2h = b.i32max < 0 ? M32 : 0; smax2l = b.i32max >>> 0;
   } else {
     t1vh = a.vh; t1vl = a.vl; t1mh = a.mh; t1ml = a.ml; t2vh = b.vh; t2vl = b.vl; t2mh = b.mh; t2ml = b.ml;
     umin1h = a.uminH; umin1l = a.uminL; umax1h = a.umaxH; umax1l = a.umaxL; umin2h = b.uminH; umin2l = b.uminL; umax2h = b.umaxH; umax2l = b.umaxL;
@@ -1144,8 +1161,8 @@ export function branchTaken(op: JmpOp, x: Scalar, y: Scalar, is32: boolean): 1 |
       if (lts(smax2h, smax2l, smin1h, smin1l) || lts(smax1h, smax1l, smin2h, smin2l)) return nev;
       if (!is32) {
         // Inconclusive 64-bit ranges may still differ in their low halves.
-        if (a.u32min > b.u32max || a.u32max < b.u32min) return nev;
-        if (a.s32min > b.s32max || a.s32max < b.s32min) return nev;
+        if (a.w32min > b.w32max || a.w32max < b.w32min) return nev;
+        if (a.i32min > b.i32max || a.i32max < b.i32min) return nev;
       }
       return -1;
     }
@@ -1195,12 +1212,12 @@ function refineCondOp(r1: Sc, r2: Sc, op: RefineOp, is32: boolean): void {
   switch (op) {
     case "jeq":
       if (is32) {
-        r1.u32min = Math.max(r1.u32min, r2.u32min);
-        r1.u32max = Math.min(r1.u32max, r2.u32max);
-        r1.s32min = Math.max(r1.s32min, r2.s32min);
-        r1.s32max = Math.min(r1.s32max, r2.s32max);
-        r2.u32min = r1.u32min; r2.u32max = r1.u32max;
-        r2.s32min = r1.s32min; r2.s32max = r1.s32max;
+        r1.w32min = Math.max(r1.w32min, r2.w32min);
+        r1.w32max = Math.min(r1.w32max, r2.w32max);
+        r1.i32min = Math.max(r1.i32min, r2.i32min);
+        r1.i32max = Math.min(r1.i32max, r2.i32max);
+        r2.w32min = r1.w32min; r2.w32max = r1.w32max;
+        r2.i32min = r1.i32min; r2.i32max = r1.i32max;
         // the low halves' tnums intersected, the high halves kept
         const muL = (r1.ml & r2.ml) >>> 0;
         const vL = ((r1.vl | r2.vl) & ~muL) >>> 0;
@@ -1223,10 +1240,10 @@ function refineCondOp(r1: Sc, r2: Sc, op: RefineOp, is32: boolean): void {
       // A constant at an edge of the other's range moves that edge by one.
       const vh = is32 ? 0 : r2.vh, vl = r2.vl;
       if (is32) {
-        if (r1.u32min === vl) r1.u32min = (r1.u32min + 1) >>> 0;
-        if (r1.u32max === vl) r1.u32max = (r1.u32max - 1) >>> 0;
-        if (r1.s32min === (vl | 0)) r1.s32min = (r1.s32min + 1) | 0;
-        if (r1.s32max === (vl | 0)) r1.s32max = (r1.s32max - 1) | 0;
+        if (r1.w32min === vl) r1.w32min = (r1.w32min + 1) >>> 0;
+        if (r1.w32max === vl) r1.w32max = (r1.w32max - 1) >>> 0;
+        if (r1.i32min === (vl | 0)) r1.i32min = (r1.i32min + 1) | 0;
+        if (r1.i32max === (vl | 0)) r1.i32max = (r1.i32max - 1) | 0;
       } else {
         if (eq(r1.uminH, r1.uminL, vh, vl)) { add(r1.uminH, r1.uminL, 0, 1); r1.uminH = RH; r1.uminL = RL; }
         if (eq(r1.umaxH, r1.umaxL, vh, vl)) { sub(r1.umaxH, r1.umaxL, 0, 1); r1.umaxH = RH; r1.umaxL = RL; }
@@ -1267,8 +1284,8 @@ function refineCondOp(r1: Sc, r2: Sc, op: RefineOp, is32: boolean): void {
     }
     case "jle":
       if (is32) {
-        r1.u32max = Math.min(r1.u32max, r2.u32max);
-        r2.u32min = Math.max(r1.u32min, r2.u32min);
+        r1.w32max = Math.min(r1.w32max, r2.w32max);
+        r2.w32min = Math.max(r1.w32min, r2.w32min);
       } else {
         if (ltu(r2.umaxH, r2.umaxL, r1.umaxH, r1.umaxL)) { r1.umaxH = r2.umaxH; r1.umaxL = r2.umaxL; }
         if (ltu(r2.uminH, r2.uminL, r1.uminH, r1.uminL)) { r2.uminH = r1.uminH; r2.uminL = r1.uminL; }
@@ -1276,8 +1293,8 @@ function refineCondOp(r1: Sc, r2: Sc, op: RefineOp, is32: boolean): void {
       break;
     case "jlt":
       if (is32) {
-        r1.u32max = Math.min(r1.u32max, (r2.u32max - 1) >>> 0);
-        r2.u32min = Math.max((r1.u32min + 1) >>> 0, r2.u32min);
+        r1.w32max = Math.min(r1.w32max, (r2.w32max - 1) >>> 0);
+        r2.w32min = Math.max((r1.w32min + 1) >>> 0, r2.w32min);
       } else {
         sub(r2.umaxH, r2.umaxL, 0, 1);
         if (ltu(RH, RL, r1.umaxH, r1.umaxL)) { r1.umaxH = RH; r1.umaxL = RL; }
@@ -1287,8 +1304,8 @@ function refineCondOp(r1: Sc, r2: Sc, op: RefineOp, is32: boolean): void {
       break;
     case "jsle":
       if (is32) {
-        r1.s32max = Math.min(r1.s32max, r2.s32max);
-        r2.s32min = Math.max(r1.s32min, r2.s32min);
+        r1.i32max = Math.min(r1.i32max, r2.i32max);
+        r2.i32min = Math.max(r1.i32min, r2.i32min);
       } else {
         if (lts(r2.smaxH, r2.smaxL, r1.smaxH, r1.smaxL)) { r1.smaxH = r2.smaxH; r1.smaxL = r2.smaxL; }
         if (lts(r2.sminH, r2.sminL, r1.sminH, r1.sminL)) { r2.sminH = r1.sminH; r2.sminL = r1.sminL; }
@@ -1296,8 +1313,8 @@ function refineCondOp(r1: Sc, r2: Sc, op: RefineOp, is32: boolean): void {
       break;
     case "jslt":
       if (is32) {
-        r1.s32max = Math.min(r1.s32max, (r2.s32max - 1) | 0);
-        r2.s32min = Math.max((r1.s32min + 1) | 0, r2.s32min);
+        r1.i32max = Math.min(r1.i32max, (r2.i32max - 1) | 0);
+        r2.i32min = Math.max((r1.i32min + 1) | 0, r2.i32min);
       } else {
         sub(r2.smaxH, r2.smaxL, 0, 1);
         if (lts(RH, RL, r1.smaxH, r1.smaxL)) { r1.smaxH = RH; r1.smaxL = RL; }
@@ -1415,16 +1432,16 @@ export function formatScalar(s: Scalar, opts: FormatOptions = {}): string {
   // The 32-bit signed bounds are compared sign-extended when printed in decimal, as u32
   // when in hex, so that -2 and 0xfffffffe are never merged.
   const s32 = (x: number): [number, number] => (x >= -32768 && x <= 32767 ? [x < 0 ? M32 : 0, x >>> 0] : [0, x >>> 0]);
-  const [a1, a2] = s32(r.s32min), [b1, b2] = s32(r.s32max);
+  const [a1, a2] = s32(r.i32min), [b1, b2] = s32(r.i32max);
   const m: Bound[] = [
     { name: "smin", h: r.sminH, l: r.sminL, omit: r.sminH === SIGN && r.sminL === 0, signed: true },
     { name: "smax", h: r.smaxH, l: r.smaxL, omit: r.smaxH === 0x7fffffff && r.smaxL === M32, signed: true },
     { name: "umin", h: r.uminH, l: r.uminL, omit: r.uminH === 0 && r.uminL === 0, signed: false },
     { name: "umax", h: r.umaxH, l: r.umaxL, omit: r.umaxH === M32 && r.umaxL === M32, signed: false },
-    { name: "smin32", h: a1, l: a2, omit: r.s32min === S32MIN, signed: true },
-    { name: "smax32", h: b1, l: b2, omit: r.s32max === S32MAX, signed: true },
-    { name: "umin32", h: 0, l: r.u32min, omit: r.u32min === 0, signed: false },
-    { name: "umax32", h: 0, l: r.u32max, omit: r.u32max === M32, signed: false },
+    { name: "smin32", h: a1, l: a2, omit: r.i32min === S32MIN, signed: true },
+    { name: "smax32", h: b1, l: b2, omit: r.i32max === S32MAX, signed: true },
+    { name: "umin32", h: 0, l: r.w32min, omit: r.w32min === 0, signed: false },
+    { name: "umax32", h: 0, l: r.w32max, omit: r.w32max === M32, signed: false },
   ];
   for (let i = 0; i < m.length; i++) {
     const a = m[i]!;
