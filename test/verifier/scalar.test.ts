@@ -5,8 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  branchTaken, constValue, formatScalar, isConst, refineBranch, scalarAlu, scalarConst, scalarLoad, scalarRange,
-  scalarUnknown, scalarWithin, type Scalar,
+  branchTaken, constValue, formatScalar, isConst, refineBranch, refineBranchSelf, scalarAlu, scalarConst, scalarFork,
+  scalarLoad, scalarRange, scalarUnknown, scalarWithin, type Scalar,
 } from "../../src/verifier/scalar.js";
 
 const k = scalarConst;
@@ -68,4 +68,44 @@ test("a dead edge is undefined; within says which states cover which", () => {
   assert.ok(scalarWithin(scalarRange(0n, 100n), r));
   assert.ok(!scalarWithin(r, scalarRange(0n, 100n)));
   assert.ok(scalarWithin(scalarUnknown(), k(3n)));
+});
+
+test("ids and precision print as the kernel prints them", () => {
+  assert.equal(formatScalar(scalarUnknown(), { id: 1 }), "scalar(id=1)");
+  assert.equal(formatScalar(u32, { id: 2 }), "scalar(id=2,smin=0,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff))");
+  assert.equal(formatScalar(u32, { id: 3, offset: 5 }), "scalar(id=3+5,smin=0,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff))");
+  assert.equal(formatScalar(scalarLoad(1, false), { precise: true }), "Pscalar(smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))");
+});
+
+test("x s>>= 31 then & K splits into x = -1 and x = 0 (maybe_fork_scalars)", () => {
+  const x = scalarAlu("arsh", u32, k(31n), false);
+  assert.equal(fmt(x), "scalar(smin=0,smax=umax=0xffffffff,smin32=-1,smax32=0,var_off=(0x0; 0xffffffff))");
+  const [minus, zero] = scalarFork("and", x, k(0x7fffffffn))!;
+  assert.equal(fmt(scalarAlu("and", minus, k(0x7fffffffn), false)), "0x7fffffff");
+  assert.equal(fmt(scalarAlu("and", zero, k(0x7fffffffn), false)), "0");
+  assert.equal(scalarFork("add", x, k(1n)), undefined);
+  assert.equal(scalarFork("and", u32, k(1n)), undefined);
+});
+
+test("a register compared with itself is refined as both operands at once", () => {
+  const b = scalarLoad(1, false);
+  assert.equal(branchTaken("jsgt", b, b, false), -1); // 6.18 predicts from the bounds alone
+  assert.equal(fmt(refineBranchSelf("jsgt", b, false, true)!), "scalar(smin=umin=smin32=umin32=1,smax=umax=smax32=umax32=254,var_off=(0x0; 0xff))");
+  assert.equal(fmt(refineBranchSelf("jsgt", b, false, false)!), fmt(b));
+});
+
+test("bounds and a tnum that share one number make a constant", () => {
+  const x = scalarAlu("and", u32, k(0x8000n), true);
+  assert.equal(fmt(x), "scalar(smin=smin32=0,smax=umax=smax32=umax32=0x8000,var_off=(0x0; 0x8000))");
+  assert.equal(fmt(refineBranch("jgt", x, k(2n), false, true)![0]), "0x8000");
+  assert.equal(fmt(refineBranch("jgt", x, k(2n), false, false)![0]), "0");
+});
+
+test("sign extensions: narrow ranges survive, wide ones take the type's range", () => {
+  const small = refineBranch("jsle", scalarAlu("movsx16", u32, u32, true), k(100n), false, true)![0];
+  assert.equal(fmt(small), "scalar(smin=smin32=-32768,smax=smax32=100)");
+  assert.equal(fmt(scalarAlu("movsx8", small, small, true)), "scalar(smin=smin32=-128,smax=smax32=127)");
+  assert.equal(fmt(scalarAlu("movsx8", k(0n), k(0x80n), true)), "-128");
+  assert.equal(fmt(scalarAlu("movsx32", u32, u32, true)), "scalar(smin=0xffffffff80000000,smax=0x7fffffff)");
+  assert.equal(fmt(scalarLoad(2, true)), "scalar(smin=smin32=-32768,smax=smax32=32767)");
 });

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   tnumAdd, tnumAnd, tnumArshift, tnumBswap16, tnumConst, tnumIn, tnumIntersect, tnumLshift, tnumMul, tnumNeg, tnumOr,
-  tnumOverlap, tnumRange, tnumRshift, tnumSbin, tnumStr, tnumSub, tnumUnion, tnumXor, type Tnum,
+  tnumOverlap, tnumRange, tnumRshift, tnumSbin, tnumStep, tnumStr, tnumSub, tnumUnion, tnumXor, type Tnum,
 } from "../../src/verifier/tnum.js";
 
 const T = (value: bigint, mask: bigint): Tnum => ({ value, mask });
@@ -48,6 +48,16 @@ test("multiplication, intersection, union, containment", () => {
   assert.ok(tnumOverlap(T(0n, 0xfn), tnumConst(3n)));
   assert.ok(!tnumOverlap(T(0x10n, 0xfn), tnumConst(3n)));
   assert.equal(tnumSbin(T(2n, 1n)).slice(-4), "001x");
+});
+
+test("tnum_step gives the next member up", () => {
+  // x11100x0 (0b01110000 with bits 7 and 1 unknown): members 0x70, 0x72, 0xf0, 0xf2.
+  const t = T(0x70n, 0x82n);
+  assert.equal(tnumStep(t, 0x70n), 0x72n);
+  assert.equal(tnumStep(t, 0x72n), 0xf0n);
+  assert.equal(tnumStep(t, 0xf1n), 0xf2n);
+  assert.equal(tnumStep(t, 0x10n), 0x70n); // below the minimum: the minimum
+  assert.equal(tnumStep(t, 0xffn), 0xf2n); // at or above the maximum: the maximum
 });
 
 /** Every member of a small tnum (masks of at most a few bits). */
