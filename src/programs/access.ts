@@ -33,7 +33,17 @@ export type CtxFieldType =
   /** PTR_TO_MEM: e.g. `bpf_sockopt.optval` */
   | "mem"
   /** PTR_TO_MEM end marker, e.g. `bpf_sockopt.optval_end` (treated as packet end by the kernel) */
-  | "mem_end";
+  | "mem_end"
+  /** PTR_TO_TP_BUFFER: the first argument of a writable raw tracepoint */
+  | "tp_buffer";
+
+/** One argument slot of a BTF-typed tracing context (fentry, tp_btf, lsm, struct_ops). */
+export interface AttachArg {
+  /** "scalar" for numbers, "btf_id" (or "btf_id_or_null") for pointers to kernel structs. */
+  readonly type: CtxFieldType;
+  /** The struct pointed to ("task_struct"), for btf_id arguments. */
+  readonly btfType?: string;
+}
 
 /** One context access the verifier asks about: `*(size *)(ctx + off)`. */
 export interface CtxAccess {
@@ -42,8 +52,12 @@ export interface CtxAccess {
   readonly write: boolean;
   /** The program's expected attach type (bpftool's name), which some types' rules depend on. */
   readonly attachType?: string | undefined;
-  /** Loaded by a privileged user (bpf_capable): some fields are privileged only. */
+  /** Loaded by a privileged user (bpf_capable): some fields are privileged only. Default true. */
   readonly privileged?: boolean;
+  /** A sign-extending load (BPF_MEMSX): refused on the packet pointer fields. */
+  readonly signExtend?: boolean;
+  /** The traced function's arguments, from its BTF prototype, for BTF-typed tracing contexts. */
+  readonly attachArgs?: readonly AttachArg[];
 }
 
 /** The answer: refused, or what the load puts in the register. */

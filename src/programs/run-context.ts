@@ -1,0 +1,161 @@
+/**
+ * @fileoverview How a run builds a program's context, as BPF_PROG_TEST_RUN builds it: the
+ * context's memory and which of it a program may write, the packet's headroom, tailroom
+ * and rights, and how `ctx_in`/`ctx_out` map to them. The program-type table (table.ts)
+ * holds one of these per runnable type.
+ */
+
+import { BpfError } from "../errors.js";
+import type { AccessRule } from "./ctx-access.js";
+import { Perm, type RegionOptions } from "../runtime/address-space.js";
+
+/** XDP_PACKET_HEADROOM */
+export const XDP_PACKET_HEADROOM = 256;
+/** SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) on x86-64: room the kernel keeps after the data. */
+export const SKB_SHARED_INFO_SIZE = 320;
+/** ETH_HLEN */
+const ETH_HLEN = 14;
+/** NET_SKB_PAD + NET_IP_ALIGN, the headroom of a test-run skb */
+const SKB_HEADROOM = 64 + 2;
+
+/** Where the packet of a run lies, all as addresses. */
+export interface PacketLayout {
+  /** The packet allocation's first address (the headroom starts here). */
+  readonly base: number;
+  /** data_meta: for XDP the start of the bytes given to the run */
+  readonly meta: number;
+  readonly data: number;
+  readonly dataEnd: number;
+}
+
+/** The input of a run as the type turns it into memory. */
+export interface RunInput {
+  readonly data: Uint8Array;
+  readonly ctx: Uint8Array | undefined;
+}
+
+/** One program type's test-run behaviour. */
+export interface ProgramTypeOps {
+  readonly name: string;
+  /** Context layout; size 0 for a type whose r1 is something else. */
+  readonly ctx: Omit<RegionOptions, "name" | "kind"> | undefined;
+  /** The packet region: room around the data, and the program's rights to it. */
+  readonly packet: { readonly headroom: number; readonly tailroom: number; readonly perm: Perm } | undefined;
+  /**
+   * Offsets of data_meta and data in the input bytes: XDP metadata lies before data, an
+   * L3 skb type's data starts after the Ethernet header.
+   */
+  offsets(input: RunInput): { meta: number; data: number };
+  /** Fills the context the program sees. */
+  fillCtx(ctx: DataView, input: RunInput, pkt: PacketLayout): void;
+  /** The context BPF_PROG_TEST_RUN hands back, from the one the program saw. */
+  ctxOut(ctx: Uint8Array, pkt: PacketLayout): Uint8Array;
+  /** The packet bytes handed back, from the whole packet allocation. */
+  dataOut(all: Uint8Array, pkt: PacketLayout): Uint8Array;
+}
+
+const u32 = (b: Uint8Array | undefined, off: number) =>
+  b && b.length >= off + 4 ? new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(off, true) : 0;
+
+/** struct xdp_md: six read-only __u32 fields. */
+export const XDP_RUN: ProgramTypeOps = {
+  name: "xdp",
+  ctx: { size: 24, perm: Perm.Read },
+  packet: { headroom: XDP_PACKET_HEADROOM, tailroom: SKB_SHARED_INFO_SIZE, perm: Perm.ReadWrite },
+  offsets({ data, ctx }) {
+    if (!ctx) return { meta: 0, data: 0 };
+    // bpf_prog_test_run_xdp: no data before the metadata, data_end is the size, no egress.
+    if (u32(ctx, 8) !== 0 || u32(ctx, 4) !== data.length || u32(ctx, 0) > data.length || u32(ctx, 20) !== 0) {
+      throw new BpfError("EINVAL", "xdp ctx: data_meta must be 0, data at most data_end, data_end the data size, egress_ifindex 0");
+    }
+    return { meta: 0, data: u32(ctx, 0) };
+  },
+  fillCtx(v, { ctx }, p) {
+    v.setUint32(0, p.data, true);
+    v.setUint32(4, p.dataEnd, true);
+    v.setUint32(8, p.meta, true);
+    v.setUint32(12, ctx ? u32(ctx, 12) : 1, true); // ingress_ifindex: the loopback device, as the kernel's test run
+    v.setUint32(16, u32(ctx, 16), true);
+    v.setUint32(20, 0, true);
+  },
+  ctxOut(c, p) {
+    const out = c.slice();
+    const v = new DataView(out.buffer);
+    v.setUint32(0, p.data - p.meta, true);
+    v.setUint32(4, p.dataEnd - p.meta, true);
+    v.setUint32(8, 0, true);
+    return out;
+  },
+  dataOut: (all, p) => all.slice(p.meta - p.base, p.dataEnd - p.base),
+};
+
+/** struct __sk_buff offsets used here. */
+const SKB = { len: 0, pktType: 4, mark: 8, protocol: 16, ifindex: 40, cb: 48, data: 76, dataEnd: 80, dataMeta: 140, size: 192 } as const;
+
+/**
+ * The writable stretches of a context, as the type's access rule allows stores: a verified
+ * program writes nothing else, and a checked run faults where the verifier would refuse.
+ */
+export function writableParts(size: number, rule: AccessRule): RegionOptions["parts"] {
+  const parts: { name: string; offset: number; size: number; perm: Perm }[] = [];
+  for (let off = 0; off < size; off += 4) {
+    const w = rule({ off, size: 4, write: true }).ok || rule({ off: off & ~7, size: 8, write: true }).ok;
+    if (!w) continue;
+    const last = parts[parts.length - 1];
+    if (last && last.offset + last.size === off) last.size += 4;
+    else parts.push({ name: `ctx+${off}`, offset: off, size: 4, perm: Perm.ReadWrite });
+  }
+  return parts;
+}
+
+/** An __sk_buff type's run: `l2` types see the Ethernet header, the others start at L3. */
+export function skbType(name: string, l2: boolean, packetPerm: Perm, rule: AccessRule): ProgramTypeOps {
+  return {
+    name,
+    ctx: { size: SKB.size, perm: Perm.Read, parts: writableParts(SKB.size, rule) },
+    packet: { headroom: SKB_HEADROOM, tailroom: SKB_SHARED_INFO_SIZE, perm: packetPerm },
+    offsets({ data }) {
+      if (data.length < ETH_HLEN) throw new BpfError("EINVAL", `${name}: data of ${data.length} bytes is shorter than an Ethernet header`);
+      // eth_type_trans pulls the Ethernet header; only L2 types push it back.
+      const at = l2 ? 0 : ETH_HLEN;
+      return { meta: at, data: at };
+    },
+    fillCtx(v, { data, ctx }, p) {
+      if (ctx) new Uint8Array(v.buffer, v.byteOffset, SKB.size).set(ctx.subarray(0, SKB.size));
+      v.setUint32(SKB.len, p.dataEnd - p.data, true);
+      v.setUint32(SKB.protocol, (data[12]! | (data[13]! << 8)) >>> 0, true); // __be16 as it lies in the frame
+      v.setUint32(SKB.ifindex, 1, true);
+      v.setUint32(SKB.data, p.data, true);
+      v.setUint32(SKB.dataEnd, p.dataEnd, true);
+      v.setUint32(SKB.dataMeta, p.data, true);
+    },
+    ctxOut(c) {
+      const out = c.slice();
+      const v = new DataView(out.buffer);
+      for (const off of [SKB.data, SKB.dataEnd, SKB.dataMeta]) v.setUint32(off, 0, true);
+      return out;
+    },
+    dataOut(all, p) {
+      const bytes = all.subarray(p.data - p.base, p.dataEnd - p.base);
+      if (l2) return bytes.slice();
+      // An L3 type's output gets a zeroed Ethernet header back in front, as the kernel's.
+      const out = new Uint8Array(ETH_HLEN + bytes.length);
+      out.set(bytes, ETH_HLEN);
+      return out;
+    },
+  };
+}
+
+/**
+ * Raw runs, as uBPF and rbpf have them: no program type, r1 is a memory block, r2 its
+ * length, and LD_ABS reads that block.
+ */
+export const RAW: ProgramTypeOps = {
+  name: "raw",
+  ctx: undefined,
+  packet: { headroom: 0, tailroom: 0, perm: Perm.ReadWrite },
+  offsets: () => ({ meta: 0, data: 0 }),
+  fillCtx() {},
+  ctxOut: (c) => c,
+  dataOut: (all, p) => all.slice(p.data - p.base, p.dataEnd - p.base),
+};
