@@ -32,6 +32,8 @@ export interface Cfg {
   readonly prunePoint: Uint8Array;
   /** Where a checkpoint is always made (may_goto, iterators: mark_force_checkpoint). */
   readonly forceCheckpoint: Uint8Array;
+  /** scc[slot]: the loop (strongly connected component) the slot is in, 0 for none (compute_scc). */
+  readonly scc: Int32Array;
 }
 
 /** A rejection found before the walk, with the kernel's message. */
@@ -148,7 +150,60 @@ export function buildCfg(program: readonly Instruction[], options: { allowLoops:
     }
     if (state[t] !== 2) throw new CfgError(t, `unreachable insn ${t}`);
   }
-  return { insns, forms, length: n, subprogs, subprogOf, prunePoint, forceCheckpoint };
+  return { insns, forms, length: n, subprogs, subprogOf, prunePoint, forceCheckpoint, scc: loops(insns, n) };
+}
+
+/** Tarjan's strongly connected components over the slots; only loops get an id. */
+function loops(insns: readonly (Instruction | undefined)[], n: number): Int32Array {
+  const scc = new Int32Array(n);
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  const dummy = new Uint8Array(n);
+  const succ = (t: number) => successors(insns, t, dummy, dummy).filter((w) => w >= 0 && w < n);
+  let counter = 0;
+  let ids = 0;
+  for (let root = 0; root < n; root++) {
+    if (!insns[root] || index[root] !== -1) continue;
+    // An explicit stack of (node, next successor) keeps deep programs off the call stack.
+    const work: [number, number[], number][] = [[root, succ(root), 0]];
+    index[root] = low[root] = counter++;
+    stack.push(root);
+    onStack[root] = 1;
+    while (work.length) {
+      const top = work[work.length - 1]!;
+      const [v, out] = top;
+      if (top[2] < out.length) {
+        const w = out[top[2]++]!;
+        if (index[w] === -1) {
+          index[w] = low[w] = counter++;
+          stack.push(w);
+          onStack[w] = 1;
+          work.push([w, succ(w), 0]);
+        } else if (onStack[w]) low[v] = Math.min(low[v]!, index[w]!);
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const u = work[work.length - 1]![0];
+        low[u] = Math.min(low[u]!, low[v]!);
+      }
+      if (low[v] !== index[v]) continue;
+      const members: number[] = [];
+      let x: number;
+      do {
+        x = stack.pop()!;
+        onStack[x] = 0;
+        members.push(x);
+      } while (x !== v);
+      if (members.length > 1 || out.includes(v)) {
+        ids++;
+        for (const m of members) scc[m] = ids;
+      }
+    }
+  }
+  return scc;
 }
 
 /** The CFG successors of slot t; marks prune points on the way, as visit_insn does. */
@@ -184,6 +239,7 @@ function successors(insns: readonly (Instruction | undefined)[], t: number, prun
   mark(prune, t);
   if (isMayGoto(i)) mark(force, t);
   const target = jumpTarget(i, t);
+  mark(prune, t + 1);
   mark(prune, target);
   return [t + 1, target];
 }

@@ -35,8 +35,9 @@ export function isStateVisited(w: Walker, insn: number): boolean {
       const old = e.state;
       if (!sameCallsites(old, cur)) continue;
       if (old.branches > 0) {
-        if (isMayGoto(i) && old.mayGotoDepth !== cur.mayGotoDepth && statesEqual(w, old, cur, Mode3.RangeWithin)) return hit(w, e);
-        if (isCallbackCall(i) && statesEqual(w, old, cur, Mode3.RangeWithin)) return hit(w, e);
+        if ((isMayGoto(i) && old.mayGotoDepth !== cur.mayGotoDepth) || isCallbackCall(i)) {
+          if (statesEqual(w, old, cur, Mode3.RangeWithin)) return loopHit(w, e);
+        }
         if (maybeLooping(old, cur) && old.mayGotoDepth === cur.mayGotoDepth && old.callbackDepth === cur.callbackDepth && statesEqual(w, old, cur, Mode3.Exact)) {
           w.say(`infinite loop detected at insn ${insn}`);
           w.say(`cur state: ${formatState(cur)}`);
@@ -44,11 +45,14 @@ export function isStateVisited(w: Walker, insn: number): boolean {
           w.reject(`infinite loop detected at insn ${insn}`);
         }
         if (!force && w.jmpsProcessed - w.prevJmpsProcessed < 20 && w.stats.processed - w.prevInsnProcessed < 100) addNew = false;
-      } else if (statesEqual(w, old, cur, Mode3.NotExact)) {
-        return hit(w, e);
+      } else {
+        // Marks of a loop's states are complete only once no hit went back into the loop (incomplete_read_marks).
+        const visit = w.visits.get(sccKey(w, old));
+        const incomplete = !!visit && visit.backedges > 0;
+        if (statesEqual(w, old, cur, incomplete ? Mode3.RangeWithin : Mode3.NotExact)) return incomplete ? loopHit(w, e) : hit(w, e);
       }
       // A state that keeps missing is dropped from the list (a parent still holds it while in progress).
-      e.miss++;
+      if (addNew) e.miss++;
       const n = force && old.branches > 0 ? 64 : 3;
       if (e.miss > e.hit * n + n) {
         list.splice(k--, 1);
@@ -63,6 +67,16 @@ export function isStateVisited(w: Walker, insn: number): boolean {
   s.branches = 1;
   s.insn = insn;
   s.history = cur.history;
+  // maybe_enter_scc: a checkpoint inside a loop with no visit in progress starts one.
+  if (w.cfg.scc[insn]) {
+    const key = sccKey(w, s);
+    if (!w.visits.has(key)) {
+      s.scc = { key, entry: s, backedges: 0 };
+      w.visits.set(key, s.scc);
+    }
+  }
+  // The copy keeps the marks; the path goes on without the ones it inherited (mark_all_scalars_imprecise).
+  forgetPrecision(cur);
   cur.parent = s;
   cur.history = [];
   if (!list) w.explored.set(insn, (list = []));
@@ -72,6 +86,29 @@ export function isStateVisited(w: Walker, insn: number): boolean {
   if (w.stats.curStates > w.stats.peakStates) w.stats.peakStates = w.stats.curStates;
   if (list.length > w.stats.maxStatesPerInsn) w.stats.maxStatesPerInsn = list.length;
   return false;
+}
+
+/** compute_scc_callchain, simplified: the call sites and the loop of the innermost frame. */
+function sccKey(w: Walker, s: State): string {
+  let key = "";
+  for (let k = 1; k < s.frames.length; k++) key += `${s.frames[k]!.callsite},`;
+  return key + w.cfg.scc[s.insn];
+}
+
+function forgetPrecision(s: State): void {
+  for (const f of s.frames) {
+    for (const r of f.regs) r.precise = false;
+    for (const sl of f.stack) if (sl.spilled) sl.spilled.precise = false;
+  }
+}
+
+/** A hit on a state of a loop still being explored: its marks may grow, so ours take every live scalar. */
+function loopHit(w: Walker, e: Explored): true {
+  e.hit++;
+  const visit = w.visits.get(sccKey(w, e.state));
+  if (visit) visit.backedges++;
+  markLivePrecise(w, e.state);
+  return true;
 }
 
 function hit(w: Walker, e: Explored): true {
@@ -269,6 +306,22 @@ function propagatePrecision(w: Walker, old: State): void {
   old.frames.forEach((f, k) => {
     f.regs.forEach((r, n) => { if (r.type === "scalar" && r.precise && cur.frames[k]!.regs[n]!.type === "scalar") bt.regs[k]! |= 1 << n; });
     f.stack.forEach((s, n) => { if (s.spilled?.type === "scalar" && s.spilled.precise && cur.frames[k]!.stack[n]?.spilled?.type === "scalar") bt.slots[k]!.add(n); });
+  });
+  if (!bt.empty()) backtrack(w, bt);
+}
+
+/**
+ * After a hit on a state whose marks may be incomplete, every live scalar it holds is made
+ * precise on our path (the kernel propagates the marks later, over the loop's back-edges).
+ */
+function markLivePrecise(w: Walker, old: State): void {
+  const cur = w.cur;
+  const bt = new Backtrack(cur.frames.length);
+  const last = old.frames.length - 1;
+  old.frames.forEach((f, k) => {
+    const live = w.live[k === last ? old.insn : old.frames[k + 1]!.callsite + 1] ?? 0x3ff;
+    f.regs.forEach((r, n) => { if (n < 10 && live & (1 << n) && r.type === "scalar" && cur.frames[k]!.regs[n]!.type === "scalar") bt.regs[k]! |= 1 << n; });
+    f.stack.forEach((s, n) => { if (s.spilled?.type === "scalar" && cur.frames[k]!.stack[n]?.spilled?.type === "scalar") bt.slots[k]!.add(n); });
   });
   if (!bt.empty()) backtrack(w, bt);
 }

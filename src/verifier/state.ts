@@ -149,6 +149,16 @@ export interface State {
   mayGotoDepth: number;
   /** How many times a callback has been unrolled along this path. */
   callbackDepth: number;
+  /** For a checkpoint that entered a loop: that visit of the loop (bpf_scc_visit). */
+  scc: SccVisit | undefined;
+}
+
+/** One visit of a loop: complete when every path from its entry is done (entry.branches is 0). */
+export interface SccVisit {
+  readonly key: string;
+  readonly entry: State;
+  /** Hits on states of the loop still being explored (add_scc_backedge). */
+  backedges: number;
 }
 
 export function copyFrame(f: Frame): Frame {
@@ -175,6 +185,7 @@ export function copyState(s: State): State {
     history: s.history.slice(),
     mayGotoDepth: s.mayGotoDepth,
     callbackDepth: s.callbackDepth,
+    scc: undefined,
   };
 }
 

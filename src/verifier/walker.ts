@@ -18,7 +18,7 @@ import { checkMemAccess, checkAtomic } from "./memory.js";
 import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
 import { isStateVisited, markPrecise, type Explored } from "./prune.js";
 import { branchTaken, constValue, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
-import { copyState, type Frame, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
+import { copyState, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
 
 type AluName = Parameters<typeof scalarAlu>[0];
 type CmpName = Parameters<typeof branchTaken>[0];
@@ -67,6 +67,8 @@ export class Walker {
   idGen = 0;
   readonly stack: Pending[] = [];
   readonly explored = new Map<number, Explored[]>();
+  /** Loop visits in progress, by call chain and loop. */
+  readonly visits = new Map<string, SccVisit>();
   readonly stats: WalkStats = { processed: 0, totalStates: 0, peakStates: 0, curStates: 0, maxStatesPerInsn: 0 };
   jmpsProcessed = 0;
   prevJmpsProcessed = 0;
@@ -90,7 +92,7 @@ export class Walker {
     const f = newFrame(-1, 0, 0);
     setPointer(f.regs[1]!, "ctx");
     setPointer(f.regs[10]!, "fp");
-    this.cur = { frames: [f], refs: [], activeLock: 0, parent: undefined, branches: 1, insn: 0, history: [], mayGotoDepth: 0, callbackDepth: 0 };
+    this.cur = { frames: [f], refs: [], activeLock: 0, parent: undefined, branches: 1, insn: 0, history: [], mayGotoDepth: 0, callbackDepth: 0, scc: undefined };
   }
 
   get frame(): Frame {
@@ -167,7 +169,11 @@ export class Walker {
   /** Ends the current path; resumes the next pending branch. False when none is left. */
   popBranch(): boolean {
     // update_branch_counts: this path no longer keeps its checkpoints open.
-    for (let s = this.cur.parent; s; s = s.parent) if (--s.branches > 0) break;
+    for (let s = this.cur.parent; s; s = s.parent) {
+      if (--s.branches > 0) break;
+      // maybe_exit_scc: the loop visit this state entered is complete.
+      if (s.scc) this.visits.delete(s.scc.key);
+    }
     const p = this.stack.pop();
     if (!p) return false;
     this.cur = p.state;
