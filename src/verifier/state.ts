@@ -68,7 +68,10 @@ export function newReg(): Reg {
   return { type: "?", maybeNull: false, rdonly: false, ringbuf: false, off: 0, s: SCALAR_ZERO, id: 0, refObjId: 0, range: 0, map: undefined, memSize: 0, btfType: "", frameno: 0, subprog: 0, precise: false };
 }
 
-export const copyReg = (r: Reg): Reg => ({ ...r });
+export const copyReg = (r: Reg): Reg => ({
+  type: r.type, maybeNull: r.maybeNull, rdonly: r.rdonly, ringbuf: r.ringbuf, off: r.off, s: r.s, id: r.id, refObjId: r.refObjId,
+  range: r.range, map: r.map, memSize: r.memSize, btfType: r.btfType, frameno: r.frameno, subprog: r.subprog, precise: r.precise,
+});
 
 export function setScalar(r: Reg, s: Scalar): void {
   r.type = "scalar";

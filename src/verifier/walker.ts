@@ -287,7 +287,7 @@ export class Walker {
     if ((op === AluOp.Lsh || op === AluOp.Rsh || op === AluOp.Arsh) && !x && (i.imm < 0 || i.imm >= (is64 ? 64 : 32))) {
       this.reject(`invalid shift ${i.imm}`);
     }
-    const srcVal: Scalar = src ? src.s : scalarConst(BigInt(is64 ? i.imm : i.imm >>> 0));
+    const srcVal: Scalar = src ? src.s : constScalar(BigInt(is64 ? i.imm : i.imm >>> 0));
     const srcIsPtr = !!src && isPointer(src);
     if (isPointer(dst) || srcIsPtr) {
       this.pointerAlu(i, dst, src, srcVal, is64, op);
@@ -295,16 +295,14 @@ export class Walker {
     }
     const name = ALU_NAMES[op]!;
     const signed = i.off === 1 && (op === AluOp.Div || op === AluOp.Mod);
-    const r = scalarAlu(signed ? (op === AluOp.Div ? "sdiv" : "smod") : name, dst.s, srcVal, is64);
-    const precise = dst.precise;
-    setScalar(dst, r);
-    dst.precise = precise && false;
+    const fast = isConst(dst.s) && isConst(srcVal) ? constAlu(op, dst.s.varOff.value, srcVal.varOff.value, is64) : undefined;
+    setScalar(dst, fast ?? scalarAlu(signed ? (op === AluOp.Div ? "sdiv" : "smod") : name, dst.s, srcVal, is64));
   }
 
   private mov(i: Instruction, is64: boolean, x: boolean): void {
     const dst = this.reg(i.dst);
     if (!x) {
-      setScalar(dst, scalarConst(BigInt(is64 ? i.imm : i.imm >>> 0)));
+      setScalar(dst, constScalar(BigInt.asUintN(64, BigInt(is64 ? i.imm : i.imm >>> 0))));
       return;
     }
     const src = this.readReg(i.src);
@@ -437,7 +435,7 @@ export class Walker {
     const dst = this.readReg(i.dst);
     const src = x ? this.readReg(i.src) : undefined;
     const target = jumpTarget(i, t);
-    const k = scalarConst(BigInt(is32 ? i.imm >>> 0 : i.imm));
+    const k = constScalar(BigInt(is32 ? i.imm >>> 0 : i.imm));
     const dstPtr = isPointer(dst);
     const srcPtr = !!src && isPointer(src);
 
@@ -618,6 +616,42 @@ export class Walker {
 }
 
 const MAX_PACKET_OFF_RANGE = 0xffff;
+
+const CONSTS = new Map<bigint, Scalar>();
+/** scalarConst, shared: programs compute the same few constants over and over. */
+export function constScalar(v: bigint): Scalar {
+  let s = CONSTS.get(v);
+  if (!s) {
+    if (CONSTS.size > 65536) CONSTS.clear();
+    CONSTS.set(v, (s = scalarConst(v)));
+  }
+  return s;
+}
+
+/**
+ * Constant operands of the operations the kernel folds exactly (add, sub, mul, the
+ * bitwise ones and shifts in range): the result without the bounds machinery.
+ */
+function constAlu(op: number, a: bigint, b: bigint, is64: boolean): Scalar | undefined {
+  const bits = is64 ? 64 : 32;
+  const w = is64 ? (x: bigint) => BigInt.asUintN(64, x) : (x: bigint) => BigInt.asUintN(32, x);
+  const x = w(a);
+  const y = w(b);
+  let r: bigint;
+  switch (op) {
+    case AluOp.Add: r = x + y; break;
+    case AluOp.Sub: r = x - y; break;
+    case AluOp.Mul: r = x * y; break;
+    case AluOp.Or: r = x | y; break;
+    case AluOp.And: r = x & y; break;
+    case AluOp.Xor: r = x ^ y; break;
+    case AluOp.Lsh: if (y >= BigInt(bits)) return undefined; r = x << y; break;
+    case AluOp.Rsh: if (y >= BigInt(bits)) return undefined; r = x >> y; break;
+    case AluOp.Arsh: if (y >= BigInt(bits)) return undefined; r = BigInt.asIntN(bits, x) >> y; break;
+    default: return undefined;
+  }
+  return constScalar(w(r));
+}
 
 function isPacketCmp(a: Reg, b: Reg): boolean {
   return (isPacketPtr(a) && b.type === "pkt_end") || (a.type === "pkt_end" && isPacketPtr(b)) ||
