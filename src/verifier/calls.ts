@@ -16,7 +16,7 @@ import { constValue, isConst, scalarRange, scalarUnknown } from "./scalar.js";
 import { copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import type { Walker } from "./walker.js";
 
-const helperName = (id: number): string => `bpf_${HELPER_NAMES[id] ?? "unknown"}#${id}`;
+const helperName = (id: number): string => (HELPER_NAMES[id] ? `bpf_${HELPER_NAMES[id]}#${id}` : `unknown#${id}`);
 
 /** What the arguments told about the call (bpf_call_arg_meta). */
 interface CallMeta {
@@ -270,7 +270,7 @@ function clearPacketPointers(w: Walker): void {
 
 export function checkSubprogCall(w: Walker, i: Instruction, t: number): number {
   const target = t + i.imm + 1;
-  if (w.cur.frames.length >= MAX_FRAMES) w.reject(`the call stack of ${w.cur.frames.length + 1} frames is too deep !`);
+  if (w.cur.frames.length >= MAX_FRAMES) w.reject(`the call stack of ${w.cur.frames.length + 1} frames is too deep`);
   if (w.cur.activeLock) w.reject("function calls are not allowed while holding a lock");
   const caller = w.frame;
   const callee = newFrame(t, w.cfg.subprogOf[target]!, w.cur.frames.length);
@@ -283,7 +283,7 @@ export function checkSubprogCall(w: Walker, i: Instruction, t: number): number {
 
 /** Enters a callback as the kernel does: a pushed state runs it, this one goes on past the call. */
 function enterCallback(w: Walker, t: number, meta: CallMeta, args: Reg[], ret: readonly [number, number]): void {
-  if (w.cur.frames.length >= MAX_FRAMES) w.reject(`the call stack of ${w.cur.frames.length + 1} frames is too deep !`);
+  if (w.cur.frames.length >= MAX_FRAMES) w.reject(`the call stack of ${w.cur.frames.length + 1} frames is too deep`);
   const s = w.pushBranch(meta.callback, t);
   const callee = newFrame(t, w.cfg.subprogOf[meta.callback]!, s.frames.length);
   args.forEach((r, k) => { callee.regs[k + 1] = copyReg(r); });

@@ -25,8 +25,11 @@ export interface VerifierEnv {
 
 /** A rejection: the kernel's message and the slot it was found at. */
 export class Reject extends Error {
-  constructor(readonly insn: number, message: string) {
+  /** Lines the kernel prints before its last one, which is the message (e.g. the access that failed). */
+  readonly detail: readonly string[];
+  constructor(readonly insn: number, message: string, detail: readonly string[] = []) {
     super(message);
+    this.detail = detail;
   }
 }
 

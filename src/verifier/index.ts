@@ -41,6 +41,8 @@ export interface VerifyOptions {
 
 export interface VerifyError {
   readonly message: string;
+  /** Lines the kernel's log has just before the message. */
+  readonly detail: readonly string[];
   /** The slot of the rejected instruction, as the kernel counts (`insn 12`). */
   readonly insn: number;
   /** The instruction, as the kernel's log prints it. */
@@ -109,7 +111,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     const lines = w ? w.log : [];
     const depth = w ? w.stackDepth : [];
     if (!error && w) lines.push(`stack depth ${depth.map((d) => roundDepth(d)).join("+")}`);
-    if (error) lines.push(error.message);
+    if (error) lines.push(...error.detail, error.message);
     const stats = { processed: w?.stats.processed ?? 0, maxStatesPerInsn: w?.stats.maxStatesPerInsn ?? 0, totalStates: w?.stats.totalStates ?? 0, peakStates: w?.stats.peakStates ?? 0, markRead: 0 };
     lines.push(statsLine(stats));
     return {
@@ -127,7 +129,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     cfg = buildCfg(program.instructions, { allowLoops: privileged });
   } catch (e) {
     if (!(e instanceof CfgError)) throw e;
-    return finish(describe(program.instructions, lineInfo, e.insn, e.message, undefined));
+    return finish(describe(program.instructions, lineInfo, e.insn, e.message, undefined, []));
   }
   const live = liveRegisters(cfg, (id) => env.proto(id)?.args.filter((a) => a.kind !== "dontcare").length ?? 5);
   walker = new Walker(cfg, env, live, lineInfo);
@@ -136,7 +138,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     checkStackDepth(walker);
   } catch (e) {
     if (!(e instanceof Reject)) throw e;
-    return finish(describe(program.instructions, lineInfo, e.insn, e.message, walker));
+    return finish(describe(program.instructions, lineInfo, e.insn, e.message, walker, e.detail));
   }
   return finish();
 }
@@ -160,7 +162,7 @@ function checkStackDepth(w: Walker): void {
   walk(0, 0, 1, new Set([0]));
 }
 
-function describe(insns: readonly Instruction[], lineInfo: ProgramSpec["lineInfo"], insn: number, message: string, w: Walker | undefined): VerifyError {
+function describe(insns: readonly Instruction[], lineInfo: ProgramSpec["lineInfo"], insn: number, message: string, w: Walker | undefined, detail: readonly string[]): VerifyError {
   const slots = slotIndices(insns);
   const k = slots.indexOf(insn);
   const src = sourceLineAtSlot({ lineInfo: lineInfo as ProgramSpec["lineInfo"] }, insn);
@@ -168,6 +170,7 @@ function describe(insns: readonly Instruction[], lineInfo: ProgramSpec["lineInfo
   const hint = fixHint(message, src?.line);
   return {
     message,
+    detail,
     insn,
     ...(text ? { text } : {}),
     ...(src ? { source: { file: src.file, line: src.line, column: src.column, text: src.text } } : {}),

@@ -78,21 +78,37 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
   }
 }
 
-/** off + the register's offsets within [0, limit): __check_mem_access and check_mem_region_access. */
+/**
+ * off + the register's offsets within [0, limit), as check_mem_region_access: the failing
+ * access is printed, then which end of the range left the region.
+ */
 function boundsCheck(w: Walker, regno: number, base: Reg, off: number, size: number, limit: number, what: string, prefix: string): void {
   const s = base.s;
-  if (isConst(s)) {
-    const o = base.off + off + Number(BigInt.asIntN(64, constValue(s)!));
-    if (o < 0 || o + size > limit) w.reject(`${prefix} off=${o} size=${size}`);
-    return;
+  if (s.smin < 0n && (s.smin === -(1n << 63n) || s.smin + BigInt(base.off + off) < 0n)) {
+    w.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
   }
-  if (s.smin < 0n) w.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
   const lo = Number(s.smin) + base.off + off;
-  if (lo < 0 || lo + size > limit) w.reject(`${prefix} off=${lo} size=${size}`);
+  if (lo < 0 || lo + size > limit) w.reject2(`${prefix} off=${lo} size=${size}`, `R${regno} min value is outside of the allowed memory range`);
   if (s.umax >= BigInt(MAX_VAR_OFF)) w.reject(`R${regno} unbounded memory access, make sure to bounds check any such access`);
   const hi = Number(s.umax) + base.off + off;
-  if (hi + size > limit) w.reject(`${prefix} off=${hi} size=${size}`);
+  if (hi + size > limit) w.reject2(`${prefix} off=${hi} size=${size}`, `R${regno} max value is outside of the allowed memory range`);
   void what;
+}
+
+/** The var_off part of an alignment message: the constant, or the tnum. */
+function varOffText(r: Reg): string {
+  return isConst(r.s) ? `${BigInt.asIntN(64, r.s.varOff.value)}` : `(0x${r.s.varOff.value.toString(16)}; 0x${r.s.varOff.mask.toString(16)})`;
+}
+
+/** check_ptr_alignment under strict rules (the stack always; everything for atomics). */
+export function checkAlignment(w: Walker, base: Reg, off: number, size: number): void {
+  const desc: Record<string, string> = { map_value: "value ", pkt: "packet ", pkt_meta: "packet ", ctx: "context ", fp: "stack ", mem: "", map_key: "", flow_keys: "flow keys ", sock: "sock " };
+  const known = isConst(base.s) ? Number(BigInt.asIntN(64, base.s.varOff.value)) : undefined;
+  if (known === undefined) {
+    if (size > 1 && (base.s.varOff.mask & BigInt(size - 1)) !== 0n) w.reject(`misaligned ${desc[base.type] ?? ""}access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
+    return;
+  }
+  if ((known + base.off + off) % size !== 0) w.reject(`misaligned ${desc[base.type] ?? ""}access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
 }
 
 function mapValueAccess(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean): Reg | undefined {
@@ -120,7 +136,7 @@ function packetAccess(w: Walker, regno: number, base: Reg, off: number, size: nu
   if (s.smin < 0n) w.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
   const o = base.off + off;
   if (o < 0 || o + size > base.range) {
-    w.reject(`invalid access to packet, off=${o} size=${size}, R${regno}(id=${base.id},off=${base.off},r=${base.range})`);
+    w.reject2(`invalid access to packet, off=${o} size=${size}, R${regno}(id=${base.id},off=${o},r=${base.range})`, `R${regno} offset is outside of the packet`);
   }
   if (s.umax + BigInt(o) > BigInt(MAX_PACKET_OFF)) w.reject(`R${regno} unbounded memory access, make sure to bounds check any such access`);
 }
@@ -171,7 +187,7 @@ function stackAccess(w: Walker, regno: number, base: Reg, off: number, size: num
   if (o < -MAX_STACK || o + size > 0 || o >= 0) {
     w.reject(`invalid ${write ? "write to" : "read from"} stack R${regno} off=${o} size=${size}`);
   }
-  if (o % size !== 0) w.reject(`misaligned stack access off ${formatReg(base)}+${off} size ${size}`);
+  if (o % size !== 0) w.reject(`misaligned stack access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
   touch(w, f, o);
   return write ? stackWrite(w, f, o, size, value, imm) : stackRead(w, f, o, size, regno);
 }
@@ -374,7 +390,8 @@ export function checkAtomic(w: Walker, i: Instruction): void {
   if (base.type === "ctx" || base.type === "pkt" || base.type === "pkt_meta" || base.type === "flow_keys" || base.type === "sock" || base.type === "ptr_") {
     w.reject(`BPF_ATOMIC stores into R${i.dst} ${typeName(base)} is not allowed`);
   }
-  // An atomic reads the old value and writes the new one.
+  // An atomic reads the old value and writes the new one, aligned.
+  checkAlignment(w, base, i.off, size);
   access(w, i.dst, base, i.off, size, false, undefined, undefined, false);
   access(w, i.dst, base, i.off, size, true, { ...src, type: "scalar", s: SCALAR_UNKNOWN } as Reg, undefined, false);
   const fetched = i.imm === AtomicOp.Cmpxchg ? 0 : i.imm & AtomicOp.Fetch ? i.src : -1;

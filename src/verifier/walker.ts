@@ -113,8 +113,13 @@ export class Walker {
     if (this.log.length > 400_000) this.log.splice(0, 200_000);
   }
 
-  reject(message: string, insn = this.insn): never {
-    throw new Reject(insn, message);
+  reject(message: string, insn = this.insn, detail: readonly string[] = []): never {
+    throw new Reject(insn, message, detail);
+  }
+
+  /** A rejection whose log has a line before the message, as the kernel prints some. */
+  reject2(first: string, message: string): never {
+    throw new Reject(this.insn, message, [first]);
   }
 
   /** check_reg_arg for a source: the register must hold a value. */
@@ -272,7 +277,11 @@ export class Walker {
     const dst = this.reg(i.dst);
     if (op === AluOp.End || op === AluOp.Neg) {
       this.readReg(i.dst);
-      if (dst.type !== "scalar") this.reject(`R${i.dst} pointer arithmetic prohibited`);
+      if (dst.type !== "scalar") {
+        if (!this.env.privileged) this.reject(`R${i.dst} pointer arithmetic prohibited`);
+        setScalar(dst, SCALAR_UNKNOWN);
+        return;
+      }
       const name = op === AluOp.Neg ? "neg" : endName(i, is64);
       setScalar(dst, scalarAlu(name, dst.s, dst.s, op === AluOp.Neg ? is64 : true));
       return;
@@ -427,6 +436,8 @@ export class Walker {
       // The jump (the loop's way out) first; the fall-through one budget step deeper.
       const q = this.pushBranch(t + 1, t);
       q.mayGotoDepth++;
+      const prev = this.explored.get(t)?.find((e) => e.state.branches > 0 && e.state.frames.length === q.frames.length)?.state;
+      if (prev) widenImprecise(prev, q);
       return jumpTarget(i, t);
     }
     const cmp = CMP_NAMES[op];
@@ -616,6 +627,20 @@ export class Walker {
 }
 
 const MAX_PACKET_OFF_RANGE = 0xffff;
+
+/** widen_imprecise_scalars: scalars no decision needed that changed since the last iteration become unknown. */
+function widenImprecise(prev: State, cur: State): void {
+  const widen = (o: Reg | undefined, c: Reg | undefined) => {
+    if (!o || !c || o.type !== "scalar" || c.type !== "scalar" || o.precise || c.precise) return;
+    if (o.s === c.s || (isConst(o.s) && isConst(c.s) && o.s.varOff.value === c.s.varOff.value)) return;
+    setScalar(c, SCALAR_UNKNOWN);
+  };
+  prev.frames.forEach((f, k) => {
+    const g = cur.frames[k]!;
+    for (let r = 0; r < 10; r++) widen(f.regs[r], g.regs[r]);
+    f.stack.forEach((sl, n) => widen(sl.spilled, g.stack[n]?.spilled));
+  });
+}
 
 const CONSTS = new Map<bigint, Scalar>();
 /** scalarConst, shared: programs compute the same few constants over and over. */
