@@ -107,7 +107,7 @@ export const CASES: readonly Case[] = [
   // ---- packets ----
   { name: "a packet read without a bound", asm: "r2 = *(u32 *)(r1 + 0)\nr0 = *(u8 *)(r2 + 0)\nexit", reject: /invalid access to packet, off=0 size=1, R2\(id=0,off=0,r=0\)/ },
   { name: "a packet read within its bound", asm: `${PKT}\nr0 = 0\nif r4 > r3 goto +1\nr0 = *(u64 *)(r2 + 0)\nexit`, accept: true },
-  { name: "a packet read past its bound", asm: `${PKT}\nr0 = 0\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 8)\nexit`, reject: /invalid access to packet, off=8 size=1, R2\(id=0,off=0,r=8\)\nR2 offset is outside of the packet/ },
+  { name: "a packet read past its bound", asm: `${PKT}\nr0 = 0\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 8)\nexit`, reject: /invalid access to packet, off=8 size=1, R2\(id=0,off=8,r=8\)\nR2 offset is outside of the packet/ },
   { name: "a packet read on the wrong side of the bound", asm: `${PKT}\nr0 = 0\nif r4 <= r3 goto +1\nr0 = *(u8 *)(r2 + 0)\nexit`, reject: /invalid access to packet, off=0 size=1, R2\(id=0,off=0,r=0\)/ },
   { name: "a bound by data_end on the left", asm: `${PKT}\nr0 = 0\nif r3 < r4 goto +1\nr0 = *(u32 *)(r2 + 4)\nexit`, accept: true },
   { name: "a packet write from xdp", asm: `${PKT}\nr0 = 0\nif r4 > r3 goto +1\n*(u8 *)(r2 + 0) = r0\nexit`, accept: true },
