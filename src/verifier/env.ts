@@ -21,6 +21,8 @@ export interface VerifierEnv {
   readonly gpl: boolean;
   /** The program is sleepable (BPF_F_SLEEPABLE). */
   readonly sleepable: boolean;
+  /** BPF_COMPLEXITY_LIMIT_INSNS, or lower. */
+  readonly complexityLimit: number;
 }
 
 /** A rejection: the kernel's message and the slot it was found at. */

@@ -16,7 +16,7 @@ import { sourceLineAtSlot } from "../object/source.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "../object/types.js";
 import type { ProgramTypeVerifierOps } from "../programs/access.js";
 import { buildCfg, CfgError } from "./cfg.js";
-import { MAX_STACK, Reject, type VerifierEnv } from "./env.js";
+import { COMPLEXITY_LIMIT, MAX_STACK, Reject, type VerifierEnv } from "./env.js";
 import { liveRegisters } from "./liveness.js";
 import { fixHint, formatState, statsLine } from "./log.js";
 import { Walker } from "./walker.js";
@@ -37,6 +37,8 @@ export interface VerifyOptions {
   readonly helperProto?: (id: number) => HelperProto | undefined;
   /** BPF_F_SLEEPABLE */
   readonly sleepable?: boolean;
+  /** Processed instructions before giving up (the kernel's 1,000,000); lower only rejects sooner. */
+  readonly complexityLimit?: number;
 }
 
 export interface VerifyError {
@@ -103,6 +105,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     logLevel,
     gpl: isGpl(program.license ?? "GPL"),
     sleepable: options.sleepable ?? ((program.flags ?? 0) & 1) !== 0,
+    complexityLimit: options.complexityLimit ?? COMPLEXITY_LIMIT,
   };
   const lineInfo = program.lineInfo ?? [];
   let walker: Walker | undefined;

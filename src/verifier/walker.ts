@@ -12,7 +12,7 @@ import { formatKernelLine } from "../isa/format.js";
 import { sourceLineAtSlot } from "../object/source.js";
 import type { LineInfo } from "../object/types.js";
 import { type Cfg, isMayGoto, jumpTarget } from "./cfg.js";
-import { COMPLEXITY_LIMIT, JMP_SEQ_LIMIT, LD_ABS_TYPES, MAX_VAR_OFF, Reject, type VerifierEnv } from "./env.js";
+import { JMP_SEQ_LIMIT, LD_ABS_TYPES, MAX_VAR_OFF, Reject, type VerifierEnv } from "./env.js";
 import { formatReg, formatState, typeName } from "./log.js";
 import { checkMemAccess, checkAtomic } from "./memory.js";
 import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
@@ -134,7 +134,7 @@ export class Walker {
     const { cfg } = this;
     for (;;) {
       const t = this.insn;
-      if (++this.stats.processed > COMPLEXITY_LIMIT) {
+      if (++this.stats.processed > this.env.complexityLimit) {
         this.reject(`BPF program is too large. Processed ${this.stats.processed} insn`);
       }
       if (cfg.prunePoint[t]) {
