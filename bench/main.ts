@@ -16,6 +16,7 @@ import { loadObject, loadObjectSpec } from "../src/object/index.js";
 import { Runtime, type RunMode } from "../src/runtime/index.js";
 import { benchVmlinuxBtf } from "./btf.js";
 import { benchObjectLoad } from "./object-load.js";
+import { benchVerifier, verifierLines } from "./verifier.js";
 
 const { values } = parseArgs({
   options: {
@@ -157,6 +158,7 @@ if (values.json) {
 } else {
   if (geomean) say(`geometric mean of interp/kernel: ${geomean.toFixed(1)}x over ${ratios.length} runs (mode ${mode})`);
   for (const r of objectLoads) say(`object load   ${r.object.padEnd(15)} ${(r.bytes / 1024).toFixed(0).padStart(5)} KB  ${r.ms_per_load.toFixed(2)} ms per loadObjectSpec`);
+  for (const line of verifierLines(await benchVerifier(dir, kernel))) say(line);
   if (vmlinux) say(`vmlinux BTF   ${(vmlinux.bytes / 1e6).toFixed(1)} MB, ${vmlinux.types} types: parse ${vmlinux.parse_ms} ms, dump as C ${vmlinux.dump_c_ms} ms`);
 }
 

@@ -1,0 +1,328 @@
+/**
+ * @fileoverview Calls: helpers checked against their prototypes (check_helper_call),
+ * bpf-to-bpf calls with frames, returns, callbacks (bpf_loop and friends), references
+ * acquired and released, and tail calls.
+ */
+
+import type { ArgSpec, HelperProto } from "../helpers/proto.js";
+import { HELPER_NAMES } from "../helpers/names.js";
+import type { Instruction } from "../isa/instruction.js";
+import type { MapSpec } from "../object/types.js";
+import { MAX_FRAMES, MAX_VAR_SIZE } from "./env.js";
+import { typeName } from "./log.js";
+import { checkHelperMem } from "./memory.js";
+import { markPrecise } from "./prune.js";
+import { constValue, isConst, scalarRange, scalarUnknown } from "./scalar.js";
+import { copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
+import type { Walker } from "./walker.js";
+
+const helperName = (id: number): string => (HELPER_NAMES[id] ? `bpf_${HELPER_NAMES[id]}#${id}` : `unknown#${id}`);
+
+/** What the arguments told about the call (bpf_call_arg_meta). */
+interface CallMeta {
+  map: MapSpec | undefined;
+  /** The size argued by a const_alloc_size argument (ringbuf_reserve). */
+  allocSize: number;
+  releaseId: number;
+  callback: number;
+}
+
+/** Helpers that take a callback: the range its r0 must be in, and the callback's arguments. */
+const CALLBACKS: Record<string, { ret: readonly [number, number]; args: (w: Walker, meta: CallMeta) => Reg[] }> = {
+  loop: { ret: [0, 1], args: (w) => [scalar(scalarRange(0n, 0xffffffffn)), copyReg(w.reg(3))] },
+  for_each_map_elem: { ret: [0, 1], args: (w, m) => [mapPtr(m.map), ptr("map_key", m.map), ptr("map_value", m.map), copyReg(w.reg(3))] },
+  find_vma: { ret: [0, 1], args: (w) => [ptr("ptr_"), ptr("ptr_"), copyReg(w.reg(4))] },
+  user_ringbuf_drain: { ret: [0, 1], args: (w) => [ptr("ptr_"), copyReg(w.reg(3))] },
+};
+
+function scalar(s = SCALAR_UNKNOWN): Reg {
+  const r = newReg0();
+  setScalar(r, s);
+  return r;
+}
+function ptr(type: Reg["type"], map?: MapSpec): Reg {
+  const r = newReg0();
+  setPointer(r, type);
+  r.map = map;
+  return r;
+}
+function mapPtr(map: MapSpec | undefined): Reg {
+  return ptr("map_ptr", map);
+}
+function newReg0(): Reg {
+  return newFrame(0, 0, 0).regs[0]!;
+}
+
+export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
+  const id = i.imm;
+  const proto = w.env.proto(id);
+  if (!proto) w.reject(`invalid func ${helperName(id)}`);
+  if (w.env.ops && !w.env.ops.helperAllowed(id, w.env.attachType, w.env.privileged)) w.reject(`program of this type cannot use helper ${helperName(id)}`);
+  if (proto.gplOnly && !w.env.gpl) w.reject("cannot call GPL-restricted function from non-GPL compatible program");
+  if (proto.mightSleep && !w.env.sleepable) w.reject(`helper call might sleep in a non-sleepable prog`);
+  if (proto.privileged && !w.env.privileged) w.reject(`unknown func ${helperName(id)}`);
+  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1 };
+  for (let a = 0; a < 5; a++) {
+    const spec = proto.args[a];
+    if (!spec || spec.kind === "dontcare") break;
+    checkArg(w, proto, a, spec, meta);
+  }
+  if (w.cur.activeLock && proto.name !== "spin_unlock" && proto.name !== "spin_lock") {
+    w.reject(`function calls are not allowed while holding a lock`);
+  }
+  if (meta.releaseId) releaseReference(w, meta.releaseId);
+  if (proto.name === "tail_call") {
+    if (w.cur.refs.length) w.reject("tail_call would lead to reference leak");
+  }
+  if (proto.name === "spin_lock") {
+    if (w.cur.activeLock) w.reject("Locking two bpf_spin_locks are not allowed");
+    w.cur.activeLock = w.reg(1).id || w.newId();
+  } else if (proto.name === "spin_unlock") {
+    if (!w.cur.activeLock) w.reject("bpf_spin_unlock without taking a lock");
+    w.cur.activeLock = 0;
+  }
+  const cb = CALLBACKS[proto.name];
+  if (cb && meta.callback >= 0) enterCallback(w, t, meta, cb.args(w, meta), cb.ret);
+  if (proto.changesPktData) clearPacketPointers(w);
+  for (let r = 1; r <= 5; r++) setNotInit(w.reg(r));
+  setReturn(w, proto, meta, t);
+  return t + 1;
+}
+
+function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta: CallMeta): void {
+  const regno = a + 1;
+  const r = w.readReg(regno);
+  const t = typeName(r);
+  const bad = (expected: string): never => w.reject(`R${regno} type=${t} expected=${expected}`);
+  if (spec.maybeNull && r.type === "scalar" && isConst(r.s) && constValue(r.s)! === 0n) return;
+  switch (spec.kind) {
+    case "anything":
+      return;
+    case "const_map_ptr":
+      if (r.type !== "map_ptr") bad("map_ptr");
+      meta.map = r.map;
+      return;
+    case "ptr_to_ctx":
+      if (r.type !== "ctx") bad("ctx");
+      if (r.off !== 0) w.reject(`dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
+      return;
+    case "ptr_to_map_key":
+    case "ptr_to_map_value": {
+      if (!meta.map) w.reject(`invalid map_ptr to access map->${spec.kind === "ptr_to_map_key" ? "key" : "value"}`);
+      memArg(w, regno, r, proto);
+      const size = spec.kind === "ptr_to_map_key" ? meta.map.keySize : meta.map.valueSize;
+      checkHelperMem(w, regno, r, size, !!spec.uninit, false);
+      return;
+    }
+    case "ptr_to_mem": {
+      memArg(w, regno, r, proto);
+      if (spec.fixedSize !== undefined) {
+        checkHelperMem(w, regno, r, spec.fixedSize, !!(spec.uninit || spec.write), false);
+        return;
+      }
+      const next = proto.args[a + 1];
+      if (!next || (next.kind !== "const_size" && next.kind !== "const_size_or_zero")) return;
+      const sz = w.readReg(regno + 1);
+      if (sz.type !== "scalar") w.reject(`R${regno + 1} type=${typeName(sz)} expected=scalar`);
+      markPrecise(w, regno + 1);
+      const zeroOk = next.kind === "const_size_or_zero";
+      if (sz.s.smin < 0n) w.reject(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
+      if (sz.s.umin === 0n && !zeroOk) w.reject(`R${regno + 1} invalid zero-sized read: u64=[${sz.s.umin},${sz.s.umax}]`);
+      if (sz.s.umax >= BigInt(MAX_VAR_SIZE)) w.reject(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+      checkHelperMem(w, regno, r, Number(sz.s.umax), !!(spec.uninit || spec.write), zeroOk);
+      return;
+    }
+    case "const_size":
+    case "const_size_or_zero":
+      if (r.type !== "scalar") bad("scalar");
+      return;
+    case "const_alloc_size_or_zero":
+      if (r.type !== "scalar" || !isConst(r.s)) w.reject(`R${regno} is not a known constant'`);
+      markPrecise(w, regno);
+      meta.allocSize = Number(constValue(r.s)!);
+      return;
+    case "ptr_to_ringbuf_mem":
+      if (r.type !== "mem" || !r.ringbuf) bad("ringbuf_mem");
+      if (r.off !== 0 || !isConst(r.s) || constValue(r.s)! !== 0n) w.reject(`R${regno} must have zero offset when passed to release func`);
+      if (spec.release) meta.releaseId = r.refObjId;
+      return;
+    case "ptr_to_socket":
+    case "ptr_to_sock_common":
+    case "ptr_to_btf_id_sock_common":
+      if (r.type !== "sock" && r.type !== "sock_common" && r.type !== "tcp_sock" && r.type !== "ptr_") bad("sock");
+      if (r.maybeNull) bad("sock");
+      if (spec.release) {
+        if (!r.refObjId) w.reject(`R${regno} must be referenced when passed to release function`);
+        meta.releaseId = r.refObjId;
+      }
+      return;
+    case "ptr_to_btf_id":
+    case "ptr_to_percpu_btf_id":
+      if (r.type === "scalar") bad(`ptr_${spec.btfType ?? ""}`);
+      if (spec.release && r.refObjId) meta.releaseId = r.refObjId;
+      return;
+    case "ptr_to_func":
+      if (r.type !== "func") bad("func");
+      meta.callback = r.subprog;
+      return;
+    case "ptr_to_stack":
+      if (r.type !== "fp") bad("fp");
+      return;
+    case "ptr_to_spin_lock":
+      if (r.type !== "map_value") bad("map_value");
+      return;
+    case "ptr_to_timer":
+      if (r.type !== "map_value") bad("map_value");
+      return;
+    case "ptr_to_const_str":
+      if (r.type !== "map_value") bad("map_value");
+      if (!(r.map && r.map.flags & 0x80)) w.reject(`R${regno} does not point to a readonly map'`);
+      return;
+    case "ptr_to_dynptr":
+      if (r.type !== "fp" && r.type !== "ptr_") bad("fp");
+      return;
+    default:
+      if (r.type === "scalar") bad("ptr");
+  }
+}
+
+/** The pointer types a memory argument may have (mem_types). */
+function memArg(w: Walker, regno: number, r: Reg, proto: HelperProto): void {
+  if (r.maybeNull) w.reject(`R${regno} type=${typeName(r)} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
+  if (isPacketPtr(r) && !proto.pktAccess) w.reject(`helper access to the packet is not allowed`);
+}
+
+function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): void {
+  const r0 = w.reg(0);
+  const ret = proto.ret;
+  switch (ret.kind) {
+    case "void":
+      setNotInit(r0);
+      return;
+    case "integer":
+      setScalar(r0, scalarUnknown());
+      return;
+    case "ptr_to_map_value":
+      if (!meta.map) w.reject(`kernel subsystem misconfigured verifier`);
+      setPointer(r0, "map_value");
+      r0.map = meta.map.innerMap && /of_maps/.test(meta.map.type) ? meta.map : meta.map;
+      if (/of_maps/.test(meta.map.type) && meta.map.innerMap) {
+        r0.type = "map_ptr";
+        r0.map = meta.map.innerMap;
+      }
+      break;
+    case "ptr_to_socket":
+      setPointer(r0, "sock");
+      break;
+    case "ptr_to_tcp_sock":
+      setPointer(r0, "tcp_sock");
+      break;
+    case "ptr_to_sock_common":
+      setPointer(r0, "sock_common");
+      break;
+    case "ptr_to_mem":
+      setPointer(r0, "mem");
+      r0.memSize = ret.memSize ?? meta.allocSize;
+      r0.ringbuf = !!ret.ringbuf;
+      r0.rdonly = !!ret.readOnly;
+      break;
+    case "ptr_to_mem_or_btf_id":
+    case "ptr_to_btf_id":
+      setPointer(r0, "ptr_");
+      r0.btfType = ret.btfType ?? "";
+      break;
+  }
+  r0.maybeNull = !!ret.maybeNull;
+  if (r0.maybeNull) r0.id = w.newId();
+  if (proto.acquire) {
+    const id = r0.id || w.newId();
+    r0.id = id;
+    r0.refObjId = id;
+    w.cur.refs.push({ id, insn: t });
+  }
+}
+
+/** release_reference: the reference ends, and every copy of the pointer with it. */
+function releaseReference(w: Walker, id: number): void {
+  const k = w.cur.refs.findIndex((r) => r.id === id);
+  if (k < 0) w.reject(`release kernel function bpf_${"?"} expects refcounted PTR_TO_BTF_ID`);
+  w.cur.refs.splice(k, 1);
+  for (const f of w.cur.frames) {
+    for (const r of f.regs) if (r.refObjId === id) invalidate(w, r);
+    for (const s of f.stack) if (s.spilled?.refObjId === id) invalidate(w, s.spilled);
+  }
+}
+
+function invalidate(w: Walker, r: Reg): void {
+  if (w.env.privileged) setScalar(r, SCALAR_UNKNOWN);
+  else setNotInit(r);
+}
+
+/** clear_all_pkt_pointers: a helper that may move the packet invalidates every pointer into it. */
+function clearPacketPointers(w: Walker): void {
+  for (const f of w.cur.frames) {
+    for (const r of f.regs) if (isPacketPtr(r) || r.type === "pkt_end") invalidate(w, r);
+    for (const s of f.stack) if (s.spilled && (isPacketPtr(s.spilled) || s.spilled.type === "pkt_end")) { s.spilled = undefined; s.types = "mmmmmmmm"; }
+  }
+}
+
+// ---- bpf-to-bpf calls ----
+
+export function checkSubprogCall(w: Walker, i: Instruction, t: number): number {
+  const target = t + i.imm + 1;
+  if (w.cur.frames.length >= MAX_FRAMES) w.reject(`the call stack of ${w.cur.frames.length + 1} frames is too deep`);
+  if (w.cur.activeLock) w.reject("function calls are not allowed while holding a lock");
+  const caller = w.frame;
+  const callee = newFrame(t, w.cfg.subprogOf[target]!, w.cur.frames.length);
+  for (let r = 1; r <= 5; r++) callee.regs[r] = copyReg(caller.regs[r]!);
+  setPointer(callee.regs[10]!, "fp");
+  callee.regs[10]!.frameno = callee.frameno;
+  w.cur.frames.push(callee);
+  return target;
+}
+
+/** Enters a callback as the kernel does: a pushed state runs it, this one goes on past the call. */
+function enterCallback(w: Walker, t: number, meta: CallMeta, args: Reg[], ret: readonly [number, number]): void {
+  if (w.cur.frames.length >= MAX_FRAMES) w.reject(`the call stack of ${w.cur.frames.length + 1} frames is too deep`);
+  const s = w.pushBranch(meta.callback, t);
+  const callee = newFrame(t, w.cfg.subprogOf[meta.callback]!, s.frames.length);
+  args.forEach((r, k) => { callee.regs[k + 1] = copyReg(r); });
+  setPointer(callee.regs[10]!, "fp");
+  callee.regs[10]!.frameno = callee.frameno;
+  callee.callbackRet = ret;
+  callee.inCallback = true;
+  // The caller keeps its argument registers: the callback returns to the call, which runs again.
+  s.frames.push(callee);
+  s.callbackDepth++;
+}
+
+/** exit in a subprogram: r0 goes back to the caller, or a callback returns to its helper call. */
+export function returnFromCall(w: Walker, t: number): number {
+  const callee = w.cur.frames.pop()!;
+  const caller = w.frame;
+  const r0 = callee.regs[0]!;
+  if (callee.inCallback) {
+    const [lo, hi] = callee.callbackRet!;
+    if (r0.type !== "scalar") w.reject(`R0 is not a scalar at callback return`);
+    markPreciseIn(w, callee, 0);
+    if (r0.s.smin < BigInt(lo) || r0.s.smax > BigInt(hi)) {
+      let m = "At callback return the register R0 has";
+      if (r0.s.smin > -(1n << 63n)) m += ` smin=${r0.s.smin}`;
+      if (r0.s.smax < (1n << 63n) - 1n) m += ` smax=${r0.s.smax}`;
+      w.reject(`${m} should have been in [${lo}, ${hi}]`, t);
+    }
+    // Back to the helper call, which runs the callback again until the states converge.
+    return callee.callsite;
+  }
+  if (r0.type === "fp" && r0.frameno >= callee.frameno) w.reject(`cannot return stack pointer to the caller`);
+  caller.regs[0] = copyReg(r0);
+  for (let r = 1; r <= 5; r++) setNotInit(caller.regs[r]!);
+  return callee.callsite + 1;
+}
+
+function markPreciseIn(w: Walker, f: ReturnType<typeof newFrame>, reg: number): void {
+  const saved = w.cur.frames;
+  w.cur.frames = [...saved, f];
+  markPrecise(w, reg);
+  w.cur.frames = saved;
+}

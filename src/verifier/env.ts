@@ -1,0 +1,60 @@
+/**
+ * @fileoverview What a verification needs besides the instructions: the program type's
+ * rules, the helper prototypes, the maps each 64-bit load names, the privilege level and
+ * the log; and the error a rejection is.
+ */
+
+import type { HelperProto } from "../helpers/proto.js";
+import type { MapSpec } from "../object/types.js";
+import type { ProgramTypeVerifierOps } from "../programs/access.js";
+
+export interface VerifierEnv {
+  readonly type: string;
+  readonly attachType: string | undefined;
+  readonly ops: ProgramTypeVerifierOps | undefined;
+  readonly proto: (id: number) => HelperProto | undefined;
+  /** The map each map-loading instruction names, by slot. */
+  readonly mapAt: ReadonlyMap<number, MapSpec>;
+  /** bpf_capable + perfmon: loops, pointer leaks, uninitialised stack reads. */
+  readonly privileged: boolean;
+  readonly logLevel: number;
+  readonly gpl: boolean;
+  /** The program is sleepable (BPF_F_SLEEPABLE). */
+  readonly sleepable: boolean;
+  /** BPF_COMPLEXITY_LIMIT_INSNS, or lower. */
+  readonly complexityLimit: number;
+}
+
+/** A rejection: the kernel's message and the slot it was found at. */
+export class Reject extends Error {
+  /** Lines the kernel prints before its last one, which is the message (e.g. the access that failed). */
+  readonly detail: readonly string[];
+  constructor(readonly insn: number, message: string, detail: readonly string[] = []) {
+    super(message);
+    this.detail = detail;
+  }
+}
+
+/** BPF_COMPLEXITY_LIMIT_INSNS */
+export const COMPLEXITY_LIMIT = 1_000_000;
+/** BPF_COMPLEXITY_LIMIT_JMP_SEQ */
+export const JMP_SEQ_LIMIT = 8192;
+/** MAX_BPF_STACK */
+export const MAX_STACK = 512;
+/** MAX_CALL_FRAMES */
+export const MAX_FRAMES = 8;
+/** BPF_MAX_VAR_OFF */
+export const MAX_VAR_OFF = 1 << 29;
+/** BPF_MAX_VAR_SIZ */
+export const MAX_VAR_SIZE = 1 << 29;
+/** MAX_PACKET_OFF */
+export const MAX_PACKET_OFF = 0xffff;
+/** BPF_F_RDONLY_PROG */
+export const F_RDONLY_PROG = 0x80;
+/** BPF_F_WRONLY_PROG */
+export const F_WRONLY_PROG = 0x100;
+
+/** Program types that may write packet data directly (may_access_direct_pkt_data). */
+export const PKT_WRITE_TYPES = new Set(["xdp", "sched_cls", "sched_act", "lwt_xmit", "sk_skb", "sk_msg", "lwt_seg6local"]);
+/** Program types with the legacy BPF_LD_ABS/IND loads (may_access_skb). */
+export const LD_ABS_TYPES = new Set(["socket_filter", "sched_cls", "sched_act"]);

@@ -1,0 +1,246 @@
+/**
+ * @fileoverview tsbpf's verifier: `verifyProgram` judges one program as the kernel's
+ * verifier would (privileged or not), with the kernel's log and statistics, plus the
+ * source line, the branches taken and a hint when it rejects; `verifyObject` judges
+ * every program of an object for `tsbpf verify`.
+ */
+
+import { HELPER_NAMES } from "../helpers/names.js";
+import { helperProto } from "../helpers/protos.js";
+import { programType, verifierOpsFor } from "../programs/table.js";
+import type { HelperProto } from "../helpers/proto.js";
+import { formatKernelLine } from "../isa/format.js";
+import type { Instruction } from "../isa/instruction.js";
+import { slotIndices } from "../isa/instruction.js";
+import { sourceLineAtSlot } from "../object/source.js";
+import type { MapSpec, ObjectSpec, ProgramSpec } from "../object/types.js";
+import type { ProgramTypeVerifierOps } from "../programs/access.js";
+import { buildCfg, CfgError } from "./cfg.js";
+import { COMPLEXITY_LIMIT, MAX_STACK, Reject, type VerifierEnv } from "./env.js";
+import { liveRegisters } from "./liveness.js";
+import { fixHint, formatState, statsLine } from "./log.js";
+import { Walker } from "./walker.js";
+
+export interface VerifyOptions {
+  /** The maps references name (by name), or a map from map-load slot to its map. */
+  readonly maps?: readonly MapSpec[] | ReadonlyMap<number, MapSpec>;
+  /** The program type's short name; default the spec's. */
+  readonly type?: string;
+  readonly attachType?: string;
+  /** Root's rules (bpf_capable and perfmon): default true. */
+  readonly privileged?: boolean;
+  /** 0: no log; 1: every processed instruction; 2: and the state after each. */
+  readonly logLevel?: number;
+  /** The program type's rules; by default from the program-type table. */
+  readonly ops?: ProgramTypeVerifierOps;
+  /** Helper prototypes by id; by default from the helper table. */
+  readonly helperProto?: (id: number) => HelperProto | undefined;
+  /** BPF_F_SLEEPABLE */
+  readonly sleepable?: boolean;
+  /** Processed instructions before giving up (the kernel's 1,000,000); lower only rejects sooner. */
+  readonly complexityLimit?: number;
+}
+
+export interface VerifyError {
+  readonly message: string;
+  /** Lines the kernel's log has just before the message. */
+  readonly detail: readonly string[];
+  /** The slot of the rejected instruction, as the kernel counts (`insn 12`). */
+  readonly insn: number;
+  /** The instruction, as the kernel's log prints it. */
+  readonly text?: string;
+  readonly source?: { readonly file: string; readonly line: number; readonly column: number; readonly text: string };
+  /** The branches the failing path took: "from->to" slots. */
+  readonly path: readonly string[];
+  /** The registers at the rejection. */
+  readonly state?: string;
+  readonly hint?: string;
+}
+
+export interface VerifyResult {
+  readonly accepted: boolean;
+  readonly error?: VerifyError;
+  readonly insnsProcessed: number;
+  readonly verificationMs: number;
+  readonly log: string;
+  readonly stats: { readonly maxStatesPerInsn: number; readonly totalStates: number; readonly peakStates: number; readonly stackDepth: readonly number[] };
+  /** With logLevel 2: the state after every processed instruction. */
+  readonly states?: readonly { readonly insn: number; readonly state: string }[];
+}
+
+let defaults: { ops?: (type: string) => ProgramTypeVerifierOps | undefined; proto?: (id: number) => HelperProto | undefined } = {
+  ops: (type) => {
+    try {
+      programType(type);
+    } catch {
+      return undefined;
+    }
+    return verifierOpsFor(type as Parameters<typeof verifierOpsFor>[0]);
+  },
+  proto: helperProto,
+};
+
+/** Replaces the tables the verifier uses when options do not give them (by default the program-type and helper tables). */
+export function setVerifierTables(t: typeof defaults): void {
+  defaults = { ...defaults, ...t };
+}
+
+const now: () => number = typeof performance !== "undefined" ? () => performance.now() : () => Date.now();
+
+type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, "name" | "type" | "references" | "lineInfo" | "license" | "expectedAttachType" | "flags">>;
+
+/** Verifies one program. Never throws for a bad program: the verdict says why. */
+export function verifyProgram(program: Verifiable, options: VerifyOptions = {}): VerifyResult {
+  const start = now();
+  const type = options.type ?? program.type ?? "socket_filter";
+  const logLevel = options.logLevel ?? 0;
+  const privileged = options.privileged ?? true;
+  const env: VerifierEnv = {
+    type,
+    attachType: options.attachType ?? program.expectedAttachType,
+    ops: options.ops ?? defaults.ops?.(type),
+    proto: options.helperProto ?? defaults.proto ?? (() => undefined),
+    mapAt: mapsBySlot(program, options.maps),
+    privileged,
+    logLevel,
+    gpl: isGpl(program.license ?? "GPL"),
+    sleepable: options.sleepable ?? ((program.flags ?? 0) & 1) !== 0,
+    complexityLimit: options.complexityLimit ?? COMPLEXITY_LIMIT,
+  };
+  const lineInfo = program.lineInfo ?? [];
+  let walker: Walker | undefined;
+  const finish = (error?: VerifyError): VerifyResult => {
+    const w = walker;
+    const lines = w ? w.log : [];
+    const depth = w ? w.stackDepth : [];
+    if (!error && w) lines.push(`stack depth ${depth.map((d) => roundDepth(d)).join("+")}`);
+    if (error) lines.push(...error.detail, error.message);
+    const stats = { processed: w?.stats.processed ?? 0, maxStatesPerInsn: w?.stats.maxStatesPerInsn ?? 0, totalStates: w?.stats.totalStates ?? 0, peakStates: w?.stats.peakStates ?? 0, markRead: 0 };
+    lines.push(statsLine(stats));
+    return {
+      accepted: !error,
+      ...(error ? { error } : {}),
+      insnsProcessed: stats.processed,
+      verificationMs: now() - start,
+      log: logLevel > 0 || error ? lines.join("\n") + "\n" : "",
+      stats: { maxStatesPerInsn: stats.maxStatesPerInsn, totalStates: stats.totalStates, peakStates: stats.peakStates, stackDepth: depth },
+      ...(w && logLevel > 1 ? { states: w.states } : {}),
+    };
+  };
+  let cfg;
+  try {
+    cfg = buildCfg(program.instructions, { allowLoops: privileged });
+  } catch (e) {
+    if (!(e instanceof CfgError)) throw e;
+    return finish(describe(program.instructions, lineInfo, e.insn, e.message, undefined, []));
+  }
+  const live = liveRegisters(cfg, (id) => env.proto(id)?.args.filter((a) => a.kind !== "dontcare").length ?? 5);
+  walker = new Walker(cfg, env, live, lineInfo);
+  try {
+    walker.run();
+    checkStackDepth(walker);
+  } catch (e) {
+    if (!(e instanceof Reject)) throw e;
+    return finish(describe(program.instructions, lineInfo, e.insn, e.message, walker, e.detail));
+  }
+  return finish();
+}
+
+const roundDepth = (d: number): number => (d === 0 ? 0 : Math.ceil(d / 8) * 8);
+
+/** check_max_stack_depth: the deepest chain of frames may use 512 bytes in all (16-byte rounded frames). */
+function checkStackDepth(w: Walker): void {
+  const { cfg } = w;
+  const depth = (k: number) => Math.ceil(w.stackDepth[k]! / 16) * 16;
+  const calls: number[][] = cfg.subprogs.map(() => []);
+  for (let t = 0; t < cfg.length; t++) {
+    const i = cfg.insns[t];
+    if (i && i.opcode === 0x85 && i.src === 1) calls[cfg.subprogOf[t]!]!.push(cfg.subprogOf[t + i.imm + 1]!);
+  }
+  const walk = (k: number, total: number, frames: number, seen: Set<number>) => {
+    const d = total + depth(k);
+    if (d > MAX_STACK) throw new Reject(cfg.subprogs[k]!.start, `combined stack size of ${frames} calls is ${d}. Too large`);
+    for (const c of calls[k]!) if (!seen.has(c)) walk(c, d, frames + 1, new Set([...seen, c]));
+  };
+  walk(0, 0, 1, new Set([0]));
+}
+
+function describe(insns: readonly Instruction[], lineInfo: ProgramSpec["lineInfo"], insn: number, message: string, w: Walker | undefined, detail: readonly string[]): VerifyError {
+  const slots = slotIndices(insns);
+  const k = slots.indexOf(insn);
+  const src = sourceLineAtSlot({ lineInfo: lineInfo as ProgramSpec["lineInfo"] }, insn);
+  const text = k >= 0 ? `${insn}: ${formatKernelLine(insns[k]!)}` : undefined;
+  const hint = fixHint(message, src?.line);
+  return {
+    message,
+    detail,
+    insn,
+    ...(text ? { text } : {}),
+    ...(src ? { source: { file: src.file, line: src.line, column: src.column, text: src.text } } : {}),
+    path: w?.path ?? [],
+    ...(w ? { state: formatState(w.cur) } : {}),
+    ...(hint ? { hint } : {}),
+  };
+}
+
+function mapsBySlot(program: Verifiable, maps: VerifyOptions["maps"]): ReadonlyMap<number, MapSpec> {
+  if (maps instanceof Map) return maps;
+  const out = new Map<number, MapSpec>();
+  const list = (maps ?? []) as readonly MapSpec[];
+  const slots = slotIndices(program.instructions);
+  for (const r of program.references ?? []) {
+    if (r.kind !== "map" && r.kind !== "data" && r.kind !== "kconfig") continue;
+    const name = r.kind === "kconfig" ? r.map ?? "" : r.name;
+    const m = list.find((x) => x.name === name);
+    if (m && slots[r.insnIndex] !== undefined) out.set(slots[r.insnIndex]!, m);
+  }
+  return out;
+}
+
+/** license_is_gpl_compatible */
+function isGpl(license: string): boolean {
+  return ["GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL"].includes(license);
+}
+
+/** One program's verdict, in the shape `tsbpf verify` prints. */
+export interface ProgramVerdict {
+  readonly name: string;
+  readonly section: string;
+  readonly accepted: boolean;
+  readonly error?: string;
+  readonly insnsProcessed?: number;
+  readonly verificationMs: number;
+  readonly log?: string;
+  readonly detail?: VerifyError;
+}
+
+/** Judges every program of an object (or those named), one at a time, as libbpf would load them. */
+export function verifyObject(spec: ObjectSpec, options: Omit<VerifyOptions, "maps" | "type"> & { readonly programs?: readonly string[] } = {}): ProgramVerdict[] {
+  const out: ProgramVerdict[] = [];
+  for (const p of spec.programs) {
+    if (options.programs && !options.programs.includes(p.name)) continue;
+    const r = verifyProgram(p, { ...options, maps: spec.maps, ...(p.expectedAttachType ? { attachType: p.expectedAttachType } : {}) });
+    out.push({
+      name: p.name,
+      section: p.sectionName,
+      accepted: r.accepted,
+      ...(r.error ? { error: r.error.message, detail: r.error } : {}),
+      insnsProcessed: r.insnsProcessed,
+      verificationMs: r.verificationMs,
+      ...(r.log ? { log: r.log } : {}),
+    });
+  }
+  return out;
+}
+
+/** The report of a rejection as tsbpf prints it: the kernel's line, then what the kernel does not say. */
+export function explain(e: VerifyError): string {
+  const lines = [e.text ? `${e.text}: ${e.message}` : e.message];
+  if (e.source) lines.push(`  at ${e.source.file}:${e.source.line}:${e.source.column}: ${e.source.text.trim()}`);
+  if (e.path.length) lines.push(`  path: ${e.path.slice(-12).join(" ")}`);
+  if (e.state) lines.push(`  state: ${e.state}`);
+  if (e.hint) lines.push(`  hint: ${e.hint}`);
+  return lines.join("\n");
+}
+
+export { HELPER_NAMES };

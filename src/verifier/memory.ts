@@ -1,0 +1,402 @@
+/**
+ * @fileoverview check_mem_access: loads and stores through each pointer type (stack slots
+ * with spills, map values, packets within their proven range, the context through the
+ * program type's rules, helper memory), and atomics.
+ */
+
+import type { Instruction } from "../isa/instruction.js";
+import { AtomicOp, Class, Mode, opMode, opSize, sizeBytes } from "../isa/opcodes.js";
+import { F_RDONLY_PROG, F_WRONLY_PROG, MAX_PACKET_OFF, MAX_STACK, MAX_VAR_OFF, PKT_WRITE_TYPES, type VerifierEnv } from "./env.js";
+import { formatReg, typeName } from "./log.js";
+import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
+import { copyReg, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
+import type { Walker } from "./walker.js";
+
+const INVALID8 = "????????";
+
+/** Loads (LDX), stores of registers (STX) and of immediates (ST). */
+export function checkMemAccess(w: Walker, i: Instruction, cls: Class): void {
+  const size = sizeBytes(opSize(i.opcode));
+  const write = cls !== Class.Ldx;
+  const baseNo = write ? i.dst : i.src;
+  const base = w.readReg(baseNo);
+  let value: Reg | undefined;
+  if (cls === Class.Stx) value = w.readReg(i.src);
+  if (write && value && baseNo !== 10 && !w.env.privileged && value.type !== "scalar" && base.type !== "fp") {
+    w.reject(`R${i.src} leaks addr into ${base.type === "map_value" ? "map" : typeName(base)}`);
+  }
+  const signed = opMode(i.opcode) === Mode.Memsx;
+  const result = access(w, baseNo, base, i.off, size, write, value, cls === Class.St ? i.imm : undefined, signed);
+  if (!write) {
+    const dst = w.reg(i.dst);
+    if (result) Object.assign(dst, copyReg(result));
+    else setScalar(dst, scalarLoad(size, signed));
+  }
+}
+
+/**
+ * One access of `size` bytes at `base + off`. For a load, returns the register it yields
+ * (undefined: a scalar of that size).
+ */
+export function access(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean, value: Reg | undefined, imm: number | undefined, signed: boolean): Reg | undefined {
+  const t = typeName(base);
+  if (base.maybeNull) w.reject(`R${regno} invalid mem access '${t}'`);
+  switch (base.type) {
+    case "fp":
+      return stackAccess(w, regno, base, off, size, write, value, imm);
+    case "map_value":
+      return mapValueAccess(w, regno, base, off, size, write);
+    case "map_key":
+      if (write) w.reject(`write to change key R${regno} not allowed`);
+      boundsCheck(w, regno, base, off, size, base.map!.keySize, "map key", `invalid access to map key, key_size=${base.map!.keySize}`);
+      return undefined;
+    case "ctx":
+      return ctxAccess(w, regno, base, off, size, write);
+    case "pkt":
+    case "pkt_meta":
+      if (write && !PKT_WRITE_TYPES.has(w.env.type)) w.reject(`cannot write into packet`);
+      if (write && value && value.type !== "scalar" && !w.env.privileged) w.reject(`R${value === undefined ? 0 : regno} leaks addr into packet`);
+      packetAccess(w, regno, base, off, size);
+      return undefined;
+    case "mem":
+      if (write && base.rdonly) w.reject(`R${regno} cannot write into ${t}`);
+      boundsCheck(w, regno, base, off, size, base.memSize, "memory", `invalid access to memory, mem_size=${base.memSize}`);
+      return undefined;
+    case "ptr_":
+      if (write) w.reject(`only read is supported`);
+      if (off + base.off < 0) w.reject(`R${regno} is ptr_${base.btfType} invalid negative access: off=${off + base.off}`);
+      return undefined;
+    case "sock":
+    case "sock_common":
+    case "tcp_sock":
+    case "flow_keys":
+      if (write && base.type !== "flow_keys") w.reject(`R${regno} cannot write into ${t}`);
+      if (off + base.off < 0) w.reject(`R${regno} invalid ${base.type} access off=${off + base.off} size=${size}`);
+      return undefined;
+    default:
+      w.reject(`R${regno} invalid mem access '${t}'`);
+  }
+}
+
+/**
+ * off + the register's offsets within [0, limit), as check_mem_region_access: the failing
+ * access is printed, then which end of the range left the region.
+ */
+function boundsCheck(w: Walker, regno: number, base: Reg, off: number, size: number, limit: number, what: string, prefix: string): void {
+  const s = base.s;
+  if (s.smin < 0n && (s.smin === -(1n << 63n) || s.smin + BigInt(base.off + off) < 0n)) {
+    w.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  }
+  const lo = Number(s.smin) + base.off + off;
+  if (lo < 0 || lo + size > limit) w.reject2(`${prefix} off=${lo} size=${size}`, `R${regno} min value is outside of the allowed memory range`);
+  if (s.umax >= BigInt(MAX_VAR_OFF)) w.reject(`R${regno} unbounded memory access, make sure to bounds check any such access`);
+  const hi = Number(s.umax) + base.off + off;
+  if (hi + size > limit) w.reject2(`${prefix} off=${hi} size=${size}`, `R${regno} max value is outside of the allowed memory range`);
+  void what;
+}
+
+/** The var_off part of an alignment message: the constant, or the tnum. */
+function varOffText(r: Reg): string {
+  return isConst(r.s) ? `${BigInt.asIntN(64, r.s.varOff.value)}` : `(0x${r.s.varOff.value.toString(16)}; 0x${r.s.varOff.mask.toString(16)})`;
+}
+
+/** check_ptr_alignment under strict rules (the stack always; everything for atomics). */
+export function checkAlignment(w: Walker, base: Reg, off: number, size: number): void {
+  const desc: Record<string, string> = { map_value: "value ", pkt: "packet ", pkt_meta: "packet ", ctx: "context ", fp: "stack ", mem: "", map_key: "", flow_keys: "flow keys ", sock: "sock " };
+  const known = isConst(base.s) ? Number(BigInt.asIntN(64, base.s.varOff.value)) : undefined;
+  if (known === undefined) {
+    if (size > 1 && (base.s.varOff.mask & BigInt(size - 1)) !== 0n) w.reject(`misaligned ${desc[base.type] ?? ""}access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
+    return;
+  }
+  if ((known + base.off + off) % size !== 0) w.reject(`misaligned ${desc[base.type] ?? ""}access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
+}
+
+function mapValueAccess(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean): Reg | undefined {
+  const map = base.map!;
+  if (write && map.flags & F_RDONLY_PROG) w.reject(`write into map forbidden, value_size=${map.valueSize} off=${base.off + off} size=${size}`);
+  if (!write && map.flags & F_WRONLY_PROG) w.reject(`read from map forbidden, value_size=${map.valueSize} off=${base.off + off} size=${size}`);
+  boundsCheck(w, regno, base, off, size, map.valueSize, "map value", `invalid access to map value, value_size=${map.valueSize}`);
+  if (!write && isConst(base.s) && map.freeze && map.flags & F_RDONLY_PROG) {
+    // bpf_map_direct_read: a frozen read-only map's bytes are known at verification.
+    const bytes = map.contents?.[0]?.value;
+    const at = base.off + off + Number(constValue(base.s)!);
+    if (bytes && at + size <= bytes.length) {
+      let v = 0n;
+      for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(bytes[at + k]!);
+      const r = { ...w.reg(0) };
+      setScalar(r, scalarConst(v));
+      return r;
+    }
+  }
+  return undefined;
+}
+
+function packetAccess(w: Walker, regno: number, base: Reg, off: number, size: number): void {
+  const s = base.s;
+  if (s.smin < 0n) w.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  const o = base.off + off;
+  if (o < 0 || o + size > base.range) {
+    w.reject2(`invalid access to packet, off=${o} size=${size}, R${regno}(id=${base.id},off=${o},r=${base.range})`, `R${regno} offset is outside of the packet`);
+  }
+  if (s.umax + BigInt(o) > BigInt(MAX_PACKET_OFF)) w.reject(`R${regno} unbounded memory access, make sure to bounds check any such access`);
+}
+
+function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean): Reg | undefined {
+  if (base.off !== 0 || !isConst(base.s) || constValue(base.s)! !== 0n) {
+    if (!isConst(base.s)) w.reject(`variable ctx access var_off=${formatReg(base)} disallowed`);
+    w.reject(`dereference of modified ctx ptr R${regno} off=${base.off} disallowed`);
+  }
+  const ops = w.env.ops;
+  if (!ops) w.reject(`invalid bpf_context access off=${off} size=${size}`);
+  const v = ops.isValidAccess({ off, size, write, attachType: w.env.attachType, privileged: w.env.privileged });
+  if (!v.ok) w.reject(`invalid bpf_context access off=${off} size=${size}`);
+  if (write || v.type === "scalar") return undefined;
+  const r = { ...w.reg(0) };
+  setPointer(r, "scalar");
+  switch (v.type) {
+    case "packet": r.type = "pkt"; break;
+    case "packet_meta": r.type = "pkt_meta"; break;
+    case "packet_end":
+    case "mem_end": r.type = "pkt_end"; break;
+    case "flow_keys": r.type = "flow_keys"; break;
+    case "mem": r.type = "pkt"; break;
+    case "socket": r.type = "sock"; break;
+    case "socket_or_null": r.type = "sock"; r.maybeNull = true; r.id = w.newId(); break;
+    case "sock_common_or_null": r.type = "sock_common"; r.maybeNull = true; r.id = w.newId(); break;
+    case "btf_id": r.type = "ptr_"; r.btfType = v.btfType ?? ""; break;
+    case "btf_id_or_null": r.type = "ptr_"; r.btfType = v.btfType ?? ""; r.maybeNull = true; r.id = w.newId(); break;
+  }
+  return r;
+}
+
+// ---- the stack ----
+
+function slotOf(f: Frame, k: number): StackSlot {
+  while (f.stack.length <= k) f.stack.push({ types: INVALID8, spilled: undefined });
+  return f.stack[k]!;
+}
+
+function frameOf(w: Walker, base: Reg): Frame {
+  return w.cur.frames[base.frameno]!;
+}
+
+function stackAccess(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean, value: Reg | undefined, imm: number | undefined): Reg | undefined {
+  const f = frameOf(w, base);
+  if (!isConst(base.s)) return varStackAccess(w, regno, base, f, off, size, write);
+  const o = base.off + off + Number(BigInt.asIntN(64, constValue(base.s)!));
+  if (o < -MAX_STACK || o + size > 0 || o >= 0) {
+    w.reject(`invalid ${write ? "write to" : "read from"} stack R${regno} off=${o} size=${size}`);
+  }
+  if (o % size !== 0) w.reject(`misaligned stack access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
+  touch(w, f, o);
+  return write ? stackWrite(w, f, o, size, value, imm) : stackRead(w, f, o, size, regno);
+}
+
+/** Records the depth the frame's subprogram reaches. */
+function touch(w: Walker, f: Frame, o: number): void {
+  if (-o > f.depth) f.depth = -o;
+  if (-o > w.stackDepth[f.subprog]!) w.stackDepth[f.subprog] = -o;
+}
+
+function stackWrite(w: Walker, f: Frame, o: number, size: number, value: Reg | undefined, imm: number | undefined): undefined {
+  const k = Math.floor((-o - 1) / 8);
+  const slot = slotOf(f, k);
+  const at = o + 8 * (k + 1); // byte index in the slot, from its lowest address
+  if (slot.spilled && slot.types.includes("r") && size !== 8 && slot.spilled.type !== "scalar" && !w.env.privileged) {
+    w.reject(`attempt to corrupt spilled pointer on stack`);
+  }
+  w.cur.history[w.cur.history.length - 1] = stackEntry(w.insn, f.frameno, k);
+  const aligned = at === 0;
+  if (value && value.type !== "scalar") {
+    if (size !== 8) w.reject(`invalid size of register spill`);
+    if (value.type === "fp" && value.frameno > f.frameno && f !== w.frame) w.reject(`cannot spill pointers to stack into stack frame of the caller`);
+    slot.types = "rrrrrrrr";
+    slot.spilled = copyReg(value);
+    return undefined;
+  }
+  const scalar: Scalar | undefined = value ? value.s : imm !== undefined ? scalarConst(BigInt(imm)) : undefined;
+  if (aligned && scalar && (size === 8 || fitsIn(scalar, size))) {
+    const r = value ? copyReg(value) : { ...w.reg(0) };
+    if (!value) setScalar(r, scalarConst(BigInt.asUintN(size * 8, BigInt(imm!))));
+    if (size === 8 && r.type === "scalar") {
+      slot.types = "rrrrrrrr";
+      slot.spilled = r;
+      return undefined;
+    }
+    if (isConst(r.s) && constValue(r.s)! === 0n) {
+      slot.types = "0".repeat(size) + slot.types.slice(size).replace(/r/g, "m");
+      if (!slot.types.includes("r")) slot.spilled = undefined;
+      return undefined;
+    }
+    slot.types = "r".repeat(size) + slot.types.slice(size).replace(/[r]/g, "m");
+    slot.spilled = r;
+    return undefined;
+  }
+  const zero = scalar && isConst(scalar) && BigInt.asUintN(size * 8, constValue(scalar)!) === 0n;
+  const ch = zero ? "0" : "m";
+  let types = slot.types;
+  if (types.includes("r")) types = types.replace(/r/g, "m");
+  slot.types = types.slice(0, at) + ch.repeat(size) + types.slice(at + size);
+  if (!slot.types.includes("r")) slot.spilled = undefined;
+  return undefined;
+}
+
+function fitsIn(s: Scalar, size: number): boolean {
+  return s.umax < 1n << BigInt(size * 8) && s.smin >= 0n;
+}
+
+function stackRead(w: Walker, f: Frame, o: number, size: number, regno: number): Reg | undefined {
+  const k = Math.floor((-o - 1) / 8);
+  const slot = f.stack[k] ?? { types: INVALID8, spilled: undefined };
+  const at = o + 8 * (k + 1);
+  const bytes = slot.types.slice(at, at + size);
+  w.cur.history[w.cur.history.length - 1] = stackEntry(w.insn, f.frameno, k);
+  if (slot.spilled && bytes.includes("r")) {
+    const sp = slot.spilled;
+    const spillSize = slot.types.lastIndexOf("r") + 1;
+    if (sp.type !== "scalar") {
+      if (size !== 8 || at !== 0) w.reject(`invalid size of register fill`);
+      return copyReg(sp);
+    }
+    if (at === 0 && size === spillSize) return copyReg(sp);
+    if (at === 0 && size >= spillSize) return copyReg(sp);
+    const r = { ...w.reg(0) };
+    setScalar(r, scalarLoad(size as 1 | 2 | 4 | 8, false));
+    if (at === 0 && isConst(sp.s) && size < spillSize) setScalar(r, scalarConst(BigInt.asUintN(size * 8, constValue(sp.s)!)));
+    return r;
+  }
+  if (!w.env.privileged && bytes.includes("?")) w.reject(`invalid read from stack off ${o}+0 size ${size}`);
+  if (/^0+$/.test(bytes)) {
+    const r = { ...w.reg(0) };
+    setScalar(r, scalarConst(0n));
+    return r;
+  }
+  void regno;
+  return undefined;
+}
+
+/** Stack accesses through a variable offset (privileged only): every byte they may touch. */
+function varStackAccess(w: Walker, regno: number, base: Reg, f: Frame, off: number, size: number, write: boolean): undefined {
+  const s = base.s;
+  const lo = Number(s.smin) + base.off + off;
+  const hi = Number(s.smax) + base.off + off;
+  if (s.smin < -BigInt(MAX_STACK) || s.smax > BigInt(MAX_STACK) || lo < -MAX_STACK || hi + size > 0) {
+    w.reject(`invalid variable-offset ${write ? "write to" : "read from"} stack R${regno} var_off=${formatReg(base)} off=${off} size=${size}`);
+  }
+  touch(w, f, lo);
+  for (let b = lo; b < hi + size; b++) {
+    const k = Math.floor((-b - 1) / 8);
+    const slot = slotOf(f, k);
+    const at = b + 8 * (k + 1);
+    if (write) {
+      slot.types = slot.types.slice(0, at) + "m" + slot.types.slice(at + 1);
+      if (slot.spilled && !slot.types.includes("r")) slot.spilled = undefined;
+      else if (slot.spilled) slot.types = slot.types.replace(/r/g, "m"), (slot.spilled = undefined);
+    } else if (slot.types[at] === "?" && !w.env.privileged) {
+      w.reject(`invalid variable-offset read from stack R${regno} var_off=${formatReg(base)} off=${off} size=${size}`);
+    }
+  }
+  return undefined;
+}
+
+/** A history entry that says the instruction touched stack slot `spi` of `frame` (INSN_F_STACK_ACCESS). */
+export function stackEntry(slot: number, frame: number, spi: number): number {
+  return slot * 1024 + 512 + frame * 64 + spi;
+}
+
+/**
+ * check_helper_mem_access: `size` bytes at a pointer argument must be accessible (and,
+ * for reads of the stack, initialised). `write`: the helper fills them.
+ */
+export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, write: boolean, zeroOk: boolean): void {
+  if (size === 0) {
+    if (!zeroOk) w.reject(`R${regno} invalid zero-sized read`);
+    return;
+  }
+  const t = typeName(r);
+  switch (r.type) {
+    case "fp": {
+      const f = frameOf(w, r);
+      const s = r.s;
+      const lo = base0(r) + (isConst(s) ? Number(BigInt.asIntN(64, constValue(s)!)) : Number(s.smin));
+      const hi = base0(r) + (isConst(s) ? Number(BigInt.asIntN(64, constValue(s)!)) : Number(s.smax));
+      if (!isConst(s) && (s.smin < -BigInt(MAX_STACK) || s.smax > 0n)) w.reject(`R${regno} unbounded indirect variable offset stack access`);
+      if (lo < -MAX_STACK || hi + size > 0) w.reject(`invalid indirect access to stack R${regno} off=${lo} size=${size}`);
+      touch(w, f, lo);
+      for (let b = lo; b < hi + size; b++) {
+        const k = Math.floor((-b - 1) / 8);
+        const slot = slotOf(f, k);
+        const at = b + 8 * (k + 1);
+        const c = slot.types[at]!;
+        if (write) {
+          if (c === "r" && slot.spilled) { slot.types = slot.types.replace(/r/g, "m"); slot.spilled = undefined; }
+          slot.types = slot.types.slice(0, at) + "m" + slot.types.slice(at + 1);
+        } else if (c === "?") {
+          if (!w.env.privileged) w.reject(`invalid indirect read from stack R${regno} off ${lo}+${b - lo} size ${size}`);
+          slot.types = slot.types.slice(0, at) + "m" + slot.types.slice(at + 1);
+        } else if (c === "r" && slot.spilled && slot.spilled.type !== "scalar" && !w.env.privileged) {
+          w.reject(`R${regno} leaks addr into helper function`);
+        }
+      }
+      return;
+    }
+    case "map_value":
+      if (write && r.map!.flags & F_RDONLY_PROG) w.reject(`write into map forbidden, value_size=${r.map!.valueSize} off=${r.off} size=${size}`);
+      boundsCheck(w, regno, r, 0, size, r.map!.valueSize, "map value", `invalid access to map value, value_size=${r.map!.valueSize}`);
+      return;
+    case "map_key":
+      boundsCheck(w, regno, r, 0, size, r.map!.keySize, "map key", `invalid access to map key, key_size=${r.map!.keySize}`);
+      return;
+    case "pkt":
+    case "pkt_meta":
+      if (write && !PKT_WRITE_TYPES.has(w.env.type)) w.reject(`cannot write into packet`);
+      packetAccess(w, regno, r, 0, size);
+      return;
+    case "mem":
+      if (write && r.rdonly) w.reject(`R${regno} cannot write into ${t}`);
+      boundsCheck(w, regno, r, 0, size, r.memSize, "memory", `invalid access to memory, mem_size=${r.memSize}`);
+      return;
+    case "ctx":
+    case "ptr_":
+      return;
+    default:
+      w.reject(`R${regno} type=${t} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
+  }
+}
+
+const base0 = (r: Reg): number => r.off;
+
+/** BPF_ATOMIC: read-modify-write on stack, map values or memory; load-acquire and store-release. */
+export function checkAtomic(w: Walker, i: Instruction): void {
+  const size = sizeBytes(opSize(i.opcode));
+  if (i.imm === AtomicOp.LoadAcquire) {
+    const base = w.readReg(i.src);
+    const r = access(w, i.src, base, i.off, size, false, undefined, undefined, false);
+    const dst = w.reg(i.dst);
+    if (r) Object.assign(dst, copyReg(r));
+    else setScalar(dst, scalarLoad(size, false));
+    return;
+  }
+  if (i.imm === AtomicOp.StoreRelease) {
+    const base = w.readReg(i.dst);
+    access(w, i.dst, base, i.off, size, true, w.readReg(i.src), undefined, false);
+    return;
+  }
+  if (size !== 4 && size !== 8) w.reject("invalid atomic operand size");
+  const src = w.readReg(i.src);
+  if (i.imm === AtomicOp.Cmpxchg) w.readReg(0);
+  const base = w.readReg(i.dst);
+  if (src.type !== "scalar" && !w.env.privileged) w.reject(`R${i.src} leaks addr into mem`);
+  if (base.type === "ctx" || base.type === "pkt" || base.type === "pkt_meta" || base.type === "flow_keys" || base.type === "sock" || base.type === "ptr_") {
+    w.reject(`BPF_ATOMIC stores into R${i.dst} ${typeName(base)} is not allowed`);
+  }
+  // An atomic reads the old value and writes the new one, aligned.
+  checkAlignment(w, base, i.off, size);
+  access(w, i.dst, base, i.off, size, false, undefined, undefined, false);
+  access(w, i.dst, base, i.off, size, true, { ...src, type: "scalar", s: SCALAR_UNKNOWN } as Reg, undefined, false);
+  const fetched = i.imm === AtomicOp.Cmpxchg ? 0 : i.imm & AtomicOp.Fetch ? i.src : -1;
+  if (fetched >= 0) setScalar(w.reg(fetched), size === 8 ? scalarUnknown() : scalarLoad(4, false));
+}
+
+export { setNotInit };
+export type { VerifierEnv };

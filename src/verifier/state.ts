@@ -1,0 +1,199 @@
+/**
+ * @fileoverview The abstract state the verifier walks with, as the kernel's
+ * bpf_reg_state, bpf_func_state and bpf_verifier_state: registers with a type, a fixed
+ * offset and a scalar part, 8-byte stack slots, references held, and the parentage that
+ * pruning and precision marking follow.
+ */
+
+import type { MapSpec } from "../object/types.js";
+import { type Scalar, scalarConst, scalarUnknown } from "./scalar.js";
+
+/** A register's base type (enum bpf_reg_type), named as the kernel's log prints it. */
+export type RegType =
+  /** NOT_INIT */ | "?"
+  /** SCALAR_VALUE */ | "scalar"
+  /** PTR_TO_CTX */ | "ctx"
+  /** PTR_TO_STACK */ | "fp"
+  /** PTR_TO_MAP_VALUE */ | "map_value"
+  /** PTR_TO_MAP_KEY */ | "map_key"
+  /** CONST_PTR_TO_MAP */ | "map_ptr"
+  /** PTR_TO_PACKET */ | "pkt"
+  /** PTR_TO_PACKET_META */ | "pkt_meta"
+  /** PTR_TO_PACKET_END */ | "pkt_end"
+  /** PTR_TO_FLOW_KEYS */ | "flow_keys"
+  /** PTR_TO_MEM */ | "mem"
+  /** PTR_TO_BTF_ID: printed as ptr_<struct> */ | "ptr_"
+  /** PTR_TO_SOCKET */ | "sock"
+  /** PTR_TO_SOCK_COMMON */ | "sock_common"
+  /** PTR_TO_TCP_SOCK */ | "tcp_sock"
+  /** PTR_TO_FUNC */ | "func";
+
+/** One register. Mutable inside a state; states copy registers when they fork. */
+export interface Reg {
+  type: RegType;
+  /** PTR_MAYBE_NULL */
+  maybeNull: boolean;
+  /** MEM_RDONLY */
+  rdonly: boolean;
+  /** MEM_RINGBUF */
+  ringbuf: boolean;
+  /** The fixed part of a pointer's offset. */
+  off: number;
+  /** A scalar's value, or a pointer's variable offset. */
+  s: Scalar;
+  /** Links copies: null checks and packet range checks update every register with this id. */
+  id: number;
+  /** The reference this pointer holds (ref_obj_id), 0 for none. */
+  refObjId: number;
+  /** Packet pointers: bytes past `off` proven readable (range). */
+  range: number;
+  /** map_ptr, map_value, map_key: the map. */
+  map: MapSpec | undefined;
+  /** mem: its size in bytes; ctx: unused. */
+  memSize: number;
+  /** ptr_: the kernel struct. */
+  btfType: string;
+  /** fp: the frame it points into. */
+  frameno: number;
+  /** func: the subprogram's first slot. */
+  subprog: number;
+  /** Precision of a scalar: it took part in a safety decision. */
+  precise: boolean;
+}
+
+export const SCALAR_UNKNOWN: Scalar = scalarUnknown();
+export const SCALAR_ZERO: Scalar = scalarConst(0n);
+
+export function newReg(): Reg {
+  return { type: "?", maybeNull: false, rdonly: false, ringbuf: false, off: 0, s: SCALAR_ZERO, id: 0, refObjId: 0, range: 0, map: undefined, memSize: 0, btfType: "", frameno: 0, subprog: 0, precise: false };
+}
+
+export const copyReg = (r: Reg): Reg => ({
+  type: r.type, maybeNull: r.maybeNull, rdonly: r.rdonly, ringbuf: r.ringbuf, off: r.off, s: r.s, id: r.id, refObjId: r.refObjId,
+  range: r.range, map: r.map, memSize: r.memSize, btfType: r.btfType, frameno: r.frameno, subprog: r.subprog, precise: r.precise,
+});
+
+export function setScalar(r: Reg, s: Scalar): void {
+  r.type = "scalar";
+  r.maybeNull = r.rdonly = r.ringbuf = false;
+  r.off = 0;
+  r.s = s;
+  r.id = 0;
+  r.refObjId = 0;
+  r.range = 0;
+  r.map = undefined;
+  r.precise = false;
+}
+
+export function setNotInit(r: Reg): void {
+  setScalar(r, SCALAR_ZERO);
+  r.type = "?";
+}
+
+/** Sets a pointer type with a zero offset and no flags. */
+export function setPointer(r: Reg, type: RegType): void {
+  setScalar(r, SCALAR_ZERO);
+  r.type = type;
+}
+
+export const isPointer = (r: Reg): boolean => r.type !== "scalar" && r.type !== "?";
+export const isPacketPtr = (r: Reg): boolean => r.type === "pkt" || r.type === "pkt_meta";
+
+/**
+ * Bytes of an 8-byte stack slot, as the kernel's slot_type: '?' STACK_INVALID, 'r'
+ * STACK_SPILL, 'm' STACK_MISC, '0' STACK_ZERO. Index 0 of the string is the slot's
+ * lowest address.
+ */
+export interface StackSlot {
+  types: string;
+  /** The register a spill saved (for 'r' bytes). */
+  spilled: Reg | undefined;
+}
+
+/** One frame: the registers and stack of a function on the call chain (bpf_func_state). */
+export interface Frame {
+  regs: Reg[];
+  /** slots[k] covers fp-8(k+1) .. fp-8k-1. */
+  stack: StackSlot[];
+  /** The call instruction's slot, or -1 for the main program. */
+  callsite: number;
+  /** Index of this frame's subprogram. */
+  subprog: number;
+  frameno: number;
+  /** For callbacks (bpf_loop...): the range r0 must be in at their exit. */
+  callbackRet: readonly [number, number] | undefined;
+  /** In a callback frame: where the helper call returns to, and whether it loops. */
+  inCallback: boolean;
+  /** Deepest stack byte touched, for the combined stack depth. */
+  depth: number;
+}
+
+export interface RefState {
+  readonly id: number;
+  /** The slot of the instruction that acquired it. */
+  readonly insn: number;
+}
+
+/** A whole path's state (bpf_verifier_state). */
+export interface State {
+  frames: Frame[];
+  refs: RefState[];
+  /** Held bpf_spin_lock: the map value's id, 0 for none. */
+  activeLock: number;
+  /** The checkpoint this state descends from. */
+  parent: State | undefined;
+  /** Live paths descending from this checkpoint (branches). */
+  branches: number;
+  /** Where this state (as a checkpoint) was taken. */
+  insn: number;
+  /** The path since the parent checkpoint: slots, in order (for precision backtracking). */
+  history: number[];
+  /** may_goto depth in effect. */
+  mayGotoDepth: number;
+  /** How many times a callback has been unrolled along this path. */
+  callbackDepth: number;
+  /** For a checkpoint that entered a loop: that visit of the loop (bpf_scc_visit). */
+  scc: SccVisit | undefined;
+}
+
+/** One visit of a loop: complete when every path from its entry is done (entry.branches is 0). */
+export interface SccVisit {
+  readonly key: string;
+  readonly entry: State;
+  /** Hits on states of the loop still being explored (add_scc_backedge). */
+  backedges: number;
+}
+
+export function copyFrame(f: Frame): Frame {
+  return {
+    regs: f.regs.map(copyReg),
+    stack: f.stack.map((s) => ({ types: s.types, spilled: s.spilled && copyReg(s.spilled) })),
+    callsite: f.callsite,
+    subprog: f.subprog,
+    frameno: f.frameno,
+    callbackRet: f.callbackRet,
+    inCallback: f.inCallback,
+    depth: f.depth,
+  };
+}
+
+export function copyState(s: State): State {
+  return {
+    frames: s.frames.map(copyFrame),
+    refs: s.refs.slice(),
+    activeLock: s.activeLock,
+    parent: s.parent,
+    branches: s.branches,
+    insn: s.insn,
+    history: s.history.slice(),
+    mayGotoDepth: s.mayGotoDepth,
+    callbackDepth: s.callbackDepth,
+    scc: undefined,
+  };
+}
+
+export function newFrame(callsite: number, subprog: number, frameno: number): Frame {
+  const regs: Reg[] = [];
+  for (let i = 0; i < 11; i++) regs.push(newReg());
+  return { regs, stack: [], callsite, subprog, frameno, callbackRet: undefined, inCallback: false, depth: 0 };
+}

@@ -1,0 +1,690 @@
+/**
+ * @fileoverview do_check: the depth-first walk of abstract states over the program, one
+ * instruction at a time, with a stack of branches still to explore, as the kernel's
+ * verifier walks it. ALU and jump semantics live here; memory, calls and pruning in
+ * their own modules.
+ */
+
+import type { Instruction } from "../isa/instruction.js";
+import { LDDW } from "../isa/instruction.js";
+import { AluOp, Class, JmpOp, Mode, opClass, opCode, opMode, opSize, opSource, PseudoCall, PseudoLd, sizeBytes, Source } from "../isa/opcodes.js";
+import { formatKernelLine } from "../isa/format.js";
+import { sourceLineAtSlot } from "../object/source.js";
+import type { LineInfo } from "../object/types.js";
+import { type Cfg, isMayGoto, jumpTarget } from "./cfg.js";
+import { JMP_SEQ_LIMIT, LD_ABS_TYPES, MAX_VAR_OFF, Reject, type VerifierEnv } from "./env.js";
+import { formatReg, formatState, typeName } from "./log.js";
+import { checkMemAccess, checkAtomic } from "./memory.js";
+import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
+import { isStateVisited, markPrecise, type Explored } from "./prune.js";
+import { branchTaken, constValue, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
+import { copyState, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
+
+type AluName = Parameters<typeof scalarAlu>[0];
+type CmpName = Parameters<typeof branchTaken>[0];
+
+const ALU_NAMES: Record<number, AluName> = {
+  [AluOp.Add]: "add", [AluOp.Sub]: "sub", [AluOp.Mul]: "mul", [AluOp.Div]: "div", [AluOp.Or]: "or", [AluOp.And]: "and",
+  [AluOp.Lsh]: "lsh", [AluOp.Rsh]: "rsh", [AluOp.Neg]: "neg", [AluOp.Mod]: "mod", [AluOp.Xor]: "xor", [AluOp.Mov]: "mov", [AluOp.Arsh]: "arsh",
+};
+/** The operator as the kernel's messages spell it (bpf_alu_string). */
+const ALU_TEXT: Record<number, string> = {
+  [AluOp.Add]: "+=", [AluOp.Sub]: "-=", [AluOp.Mul]: "*=", [AluOp.Div]: "/=", [AluOp.Or]: "|=", [AluOp.And]: "&=",
+  [AluOp.Lsh]: "<<=", [AluOp.Rsh]: ">>=", [AluOp.Neg]: "neg", [AluOp.Mod]: "%=", [AluOp.Xor]: "^=", [AluOp.Mov]: "=", [AluOp.Arsh]: "s>>=", [AluOp.End]: "endian",
+};
+const CMP_NAMES: Record<number, CmpName> = {
+  [JmpOp.Jeq]: "jeq", [JmpOp.Jne]: "jne", [JmpOp.Jgt]: "jgt", [JmpOp.Jge]: "jge", [JmpOp.Jlt]: "jlt", [JmpOp.Jle]: "jle",
+  [JmpOp.Jsgt]: "jsgt", [JmpOp.Jsge]: "jsge", [JmpOp.Jslt]: "jslt", [JmpOp.Jsle]: "jsle", [JmpOp.Jset]: "jset",
+};
+/** The comparison seen from the other operand: a > b is b < a. */
+const FLIP: Record<CmpName, CmpName> = {
+  jeq: "jeq", jne: "jne", jgt: "jlt", jge: "jle", jlt: "jgt", jle: "jge", jsgt: "jslt", jsge: "jsle", jslt: "jsgt", jsle: "jsge", jset: "jset",
+};
+
+/** A branch still to explore (bpf_verifier_stack_elem). */
+interface Pending {
+  readonly state: State;
+  readonly insn: number;
+  readonly from: number;
+}
+
+export interface WalkStats {
+  processed: number;
+  totalStates: number;
+  peakStates: number;
+  curStates: number;
+  maxStatesPerInsn: number;
+}
+
+export class Walker {
+  readonly cfg: Cfg;
+  readonly env: VerifierEnv;
+  readonly live: Int32Array;
+  readonly lineInfo: readonly LineInfo[];
+  cur: State;
+  insn = 0;
+  prevInsn = -1;
+  idGen = 0;
+  readonly stack: Pending[] = [];
+  readonly explored = new Map<number, Explored[]>();
+  /** Loop visits in progress, by call chain and loop. */
+  readonly visits = new Map<string, SccVisit>();
+  readonly stats: WalkStats = { processed: 0, totalStates: 0, peakStates: 0, curStates: 0, maxStatesPerInsn: 0 };
+  jmpsProcessed = 0;
+  prevJmpsProcessed = 0;
+  prevInsnProcessed = 0;
+  /** Deepest stack use of each subprogram (for the combined stack check). */
+  readonly stackDepth: number[];
+  /** The log, line by line, bounded as the kernel's rotating log is. */
+  readonly log: string[] = [];
+  /** The branches the failing path took, as "from -> to" slots. */
+  readonly path: string[] = [];
+  /** Per-instruction states for --json (only with logLevel 2). */
+  readonly states: { insn: number; state: string }[] = [];
+  lastLine = -1;
+
+  constructor(cfg: Cfg, env: VerifierEnv, live: Int32Array, lineInfo: readonly LineInfo[]) {
+    this.cfg = cfg;
+    this.env = env;
+    this.live = live;
+    this.lineInfo = lineInfo;
+    this.stackDepth = cfg.subprogs.map(() => 0);
+    const f = newFrame(-1, 0, 0);
+    setPointer(f.regs[1]!, "ctx");
+    setPointer(f.regs[10]!, "fp");
+    this.cur = { frames: [f], refs: [], activeLock: 0, parent: undefined, branches: 1, insn: 0, history: [], mayGotoDepth: 0, callbackDepth: 0, scc: undefined };
+  }
+
+  get frame(): Frame {
+    return this.cur.frames[this.cur.frames.length - 1]!;
+  }
+
+  reg(n: number): Reg {
+    return this.frame.regs[n]!;
+  }
+
+  newId(): number {
+    return ++this.idGen;
+  }
+
+  say(line: string): void {
+    if (this.env.logLevel === 0) return;
+    this.log.push(line);
+    if (this.log.length > 400_000) this.log.splice(0, 200_000);
+  }
+
+  reject(message: string, insn = this.insn, detail: readonly string[] = []): never {
+    throw new Reject(insn, message, detail);
+  }
+
+  /** A rejection whose log has a line before the message, as the kernel prints some. */
+  reject2(first: string, message: string): never {
+    throw new Reject(this.insn, message, [first]);
+  }
+
+  /** check_reg_arg for a source: the register must hold a value. */
+  readReg(n: number): Reg {
+    const r = this.reg(n);
+    if (r.type === "?") this.reject(`R${n} !read_ok`);
+    return r;
+  }
+
+  /** The walk; returns normally when every path is safe, throws Reject otherwise. */
+  run(): void {
+    const { cfg } = this;
+    for (;;) {
+      const t = this.insn;
+      if (++this.stats.processed > this.env.complexityLimit) {
+        this.reject(`BPF program is too large. Processed ${this.stats.processed} insn`);
+      }
+      if (cfg.prunePoint[t]) {
+        if (isStateVisited(this, t)) {
+          if (this.env.logLevel > 0) this.say(this.prevInsn >= 0 ? `from ${this.prevInsn} to ${t}: safe` : `${t}: safe`);
+          if (!this.popBranch()) return;
+          continue;
+        }
+      }
+      this.cur.history.push(t);
+      const i = cfg.insns[t]!;
+      if (this.env.logLevel > 0) this.logInsn(t, i);
+      const next = this.step(t, i);
+      if (this.env.logLevel > 1 && next >= 0) {
+        const text = formatState(this.cur);
+        this.say(`${t}: ${formatKernelLine(i, cfg.forms[t])}`.padEnd(40) + ` ; ${text}`);
+        this.states.push({ insn: t, state: text });
+      }
+      if (next < 0) {
+        if (!this.popBranch()) return;
+        continue;
+      }
+      this.prevInsn = t;
+      this.insn = next;
+    }
+  }
+
+  private logInsn(t: number, i: Instruction): void {
+    const l = sourceLineAtSlot({ lineInfo: this.lineInfo as LineInfo[] }, t);
+    if (l && l.line !== this.lastLine) {
+      this.lastLine = l.line;
+      this.say(`; ${l.text.trim()} @ ${l.file.split("/").pop()}:${l.line}`);
+    }
+    if (this.env.logLevel === 1) this.say(`${t}: ${formatKernelLine(i, this.cfg.forms[t])}`);
+  }
+
+  /** Ends the current path; resumes the next pending branch. False when none is left. */
+  popBranch(): boolean {
+    // update_branch_counts: this path no longer keeps its checkpoints open.
+    for (let s = this.cur.parent; s; s = s.parent) {
+      if (--s.branches > 0) break;
+      // maybe_exit_scc: the loop visit this state entered is complete.
+      if (s.scc) this.visits.delete(s.scc.key);
+    }
+    const p = this.stack.pop();
+    if (!p) return false;
+    this.cur = p.state;
+    this.insn = p.insn;
+    this.prevInsn = p.from;
+    if (this.env.logLevel > 0) this.say(`from ${p.from} to ${p.insn}: ${formatState(this.cur)}`);
+    return true;
+  }
+
+  /** push_stack: explore `insn` later from a copy of the current state. */
+  pushBranch(insn: number, from: number): State {
+    if (this.stack.length >= JMP_SEQ_LIMIT) this.reject(`The sequence of ${this.stack.length + 1} jumps is too complex.`);
+    const s = copyState(this.cur);
+    if (s.parent) s.parent.branches++;
+    this.stack.push({ state: s, insn, from });
+    return s;
+  }
+
+  /** One instruction; returns the next slot, or -1 when the path ends. */
+  private step(t: number, i: Instruction): number {
+    const cls = opClass(i.opcode);
+    switch (cls) {
+      case Class.Alu:
+      case Class.Alu64:
+        this.alu(i, cls === Class.Alu64);
+        return t + 1;
+      case Class.Ldx:
+      case Class.St:
+      case Class.Stx:
+        if (cls === Class.Stx && opMode(i.opcode) === Mode.Atomic) checkAtomic(this, i);
+        else checkMemAccess(this, i, cls);
+        return t + 1;
+      case Class.Ld:
+        if (i.opcode === LDDW) {
+          this.ldImm64(i, t);
+          return t + 2;
+        }
+        this.ldAbs(i);
+        return t + 1;
+      default:
+        this.jmpsProcessed++;
+        return this.jmp(i, t, cls === Class.Jmp32);
+    }
+  }
+
+  private ldImm64(i: Instruction, t: number): void {
+    const dst = this.reg(i.dst);
+    const v = i.imm64 ?? 0n;
+    switch (i.src) {
+      case PseudoLd.Imm:
+        setScalar(dst, scalarConst(v));
+        return;
+      case PseudoLd.Func: {
+        setPointer(dst, "func");
+        dst.subprog = t + i.imm + 1;
+        return;
+      }
+      case PseudoLd.BtfId:
+        setPointer(dst, "ptr_");
+        dst.btfType = "ksym";
+        return;
+    }
+    const map = this.env.mapAt.get(t);
+    if (!map) this.reject(`fd ${i.imm} is not pointing to valid bpf_map`);
+    if (i.src === PseudoLd.MapFd || i.src === PseudoLd.MapIdx) {
+      setPointer(dst, "map_ptr");
+      dst.map = map;
+      return;
+    }
+    const off = Number(v >> 32n);
+    if (off >= map.valueSize) this.reject(`invalid access to map value pointer, value_size=${map.valueSize} off=${off}`);
+    setPointer(dst, "map_value");
+    dst.map = map;
+    dst.off = off;
+  }
+
+  /** BPF_LD_[ABS|IND]: skb loads that end the program on a fault. */
+  private ldAbs(i: Instruction): void {
+    if (!LD_ABS_TYPES.has(this.env.type)) this.reject("BPF_LD_[ABS|IND] instructions not allowed for this program type");
+    const r6 = this.readReg(6);
+    if (r6.type !== "ctx") this.reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+    if (opMode(i.opcode) === Mode.Ind) {
+      const s = this.readReg(i.src);
+      if (s.type !== "scalar") this.reject(`R${i.src} invalid mem access '${typeName(s)}'`);
+    }
+    if (this.cur.refs.length) this.reject("BPF_LD_[ABS|IND] cannot be mixed with socket references");
+    for (let r = 1; r <= 5; r++) setNotInit(this.reg(r));
+    setScalar(this.reg(0), scalarLoad(sizeBytes(opSize(i.opcode)), false));
+  }
+
+  // ---- ALU ----
+
+  private alu(i: Instruction, is64: boolean): void {
+    const op = opCode(i.opcode);
+    const x = opSource(i.opcode) === Source.X;
+    const dst = this.reg(i.dst);
+    if (op === AluOp.End || op === AluOp.Neg) {
+      this.readReg(i.dst);
+      if (dst.type !== "scalar") {
+        if (!this.env.privileged) this.reject(`R${i.dst} pointer arithmetic prohibited`);
+        setScalar(dst, SCALAR_UNKNOWN);
+        return;
+      }
+      const name = op === AluOp.Neg ? "neg" : endName(i, is64);
+      setScalar(dst, scalarAlu(name, dst.s, dst.s, op === AluOp.Neg ? is64 : true));
+      return;
+    }
+    if (op === AluOp.Mov) {
+      this.mov(i, is64, x);
+      return;
+    }
+    const src: Reg | undefined = x ? this.readReg(i.src) : undefined;
+    this.readReg(i.dst);
+    if (!x && (op === AluOp.Div || op === AluOp.Mod) && i.imm === 0) this.reject("div by zero");
+    if ((op === AluOp.Lsh || op === AluOp.Rsh || op === AluOp.Arsh) && !x && (i.imm < 0 || i.imm >= (is64 ? 64 : 32))) {
+      this.reject(`invalid shift ${i.imm}`);
+    }
+    const srcVal: Scalar = src ? src.s : constScalar(BigInt(is64 ? i.imm : i.imm >>> 0));
+    const srcIsPtr = !!src && isPointer(src);
+    if (isPointer(dst) || srcIsPtr) {
+      this.pointerAlu(i, dst, src, srcVal, is64, op);
+      return;
+    }
+    const name = ALU_NAMES[op]!;
+    const signed = i.off === 1 && (op === AluOp.Div || op === AluOp.Mod);
+    const fast = isConst(dst.s) && isConst(srcVal) ? constAlu(op, dst.s.varOff.value, srcVal.varOff.value, is64) : undefined;
+    setScalar(dst, fast ?? scalarAlu(signed ? (op === AluOp.Div ? "sdiv" : "smod") : name, dst.s, srcVal, is64));
+  }
+
+  private mov(i: Instruction, is64: boolean, x: boolean): void {
+    const dst = this.reg(i.dst);
+    if (!x) {
+      setScalar(dst, constScalar(BigInt.asUintN(64, BigInt(is64 ? i.imm : i.imm >>> 0))));
+      return;
+    }
+    const src = this.readReg(i.src);
+    const sx = i.off === 8 || i.off === 16 || i.off === 32;
+    if (sx) {
+      if (src.type !== "scalar") this.reject(`R${i.src} sign-extension part of pointer`);
+      setScalar(dst, scalarAlu(`movsx${i.off}` as AluName, src.s, src.s, is64));
+      return;
+    }
+    if (is64) {
+      if (i.off === 1) {
+        // addr_space_cast: arena pointers are not modelled; the result is a number.
+        setScalar(dst, SCALAR_UNKNOWN);
+        return;
+      }
+      // Linked copies: a later bound on one is a bound on the other (find_equal_scalars).
+      if (src.type === "scalar" && !src.id && !isConst(src.s)) src.id = this.newId();
+      Object.assign(dst, src);
+      return;
+    }
+    if (src.type !== "scalar") {
+      if (!this.env.privileged) this.reject(`R${i.src} partial copy of pointer`);
+      setScalar(dst, scalarAlu("mov", scalarUnknown(), scalarUnknown(), false));
+      return;
+    }
+    setScalar(dst, scalarAlu("mov", src.s, src.s, false));
+  }
+
+  /** adjust_ptr_min_max_vals and its guards. */
+  private pointerAlu(i: Instruction, dst: Reg, src: Reg | undefined, srcVal: Scalar, is64: boolean, op: number): void {
+    const dstIsPtr = isPointer(dst);
+    const srcIsPtr = !!src && isPointer(src);
+    if (dstIsPtr && srcIsPtr) {
+      if (op === AluOp.Sub && this.env.privileged) {
+        setScalar(dst, SCALAR_UNKNOWN);
+        return;
+      }
+      this.reject(`R${i.dst} pointer ${ALU_TEXT[op]} pointer prohibited`);
+    }
+    if (!dstIsPtr) {
+      // scalar op pointer: only scalar += pointer, which makes the destination the pointer.
+      if (op === AluOp.Sub) this.reject(`R${i.dst} tried to subtract pointer from scalar`);
+      if (op !== AluOp.Add) {
+        if (!this.env.privileged) this.reject(`R${i.dst} pointer arithmetic with ${ALU_TEXT[op]} operator prohibited`);
+        setScalar(dst, SCALAR_UNKNOWN);
+        return;
+      }
+      if (!is64) this.reject(`R${i.dst} 32-bit pointer arithmetic prohibited`);
+      markPrecise(this, i.dst);
+      const scalar = dst.s;
+      Object.assign(dst, src!);
+      this.addToPointer(i, dst, i.src, scalar, "add");
+      return;
+    }
+    if (!is64) this.reject(`R${i.dst} 32-bit pointer arithmetic prohibited`);
+    if (op !== AluOp.Add && op !== AluOp.Sub) {
+      if (op === AluOp.And || op === AluOp.Or || op === AluOp.Xor) this.reject(`R${i.dst} bitwise operator ${ALU_TEXT[op]} on pointer prohibited`);
+      this.reject(`R${i.dst} pointer arithmetic with ${ALU_TEXT[op]} operator prohibited`);
+    }
+    if (src) markPrecise(this, i.src);
+    this.addToPointer(i, dst, src ? i.src : -1, srcVal, op === AluOp.Add ? "add" : "sub");
+  }
+
+  private addToPointer(i: Instruction, ptr: Reg, offReg: number, off: Scalar, op: "add" | "sub"): void {
+    const dstNo = i.dst;
+    const t = typeName(ptr);
+    if (ptr.maybeNull) this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited, null-check it first`);
+    switch (ptr.type) {
+      case "map_ptr":
+        if (isConst(off) && constValue(off)! === 0n) return;
+        this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited`);
+        break;
+      case "pkt_end":
+      case "sock":
+      case "sock_common":
+      case "tcp_sock":
+      case "func":
+        this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited`);
+    }
+    // check_reg_sane_offset
+    if (isConst(off)) {
+      const v = BigInt.asIntN(64, constValue(off)!);
+      if (v >= BigInt(MAX_VAR_OFF) || v <= -BigInt(MAX_VAR_OFF)) this.reject(`math between ${t} pointer and ${v} is not allowed`);
+    } else if (off.smin === -(1n << 63n)) {
+      this.reject(`math between ${t} pointer and register with unbounded min value is not allowed`);
+    } else if (off.smin >= BigInt(MAX_VAR_OFF) || off.smin <= -BigInt(MAX_VAR_OFF)) {
+      this.reject(`value ${off.smin} makes ${t} pointer be out of bounds`);
+    }
+    if (ptr.type === "ctx" && !isConst(off)) this.reject(`R${dstNo} variable ctx access var_off=${formatReg({ ...ptr, type: "scalar", s: off })} disallowed`);
+    if (ptr.type === "fp" && !isConst(off) && !this.env.privileged) this.reject(`R${dstNo} variable stack access prohibited for !root`);
+    void offReg;
+    if (isConst(off)) {
+      const v = Number(BigInt.asIntN(64, constValue(off)!));
+      const n = op === "add" ? ptr.off + v : ptr.off - v;
+      if (n >= MAX_VAR_OFF || n <= -MAX_VAR_OFF) this.reject(`${t} pointer offset ${n} is not allowed`);
+      ptr.off = n;
+      return;
+    }
+    ptr.s = scalarAlu(op, ptr.s, off, true);
+    if (isPacketPtr(ptr)) {
+      // A variable offset starts a new packet pointer whose range must be proven again.
+      ptr.id = this.newId();
+      ptr.range = 0;
+    }
+  }
+
+  // ---- jumps ----
+
+  private jmp(i: Instruction, t: number, is32: boolean): number {
+    const op = opCode(i.opcode);
+    switch (op) {
+      case JmpOp.Ja:
+        return jumpTarget(i, t);
+      case JmpOp.Exit:
+        return this.exit(t);
+      case JmpOp.Call:
+        if (i.src === PseudoCall.Local) return checkSubprogCall(this, i, t);
+        if (i.src === PseudoCall.Kfunc) this.reject(`calling kernel function ${i.imm} is not allowed`);
+        return checkHelperCall(this, i, t);
+    }
+    if (isMayGoto(i)) {
+      // The jump (the loop's way out) first; the fall-through one budget step deeper.
+      const q = this.pushBranch(t + 1, t);
+      q.mayGotoDepth++;
+      const prev = this.explored.get(t)?.find((e) => e.state.branches > 0 && e.state.frames.length === q.frames.length)?.state;
+      if (prev) widenImprecise(prev, q);
+      return jumpTarget(i, t);
+    }
+    const cmp = CMP_NAMES[op];
+    if (!cmp) this.reject(`invalid BPF_JMP/JMP32 opcode ${i.opcode.toString(16)}`);
+    const x = opSource(i.opcode) === Source.X;
+    const dst = this.readReg(i.dst);
+    const src = x ? this.readReg(i.src) : undefined;
+    const target = jumpTarget(i, t);
+    const k = constScalar(BigInt(is32 ? i.imm >>> 0 : i.imm));
+    const dstPtr = isPointer(dst);
+    const srcPtr = !!src && isPointer(src);
+
+    if (dstPtr || srcPtr) return this.pointerJmp(i, t, cmp, dst, src, is32, target);
+
+    const b = src ? src.s : k;
+    const pred = branchTaken(cmp, dst.s, b, is32);
+    if (pred >= 0) {
+      markPrecise(this, i.dst);
+      if (src) markPrecise(this, i.src);
+      if (this.env.logLevel > 0 && pred === 1) this.path.push(`${t}->${target}`);
+      return pred === 1 ? target : t + 1;
+    }
+    const taken = refineBranch(cmp, dst.s, b, is32, true);
+    const fall = refineBranch(cmp, dst.s, b, is32, false);
+    if (taken) {
+      const other = this.pushBranch(target, t);
+      this.applyRefine(other, i, taken, !!src);
+    }
+    if (!fall) {
+      // Only the jump is possible after all: take it now rather than later.
+      const p = this.stack.pop()!;
+      if (p.state.parent) p.state.parent.branches--;
+      this.cur = p.state;
+      return target;
+    }
+    this.applyRefine(this.cur, i, fall, !!src);
+    return t + 1;
+  }
+
+  /** Writes refined bounds into a state, and into every register linked to them by id. */
+  private applyRefine(s: State, i: Instruction, [a, b]: readonly [Scalar, Scalar], x: boolean): void {
+    const f = s.frames[s.frames.length - 1]!;
+    const setLinked = (r: Reg, v: Scalar) => {
+      const id = r.id;
+      r.s = v;
+      if (!id) return;
+      for (const fr of s.frames) {
+        for (const q of fr.regs) if (q !== r && q.type === "scalar" && q.id === id) q.s = v;
+        for (const sl of fr.stack) if (sl.spilled && sl.spilled.type === "scalar" && sl.spilled.id === id) sl.spilled.s = v;
+      }
+    };
+    setLinked(f.regs[i.dst]!, a);
+    if (x) setLinked(f.regs[i.src]!, b);
+  }
+
+  /** Comparisons with pointers: null checks and packet bounds (mark_ptr_or_null_regs, find_good_pkt_pointers). */
+  private pointerJmp(i: Instruction, t: number, cmp: CmpName, dst: Reg, src: Reg | undefined, is32: boolean, target: number): number {
+    const x = !!src;
+    if (!this.env.privileged) {
+      const nullCheck = !x && i.imm === 0 && dst.maybeNull && (cmp === "jeq" || cmp === "jne");
+      if (!nullCheck && !(x && isPacketCmp(dst, src!))) this.reject(`R${i.dst} pointer comparison prohibited`);
+    }
+    const zero = !x ? i.imm === 0 : src!.type === "scalar" && isConst(src!.s) && constValue(src!.s)! === 0n;
+    const ptr = isPointer(dst) ? dst : src!;
+    const ptrNo = isPointer(dst) ? i.dst : i.src;
+    if (!is32 && zero && (cmp === "jeq" || cmp === "jne")) {
+      if (!ptr.maybeNull) {
+        // A pointer that cannot be NULL: the comparison is decided (is_branch_taken).
+        if (ptr.type !== "ptr_") return cmp === "jne" ? target : t + 1;
+      } else {
+        const other = this.pushBranch(target, t);
+        // jeq 0: the jump is the NULL edge.
+        this.markPtrOrNull(other, ptr.id, cmp === "jeq");
+        this.markPtrOrNull(this.cur, ptr.id, cmp !== "jeq");
+        void ptrNo;
+        return t + 1;
+      }
+    }
+    if (x && isPacketCmp(dst, src!) && !is32) {
+      const other = this.pushBranch(target, t);
+      this.packetRange(other, dst, src!, cmp, true, i);
+      this.packetRange(this.cur, dst, src!, cmp, false, i);
+      return t + 1;
+    }
+    this.pushBranch(target, t);
+    return t + 1;
+  }
+
+  /** mark_ptr_or_null_regs: every copy of a maybe-NULL pointer becomes NULL or non-NULL. */
+  markPtrOrNull(s: State, id: number, isNull: boolean): void {
+    if (!id) return;
+    let ref = 0;
+    for (const f of s.frames) {
+      const regs = [...f.regs, ...f.stack.map((sl) => sl.spilled).filter((r): r is Reg => !!r)];
+      for (const r of regs) {
+        if (r.id !== id || !r.maybeNull) continue;
+        if (isNull) {
+          ref = r.refObjId || ref;
+          setScalar(r, scalarConst(0n));
+        } else {
+          r.maybeNull = false;
+          if (r.type === "map_value" || r.type === "mem") {
+            // The id linked the copies for this check only (unless it holds a reference).
+            if (!r.refObjId) r.id = 0;
+          }
+        }
+      }
+    }
+    if (isNull && ref) s.refs = s.refs.filter((r) => r.id !== ref);
+  }
+
+  /** find_good_pkt_pointers on one edge of `dst <cmp> src` where one is pkt_end. */
+  private packetRange(s: State, dst: Reg, src: Reg, cmp: CmpName, taken: boolean, i: Instruction): void {
+    const f = s.frames[s.frames.length - 1]!;
+    // Normalise to "pkt <op> pkt_end".
+    let op = cmp;
+    let pkt = f.regs[i.dst]!;
+    if (dst.type === "pkt_end" || dst.type === "mem_end" as never) {
+      op = FLIP[cmp];
+      pkt = f.regs[i.src]!;
+    }
+    void src;
+    if (!isPacketPtr(pkt)) return;
+    // pkt > end or pkt >= end: the fall-through knows pkt <= end (or < end).
+    let good: boolean;
+    let open: boolean;
+    switch (op) {
+      case "jgt": good = !taken; open = false; break; // pkt <= end: bytes below pkt.off readable
+      case "jge": good = !taken; open = true; break; // pkt < end
+      case "jlt": good = taken; open = true; break;
+      case "jle": good = taken; open = false; break;
+      default: return;
+    }
+    if (!good) return;
+    if (pkt.s.umax > 0n && !isConst(pkt.s)) {
+      // Variable-offset packet pointers prove their own range.
+    }
+    let range = pkt.off + (open ? 1 : 0);
+    if (range < 0) return;
+    if (range > MAX_PACKET_OFF_RANGE) range = MAX_PACKET_OFF_RANGE;
+    const type = pkt.type;
+    const id = pkt.id;
+    for (const fr of s.frames) {
+      for (const r of fr.regs) if (r.type === type && r.id === id && r.range < range) r.range = range;
+      for (const sl of fr.stack) if (sl.spilled && sl.spilled.type === type && sl.spilled.id === id && sl.spilled.range < range) sl.spilled.range = range;
+    }
+  }
+
+  // ---- exit ----
+
+  private exit(t: number): number {
+    const f = this.frame;
+    const r0 = this.reg(0);
+    if (r0.type === "?") this.reject("R0 !read_ok");
+    if (this.cur.frames.length > 1) return returnFromCall(this, t);
+    if (this.cur.activeLock) this.reject("bpf_spin_unlock is missing");
+    if (this.cur.refs.length) {
+      const r = this.cur.refs[0]!;
+      this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
+    }
+    void f;
+    this.checkReturnCode(r0);
+    return -1;
+  }
+
+  private checkReturnCode(r0: Reg): void {
+    const range = this.env.ops?.returnRange(this.env.attachType);
+    if (isPointer(r0)) {
+      if (!this.env.privileged) this.reject("R0 leaks addr as return value");
+      if (range) this.reject(`At program exit the register R0 is not a known value (${typeName(r0)})`);
+      return;
+    }
+    if (!range) return;
+    markPrecise(this, 0);
+    const s = r0.s;
+    const lo = BigInt(range.min);
+    const hi = BigInt(range.max);
+    if (s.s32min >= lo && s.s32max <= hi && s.smin >= lo && s.smax <= hi) return;
+    if (s.s32min >= lo && s.s32max <= hi && s.umax <= 0xffffffffn) return;
+    let m = "At program exit the register R0 has";
+    let unknown = true;
+    if (s.smin > -(1n << 63n)) { m += ` smin=${s.smin}`; unknown = false; }
+    if (s.smax < (1n << 63n) - 1n) { m += ` smax=${s.smax}`; unknown = false; }
+    if (unknown) m += " unknown scalar value";
+    this.reject(`${m} should have been in [${range.min}, ${range.max}]`);
+  }
+}
+
+const MAX_PACKET_OFF_RANGE = 0xffff;
+
+/** widen_imprecise_scalars: scalars no decision needed that changed since the last iteration become unknown. */
+function widenImprecise(prev: State, cur: State): void {
+  const widen = (o: Reg | undefined, c: Reg | undefined) => {
+    if (!o || !c || o.type !== "scalar" || c.type !== "scalar" || o.precise || c.precise) return;
+    if (o.s === c.s || (isConst(o.s) && isConst(c.s) && o.s.varOff.value === c.s.varOff.value)) return;
+    setScalar(c, SCALAR_UNKNOWN);
+  };
+  prev.frames.forEach((f, k) => {
+    const g = cur.frames[k]!;
+    for (let r = 0; r < 10; r++) widen(f.regs[r], g.regs[r]);
+    f.stack.forEach((sl, n) => widen(sl.spilled, g.stack[n]?.spilled));
+  });
+}
+
+const CONSTS = new Map<bigint, Scalar>();
+/** scalarConst, shared: programs compute the same few constants over and over. */
+export function constScalar(v: bigint): Scalar {
+  let s = CONSTS.get(v);
+  if (!s) {
+    if (CONSTS.size > 65536) CONSTS.clear();
+    CONSTS.set(v, (s = scalarConst(v)));
+  }
+  return s;
+}
+
+/**
+ * Constant operands of the operations the kernel folds exactly (add, sub, mul, the
+ * bitwise ones and shifts in range): the result without the bounds machinery.
+ */
+function constAlu(op: number, a: bigint, b: bigint, is64: boolean): Scalar | undefined {
+  const bits = is64 ? 64 : 32;
+  const w = is64 ? (x: bigint) => BigInt.asUintN(64, x) : (x: bigint) => BigInt.asUintN(32, x);
+  const x = w(a);
+  const y = w(b);
+  let r: bigint;
+  switch (op) {
+    case AluOp.Add: r = x + y; break;
+    case AluOp.Sub: r = x - y; break;
+    case AluOp.Mul: r = x * y; break;
+    case AluOp.Or: r = x | y; break;
+    case AluOp.And: r = x & y; break;
+    case AluOp.Xor: r = x ^ y; break;
+    case AluOp.Lsh: if (y >= BigInt(bits)) return undefined; r = x << y; break;
+    case AluOp.Rsh: if (y >= BigInt(bits)) return undefined; r = x >> y; break;
+    case AluOp.Arsh: if (y >= BigInt(bits)) return undefined; r = BigInt.asIntN(bits, x) >> y; break;
+    default: return undefined;
+  }
+  return constScalar(w(r));
+}
+
+function isPacketCmp(a: Reg, b: Reg): boolean {
+  return (isPacketPtr(a) && b.type === "pkt_end") || (a.type === "pkt_end" && isPacketPtr(b)) ||
+    (a.type === "pkt_meta" && b.type === "pkt") || (a.type === "pkt" && b.type === "pkt_meta");
+}
+
+function endName(i: Instruction, is64: boolean): AluName {
+  const bits = i.imm;
+  if (is64) return `bswap${bits}` as AluName;
+  return (opSource(i.opcode) === Source.X ? `be${bits}` : `le${bits}`) as AluName;
+}

@@ -1,0 +1,194 @@
+/**
+ * @fileoverview The agreement suite's programs: each one small, most made to hit one of the
+ * kernel's rejections, as plain rows of `{ name, asm, type, accept | reject }`. The reason
+ * is matched against tsbpf's message and, where bpf() works, the kernel's log.
+ */
+
+import type { MapSpec } from "../../src/object/types.js";
+
+export interface Case {
+  readonly name: string;
+  readonly asm: string;
+  /** Program type; default xdp. */
+  readonly type?: string;
+  readonly attachType?: string;
+  readonly license?: string;
+  readonly accept?: true;
+  readonly reject?: RegExp;
+  /** When the kernel words it differently (same reason class). */
+  readonly kernel?: RegExp;
+}
+
+const map = (name: string, type: string, keySize: number, valueSize: number, maxEntries: number, flags = 0): MapSpec =>
+  ({ name, type, keySize, valueSize, maxEntries, flags, origin: "btf" });
+
+/** The maps cases may name with `map[NAME]`. */
+export const MAPS: readonly MapSpec[] = [
+  map("hash8", "hash", 4, 8, 16),
+  map("arr8", "array", 4, 8, 4),
+  map("arr64", "array", 4, 64, 4),
+  map("rb", "ringbuf", 0, 0, 4096),
+  map("ro", "array", 4, 8, 1, 0x80),
+  map("progs", "prog_array", 4, 4, 4),
+];
+
+/** A lookup in hash8 with a zeroed key at fp-4, leaving r0 the result. */
+const LOOKUP = `
+  r1 = 0
+  *(u32 *)(r10 - 4) = r1
+  r2 = r10
+  r2 += -4
+  r1 = map[hash8] ll
+  call 1`;
+
+/** r2 = data, r3 = data_end, r4 = data + 8: after it, r2 has 8 bytes when r4 <= r3. */
+const PKT = `
+  r2 = *(u32 *)(r1 + 0)
+  r3 = *(u32 *)(r1 + 4)
+  r4 = r2
+  r4 += 8`;
+
+export const CASES: readonly Case[] = [
+  // ---- control flow (check_cfg, check_subprogs) ----
+  { name: "jump past the end", asm: "goto +5\nexit", reject: /jump out of range from insn 0 to 6/ },
+  { name: "jump before the start", asm: "r0 = 0\ngoto -3\nexit", reject: /jump out of range from insn 1 to -1/ },
+  { name: "unreachable instruction", asm: "r0 = 0\nexit\nr0 = 1\nexit", reject: /unreachable insn 2/ },
+  { name: "falls off the end", asm: "r0 = 0\nr0 += 1", reject: /last insn is not an exit or jmp/ },
+  { name: "jump into a 64-bit load", asm: "r0 = 0\nif r1 == 0 goto +1\nr0 = 1 ll\nexit", reject: /jump into the middle of ldimm64 insn 2/ },
+  { name: "infinite loop", asm: "r0 = 0\nl:\ngoto l", reject: /infinite loop detected at insn 1/ },
+  { name: "loop whose counter never reaches the bound", asm: "r0 = 0\nl:\nr0 += 0\nif r0 < 10 goto l\nexit", reject: /infinite loop detected/ },
+  { name: "a loop too long to verify", asm: "r0 = 0\nl:\nr0 += 1\nif r0 < 2000000 goto l\nexit", reject: /BPF program is too large/ },
+  { name: "a bounded loop", asm: "r0 = 0\nl:\nr0 += 1\nif r0 < 100 goto l\nexit", accept: true },
+  { name: "a loop bounded by may_goto", asm: "r0 = 0\nl:\nmay_goto +2\nr0 += 1\ngoto l\nexit", accept: true },
+  { name: "a branch the constants decide hides a bad load", asm: "r0 = 0\nif r0 == 0 goto +1\nr0 = *(u64 *)(r0 + 0)\nexit", accept: true },
+
+  // ---- registers ----
+  { name: "read of an unset register", asm: "r0 = r2\nexit", reject: /R2 !read_ok/ },
+  { name: "exit with r0 unset", asm: "exit", reject: /R0 !read_ok/ },
+  { name: "unset source of an add", asm: "r0 = 0\nr0 += r3\nexit", reject: /R3 !read_ok/ },
+  { name: "unset base of a load", asm: "r0 = *(u64 *)(r5 + 0)\nexit", reject: /R5 !read_ok/ },
+  { name: "unset value of a store", asm: "*(u64 *)(r10 - 8) = r7\nr0 = 0\nexit", reject: /R7 !read_ok/ },
+  { name: "the frame pointer is read only", asm: "r10 = 0\nr0 = 0\nexit", reject: /frame pointer is read only/ },
+  { name: "helper calls clobber r1-r5", asm: "call 5\nr0 = r1\nexit", reject: /R1 !read_ok/ },
+  { name: "r6-r9 survive helper calls", asm: "r6 = 7\ncall 5\nr0 = r6\nexit", accept: true },
+
+  // ---- the stack ----
+  { name: "store below the stack", asm: "r0 = 0\n*(u64 *)(r10 - 520) = r0\nexit", reject: /invalid write to stack R10 off=-520 size=8/ },
+  { name: "store above the frame", asm: "r0 = 0\n*(u64 *)(r10 + 0) = r0\nexit", reject: /invalid write to stack R10 off=0 size=8/ },
+  { name: "load above the frame", asm: "r0 = *(u32 *)(r10 + 8)\nexit", reject: /invalid read from stack R10 off=8 size=4/ },
+  { name: "misaligned stack store", asm: "r0 = 0\n*(u32 *)(r10 - 6) = r0\nexit", reject: /misaligned stack access off/ },
+  { name: "root may read uninitialised stack", asm: "r0 = *(u64 *)(r10 - 8)\nexit", accept: true },
+  { name: "a spilled pointer filled by halves", asm: "*(u64 *)(r10 - 8) = r1\nr0 = *(u32 *)(r10 - 8)\nexit", reject: /invalid size of register fill/ },
+  { name: "a spilled pointer comes back a pointer", asm: "*(u64 *)(r10 - 8) = r1\nr1 = *(u64 *)(r10 - 8)\nr0 = *(u32 *)(r1 + 16)\nexit", accept: true },
+  { name: "a spilled scalar comes back a scalar", asm: "r1 = 5\n*(u64 *)(r10 - 8) = r1\nr2 = *(u64 *)(r10 - 8)\nr0 = *(u64 *)(r2 + 0)\nexit", reject: /R2 invalid mem access 'scalar'/ },
+  { name: "the whole stack", asm: "r0 = 0\n*(u64 *)(r10 - 512) = r0\nexit", accept: true },
+
+  // ---- pointer arithmetic ----
+  { name: "32-bit arithmetic on a pointer", asm: "w1 += 1\nr0 = 0\nexit", reject: /R1 32-bit pointer arithmetic prohibited/ },
+  { name: "and on a pointer", asm: "r1 &= 1\nr0 = 0\nexit", reject: /R1 bitwise operator &= on pointer prohibited/ },
+  { name: "multiply a pointer", asm: "r1 *= 2\nr0 = 0\nexit", reject: /R1 pointer arithmetic with \*= operator prohibited/ },
+  { name: "arithmetic on pkt_end", asm: "r2 = *(u32 *)(r1 + 4)\nr2 += 1\nr0 = 0\nexit", reject: /R2 pointer arithmetic on pkt_end prohibited/ },
+  { name: "scalar minus pointer", asm: "r0 = 0\nr0 -= r1\nexit", reject: /R0 tried to subtract pointer from scalar/ },
+  { name: "pointer minus pointer is a number", asm: "r2 = r1\nr2 -= r1\nr0 = *(u8 *)(r2 + 0)\nexit", reject: /R2 invalid mem access 'scalar'/ },
+  { name: "load through a number", asm: "r0 = 0\nr0 = *(u64 *)(r0 + 0)\nexit", reject: /R0 invalid mem access 'scalar'/ },
+  { name: "arithmetic on a map pointer", asm: "r1 = map[hash8] ll\nr1 += 8\nr0 = 0\nexit", reject: /R1 pointer arithmetic on map_ptr prohibited/ },
+  { name: "root may negate a pointer into a number", asm: "r1 = -r1\nr0 = 0\nexit", accept: true },
+  { name: "a negated pointer is a number", asm: "r1 = -r1\nr0 = *(u8 *)(r1 + 0)\nexit", reject: /R1 invalid mem access 'scalar'/ },
+  { name: "pointer plus an unbounded number", asm: "r2 = *(u32 *)(r1 + 0)\nr3 = *(u64 *)(r10 - 8)\nr2 += r3\nr0 = 0\nexit", reject: /math between pkt pointer and register with unbounded min value is not allowed/ },
+
+  // ---- the context ----
+  { name: "a modified context pointer", asm: "r1 += 4\nr0 = *(u32 *)(r1 + 0)\nexit", reject: /dereference of modified ctx ptr R1 off=4 disallowed/ },
+  { name: "a context offset past xdp_md", asm: "r0 = *(u32 *)(r1 + 100)\nexit", reject: /invalid bpf_context access off=100 size=4/ },
+  { name: "a write into xdp_md", asm: "r0 = 0\n*(u32 *)(r1 + 0) = r0\nexit", reject: /invalid bpf_context access off=0 size=4/ },
+  { name: "a narrow load of xdp_md.data", asm: "r0 = *(u16 *)(r1 + 0)\nexit", reject: /invalid bpf_context access off=0 size=2/ },
+  { name: "a socket filter reads skb->len", type: "socket_filter", asm: "r0 = *(u32 *)(r1 + 0)\nexit", accept: true },
+  { name: "a socket filter may not read skb->data", type: "socket_filter", asm: "r0 = *(u32 *)(r1 + 76)\nexit", reject: /invalid bpf_context access off=76 size=4/ },
+
+  // ---- packets ----
+  { name: "a packet read without a bound", asm: "r2 = *(u32 *)(r1 + 0)\nr0 = *(u8 *)(r2 + 0)\nexit", reject: /invalid access to packet, off=0 size=1, R2\(id=0,off=0,r=0\)/ },
+  { name: "a packet read within its bound", asm: `${PKT}\nr0 = 0\nif r4 > r3 goto +1\nr0 = *(u64 *)(r2 + 0)\nexit`, accept: true },
+  { name: "a packet read past its bound", asm: `${PKT}\nr0 = 0\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 8)\nexit`, reject: /invalid access to packet, off=8 size=1, R2\(id=0,off=8,r=8\)\nR2 offset is outside of the packet/ },
+  { name: "a packet read on the wrong side of the bound", asm: `${PKT}\nr0 = 0\nif r4 <= r3 goto +1\nr0 = *(u8 *)(r2 + 0)\nexit`, reject: /invalid access to packet, off=0 size=1, R2\(id=0,off=0,r=0\)/ },
+  { name: "a bound by data_end on the left", asm: `${PKT}\nr0 = 0\nif r3 < r4 goto +1\nr0 = *(u32 *)(r2 + 4)\nexit`, accept: true },
+  { name: "a packet write from xdp", asm: `${PKT}\nr0 = 0\nif r4 > r3 goto +1\n*(u8 *)(r2 + 0) = r0\nexit`, accept: true },
+  { name: "a packet pointer with a variable offset needs its own bound", asm: `${PKT}\nr0 = 0\nif r4 > r3 goto +3\nr5 = *(u8 *)(r2 + 0)\nr2 += r5\nr0 = *(u8 *)(r2 + 0)\nexit`, reject: /invalid access to packet, off=0 size=1, R2\(id=\d+,off=0,r=0\)/ },
+  { name: "a packet pointer with a checked variable offset", asm: `${PKT}\nr0 = 0\nif r4 > r3 goto +6\nr5 = *(u8 *)(r2 + 0)\nr2 += r5\nr4 = r2\nr4 += 2\nif r4 > r3 goto +1\nr0 = *(u16 *)(r2 + 0)\nexit`, accept: true },
+  { name: "a helper that moves the packet invalidates pointers", asm: `${PKT}\nr6 = r1\nr0 = 0\nif r4 > r3 goto +5\nr7 = r2\nr1 = r6\nr2 = 0\ncall 44\nr0 = *(u8 *)(r7 + 0)\nexit`, reject: /R7 invalid mem access 'scalar'/ },
+
+  // ---- maps ----
+  { name: "a map value used without a NULL check", asm: `${LOOKUP}\nr0 = *(u64 *)(r0 + 0)\nexit`, reject: /R0 invalid mem access 'map_value_or_null'/ },
+  { name: "a map value after a NULL check", asm: `${LOOKUP}\nif r0 == 0 goto +1\nr0 = *(u64 *)(r0 + 0)\nexit`, accept: true },
+  { name: "the NULL check reaches copies", asm: `${LOOKUP}\nr6 = r0\nif r0 == 0 goto +1\nr0 = *(u64 *)(r6 + 0)\nexit`, accept: true },
+  { name: "the NULL edge of the check", asm: `${LOOKUP}\nif r0 != 0 goto +1\nr0 = *(u64 *)(r0 + 0)\nexit`, reject: /R0 invalid mem access 'scalar'/ },
+  { name: "a map value read past its end", asm: `${LOOKUP}\nif r0 == 0 goto +1\nr0 = *(u64 *)(r0 + 8)\nexit`, reject: /invalid access to map value, value_size=8 off=8 size=8/ },
+  { name: "a map value read before its start", asm: `${LOOKUP}\nif r0 == 0 goto +1\nr0 = *(u8 *)(r0 - 1)\nexit`, reject: /invalid access to map value, value_size=8 off=-1 size=1/ },
+  { name: "arithmetic on a maybe-NULL map value", asm: `${LOOKUP}\nr0 += 1\nexit`, reject: /R0 pointer arithmetic on map_value_or_null prohibited, null-check it first/ },
+  { name: "a map value with an unbounded index", asm: `${LOOKUP}\nif r0 == 0 goto +3\nr1 = *(u64 *)(r0 + 0)\nr0 += r1\nr0 = *(u8 *)(r0 + 0)\nexit`, reject: /math between map_value pointer and register with unbounded min value is not allowed/ },
+  { name: "a map value with an index bounded by a mask", asm: `${LOOKUP}\nif r0 == 0 goto +4\nr1 = *(u64 *)(r0 + 0)\nr1 &= 7\nr0 += r1\nr0 = *(u8 *)(r0 + 0)\nexit`, accept: true },
+  { name: "a map value with an index bounded too loosely", asm: `${LOOKUP}\nif r0 == 0 goto +4\nr1 = *(u64 *)(r0 + 0)\nr1 &= 7\nr0 += r1\nr0 = *(u16 *)(r0 + 0)\nexit`, reject: /invalid access to map value, value_size=8 off=7 size=2/ },
+  { name: "a map value with an index bounded by a comparison", asm: `${LOOKUP}\nif r0 == 0 goto +5\nr1 = *(u64 *)(r0 + 0)\nif r1 > 60 goto +3\nr0 += r1\nr0 = *(u8 *)(r0 + 0)\nexit\nr0 = 0\nexit`, reject: /invalid access to map value, value_size=8 off=60 size=1/ },
+  { name: "a write into a read-only map", asm: `r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[ro] ll\ncall 1\nif r0 == 0 goto +2\nr1 = 1\n*(u64 *)(r0 + 0) = r1\nr0 = 0\nexit`, reject: /write into map forbidden, value_size=8 off=0 size=8/ },
+  { name: "a number where a map belongs", asm: "r1 = 0\nr2 = r10\nr2 += -8\ncall 1\nr0 = 0\nexit", reject: /R1 type=scalar expected=map_ptr/ },
+  { name: "a number where a key belongs", asm: "r1 = map[hash8] ll\nr2 = 0\ncall 1\nr0 = 0\nexit", reject: /R2 type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf/ },
+  { name: "a key that does not fit the stack", asm: "r1 = map[hash8] ll\nr2 = r10\nr2 += -2\ncall 1\nr0 = 0\nexit", reject: /invalid (indirect access to|read from) stack R2 off=-2 size=4|invalid stack type R2/, kernel: /stack R2 off=-2|access_size=4/ },
+  { name: "a map update with a value on the stack", asm: "r1 = 0\n*(u32 *)(r10 - 4) = r1\n*(u64 *)(r10 - 16) = r1\nr1 = map[hash8] ll\nr2 = r10\nr2 += -4\nr3 = r10\nr3 += -16\nr4 = 0\ncall 2\nr0 = 0\nexit", accept: true },
+  { name: "a map value pointer as a key", asm: `${LOOKUP}\nif r0 == 0 goto +4\nr2 = r0\nr1 = map[hash8] ll\ncall 3\nr0 = 0\nexit`, accept: true },
+
+  // ---- helpers ----
+  { name: "an unknown helper", asm: "call 9999\nr0 = 0\nexit", reject: /invalid func unknown#9999/ },
+  { name: "a helper of another program type", asm: "r2 = 0\nr3 = r10\nr3 += -8\nr4 = 8\ncall 26\nr0 = 0\nexit", reject: /program of this type cannot use helper bpf_skb_load_bytes#26/ },
+  { name: "a GPL-only helper from an MIT program", license: "MIT", asm: "r1 = r10\nr1 += -8\nr2 = 8\nr3 = 0\ncall 113\nr0 = 0\nexit", reject: /cannot call GPL-restricted function from non-GPL compatible program/ },
+  { name: "a helper buffer size that may be negative", asm: "r2 = *(u64 *)(r10 - 16)\nr1 = r10\nr1 += -8\nr3 = 0\ncall 113\nr0 = 0\nexit", reject: /R2 min value is negative, either use unsigned or 'var &= const'/ },
+  { name: "a helper buffer size without a bound", asm: "r2 = *(u32 *)(r1 + 12)\nr1 = r10\nr1 += -8\nr3 = 0\ncall 113\nr0 = 0\nexit", reject: /R2 unbounded memory access, use 'var &= const' or 'if \(var < const\)'/ },
+  { name: "a helper buffer past the stack", asm: "r1 = r10\nr1 += -8\nr2 = 16\nr3 = 0\ncall 113\nr0 = 0\nexit", reject: /invalid (indirect )?access to stack R1 off=-8 size=16|invalid write to stack/, kernel: /stack R1 off=-8|access_size=16/ },
+  { name: "a helper buffer size bounded by a mask", asm: "r2 = *(u64 *)(r10 - 16)\nr2 &= 7\nr1 = r10\nr1 += -8\nr3 = 0\ncall 113\nr0 = 0\nexit", accept: true },
+  { name: "the stack where a context belongs", asm: "r1 = r10\nr2 = map[progs] ll\nr3 = 0\ncall 12\nr0 = 0\nexit", reject: /R1 type=fp expected=ctx/ },
+  { name: "a tail call", asm: "r2 = map[progs] ll\nr3 = 0\ncall 12\nr0 = 0\nexit", accept: true },
+
+  // ---- references ----
+  { name: "a ring buffer record never submitted", asm: "r1 = map[rb] ll\nr2 = 8\nr3 = 0\ncall 131\nr0 = 0\nexit", reject: /Unreleased reference id=\d+ alloc_insn=4/ },
+  { name: "a ring buffer record used without a NULL check", asm: "r1 = map[rb] ll\nr2 = 8\nr3 = 0\ncall 131\nr1 = 0\n*(u64 *)(r0 + 0) = r1\nr0 = 0\nexit", reject: /R0 invalid mem access 'ringbuf_mem_or_null'/ },
+  { name: "a ring buffer record submitted", asm: "r1 = map[rb] ll\nr2 = 8\nr3 = 0\ncall 131\nif r0 == 0 goto +5\nr1 = 7\n*(u64 *)(r0 + 0) = r1\nr1 = r0\nr2 = 0\ncall 132\nr0 = 0\nexit", accept: true },
+  { name: "a ring buffer record discarded", asm: "r1 = map[rb] ll\nr2 = 8\nr3 = 0\ncall 131\nif r0 == 0 goto +3\nr1 = r0\nr2 = 0\ncall 133\nr0 = 0\nexit", accept: true },
+  { name: "a ring buffer record written past its end", asm: "r1 = map[rb] ll\nr2 = 8\nr3 = 0\ncall 131\nif r0 == 0 goto +5\nr1 = 7\n*(u64 *)(r0 + 8) = r1\nr1 = r0\nr2 = 0\ncall 132\nr0 = 0\nexit", reject: /invalid access to memory, mem_size=8 off=8 size=8/ },
+  { name: "a ring buffer record of unknown size", asm: "r2 = *(u64 *)(r10 - 8)\nr1 = map[rb] ll\nr3 = 0\ncall 131\nr0 = 0\nexit", reject: /R2 is not a known constant/ },
+  { name: "a ring buffer record submitted twice", asm: "r1 = map[rb] ll\nr2 = 8\nr3 = 0\ncall 131\nif r0 == 0 goto +7\nr6 = r0\nr1 = r0\nr2 = 0\ncall 132\nr1 = r6\nr2 = 0\ncall 132\nr0 = 0\nexit", reject: /R1 type=scalar expected=ringbuf_mem|R1 !read_ok/ },
+  { name: "a stack pointer where a record belongs", asm: "r1 = r10\nr1 += -8\nr2 = 0\ncall 132\nr0 = 0\nexit", reject: /R1 type=fp expected=ringbuf_mem/ },
+
+  // ---- division and shifts ----
+  { name: "division by a zero constant", asm: "r0 = 1\nr0 /= 0\nexit", reject: /div by zero/ },
+  { name: "modulo by a zero constant", asm: "r0 = 1\nr0 %= 0\nexit", reject: /div by zero/ },
+  { name: "32-bit division by a zero constant", asm: "w0 = 1\nw0 /= 0\nexit", reject: /div by zero/ },
+  { name: "division by a register", asm: "r0 = 1\nr1 = *(u32 *)(r1 + 12)\nr0 /= r1\nexit", accept: true },
+  { name: "a 64-bit shift by 64", asm: "r0 = 1\nr0 <<= 64\nexit", reject: /invalid shift 64/ },
+  { name: "a 32-bit shift by 32", asm: "w0 = 1\nw0 >>= 32\nexit", reject: /invalid shift 32/ },
+  { name: "an arithmetic shift by 63", asm: "r0 = 1\nr0 s>>= 63\nexit", accept: true },
+
+  // ---- return values ----
+  { name: "a cgroup_skb program returns 2", type: "cgroup_skb", asm: "r0 = 7\nexit", reject: /At program exit the register R0 has smin=7 smax=7 should have been in \[0, \d\]/ },
+  { name: "a cgroup_skb program returns an unknown", type: "cgroup_skb", asm: "r0 = *(u32 *)(r1 + 0)\nexit", reject: /At program exit the register R0 has (unknown scalar value|smin=0 smax=4294967295) should have been in \[0, \d\]/ },
+  { name: "a cgroup_skb program returns a pointer", type: "cgroup_skb", asm: "r0 = r1\nexit", reject: /At program exit the register R0 is not a known value \(ctx\)/ },
+  { name: "a cgroup_skb program returns a bounded value", type: "cgroup_skb", asm: "r0 = *(u32 *)(r1 + 0)\nr0 &= 1\nexit", accept: true },
+  { name: "xdp returns anything", asm: "r0 = *(u32 *)(r1 + 12)\nexit", accept: true },
+
+  // ---- bpf-to-bpf calls ----
+  { name: "a subprogram call", asm: "r1 = 1\ncall f\nexit\nf:\nr0 = r1\nexit", accept: true },
+  { name: "a subprogram reads the caller's r6", asm: "r6 = 1\ncall f\nexit\nf:\nr0 = r6\nexit", reject: /R6 !read_ok/ },
+  { name: "a subprogram returns nothing", asm: "call f\nexit\nf:\nexit", reject: /R0 !read_ok/ },
+  { name: "r1-r5 after a subprogram returns", asm: "r1 = 1\ncall f\nr0 = r1\nexit\nf:\nr0 = 0\nexit", reject: /R1 !read_ok/ },
+  { name: "nine frames", asm: "call a\nexit\na:\ncall b\nexit\nb:\ncall c\nexit\nc:\ncall d\nexit\nd:\ncall e\nexit\ne:\ncall f\nexit\nf:\ncall g\nexit\ng:\ncall h\nexit\nh:\nr0 = 0\nexit", reject: /the call stack of 9 frames is too deep/ },
+  { name: "eight frames", asm: "call a\nexit\na:\ncall b\nexit\nb:\ncall c\nexit\nc:\ncall d\nexit\nd:\ncall e\nexit\ne:\ncall f\nexit\nf:\ncall g\nexit\ng:\nr0 = 0\nexit", accept: true },
+  { name: "stack over 512 bytes across calls", asm: "r1 = 0\n*(u64 *)(r10 - 512) = r1\ncall f\nexit\nf:\nr1 = 0\n*(u64 *)(r10 - 8) = r1\nr0 = 0\nexit", reject: /combined stack size of 2 calls is 528. Too large/ },
+  { name: "a subprogram writes through the caller's stack", asm: "r1 = r10\nr1 += -8\ncall f\nr0 = *(u64 *)(r10 - 8)\nexit\nf:\nr2 = 3\n*(u64 *)(r1 + 0) = r2\nr0 = 0\nexit", accept: true },
+
+  // ---- atomics ----
+  { name: "an atomic add on the stack", asm: "r1 = 0\n*(u64 *)(r10 - 8) = r1\nr1 = 1\nlock *(u64 *)(r10 - 8) += r1\nr0 = 0\nexit", accept: true },
+  { name: "an atomic add on the context", asm: "r2 = 1\nlock *(u32 *)(r1 + 0) += r2\nr0 = 0\nexit", reject: /BPF_ATOMIC stores into R1 ctx is not allowed/ },
+  { name: "an atomic add on a map value", asm: `${LOOKUP}\nif r0 == 0 goto +2\nr1 = 1\nlock *(u64 *)(r0 + 0) += r1\nr0 = 0\nexit`, accept: true },
+  { name: "an atomic add past a map value", asm: `${LOOKUP}\nif r0 == 0 goto +2\nr1 = 1\nlock *(u64 *)(r0 + 4) += r1\nr0 = 0\nexit`, reject: /misaligned value access off 0\+0\+4 size 8/ },
+
+  // ---- legacy packet loads ----
+  { name: "an ld_abs in xdp", asm: "r6 = r1\nr0 = *(u8 *)skb[0]\nexit", reject: /BPF_LD_\[ABS\|IND\] instructions not allowed for this program type/ },
+  { name: "an ld_abs without the context in r6", type: "socket_filter", asm: "r6 = 0\nr0 = *(u8 *)skb[0]\nexit", reject: /at the time of BPF_LD_ABS\|IND R6 != pointer to skb/ },
+  { name: "an ld_abs in a socket filter", type: "socket_filter", asm: "r6 = r1\nr0 = *(u8 *)skb[12]\nexit", accept: true },
+];

@@ -1,0 +1,86 @@
+/**
+ * @fileoverview Soundness: random programs (the differential fuzzer's generator) with unsafe
+ * mutations — offsets out of bounds, registers read before written, memory through numbers,
+ * backward jumps, broken stack slots — verified as uBPF-style raw programs (r1: a memory
+ * block of known size); every program the verifier accepts runs in checked mode, and none
+ * may fault or run away.
+ */
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { insn, type Instruction } from "../../src/isa/instruction.js";
+import type { ProgramTypeVerifierOps } from "../../src/programs/access.js";
+import { Runtime } from "../../src/runtime/index.js";
+import { generateProgram, Rng } from "../../src/runtime/testing/random-program.js";
+import { verifyProgram } from "../../src/verifier/index.js";
+
+const PROGRAMS = 2000;
+
+/** r1 points at `size` bytes the program may read and write (the runtime's raw mode). */
+function rawOps(size: number): ProgramTypeVerifierOps {
+  return {
+    name: "raw",
+    ctxSize: size,
+    isValidAccess: ({ off, size: n }) => (off >= 0 && off + n <= size ? { ok: true, type: "scalar" } : { ok: false }),
+    helperAllowed: () => false,
+    returnRange: () => undefined,
+  };
+}
+
+const isMem = (op: number) => [0x61, 0x69, 0x71, 0x79, 0x62, 0x6a, 0x72, 0x7a, 0x63, 0x6b, 0x73, 0x7b].includes(op);
+const isJmp = (op: number) => (op & 0x07) === 0x05 || (op & 0x07) === 0x06;
+
+/** One unsafe change to one instruction (the program keeps its length and shape). */
+function mutate(insns: Instruction[], r: Rng): Instruction[] {
+  const out = insns.slice();
+  const k = r.int(out.length);
+  const i = out[k]!;
+  if (i.opcode === 0x18 || i.opcode === 0x95 || i.opcode === 0x85) return out;
+  switch (r.int(7)) {
+    case 0: // a memory access past its region, either way
+      if (isMem(i.opcode)) out[k] = { ...i, off: r.pick([i.off + 64, i.off - 64, -513, 512, i.off + 1, 0x7fff]) };
+      break;
+    case 1: // the base of an access replaced by another register (maybe a number)
+      if (isMem(i.opcode)) out[k] = (i.opcode & 0x07) === 0x01 ? { ...i, src: r.int(10) } : { ...i, dst: r.int(10) };
+      break;
+    case 2: // a write removed: its register may now be read unset
+      out[k] = insn(0xbf, 0, 0, 0, 0);
+      break;
+    case 3: // a jump bent backwards: maybe a loop without end
+      if (isJmp(i.opcode) && (i.opcode & 0xf0) !== 0x80 && (i.opcode & 0xf0) !== 0x90) out[k] = { ...i, off: -1 - r.int(Math.min(k + 1, 20)) };
+      break;
+    case 4: // arithmetic on the memory pointer
+      out[k] = insn(0x07, 9, 0, 0, r.pick([1, 7, 64, -8, 4096]));
+      break;
+    case 5: // a register of unknown value added to a pointer
+      out[k] = insn(0x0f, r.pick([1, 9, 10 - 1]), r.int(9), 0, 0);
+      break;
+    default: // a stack slot far below the frame
+      out[k] = insn(0x7b, 10, r.int(10), r.pick([-520, -8, -256, 8, -1]), 0);
+  }
+  return out;
+}
+
+test(`no program the verifier accepts faults in checked mode (${PROGRAMS} mutated random programs)`, (t) => {
+  const rt = new Runtime();
+  const faults: string[] = [];
+  let accepted = 0;
+  for (let seed = 1; seed <= PROGRAMS; seed++) {
+    const g = generateProgram(seed, { memory: 8 + (seed % 57) });
+    const r = new Rng(seed * 7919);
+    let insns = g.insns;
+    const n = seed % 4 === 0 ? 0 : 1 + r.int(3);
+    for (let m = 0; m < n; m++) insns = mutate(insns, r);
+    const v = verifyProgram({ instructions: insns }, { type: "raw", ops: rawOps(g.memory.length), helperProto: () => undefined, complexityLimit: 20_000 });
+    if (!v.accepted) continue;
+    accepted++;
+    try {
+      rt.load(insns, { mode: "checked", budget: 2_000_000 } as never).runRaw(g.memory.slice());
+    } catch (e) {
+      faults.push(`seed ${seed}: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
+  t.diagnostic(`${accepted} of ${PROGRAMS} accepted and run`);
+  assert.ok(accepted > PROGRAMS / 10, `only ${accepted} accepted`);
+  assert.deepEqual(faults.slice(0, 10), []);
+});
