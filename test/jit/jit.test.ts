@@ -56,7 +56,7 @@ test("hostile bytecode ends in the interpreter's fault, at the same pc", () => {
   const wrong: string[] = [];
   let faults = 0;
   for (let seed = 1; seed <= 3000; seed++) {
-    const insns = decodeRaw(randomBytesProgram(seed), { validate: false });
+    const insns = decodeRaw(randomBytesProgram(seed));
     const mem = new Uint8Array(16).fill(seed & 0xff);
     const a = outcome("interp", insns, mem, { budget: 10_000 });
     const b = outcome("jit", insns, mem, { budget: 10_000 });
