@@ -14,16 +14,29 @@ import { Code, FE, ModuleBuilder, O, T } from "./wasm.js";
 export interface JitCompileOptions {
   /** First byte of the runtime's stack region, and one past its last. */
   readonly stackBase: number;
-  /** Check the instruction budget at every taken jump and call, as checked runs do. */
+  /**
+   * Count executed instructions and check the budget at every taken jump and call, as
+   * checked runs do. Without it nothing is counted, which fast runs do not need.
+   */
   readonly budgeted: boolean;
 }
+
+/**
+ * The regions table the JIT keeps in the never-allocated guard page, for the slow path of
+ * an access: the count at REGION_TABLE, entries from REGION_ENTRIES, REGION_ENTRY bytes
+ * each: read lo, hi, cacheable span at +0, +4, +8, the same for writes at +16.
+ */
+export const REGION_TABLE = 0x1000;
+export const REGION_ENTRIES = 0x1010;
+export const REGION_ENTRY = 32;
+export const REGION_MAX = Math.floor((0x10000 - REGION_ENTRIES) / REGION_ENTRY);
 
 export type JitModule =
   | { readonly ok: true; readonly bytes: Uint8Array; readonly sites: number }
   | { readonly ok: false; readonly reason: string };
 
 /** Indices of the imported functions, in import order. */
-const enum F { Helper, Miss, Fault, Budget, CallFault, Tail, BudgetTail, Count }
+const enum F { Helper, MissFault, Fault, Budget, CallFault, Tail, BudgetTail, Count }
 /** Indices of the imported globals, in import order. */
 const enum G { R1, R2, R3, R4, R5, Cnt, Budget, Depth, Tail, PStart, PEnd, Scratch, Abort, Count }
 /** Shared globals: name, type. Kept in `G` order. */
@@ -34,8 +47,8 @@ export const SHARED_GLOBALS: readonly (readonly [string, "i64" | "i32"])[] = [
 ];
 
 /** Locals of a subprogram function: params r1-r5 and r10, then the rest. */
-const enum L { R1 = 0, R10 = 5, R0 = 6, R6 = 7, Cnt = 11, A = 12, T64 = 13, Loops = 14, Label = 15, T32 = 16 }
-const LOCALS: readonly T[] = [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I32, T.I32, T.I32];
+const enum L { R1 = 0, R10 = 5, R0 = 6, R6 = 7, Cnt = 11, A = 12, T64 = 13, Loops = 14, Label = 15, T32 = 16, P = 17, E = 18 }
+const LOCALS: readonly T[] = [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I32, T.I32, T.I32, T.I32, T.I32];
 /** BPF register to local. */
 const REG = [L.R0, 0, 1, 2, 3, 4, 7, 8, 9, 10, L.R10];
 const SUB_PARAMS = [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64];
@@ -76,7 +89,7 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   const mb = new ModuleBuilder();
   const I32 = T.I32, I64 = T.I64;
   mb.importFunc("env", "helper", [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], [I32]);
-  mb.importFunc("env", "miss", [I32, I32, I32, I32, I32, I32], [I32]);
+  mb.importFunc("env", "missFault", [I32, I32, I32, I32, I32, I32], []);
   mb.importFunc("env", "fault", [I32], []);
   mb.importFunc("env", "budget", [I32], []);
   mb.importFunc("env", "callFault", [I32, I32, I32], []);
@@ -100,7 +113,7 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
 
   for (let k = 0; k < bounds.length; k++) {
     const [from, to] = bounds[k]!;
-    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, site);
+    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, site, prog.stackDepths[k]!);
     mb.define(funcs[k]!, LOCALS, c.compile());
   }
 
@@ -158,6 +171,8 @@ class FunctionCompiler {
     readonly funcs: readonly number[],
     readonly subType: number,
     readonly site: () => number,
+    /** Stack bytes below r10 this function may use: calls and the run's start check them. */
+    readonly frame: number,
   ) {
     this.code = prog.code;
   }
@@ -282,16 +297,50 @@ class FunctionCompiler {
     c.if_().i32(pc).call(F.Budget).end();
   }
 
-  /** Sets local A to the address of an access and checks it against the site's cache. */
+  /**
+   * Sets local A to the address of an access and checks it as the interpreter does: one
+   * compare against the region this site last hit; on a miss, a scan of the regions table
+   * (no call, so nothing spills on the fast path) that refills the site or faults.
+   */
   address(pc: number, base: number, off: number, size: number, kind: Access): void {
     const c = this.c;
+    if (base === 10 && off >= -this.frame && off + size <= 0) {
+      // Inside this frame: calls and the run's start proved [r10 - frame, r10) is stack.
+      c.get(L.R10).i64(off).op(O.I64Add).set(L.A);
+      return;
+    }
     const g = this.site();
+    const at = kind === Access.Read ? 0 : 16;
     c.get(REG[base]!).i64(off).op(O.I64Add).tee(L.A);
     c.gget(g).op(O.I64Sub).gget(g + 1).op(O.I64LtU).op(O.I32Eqz);
     c.if_();
-    c.i32(pc).get(REG[base]!).op(O.I32WrapI64).get(REG[base]!).i64(32).op(O.I64ShrU).op(O.I32WrapI64).i32(off).i32(size).i32(kind);
-    c.call(F.Miss).op(O.I64ExtendI32U).gset(g);
-    c.gget(G.Scratch).op(O.I64ExtendI32U).gset(g + 1);
+    {
+      const miss = () => {
+        c.i32(pc).get(REG[base]!).op(O.I32WrapI64).get(REG[base]!).i64(32).op(O.I64ShrU).op(O.I32WrapI64).i32(off).i32(size).i32(kind);
+        c.call(F.MissFault).op(O.Unreachable);
+      };
+      // A pointer has a zero high half and a non-negative low one.
+      c.get(REG[base]!).i64(0x80000000).op(O.I64GeU).if_();
+      miss();
+      c.end();
+      c.i32(REGION_ENTRIES).set(L.P);
+      c.i32(REGION_TABLE).mem(O.I32Load, 2).i32(5).op(O.I32Shl).i32(REGION_ENTRIES).op(O.I32Add).set(L.E);
+      c.block().loop();
+      c.get(L.P).get(L.E).op(O.I32GeU).if_();
+      miss();
+      c.end();
+      c.get(L.A).get(L.P).mem(O.I64Load32U, 2, at).op(O.I64GeU);
+      c.get(L.A).i64(size).op(O.I64Add).get(L.P).mem(O.I64Load32U, 2, at + 4).op(O.I64LeU);
+      c.op(O.I32And).brIf(1);
+      c.get(L.P).i32(REGION_ENTRY).op(O.I32Add).set(L.P).br(0);
+      c.end().end();
+      // Found: remember the region, unless its entry says not to (span 0).
+      c.get(L.P).mem(O.I64Load32U, 2, at).gset(g);
+      c.get(L.P).mem(O.I64Load32U, 2, at + 8).i64(size - 1).op(O.I64Sub);
+      c.i64(0);
+      c.get(L.P).mem(O.I32Load, 2, at + 8);
+      c.op(O.Select).gset(g + 1);
+    }
     c.end();
   }
 
@@ -304,7 +353,7 @@ class FunctionCompiler {
     const d = REG[this.at(pc, W.Dst) >> 1]!, s = REG[this.at(pc, W.Src) >> 1]!;
     const imm = this.at(pc, W.Imm), off = this.at(pc, W.Off);
     const end = this.runEnd.get(pc);
-    if (end !== undefined) {
+    if (end !== undefined && this.options.budgeted) {
       // A run of slots starts here: count it whole, as the interpreter does at its end.
       c.get(L.Cnt).i64(end - pc).op(O.I64Add).set(L.Cnt);
       this.runOf = end;
@@ -625,7 +674,7 @@ class FunctionCompiler {
     c.gget(G.PEnd).op(O.I64ExtendI32U).op(O.I64GtS).op(O.I32Or);
     c.if_();
     // Out of bounds ends the program with r0 = 0, as the kernel's rewrite of these loads.
-    c.get(L.Cnt).i64(this.runOf - pc - 1).op(O.I64Sub).gset(G.Cnt);
+    if (this.options.budgeted) c.get(L.Cnt).i64(this.runOf - pc - 1).op(O.I64Sub).gset(G.Cnt);
     c.i32(1).gset(G.Abort).i64(0).op(O.Return);
     c.end();
     c.gget(G.PStart).get(L.T32).op(O.I32Add);

@@ -9,7 +9,8 @@ import { GUARD_SIZE } from "../runtime/address-space.js";
 import type { CompiledProgram } from "../runtime/compile.js";
 import { BudgetExhaustedError, CallFault, describeInsn, ExecutionError, MemoryFault, type AccessKind } from "../runtime/errors.js";
 import { callHelper, execute, fault, type Machine, MAX_BPF_STACK, MAX_TAIL_CALL_CNT } from "../runtime/interpreter.js";
-import { compileModule, SHARED_GLOBALS } from "./compiler.js";
+import { compileModule, REGION_ENTRIES, REGION_ENTRY, REGION_MAX, REGION_TABLE, SHARED_GLOBALS } from "./compiler.js";
+import { NotSupportedError } from "../errors.js";
 import { requireWasm, type WasmApi, type WasmGlobal, type WasmTable } from "./wasm-api.js";
 
 /** One program, compiled (or declined, with the reason, and run by the interpreter). */
@@ -29,6 +30,8 @@ export interface JitCode {
   readonly reset: (() => void) | undefined;
   /** The module's bytes, for `tsbpf jit` and tests. */
   readonly module: Uint8Array | undefined;
+  /** Whether the code counts instructions and checks the budget. */
+  readonly budgeted: boolean;
 }
 
 const ACCESS: readonly AccessKind[] = ["read", "write", "atomic"];
@@ -71,7 +74,7 @@ export class JitContext {
     const m = this.#m;
     const out = compileModule(prog, { stackBase: m.stack.base, budgeted });
     if (!out.ok) {
-      return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined };
+      return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined, budgeted };
     }
     const w = this.#wasm;
     const mod = new w.Module(out.bytes);
@@ -90,20 +93,14 @@ export class JitContext {
         scratch.value = R[1]!;
         return R[0]!;
       },
-      miss: (pc: number, lo: number, hi: number, off: number, size: number, kind: number) => {
-        // The interpreter's rule: a pointer has a zero high half and a non-negative low one.
+      missFault: (pc: number, lo: number, hi: number, off: number, size: number, kind: number) => {
+        // The scan found no region: raise the interpreter's fault, by the interpreter's rule.
         const addr = hi === 0 && lo >= 0 ? lo + off : -1;
-        const write = kind !== 0;
-        const id = addr >= GUARD_SIZE ? space.check(addr, size, write) : 0;
-        if (id === 0) {
-          const full = BigInt.asUintN(64, ((BigInt(hi) << 32n) | BigInt(lo >>> 0)) + BigInt(off));
-          throw new MemoryFault(pc, insnText(pc), { address: full, size, access: ACCESS[kind]!, space });
+        const full = BigInt.asUintN(64, ((BigInt(hi) << 32n) | BigInt(lo >>> 0)) + BigInt(off));
+        if (addr >= GUARD_SIZE && space.check(addr, size, kind !== 0) !== 0) {
+          throw new ExecutionError(pc, insnText(pc), `jit: the regions table is stale for ${size} bytes at ${full}`);
         }
-        const rlo = (write ? space.writeLo : space.readLo)[id]!, rhi = (write ? space.writeHi : space.readHi)[id]!;
-        // A region reaching within 32 KiB of 2^31 is not cached: a pointer just above 2^31
-        // plus a negative offset would pass the one-compare check there, and must fault.
-        scratch.value = rhi > CACHE_LIMIT ? 0 : rhi - size - rlo + 1;
-        return rlo;
+        throw new MemoryFault(pc, insnText(pc), { address: full, size, access: ACCESS[kind]!, space });
       },
       fault: (pc: number) => fault(prog, pc),
       budget: (pc: number) => { throw new BudgetExhaustedError(pc, insnText(pc), m.budget); },
@@ -143,14 +140,34 @@ export class JitContext {
       run: inst.exports.run as JitCode["run"],
       reset: inst.exports.reset as () => void,
       module: out.bytes,
+      budgeted,
     };
     this.#codes.push(code);
     return code;
   }
 
-  /** Every module forgets the regions its accesses last hit. */
+  /**
+   * After the layout changed: rewrites the regions table compiled code scans on a miss,
+   * and every module forgets the regions its accesses last hit.
+   */
   #invalidate(): void {
-    this.#layout = this.#m.space.layoutVersion;
+    const space = this.#m.space;
+    this.#layout = space.layoutVersion;
+    const regions = space.regions();
+    if (regions.length > REGION_MAX) throw new NotSupportedError(`more than ${REGION_MAX} regions in the jit`, `this runtime has ${regions.length}`);
+    const v = space.view;
+    v.setInt32(REGION_TABLE, regions.length, true);
+    regions.forEach((r, k) => {
+      const at = REGION_ENTRIES + k * REGION_ENTRY;
+      const bounds = [[space.readLo[r.id]!, space.readHi[r.id]!], [space.writeLo[r.id]!, space.writeHi[r.id]!]] as const;
+      bounds.forEach(([lo, hi], w) => {
+        v.setInt32(at + w * 16, lo, true);
+        v.setInt32(at + w * 16 + 4, hi, true);
+        // A region reaching within 32 KiB of 2^31 is never cached: a pointer just above
+        // 2^31 plus a negative offset would pass the one-compare check there, and must fault.
+        v.setInt32(at + w * 16 + 8, hi > CACHE_LIMIT ? 0 : hi - lo, true);
+      });
+    });
     for (const c of this.#codes) c.reset!();
   }
 
@@ -187,6 +204,7 @@ export class JitContext {
     }
     m.R[0] = lo;
     m.R[1] = g[11]!.value as number;
-    m.executed = Number(g[5]!.value as bigint);
+    // Only budgeted code counts (checked runs, or a budget given).
+    m.executed = code.budgeted ? Number(g[5]!.value as bigint) : NaN;
   }
 }
