@@ -329,8 +329,9 @@ class FunctionCompiler {
       c.get(L.P).get(L.E).op(O.I32GeU).if_();
       miss();
       c.end();
-      c.get(L.A).get(L.P).mem(O.I64Load32U, 2, at).op(O.I64GeU);
-      c.get(L.A).i64(size).op(O.I64Add).get(L.P).mem(O.I64Load32U, 2, at + 4).op(O.I64LeU);
+      // Signed: below a pointer under 2^31, A lies in (-2^15, 2^31 + 2^15), so nothing wraps.
+      c.get(L.A).get(L.P).mem(O.I64Load32U, 2, at).op(O.I64GeS);
+      c.get(L.A).i64(size).op(O.I64Add).get(L.P).mem(O.I64Load32U, 2, at + 4).op(O.I64LeS);
       c.op(O.I32And).brIf(1);
       c.get(L.P).i32(REGION_ENTRY).op(O.I32Add).set(L.P).br(0);
       c.end().end();
