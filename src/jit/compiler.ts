@@ -56,6 +56,9 @@ const SUB_PARAMS = [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64];
 /** Memory access kinds, as the miss import takes them. */
 export const enum Access { Read, Write, Atomic }
 
+// Word offsets of the packed form, read once: under tsx an imported const enum is a property read.
+const W_OP = W.Op, W_DST = W.Dst, W_SRC = W.Src, W_OFF = W.Off, W_IMM = W.Imm, W_IMMHI = W.ImmHi, W_AUX = W.Aux, W_AUX2 = W.Aux2;
+
 const isCond = (op: number) => op >= Op.Jeq64K && op <= Op.Jsle32X;
 const isJump = (op: number) => isCond(op) || op === Op.Ja || op === Op.MayGoto;
 /** Ops after which control never falls through to the next slot. */
@@ -63,11 +66,189 @@ const noFallThrough = (op: number) => op === Op.Exit || op === Op.Ja || (op >= O
 /** Ops that end a counted run of slots, as the interpreter counts. */
 const endsRun = (op: number) => isJump(op) || op === Op.CallLocal || op === Op.TailCall || op === Op.Exit || (op >= Op.Invalid && op <= Op.FellOff);
 
+/** How a simple op compiles: an ALU operation or a compare, on the immediate or a register. */
+const enum Form { Alu64K, Alu64X, Alu32K, Alu32X, Cmp64K, Cmp64X, Cmp32K, Cmp32X }
+
+/**
+ * The ops that compile to one WebAssembly operation, one row each (-1: jset, an and and
+ * a test). Read into dense arrays once, so compiling an instruction is two lookups.
+ */
+const SIMPLE: readonly (readonly [Op, Form, number])[] = [
+  [Op.Add64K, Form.Alu64K, O.I64Add],
+  [Op.Sub64K, Form.Alu64K, O.I64Sub],
+  [Op.Mul64K, Form.Alu64K, O.I64Mul],
+  [Op.Or64K, Form.Alu64K, O.I64Or],
+  [Op.And64K, Form.Alu64K, O.I64And],
+  [Op.Xor64K, Form.Alu64K, O.I64Xor],
+  [Op.Lsh64K, Form.Alu64K, O.I64Shl],
+  [Op.Rsh64K, Form.Alu64K, O.I64ShrU],
+  [Op.Arsh64K, Form.Alu64K, O.I64ShrS],
+  [Op.Add64X, Form.Alu64X, O.I64Add],
+  [Op.Sub64X, Form.Alu64X, O.I64Sub],
+  [Op.Mul64X, Form.Alu64X, O.I64Mul],
+  [Op.Or64X, Form.Alu64X, O.I64Or],
+  [Op.And64X, Form.Alu64X, O.I64And],
+  [Op.Xor64X, Form.Alu64X, O.I64Xor],
+  [Op.Lsh64X, Form.Alu64X, O.I64Shl],
+  [Op.Rsh64X, Form.Alu64X, O.I64ShrU],
+  [Op.Arsh64X, Form.Alu64X, O.I64ShrS],
+  [Op.Add32K, Form.Alu32K, O.I32Add],
+  [Op.Sub32K, Form.Alu32K, O.I32Sub],
+  [Op.Mul32K, Form.Alu32K, O.I32Mul],
+  [Op.Or32K, Form.Alu32K, O.I32Or],
+  [Op.And32K, Form.Alu32K, O.I32And],
+  [Op.Xor32K, Form.Alu32K, O.I32Xor],
+  [Op.Lsh32K, Form.Alu32K, O.I32Shl],
+  [Op.Rsh32K, Form.Alu32K, O.I32ShrU],
+  [Op.Arsh32K, Form.Alu32K, O.I32ShrS],
+  [Op.Add32X, Form.Alu32X, O.I32Add],
+  [Op.Sub32X, Form.Alu32X, O.I32Sub],
+  [Op.Mul32X, Form.Alu32X, O.I32Mul],
+  [Op.Or32X, Form.Alu32X, O.I32Or],
+  [Op.And32X, Form.Alu32X, O.I32And],
+  [Op.Xor32X, Form.Alu32X, O.I32Xor],
+  [Op.Lsh32X, Form.Alu32X, O.I32Shl],
+  [Op.Rsh32X, Form.Alu32X, O.I32ShrU],
+  [Op.Arsh32X, Form.Alu32X, O.I32ShrS],
+  [Op.Jeq64K, Form.Cmp64K, O.I64Eq],
+  [Op.Jgt64K, Form.Cmp64K, O.I64GtU],
+  [Op.Jge64K, Form.Cmp64K, O.I64GeU],
+  [Op.Jset64K, Form.Cmp64K, -1],
+  [Op.Jne64K, Form.Cmp64K, O.I64Ne],
+  [Op.Jsgt64K, Form.Cmp64K, O.I64GtS],
+  [Op.Jsge64K, Form.Cmp64K, O.I64GeS],
+  [Op.Jlt64K, Form.Cmp64K, O.I64LtU],
+  [Op.Jle64K, Form.Cmp64K, O.I64LeU],
+  [Op.Jslt64K, Form.Cmp64K, O.I64LtS],
+  [Op.Jsle64K, Form.Cmp64K, O.I64LeS],
+  [Op.Jeq64X, Form.Cmp64X, O.I64Eq],
+  [Op.Jgt64X, Form.Cmp64X, O.I64GtU],
+  [Op.Jge64X, Form.Cmp64X, O.I64GeU],
+  [Op.Jset64X, Form.Cmp64X, -1],
+  [Op.Jne64X, Form.Cmp64X, O.I64Ne],
+  [Op.Jsgt64X, Form.Cmp64X, O.I64GtS],
+  [Op.Jsge64X, Form.Cmp64X, O.I64GeS],
+  [Op.Jlt64X, Form.Cmp64X, O.I64LtU],
+  [Op.Jle64X, Form.Cmp64X, O.I64LeU],
+  [Op.Jslt64X, Form.Cmp64X, O.I64LtS],
+  [Op.Jsle64X, Form.Cmp64X, O.I64LeS],
+  [Op.Jeq32K, Form.Cmp32K, O.I32Eq],
+  [Op.Jgt32K, Form.Cmp32K, O.I32GtU],
+  [Op.Jge32K, Form.Cmp32K, O.I32GeU],
+  [Op.Jset32K, Form.Cmp32K, -1],
+  [Op.Jne32K, Form.Cmp32K, O.I32Ne],
+  [Op.Jsgt32K, Form.Cmp32K, O.I32GtS],
+  [Op.Jsge32K, Form.Cmp32K, O.I32GeS],
+  [Op.Jlt32K, Form.Cmp32K, O.I32LtU],
+  [Op.Jle32K, Form.Cmp32K, O.I32LeU],
+  [Op.Jslt32K, Form.Cmp32K, O.I32LtS],
+  [Op.Jsle32K, Form.Cmp32K, O.I32LeS],
+  [Op.Jeq32X, Form.Cmp32X, O.I32Eq],
+  [Op.Jgt32X, Form.Cmp32X, O.I32GtU],
+  [Op.Jge32X, Form.Cmp32X, O.I32GeU],
+  [Op.Jset32X, Form.Cmp32X, -1],
+  [Op.Jne32X, Form.Cmp32X, O.I32Ne],
+  [Op.Jsgt32X, Form.Cmp32X, O.I32GtS],
+  [Op.Jsge32X, Form.Cmp32X, O.I32GeS],
+  [Op.Jlt32X, Form.Cmp32X, O.I32LtU],
+  [Op.Jle32X, Form.Cmp32X, O.I32LeU],
+  [Op.Jslt32X, Form.Cmp32X, O.I32LtS],
+  [Op.Jsle32X, Form.Cmp32X, O.I32LeS],
+];
+const FORM = new Int8Array(256).fill(-1);
+const WASM = new Int16Array(256);
+for (const [op, form, wasm] of SIMPLE) { FORM[op] = form; WASM[op] = wasm; }
+
+/**
+ * The other ops, renumbered by a const enum of this file so that `insn`'s switch has
+ * literal cases (an imported const enum is a property read per case under tsx).
+ */
+const enum K { None, Mov64K, Neg64, Div64K, Mod64K, Sdiv64K, Smod64K, Mov64X, MovAdd64, MovAdd64X, MovAddJgt, MovAddJge, MovAddJlt, MovAddJle, Div64X, Mod64X, Sdiv64X, Smod64X, Movsx64B, Movsx64H, Movsx64W, Bswap16, Be16, Bswap32, Be32, Bswap64, Be64, Le16, Le32, Le64, Mov32K, Neg32, Div32K, Mod32K, Sdiv32K, Smod32K, Mov32X, Div32X, Mod32X, Sdiv32X, Smod32X, Movsx32B, Movsx32H, Ja, MayGoto, CallHelper, CallLocal, TailCall, Exit, Lddw, LdAbsB, LdAbsH, LdAbsW, LdIndB, LdIndH, LdIndW, LdxB, LdxH, LdxW, LdxDW, LdsxB, LdsxH, LdsxW, StB, StH, StW, StDW, StxB, StxH, StxW, StxDW, LoadAcqB, LoadAcqH, LoadAcqW, LoadAcqDW, StoreRelB, StoreRelH, StoreRelW, StoreRelDW }
+const KIND = new Uint8Array(256);
+KIND[Op.Mov64K] = K.Mov64K;
+KIND[Op.Neg64] = K.Neg64;
+KIND[Op.Div64K] = K.Div64K;
+KIND[Op.Mod64K] = K.Mod64K;
+KIND[Op.Sdiv64K] = K.Sdiv64K;
+KIND[Op.Smod64K] = K.Smod64K;
+KIND[Op.Mov64X] = K.Mov64X;
+KIND[Op.MovAdd64] = K.MovAdd64;
+KIND[Op.MovAdd64X] = K.MovAdd64X;
+KIND[Op.MovAddJgt] = K.MovAddJgt;
+KIND[Op.MovAddJge] = K.MovAddJge;
+KIND[Op.MovAddJlt] = K.MovAddJlt;
+KIND[Op.MovAddJle] = K.MovAddJle;
+KIND[Op.Div64X] = K.Div64X;
+KIND[Op.Mod64X] = K.Mod64X;
+KIND[Op.Sdiv64X] = K.Sdiv64X;
+KIND[Op.Smod64X] = K.Smod64X;
+KIND[Op.Movsx64B] = K.Movsx64B;
+KIND[Op.Movsx64H] = K.Movsx64H;
+KIND[Op.Movsx64W] = K.Movsx64W;
+KIND[Op.Bswap16] = K.Bswap16;
+KIND[Op.Be16] = K.Be16;
+KIND[Op.Bswap32] = K.Bswap32;
+KIND[Op.Be32] = K.Be32;
+KIND[Op.Bswap64] = K.Bswap64;
+KIND[Op.Be64] = K.Be64;
+KIND[Op.Le16] = K.Le16;
+KIND[Op.Le32] = K.Le32;
+KIND[Op.Le64] = K.Le64;
+KIND[Op.Mov32K] = K.Mov32K;
+KIND[Op.Neg32] = K.Neg32;
+KIND[Op.Div32K] = K.Div32K;
+KIND[Op.Mod32K] = K.Mod32K;
+KIND[Op.Sdiv32K] = K.Sdiv32K;
+KIND[Op.Smod32K] = K.Smod32K;
+KIND[Op.Mov32X] = K.Mov32X;
+KIND[Op.Div32X] = K.Div32X;
+KIND[Op.Mod32X] = K.Mod32X;
+KIND[Op.Sdiv32X] = K.Sdiv32X;
+KIND[Op.Smod32X] = K.Smod32X;
+KIND[Op.Movsx32B] = K.Movsx32B;
+KIND[Op.Movsx32H] = K.Movsx32H;
+KIND[Op.Ja] = K.Ja;
+KIND[Op.MayGoto] = K.MayGoto;
+KIND[Op.CallHelper] = K.CallHelper;
+KIND[Op.CallLocal] = K.CallLocal;
+KIND[Op.TailCall] = K.TailCall;
+KIND[Op.Exit] = K.Exit;
+KIND[Op.Lddw] = K.Lddw;
+KIND[Op.LdAbsB] = K.LdAbsB;
+KIND[Op.LdAbsH] = K.LdAbsH;
+KIND[Op.LdAbsW] = K.LdAbsW;
+KIND[Op.LdIndB] = K.LdIndB;
+KIND[Op.LdIndH] = K.LdIndH;
+KIND[Op.LdIndW] = K.LdIndW;
+KIND[Op.LdxB] = K.LdxB;
+KIND[Op.LdxH] = K.LdxH;
+KIND[Op.LdxW] = K.LdxW;
+KIND[Op.LdxDW] = K.LdxDW;
+KIND[Op.LdsxB] = K.LdsxB;
+KIND[Op.LdsxH] = K.LdsxH;
+KIND[Op.LdsxW] = K.LdsxW;
+KIND[Op.StB] = K.StB;
+KIND[Op.StH] = K.StH;
+KIND[Op.StW] = K.StW;
+KIND[Op.StDW] = K.StDW;
+KIND[Op.StxB] = K.StxB;
+KIND[Op.StxH] = K.StxH;
+KIND[Op.StxW] = K.StxW;
+KIND[Op.StxDW] = K.StxDW;
+KIND[Op.LoadAcqB] = K.LoadAcqB;
+KIND[Op.LoadAcqH] = K.LoadAcqH;
+KIND[Op.LoadAcqW] = K.LoadAcqW;
+KIND[Op.LoadAcqDW] = K.LoadAcqDW;
+KIND[Op.StoreRelB] = K.StoreRelB;
+KIND[Op.StoreRelH] = K.StoreRelH;
+KIND[Op.StoreRelW] = K.StoreRelW;
+KIND[Op.StoreRelDW] = K.StoreRelDW;
+
 /** Compiles `prog` to a module, or says why it must run in the interpreter instead. */
 export function compileModule(prog: CompiledProgram, options: JitCompileOptions): JitModule {
   const { code, slots, subprograms } = prog;
-  const at = (pc: number, w: W) => code[(pc << SHIFT) + w]!;
-  const opAt = (pc: number) => at(pc, W.Op);
+  const at = (pc: number, w: number) => code[(pc << SHIFT) + w]!;
+  const opAt = (pc: number) => at(pc, W_OP);
   const isStart = (pc: number) => pc >= 0 && pc < slots && prog.insnAt[pc] !== undefined;
   const bounds = subprograms.map((s, k) => [s, subprograms[k + 1] ?? slots] as const);
 
@@ -78,7 +259,7 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
       if (!isStart(pc)) continue;
       const op = opAt(pc);
       if (isJump(op)) {
-        const t = at(pc, W.Aux);
+        const t = at(pc, W_AUX);
         if (t < slots && (t < from || t >= to)) return { ok: false, reason: `the jump at insn ${pc} leaves its function` };
       }
     }
@@ -177,7 +358,7 @@ class FunctionCompiler {
     this.code = prog.code;
   }
 
-  at(pc: number, w: W): number { return this.code[(pc << SHIFT) + w]!; }
+  at(pc: number, w: number): number { return this.code[(pc << SHIFT) + w]!; }
 
   compile(): Code {
     const { prog, from, to, c } = this;
@@ -186,9 +367,9 @@ class FunctionCompiler {
     const edges: Edge[] = [];
     const leaders = new Set<number>([from]);
     starts.forEach((pc, k) => {
-      const op = this.at(pc, W.Op);
+      const op = this.at(pc, W_OP);
       if (isJump(op)) {
-        const t = this.at(pc, W.Aux);
+        const t = this.at(pc, W_AUX);
         if (t < prog.slots) { edges.push({ from: pc, to: t }); leaders.add(t); }
       }
       if (endsRun(op)) leaders.add(starts[k + 1] ?? to);
@@ -350,234 +531,140 @@ class FunctionCompiler {
 
   insn(pc: number): void {
     const { c } = this;
-    const op = this.at(pc, W.Op);
-    const d = REG[this.at(pc, W.Dst) >> 1]!, s = REG[this.at(pc, W.Src) >> 1]!;
-    const imm = this.at(pc, W.Imm), off = this.at(pc, W.Off);
+    const op = this.at(pc, W_OP);
+    const d = REG[this.at(pc, W_DST) >> 1]!, s = REG[this.at(pc, W_SRC) >> 1]!;
+    const imm = this.at(pc, W_IMM), off = this.at(pc, W_OFF);
     const end = this.runEnd.get(pc);
     if (end !== undefined && this.options.budgeted) {
       // A run of slots starts here: count it whole, as the interpreter does at its end.
       c.get(L.Cnt).i64(end - pc).op(O.I64Add).set(L.Cnt);
       this.runOf = end;
     }
-    const alu64 = (o: O, k: boolean) => { c.get(d); if (k) c.i64(imm); else c.get(s); c.op(o).set(d); };
-    const alu32 = (o: O, k: boolean) => {
-      c.get(d).op(O.I32WrapI64);
-      if (k) c.i32(imm); else c.get(s).op(O.I32WrapI64);
-      c.op(o).op(O.I64ExtendI32U).set(d);
-    };
-    const cmp64 = (o: O | "set", k: boolean) => {
-      c.get(d);
-      if (k) c.i64(imm); else c.get(s);
-      if (o === "set") c.op(O.I64And).op(O.I64Eqz).op(O.I32Eqz); else c.op(o);
-      this.jump(pc, this.at(pc, W.Aux), true);
-    };
-    const cmp32 = (o: O | "set", k: boolean) => {
-      c.get(d).op(O.I32WrapI64);
-      if (k) c.i32(imm); else c.get(s).op(O.I32WrapI64);
-      c.op(o === "set" ? O.I32And : o);
-      this.jump(pc, this.at(pc, W.Aux), true);
-    };
-    switch (op) {
+    const form = FORM[op]!;
+    if (form >= 0) return this.simple(pc, form, WASM[op]!, d, s, imm);
+    const alu64 = (o: O, k: boolean) => this.simple(pc, k ? Form.Alu64K : Form.Alu64X, o, d, s, imm);
+    const alu32 = (o: O, k: boolean) => this.simple(pc, k ? Form.Alu32K : Form.Alu32X, o, d, s, imm);
+    switch (KIND[op]) {
       // ---- ALU64 ----
-      case Op.Add64K: return alu64(O.I64Add, true);
-      case Op.Sub64K: return alu64(O.I64Sub, true);
-      case Op.Mul64K: return alu64(O.I64Mul, true);
-      case Op.Or64K: return alu64(O.I64Or, true);
-      case Op.And64K: return alu64(O.I64And, true);
-      case Op.Xor64K: return alu64(O.I64Xor, true);
-      case Op.Lsh64K: return alu64(O.I64Shl, true);
-      case Op.Rsh64K: return alu64(O.I64ShrU, true);
-      case Op.Arsh64K: return alu64(O.I64ShrS, true);
-      case Op.Mov64K: c.i64(imm).set(d); return;
-      case Op.Neg64: c.i64(0).get(d).op(O.I64Sub).set(d); return;
-      case Op.Div64K: if (imm === 0) c.i64(0).set(d); else alu64(O.I64DivU, true); return;
-      case Op.Mod64K: if (imm !== 0) alu64(O.I64RemU, true); return;
-      case Op.Sdiv64K:
+      case K.Mov64K: c.i64(imm).set(d); return;
+      case K.Neg64: c.i64(0).get(d).op(O.I64Sub).set(d); return;
+      case K.Div64K: if (imm === 0) c.i64(0).set(d); else alu64(O.I64DivU, true); return;
+      case K.Mod64K: if (imm !== 0) alu64(O.I64RemU, true); return;
+      case K.Sdiv64K:
         if (imm === 0) c.i64(0).set(d);
         else if (imm === -1) c.i64(0).get(d).op(O.I64Sub).set(d);
         else alu64(O.I64DivS, true);
         return;
-      case Op.Smod64K:
+      case K.Smod64K:
         if (imm === -1) c.i64(0).set(d);
         else if (imm !== 0) alu64(O.I64RemS, true);
         return;
-      case Op.Add64X: return alu64(O.I64Add, false);
-      case Op.Sub64X: return alu64(O.I64Sub, false);
-      case Op.Mul64X: return alu64(O.I64Mul, false);
-      case Op.Or64X: return alu64(O.I64Or, false);
-      case Op.And64X: return alu64(O.I64And, false);
-      case Op.Xor64X: return alu64(O.I64Xor, false);
-      case Op.Lsh64X: return alu64(O.I64Shl, false);
-      case Op.Rsh64X: return alu64(O.I64ShrU, false);
-      case Op.Arsh64X: return alu64(O.I64ShrS, false);
-      case Op.Mov64X: case Op.MovAdd64: case Op.MovAdd64X:
-      case Op.MovAddJgt: case Op.MovAddJge: case Op.MovAddJlt: case Op.MovAddJle:
+      case K.Mov64X: case K.MovAdd64: case K.MovAdd64X:
+      case K.MovAddJgt: case K.MovAddJge: case K.MovAddJlt: case K.MovAddJle:
         // A fused sequence's first slot is still its mov; the next slots keep their ops.
         c.get(s).set(d); return;
-      case Op.Div64X:
+      case K.Div64X:
         c.get(s).op(O.I64Eqz).if_(T.I64).i64(0).op(O.Else).get(d).get(s).op(O.I64DivU).end().set(d); return;
-      case Op.Mod64X:
+      case K.Mod64X:
         c.get(s).op(O.I64Eqz).if_(T.I64).get(d).op(O.Else).get(d).get(s).op(O.I64RemU).end().set(d); return;
-      case Op.Sdiv64X:
+      case K.Sdiv64X:
         c.get(s).op(O.I64Eqz).if_(T.I64).i64(0).op(O.Else);
         c.get(s).i64(-1).op(O.I64Eq).if_(T.I64).i64(0).get(d).op(O.I64Sub).op(O.Else).get(d).get(s).op(O.I64DivS).end();
         c.end().set(d); return;
-      case Op.Smod64X:
+      case K.Smod64X:
         // rem_s only traps on zero: INT64_MIN % -1 is 0 in WebAssembly as in BPF.
         c.get(s).op(O.I64Eqz).if_(T.I64).get(d).op(O.Else).get(d).get(s).op(O.I64RemS).end().set(d); return;
-      case Op.Movsx64B: c.get(s).op(O.I64Extend8S).set(d); return;
-      case Op.Movsx64H: c.get(s).op(O.I64Extend16S).set(d); return;
-      case Op.Movsx64W: c.get(s).op(O.I64Extend32S).set(d); return;
-      case Op.Bswap16: case Op.Be16: c.get(d).op(O.I32WrapI64); this.bswap16(); c.op(O.I64ExtendI32U).set(d); return;
-      case Op.Bswap32: case Op.Be32: c.get(d).op(O.I32WrapI64); this.bswap32(); c.op(O.I64ExtendI32U).set(d); return;
-      case Op.Bswap64: case Op.Be64: c.get(d); this.bswap64(); c.set(d); return;
-      case Op.Le16: c.get(d).i64(0xffff).op(O.I64And).set(d); return;
-      case Op.Le32: c.get(d).op(O.I32WrapI64).op(O.I64ExtendI32U).set(d); return;
-      case Op.Le64: return;
+      case K.Movsx64B: c.get(s).op(O.I64Extend8S).set(d); return;
+      case K.Movsx64H: c.get(s).op(O.I64Extend16S).set(d); return;
+      case K.Movsx64W: c.get(s).op(O.I64Extend32S).set(d); return;
+      case K.Bswap16: case K.Be16: c.get(d).op(O.I32WrapI64); this.bswap16(); c.op(O.I64ExtendI32U).set(d); return;
+      case K.Bswap32: case K.Be32: c.get(d).op(O.I32WrapI64); this.bswap32(); c.op(O.I64ExtendI32U).set(d); return;
+      case K.Bswap64: case K.Be64: c.get(d); this.bswap64(); c.set(d); return;
+      case K.Le16: c.get(d).i64(0xffff).op(O.I64And).set(d); return;
+      case K.Le32: c.get(d).op(O.I32WrapI64).op(O.I64ExtendI32U).set(d); return;
+      case K.Le64: return;
 
       // ---- ALU ----
-      case Op.Add32K: return alu32(O.I32Add, true);
-      case Op.Sub32K: return alu32(O.I32Sub, true);
-      case Op.Mul32K: return alu32(O.I32Mul, true);
-      case Op.Or32K: return alu32(O.I32Or, true);
-      case Op.And32K: return alu32(O.I32And, true);
-      case Op.Xor32K: return alu32(O.I32Xor, true);
-      case Op.Lsh32K: return alu32(O.I32Shl, true);
-      case Op.Rsh32K: return alu32(O.I32ShrU, true);
-      case Op.Arsh32K: return alu32(O.I32ShrS, true);
-      case Op.Mov32K: c.i64(imm >>> 0).set(d); return;
-      case Op.Neg32: c.i32(0).get(d).op(O.I32WrapI64).op(O.I32Sub).op(O.I64ExtendI32U).set(d); return;
-      case Op.Div32K: if (imm === 0) c.i64(0).set(d); else alu32(O.I32DivU, true); return;
-      case Op.Mod32K: if (imm === 0) c.get(d).op(O.I32WrapI64).op(O.I64ExtendI32U).set(d); else alu32(O.I32RemU, true); return;
-      case Op.Sdiv32K:
+      case K.Mov32K: c.i64(imm >>> 0).set(d); return;
+      case K.Neg32: c.i32(0).get(d).op(O.I32WrapI64).op(O.I32Sub).op(O.I64ExtendI32U).set(d); return;
+      case K.Div32K: if (imm === 0) c.i64(0).set(d); else alu32(O.I32DivU, true); return;
+      case K.Mod32K: if (imm === 0) c.get(d).op(O.I32WrapI64).op(O.I64ExtendI32U).set(d); else alu32(O.I32RemU, true); return;
+      case K.Sdiv32K:
         if (imm === 0) c.i64(0).set(d);
         else if (imm === -1) c.i32(0).get(d).op(O.I32WrapI64).op(O.I32Sub).op(O.I64ExtendI32U).set(d);
         else alu32(O.I32DivS, true);
         return;
-      case Op.Smod32K:
+      case K.Smod32K:
         if (imm === 0) c.get(d).op(O.I32WrapI64).op(O.I64ExtendI32U).set(d);
         else if (imm === -1) c.i64(0).set(d);
         else alu32(O.I32RemS, true);
         return;
-      case Op.Add32X: return alu32(O.I32Add, false);
-      case Op.Sub32X: return alu32(O.I32Sub, false);
-      case Op.Mul32X: return alu32(O.I32Mul, false);
-      case Op.Or32X: return alu32(O.I32Or, false);
-      case Op.And32X: return alu32(O.I32And, false);
-      case Op.Xor32X: return alu32(O.I32Xor, false);
-      case Op.Lsh32X: return alu32(O.I32Shl, false);
-      case Op.Rsh32X: return alu32(O.I32ShrU, false);
-      case Op.Arsh32X: return alu32(O.I32ShrS, false);
-      case Op.Mov32X: c.get(s).op(O.I32WrapI64).op(O.I64ExtendI32U).set(d); return;
-      case Op.Div32X:
+      case K.Mov32X: c.get(s).op(O.I32WrapI64).op(O.I64ExtendI32U).set(d); return;
+      case K.Div32X:
         c.get(s).op(O.I32WrapI64).op(O.I32Eqz).if_(T.I32).i32(0).op(O.Else);
         c.get(d).op(O.I32WrapI64).get(s).op(O.I32WrapI64).op(O.I32DivU).end().op(O.I64ExtendI32U).set(d); return;
-      case Op.Mod32X:
+      case K.Mod32X:
         c.get(s).op(O.I32WrapI64).op(O.I32Eqz).if_(T.I32).get(d).op(O.I32WrapI64).op(O.Else);
         c.get(d).op(O.I32WrapI64).get(s).op(O.I32WrapI64).op(O.I32RemU).end().op(O.I64ExtendI32U).set(d); return;
-      case Op.Sdiv32X:
+      case K.Sdiv32X:
         c.get(s).op(O.I32WrapI64).op(O.I32Eqz).if_(T.I32).i32(0).op(O.Else);
         c.get(s).op(O.I32WrapI64).i32(-1).op(O.I32Eq).if_(T.I32).i32(0).get(d).op(O.I32WrapI64).op(O.I32Sub).op(O.Else);
         c.get(d).op(O.I32WrapI64).get(s).op(O.I32WrapI64).op(O.I32DivS).end();
         c.end().op(O.I64ExtendI32U).set(d); return;
-      case Op.Smod32X:
+      case K.Smod32X:
         c.get(s).op(O.I32WrapI64).op(O.I32Eqz).if_(T.I32).get(d).op(O.I32WrapI64).op(O.Else);
         c.get(d).op(O.I32WrapI64).get(s).op(O.I32WrapI64).op(O.I32RemS).end().op(O.I64ExtendI32U).set(d); return;
-      case Op.Movsx32B: c.get(s).op(O.I32WrapI64).op(O.I32Extend8S).op(O.I64ExtendI32U).set(d); return;
-      case Op.Movsx32H: c.get(s).op(O.I32WrapI64).op(O.I32Extend16S).op(O.I64ExtendI32U).set(d); return;
+      case K.Movsx32B: c.get(s).op(O.I32WrapI64).op(O.I32Extend8S).op(O.I64ExtendI32U).set(d); return;
+      case K.Movsx32H: c.get(s).op(O.I32WrapI64).op(O.I32Extend16S).op(O.I64ExtendI32U).set(d); return;
 
       // ---- jumps ----
-      case Op.Jeq64K: return cmp64(O.I64Eq, true);
-      case Op.Jgt64K: return cmp64(O.I64GtU, true);
-      case Op.Jge64K: return cmp64(O.I64GeU, true);
-      case Op.Jset64K: return cmp64("set", true);
-      case Op.Jne64K: return cmp64(O.I64Ne, true);
-      case Op.Jsgt64K: return cmp64(O.I64GtS, true);
-      case Op.Jsge64K: return cmp64(O.I64GeS, true);
-      case Op.Jlt64K: return cmp64(O.I64LtU, true);
-      case Op.Jle64K: return cmp64(O.I64LeU, true);
-      case Op.Jslt64K: return cmp64(O.I64LtS, true);
-      case Op.Jsle64K: return cmp64(O.I64LeS, true);
-      case Op.Jeq64X: return cmp64(O.I64Eq, false);
-      case Op.Jgt64X: return cmp64(O.I64GtU, false);
-      case Op.Jge64X: return cmp64(O.I64GeU, false);
-      case Op.Jset64X: return cmp64("set", false);
-      case Op.Jne64X: return cmp64(O.I64Ne, false);
-      case Op.Jsgt64X: return cmp64(O.I64GtS, false);
-      case Op.Jsge64X: return cmp64(O.I64GeS, false);
-      case Op.Jlt64X: return cmp64(O.I64LtU, false);
-      case Op.Jle64X: return cmp64(O.I64LeU, false);
-      case Op.Jslt64X: return cmp64(O.I64LtS, false);
-      case Op.Jsle64X: return cmp64(O.I64LeS, false);
-      case Op.Jeq32K: return cmp32(O.I32Eq, true);
-      case Op.Jgt32K: return cmp32(O.I32GtU, true);
-      case Op.Jge32K: return cmp32(O.I32GeU, true);
-      case Op.Jset32K: return cmp32("set", true);
-      case Op.Jne32K: return cmp32(O.I32Ne, true);
-      case Op.Jsgt32K: return cmp32(O.I32GtS, true);
-      case Op.Jsge32K: return cmp32(O.I32GeS, true);
-      case Op.Jlt32K: return cmp32(O.I32LtU, true);
-      case Op.Jle32K: return cmp32(O.I32LeU, true);
-      case Op.Jslt32K: return cmp32(O.I32LtS, true);
-      case Op.Jsle32K: return cmp32(O.I32LeS, true);
-      case Op.Jeq32X: return cmp32(O.I32Eq, false);
-      case Op.Jgt32X: return cmp32(O.I32GtU, false);
-      case Op.Jge32X: return cmp32(O.I32GeU, false);
-      case Op.Jset32X: return cmp32("set", false);
-      case Op.Jne32X: return cmp32(O.I32Ne, false);
-      case Op.Jsgt32X: return cmp32(O.I32GtS, false);
-      case Op.Jsge32X: return cmp32(O.I32GeS, false);
-      case Op.Jlt32X: return cmp32(O.I32LtU, false);
-      case Op.Jle32X: return cmp32(O.I32LeU, false);
-      case Op.Jslt32X: return cmp32(O.I32LtS, false);
-      case Op.Jsle32X: return cmp32(O.I32LeS, false);
-      case Op.Ja: return this.jump(pc, this.at(pc, W.Aux), false);
-      case Op.MayGoto:
+      case K.Ja: return this.jump(pc, this.at(pc, W_AUX), false);
+      case K.MayGoto:
         // The frame's countdown: the jump is taken once it reaches zero.
         c.get(L.Loops).op(O.I32Eqz);
-        this.jump(pc, this.at(pc, W.Aux), true);
+        this.jump(pc, this.at(pc, W_AUX), true);
         c.get(L.Loops).i32(1).op(O.I32Sub).set(L.Loops);
         return;
 
       // ---- calls and exit ----
-      case Op.CallHelper: return this.callHelper(pc, imm);
-      case Op.CallLocal: return this.callLocal(pc);
-      case Op.TailCall: return this.tailCall(pc);
-      case Op.Exit: this.exit(); return;
+      case K.CallHelper: return this.callHelper(pc, imm);
+      case K.CallLocal: return this.callLocal(pc);
+      case K.TailCall: return this.tailCall(pc);
+      case K.Exit: this.exit(); return;
 
       // ---- immediates and packet loads ----
-      case Op.Lddw: {
-        const v = (BigInt(this.at(pc, W.ImmHi) >>> 0) << 32n) | BigInt(imm >>> 0);
+      case K.Lddw: {
+        const v = (BigInt(this.at(pc, W_IMMHI) >>> 0) << 32n) | BigInt(imm >>> 0);
         c.i64(v).set(d);
         return;
       }
-      case Op.LdAbsB: case Op.LdAbsH: case Op.LdAbsW:
-      case Op.LdIndB: case Op.LdIndH: case Op.LdIndW: return this.ldAbs(pc, op, s, imm);
+      case K.LdAbsB: case K.LdAbsH: case K.LdAbsW:
+      case K.LdIndB: case K.LdIndH: case K.LdIndW: return this.ldAbs(pc, op, s, imm);
 
       // ---- loads and stores ----
-      case Op.LdxB: this.address(pc, this.src(pc), off, 1, Access.Read); this.addr().mem(O.I64Load8U, 0).set(d); return;
-      case Op.LdxH: this.address(pc, this.src(pc), off, 2, Access.Read); this.addr().mem(O.I64Load16U, 0).set(d); return;
-      case Op.LdxW: this.address(pc, this.src(pc), off, 4, Access.Read); this.addr().mem(O.I64Load32U, 0).set(d); return;
-      case Op.LdxDW: this.address(pc, this.src(pc), off, 8, Access.Read); this.addr().mem(O.I64Load, 0).set(d); return;
-      case Op.LdsxB: this.address(pc, this.src(pc), off, 1, Access.Read); this.addr().mem(O.I64Load8S, 0).set(d); return;
-      case Op.LdsxH: this.address(pc, this.src(pc), off, 2, Access.Read); this.addr().mem(O.I64Load16S, 0).set(d); return;
-      case Op.LdsxW: this.address(pc, this.src(pc), off, 4, Access.Read); this.addr().mem(O.I64Load32S, 0).set(d); return;
-      case Op.StB: this.address(pc, this.dst(pc), off, 1, Access.Write); this.addr().i32(imm).mem(O.I32Store8, 0); return;
-      case Op.StH: this.address(pc, this.dst(pc), off, 2, Access.Write); this.addr().i32(imm).mem(O.I32Store16, 0); return;
-      case Op.StW: this.address(pc, this.dst(pc), off, 4, Access.Write); this.addr().i32(imm).mem(O.I32Store, 0); return;
-      case Op.StDW: this.address(pc, this.dst(pc), off, 8, Access.Write); this.addr().i64(imm).mem(O.I64Store, 0); return;
-      case Op.StxB: this.address(pc, this.dst(pc), off, 1, Access.Write); this.addr().get(s).mem(O.I64Store8, 0); return;
-      case Op.StxH: this.address(pc, this.dst(pc), off, 2, Access.Write); this.addr().get(s).mem(O.I64Store16, 0); return;
-      case Op.StxW: this.address(pc, this.dst(pc), off, 4, Access.Write); this.addr().get(s).mem(O.I64Store32, 0); return;
-      case Op.StxDW: this.address(pc, this.dst(pc), off, 8, Access.Write); this.addr().get(s).mem(O.I64Store, 0); return;
-      case Op.LoadAcqB: this.address(pc, this.src(pc), off, 1, Access.Read); this.addr().mem(O.I64Load8U, 0).set(d); return;
-      case Op.LoadAcqH: this.address(pc, this.src(pc), off, 2, Access.Read); this.addr().mem(O.I64Load16U, 0).set(d); return;
-      case Op.LoadAcqW: this.address(pc, this.src(pc), off, 4, Access.Read); this.addr().mem(O.I64Load32U, 0).set(d); return;
-      case Op.LoadAcqDW: this.address(pc, this.src(pc), off, 8, Access.Read); this.addr().mem(O.I64Load, 0).set(d); return;
-      case Op.StoreRelB: this.address(pc, this.dst(pc), off, 1, Access.Write); this.addr().get(s).mem(O.I64Store8, 0); return;
-      case Op.StoreRelH: this.address(pc, this.dst(pc), off, 2, Access.Write); this.addr().get(s).mem(O.I64Store16, 0); return;
-      case Op.StoreRelW: this.address(pc, this.dst(pc), off, 4, Access.Write); this.addr().get(s).mem(O.I64Store32, 0); return;
-      case Op.StoreRelDW: this.address(pc, this.dst(pc), off, 8, Access.Write); this.addr().get(s).mem(O.I64Store, 0); return;
+      case K.LdxB: this.address(pc, this.src(pc), off, 1, Access.Read); this.addr().mem(O.I64Load8U, 0).set(d); return;
+      case K.LdxH: this.address(pc, this.src(pc), off, 2, Access.Read); this.addr().mem(O.I64Load16U, 0).set(d); return;
+      case K.LdxW: this.address(pc, this.src(pc), off, 4, Access.Read); this.addr().mem(O.I64Load32U, 0).set(d); return;
+      case K.LdxDW: this.address(pc, this.src(pc), off, 8, Access.Read); this.addr().mem(O.I64Load, 0).set(d); return;
+      case K.LdsxB: this.address(pc, this.src(pc), off, 1, Access.Read); this.addr().mem(O.I64Load8S, 0).set(d); return;
+      case K.LdsxH: this.address(pc, this.src(pc), off, 2, Access.Read); this.addr().mem(O.I64Load16S, 0).set(d); return;
+      case K.LdsxW: this.address(pc, this.src(pc), off, 4, Access.Read); this.addr().mem(O.I64Load32S, 0).set(d); return;
+      case K.StB: this.address(pc, this.dst(pc), off, 1, Access.Write); this.addr().i32(imm).mem(O.I32Store8, 0); return;
+      case K.StH: this.address(pc, this.dst(pc), off, 2, Access.Write); this.addr().i32(imm).mem(O.I32Store16, 0); return;
+      case K.StW: this.address(pc, this.dst(pc), off, 4, Access.Write); this.addr().i32(imm).mem(O.I32Store, 0); return;
+      case K.StDW: this.address(pc, this.dst(pc), off, 8, Access.Write); this.addr().i64(imm).mem(O.I64Store, 0); return;
+      case K.StxB: this.address(pc, this.dst(pc), off, 1, Access.Write); this.addr().get(s).mem(O.I64Store8, 0); return;
+      case K.StxH: this.address(pc, this.dst(pc), off, 2, Access.Write); this.addr().get(s).mem(O.I64Store16, 0); return;
+      case K.StxW: this.address(pc, this.dst(pc), off, 4, Access.Write); this.addr().get(s).mem(O.I64Store32, 0); return;
+      case K.StxDW: this.address(pc, this.dst(pc), off, 8, Access.Write); this.addr().get(s).mem(O.I64Store, 0); return;
+      case K.LoadAcqB: this.address(pc, this.src(pc), off, 1, Access.Read); this.addr().mem(O.I64Load8U, 0).set(d); return;
+      case K.LoadAcqH: this.address(pc, this.src(pc), off, 2, Access.Read); this.addr().mem(O.I64Load16U, 0).set(d); return;
+      case K.LoadAcqW: this.address(pc, this.src(pc), off, 4, Access.Read); this.addr().mem(O.I64Load32U, 0).set(d); return;
+      case K.LoadAcqDW: this.address(pc, this.src(pc), off, 8, Access.Read); this.addr().mem(O.I64Load, 0).set(d); return;
+      case K.StoreRelB: this.address(pc, this.dst(pc), off, 1, Access.Write); this.addr().get(s).mem(O.I64Store8, 0); return;
+      case K.StoreRelH: this.address(pc, this.dst(pc), off, 2, Access.Write); this.addr().get(s).mem(O.I64Store16, 0); return;
+      case K.StoreRelW: this.address(pc, this.dst(pc), off, 4, Access.Write); this.addr().get(s).mem(O.I64Store32, 0); return;
+      case K.StoreRelDW: this.address(pc, this.dst(pc), off, 8, Access.Write); this.addr().get(s).mem(O.I64Store, 0); return;
       default:
         if (op >= Op.Add32A && op <= Op.Cmpxchg64A) return this.atomic(pc, op, s, off);
         // Invalid, unresolved, a reached second slot: the interpreter's fault for this slot.
@@ -585,8 +672,29 @@ class FunctionCompiler {
     }
   }
 
-  src(pc: number): number { return this.at(pc, W.Src) >> 1; }
-  dst(pc: number): number { return this.at(pc, W.Dst) >> 1; }
+  /** An ALU operation or a conditional jump of one table row; `o` -1 is jset. */
+  simple(pc: number, form: Form, o: O, d: number, s: number, imm: number): void {
+    const c = this.c;
+    switch (form) {
+      case Form.Alu64K: c.get(d).i64(imm).op(o).set(d); return;
+      case Form.Alu64X: c.get(d).get(s).op(o).set(d); return;
+      case Form.Alu32K: c.get(d).op(O.I32WrapI64).i32(imm).op(o).op(O.I64ExtendI32U).set(d); return;
+      case Form.Alu32X: c.get(d).op(O.I32WrapI64).get(s).op(O.I32WrapI64).op(o).op(O.I64ExtendI32U).set(d); return;
+      case Form.Cmp64K: case Form.Cmp64X:
+        c.get(d);
+        if (form === Form.Cmp64K) c.i64(imm); else c.get(s);
+        if (o < 0) c.op(O.I64And).op(O.I64Eqz).op(O.I32Eqz); else c.op(o);
+        return this.jump(pc, this.at(pc, W_AUX), true);
+      case Form.Cmp32K: case Form.Cmp32X:
+        c.get(d).op(O.I32WrapI64);
+        if (form === Form.Cmp32K) c.i32(imm); else c.get(s).op(O.I32WrapI64);
+        c.op(o < 0 ? O.I32And : o);
+        return this.jump(pc, this.at(pc, W_AUX), true);
+    }
+  }
+
+  src(pc: number): number { return this.at(pc, W_SRC) >> 1; }
+  dst(pc: number): number { return this.at(pc, W_DST) >> 1; }
 
   bswap16(): void {
     this.c.tee(L.T32).i32(0xff).op(O.I32And).i32(8).op(O.I32Shl).get(L.T32).i32(8).op(O.I32ShrU).i32(0xff).op(O.I32And).op(O.I32Or);
@@ -625,7 +733,7 @@ class FunctionCompiler {
 
   callLocal(pc: number): void {
     const c = this.c;
-    const target = this.at(pc, W.Aux), callerDepth = this.at(pc, W.ImmHi), calleeDepth = this.at(pc, W.Aux2);
+    const target = this.at(pc, W_AUX), callerDepth = this.at(pc, W_IMMHI), calleeDepth = this.at(pc, W_AUX2);
     // The interpreter's enter(): frames first, then the stack the chain would use.
     c.gget(G.Depth).i32(MAX_CALL_FRAMES - 1).op(O.I32GeS).if_().i32(pc).i32(0).gget(G.Depth).call(F.CallFault).end();
     c.get(L.R10).i64(callerDepth + calleeDepth).op(O.I64Sub).i64(this.options.stackBase).op(O.I64LtS).if_();
