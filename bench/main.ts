@@ -1,10 +1,10 @@
 /**
  * @fileoverview `npm run bench`: every XDP program of bench/progs (a byte-identical copy of the benchmark set) on both packets,
- * in the interpreter and in the kernel (BPF_PROG_TEST_RUN with repeat) in the same run;
- * prints ns per run of each, their ratio and the geometric mean. `--json` prints
- * `{ "results": [{ program, input, engine, ns_per_run }, ...] }` instead. Programs with
- * maps are loaded whole, by loadObject's "interp" and "kernel" engines; the others as bare
- * instructions (Runtime.load and KernelProgram.load).
+ * in the interpreter, the JIT and the kernel (BPF_PROG_TEST_RUN with repeat) in the same
+ * run; prints ns per run of each, the ratios to the kernel and their geometric means.
+ * `--json` prints `{ "results": [{ program, input, engine, ns_per_run }, ...] }` instead.
+ * Programs with maps are loaded whole, by loadObject's "interp", "jit" and "kernel"
+ * engines; the others as bare instructions (Runtime.load and KernelProgram.load).
  */
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -15,6 +15,7 @@ import { decodeRaw } from "../src/isa/instruction.js";
 import { loadObject, loadObjectSpec } from "../src/object/index.js";
 import { Runtime, type RunMode } from "../src/runtime/index.js";
 import { benchVmlinuxBtf } from "./btf.js";
+import { benchJitCompile } from "./jit-compile.js";
 import { benchObjectLoad } from "./object-load.js";
 import { benchVerifier, verifierLines } from "./verifier.js";
 
@@ -58,7 +59,8 @@ const packets = readdirSync(dir).filter((f) => /^pkt_.*\.bin$/.test(f)).sort()
 const objects = readdirSync(join(dir, "progs")).filter((f) => f.endsWith(".bpf.o")).sort()
   .filter((f) => !values.filter || f.includes(values.filter));
 
-interface Result { program: string; input: string; engine: "interp" | "kernel"; ns_per_run: number; instructions?: number }
+type Engine = "interp" | "jit" | "kernel";
+interface Result { program: string; input: string; engine: Engine; ns_per_run: number; instructions?: number }
 const results: Result[] = [];
 const skipped: { program: string; reason: string }[] = [];
 
@@ -84,10 +86,11 @@ function measure(once: (repeat: number) => number): number {
 /** What one measurement runs: `repeat` runs over a packet, giving ns per run (and instructions). */
 type Runner = (data: Uint8Array, repeat: number) => { durationNs: number; instructions?: number };
 
-function benchPrograms(program: string, interp: Runner, kern: Runner | undefined): void {
+function benchPrograms(program: string, interp: Runner, jit: Runner, kern: Runner | undefined): void {
   // Warm up on every packet first: V8 reoptimizes the interpreter loop when a program takes
-  // paths it had not seen (helper calls, atomics), and the first packet measured would pay.
-  for (const pkt of packets) interp(pkt.data, 20_000);
+  // paths it had not seen (helper calls, atomics), and tiers compiled WebAssembly up from
+  // its baseline; the first packet measured would pay for either.
+  for (const pkt of packets) { interp(pkt.data, 20_000); jit(pkt.data, 200_000); }
   for (const pkt of packets) {
     let instructions = 0;
     const ns = measure((repeat) => {
@@ -96,11 +99,13 @@ function benchPrograms(program: string, interp: Runner, kern: Runner | undefined
       return r.durationNs;
     });
     results.push({ program, input: pkt.name, engine: "interp", ns_per_run: round(ns), instructions });
-    let line = `${program.padEnd(14)} ${pkt.name.padEnd(12)} interp ${fmt(ns)} ns/run (${instructions} insns, ${(ns / instructions).toFixed(2)} ns/insn)`;
+    const jns = measure((repeat) => jit(pkt.data, repeat).durationNs);
+    results.push({ program, input: pkt.name, engine: "jit", ns_per_run: round(jns) });
+    let line = `${program.padEnd(14)} ${pkt.name.padEnd(12)} interp ${fmt(ns)} ns/run (${instructions} insns)  jit ${fmt(jns)} ns/run`;
     if (kern) {
       const kns = measure((repeat) => kern(pkt.data, repeat).durationNs);
       results.push({ program, input: pkt.name, engine: "kernel", ns_per_run: round(kns) });
-      line += `  kernel ${fmt(kns)} ns/run  ratio ${(ns / Math.max(kns, 1)).toFixed(1)}x`;
+      line += `  kernel ${fmt(kns)} ns/run  jit/kernel ${(jns / Math.max(kns, 1)).toFixed(2)}x  interp/kernel ${(ns / Math.max(kns, 1)).toFixed(1)}x`;
     }
     say(line);
   }
@@ -117,13 +122,17 @@ for (const file of objects) {
     const spec = loadObjectSpec(bytes, { name: file });
     const name = spec.programs.find((p) => p.sectionName === "xdp")!.name;
     const interp = await loadObject(spec, { engine: "interp", mode });
+    const jit = await loadObject(spec, { engine: "jit", mode });
     const kobj = kernel ? await loadObject(spec, { engine: "kernel" }) : undefined;
     try {
       const ip = interp.programs.get(name)!;
+      const jp = jit.programs.get(name)!;
       const kp = kobj?.programs.get(name);
-      benchPrograms(program, (data, repeat) => ip.testRun({ data, repeat }), kp && ((data, repeat) => kp.testRun({ data, repeat })));
+      benchPrograms(program, (data, repeat) => ip.testRun({ data, repeat }), (data, repeat) => jp.testRun({ data, repeat }),
+        kp && ((data, repeat) => kp.testRun({ data, repeat })));
     } finally {
       interp.close();
+      jit.close();
       kobj?.close();
     }
     continue;
@@ -131,32 +140,47 @@ for (const file of objects) {
   const insns = decodeRaw(section.data, { littleEndian: elf.littleEndian });
   const rt = new Runtime();
   const prog = rt.load(insns, { type: "xdp", mode, name: program });
+  const jprog = rt.load(insns, { type: "xdp", mode, name: program, engine: "jit" });
   const kp = kernel?.KernelProgram.load({ type: "xdp", instructions: insns, name: program });
   try {
-    benchPrograms(program, (data, repeat) => prog.testRun({ data, repeat }), kp && ((data, repeat) => kp.testRun({ data, repeat })));
+    benchPrograms(program, (data, repeat) => prog.testRun({ data, repeat }), (data, repeat) => jprog.testRun({ data, repeat }),
+      kp && ((data, repeat) => kp.testRun({ data, repeat })));
   } finally {
     kp?.close();
   }
 }
 
-const ratios: number[] = [];
-for (const r of results) {
-  if (r.engine !== "interp") continue;
-  const k = results.find((x) => x.engine === "kernel" && x.program === r.program && x.input === r.input);
-  if (k) ratios.push(r.ns_per_run / Math.max(k.ns_per_run, 1));
+/** The geometric mean of an engine's time over the kernel's, over every program and input. */
+function geomeanOf(engine: Engine): { geomean: number; runs: number; worst: number } | undefined {
+  const ratios: number[] = [];
+  for (const r of results) {
+    if (r.engine !== engine) continue;
+    const k = results.find((x) => x.engine === "kernel" && x.program === r.program && x.input === r.input);
+    if (k) ratios.push(r.ns_per_run / Math.max(k.ns_per_run, 1));
+  }
+  if (ratios.length === 0) return undefined;
+  return { geomean: Math.exp(ratios.reduce((s, x) => s + Math.log(x), 0) / ratios.length), runs: ratios.length, worst: Math.max(...ratios) };
 }
-const geomean = ratios.length ? Math.exp(ratios.reduce((s, x) => s + Math.log(x), 0) / ratios.length) : undefined;
+const interpMean = geomeanOf("interp");
+const jitMean = geomeanOf("jit");
+const geomean = jitMean?.geomean;
+const jitCompile = benchJitCompile();
 const objectLoads = benchObjectLoad();
 const mapOps = (await import("./maps.js")).benchMaps({ kernel, budgetMs, mode, say });
 const vmlinux = benchVmlinuxBtf();
 if (values.json) {
   console.log(JSON.stringify({
     results: results.map(({ instructions: _, ...r }) => r), skipped, ...(geomean ? { geomean_ratio: round(geomean) } : {}),
+    ...(interpMean && jitMean ? { geomean_ratios: { jit: round(jitMean.geomean), interp: round(interpMean.geomean) }, worst_jit_ratio: round(jitMean.worst) } : {}),
+    jit_compile: jitCompile,
     object_load: objectLoads.map((r) => ({ ...r, ms_per_load: Math.round(r.ms_per_load * 100) / 100 })),
     ...(vmlinux ? { vmlinux_btf: vmlinux } : {}), map_ops: mapOps,
   }, null, 2));
 } else {
-  if (geomean) say(`geometric mean of interp/kernel: ${geomean.toFixed(1)}x over ${ratios.length} runs (mode ${mode})`);
+  if (jitMean && interpMean) {
+    say(`geometric mean of jit/kernel: ${jitMean.geomean.toFixed(2)}x (worst ${jitMean.worst.toFixed(2)}x), of interp/kernel: ${interpMean.geomean.toFixed(1)}x, over ${jitMean.runs} runs (mode ${mode})`);
+  }
+  for (const r of jitCompile) say(`jit compile   ${String(r.instructions).padStart(6)} insns  ${r.ms.toFixed(1)} ms (our emitter ${r.emit_ms.toFixed(1)} ms, ${(r.bytes / 1024).toFixed(0)} KB of WebAssembly)`);
   for (const r of objectLoads) say(`object load   ${r.object.padEnd(15)} ${(r.bytes / 1024).toFixed(0).padStart(5)} KB  ${r.ms_per_load.toFixed(2)} ms per loadObjectSpec`);
   for (const line of verifierLines(await benchVerifier(dir, kernel))) say(line);
   if (vmlinux) say(`vmlinux BTF   ${(vmlinux.bytes / 1e6).toFixed(1)} MB, ${vmlinux.types} types: parse ${vmlinux.parse_ms} ms, dump as C ${vmlinux.dump_c_ms} ms`);

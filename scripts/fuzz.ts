@@ -1,14 +1,14 @@
 /**
  * @fileoverview The differential fuzzer on demand: `node --import tsx scripts/fuzz.ts
- * --count 1000000 [--seed N] [--mode checked|fast]`. Generates random valid programs,
- * runs each in the interpreter and in the kernel, and saves every disagreement as a
+ * --count 1000000 [--seed N] [--mode checked|fast] [--engine interp|jit]`. Generates random
+ * valid programs, runs each in the interpreter (or the JIT) and in the kernel, and saves every disagreement as a
  * regression case in test/runtime/regressions/ (replayed by the suite from then on).
  */
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { encode } from "../src/isa/instruction.js";
-import { Runtime, type RunMode } from "../src/runtime/index.js";
+import { Runtime, type RunMode, type RuntimeEngine } from "../src/runtime/index.js";
 import { generateProgram } from "../src/runtime/testing/random-program.js";
 
 const { values } = parseArgs({
@@ -16,12 +16,14 @@ const { values } = parseArgs({
     count: { type: "string", default: "10000" },
     seed: { type: "string", default: String(Date.now() % 1_000_000_000) },
     mode: { type: "string", default: "checked" },
+    engine: { type: "string", default: "interp" },
     quiet: { type: "boolean", default: false },
   },
 });
 const count = Number(values.count);
 const first = Number(values.seed);
 const mode = values.mode as RunMode;
+const engine = values.engine as RuntimeEngine;
 
 const kernel = await import("../src/kernel/index.js");
 const available = kernel.kernelAvailable();
@@ -53,7 +55,7 @@ for (let n = 0; n < count; n++) {
   }
   let got: { r0: bigint; memory: Uint8Array } | undefined, error: string | undefined;
   try {
-    got = runtime.load(g.insns, { mode }).runRaw(g.memory);
+    got = runtime.load(g.insns, { mode, engine }).runRaw(g.memory);
   } catch (e) {
     error = (e as Error).message;
   }

@@ -15,7 +15,7 @@ import { createMap } from "../maps/create.js";
 import type { BpfMap } from "../maps/map.js";
 import { installHelpers, onTrace, traceOf } from "../helpers/table.js";
 import { HelperRegistry } from "../runtime/helpers.js";
-import { Runtime, type RuntimeProgram } from "../runtime/runtime.js";
+import { Runtime, type RuntimeEngine, type RuntimeProgram } from "../runtime/runtime.js";
 import { ObjectError } from "./errors.js";
 import { fillSlots, programsToLoad } from "./engine-steps.js";
 import { fillTailCalls, tailCallPlan, type TailCallSlot } from "./tail-calls.js";
@@ -37,7 +37,8 @@ export const INTERP_ENGINE: ObjectEngine<RuntimeProgram, BpfMap> & { load(spec: 
 };
 
 
-function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions): InterpObject {
+/** Loads the object into one Runtime whose programs run on `engine` (the JIT engine shares this). */
+export function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions, engine: RuntimeEngine = "interp"): InterpObject {
   if (!spec.littleEndian) throw new NotSupportedError("running a big-endian object in the interpreter", "the runtime is little-endian");
   const runtime = new Runtime({ helpers: installHelpers(new HelperRegistry()) });
   const space = runtime.space;
@@ -67,6 +68,7 @@ function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions): InterpOb
       const loaded = runtime.load(p.instructions, {
         type: p.type,
         name: p.name,
+        engine,
         mode: options.mode ?? "checked",
         ...(options.budget !== undefined ? { budget: options.budget } : {}),
         resolveLoad: resolver(p, maps),

@@ -44,7 +44,7 @@ export interface BpfObject<P = unknown, M = unknown> {
 
 export interface LoadObjectOptions {
   /** Where to make the object: "kernel" (bpf(2), Node on Linux), or an engine of your own. */
-  engine: "kernel" | "interp" | ObjectEngine;
+  engine: "kernel" | "interp" | "jit" | ObjectEngine;
   /** Program names not to load (besides those with autoload false). */
   skip?: readonly string[];
   /** The verifier log level of program loads (0: a log only on failure). */
@@ -73,9 +73,9 @@ export interface LoadObjectOptions {
   tailCalls?: boolean | "strict";
   /** The kernel's BTF, for programs whose section names a BTF target (fentry/, lsm/, tp_btf/...). */
   targetBtf?: Btf;
-  /** "interp" only: the runtime's mode ("checked", the default, or "fast" for verified programs). */
+  /** "interp" and "jit" only: the runtime's mode ("checked", the default, or "fast" for verified programs). */
   mode?: RunMode;
-  /** "interp" only: the instruction budget of a checked run. */
+  /** "interp" and "jit" only: the instruction budget of a checked run. */
   budget?: number;
 }
 
@@ -89,6 +89,8 @@ export interface ObjectEngine<P = unknown, M = unknown> {
 export function loadObject(spec: ObjectSpec, options: LoadObjectOptions & { engine: "kernel" }): Promise<BpfObject<KernelProgram, KernelMap>>;
 /** Loads an object into one userspace Runtime: maps in its address space, programs in its interpreter. */
 export function loadObject(spec: ObjectSpec, options: LoadObjectOptions & { engine: "interp" }): Promise<InterpObject>;
+/** The same, with the programs compiled to WebAssembly. */
+export function loadObject(spec: ObjectSpec, options: LoadObjectOptions & { engine: "jit" }): Promise<InterpObject>;
 export function loadObject<P, M>(spec: ObjectSpec, options: LoadObjectOptions & { engine: ObjectEngine<P, M> }): Promise<BpfObject<P, M>>;
 export function loadObject(spec: ObjectSpec, options: LoadObjectOptions): Promise<BpfObject>;
 export async function loadObject(spec: ObjectSpec, options: LoadObjectOptions): Promise<BpfObject> {
@@ -100,5 +102,6 @@ async function engineFor(engine: LoadObjectOptions["engine"]): Promise<ObjectEng
   if (typeof engine === "object") return engine;
   if (engine === "kernel") return (await import("./kernel-engine.js")).KERNEL_ENGINE;
   if (engine === "interp") return (await import("./interp-engine.js")).INTERP_ENGINE;
+  if (engine === "jit") return (await import("./jit-engine.js")).JIT_ENGINE;
   throw new NotSupportedError(`engine "${engine}"`, "unknown engine");
 }

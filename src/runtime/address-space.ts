@@ -152,6 +152,8 @@ export class AddressSpace {
   writeHi = new Int32Array(64);
   /** Bumped whenever the bounds tables are replaced (grown). */
   tablesGeneration = 0;
+  /** Bumped whenever a region's bounds or rights change, so caches of them (the JIT's) know. */
+  layoutVersion = 0;
 
   #regions: (Region | undefined)[] = [undefined];
   #freeIds: number[] = [];
@@ -261,6 +263,7 @@ export class AddressSpace {
 
   /** @internal copies a region's window and rights into the bounds tables */
   _publish(r: Region): void {
+    this.layoutVersion++;
     if (r.block === r && r.parts.length > 0) return;
     const readable = (r.perm & Perm.Read) !== 0;
     const writable = (r.perm & Perm.Write) !== 0;

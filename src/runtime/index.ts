@@ -15,6 +15,6 @@ export {
 } from "./interpreter.js";
 export { RUN_TYPES, XDP_PACKET_HEADROOM, type ProgramTypeOps } from "./program-types.js";
 export {
-  DEFAULT_BUDGET, Runtime, RuntimeProgram, runRaw,
+  DEFAULT_BUDGET, Runtime, RuntimeProgram, runRaw, type RuntimeEngine,
   type LoadOptions, type RawRunResult, type RunMode, type RuntimeOptions, type TestRunOptions, type TestRunResult,
 } from "./runtime.js";

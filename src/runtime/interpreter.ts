@@ -199,7 +199,8 @@ function miss(m: Machine, prog: CompiledProgram, pc: number, lo: number, hi: num
   prog.code[(pc << SHIFT) + W.Aux] = id;
 }
 
-function fault(prog: CompiledProgram, pc: number): never {
+/** Raises the fault of a fault op or sentinel at `pc` (the JIT raises the same). */
+export function fault(prog: CompiledProgram, pc: number): never {
   const code = prog.code;
   const i = pc << SHIFT;
   switch (code[i + W.Op]) {
@@ -223,7 +224,8 @@ function fault(prog: CompiledProgram, pc: number): never {
   }
 }
 
-function callHelper(m: Machine, prog: CompiledProgram, pc: number, id: number): void {
+/** Calls helper `id` with r1-r5 from `m.R`, leaving r0 there (the JIT calls helpers so too). */
+export function callHelper(m: Machine, prog: CompiledProgram, pc: number, id: number): void {
   const fn = m.helpers.table[id];
   if (fn === undefined) throw new CallFault(pc, insnText(prog, pc), `invalid func unknown#${id}`);
   m.pc = pc;

@@ -12,6 +12,7 @@ import { compile, type CompiledProgram, type CompileOptions } from "./compile.js
 import { HelperRegistry } from "./helpers.js";
 import { execute, Machine, type ProgramArrayResolver } from "./interpreter.js";
 import { pairToBigInt } from "./int64.js";
+import { JitContext, type JitCode } from "../jit/host.js";
 import { type PacketLayout, type ProgramTypeOps, RUN_TYPES } from "./program-types.js";
 
 /**
@@ -33,7 +34,12 @@ export interface RuntimeOptions {
   readonly programArray?: ProgramArrayResolver;
 }
 
+/** Who runs a loaded program: the interpreter, or the JIT (compiled to WebAssembly). */
+export type RuntimeEngine = "interp" | "jit";
+
 export interface LoadOptions extends Omit<CompileOptions, "validate"> {
+  /** "interp" (the default) or "jit". */
+  readonly engine?: RuntimeEngine;
   /** The program type, for `testRun`; "raw" (no type) by default. */
   readonly type?: string;
   readonly mode?: RunMode;
@@ -77,12 +83,18 @@ export class Runtime {
   readonly space: AddressSpace;
   readonly helpers: HelperRegistry;
   readonly machine: Machine;
+  #jit: JitContext | undefined;
 
   constructor(options: RuntimeOptions = {}) {
     this.space = new AddressSpace({ initialPages: options.initialPages ?? 4 });
     this.helpers = options.helpers ?? new HelperRegistry();
     this.machine = new Machine(this.space, this.helpers);
     this.machine.programArray = options.programArray;
+  }
+
+  /** The JIT's state for this runtime, made on first use. */
+  get jit(): JitContext {
+    return (this.#jit ??= new JitContext(this.machine));
   }
 
   set programArray(r: ProgramArrayResolver | undefined) { this.machine.programArray = r; }
@@ -97,12 +109,16 @@ export class Runtime {
     const mode = options.mode ?? "checked";
     refuseHelpers(insns, this.helpers);
     const compiled = compile(insns, { ...options, validate: mode === "checked" });
-    return new RuntimeProgram(this, compiled, ops, mode, mode === "checked" ? options.budget ?? DEFAULT_BUDGET : options.budget ?? Infinity, options.name);
+    const budget = mode === "checked" ? options.budget ?? DEFAULT_BUDGET : options.budget ?? Infinity;
+    return new RuntimeProgram(this, compiled, ops, mode, budget, options.name, options.engine ?? "interp");
   }
 }
 
 /** A program loaded into a runtime. */
 export class RuntimeProgram {
+  /** The JIT's code, compiled at load (engine "jit" only). */
+  readonly jitCode: JitCode | undefined;
+
   constructor(
     readonly runtime: Runtime,
     readonly compiled: CompiledProgram,
@@ -110,7 +126,10 @@ export class RuntimeProgram {
     readonly mode: RunMode,
     readonly budget: number,
     readonly name?: string,
-  ) {}
+    readonly engine: RuntimeEngine = "interp",
+  ) {
+    this.jitCode = engine === "jit" ? runtime.jit.code(compiled, mode === "checked" || Number.isFinite(budget)) : undefined;
+  }
 
   /**
    * Runs the program `repeat` times over one packet and context, as BPF_PROG_TEST_RUN:
@@ -149,7 +168,10 @@ export class RuntimeProgram {
       const code = this.compiled;
       const r2 = ctx ? 0 : data.length;
       const t0 = now();
-      if (stack) {
+      if (this.jitCode) {
+        // The whole loop runs inside WebAssembly; checked runs zero the stack each time.
+        this.runtime.jit.run(this.jitCode, repeat, r1, r2, stack !== undefined);
+      } else if (stack) {
         // Checked runs start from zeroed registers and stack, so every run is reproducible.
         for (let k = 0; k < repeat; k++) {
           space.u8.fill(0, stack.base, stack.end);
@@ -194,7 +216,8 @@ export class RuntimeProgram {
       m.budget = this.budget;
       if (this.mode === "checked") m.stack.bytes().fill(0);
       m.R.fill(0);
-      execute(m, this.compiled);
+      if (this.jitCode) this.runtime.jit.run(this.jitCode, 1, 0, 0, this.mode === "checked");
+      else execute(m, this.compiled);
       return { r0: pairToBigInt(m.R[0]!, m.R[1]!), memory: new Uint8Array(0) };
     }
     const r = this.testRun({ data: memory });

@@ -1,0 +1,837 @@
+/**
+ * @fileoverview The compiler from the interpreter's packed program to a WebAssembly module:
+ * one function per subprogram with the registers as i64 locals, structured control flow
+ * (structure.ts), loads and stores on the runtime's memory behind a one-compare check
+ * against the region each access last hit, helpers, faults and tail calls through
+ * imports. Semantics, faults and instruction counts are the interpreter's.
+ */
+
+import type { CompiledProgram } from "../runtime/compile.js";
+import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES, Op, SHIFT, W } from "../runtime/interpreter.js";
+import { structure, type Edge, type Scope } from "./structure.js";
+import { Code, FE, ModuleBuilder, O, T } from "./wasm.js";
+
+export interface JitCompileOptions {
+  /** First byte of the runtime's stack region, and one past its last. */
+  readonly stackBase: number;
+  /**
+   * Count executed instructions and check the budget at every taken jump and call, as
+   * checked runs do. Without it nothing is counted, which fast runs do not need.
+   */
+  readonly budgeted: boolean;
+}
+
+/**
+ * The regions table the JIT keeps in the never-allocated guard page, for the slow path of
+ * an access: the count at REGION_TABLE, entries from REGION_ENTRIES, REGION_ENTRY bytes
+ * each: read lo, hi, cacheable span at +0, +4, +8, the same for writes at +16.
+ */
+export const REGION_TABLE = 0x1000;
+export const REGION_ENTRIES = 0x1010;
+export const REGION_ENTRY = 32;
+export const REGION_MAX = Math.floor((0x10000 - REGION_ENTRIES) / REGION_ENTRY);
+
+export type JitModule =
+  | { readonly ok: true; readonly bytes: Uint8Array; readonly sites: number }
+  | { readonly ok: false; readonly reason: string };
+
+/** Indices of the imported functions, in import order. */
+const enum F { Helper, MissFault, Fault, Budget, CallFault, Tail, BudgetTail, Count }
+/** Indices of the imported globals, in import order. */
+const enum G { R1, R2, R3, R4, R5, Cnt, Budget, Depth, Tail, PStart, PEnd, Scratch, Abort, Count }
+/** Shared globals: name, type. Kept in `G` order. */
+export const SHARED_GLOBALS: readonly (readonly [string, "i64" | "i32"])[] = [
+  ["r1", "i64"], ["r2", "i64"], ["r3", "i64"], ["r4", "i64"], ["r5", "i64"],
+  ["cnt", "i64"], ["budget", "i64"], ["depth", "i32"], ["tail", "i32"],
+  ["pstart", "i32"], ["pend", "i32"], ["scratch", "i32"], ["abort", "i32"],
+];
+
+/** Locals of a subprogram function: params r1-r5 and r10, then the rest. */
+const enum L { R1 = 0, R10 = 5, R0 = 6, R6 = 7, Cnt = 11, A = 12, T64 = 13, Loops = 14, Label = 15, T32 = 16, P = 17, E = 18 }
+const LOCALS: readonly T[] = [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I32, T.I32, T.I32, T.I32, T.I32];
+/** BPF register to local. */
+const REG = [L.R0, 0, 1, 2, 3, 4, 7, 8, 9, 10, L.R10];
+const SUB_PARAMS = [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64];
+
+/** Memory access kinds, as the miss import takes them. */
+export const enum Access { Read, Write, Atomic }
+
+// Word offsets of the packed form, read once: under tsx an imported const enum is a property read.
+const W_OP = W.Op, W_DST = W.Dst, W_SRC = W.Src, W_OFF = W.Off, W_IMM = W.Imm, W_IMMHI = W.ImmHi, W_AUX = W.Aux, W_AUX2 = W.Aux2;
+
+const isCond = (op: number) => op >= Op.Jeq64K && op <= Op.Jsle32X;
+const isJump = (op: number) => isCond(op) || op === Op.Ja || op === Op.MayGoto;
+/** Ops after which control never falls through to the next slot. */
+const noFallThrough = (op: number) => op === Op.Exit || op === Op.Ja || (op >= Op.Invalid && op <= Op.FellOff);
+/** Ops that end a counted run of slots, as the interpreter counts. */
+const endsRun = (op: number) => isJump(op) || op === Op.CallLocal || op === Op.TailCall || op === Op.Exit || (op >= Op.Invalid && op <= Op.FellOff);
+
+/** How a simple op compiles: an ALU operation or a compare, on the immediate or a register. */
+const enum Form { Alu64K, Alu64X, Alu32K, Alu32X, Cmp64K, Cmp64X, Cmp32K, Cmp32X }
+
+/**
+ * The ops that compile to one WebAssembly operation, one row each (-1: jset, an and and
+ * a test). Read into dense arrays once, so compiling an instruction is two lookups.
+ */
+const SIMPLE: readonly (readonly [Op, Form, number])[] = [
+  [Op.Add64K, Form.Alu64K, O.I64Add],
+  [Op.Sub64K, Form.Alu64K, O.I64Sub],
+  [Op.Mul64K, Form.Alu64K, O.I64Mul],
+  [Op.Or64K, Form.Alu64K, O.I64Or],
+  [Op.And64K, Form.Alu64K, O.I64And],
+  [Op.Xor64K, Form.Alu64K, O.I64Xor],
+  [Op.Lsh64K, Form.Alu64K, O.I64Shl],
+  [Op.Rsh64K, Form.Alu64K, O.I64ShrU],
+  [Op.Arsh64K, Form.Alu64K, O.I64ShrS],
+  [Op.Add64X, Form.Alu64X, O.I64Add],
+  [Op.Sub64X, Form.Alu64X, O.I64Sub],
+  [Op.Mul64X, Form.Alu64X, O.I64Mul],
+  [Op.Or64X, Form.Alu64X, O.I64Or],
+  [Op.And64X, Form.Alu64X, O.I64And],
+  [Op.Xor64X, Form.Alu64X, O.I64Xor],
+  [Op.Lsh64X, Form.Alu64X, O.I64Shl],
+  [Op.Rsh64X, Form.Alu64X, O.I64ShrU],
+  [Op.Arsh64X, Form.Alu64X, O.I64ShrS],
+  [Op.Add32K, Form.Alu32K, O.I32Add],
+  [Op.Sub32K, Form.Alu32K, O.I32Sub],
+  [Op.Mul32K, Form.Alu32K, O.I32Mul],
+  [Op.Or32K, Form.Alu32K, O.I32Or],
+  [Op.And32K, Form.Alu32K, O.I32And],
+  [Op.Xor32K, Form.Alu32K, O.I32Xor],
+  [Op.Lsh32K, Form.Alu32K, O.I32Shl],
+  [Op.Rsh32K, Form.Alu32K, O.I32ShrU],
+  [Op.Arsh32K, Form.Alu32K, O.I32ShrS],
+  [Op.Add32X, Form.Alu32X, O.I32Add],
+  [Op.Sub32X, Form.Alu32X, O.I32Sub],
+  [Op.Mul32X, Form.Alu32X, O.I32Mul],
+  [Op.Or32X, Form.Alu32X, O.I32Or],
+  [Op.And32X, Form.Alu32X, O.I32And],
+  [Op.Xor32X, Form.Alu32X, O.I32Xor],
+  [Op.Lsh32X, Form.Alu32X, O.I32Shl],
+  [Op.Rsh32X, Form.Alu32X, O.I32ShrU],
+  [Op.Arsh32X, Form.Alu32X, O.I32ShrS],
+  [Op.Jeq64K, Form.Cmp64K, O.I64Eq],
+  [Op.Jgt64K, Form.Cmp64K, O.I64GtU],
+  [Op.Jge64K, Form.Cmp64K, O.I64GeU],
+  [Op.Jset64K, Form.Cmp64K, -1],
+  [Op.Jne64K, Form.Cmp64K, O.I64Ne],
+  [Op.Jsgt64K, Form.Cmp64K, O.I64GtS],
+  [Op.Jsge64K, Form.Cmp64K, O.I64GeS],
+  [Op.Jlt64K, Form.Cmp64K, O.I64LtU],
+  [Op.Jle64K, Form.Cmp64K, O.I64LeU],
+  [Op.Jslt64K, Form.Cmp64K, O.I64LtS],
+  [Op.Jsle64K, Form.Cmp64K, O.I64LeS],
+  [Op.Jeq64X, Form.Cmp64X, O.I64Eq],
+  [Op.Jgt64X, Form.Cmp64X, O.I64GtU],
+  [Op.Jge64X, Form.Cmp64X, O.I64GeU],
+  [Op.Jset64X, Form.Cmp64X, -1],
+  [Op.Jne64X, Form.Cmp64X, O.I64Ne],
+  [Op.Jsgt64X, Form.Cmp64X, O.I64GtS],
+  [Op.Jsge64X, Form.Cmp64X, O.I64GeS],
+  [Op.Jlt64X, Form.Cmp64X, O.I64LtU],
+  [Op.Jle64X, Form.Cmp64X, O.I64LeU],
+  [Op.Jslt64X, Form.Cmp64X, O.I64LtS],
+  [Op.Jsle64X, Form.Cmp64X, O.I64LeS],
+  [Op.Jeq32K, Form.Cmp32K, O.I32Eq],
+  [Op.Jgt32K, Form.Cmp32K, O.I32GtU],
+  [Op.Jge32K, Form.Cmp32K, O.I32GeU],
+  [Op.Jset32K, Form.Cmp32K, -1],
+  [Op.Jne32K, Form.Cmp32K, O.I32Ne],
+  [Op.Jsgt32K, Form.Cmp32K, O.I32GtS],
+  [Op.Jsge32K, Form.Cmp32K, O.I32GeS],
+  [Op.Jlt32K, Form.Cmp32K, O.I32LtU],
+  [Op.Jle32K, Form.Cmp32K, O.I32LeU],
+  [Op.Jslt32K, Form.Cmp32K, O.I32LtS],
+  [Op.Jsle32K, Form.Cmp32K, O.I32LeS],
+  [Op.Jeq32X, Form.Cmp32X, O.I32Eq],
+  [Op.Jgt32X, Form.Cmp32X, O.I32GtU],
+  [Op.Jge32X, Form.Cmp32X, O.I32GeU],
+  [Op.Jset32X, Form.Cmp32X, -1],
+  [Op.Jne32X, Form.Cmp32X, O.I32Ne],
+  [Op.Jsgt32X, Form.Cmp32X, O.I32GtS],
+  [Op.Jsge32X, Form.Cmp32X, O.I32GeS],
+  [Op.Jlt32X, Form.Cmp32X, O.I32LtU],
+  [Op.Jle32X, Form.Cmp32X, O.I32LeU],
+  [Op.Jslt32X, Form.Cmp32X, O.I32LtS],
+  [Op.Jsle32X, Form.Cmp32X, O.I32LeS],
+];
+const FORM = new Int8Array(256).fill(-1);
+const WASM = new Int16Array(256);
+for (const [op, form, wasm] of SIMPLE) { FORM[op] = form; WASM[op] = wasm; }
+
+/**
+ * The other ops, renumbered by a const enum of this file so that `insn`'s switch has
+ * literal cases (an imported const enum is a property read per case under tsx).
+ */
+const enum K { None, Mov64K, Neg64, Div64K, Mod64K, Sdiv64K, Smod64K, Mov64X, MovAdd64, MovAdd64X, MovAddJgt, MovAddJge, MovAddJlt, MovAddJle, Div64X, Mod64X, Sdiv64X, Smod64X, Movsx64B, Movsx64H, Movsx64W, Bswap16, Be16, Bswap32, Be32, Bswap64, Be64, Le16, Le32, Le64, Mov32K, Neg32, Div32K, Mod32K, Sdiv32K, Smod32K, Mov32X, Div32X, Mod32X, Sdiv32X, Smod32X, Movsx32B, Movsx32H, Ja, MayGoto, CallHelper, CallLocal, TailCall, Exit, Lddw, LdAbsB, LdAbsH, LdAbsW, LdIndB, LdIndH, LdIndW, LdxB, LdxH, LdxW, LdxDW, LdsxB, LdsxH, LdsxW, StB, StH, StW, StDW, StxB, StxH, StxW, StxDW, LoadAcqB, LoadAcqH, LoadAcqW, LoadAcqDW, StoreRelB, StoreRelH, StoreRelW, StoreRelDW }
+const KIND = new Uint8Array(256);
+KIND[Op.Mov64K] = K.Mov64K;
+KIND[Op.Neg64] = K.Neg64;
+KIND[Op.Div64K] = K.Div64K;
+KIND[Op.Mod64K] = K.Mod64K;
+KIND[Op.Sdiv64K] = K.Sdiv64K;
+KIND[Op.Smod64K] = K.Smod64K;
+KIND[Op.Mov64X] = K.Mov64X;
+KIND[Op.MovAdd64] = K.MovAdd64;
+KIND[Op.MovAdd64X] = K.MovAdd64X;
+KIND[Op.MovAddJgt] = K.MovAddJgt;
+KIND[Op.MovAddJge] = K.MovAddJge;
+KIND[Op.MovAddJlt] = K.MovAddJlt;
+KIND[Op.MovAddJle] = K.MovAddJle;
+KIND[Op.Div64X] = K.Div64X;
+KIND[Op.Mod64X] = K.Mod64X;
+KIND[Op.Sdiv64X] = K.Sdiv64X;
+KIND[Op.Smod64X] = K.Smod64X;
+KIND[Op.Movsx64B] = K.Movsx64B;
+KIND[Op.Movsx64H] = K.Movsx64H;
+KIND[Op.Movsx64W] = K.Movsx64W;
+KIND[Op.Bswap16] = K.Bswap16;
+KIND[Op.Be16] = K.Be16;
+KIND[Op.Bswap32] = K.Bswap32;
+KIND[Op.Be32] = K.Be32;
+KIND[Op.Bswap64] = K.Bswap64;
+KIND[Op.Be64] = K.Be64;
+KIND[Op.Le16] = K.Le16;
+KIND[Op.Le32] = K.Le32;
+KIND[Op.Le64] = K.Le64;
+KIND[Op.Mov32K] = K.Mov32K;
+KIND[Op.Neg32] = K.Neg32;
+KIND[Op.Div32K] = K.Div32K;
+KIND[Op.Mod32K] = K.Mod32K;
+KIND[Op.Sdiv32K] = K.Sdiv32K;
+KIND[Op.Smod32K] = K.Smod32K;
+KIND[Op.Mov32X] = K.Mov32X;
+KIND[Op.Div32X] = K.Div32X;
+KIND[Op.Mod32X] = K.Mod32X;
+KIND[Op.Sdiv32X] = K.Sdiv32X;
+KIND[Op.Smod32X] = K.Smod32X;
+KIND[Op.Movsx32B] = K.Movsx32B;
+KIND[Op.Movsx32H] = K.Movsx32H;
+KIND[Op.Ja] = K.Ja;
+KIND[Op.MayGoto] = K.MayGoto;
+KIND[Op.CallHelper] = K.CallHelper;
+KIND[Op.CallLocal] = K.CallLocal;
+KIND[Op.TailCall] = K.TailCall;
+KIND[Op.Exit] = K.Exit;
+KIND[Op.Lddw] = K.Lddw;
+KIND[Op.LdAbsB] = K.LdAbsB;
+KIND[Op.LdAbsH] = K.LdAbsH;
+KIND[Op.LdAbsW] = K.LdAbsW;
+KIND[Op.LdIndB] = K.LdIndB;
+KIND[Op.LdIndH] = K.LdIndH;
+KIND[Op.LdIndW] = K.LdIndW;
+KIND[Op.LdxB] = K.LdxB;
+KIND[Op.LdxH] = K.LdxH;
+KIND[Op.LdxW] = K.LdxW;
+KIND[Op.LdxDW] = K.LdxDW;
+KIND[Op.LdsxB] = K.LdsxB;
+KIND[Op.LdsxH] = K.LdsxH;
+KIND[Op.LdsxW] = K.LdsxW;
+KIND[Op.StB] = K.StB;
+KIND[Op.StH] = K.StH;
+KIND[Op.StW] = K.StW;
+KIND[Op.StDW] = K.StDW;
+KIND[Op.StxB] = K.StxB;
+KIND[Op.StxH] = K.StxH;
+KIND[Op.StxW] = K.StxW;
+KIND[Op.StxDW] = K.StxDW;
+KIND[Op.LoadAcqB] = K.LoadAcqB;
+KIND[Op.LoadAcqH] = K.LoadAcqH;
+KIND[Op.LoadAcqW] = K.LoadAcqW;
+KIND[Op.LoadAcqDW] = K.LoadAcqDW;
+KIND[Op.StoreRelB] = K.StoreRelB;
+KIND[Op.StoreRelH] = K.StoreRelH;
+KIND[Op.StoreRelW] = K.StoreRelW;
+KIND[Op.StoreRelDW] = K.StoreRelDW;
+
+/** Compiles `prog` to a module, or says why it must run in the interpreter instead. */
+export function compileModule(prog: CompiledProgram, options: JitCompileOptions): JitModule {
+  const { code, slots, subprograms } = prog;
+  const at = (pc: number, w: number) => code[(pc << SHIFT) + w]!;
+  const opAt = (pc: number) => at(pc, W_OP);
+  const isStart = (pc: number) => pc >= 0 && pc < slots && prog.insnAt[pc] !== undefined;
+  const bounds = subprograms.map((s, k) => [s, subprograms[k + 1] ?? slots] as const);
+
+  // Whatever the interpreter does that functions cannot: jumps between subprograms and
+  // falling from one into the next. A verifier rejects both.
+  for (const [from, to] of bounds) {
+    for (let pc = from; pc < to; pc++) {
+      if (!isStart(pc)) continue;
+      const op = opAt(pc);
+      if (isJump(op)) {
+        const t = at(pc, W_AUX);
+        if (t < slots && (t < from || t >= to)) return { ok: false, reason: `the jump at insn ${pc} leaves its function` };
+      }
+    }
+    const last = lastStart(prog, from, to);
+    if (to < slots && (last < 0 || !noFallThrough(opAt(last)))) return { ok: false, reason: `the function at insn ${from} falls through into the next` };
+  }
+
+  const mb = new ModuleBuilder();
+  const I32 = T.I32, I64 = T.I64;
+  mb.importFunc("env", "helper", [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], [I32]);
+  mb.importFunc("env", "missFault", [I32, I32, I32, I32, I32, I32], []);
+  mb.importFunc("env", "fault", [I32], []);
+  mb.importFunc("env", "budget", [I32], []);
+  mb.importFunc("env", "callFault", [I32, I32, I32], []);
+  mb.importFunc("env", "tail", [I32, I32, I32, I32, I32], [I32]);
+  mb.importFunc("env", "budgetTail", [I32], []);
+  mb.importTable("env", "table", 1);
+  mb.importMemory("env", "memory", 0);
+  for (const [name, type] of SHARED_GLOBALS) mb.importGlobal("env", `g_${name}`, type === "i64" ? I64 : I32, true);
+  const subType = mb.type(SUB_PARAMS, [I64]);
+  const funcs = subprograms.map(() => mb.declare(SUB_PARAMS, [I64]));
+  const entry = mb.declare([I32, I32, I32, I32], [I32]);
+  const reset = mb.declare([], []);
+  const sites: number[] = [];
+  const site = () => {
+    const lo = mb.global(I64, true, 0);
+    mb.global(I64, true, 0);
+    sites.push(lo);
+    return lo;
+  };
+  const stackTop = options.stackBase + MAX_BPF_STACK;
+
+  for (let k = 0; k < bounds.length; k++) {
+    const [from, to] = bounds[k]!;
+    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, site, prog.stackDepths[k]!);
+    mb.define(funcs[k]!, LOCALS, c.compile());
+  }
+
+  {
+    // run(repeat, r1, r2, zero): the test run's loop, inside WebAssembly.
+    const c = new Code();
+    const repeat = 0, r1 = 1, r2 = 2, zero = 3, r0 = 4;
+    c.loop();
+    c.get(zero).if_().i32(options.stackBase).i32(0).i32(MAX_BPF_STACK).memoryFill().end();
+    c.i32(0).gset(G.Depth).i64(0).gset(G.Cnt).i32(0).gset(G.Tail).i32(0).gset(G.Abort);
+    c.get(r1).op(O.I64ExtendI32U).get(r2).op(O.I64ExtendI32U).i64(0).i64(0).i64(0).i64(stackTop).call(funcs[0]!).set(r0);
+    c.get(repeat).i32(1).op(O.I32Sub).tee(repeat).i32(0).op(O.I32GtS).brIf(0);
+    c.end();
+    c.get(r0).i64(32).op(O.I64ShrU).op(O.I32WrapI64).gset(G.Scratch);
+    c.get(r0).op(O.I32WrapI64);
+    mb.define(entry, [I64], c);
+  }
+  {
+    // reset(): forget every access's region, after the layout changed.
+    const c = new Code();
+    for (const lo of sites) c.i64(0).gset(lo + 1);
+    mb.define(reset, [], c);
+  }
+  mb.exportFunc("run", entry);
+  mb.exportFunc("main", funcs[0]!);
+  mb.exportFunc("reset", reset);
+  return { ok: true, bytes: mb.encode(), sites: sites.length };
+}
+
+function lastStart(prog: CompiledProgram, from: number, to: number): number {
+  for (let pc = to - 1; pc >= from; pc--) if (prog.insnAt[pc] !== undefined) return pc;
+  return -1;
+}
+
+/** A scope the emitter opened: structured, the dispatch loop, or an anonymous if/block. */
+type Ctl = Scope | "dispatch" | null;
+
+class FunctionCompiler {
+  readonly c = new Code();
+  readonly ctl: Ctl[] = [];
+  readonly code: Int32Array;
+  /** In dispatch mode: the basic block index of each leader slot. */
+  bbIndex: Map<number, number> | undefined;
+  /** Basic blocks: leader slot to the slot after the run it starts. */
+  readonly runEnd = new Map<number, number>();
+  /** The end of the run holding each slot, for early exits. */
+  runOf = 0;
+
+  constructor(
+    readonly prog: CompiledProgram,
+    readonly options: JitCompileOptions,
+    readonly from: number,
+    readonly to: number,
+    readonly last: boolean,
+    readonly funcs: readonly number[],
+    readonly subType: number,
+    readonly site: () => number,
+    /** Stack bytes below r10 this function may use: calls and the run's start check them. */
+    readonly frame: number,
+  ) {
+    this.code = prog.code;
+  }
+
+  at(pc: number, w: number): number { return this.code[(pc << SHIFT) + w]!; }
+
+  compile(): Code {
+    const { prog, from, to, c } = this;
+    const starts: number[] = [];
+    for (let pc = from; pc < to; pc++) if (prog.insnAt[pc] !== undefined) starts.push(pc);
+    const edges: Edge[] = [];
+    const leaders = new Set<number>([from]);
+    starts.forEach((pc, k) => {
+      const op = this.at(pc, W_OP);
+      if (isJump(op)) {
+        const t = this.at(pc, W_AUX);
+        if (t < prog.slots) { edges.push({ from: pc, to: t }); leaders.add(t); }
+      }
+      if (endsRun(op)) leaders.add(starts[k + 1] ?? to);
+    });
+    const sortedLeaders = [...leaders].filter((l) => l < to).sort((a, b) => a - b);
+    sortedLeaders.forEach((l, k) => this.runEnd.set(l, sortedLeaders[k + 1] ?? to));
+
+    c.i32(BPF_MAX_LOOPS).set(L.Loops);
+    c.gget(G.Cnt).set(L.Cnt);
+    const s = structure(from, edges);
+    if (s.ok) {
+      const stack: Scope[] = [];
+      for (const pc of starts) {
+        while (stack.length > 0 && stack[stack.length - 1]!.end === pc) { stack.pop(); this.close(); }
+        for (const sc of s.opens.get(pc) ?? []) {
+          stack.push(sc);
+          this.open(sc);
+        }
+        this.insn(pc);
+      }
+      while (stack.length > 0) { stack.pop(); this.close(); }
+    } else {
+      // The dispatch loop: br_table over the basic blocks, each jump through a label.
+      this.bbIndex = new Map(sortedLeaders.map((l, k) => [l, k]));
+      c.i32(0).set(L.Label);
+      c.loop();
+      this.ctl.push("dispatch");
+      for (let k = 0; k < sortedLeaders.length; k++) { c.block(); this.ctl.push(null); }
+      c.get(L.Label).byte(O.BrTable).u32(sortedLeaders.length);
+      for (let k = 0; k < sortedLeaders.length; k++) c.u32(k);
+      c.u32(0);
+      for (const pc of starts) {
+        if (this.bbIndex.has(pc)) this.close();
+        this.insn(pc);
+      }
+      this.close();
+    }
+    // Falling off the end: in the last function, the interpreter's "no exit" fault.
+    if (this.last) c.i32(prog.slots).call(F.Fault);
+    c.op(O.Unreachable);
+    return c;
+  }
+
+  open(s: Scope): void {
+    if (s.kind === "loop") this.c.loop();
+    else this.c.block();
+    this.ctl.push(s);
+  }
+
+  close(): void {
+    this.c.end();
+    this.ctl.pop();
+  }
+
+  /** Opens an anonymous `if` (the condition is on the stack). */
+  if_(type?: number): void {
+    this.c.if_(type);
+    this.ctl.push(null);
+  }
+
+  depthOf(target: Ctl): number {
+    return this.ctl.length - 1 - this.ctl.lastIndexOf(target);
+  }
+
+  /** A jump to `target` from `pc`; when `cond`, an i32 condition is on the stack. */
+  jump(pc: number, target: number, cond: boolean): void {
+    const { c, options } = this;
+    if (target >= this.prog.slots) {
+      // A sentinel: count and check as the interpreter does, then its fault.
+      if (cond) this.if_();
+      this.budgetCheck(target);
+      c.i32(target).call(F.Fault).op(O.Unreachable);
+      if (cond) this.close();
+      return;
+    }
+    if (this.bbIndex) {
+      if (cond) this.if_();
+      this.budgetCheck(target);
+      c.i32(this.bbIndex.get(target)!).set(L.Label);
+      c.br(this.depthOf("dispatch"));
+      if (cond) this.close();
+      return;
+    }
+    let scope: Ctl | undefined;
+    for (let i = this.ctl.length - 1; i >= 0; i--) {
+      const s = this.ctl[i];
+      if (s && s !== "dispatch" && (target > pc ? s.kind === "block" && s.end === target : s.kind === "loop" && s.start === target)) { scope = s; break; }
+    }
+    if (scope === undefined) throw new Error(`jit: no scope for the jump at ${pc} to ${target}`);
+    if (options.budgeted) {
+      if (cond) this.if_();
+      this.budgetCheck(target);
+      c.br(this.depthOf(scope));
+      if (cond) this.close();
+    } else if (cond) {
+      c.brIf(this.depthOf(scope));
+    } else {
+      c.br(this.depthOf(scope));
+    }
+  }
+
+  budgetCheck(pc: number): void {
+    if (!this.options.budgeted) return;
+    const c = this.c;
+    c.get(L.Cnt).gget(G.Budget).op(O.I64GtS);
+    c.if_().i32(pc).call(F.Budget).end();
+  }
+
+  /**
+   * Sets local A to the address of an access and checks it as the interpreter does: one
+   * compare against the region this site last hit; on a miss, a scan of the regions table
+   * (no call, so nothing spills on the fast path) that refills the site or faults.
+   */
+  address(pc: number, base: number, off: number, size: number, kind: Access): void {
+    const c = this.c;
+    if (base === 10 && off >= -this.frame && off + size <= 0) {
+      // Inside this frame: calls and the run's start proved [r10 - frame, r10) is stack.
+      c.get(L.R10).i64(off).op(O.I64Add).set(L.A);
+      return;
+    }
+    const g = this.site();
+    const at = kind === Access.Read ? 0 : 16;
+    c.get(REG[base]!).i64(off).op(O.I64Add).tee(L.A);
+    c.gget(g).op(O.I64Sub).gget(g + 1).op(O.I64LtU).op(O.I32Eqz);
+    c.if_();
+    {
+      const miss = () => {
+        c.i32(pc).get(REG[base]!).op(O.I32WrapI64).get(REG[base]!).i64(32).op(O.I64ShrU).op(O.I32WrapI64).i32(off).i32(size).i32(kind);
+        c.call(F.MissFault).op(O.Unreachable);
+      };
+      // A pointer has a zero high half and a non-negative low one.
+      c.get(REG[base]!).i64(0x80000000).op(O.I64GeU).if_();
+      miss();
+      c.end();
+      c.i32(REGION_ENTRIES).set(L.P);
+      c.i32(REGION_TABLE).mem(O.I32Load, 2).i32(5).op(O.I32Shl).i32(REGION_ENTRIES).op(O.I32Add).set(L.E);
+      c.block().loop();
+      c.get(L.P).get(L.E).op(O.I32GeU).if_();
+      miss();
+      c.end();
+      // Signed: below a pointer under 2^31, A lies in (-2^15, 2^31 + 2^15), so nothing wraps.
+      c.get(L.A).get(L.P).mem(O.I64Load32U, 2, at).op(O.I64GeS);
+      c.get(L.A).i64(size).op(O.I64Add).get(L.P).mem(O.I64Load32U, 2, at + 4).op(O.I64LeS);
+      c.op(O.I32And).brIf(1);
+      c.get(L.P).i32(REGION_ENTRY).op(O.I32Add).set(L.P).br(0);
+      c.end().end();
+      // Found: remember the region, unless its entry says not to (span 0).
+      c.get(L.P).mem(O.I64Load32U, 2, at).gset(g);
+      c.get(L.P).mem(O.I64Load32U, 2, at + 8).i64(size - 1).op(O.I64Sub);
+      c.i64(0);
+      c.get(L.P).mem(O.I32Load, 2, at + 8);
+      c.op(O.Select).gset(g + 1);
+    }
+    c.end();
+  }
+
+  /** The i32 address of the last `address`. */
+  addr(): Code { return this.c.get(L.A).op(O.I32WrapI64); }
+
+  insn(pc: number): void {
+    const { c } = this;
+    const op = this.at(pc, W_OP);
+    const d = REG[this.at(pc, W_DST) >> 1]!, s = REG[this.at(pc, W_SRC) >> 1]!;
+    const imm = this.at(pc, W_IMM), off = this.at(pc, W_OFF);
+    const end = this.runEnd.get(pc);
+    if (end !== undefined && this.options.budgeted) {
+      // A run of slots starts here: count it whole, as the interpreter does at its end.
+      c.get(L.Cnt).i64(end - pc).op(O.I64Add).set(L.Cnt);
+      this.runOf = end;
+    }
+    const form = FORM[op]!;
+    if (form >= 0) return this.simple(pc, form, WASM[op]!, d, s, imm);
+    const alu64 = (o: O, k: boolean) => this.simple(pc, k ? Form.Alu64K : Form.Alu64X, o, d, s, imm);
+    const alu32 = (o: O, k: boolean) => this.simple(pc, k ? Form.Alu32K : Form.Alu32X, o, d, s, imm);
+    switch (KIND[op]) {
+      // ---- ALU64 ----
+      case K.Mov64K: c.i64(imm).set(d); return;
+      case K.Neg64: c.i64(0).get(d).op(O.I64Sub).set(d); return;
+      case K.Div64K: if (imm === 0) c.i64(0).set(d); else alu64(O.I64DivU, true); return;
+      case K.Mod64K: if (imm !== 0) alu64(O.I64RemU, true); return;
+      case K.Sdiv64K:
+        if (imm === 0) c.i64(0).set(d);
+        else if (imm === -1) c.i64(0).get(d).op(O.I64Sub).set(d);
+        else alu64(O.I64DivS, true);
+        return;
+      case K.Smod64K:
+        if (imm === -1) c.i64(0).set(d);
+        else if (imm !== 0) alu64(O.I64RemS, true);
+        return;
+      case K.Mov64X: case K.MovAdd64: case K.MovAdd64X:
+      case K.MovAddJgt: case K.MovAddJge: case K.MovAddJlt: case K.MovAddJle:
+        // A fused sequence's first slot is still its mov; the next slots keep their ops.
+        c.get(s).set(d); return;
+      case K.Div64X:
+        c.get(s).op(O.I64Eqz).if_(T.I64).i64(0).op(O.Else).get(d).get(s).op(O.I64DivU).end().set(d); return;
+      case K.Mod64X:
+        c.get(s).op(O.I64Eqz).if_(T.I64).get(d).op(O.Else).get(d).get(s).op(O.I64RemU).end().set(d); return;
+      case K.Sdiv64X:
+        c.get(s).op(O.I64Eqz).if_(T.I64).i64(0).op(O.Else);
+        c.get(s).i64(-1).op(O.I64Eq).if_(T.I64).i64(0).get(d).op(O.I64Sub).op(O.Else).get(d).get(s).op(O.I64DivS).end();
+        c.end().set(d); return;
+      case K.Smod64X:
+        // rem_s only traps on zero: INT64_MIN % -1 is 0 in WebAssembly as in BPF.
+        c.get(s).op(O.I64Eqz).if_(T.I64).get(d).op(O.Else).get(d).get(s).op(O.I64RemS).end().set(d); return;
+      case K.Movsx64B: c.get(s).op(O.I64Extend8S).set(d); return;
+      case K.Movsx64H: c.get(s).op(O.I64Extend16S).set(d); return;
+      case K.Movsx64W: c.get(s).op(O.I64Extend32S).set(d); return;
+      case K.Bswap16: case K.Be16: c.get(d).op(O.I32WrapI64); this.bswap16(); c.op(O.I64ExtendI32U).set(d); return;
+      case K.Bswap32: case K.Be32: c.get(d).op(O.I32WrapI64); this.bswap32(); c.op(O.I64ExtendI32U).set(d); return;
+      case K.Bswap64: case K.Be64: c.get(d); this.bswap64(); c.set(d); return;
+      case K.Le16: c.get(d).i64(0xffff).op(O.I64And).set(d); return;
+      case K.Le32: c.get(d).op(O.I32WrapI64).op(O.I64ExtendI32U).set(d); return;
+      case K.Le64: return;
+
+      // ---- ALU ----
+      case K.Mov32K: c.i64(imm >>> 0).set(d); return;
+      case K.Neg32: c.i32(0).get(d).op(O.I32WrapI64).op(O.I32Sub).op(O.I64ExtendI32U).set(d); return;
+      case K.Div32K: if (imm === 0) c.i64(0).set(d); else alu32(O.I32DivU, true); return;
+      case K.Mod32K: if (imm === 0) c.get(d).op(O.I32WrapI64).op(O.I64ExtendI32U).set(d); else alu32(O.I32RemU, true); return;
+      case K.Sdiv32K:
+        if (imm === 0) c.i64(0).set(d);
+        else if (imm === -1) c.i32(0).get(d).op(O.I32WrapI64).op(O.I32Sub).op(O.I64ExtendI32U).set(d);
+        else alu32(O.I32DivS, true);
+        return;
+      case K.Smod32K:
+        if (imm === 0) c.get(d).op(O.I32WrapI64).op(O.I64ExtendI32U).set(d);
+        else if (imm === -1) c.i64(0).set(d);
+        else alu32(O.I32RemS, true);
+        return;
+      case K.Mov32X: c.get(s).op(O.I32WrapI64).op(O.I64ExtendI32U).set(d); return;
+      case K.Div32X:
+        c.get(s).op(O.I32WrapI64).op(O.I32Eqz).if_(T.I32).i32(0).op(O.Else);
+        c.get(d).op(O.I32WrapI64).get(s).op(O.I32WrapI64).op(O.I32DivU).end().op(O.I64ExtendI32U).set(d); return;
+      case K.Mod32X:
+        c.get(s).op(O.I32WrapI64).op(O.I32Eqz).if_(T.I32).get(d).op(O.I32WrapI64).op(O.Else);
+        c.get(d).op(O.I32WrapI64).get(s).op(O.I32WrapI64).op(O.I32RemU).end().op(O.I64ExtendI32U).set(d); return;
+      case K.Sdiv32X:
+        c.get(s).op(O.I32WrapI64).op(O.I32Eqz).if_(T.I32).i32(0).op(O.Else);
+        c.get(s).op(O.I32WrapI64).i32(-1).op(O.I32Eq).if_(T.I32).i32(0).get(d).op(O.I32WrapI64).op(O.I32Sub).op(O.Else);
+        c.get(d).op(O.I32WrapI64).get(s).op(O.I32WrapI64).op(O.I32DivS).end();
+        c.end().op(O.I64ExtendI32U).set(d); return;
+      case K.Smod32X:
+        c.get(s).op(O.I32WrapI64).op(O.I32Eqz).if_(T.I32).get(d).op(O.I32WrapI64).op(O.Else);
+        c.get(d).op(O.I32WrapI64).get(s).op(O.I32WrapI64).op(O.I32RemS).end().op(O.I64ExtendI32U).set(d); return;
+      case K.Movsx32B: c.get(s).op(O.I32WrapI64).op(O.I32Extend8S).op(O.I64ExtendI32U).set(d); return;
+      case K.Movsx32H: c.get(s).op(O.I32WrapI64).op(O.I32Extend16S).op(O.I64ExtendI32U).set(d); return;
+
+      // ---- jumps ----
+      case K.Ja: return this.jump(pc, this.at(pc, W_AUX), false);
+      case K.MayGoto:
+        // The frame's countdown: the jump is taken once it reaches zero.
+        c.get(L.Loops).op(O.I32Eqz);
+        this.jump(pc, this.at(pc, W_AUX), true);
+        c.get(L.Loops).i32(1).op(O.I32Sub).set(L.Loops);
+        return;
+
+      // ---- calls and exit ----
+      case K.CallHelper: return this.callHelper(pc, imm);
+      case K.CallLocal: return this.callLocal(pc);
+      case K.TailCall: return this.tailCall(pc);
+      case K.Exit: this.exit(); return;
+
+      // ---- immediates and packet loads ----
+      case K.Lddw: {
+        const v = (BigInt(this.at(pc, W_IMMHI) >>> 0) << 32n) | BigInt(imm >>> 0);
+        c.i64(v).set(d);
+        return;
+      }
+      case K.LdAbsB: case K.LdAbsH: case K.LdAbsW:
+      case K.LdIndB: case K.LdIndH: case K.LdIndW: return this.ldAbs(pc, op, s, imm);
+
+      // ---- loads and stores ----
+      case K.LdxB: this.address(pc, this.src(pc), off, 1, Access.Read); this.addr().mem(O.I64Load8U, 0).set(d); return;
+      case K.LdxH: this.address(pc, this.src(pc), off, 2, Access.Read); this.addr().mem(O.I64Load16U, 0).set(d); return;
+      case K.LdxW: this.address(pc, this.src(pc), off, 4, Access.Read); this.addr().mem(O.I64Load32U, 0).set(d); return;
+      case K.LdxDW: this.address(pc, this.src(pc), off, 8, Access.Read); this.addr().mem(O.I64Load, 0).set(d); return;
+      case K.LdsxB: this.address(pc, this.src(pc), off, 1, Access.Read); this.addr().mem(O.I64Load8S, 0).set(d); return;
+      case K.LdsxH: this.address(pc, this.src(pc), off, 2, Access.Read); this.addr().mem(O.I64Load16S, 0).set(d); return;
+      case K.LdsxW: this.address(pc, this.src(pc), off, 4, Access.Read); this.addr().mem(O.I64Load32S, 0).set(d); return;
+      case K.StB: this.address(pc, this.dst(pc), off, 1, Access.Write); this.addr().i32(imm).mem(O.I32Store8, 0); return;
+      case K.StH: this.address(pc, this.dst(pc), off, 2, Access.Write); this.addr().i32(imm).mem(O.I32Store16, 0); return;
+      case K.StW: this.address(pc, this.dst(pc), off, 4, Access.Write); this.addr().i32(imm).mem(O.I32Store, 0); return;
+      case K.StDW: this.address(pc, this.dst(pc), off, 8, Access.Write); this.addr().i64(imm).mem(O.I64Store, 0); return;
+      case K.StxB: this.address(pc, this.dst(pc), off, 1, Access.Write); this.addr().get(s).mem(O.I64Store8, 0); return;
+      case K.StxH: this.address(pc, this.dst(pc), off, 2, Access.Write); this.addr().get(s).mem(O.I64Store16, 0); return;
+      case K.StxW: this.address(pc, this.dst(pc), off, 4, Access.Write); this.addr().get(s).mem(O.I64Store32, 0); return;
+      case K.StxDW: this.address(pc, this.dst(pc), off, 8, Access.Write); this.addr().get(s).mem(O.I64Store, 0); return;
+      case K.LoadAcqB: this.address(pc, this.src(pc), off, 1, Access.Read); this.addr().mem(O.I64Load8U, 0).set(d); return;
+      case K.LoadAcqH: this.address(pc, this.src(pc), off, 2, Access.Read); this.addr().mem(O.I64Load16U, 0).set(d); return;
+      case K.LoadAcqW: this.address(pc, this.src(pc), off, 4, Access.Read); this.addr().mem(O.I64Load32U, 0).set(d); return;
+      case K.LoadAcqDW: this.address(pc, this.src(pc), off, 8, Access.Read); this.addr().mem(O.I64Load, 0).set(d); return;
+      case K.StoreRelB: this.address(pc, this.dst(pc), off, 1, Access.Write); this.addr().get(s).mem(O.I64Store8, 0); return;
+      case K.StoreRelH: this.address(pc, this.dst(pc), off, 2, Access.Write); this.addr().get(s).mem(O.I64Store16, 0); return;
+      case K.StoreRelW: this.address(pc, this.dst(pc), off, 4, Access.Write); this.addr().get(s).mem(O.I64Store32, 0); return;
+      case K.StoreRelDW: this.address(pc, this.dst(pc), off, 8, Access.Write); this.addr().get(s).mem(O.I64Store, 0); return;
+      default:
+        if (op >= Op.Add32A && op <= Op.Cmpxchg64A) return this.atomic(pc, op, s, off);
+        // Invalid, unresolved, a reached second slot: the interpreter's fault for this slot.
+        c.i32(pc).call(F.Fault).op(O.Unreachable);
+    }
+  }
+
+  /** An ALU operation or a conditional jump of one table row; `o` -1 is jset. */
+  simple(pc: number, form: Form, o: O, d: number, s: number, imm: number): void {
+    const c = this.c;
+    switch (form) {
+      case Form.Alu64K: c.get(d).i64(imm).op(o).set(d); return;
+      case Form.Alu64X: c.get(d).get(s).op(o).set(d); return;
+      case Form.Alu32K: c.get(d).op(O.I32WrapI64).i32(imm).op(o).op(O.I64ExtendI32U).set(d); return;
+      case Form.Alu32X: c.get(d).op(O.I32WrapI64).get(s).op(O.I32WrapI64).op(o).op(O.I64ExtendI32U).set(d); return;
+      case Form.Cmp64K: case Form.Cmp64X:
+        c.get(d);
+        if (form === Form.Cmp64K) c.i64(imm); else c.get(s);
+        if (o < 0) c.op(O.I64And).op(O.I64Eqz).op(O.I32Eqz); else c.op(o);
+        return this.jump(pc, this.at(pc, W_AUX), true);
+      case Form.Cmp32K: case Form.Cmp32X:
+        c.get(d).op(O.I32WrapI64);
+        if (form === Form.Cmp32K) c.i32(imm); else c.get(s).op(O.I32WrapI64);
+        c.op(o < 0 ? O.I32And : o);
+        return this.jump(pc, this.at(pc, W_AUX), true);
+    }
+  }
+
+  src(pc: number): number { return this.at(pc, W_SRC) >> 1; }
+  dst(pc: number): number { return this.at(pc, W_DST) >> 1; }
+
+  bswap16(): void {
+    this.c.tee(L.T32).i32(0xff).op(O.I32And).i32(8).op(O.I32Shl).get(L.T32).i32(8).op(O.I32ShrU).i32(0xff).op(O.I32And).op(O.I32Or);
+  }
+
+  bswap32(): void {
+    const c = this.c;
+    c.tee(L.T32).i32(8).op(O.I32Rotl).i32(0x00ff00ff).op(O.I32And);
+    c.get(L.T32).i32(8).op(O.I32Rotr).i32(0xff00ff00 | 0).op(O.I32And).op(O.I32Or);
+  }
+
+  bswap64(): void {
+    const c = this.c;
+    // Swap bytes within halfwords, halfwords within words, then the words.
+    c.tee(L.T64).i64(8).op(O.I64ShrU).i64(0x00ff00ff00ff00ffn).op(O.I64And);
+    c.get(L.T64).i64(0x00ff00ff00ff00ffn).op(O.I64And).i64(8).op(O.I64Shl).op(O.I64Or);
+    c.tee(L.T64).i64(16).op(O.I64ShrU).i64(0x0000ffff0000ffffn).op(O.I64And);
+    c.get(L.T64).i64(0x0000ffff0000ffffn).op(O.I64And).i64(16).op(O.I64Shl).op(O.I64Or);
+    c.i64(32).op(O.I64Rotl);
+  }
+
+  /** Writes r1-r5 back for the caller (a verified caller never reads them; others may). */
+  exit(): void {
+    const c = this.c;
+    for (let r = 1; r <= 5; r++) c.get(REG[r]!).gset(G.R1 + r - 1);
+    c.get(L.Cnt).gset(G.Cnt);
+    c.get(L.R0).op(O.Return);
+  }
+
+  callHelper(pc: number, id: number): void {
+    const c = this.c;
+    c.i32(pc).i32(id);
+    for (let r = 1; r <= 5; r++) c.get(REG[r]!).op(O.I32WrapI64).get(REG[r]!).i64(32).op(O.I64ShrU).op(O.I32WrapI64);
+    c.call(F.Helper).op(O.I64ExtendI32U).gget(G.Scratch).op(O.I64ExtendI32U).i64(32).op(O.I64Shl).op(O.I64Or).set(L.R0);
+  }
+
+  callLocal(pc: number): void {
+    const c = this.c;
+    const target = this.at(pc, W_AUX), callerDepth = this.at(pc, W_IMMHI), calleeDepth = this.at(pc, W_AUX2);
+    // The interpreter's enter(): frames first, then the stack the chain would use.
+    c.gget(G.Depth).i32(MAX_CALL_FRAMES - 1).op(O.I32GeS).if_().i32(pc).i32(0).gget(G.Depth).call(F.CallFault).end();
+    c.get(L.R10).i64(callerDepth + calleeDepth).op(O.I64Sub).i64(this.options.stackBase).op(O.I64LtS).if_();
+    c.i32(pc).i32(1).i32(this.options.stackBase + MAX_BPF_STACK + callerDepth + calleeDepth).get(L.R10).op(O.I32WrapI64).op(O.I32Sub).call(F.CallFault);
+    c.end();
+    this.budgetCheck(target);
+    const k = this.prog.subprograms.indexOf(target);
+    if (target >= this.prog.slots || k < 0) {
+      c.i32(target).call(F.Fault).op(O.Unreachable);
+      return;
+    }
+    c.get(L.Cnt).gset(G.Cnt);
+    c.gget(G.Depth).i32(1).op(O.I32Add).gset(G.Depth);
+    for (let r = 1; r <= 5; r++) c.get(REG[r]!);
+    c.get(L.R10).i64(callerDepth).op(O.I64Sub).call(this.funcs[k]!).set(L.R0);
+    c.gget(G.Depth).i32(1).op(O.I32Sub).gset(G.Depth);
+    // A legacy packet load out of bounds in the callee ends the whole run.
+    c.gget(G.Abort).if_().i64(0).op(O.Return).end();
+    c.gget(G.Cnt).set(L.Cnt);
+    for (let r = 1; r <= 5; r++) c.gget(G.R1 + r - 1).set(REG[r]!);
+  }
+
+  tailCall(pc: number): void {
+    const c = this.c;
+    c.i32(pc).get(REG[2]!).op(O.I32WrapI64).get(REG[2]!).i64(32).op(O.I64ShrU).op(O.I32WrapI64);
+    c.get(REG[3]!).op(O.I32WrapI64).get(L.R10).op(O.I32WrapI64).call(F.Tail).tee(L.T32);
+    c.i32(0).op(O.I32GeS);
+    this.if_();
+    if (this.options.budgeted) {
+      c.get(L.Cnt).gget(G.Budget).op(O.I64GtS).if_().get(L.T32).call(F.BudgetTail).end();
+    }
+    c.get(L.Cnt).gset(G.Cnt);
+    for (let r = 1; r <= 5; r++) c.get(REG[r]!);
+    c.get(L.R10).get(L.T32).byte(O.CallIndirect).u32(this.subType).u32(0);
+    c.op(O.Return);
+    this.close();
+  }
+
+  ldAbs(pc: number, op: number, s: number, imm: number): void {
+    const c = this.c;
+    const size = op === Op.LdAbsB || op === Op.LdIndB ? 1 : op === Op.LdAbsH || op === Op.LdIndH ? 2 : 4;
+    if (op >= Op.LdIndB) c.get(s).op(O.I32WrapI64).i32(imm).op(O.I32Add);
+    else c.i32(imm);
+    c.set(L.T32);
+    c.get(L.T32).i32(0).op(O.I32LtS);
+    c.gget(G.PStart).op(O.I64ExtendI32U).get(L.T32).op(O.I64ExtendI32S).op(O.I64Add).i64(size).op(O.I64Add);
+    c.gget(G.PEnd).op(O.I64ExtendI32U).op(O.I64GtS).op(O.I32Or);
+    c.if_();
+    // Out of bounds ends the program with r0 = 0, as the kernel's rewrite of these loads.
+    if (this.options.budgeted) c.get(L.Cnt).i64(this.runOf - pc - 1).op(O.I64Sub).gset(G.Cnt);
+    c.i32(1).gset(G.Abort).i64(0).op(O.Return);
+    c.end();
+    c.gget(G.PStart).get(L.T32).op(O.I32Add);
+    if (size === 1) c.mem(O.I32Load8U, 0);
+    else if (size === 2) { c.mem(O.I32Load16U, 0); this.bswap16(); }
+    else { c.mem(O.I32Load, 0); this.bswap32(); }
+    c.op(O.I64ExtendI32U).set(L.R0);
+  }
+
+  atomic(pc: number, op: number, s: number, off: number): void {
+    const c = this.c;
+    const wide = op >= Op.Add64A;
+    const kind = op - (wide ? Op.Add64A : Op.Add32A); // 0-9: add or and xor, fetch versions, xchg, cmpxchg
+    const size = wide ? 8 : 4;
+    this.address(pc, this.dst(pc), off, size, Access.Atomic);
+    const ty = wide ? T.I64 : T.I32;
+    const val = () => { c.get(s); if (!wide) c.op(O.I32WrapI64); };
+    const load = () => { this.addr().mem(wide ? O.I64Load : O.I32Load, 0); };
+    const BIN = wide ? [O.I64Add, O.I64Or, O.I64And, O.I64Xor] : [O.I32Add, O.I32Or, O.I32And, O.I32Xor];
+    const RMW = wide ? [FE.I64RmwAdd, FE.I64RmwOr, FE.I64RmwAnd, FE.I64RmwXor] : [FE.I32RmwAdd, FE.I32RmwOr, FE.I32RmwAnd, FE.I32RmwXor];
+    const old = wide ? L.T64 : L.T32;
+    const toReg = () => { if (!wide) c.op(O.I64ExtendI32U); };
+    // WebAssembly atomics need natural alignment; the interpreter takes any address, so a
+    // misaligned one gets a plain read-modify-write (a verifier rejects those anyway).
+    this.addr().i32(size - 1).op(O.I32And).op(O.I32Eqz);
+    if (kind === 9) { // cmpxchg: r0 = old; store src if old == r0
+      c.if_(ty);
+      this.addr(); c.get(L.R0); if (!wide) c.op(O.I32WrapI64); val(); c.atomic(wide ? FE.I64RmwCmpxchg : FE.I32RmwCmpxchg, wide ? 3 : 2);
+      c.op(O.Else);
+      load(); c.set(old);
+      c.get(old); c.get(L.R0); if (!wide) c.op(O.I32WrapI64); c.op(wide ? O.I64Eq : O.I32Eq);
+      c.if_(); this.addr(); val(); c.mem(wide ? O.I64Store : O.I32Store, 0); c.end();
+      c.get(old);
+      c.end();
+      toReg(); c.set(L.R0);
+      return;
+    }
+    const fetch = kind >= 4;
+    const bin = kind === 8 ? -1 : kind % 4;
+    c.if_(ty);
+    this.addr(); val(); c.atomic(bin < 0 ? (wide ? FE.I64RmwXchg : FE.I32RmwXchg) : RMW[bin]!, wide ? 3 : 2);
+    c.op(O.Else);
+    load(); c.set(old);
+    this.addr();
+    if (bin < 0) val(); else { c.get(old); val(); c.op(BIN[bin]!); }
+    c.mem(wide ? O.I64Store : O.I32Store, 0);
+    c.get(old);
+    c.end();
+    if (fetch) { toReg(); c.set(s); } else c.op(O.Drop);
+  }
+}
