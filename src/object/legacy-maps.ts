@@ -66,6 +66,7 @@ export function legacyMaps(elf: ElfFile, s: ElfSection, syms: ElfSymbol[], btf: 
       const pinning = fields.get("pinning") ?? 0;
       if (pinning) spec.pinning = pinning;
     }
+    if (btf) annotateKeyValue(btf, spec);
     return { spec, sectionIndex: s.index, offset: sym.value, size: defSize };
   });
   linkInnerMaps(maps.map((m) => m.spec), elf.littleEndian, s);
@@ -78,6 +79,25 @@ export function legacyMaps(elf: ElfFile, s: ElfSection, syms: ElfSymbol[], btf: 
     m.spec.innerMap = { name: `${m.spec.name}.inner`, type: inner.type, keySize: inner.keySize, valueSize: inner.valueSize, maxEntries: inner.maxEntries, flags: inner.flags, origin: "inner" };
   });
   return maps;
+}
+
+/**
+ * iproute2's BPF_ANNOTATE_KV_PAIR: a `struct ____btf_map_NAME { key; value; }` gives the
+ * map's key and value BTF types (so the kernel gets them, as tc passes them), when their
+ * sizes are the definition's.
+ */
+function annotateKeyValue(btf: Btf, spec: MapSpec): void {
+  const t = btf.byName(`____btf_map_${spec.name}`, "struct")[0];
+  if (t?.kind !== "struct" || t.members.length !== 2) return;
+  const [key, value] = t.members;
+  if (key!.name !== "key" || value!.name !== "value") return;
+  try {
+    if (btf.sizeof(key!.type) !== spec.keySize || btf.sizeof(value!.type) !== spec.valueSize) return;
+  } catch {
+    return;
+  }
+  spec.keyType = key!.type;
+  spec.valueType = value!.type;
 }
 
 /** The type of each VAR of the section's DATASEC, by variable name. */
