@@ -73,9 +73,10 @@ export function legacyMaps(elf: ElfFile, s: ElfSection, syms: ElfSymbol[], btf: 
   maps.forEach((m, i) => {
     const idx = innerMapIdx[i];
     if (idx === undefined || !MAP_IN_MAP.has(m.spec.type)) return;
-    // samples/bpf's inner_map_idx: the template is the map at that index of the section.
-    const inner = maps[idx]?.spec;
-    if (!inner || idx === i) throw new ObjectError(`map ${m.spec.name}: inner_map_idx ${idx} names no other map of the section`, { section: s.name });
+    // samples/bpf's inner_map_idx: the template is the idx-th definition of the section
+    // (its loader sorts the map symbols by offset, so the idx-th by offset).
+    const inner = maps.find((x) => x.offset === idx * defSize)?.spec;
+    if (!inner || inner === m.spec) throw new ObjectError(`map ${m.spec.name}: inner_map_idx ${idx} names no other map of the section`, { section: s.name });
     m.spec.innerMap = { name: `${m.spec.name}.inner`, type: inner.type, keySize: inner.keySize, valueSize: inner.valueSize, maxEntries: inner.maxEntries, flags: inner.flags, origin: "inner" };
   });
   return maps;
