@@ -66,18 +66,39 @@ export function legacyMaps(elf: ElfFile, s: ElfSection, syms: ElfSymbol[], btf: 
       const pinning = fields.get("pinning") ?? 0;
       if (pinning) spec.pinning = pinning;
     }
+    if (btf) annotateKeyValue(btf, spec);
     return { spec, sectionIndex: s.index, offset: sym.value, size: defSize };
   });
   linkInnerMaps(maps.map((m) => m.spec), elf.littleEndian, s);
   maps.forEach((m, i) => {
     const idx = innerMapIdx[i];
     if (idx === undefined || !MAP_IN_MAP.has(m.spec.type)) return;
-    // samples/bpf's inner_map_idx: the template is the map at that index of the section.
-    const inner = maps[idx]?.spec;
-    if (!inner || idx === i) throw new ObjectError(`map ${m.spec.name}: inner_map_idx ${idx} names no other map of the section`, { section: s.name });
+    // samples/bpf's inner_map_idx: the template is the idx-th definition of the section
+    // (its loader sorts the map symbols by offset, so the idx-th by offset).
+    const inner = maps.find((x) => x.offset === idx * defSize)?.spec;
+    if (!inner || inner === m.spec) throw new ObjectError(`map ${m.spec.name}: inner_map_idx ${idx} names no other map of the section`, { section: s.name });
     m.spec.innerMap = { name: `${m.spec.name}.inner`, type: inner.type, keySize: inner.keySize, valueSize: inner.valueSize, maxEntries: inner.maxEntries, flags: inner.flags, origin: "inner" };
   });
   return maps;
+}
+
+/**
+ * iproute2's BPF_ANNOTATE_KV_PAIR: a `struct ____btf_map_NAME { key; value; }` gives the
+ * map's key and value BTF types (so the kernel gets them, as tc passes them), when their
+ * sizes are the definition's.
+ */
+function annotateKeyValue(btf: Btf, spec: MapSpec): void {
+  const t = btf.byName(`____btf_map_${spec.name}`, "struct")[0];
+  if (t?.kind !== "struct" || t.members.length !== 2) return;
+  const [key, value] = t.members;
+  if (key!.name !== "key" || value!.name !== "value") return;
+  try {
+    if (btf.sizeof(key!.type) !== spec.keySize || btf.sizeof(value!.type) !== spec.valueSize) return;
+  } catch {
+    return;
+  }
+  spec.keyType = key!.type;
+  spec.valueType = value!.type;
 }
 
 /** The type of each VAR of the section's DATASEC, by variable name. */

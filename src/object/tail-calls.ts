@@ -44,28 +44,33 @@ function parseSlot(text: string): number | undefined {
 /** The decl tag newer Cilium's `__declare_tail(SLOT)` puts on a tail call's function. */
 const TAIL_TAG = /^tail:([^/]+)\/(.+)$/;
 
-/** The `tail:MAP/SLOT` decl tag of a program's BTF function, if it has one. */
-export function tailCallTag(btf: Btf | undefined, program: string): { map: string; slot: number } | undefined {
-  if (!btf) return undefined;
-  const funcs = new Set(btf.byName(program, "func").map((f) => f.id));
-  if (funcs.size === 0) return undefined;
+/** Every `tail:MAP/SLOT` decl tag of a BTF, by the name of the function it tags: one pass over the types. */
+export function tailCallTags(btf: Btf | undefined): Map<string, { map: string; slot: number }> {
+  const out = new Map<string, { map: string; slot: number }>();
+  if (!btf) return out;
   for (const t of btf.types) {
-    if (t.kind !== "decl_tag" || t.componentIdx !== -1 || !funcs.has(t.type)) continue;
+    if (t.kind !== "decl_tag" || t.componentIdx !== -1 || !t.name.startsWith("tail:")) continue;
     const m = TAIL_TAG.exec(t.name);
     const slot = m ? parseSlot(m[2]!) : undefined;
-    if (m && slot !== undefined) return { map: m[1]!, slot };
+    let func;
+    try {
+      func = btf.type(t.type);
+    } catch {
+      continue; // a tag of a type the BTF does not have tags nothing
+    }
+    if (m && slot !== undefined && func.kind === "func" && !out.has(func.name)) out.set(func.name, { map: m[1]!, slot });
   }
-  return undefined;
+  return out;
 }
 
 /** Where a program's name says it goes: its `ID/SLOT` section or its `tail:MAP/SLOT` tag. */
-function claimOf(spec: ObjectSpec, p: ProgramSpec): { map: MapSpec | undefined; slot: number; by: string } | undefined {
+function claimOf(spec: ObjectSpec, p: ProgramSpec, tags: Map<string, { map: string; slot: number }>): { map: MapSpec | undefined; slot: number; by: string } | undefined {
   const at = parseTailCallSection(p.sectionName);
   if (at) {
     const map = spec.maps.find((m) => m.iproute2?.id === at.id);
     return { map, slot: at.slot, by: map ? "" : `no map with iproute2 map id ${at.id} for its tail-call slot` };
   }
-  const tag = tailCallTag(spec.btf, p.name);
+  const tag = tags.get(p.name);
   if (tag) {
     const map = spec.maps.find((m) => m.name === tag.map);
     return { map, slot: tag.slot, by: map ? "" : `no map ${tag.map} for its tail-call tag` };
@@ -89,8 +94,9 @@ export function planTailCalls(spec: ObjectSpec): TailCallPlan {
   const slots: TailCallSlot[] = [];
   const errors: ObjectError[] = [];
   const taken = new Map<string, string>();
+  const tags = tailCallTags(spec.btf);
   for (const p of spec.programs) {
-    const at = claimOf(spec, p);
+    const at = claimOf(spec, p, tags);
     if (!at) continue;
     const fail = (why: string) => errors.push(new ObjectError(why, { program: p.name, section: p.sectionName }));
     const map = at.map;
@@ -152,7 +158,8 @@ export function fillTailCalls<T>(
  */
 export function tailCallTargets(spec: ObjectSpec): Set<string> {
   const out = new Set<string>();
-  for (const p of spec.programs) if (parseTailCallSection(p.sectionName) || tailCallTag(spec.btf, p.name)) out.add(p.name);
+  const tags = tailCallTags(spec.btf);
+  for (const p of spec.programs) if (parseTailCallSection(p.sectionName) || tags.has(p.name)) out.add(p.name);
   for (const m of spec.maps) for (const e of m.contents ?? []) if (e.program !== undefined) out.add(e.program);
   return out;
 }

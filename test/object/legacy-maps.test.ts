@@ -28,7 +28,7 @@ function patched(name: string, field: number, value: number): Uint8Array {
   return bytes;
 }
 
-test("struct bpf_elf_map: every field read, id/inner_id/inner_idx kept on the spec, pinning in iproute2's numbers", () => {
+test("struct bpf_elf_map: every field read, id/inner_id/inner_idx kept on the spec, pinning in iproute2's numbers, BTF key/value annotations", () => {
   const spec = openFixture("cilium-tail.bpf.o");
   const map = (name: string) => spec.maps.find((m) => m.name === name)!;
   assert.deepEqual(
@@ -43,6 +43,10 @@ test("struct bpf_elf_map: every field read, id/inner_id/inner_idx kept on the sp
   // The outer map's inner_id names cilium_inner: its template, and its slot inner_idx.
   assert.deepEqual(map("cilium_outer").innerMap, { name: "cilium_outer.inner", type: "array", keySize: 4, valueSize: 4, maxEntries: 1, flags: 0, origin: "inner" });
   assert.deepEqual(map("cilium_outer").contents, [{ key: new Uint8Array([1, 0, 0, 0]), map: "cilium_inner" }]);
+  // BPF_ANNOTATE_KV_PAIR gave cilium_counts its key and value types; the others have none.
+  const btf = spec.btf!;
+  assert.deepEqual([btf.type(map("cilium_counts").keyType!).name, btf.type(map("cilium_counts").valueType!).name], ["__u32", "__u64"]);
+  assert.equal(map("cilium_calls").valueType, undefined);
   // The BTF map beside them: max_entries 0 stays 0 in the spec (the loader sizes it to the CPUs).
   assert.deepEqual([map("cilium_events").type, map("cilium_events").maxEntries, map("cilium_events").iproute2], ["perf_event_array", 0, undefined]);
 });

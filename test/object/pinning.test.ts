@@ -187,6 +187,26 @@ test("a load that fails removes the pins it made, as libbpf unpins them, and rep
   }
 });
 
+test("an iproute2 pinning the loader does not know (a custom one from /etc/iproute2/bpf_pinning) opens, and refuses to load", { skip }, async () => {
+  const bytes = bytesOf(join(FIXTURES, "cilium-tail.nobtf.bpf.o")).slice();
+  const elf = readElf(bytes);
+  const maps = elf.section("maps")!;
+  const counts = elf.symbolsIn(maps.index).find((x) => x.name === "cilium_counts")!;
+  new DataView(bytes.buffer).setUint32(maps.offset + counts.value + 24, 3, true);
+  const spec = cilium(bytes);
+  assert.equal(pinningName(spec.maps.find((m) => m.name === "cilium_counts")!), "pinning 3");
+  const root = scratch("custom");
+  try {
+    await assert.rejects(loadObject(spec, { engine: "kernel", pinRoot: root }), (e: unknown) =>
+      e instanceof NotSupportedError && /not supported: map cilium_counts: pinning 3 \(iproute2 reads other values from \/etc\/iproute2\/bpf_pinning/.test(e.message));
+    assert.ok(!existsSync(`${root}/tc/globals/cilium_calls`));
+    // Without pins there is nothing to refuse.
+    (await loadObject(spec, { engine: "kernel", pinRoot: false })).close();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test("LIBBPF_PIN_BY_NAME goes in <root>/<name>; PIN_OBJECT_NS in <root>/tc/<sha1>/; pinRoot false pins nothing", { skip }, async () => {
   const root = scratch("names");
   try {

@@ -160,6 +160,7 @@ test("the kernel loads every program and fills cilium_calls by slot: each slot h
     assert.equal(idAt(5), object.programs.get("tail_ttl")!.info().id);
     for (const empty of [0, 2, 3, 4, 6, 7]) assert.equal(idAt(empty), undefined, `slot ${empty}`);
     assert.equal(object.programs.get("cil_notify")!.testRun({ data: frame(64, 64) }).retval, OK, "perf_event_output to the CPU-sized cilium_events");
+    assert.ok(object.maps.get("cilium_counts")!.info().btfValueTypeId > 0, "cilium_counts made with the value type BPF_ANNOTATE_KV_PAIR named");
   } finally {
     object.close();
     rmSync(root, { recursive: true, force: true });
