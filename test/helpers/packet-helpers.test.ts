@@ -179,3 +179,9 @@ test("skb_set_tunnel_key and skb_get_tunnel_key keep and give back the tunnel me
   same("set ipv6, get as ipv4 and ipv6", () => [...key, ...helper(21, fp(2, -48), 44, 1), keep(0), ...helper(20, fp(2, -64), 24, 0), keep(1), ...helper(20, fp(2, -48), 44, 1)], "sched_cls", pkt);
   same("a label without ipv6", () => [...key, st("w", 10, -24, 5), ...helper(21, fp(2, -48), 44, 0)], "sched_cls", pkt);
 });
+
+test("set_hash, set_hash_invalid and get_hash_recalc keep skb->hash as the kernel's", { skip }, () => {
+  const hash: Instruction[] = [ldx("w", 1, 6, 68), stx("dw", 10, -8, 1)];
+  same("set_hash then recalc", () => [...helper(48, 0x1234), keep(0), ...helper(34), keep(1), ldx("w", 1, 6, 68), stx("dw", 10, -48, 1)], "sched_cls", ipv4Udp());
+  same("set_hash then invalid", () => [...helper(48, 0x99), ...helper(41), keep(0), ...hash], "sched_cls", ipv4Udp());
+});
