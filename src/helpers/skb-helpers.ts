@@ -9,6 +9,8 @@ import type { HelperArgs, HelperDef, HelperEnv, HelperFn } from "../runtime/help
 import {
   csum16Add, csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub,
 } from "./csum.js";
+import { netOf } from "./fib.js";
+import { hostOf } from "./host.js";
 import { ETH_HLEN, Packet, SK_BUFF } from "./packet.js";
 import { BPF_F_INGRESS, setRedirect } from "./xdp-helpers.js";
 import { E, mem } from "./util.js";
@@ -295,10 +297,14 @@ const getHashRecalc: HelperFn = (_a, env) => {
   return h;
 };
 
-/** bpf_clone_redirect(skb, ifindex, flags): a copy goes out; 0 (the loopback device exists), -EINVAL for bad flags. */
+/** LOOPBACK_IFINDEX: the one device every network namespace has */
+const LOOPBACK_IFINDEX = 1;
+
+/** bpf_clone_redirect(skb, ifindex, flags): a copy goes out now; -EINVAL for bad flags or a device the run's network lacks. */
 const cloneRedirect: HelperFn = (a, env) => {
-  const flags = a.u64(3);
+  const flags = a.u64(3), ifindex = a.u32(2);
   if (flags & ~BPF_F_INGRESS) return -E.EINVAL;
+  if (ifindex !== LOOPBACK_IFINDEX && !netOf(hostOf(env.space)).devices.some((d) => d.ifindex === ifindex)) return -E.EINVAL;
   setRedirect(env.space, { helper: "clone_redirect", ifindex: a.u32(2), flags });
   return 0;
 };

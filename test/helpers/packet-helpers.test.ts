@@ -185,3 +185,13 @@ test("set_hash, set_hash_invalid and get_hash_recalc keep skb->hash as the kerne
   same("set_hash then recalc", () => [...helper(48, 0x1234), keep(0), ...helper(34), keep(1), ldx("w", 1, 6, 68), stx("dw", 10, -48, 1)], "sched_cls", ipv4Udp());
   same("set_hash then invalid", () => [...helper(48, 0x99), ...helper(41), keep(0), ...hash], "sched_cls", ipv4Udp());
 });
+
+test("redirect_neigh, redirect_peer and clone_redirect return what the kernel's do", { skip }, () => {
+  const pkt = ipv4Udp();
+  for (const [ifindex, flags] of [[1, 0], [1, 1], [999, 0]] as const) {
+    same(`redirect_neigh(${ifindex}, NULL, 0, ${flags})`, () => plain(152, ifindex, 0, 0, flags), "sched_cls", pkt);
+    same(`redirect_peer(${ifindex}, ${flags})`, () => plain(155, ifindex, flags), "sched_cls", pkt);
+    same(`clone_redirect(${ifindex}, ${flags})`, () => helper(13, ifindex, flags), "sched_cls", pkt);
+  }
+  same("redirect_neigh with a bad params size", () => [st("w", 10, -24, 2), st("w", 10, -20, 0x0100007f), ...plain(152, 1, fp(2, -24), 8, 0)], "sched_cls", pkt);
+});
