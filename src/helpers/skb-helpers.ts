@@ -390,6 +390,16 @@ const csumLevel: HelperFn = (a, env) => {
   }
 };
 
+/**
+ * The cgroup of the packet's socket: a test run's skb has a socket made by the calling task,
+ * in its cgroup (cgroup_sk_alloc), so the host task's cgroups answer.
+ */
+const skbCgroup = (level?: bigint) => (env: HelperEnv): bigint => {
+  const t = hostOf(env.space).task;
+  if (level === undefined) return t.cgroupId;
+  return level < 0n || level >= BigInt(t.cgroupAncestors.length) ? 0n : t.cgroupAncestors[Number(level)]!;
+};
+
 /** The skb helpers, by id (enum bpf_func_id). */
 export const SKB_HELPERS: readonly HelperDef[] = [
   /** BPF_FUNC_skb_store_bytes */
@@ -430,6 +440,10 @@ export const SKB_HELPERS: readonly HelperDef[] = [
   { id: 50, name: "skb_adjust_room", fn: adjustRoom },
   /** BPF_FUNC_skb_load_bytes_relative */
   { id: 68, name: "skb_load_bytes_relative", fn: loadBytesRelative },
+  /** BPF_FUNC_skb_cgroup_id */
+  { id: 79, name: "skb_cgroup_id", fn: (_a, env) => { skb(env, "bpf_skb_cgroup_id"); return skbCgroup()(env); } },
+  /** BPF_FUNC_skb_ancestor_cgroup_id */
+  { id: 83, name: "skb_ancestor_cgroup_id", fn: (a, env) => { skb(env, "bpf_skb_ancestor_cgroup_id"); return skbCgroup(a.i64(2))(env); } },
   /** BPF_FUNC_skb_ecn_set_ce */
   { id: 97, name: "skb_ecn_set_ce", fn: ecnSetCe },
   /** BPF_FUNC_csum_level */

@@ -195,3 +195,7 @@ test("redirect_neigh, redirect_peer and clone_redirect return what the kernel's 
   }
   same("redirect_neigh with a bad params size", () => [st("w", 10, -24, 2), st("w", 10, -20, 0x0100007f), ...plain(152, 1, fp(2, -24), 8, 0)], "sched_cls", pkt);
 });
+
+test("skb_cgroup_id and skb_ancestor_cgroup_id are the calling task's cgroups, as in the kernel's test run", { skip }, () => {
+  same("cgroup ids", () => [...helper(79), keep(0), ...helper(83, 0), keep(1), ...helper(83, 1), keep(2), ...helper(83, 50), keep(3)], "sched_cls", ipv4Udp());
+});
