@@ -146,3 +146,21 @@ test("get_func_arg, get_func_ret and get_func_arg_cnt read an fentry/fexit conte
   const r0 = rt.load([add64Imm(1, 8), call(185), { opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 }]).runRaw(framed).r0;
   assert.equal(r0, 1n);
 });
+
+test("user memory: probe_read_user, copy_from_user and probe_read below TASK_SIZE read the task's user memory", () => {
+  const rt = new Runtime({ helpers: installHelpers(new HelperRegistry()) });
+  const host = setHost(rt.space, fakeHost());
+  const at = host.user.string("/etc/passwd");
+  const read = (id: number, size: number, addr: bigint) =>
+    BigInt.asIntN(64, rt.load([...fp(1, -16), mov64Imm(2, size), lddw(3, addr), call(id), { opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 }]).runRaw().r0);
+  const text = (id: number, size: number, addr: bigint) =>
+    rt.load([...fp(1, -16), mov64Imm(2, size), lddw(3, addr), call(id), ldx("dw", 0, 10, -16), { opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 }]).runRaw().r0;
+  assert.equal(read(114, 16, at), 12n, "probe_read_user_str counts the NUL");
+  assert.equal(text(114, 16, at), 0x7361702f6374652fn, "the first 8 bytes: /etc/pas");
+  assert.equal(read(112, 8, at), 0n);
+  assert.equal(read(148, 8, at), 0n, "copy_from_user");
+  assert.equal(read(45, 16, at), 12n, "probe_read_str of a user address");
+  assert.equal(read(113, 8, at), -34n, "a kernel read of a user address is -ERANGE");
+  assert.equal(read(112, 8, at + 0x100000n), -14n, "unmapped user memory is -EFAULT");
+  assert.equal(read(112, 8, 0xffff888000000000n), -14n);
+});
