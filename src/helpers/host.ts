@@ -64,6 +64,11 @@ export interface Host {
   attachCookie: bigint;
   /** bpf_get_socket_cookie: the cookie of the socket a packet belongs to (0: none). */
   socketCookie: bigint;
+  /**
+   * bpf_get_func_arg_cnt: how many arguments the traced function has, when the context
+   * (an fentry/fexit program's array of u64 arguments) does not say so in the u64 before it.
+   */
+  funcArgCount?: number;
 }
 
 /** CONFIG_HZ of a common distribution kernel: a jiffy is 4 ms. */
@@ -129,6 +134,7 @@ export function fakeHost(task: Partial<TaskModel> = {}, rest: Partial<Omit<Host,
     funcIp: rest.funcIp ?? 0n,
     attachCookie: rest.attachCookie ?? 0n,
     socketCookie: rest.socketCookie ?? 0x1000n,
+    ...(rest.funcArgCount !== undefined ? { funcArgCount: rest.funcArgCount } : {}),
   };
 }
 

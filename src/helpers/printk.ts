@@ -1,9 +1,10 @@
 /**
  * @fileoverview bpf_trace_printk's formatting, as the kernel's bpf_bprintf_prepare accepts
  * it and bstr_printf prints it: at most three arguments; %d %i %u %x %X with an optional
- * `l` or `ll` (without one the argument is 32 bits), %c, %s (read from program memory; an
- * unreadable string prints as nothing), %p (the kernel hashes plain %p; the runtime prints
- * the address as %px would, 16 hex digits), %%, and the flags `0 +-` with a width.
+ * `l` or `ll` (without one the argument is 32 bits), %c, %s and %pks/%pus (read from program
+ * memory; an unreadable string prints as nothing), %pI4 %pi4 %pI6 %pi6 (addresses read
+ * through the pointer), %p and %px (the kernel hashes plain %p; the runtime prints the
+ * address as %px would, 16 hex digits), %%, and the flags `0 +-` with a width.
  * Anything else makes the call fail with -EINVAL and print nothing.
  */
 
@@ -18,6 +19,16 @@ export interface PrintkSource {
   arg(i: number): bigint;
   /** The NUL-terminated string at `addr` (up to `max` bytes), or undefined when unreadable. */
   string(addr: bigint, max: number): string | undefined;
+  /** `n` bytes at `addr` (for %pI4 and %pI6), or undefined when unreadable: they print as zeros. */
+  bytes?(addr: bigint, n: number): Uint8Array | undefined;
+}
+
+/** %pI4 / %pi4 / %pI6 / %pi6 of the bytes: dotted (the `i` forms zero-padded) or colon-grouped (the `i` form bare). */
+function ipText(b: Uint8Array, upper: boolean): string {
+  if (b.length === 4) return [...b].map((x) => (upper ? String(x) : String(x).padStart(3, "0"))).join(".");
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0"));
+  if (!upper) return hex.join("");
+  return Array.from({ length: 8 }, (_, k) => hex[2 * k]! + hex[2 * k + 1]!).join(":");
 }
 
 /** The formatted text, or undefined for a format the kernel refuses (-EINVAL). */
@@ -50,7 +61,19 @@ export function formatPrintk(fmt: string, src: PrintkSource, maxArgs: number = M
     const raw = src.arg(n);
     if (conv === "p") {
       if (longs) return undefined;
-      text = raw.toString(16).padStart(16, "0");
+      const ext = fmt[j + 1], family = fmt[j + 2];
+      if ((ext === "I" || ext === "i") && (family === "4" || family === "6")) {
+        // An address read through the pointer; unreadable memory prints as zeros, as the kernel's.
+        const n = family === "4" ? 4 : 16;
+        text = ipText(src.bytes?.(raw, n) ?? new Uint8Array(n), ext === "I");
+        j += 2;
+      } else if ((ext === "k" || ext === "u") && family === "s") {
+        text = src.string(raw, 512) ?? "";
+        j += 2;
+      } else {
+        if (ext === "x" || ext === "K") j++;
+        text = raw.toString(16).padStart(16, "0");
+      }
       numeric = false;
     } else if (conv === "s" || conv === "c") {
       if (longs) return undefined;

@@ -9,6 +9,8 @@ import type { HelperArgs, HelperDef, HelperEnv, HelperFn } from "../runtime/help
 import {
   csum16Add, csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub,
 } from "./csum.js";
+import { netOf } from "./fib.js";
+import { hostOf } from "./host.js";
 import { ETH_HLEN, Packet, SK_BUFF } from "./packet.js";
 import { BPF_F_INGRESS, setRedirect } from "./xdp-helpers.js";
 import { E, mem } from "./util.js";
@@ -295,10 +297,14 @@ const getHashRecalc: HelperFn = (_a, env) => {
   return h;
 };
 
-/** bpf_clone_redirect(skb, ifindex, flags): a copy goes out; 0 (the loopback device exists), -EINVAL for bad flags. */
+/** LOOPBACK_IFINDEX: the one device every network namespace has */
+const LOOPBACK_IFINDEX = 1;
+
+/** bpf_clone_redirect(skb, ifindex, flags): a copy goes out now; -EINVAL for bad flags or a device the run's network lacks. */
 const cloneRedirect: HelperFn = (a, env) => {
-  const flags = a.u64(3);
+  const flags = a.u64(3), ifindex = a.u32(2);
   if (flags & ~BPF_F_INGRESS) return -E.EINVAL;
+  if (ifindex !== LOOPBACK_IFINDEX && !netOf(hostOf(env.space)).devices.some((d) => d.ifindex === ifindex)) return -E.EINVAL;
   setRedirect(env.space, { helper: "clone_redirect", ifindex: a.u32(2), flags });
   return 0;
 };
@@ -384,6 +390,16 @@ const csumLevel: HelperFn = (a, env) => {
   }
 };
 
+/**
+ * The cgroup of the packet's socket: a test run's skb has a socket made by the calling task,
+ * in its cgroup (cgroup_sk_alloc), so the host task's cgroups answer.
+ */
+const skbCgroup = (level?: bigint) => (env: HelperEnv): bigint => {
+  const t = hostOf(env.space).task;
+  if (level === undefined) return t.cgroupId;
+  return level < 0n || level >= BigInt(t.cgroupAncestors.length) ? 0n : t.cgroupAncestors[Number(level)]!;
+};
+
 /** The skb helpers, by id (enum bpf_func_id). */
 export const SKB_HELPERS: readonly HelperDef[] = [
   /** BPF_FUNC_skb_store_bytes */
@@ -424,6 +440,10 @@ export const SKB_HELPERS: readonly HelperDef[] = [
   { id: 50, name: "skb_adjust_room", fn: adjustRoom },
   /** BPF_FUNC_skb_load_bytes_relative */
   { id: 68, name: "skb_load_bytes_relative", fn: loadBytesRelative },
+  /** BPF_FUNC_skb_cgroup_id */
+  { id: 79, name: "skb_cgroup_id", fn: (_a, env) => { skb(env, "bpf_skb_cgroup_id"); return skbCgroup()(env); } },
+  /** BPF_FUNC_skb_ancestor_cgroup_id */
+  { id: 83, name: "skb_ancestor_cgroup_id", fn: (a, env) => { skb(env, "bpf_skb_ancestor_cgroup_id"); return skbCgroup(a.i64(2))(env); } },
   /** BPF_FUNC_skb_ecn_set_ce */
   { id: 97, name: "skb_ecn_set_ce", fn: ecnSetCe },
   /** BPF_FUNC_csum_level */

@@ -60,6 +60,11 @@ function stringReader(env: HelperEnv): PrintkSource["string"] {
   };
 }
 
+/** Bytes for %pI4 and %pI6: from program memory. */
+function bytesReader(env: HelperEnv): NonNullable<PrintkSource["bytes"]> {
+  return (addr, n) => (addr < 0x80000000n && env.space.check(Number(addr), n, false) !== 0 ? env.space.u8.slice(Number(addr), Number(addr) + n) : undefined);
+}
+
 /** The format at r`n` of `size` bytes, which must hold its NUL; undefined otherwise. */
 function format(env: HelperEnv, a: HelperArgs, n: number, size: number): string | undefined {
   if (size === 0) return undefined;
@@ -80,7 +85,7 @@ function u64Array(env: HelperEnv, a: HelperArgs, n: number, len: number): bigint
 const tracePrintk: HelperFn = (a, env) => {
   const fmt = format(env, a, 1, a.u32(2));
   if (fmt === undefined) return -E.EINVAL;
-  const text = formatPrintk(fmt, { arg: (i) => a.u64(3 + i), string: stringReader(env) });
+  const text = formatPrintk(fmt, { arg: (i) => a.u64(3 + i), string: stringReader(env), bytes: bytesReader(env) });
   if (text === undefined) return -E.EINVAL;
   emit(env.space, text);
   return text.length;
@@ -91,7 +96,7 @@ const traceVprintk: HelperFn = (a, env) => {
   const fmt = format(env, a, 1, a.u32(2));
   const data = u64Array(env, a, 3, a.u32(4));
   if (fmt === undefined || data === undefined) return -E.EINVAL;
-  const text = formatPrintk(fmt, { arg: (i) => data[i] ?? 0n, string: stringReader(env) }, data.length);
+  const text = formatPrintk(fmt, { arg: (i) => data[i] ?? 0n, string: stringReader(env), bytes: bytesReader(env) }, data.length);
   if (text === undefined) return -E.EINVAL;
   emit(env.space, text);
   return text.length;
@@ -118,7 +123,7 @@ const snprintf: HelperFn = (a, env) => {
   const fmt = constString(env, a, 3);
   const data = u64Array(env, a, 4, a.u32(5));
   if (fmt === undefined || data === undefined) return -E.EINVAL;
-  const text = formatPrintk(fmt, { arg: (i) => data[i] ?? 0n, string: stringReader(env) }, data.length);
+  const text = formatPrintk(fmt, { arg: (i) => data[i] ?? 0n, string: stringReader(env), bytes: bytesReader(env) }, data.length);
   if (text === undefined) return -E.EINVAL;
   if (size > 0) {
     const out = mem(env, a, 1, size, "write");
@@ -141,7 +146,7 @@ const seqPrintf: HelperFn = (a, env) => {
   const fmt = format(env, a, 2, a.u32(3));
   const data = u64Array(env, a, 4, a.u32(5));
   if (fmt === undefined || data === undefined) return -E.EINVAL;
-  const text = formatPrintk(fmt, { arg: (i) => data[i] ?? 0n, string: stringReader(env) }, data.length);
+  const text = formatPrintk(fmt, { arg: (i) => data[i] ?? 0n, string: stringReader(env), bytes: bytesReader(env) }, data.length);
   if (text === undefined) return -E.EINVAL;
   sink(env.space).seq += text;
   return 0;

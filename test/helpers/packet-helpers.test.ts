@@ -179,3 +179,23 @@ test("skb_set_tunnel_key and skb_get_tunnel_key keep and give back the tunnel me
   same("set ipv6, get as ipv4 and ipv6", () => [...key, ...helper(21, fp(2, -48), 44, 1), keep(0), ...helper(20, fp(2, -64), 24, 0), keep(1), ...helper(20, fp(2, -48), 44, 1)], "sched_cls", pkt);
   same("a label without ipv6", () => [...key, st("w", 10, -24, 5), ...helper(21, fp(2, -48), 44, 0)], "sched_cls", pkt);
 });
+
+test("set_hash, set_hash_invalid and get_hash_recalc keep skb->hash as the kernel's", { skip }, () => {
+  const hash: Instruction[] = [ldx("w", 1, 6, 68), stx("dw", 10, -8, 1)];
+  same("set_hash then recalc", () => [...helper(48, 0x1234), keep(0), ...helper(34), keep(1), ldx("w", 1, 6, 68), stx("dw", 10, -48, 1)], "sched_cls", ipv4Udp());
+  same("set_hash then invalid", () => [...helper(48, 0x99), ...helper(41), keep(0), ...hash], "sched_cls", ipv4Udp());
+});
+
+test("redirect_neigh, redirect_peer and clone_redirect return what the kernel's do", { skip }, () => {
+  const pkt = ipv4Udp();
+  for (const [ifindex, flags] of [[1, 0], [1, 1], [999, 0]] as const) {
+    same(`redirect_neigh(${ifindex}, NULL, 0, ${flags})`, () => plain(152, ifindex, 0, 0, flags), "sched_cls", pkt);
+    same(`redirect_peer(${ifindex}, ${flags})`, () => plain(155, ifindex, flags), "sched_cls", pkt);
+    same(`clone_redirect(${ifindex}, ${flags})`, () => helper(13, ifindex, flags), "sched_cls", pkt);
+  }
+  same("redirect_neigh with a bad params size", () => [st("w", 10, -24, 2), st("w", 10, -20, 0x0100007f), ...plain(152, 1, fp(2, -24), 8, 0)], "sched_cls", pkt);
+});
+
+test("skb_cgroup_id and skb_ancestor_cgroup_id are the calling task's cgroups, as in the kernel's test run", { skip }, () => {
+  same("cgroup ids", () => [...helper(79), keep(0), ...helper(83, 0), keep(1), ...helper(83, 1), keep(2), ...helper(83, 50), keep(3)], "sched_cls", ipv4Udp());
+});

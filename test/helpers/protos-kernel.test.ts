@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parseBtf } from "../../src/btf/index.js";
 import { HELPER_NAMES } from "../../src/helpers/names.js";
-import type { ArgKind, ArgSpec, RetSpec } from "../../src/helpers/proto.js";
+import type { ArgKind, ArgSpec, HelperProto, RetSpec } from "../../src/helpers/proto.js";
 import { HELPER_PROTOS } from "../../src/helpers/protos.js";
 import type { Instruction } from "../../src/isa/instruction.js";
 import { KernelMap, KernelProgram, type KernelProgramSpec, ProgFlags } from "../../src/kernel/index.js";
@@ -111,6 +111,55 @@ function probe(id: number, args: readonly ArgSpec[], n: number, bad: "zero" | "o
   return [...out, call(id), mov64Imm(0, 0), exit()];
 }
 
+/**
+ * In a packet program: r8 = data, r9 = data_end, 64 bytes bounds-checked, then the call with
+ * valid arguments (the first memory argument pointing into the packet if `packetArg`),
+ * then a load through r8 if `deref`. Undefined when the arguments cannot all be made.
+ */
+function packetProbe(c: Candidate, id: number, proto: HelperProto, mapFd: number, o: { deref: boolean; packetArg: boolean }): Instruction[] | undefined {
+  const [data, dataEnd] = PACKET_CTX[c.label]!;
+  const body = probe(id, proto.args, 6, "zero", mapFd);
+  if (!body) return undefined;
+  if (o.packetArg) {
+    const k = proto.args.findIndex((x) => STACK_MEMORY.has(x.kind) && x.kind !== "ptr_to_stack") + 1;
+    const mov = body.findIndex((i) => i.opcode === 0xbf && i.dst === k && i.src === 10);
+    if (k === 0 || mov < 0) return undefined;
+    body[mov] = mov64Reg(k, 8);
+    body[mov + 1] = { ...body[mov + 1]!, imm: 0 };
+  }
+  if (o.deref) body.splice(body.findIndex((i) => i.opcode === 0x85 && i.imm === id) + 1, 0, { opcode: 0x71, dst: 0, src: 8, off: 0, imm: 0 });
+  body.splice(1, 0,
+    { opcode: 0x61, dst: 8, src: 1, off: data, imm: 0 }, { opcode: 0x61, dst: 9, src: 1, off: dataEnd, imm: 0 },
+    mov64Reg(0, 8), { opcode: 0x07, dst: 0, src: 0, off: 0, imm: 64 },
+    { opcode: 0x2d, dst: 0, src: 9, off: 1, imm: 0 }, // if r0 > r9 goto +1
+    { opcode: 0x05, dst: 0, src: 0, off: 1, imm: 0 }, // goto +1
+    exit());
+  return body;
+}
+
+/**
+ * The flags a packet program's verifier reads: packet pointers held across the call are
+ * invalidated exactly when the row changes packet data; a packet pointer is accepted as a
+ * memory argument exactly when the row has pkt_access.
+ */
+function packetChecks(c: Candidate, id: number, proto: HelperProto, mapFd: number): string[] {
+  const out: string[] = [];
+  const held = packetProbe(c, id, proto, mapFd, { deref: true, packetArg: false });
+  if (held) {
+    const said = complaint(c, held);
+    const invalidated = said === "R8 invalid mem access 'scalar'";
+    // A refusal for another reason (a map type, a reference leak) says nothing either way.
+    if ((said === "" || invalidated) && invalidated !== !!proto.changesPktData) out.push(`${id} ${proto.name}: changes_pkt_data is ${invalidated} in ${c.label}`);
+  }
+  const passed = packetProbe(c, id, proto, mapFd, { deref: false, packetArg: true });
+  if (passed) {
+    const said = complaint(c, passed);
+    const refused = said === "helper access to the packet is not allowed";
+    if ((said === "" || refused) && refused === !!proto.pktAccess) out.push(`${id} ${proto.name}: pkt_access is ${!refused} in ${c.label} ("${said}")`);
+  }
+  return out;
+}
+
 test("every helper's arguments are what the kernel's verifier demands", { skip, timeout: 300_000 }, () => {
   const map = KernelMap.create({ type: "array", keySize: 4, valueSize: 64, maxEntries: 1, name: "helpers_proto" });
   try {
@@ -167,25 +216,7 @@ test("every helper's arguments are what the kernel's verifier demands", { skip, 
         if (wrong.length === 0) { best = undefined; break; }
         if (!best || wrong.length < best.length) best = wrong.map((w) => `${c.label}: ${w}`);
       }
-      for (const c of callers) {
-        // Packet pointers held across the call are invalidated exactly when the row says it changes packet data.
-        const offs = PACKET_CTX[c.label];
-        const body = offs && probe(id, proto.args, 6, "zero", map.fd);
-        if (offs && body) {
-          const at = body.findIndex((i) => i.opcode === 0x85 && i.imm === id);
-          body.splice(at + 1, 0, { opcode: 0x71, dst: 0, src: 8, off: 0, imm: 0 }); // r0 = *(u8 *)(r8 + 0)
-          body.splice(1, 0,
-            { opcode: 0x61, dst: 8, src: 1, off: offs[0], imm: 0 }, { opcode: 0x61, dst: 9, src: 1, off: offs[1], imm: 0 },
-            mov64Reg(0, 8), { opcode: 0x07, dst: 0, src: 0, off: 0, imm: 1 },
-            { opcode: 0x2d, dst: 0, src: 9, off: 1, imm: 0 }, // if r0 > r9 goto +1
-            { opcode: 0x05, dst: 0, src: 0, off: 1, imm: 0 }, // goto +1
-            exit());
-          const said = complaint(c, body);
-          const invalidated = said === "R8 invalid mem access 'scalar'";
-          // A refusal for another reason (a map type, a reference leak) says nothing either way.
-          if ((said === "" || invalidated) && invalidated !== !!proto.changesPktData) failures.push(`${id} ${proto.name}: changes_pkt_data is ${invalidated} in ${c.label}`);
-        }
-      }
+      for (const c of callers.filter((x) => PACKET_CTX[x.label])) failures.push(...packetChecks(c, id, proto, map.fd));
       checked.push(id);
       if (best) failures.push(`${id} ${proto.name}: ${best.join("; ")}`);
     }

@@ -122,3 +122,45 @@ test("a tracing program walks a task_struct laid out through vmlinux BTF", { ski
   assert.equal(task.get("pid"), 300n);
   assert.equal(parent.get("tgid"), 1n);
 });
+
+test("get_func_arg, get_func_ret and get_func_arg_cnt read an fentry/fexit context of u64 arguments", () => {
+  const rt = new Runtime({ helpers: installHelpers(new HelperRegistry()) });
+  const host = setHost(rt.space, fakeHost({}, { funcArgCount: 2, funcIp: 0xffffffff81000000n, attachCookie: 7n }));
+  // The context: two arguments, then the return value.
+  const ctx = new Uint8Array(24);
+  const v = new DataView(ctx.buffer);
+  v.setBigUint64(0, 11n, true); v.setBigUint64(8, 22n, true); v.setBigUint64(16, 0xfffffffffffffffen, true);
+  const run = (insns: Instruction[]) => rt.load([mov64Reg(6, 1), ...insns, { opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 }]).runRaw(ctx).r0;
+  const arg = (n: number) => [mov64Reg(1, 6), mov64Imm(2, n), ...fp(3, -8), call(183), mov64Reg(7, 0), ldx("dw", 0, 10, -8)];
+  assert.equal(run(arg(1)), 22n);
+  assert.equal(run([...arg(2), mov64Reg(0, 7)]), BigInt.asUintN(64, -22n));
+  assert.equal(run([mov64Reg(1, 6), ...fp(2, -8), call(184), ldx("dw", 0, 10, -8)]), 0xfffffffffffffffen);
+  assert.equal(run([mov64Reg(1, 6), call(185)]), 2n);
+  assert.equal(run([mov64Reg(1, 6), call(173)]), 0xffffffff81000000n);
+  assert.equal(run([mov64Reg(1, 6), call(174)]), 7n);
+  // Without a count from the host, the u64 before the arguments is it, as the trampoline lays it out.
+  host.funcArgCount = undefined;
+  const framed = new Uint8Array(32);
+  framed.set(ctx, 8);
+  new DataView(framed.buffer).setBigUint64(0, 1n, true);
+  const r0 = rt.load([add64Imm(1, 8), call(185), { opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 }]).runRaw(framed).r0;
+  assert.equal(r0, 1n);
+});
+
+test("user memory: probe_read_user, copy_from_user and probe_read below TASK_SIZE read the task's user memory", () => {
+  const rt = new Runtime({ helpers: installHelpers(new HelperRegistry()) });
+  const host = setHost(rt.space, fakeHost());
+  const at = host.user.string("/etc/passwd");
+  const read = (id: number, size: number, addr: bigint) =>
+    BigInt.asIntN(64, rt.load([...fp(1, -16), mov64Imm(2, size), lddw(3, addr), call(id), { opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 }]).runRaw().r0);
+  const text = (id: number, size: number, addr: bigint) =>
+    rt.load([...fp(1, -16), mov64Imm(2, size), lddw(3, addr), call(id), ldx("dw", 0, 10, -16), { opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 }]).runRaw().r0;
+  assert.equal(read(114, 16, at), 12n, "probe_read_user_str counts the NUL");
+  assert.equal(text(114, 16, at), 0x7361702f6374652fn, "the first 8 bytes: /etc/pas");
+  assert.equal(read(112, 8, at), 0n);
+  assert.equal(read(148, 8, at), 0n, "copy_from_user");
+  assert.equal(read(45, 16, at), 12n, "probe_read_str of a user address");
+  assert.equal(read(113, 8, at), -34n, "a kernel read of a user address is -ERANGE");
+  assert.equal(read(112, 8, at + 0x100000n), -14n, "unmapped user memory is -EFAULT");
+  assert.equal(read(112, 8, 0xffff888000000000n), -14n);
+});
