@@ -126,11 +126,14 @@ test("one object, four verdicts: an fentry target no kernel has and an unknown s
   assert.match(by.on_missing!.error!, /attach target tsbpf_no_such_function is not in the kernel's BTF/);
   assert.match(by.sock_pass!.error!, /missing BPF prog type, check ELF section name 'xdp_sock'/);
   // The user says the type, as bpftool's "type xdp"; libbpf with bpf_program__set_type agrees.
-  for (const flag of ["sock_pass=xdp", "xdp_sock=xdp", "sock_*=xdp"]) {
+  for (const flag of ["sock_pass=xdp", "xdp_sock=xdp", "sock_*=xdp", "sock_pass=xdp.frags"]) {
     const typed = await verifyJson(path, "--type", flag, "--prog", "sock_pass");
     assert.deepEqual(typed.programs.map((p) => [p.name, p.accepted]), [["sock_pass", true]], flag);
   }
   assert.equal(libbpf(path, "sock_pass:xdp").find((p) => p.name === "sock_pass")!.accepted, true);
+  // A section name as the type gives its attach type and flags too, as libbpf_prog_type_by_name does.
+  const frags = openFixture("loader-mixed.bpf.o", { programTypes: { sock_pass: "xdp.frags" } }).programs.find((p) => p.name === "sock_pass")!;
+  assert.deepEqual([frags.type, frags.expectedAttachType, frags.flags], ["xdp", "xdp", 1 << 5]);
   const bad = await cli("verify", path, "--type", "sock_pass=nonsense");
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /unknown program type nonsense/);
