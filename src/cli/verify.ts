@@ -80,6 +80,7 @@ function printVerdicts(verdicts: readonly ProgramVerdict[], judge: string, io: I
   for (const v of verdicts) {
     const stats = v.insnsProcessed !== undefined ? ` (processed ${v.insnsProcessed} insns, ${v.verificationMs.toFixed(3)} ms)` : "";
     if (v.accepted) io.out(`${v.name}: accepted by ${judge}${stats}`);
+    else if (v.refusedBy === "loader") io.out(`${v.name}: not loaded: ${v.error ?? "no reason given"}`);
     else io.out(`${v.name}: rejected by ${judge}: ${v.error ?? "no reason given"}`);
     for (const w of v.warnings ?? []) io.out(`${v.name}: warning: ${w}`);
     if (v.log && (v.log.trim() !== "")) io.out(v.log.trimEnd());

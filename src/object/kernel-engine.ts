@@ -13,7 +13,7 @@ import { KernelBtf } from "../kernel/btf.js";
 import { HOST_LITTLE_ENDIAN } from "../kernel/layout.js";
 import { btfIds, btfInfo } from "../kernel/info.js";
 import { KernelMap, possibleCpus, type KernelMapSpec } from "../kernel/map.js";
-import { KernelVerifierError } from "../kernel/errors.js";
+import { BpfSyscallError, KernelVerifierError } from "../kernel/errors.js";
 import { KernelProgram } from "../kernel/program.js";
 import { mapTypeName, type MapTypeName } from "../maps/types.js";
 import { programTypeId, type AttachTypeName, type ProgramTypeName } from "../programs/types.js";
@@ -444,8 +444,10 @@ export const kernelJudge: ProgramJudge = (spec, program, options) => {
   try {
     object = loadIntoKernel(spec, { engine: "kernel", logLevel: level, ...(options.targetBtf ? { targetBtf: options.targetBtf } : {}) });
   } catch (e) {
-    if (e instanceof KernelVerifierError) return { ...base, accepted: false, error: e.summary, ...stats(e.log), log: e.log };
-    if (e instanceof BpfError) return { ...base, accepted: false, error: e.message, verificationMs: performance.now() - started };
+    if (e instanceof KernelVerifierError) return { ...base, accepted: false, error: e.summary, refusedBy: "verifier", ...stats(e.log), log: e.log };
+    // A load the kernel refused without a verifier log (EPERM for fentry here) is still its refusal.
+    const kernel = e instanceof BpfSyscallError && e.command === "BPF_PROG_LOAD";
+    if (e instanceof BpfError) return { ...base, accepted: false, error: e.message, refusedBy: kernel ? "verifier" : "loader", verificationMs: performance.now() - started };
     throw e;
   }
   try {
