@@ -21,7 +21,7 @@ import { finalizeBtf, stringOffsets } from "./btf-fixup.js";
 import { ObjectError } from "./errors.js";
 import { BPF_F_LINK, STRUCT_OPS_SECTION } from "./struct-ops.js";
 import { fillSlots, programsToLoad } from "./engine-steps.js";
-import { hostKsyms, kernelBtf, moduleBtfs, pageSize } from "./host.js";
+import { findKernelType, hostKsyms, kernelBtf, moduleBtfs, pageSize } from "./host.js";
 import { adjustRingbufSize, isRingbuf } from "./maps.js";
 import type { BpfObject, LoadObjectOptions, ObjectEngine } from "./load.js";
 import { matchSection } from "./sections.js";
@@ -211,16 +211,8 @@ class TargetKernel {
 
   /** The first type named `name` of `kind`, in vmlinux, then in each module's own types; with the BTF it is in. */
   find(name: string, kind: "func" | "var" | "typedef"): { id: number; btf: Btf; module?: string } | undefined {
-    const vmlinux = this.vmlinux;
-    const t = vmlinux?.byName(name, kind)[0];
-    if (t) return { id: t.id, btf: vmlinux! };
-    if (this.given) return undefined; // a caller's BTF stands for the whole kernel
-    for (const m of moduleBtfs()) {
-      const first = m.btf.base?.types.length ?? 0;
-      const mt = m.btf.byName(name, kind).find((x) => x.id >= first);
-      if (mt) return { id: mt.id, btf: m.btf, module: m.module };
-    }
-    return undefined;
+    // A caller's BTF stands for the whole kernel.
+    return findKernelType(name, kind, this.vmlinux, this.given ? [] : moduleBtfs());
   }
 
   /**
