@@ -53,7 +53,7 @@ function loadIntoKernel(spec: ObjectSpec, options: LoadObjectOptions): BpfObject
     btf?.close();
     target.close();
   };
-  // What libbpf refuses before it makes anything: a program whose section gave it no type.
+  // What libbpf refuses before it makes anything: a program without a type, a kconfig extern without a value.
   const toLoad = programsToLoad(spec, options.skip);
   try {
     ({ btf, btfError } = loadBtf(spec));
@@ -83,7 +83,8 @@ function loadBtf(spec: ObjectSpec): { btf?: KernelBtf; btfError?: string } {
   if (!spec.btf) return { btfError: "the object has no .BTF" };
   if (spec.btf.littleEndian !== HOST_LITTLE_ENDIAN) return { btfError: "the BTF is in the other byte order" };
   const sizes = new Map<string, number>();
-  for (const m of spec.maps) if (m.section) sizes.set(m.section, m.valueSize);
+  // A global data map is its whole section; a struct_ops map is one variable of its section.
+  for (const m of spec.maps) if (m.section && m.origin !== "struct_ops") sizes.set(m.section, m.valueSize);
   try {
     return { btf: KernelBtf.load(finalizeBtf(spec.btf, sizes)) };
   } catch (e) {
