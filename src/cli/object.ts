@@ -14,12 +14,14 @@ import type { ObjectSpec } from "../object/types.js";
 import { programTypeId, type ProgramTypeName } from "../programs/types.js";
 import { pinningName } from "../object/pinning.js";
 import { planTailCalls } from "../object/tail-calls.js";
+import { matchSection } from "../object/sections.js";
 
 /** The part of every usage line that opens an object. */
 export const OPEN_USAGE = "[--type NAME=TYPE]... [--kconfig NAME=VALUE]... [--max-entries MAP=N]...";
 
 export const OBJECT_USAGE = `usage: tsbpf object FILE.o [--json] ${OPEN_USAGE}
-  --type NAME=TYPE      the program type of programs or sections NAME (a glob: "2/*"), as bpftool's "type xdp"
+  --type NAME=TYPE      the program type (or a section name: tc, cgroup/connect4) of programs or
+                        sections NAME (a glob: "2/*"), as bpftool's "type xdp"
   --kconfig NAME=VALUE  a __kconfig extern's value (default: the running kernel's config)
   --max-entries MAP=N   a map's max_entries, as bpf_map__set_max_entries
 INSNS counts slots of the program's own function (a 64-bit load is two), as libbpf's bpf_program__insn_cnt.`;
@@ -87,14 +89,15 @@ function parseKconfigArgs(args: readonly string[]): Record<string, KconfigValue>
   return Object.fromEntries(pairs("kconfig", args, "NAME=VALUE").map(([k, v]) => [k, kconfigValue(v)]));
 }
 
-function parseTypeArgs(args: readonly string[]): Record<string, ProgramTypeName> {
+function parseTypeArgs(args: readonly string[]): Record<string, string> {
   return Object.fromEntries(pairs("type", args, "NAME=TYPE").map(([k, v]) => {
+    const known = matchSection(v);
     try {
       programTypeId(v as ProgramTypeName);
     } catch {
-      throw new BpfError("EINVAL", `--type ${k}=${v}: unknown program type ${v} (xdp, sched_cls, socket_filter, kprobe, tracepoint, ...)`);
+      if (!known || known.def.attachBtf) throw new BpfError("EINVAL", `--type ${k}=${v}: unknown program type ${v} (xdp, sched_cls, socket_filter, ... or a section name such as tc)`);
     }
-    return [k, v as ProgramTypeName];
+    return [k, v];
   }));
 }
 

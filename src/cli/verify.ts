@@ -17,6 +17,7 @@ export const VERIFY_USAGE = `usage: tsbpf verify FILE.o [--engine ${Object.keys(
   --engine NAME   who judges: ${Object.entries(VERIFY_ENGINES).map(([k, v]) => `${k} (${v.describe})`).join("; ")}
   --prog NAME     judge only this program (repeatable); by default every program, each loaded alone
   --json          {"programs": [{"name", "section", "accepted", "error", "insns_processed", "verification_ms"}]}
+                  (with --log, each has its "log" too)
   --log           print the verifier's log (at --log-level 1 unless given) of accepted programs too;
                   a rejection always prints what the kernel said
   --pin-root DIR  reuse and pin maps under DIR as loadObject's pinRoot (without it, no map is pinned or reused)
@@ -57,8 +58,11 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   const path = positionals[0]!;
   const spec = openObject(new Uint8Array(readFileSync(path)), basename(path), values);
   const verdicts = await verifyObject(spec, { engine, log: Boolean(values.log), ...(logLevel !== undefined ? { logLevel } : {}), ...(values.prog ? { programs: values.prog } : {}), ...(values["pin-root"] ? { pinRoot: values["pin-root"] } : {}) });
-  if (values.json) io.out(JSON.stringify(verdictsJson(verdicts, values.log), null, 2));
-  else printVerdicts(verdicts, JUDGE_NAME[engine] ?? engine, io);
+  if (values.json) {
+    io.out(JSON.stringify(verdictsJson(verdicts, Boolean(values.log)), null, 2));
+    // The JSON keeps the issue's shape; warnings go where a reader of the terminal sees them.
+    for (const v of verdicts) for (const w of v.warnings ?? []) io.err(`tsbpf verify: ${v.name}: warning: ${w}`);
+  } else printVerdicts(verdicts, JUDGE_NAME[engine] ?? engine, io);
   return verdicts.every((v) => v.accepted) ? 0 : 1;
 }
 
@@ -73,7 +77,6 @@ export function verdictsJson(verdicts: readonly ProgramVerdict[], withLog = fals
       insns_processed: v.insnsProcessed ?? null,
       verification_ms: Math.round(v.verificationMs * 1000) / 1000,
       ...(withLog && v.log !== undefined ? { log: v.log } : {}),
-      ...(v.warnings?.length ? { warnings: v.warnings } : {}),
     })),
   };
 }
@@ -82,6 +85,7 @@ function printVerdicts(verdicts: readonly ProgramVerdict[], judge: string, io: I
   for (const v of verdicts) {
     const stats = v.insnsProcessed !== undefined ? ` (processed ${v.insnsProcessed} insns, ${v.verificationMs.toFixed(3)} ms)` : "";
     if (v.accepted) io.out(`${v.name}: accepted by ${judge}${stats}`);
+    else if (v.refusedBy === "loader") io.out(`${v.name}: not loaded: ${v.error ?? "no reason given"}`);
     else io.out(`${v.name}: rejected by ${judge}: ${v.error ?? "no reason given"}`);
     for (const w of v.warnings ?? []) io.out(`${v.name}: warning: ${w}`);
     if (v.log && (v.log.trim() !== "")) io.out(v.log.trimEnd());

@@ -7,7 +7,10 @@
 import type { Btf } from "../btf/index.js";
 
 /** BTF_KIND_* numbers this walk needs. */
-const KIND = { INT: 1, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FUNC_PROTO: 13, VAR: 14, DATASEC: 15, DECL_TAG: 17, ENUM64: 19 } as const;
+const KIND = { INT: 1, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FUNC: 12, FUNC_PROTO: 13, VAR: 14, DATASEC: 15, DECL_TAG: 17, ENUM64: 19 } as const;
+/** BTF_FUNC_GLOBAL, BTF_FUNC_EXTERN */
+const FUNC_GLOBAL = 1;
+const FUNC_EXTERN = 2;
 /** BTF_VAR_GLOBAL_ALLOCATED, BTF_VAR_GLOBAL_EXTERN */
 const VAR_GLOBAL_ALLOCATED = 1;
 const VAR_GLOBAL_EXTERN = 2;
@@ -39,12 +42,25 @@ export function finalizeBtf(btf: Btf, sizes: ReadonlyMap<string, number>, varOff
   let at = typeStart;
   let id = 1;
   const varAt = new Map<number, number>();
+  const funcAt = new Map<number, number>();
+  const protoAt = new Map<number, number>();
+  const kfuncs: number[] = [];
+  // .ksyms entries that are kfuncs: the kernel wants only VARs in a DATASEC, so libbpf points
+  // them at one dummy int VAR it adds (add_dummy_ksym_var), appended here as the next type.
+  const dummyId = btf.types.length;
+  let dummyName: number | undefined;
   // A typeless ksym (`extern const void x __ksym`) is a VAR of void, which the kernel refuses; libbpf makes it an int.
   const intId = btf.types.find((t) => t.kind === "int" && t.size === 4)?.id;
   while (at + 12 <= typeEnd) {
     const info = v.getUint32(at + 4, le);
     const kind = (info >>> 24) & 0x1f;
     const vlen = info & 0xffff;
+    if (kind === KIND.FUNC_PROTO) protoAt.set(id, at);
+    if (kind === KIND.FUNC) {
+      funcAt.set(id, at);
+      // An extern FUNC (a kfunc's declaration) has a linkage the kernel refuses; libbpf makes it global.
+      if (vlen === FUNC_EXTERN) v.setUint32(at + 4, (info & ~0xffff) | FUNC_GLOBAL, le);
+    }
     if (kind === KIND.VAR) {
       varAt.set(id, at);
       if (v.getUint32(at + 12, le) === VAR_GLOBAL_EXTERN) v.setUint32(at + 12, VAR_GLOBAL_ALLOCATED, le);
@@ -56,6 +72,12 @@ export function finalizeBtf(btf: Btf, sizes: ReadonlyMap<string, number>, varOff
       for (let i = 0; i < vlen; i++) {
         const e = at + 12 + i * 12;
         if (ksyms) {
+          const fat = funcAt.get(v.getUint32(e, le));
+          if (fat !== undefined && intId !== undefined) {
+            dummyName ??= v.getUint32(fat, le);
+            kfuncs.push(fat);
+            v.setUint32(e, dummyId, le);
+          }
           const vat = varAt.get(v.getUint32(e, le));
           if (vat !== undefined && intId !== undefined && isVoid(btf, v.getUint32(vat + 8, le))) v.setUint32(vat + 8, intId, le);
           v.setUint32(e + 4, 4 * i, le);
@@ -72,6 +94,34 @@ export function finalizeBtf(btf: Btf, sizes: ReadonlyMap<string, number>, varOff
     at += 12 + extraBytes(kind, vlen);
     id++;
   }
+  if (dummyName === undefined) return out;
+  // A global FUNC's arguments must have names; libbpf names a kfunc's unnamed ones after its dummy VAR.
+  for (const fat of kfuncs) {
+    const pat = protoAt.get(v.getUint32(fat + 8, le));
+    if (pat === undefined) continue;
+    const n = v.getUint32(pat + 4, le) & 0xffff;
+    for (let i = 0; i < n; i++) {
+      const param = pat + 12 + i * 8;
+      if (v.getUint32(param, le) === 0 && v.getUint32(param + 4, le) !== 0) v.setUint32(param, dummyName, le);
+    }
+  }
+  return withDummyVar(out, typeEnd, dummyName, intId!, le);
+}
+
+/** The BTF with a VAR (named by string `nameOff`, of type `intId`, global) appended to its types. */
+function withDummyVar(raw: Uint8Array, typeEnd: number, nameOff: number, intId: number, le: boolean): Uint8Array {
+  const VAR_SIZE = 16;
+  const out = new Uint8Array(raw.length + VAR_SIZE);
+  out.set(raw.subarray(0, typeEnd));
+  out.set(raw.subarray(typeEnd), typeEnd + VAR_SIZE);
+  const v = new DataView(out.buffer);
+  v.setUint32(typeEnd, nameOff, le);
+  v.setUint32(typeEnd + 4, KIND.VAR << 24, le);
+  v.setUint32(typeEnd + 8, intId, le);
+  v.setUint32(typeEnd + 12, VAR_GLOBAL_ALLOCATED, le);
+  const hdrLen = v.getUint32(4, le);
+  v.setUint32(12, v.getUint32(12, le) + VAR_SIZE, le); // type_len
+  if (hdrLen + v.getUint32(16, le) >= typeEnd) v.setUint32(16, v.getUint32(16, le) + VAR_SIZE, le); // str_off
   return out;
 }
 

@@ -52,6 +52,23 @@ export function* moduleBtfs(): Generator<ModuleBtf> {
   }
 }
 
+/** A kernel type by name: in vmlinux first, then in each module's own types (ids after the base's). */
+export function findKernelType(
+  name: string,
+  kind: "func" | "var" | "typedef",
+  vmlinux: Btf | undefined,
+  modules: Iterable<ModuleBtf>,
+): { id: number; btf: Btf; module?: string } | undefined {
+  const t = vmlinux?.byName(name, kind)[0];
+  if (t) return { id: t.id, btf: vmlinux! };
+  for (const m of modules) {
+    const first = m.btf.base?.types.length ?? 0;
+    const mt = m.btf.byName(name, kind).find((x) => x.id >= first);
+    if (mt) return { id: mt.id, btf: m.btf, module: m.module };
+  }
+  return undefined;
+}
+
 /** `__<arch>_sys_` prefixes of syscall wrappers, as libbpf's `arch_specific_syscall_pfx`. */
 const SYSCALL_PREFIX: Record<string, string> = { x64: "x64", ia32: "ia32", arm64: "arm64", s390x: "s390x", s390: "s390", arm: "arm", ppc64: "powerpc", ppc: "powerpc", riscv64: "riscv", loong64: "loongarch", mips: "mips" };
 

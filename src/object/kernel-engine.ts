@@ -12,7 +12,7 @@ import { KernelBtf } from "../kernel/btf.js";
 import { HOST_LITTLE_ENDIAN } from "../kernel/layout.js";
 import { btfIds, btfInfo } from "../kernel/info.js";
 import { KernelMap, possibleCpus, type KernelMapSpec } from "../kernel/map.js";
-import { KernelVerifierError } from "../kernel/errors.js";
+import { BpfSyscallError, KernelVerifierError } from "../kernel/errors.js";
 import { KernelProgram } from "../kernel/program.js";
 import { mapTypeName, type MapTypeName } from "../maps/types.js";
 import { programTypeId, type AttachTypeName, type ProgramTypeName } from "../programs/types.js";
@@ -20,7 +20,7 @@ import { finalizeBtf, stringOffsets } from "./btf-fixup.js";
 import { ObjectError } from "./errors.js";
 import { BPF_F_LINK, STRUCT_OPS_SECTION } from "./struct-ops.js";
 import { fillSlots, programsToLoad } from "./engine-steps.js";
-import { hostKsyms, kernelBtf, moduleBtfs, pageSize } from "./host.js";
+import { findKernelType, hostKsyms, kernelBtf, moduleBtfs, pageSize } from "./host.js";
 import { adjustRingbufSize, isRingbuf } from "./maps.js";
 import { PinSession, pinRootOf } from "./kernel-pins.js";
 import { fillTailCalls, tailCallPlan, type TailCallSlot } from "./tail-calls.js";
@@ -54,7 +54,7 @@ function loadIntoKernel(spec: ObjectSpec, options: LoadObjectOptions): BpfObject
     btf?.close();
     target.close();
   };
-  // What libbpf refuses before it makes anything: a program whose section gave it no type.
+  // What libbpf refuses before it makes anything: a program without a type, a kconfig extern without a value.
   const toLoad = programsToLoad(spec, options.skip);
   const plan = tailCallPlan(spec, options);
   const pins = new PinSession(spec, pinRootOf(options));
@@ -91,7 +91,8 @@ function loadBtf(spec: ObjectSpec): { btf?: KernelBtf; btfError?: string } {
   if (!spec.btf) return { btfError: "the object has no .BTF" };
   if (spec.btf.littleEndian !== HOST_LITTLE_ENDIAN) return { btfError: "the BTF is in the other byte order" };
   const sizes = new Map<string, number>();
-  for (const m of spec.maps) if (m.section) sizes.set(m.section, m.valueSize);
+  // A global data map is its whole section; a struct_ops map is one variable of its section.
+  for (const m of spec.maps) if (m.section && m.origin !== "struct_ops") sizes.set(m.section, m.valueSize);
   try {
     return { btf: KernelBtf.load(finalizeBtf(spec.btf, sizes)) };
   } catch (e) {
@@ -221,16 +222,8 @@ class TargetKernel {
 
   /** The first type named `name` of `kind`, in vmlinux, then in each module's own types; with the BTF it is in. */
   find(name: string, kind: "func" | "var" | "typedef"): { id: number; btf: Btf; module?: string } | undefined {
-    const vmlinux = this.vmlinux;
-    const t = vmlinux?.byName(name, kind)[0];
-    if (t) return { id: t.id, btf: vmlinux! };
-    if (this.given) return undefined; // a caller's BTF stands for the whole kernel
-    for (const m of moduleBtfs()) {
-      const first = m.btf.base?.types.length ?? 0;
-      const mt = m.btf.byName(name, kind).find((x) => x.id >= first);
-      if (mt) return { id: mt.id, btf: m.btf, module: m.module };
-    }
-    return undefined;
+    // A caller's BTF stands for the whole kernel.
+    return findKernelType(name, kind, this.vmlinux, this.given ? [] : moduleBtfs());
   }
 
   /**
@@ -454,8 +447,10 @@ export const kernelJudge: ProgramJudge = (spec, program, options) => {
   try {
     object = loadIntoKernel(spec, { engine: "kernel", logLevel: level, pinRoot: options.pinRoot ?? false, ...(options.targetBtf ? { targetBtf: options.targetBtf } : {}) });
   } catch (e) {
-    if (e instanceof KernelVerifierError) return { ...base, accepted: false, error: e.summary, ...stats(e.log), log: e.log };
-    if (e instanceof BpfError) return { ...base, accepted: false, error: e.message, verificationMs: performance.now() - started };
+    if (e instanceof KernelVerifierError) return { ...base, accepted: false, error: e.summary, refusedBy: "verifier", ...stats(e.log), log: e.log };
+    // A load the kernel refused without a verifier log (EPERM for fentry here) is still its refusal.
+    const kernel = e instanceof BpfSyscallError && e.command === "BPF_PROG_LOAD";
+    if (e instanceof BpfError) return { ...base, accepted: false, error: e.message, refusedBy: kernel ? "verifier" : "loader", verificationMs: performance.now() - started };
     throw e;
   }
   try {

@@ -40,7 +40,7 @@ import { collectExterns, kconfigMap, layoutKconfig, type Extern, type KconfigVal
 import { KCONFIG_SECTION, LEGACY_MAPS_SECTION, MAPS_SECTION, adjustRingbufSize, collectMaps, isRingbuf, objectName, type LocatedMap } from "./maps.js";
 import { PIN_OBJECT_NS } from "./pinning.js";
 import { programTypeId, type ProgramTypeName } from "../programs/types.js";
-import { matchSection, type SectionMatch } from "./sections.js";
+import { matchSection, type SectionDef, type SectionMatch } from "./sections.js";
 import { sha1Hex } from "./sha1.js";
 import type { FuncInfo, LineInfo, MapSpec, ObjectSpec, PendingCoreRelocation, ProgramSpec, Reference } from "./types.js";
 
@@ -59,10 +59,11 @@ export interface LoadObjectSpecOptions {
   /**
    * Program types for programs whose section libbpf does not know (or to override one), as
    * `bpftool prog load ... type xdp`: keys are program or section names, `*` a glob
-   * (`"2/*": "sched_cls"`, `bytecount: "sched_cls"`). An exact program name wins over an
+   * (`"2/*": "sched_cls"`, `bytecount: "sched_cls"`); a value is a program type or a
+   * section name whose type and attach type libbpf knows (`"tc"`, `"cgroup/connect4"`). An exact program name wins over an
    * exact section name, which wins over a glob; among globs the first given.
    */
-  programTypes?: Record<string, ProgramTypeName>;
+  programTypes?: Record<string, ProgramTypeName | string>;
   /** max_entries by map name, as libbpf users set with `bpf_map__set_max_entries` before load. */
   maxEntries?: Record<string, number>;
   /** The target's page size, to which ring buffer sizes are rounded as libbpf rounds them; default 4096. */
@@ -300,10 +301,12 @@ class SpecBuilder {
     const match = matchSection(section);
     const given = pickType(this.options.programTypes, name, section);
     if (given === undefined) return match;
-    programTypeId(given); // an unknown type name fails here, with the table's message
     const byName = matchSection(given);
-    const def = byName && byName.def.type === given && !byName.def.prefix ? byName.def : { name: given, type: given };
-    return { def, attachTo: match?.def.type === given ? match.attachTo : undefined, autoload: match?.autoload ?? !section.startsWith("?") };
+    let def: SectionDef;
+    if (isProgramType(given)) def = byName && byName.def.type === given && !byName.def.prefix ? byName.def : { name: given, type: given };
+    else if (byName && !byName.def.attachBtf) def = byName.def; // a section name ("tc", "cgroup/connect4"), as bpftool's `type` takes
+    else throw new BpfError("EINVAL", `program ${name}: unknown program type ${given} (a program type such as xdp or sched_cls, or a section name such as tc)`);
+    return { def, attachTo: match?.def.type === def.type ? match.attachTo : undefined, autoload: match?.autoload ?? !section.startsWith("?") };
   }
 
   private program(main: Func): ProgramSpec {
@@ -507,7 +510,7 @@ class Linker {
 }
 
 /** The type `programTypes` gives a program: exact name, then exact section, then the first matching glob. */
-function pickType(types: Record<string, ProgramTypeName> | undefined, name: string, section: string): ProgramTypeName | undefined {
+function pickType(types: Record<string, string> | undefined, name: string, section: string): string | undefined {
   if (!types) return undefined;
   const own = Object.prototype.hasOwnProperty;
   if (own.call(types, name)) return types[name];
@@ -518,4 +521,13 @@ function pickType(types: Record<string, ProgramTypeName> | undefined, name: stri
     if (re.test(name) || re.test(section)) return type;
   }
   return undefined;
+}
+
+function isProgramType(name: string): name is ProgramTypeName {
+  try {
+    programTypeId(name as ProgramTypeName);
+    return true;
+  } catch {
+    return false;
+  }
 }

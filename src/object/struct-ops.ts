@@ -76,6 +76,7 @@ function programSlots(elf: ElfFile, sectionIndex: number, mapName: string, type:
     const sym = elf.symbols[r.symbolIndex];
     let fn = sym?.type === STT_FUNC ? sym : undefined;
     if (sym?.type === STT_SECTION) {
+      if (r.offset + 8 > sec.size) throw new ObjectError(`struct_ops ${mapName}: relocation at 0x${r.offset.toString(16)} runs past the section's end`, where);
       // Against the section symbol, the function's offset is the word being relocated.
       const at = new DataView(sec.data.buffer, sec.data.byteOffset).getBigUint64(r.offset, elf.littleEndian);
       fn = elf.symbolsIn(sym.sectionIndex).find((x) => x.type === STT_FUNC && BigInt(x.value) === at);

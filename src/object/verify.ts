@@ -17,6 +17,8 @@ export interface ProgramVerdict {
   readonly accepted: boolean;
   /** Why not: the verifier's last meaningful line, or the loader's error. */
   readonly error?: string;
+  /** Who refused: the verifier, or the loader before the program reached it (a missing kfunc, map or type). */
+  readonly refusedBy?: "verifier" | "loader";
   /** The verifier's "processed N insns", where it says. */
   readonly insnsProcessed?: number;
   /** The verifier's own time when it reports one, else the wall time of the judgement. */
@@ -77,7 +79,7 @@ export async function verifyObject(spec: ObjectSpec, options: VerifyObjectOption
     } catch (e) {
       // A judge's own failure to make what the program needs is that program's verdict.
       if (!(e instanceof BpfError)) throw e;
-      verdicts.push({ name: p.name, section: p.sectionName, accepted: false, error: e.message, verificationMs: Date.now() - started });
+      verdicts.push({ name: p.name, section: p.sectionName, accepted: false, error: e.message, refusedBy: "loader", verificationMs: Date.now() - started });
     }
   }
   return verdicts;

@@ -12,7 +12,8 @@ import { main } from "../../src/cli/main.js";
 import { memoryIo } from "../../src/cli/io.js";
 import { openObject } from "../../src/cli/object.js";
 import { ensureBpffs, kernelAvailable } from "../../src/kernel/index.js";
-import { kernelVersion } from "../../src/object/host.js";
+import { findKernelType, kernelVersion } from "../../src/object/host.js";
+import { buildBtf, BTF_KIND, INT32_TYPE, parseBtf } from "../../src/btf/index.js";
 import { bytesOf, FIXTURES } from "./helpers.js";
 
 const here = kernelAvailable();
@@ -61,4 +62,17 @@ test("LINUX_KERNEL_VERSION is KERNEL_VERSION(a, b, c) of the release, c capped a
   assert.equal(kernelVersion("5.4.300"), 0x0504ff);
   assert.equal(kernelVersion("4.19"), 0x041300);
   assert.equal(kernelVersion("weird"), undefined);
+});
+
+test("a kfunc or attach target is looked up in vmlinux, then in each module's own split BTF", () => {
+  const proto = { kind: BTF_KIND.FUNC_PROTO, sizeOrType: 1, vlen: 0 };
+  const vmlinux = parseBtf(buildBtf([INT32_TYPE, proto, { name: "in_vmlinux", kind: BTF_KIND.FUNC, sizeOrType: 2 }]).bytes);
+  const strLen = new DataView(vmlinux.raw.buffer, vmlinux.raw.byteOffset).getUint32(20, true);
+  const module = parseBtf(buildBtf([proto, { name: "in_module", kind: BTF_KIND.FUNC, sizeOrType: 4 }], { splitStringBase: strLen }).bytes, { base: vmlinux });
+  const modules = [{ module: "nf_conntrack", btf: module }];
+  assert.deepEqual(findKernelType("in_vmlinux", "func", vmlinux, modules)?.id, 3);
+  const found = findKernelType("in_module", "func", vmlinux, modules)!;
+  assert.deepEqual([found.id, found.module], [5, "nf_conntrack"], "a module's ids continue after vmlinux's");
+  assert.equal(findKernelType("in_module", "var", vmlinux, modules), undefined);
+  assert.equal(findKernelType("nowhere", "func", vmlinux, modules), undefined);
 });

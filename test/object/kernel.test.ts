@@ -248,3 +248,18 @@ test("maps with pinning LIBBPF_PIN_BY_NAME are pinned under pinPath and reused b
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("func and line info the kernel refuses: the program loads without them, and the loader says so", { skip }, async () => {
+  const spec = openFixture("xdp-parser.bpf.o");
+  const p = spec.programs[0]!;
+  // A func_info naming a type that is not a FUNC, which the kernel's BTF check refuses.
+  p.funcInfo = p.funcInfo.map((f) => ({ ...f, typeId: 1 }));
+  const obj = await loadObject(spec, { engine: "kernel" });
+  try {
+    assert.equal(obj.programs.get(p.name)!.info().nrFuncInfo, 0);
+    assert.equal(obj.warnings?.length, 1);
+    assert.match(obj.warnings![0]!, new RegExp(`program ${p.name}: the kernel refused its func and line info .*; loaded without them`));
+  } finally {
+    obj.close();
+  }
+});

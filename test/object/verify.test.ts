@@ -127,11 +127,14 @@ test("one object, four verdicts: an fentry target no kernel has and an unknown s
   assert.match(by.on_missing!.error!, /attach target tsbpf_no_such_function is not in the kernel's BTF/);
   assert.match(by.sock_pass!.error!, /missing BPF prog type, check ELF section name 'xdp_sock'/);
   // The user says the type, as bpftool's "type xdp"; libbpf with bpf_program__set_type agrees.
-  for (const flag of ["sock_pass=xdp", "xdp_sock=xdp", "sock_*=xdp"]) {
+  for (const flag of ["sock_pass=xdp", "xdp_sock=xdp", "sock_*=xdp", "sock_pass=xdp.frags"]) {
     const typed = await verifyJson(path, "--type", flag, "--prog", "sock_pass");
     assert.deepEqual(typed.programs.map((p) => [p.name, p.accepted]), [["sock_pass", true]], flag);
   }
   assert.equal(libbpf(path, "sock_pass:xdp").find((p) => p.name === "sock_pass")!.accepted, true);
+  // A section name as the type gives its attach type and flags too, as libbpf_prog_type_by_name does.
+  const frags = openFixture("loader-mixed.bpf.o", { programTypes: { sock_pass: "xdp.frags" } }).programs.find((p) => p.name === "sock_pass")!;
+  assert.deepEqual([frags.type, frags.expectedAttachType, frags.flags], ["xdp", "xdp", 1 << 5]);
   const bad = await cli("verify", path, "--type", "sock_pass=nonsense");
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /unknown program type nonsense/);
@@ -145,6 +148,9 @@ test("kfuncs resolve to their BTF id at load (flavors by essential name, prototy
   const alone = programAlone(spec, spec.programs.find((p) => p.name === "kern_ctx")!);
   const obj = await loadObject(alone, { engine: "kernel" });
   try {
+    // The kfunc's extern FUNC is made acceptable to the kernel as libbpf makes it, so func info loads.
+    assert.equal(obj.btfError, undefined);
+    assert.ok(obj.programs.get("kern_ctx")!.info().nrFuncInfo > 0);
     // The verifier inlines bpf_cast_to_kern_ctx, the kfunc the BTF id names, to a move.
     const xlated = obj.programs.get("kern_ctx")!.xlated();
     assert.ok(!xlated.some((i) => i.opcode === 0x85 && i.src === 2), "the kfunc call was inlined");
@@ -248,7 +254,8 @@ test("verdicts print one line a program, with a summary", { skip }, async () => 
   const r = await cli("verify", join(FIXTURES, "loader-mixed.bpf.o"));
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^count_pass: accepted by the kernel \(processed \d+ insns, [\d.]+ ms\)$/m);
-  assert.match(r.stdout, /^on_missing: rejected by the kernel: .*tsbpf_no_such_function/m);
+  assert.match(r.stdout, /^on_missing: not loaded: .*attach target tsbpf_no_such_function is not in the kernel's BTF/m);
+  assert.match(r.stdout, /^sock_pass: not loaded: .*missing BPF prog type/m);
   assert.match(r.stdout, /^4 programs: 2 accepted, 2 rejected$/m);
 });
 
