@@ -86,8 +86,11 @@ export function contextShape(spec: ObjectSpec, program: ProgramSpec): { shape: C
       if (own) return { shape: own, from: `struct ${own.struct} of the program's BTF` };
       throw new BpfError("EINVAL", `${program.name}: its BTF names no context struct; give the bytes with --ctx FILE`);
     }
-    default:
+    default: {
+      const layout = programType(program.type).ctx;
+      if (layout) return { shape: shapeOfLayout(layout), from: `struct ${layout.struct}` };
       throw new NotSupportedError(`--ctx-json for ${program.type} programs`, "give the context bytes with --ctx FILE");
+    }
   }
 }
 

@@ -192,15 +192,18 @@ export const RAW: ProgramTypeOps = {
 };
 
 /**
- * A run whose context is all there is (tracing and syscall programs): `ctx` is copied in
- * (zero-padded to the region), r1 points at it, and no packet exists. The region is
- * `size` bytes; the context handed back is as long as the one given.
+ * A run whose context is all there is (tracing, syscall and socket-hook programs): `ctx`
+ * is copied in (zero-padded to the region), r1 points at it, and no packet exists. The
+ * region is `size` bytes, writable where `writable` says (an access rule: where it allows
+ * stores); the context handed back is as long as the one given.
  */
-export function contextRun(name: string, size: number, writable: boolean): ProgramTypeOps {
+export function contextRun(name: string, size: number, writable: boolean | AccessRule): ProgramTypeOps {
   let given = 0;
   return {
     name,
-    ctx: { size, perm: writable ? Perm.ReadWrite : Perm.Read },
+    ctx: typeof writable === "function"
+      ? { size, perm: Perm.Read, parts: writableParts(size, writable) }
+      : { size, perm: writable ? Perm.ReadWrite : Perm.Read },
     packet: undefined,
     offsets: () => ({ meta: 0, data: 0 }),
     fillCtx(v, { ctx }) {
