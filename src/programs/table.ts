@@ -16,7 +16,7 @@ import {
   BPF_SOCKOPT, BPF_SYSCTL, type CtxLayout, PERF_MAX_TRACE_SIZE, PT_REGS, RAW_TP_ARGS, SK_BUFF, SK_MSG_MD,
   SK_REUSEPORT_MD, XDP_MD,
 } from "./layouts.js";
-import { contextRun, RAW, skbType, XDP_RUN, type ProgramTypeOps } from "./run-context.js";
+import { contextRun, flowDissectorRun, RAW, skbType, XDP_RUN, type ProgramTypeOps } from "./run-context.js";
 import { PROGRAM_TYPES, programTypeName, type AttachTypeName, type ProgramTypeName } from "./types.js";
 
 /** What a return value means: `{ 2: "XDP_PASS" }`. */
@@ -141,7 +141,7 @@ export const PROGRAM_TYPE_TABLE: readonly ProgramTypeRow[] = [
     attachTypes: ["sk_reuseport_select", "sk_reuseport_select_or_migrate"],
   }),
   row("flow_dissector", {
-    ctx: SK_BUFF, ctxSize: SK_BUFF.size, access: R.flowDissectorAccess, attachTypes: ["flow_dissector"],
+    ctx: SK_BUFF, ctxSize: SK_BUFF.size, access: R.flowDissectorAccess, attachTypes: ["flow_dissector"], run: flowDissectorRun(),
     returnCodes: { 0: "BPF_OK", 2: "BPF_DROP", 129: "BPF_FLOW_DISSECTOR_CONTINUE" },
   }),
   row("cgroup_sysctl", { ctx: BPF_SYSCTL, ctxSize: BPF_SYSCTL.size, access: R.sysctlAccess, run: contextRun("cgroup_sysctl", BPF_SYSCTL.size, R.sysctlAccess), attachTypes: ["cgroup_sysctl"], returnCodes: CG_CODES, returnRange: () => range(0, 1) }),
