@@ -43,6 +43,13 @@ function ipv4(src: string, dst: string, protocol: number, l4: Uint8Array, payloa
   h[11] = c & 0xff;
   f.set(l4, 34);
   f.set(payload, 34 + l4.length);
+  // The TCP or UDP checksum over the pseudo-header, so tools that check it are content.
+  const seg = f.subarray(34, 14 + total);
+  const pseudo = Uint8Array.from([...ip(src), ...ip(dst), 0, protocol, (total - 20) >> 8, (total - 20) & 0xff]);
+  const at = protocol === 6 ? 16 : 6;
+  const sum = checksum(Uint8Array.from([...pseudo, ...seg]));
+  seg[at] = sum >> 8;
+  seg[at + 1] = sum & 0xff;
   return f;
 }
 

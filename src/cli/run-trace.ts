@@ -14,7 +14,7 @@ import { BPF_PERF_EVENT_DATA } from "../programs/layouts.js";
 import { programType, RUN_TYPES } from "../programs/table.js";
 import {
   argsShape, type ContextShape, encodeContext, KPROBE_SHAPE, parseTracepointFormat, RAW_ARGS_SHAPE, shapeOfLayout,
-  shapeOfStruct, tracedArgs,
+  shapeOfStruct, syscallTracepointShape, tracedArgs,
 } from "../programs/trace-context.js";
 import type { RunMode } from "../runtime/index.js";
 import { dumpMap, mapToJson, type DumpableMap } from "./map-dump.js";
@@ -60,6 +60,8 @@ export function contextShape(spec: ObjectSpec, program: ProgramSpec): { shape: C
         if (existsSync(path)) return { shape: parseTracepointFormat(readFileSync(path, "utf8"), target), from: path };
       }
       const name = target.split("/").pop()!;
+      const sys = target.startsWith("syscalls/") ? syscallTracepointShape(name) : undefined;
+      if (sys) return { shape: sys, from: "struct syscall_trace_enter/exit (no format file to name the arguments: arg0..arg5)" };
       const btf = kernelBtf();
       const raw = btf?.byName(`trace_event_raw_${name}`, "struct")[0] ?? btf?.byName(`trace_event_raw_${name.replace(/^sys_(enter|exit)_.*/, "sys_$1")}`, "struct")[0];
       if (btf && raw) return { shape: shapeOfStruct(btf, raw.id), from: `struct ${raw.name} of vmlinux BTF` };
@@ -86,8 +88,11 @@ export function contextShape(spec: ObjectSpec, program: ProgramSpec): { shape: C
       if (own) return { shape: own, from: `struct ${own.struct} of the program's BTF` };
       throw new BpfError("EINVAL", `${program.name}: its BTF names no context struct; give the bytes with --ctx FILE`);
     }
-    default:
+    default: {
+      const layout = programType(program.type).ctx;
+      if (layout) return { shape: shapeOfLayout(layout), from: `struct ${layout.struct}` };
       throw new NotSupportedError(`--ctx-json for ${program.type} programs`, "give the context bytes with --ctx FILE");
+    }
   }
 }
 

@@ -9,4 +9,4 @@ export * from "./layouts.js";
 export { PROGRAM_TYPE_TABLE, programType, verifierOpsFor, helpersFor, defaultAttachType, returnCodeName, RUN_TYPES, type Disposition, type ProgramTypeRow, type ReturnCodes } from "./table.js";
 export type { AccessRule } from "./ctx-access.js";
 export { COMMON_HELPERS, HELPER_SETS } from "./helper-sets.js";
-export { argsShape, attachArgsOf, encodeContext, KPROBE_SHAPE, parseArgPairs, parseTracepointFormat, RAW_ARGS_SHAPE, shapeOfLayout, shapeOfStruct, tracedArgs, type ContextShape, type ShapeField, type TracedArg } from "./trace-context.js";
+export { argsShape, attachArgsOf, encodeContext, KPROBE_SHAPE, parseArgPairs, parseTracepointFormat, RAW_ARGS_SHAPE, shapeOfLayout, shapeOfStruct, syscallTracepointShape, tracedArgs, type ContextShape, type ShapeField, type TracedArg } from "./trace-context.js";

@@ -206,15 +206,18 @@ export const RAW: ProgramTypeOps = {
 };
 
 /**
- * A run whose context is all there is (tracing and syscall programs): `ctx` is copied in
- * (zero-padded to the region), r1 points at it, and no packet exists. The region is
- * `size` bytes; the context handed back is as long as the one given.
+ * A run whose context is all there is (tracing, syscall and socket-hook programs): `ctx`
+ * is copied in (zero-padded to the region), r1 points at it, and no packet exists. The
+ * region is `size` bytes, writable where `writable` says (an access rule: where it allows
+ * stores); the context handed back is as long as the one given.
  */
-export function contextRun(name: string, size: number, writable: boolean): ProgramTypeOps {
+export function contextRun(name: string, size: number, writable: boolean | AccessRule): ProgramTypeOps {
   let given = 0;
   return {
     name,
-    ctx: { size, perm: writable ? Perm.ReadWrite : Perm.Read },
+    ctx: typeof writable === "function"
+      ? { size, perm: Perm.Read, parts: writableParts(size, writable) }
+      : { size, perm: writable ? Perm.ReadWrite : Perm.Read },
     packet: undefined,
     offsets: () => ({ meta: 0, data: 0 }),
     fillCtx(v, { ctx }) {
@@ -227,5 +230,42 @@ export function contextRun(name: string, size: number, writable: boolean): Progr
     },
     ctxOut: (c) => c.slice(0, given),
     dataOut: () => new Uint8Array(0),
+  };
+}
+
+/** sizeof(struct bpf_flow_keys) */
+const FLOW_KEYS_SIZE = 56;
+
+/**
+ * A flow dissector's run, as bpf_prog_test_run_flow_dissector: the program sees an
+ * __sk_buff with data, data_end and flow_keys; the keys start with nhoff = thoff = 14 and
+ * n_proto from the frame, `ctx` (a struct bpf_flow_keys) gives their flags, and the run
+ * hands back the keys as its data. The keys live in the context region, after the skb.
+ */
+export function flowDissectorRun(): ProgramTypeOps {
+  let keysAt = 0;
+  return {
+    name: "flow_dissector",
+    ctx: { size: SKB.size + FLOW_KEYS_SIZE, perm: Perm.Read, parts: [{ name: "flow_keys", offset: SKB.size, size: FLOW_KEYS_SIZE, perm: Perm.ReadWrite }] },
+    packet: { headroom: 0, tailroom: 0, perm: Perm.Read },
+    offsets({ data }) {
+      if (data.length < ETH_HLEN) throw new BpfError("EINVAL", `flow_dissector: data of ${data.length} bytes is shorter than an Ethernet header`);
+      return { meta: 0, data: 0 };
+    },
+    fillCtx(v, { data, ctx }, p) {
+      new Uint8Array(v.buffer, v.byteOffset, SKB.size + FLOW_KEYS_SIZE).fill(0);
+      v.setUint32(SKB.data, p.data, true);
+      v.setUint32(SKB.dataEnd, p.dataEnd, true);
+      keysAt = v.byteOffset + SKB.size;
+      v.setBigUint64(144, BigInt(keysAt), true); // __sk_buff.flow_keys
+      v.setUint16(SKB.size, ETH_HLEN, true); // nhoff
+      v.setUint16(SKB.size + 2, ETH_HLEN, true); // thoff
+      v.setUint8(SKB.size + 10, data[12]!); // n_proto, as it lies in the frame
+      v.setUint8(SKB.size + 11, data[13]!);
+      if (ctx && ctx.length >= 52) v.setUint32(SKB.size + 48, new DataView(ctx.buffer, ctx.byteOffset).getUint32(48, true), true);
+    },
+    ctxOut: (c) => c.slice(SKB.size),
+    // The memory may have grown during the run: read the keys through the packet's (current) buffer.
+    dataOut: (all) => new Uint8Array(all.buffer, keysAt, FLOW_KEYS_SIZE).slice(),
   };
 }

@@ -16,7 +16,7 @@ import {
   BPF_SOCKOPT, BPF_SYSCTL, type CtxLayout, PERF_MAX_TRACE_SIZE, PT_REGS, RAW_TP_ARGS, SK_BUFF, SK_MSG_MD,
   SK_REUSEPORT_MD, XDP_MD,
 } from "./layouts.js";
-import { contextRun, RAW, skbType, XDP_RUN, type ProgramTypeOps } from "./run-context.js";
+import { contextRun, flowDissectorRun, RAW, skbType, XDP_RUN, type ProgramTypeOps } from "./run-context.js";
 import { PROGRAM_TYPES, programTypeName, type AttachTypeName, type ProgramTypeName } from "./types.js";
 
 /** What a return value means: `{ 2: "XDP_PASS" }`. */
@@ -117,21 +117,21 @@ export const PROGRAM_TYPE_TABLE: readonly ProgramTypeRow[] = [
     returnRange: (at) => (at === "cgroup_inet_egress" ? range(0, 3) : range(0, 1)),
   }),
   row("cgroup_sock", {
-    ctx: BPF_SOCK, ctxSize: BPF_SOCK.size, access: R.sockAccess, returnCodes: CG_CODES, returnRange: () => range(0, 1),
+    ctx: BPF_SOCK, ctxSize: BPF_SOCK.size, access: R.sockAccess, run: contextRun("cgroup_sock", BPF_SOCK.size, R.sockAccess), returnCodes: CG_CODES, returnRange: () => range(0, 1),
     attachTypes: ["cgroup_inet_sock_create", "cgroup_inet_sock_release", "cgroup_inet4_post_bind", "cgroup_inet6_post_bind"],
   }),
   skb("lwt_in", R.lwtAccess, false, Perm.Read, { returnCodes: LWT_CODES, disposition: lwtDisposition }),
   skb("lwt_out", R.lwtAccess, false, Perm.Read, { returnCodes: LWT_CODES, disposition: lwtDisposition }),
   skb("lwt_xmit", R.lwtAccess, false, Perm.ReadWrite, { returnCodes: LWT_CODES, disposition: lwtDisposition }),
-  row("sock_ops", { ctx: BPF_SOCK_OPS, ctxSize: BPF_SOCK_OPS.size, access: R.sockOpsAccess, attachTypes: ["cgroup_sock_ops"], returnRange: () => range(0, 1) }),
+  row("sock_ops", { ctx: BPF_SOCK_OPS, ctxSize: BPF_SOCK_OPS.size, access: R.sockOpsAccess, run: contextRun("sock_ops", BPF_SOCK_OPS.size, R.sockOpsAccess), attachTypes: ["cgroup_sock_ops"], returnRange: () => range(0, 1) }),
   skb("sk_skb", R.skSkbAccess, false, undefined, {
     returnCodes: SK_CODES, attachTypes: ["sk_skb_stream_parser", "sk_skb_stream_verdict", "sk_skb_verdict"],
   }),
-  row("cgroup_device", { ctx: BPF_CGROUP_DEV_CTX, ctxSize: BPF_CGROUP_DEV_CTX.size, access: R.cgroupDevAccess, attachTypes: ["cgroup_device"], returnCodes: CG_CODES, returnRange: () => range(0, 1) }),
+  row("cgroup_device", { ctx: BPF_CGROUP_DEV_CTX, ctxSize: BPF_CGROUP_DEV_CTX.size, access: R.cgroupDevAccess, run: contextRun("cgroup_device", BPF_CGROUP_DEV_CTX.size, R.cgroupDevAccess), attachTypes: ["cgroup_device"], returnCodes: CG_CODES, returnRange: () => range(0, 1) }),
   row("sk_msg", { ctx: SK_MSG_MD, ctxSize: SK_MSG_MD.size, access: R.skMsgAccess, attachTypes: ["sk_msg_verdict"], returnCodes: SK_CODES }),
   row("raw_tracepoint", { ctx: RAW_TP_ARGS, ctxSize: RAW_TP_ARGS.size, access: R.rawTracepointAccess, run: contextRun("raw_tracepoint", RAW_TP_ARGS.size, false) }),
   row("cgroup_sock_addr", {
-    ctx: BPF_SOCK_ADDR, ctxSize: BPF_SOCK_ADDR.size, access: R.sockAddrAccess, attachTypes: SOCK_ADDR_ATTACH, returnCodes: CG_CODES,
+    ctx: BPF_SOCK_ADDR, ctxSize: BPF_SOCK_ADDR.size, access: R.sockAddrAccess, run: contextRun("cgroup_sock_addr", BPF_SOCK_ADDR.size, R.sockAddrAccess), attachTypes: SOCK_ADDR_ATTACH, returnCodes: CG_CODES,
     returnRange: (at) => (at && SOCK_ADDR_ONLY_1.has(at as AttachTypeName) ? range(1, 1) : at === "cgroup_inet4_bind" || at === "cgroup_inet6_bind" ? range(0, 3) : range(0, 1)),
   }),
   skb("lwt_seg6local", R.lwtAccess, false, Perm.Read, { returnCodes: LWT_CODES, disposition: lwtDisposition }),
@@ -141,13 +141,13 @@ export const PROGRAM_TYPE_TABLE: readonly ProgramTypeRow[] = [
     attachTypes: ["sk_reuseport_select", "sk_reuseport_select_or_migrate"],
   }),
   row("flow_dissector", {
-    ctx: SK_BUFF, ctxSize: SK_BUFF.size, access: R.flowDissectorAccess, attachTypes: ["flow_dissector"],
+    ctx: SK_BUFF, ctxSize: SK_BUFF.size, access: R.flowDissectorAccess, attachTypes: ["flow_dissector"], run: flowDissectorRun(),
     returnCodes: { 0: "BPF_OK", 2: "BPF_DROP", 129: "BPF_FLOW_DISSECTOR_CONTINUE" },
   }),
-  row("cgroup_sysctl", { ctx: BPF_SYSCTL, ctxSize: BPF_SYSCTL.size, access: R.sysctlAccess, attachTypes: ["cgroup_sysctl"], returnCodes: CG_CODES, returnRange: () => range(0, 1) }),
+  row("cgroup_sysctl", { ctx: BPF_SYSCTL, ctxSize: BPF_SYSCTL.size, access: R.sysctlAccess, run: contextRun("cgroup_sysctl", BPF_SYSCTL.size, R.sysctlAccess), attachTypes: ["cgroup_sysctl"], returnCodes: CG_CODES, returnRange: () => range(0, 1) }),
   row("raw_tracepoint_writable", { ctx: RAW_TP_ARGS, ctxSize: RAW_TP_ARGS.size, access: R.rawTracepointWritableAccess }),
   row("cgroup_sockopt", {
-    ctx: BPF_SOCKOPT, ctxSize: BPF_SOCKOPT.size, access: R.sockoptAccess, attachTypes: ["cgroup_getsockopt", "cgroup_setsockopt"],
+    ctx: BPF_SOCKOPT, ctxSize: BPF_SOCKOPT.size, access: R.sockoptAccess, run: contextRun("cgroup_sockopt", BPF_SOCKOPT.size, R.sockoptAccess), attachTypes: ["cgroup_getsockopt", "cgroup_setsockopt"],
     returnCodes: CG_CODES, returnRange: () => range(0, 1),
   }),
   row("tracing", {
@@ -170,7 +170,7 @@ export const PROGRAM_TYPE_TABLE: readonly ProgramTypeRow[] = [
     helpers: () => [...(HELPER_SETS["tracing/trace_raw_tp"] ?? []), ...TRAMPOLINE_HELPERS, ...LSM_HELPERS],
   }),
   row("sk_lookup", {
-    ctx: BPF_SK_LOOKUP, ctxSize: BPF_SK_LOOKUP.size, access: R.skLookupAccess, attachTypes: ["sk_lookup"],
+    ctx: BPF_SK_LOOKUP, ctxSize: BPF_SK_LOOKUP.size, access: R.skLookupAccess, run: contextRun("sk_lookup", BPF_SK_LOOKUP.size, R.skLookupAccess), attachTypes: ["sk_lookup"],
     returnCodes: SK_CODES, returnRange: () => range(0, 1),
   }),
   // The runtime gives a syscall program 4 KiB of context (the kernel allows up to 64 KiB).

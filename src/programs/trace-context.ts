@@ -241,3 +241,26 @@ export function parseArgPairs(pairs: readonly string[]): Record<string, string> 
   }
   return out;
 }
+
+/** The 8 bytes every tracepoint record starts with (struct trace_entry). */
+const COMMON_FIELDS: readonly ShapeField[] = [
+  { name: "common_type", off: 0, size: 2, count: 1, signed: false, kind: "int" },
+  { name: "common_flags", off: 2, size: 1, count: 1, signed: false, kind: "int" },
+  { name: "common_preempt_count", off: 3, size: 1, count: 1, signed: false, kind: "int" },
+  { name: "common_pid", off: 4, size: 4, count: 1, signed: true, kind: "int" },
+];
+
+/**
+ * The record of a syscalls/sys_enter_NAME or sys_exit_NAME tracepoint when its format file
+ * cannot be read: struct syscall_trace_enter/exit, `__syscall_nr` then the six arguments
+ * (`args`, also `arg0`...`arg5`) or `ret`. The format file names the arguments.
+ */
+export function syscallTracepointShape(name: string): ContextShape | undefined {
+  const nr: ShapeField = { name: "__syscall_nr", off: 8, size: 4, count: 1, signed: true, kind: "int" };
+  if (name.startsWith("sys_enter_")) {
+    const args = Array.from({ length: 6 }, (_, i): ShapeField => ({ name: `arg${i}`, off: 16 + 8 * i, size: 8, count: 1, signed: false, kind: "int" }));
+    return { struct: `syscalls/${name}`, size: 64, fields: [...COMMON_FIELDS, nr, { name: "args", off: 16, size: 8, count: 6, signed: false, kind: "int" }, ...args] };
+  }
+  if (name.startsWith("sys_exit_")) return { struct: `syscalls/${name}`, size: 24, fields: [...COMMON_FIELDS, nr, { name: "ret", off: 16, size: 8, count: 1, signed: true, kind: "int" }] };
+  return undefined;
+}

@@ -62,3 +62,32 @@ test("the raw tracepoint gives the same in the kernel, and every program loads t
     object.close();
   }
 });
+
+/** Assembles `source` into an object with one program in `section`. */
+async function objectOf(dir: string, section: string, source: string): Promise<string> {
+  writeFileSync(join(dir, "p.s"), source);
+  const io = memoryIo();
+  assert.equal(await main(["asm", join(dir, "p.s"), "-o", join(dir, "p.o"), "--section", section], io), 0, io.stderr);
+  return join(dir, "p.o");
+}
+
+test("socket hooks on made-up contexts: a connect4 program refuses a port, sk_lookup agrees with the kernel", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-programs-sock-"));
+  try {
+    // user_port (offset 24) is in network order: 0x5000 is port 80.
+    const connect = await objectOf(dir, "cgroup/connect4", "r2 = *(u32 *)(r1 + 24)\nif r2 == 0x5000 goto deny\nr0 = 1\nexit\ndeny:\nr0 = 0\nexit\n");
+    const io = memoryIo();
+    assert.equal(await main(["run", connect, "--json", "--ctx-json", '[{"user_port": "0x5000"}, {"user_port": 22}]'], io), 0, io.stderr);
+    assert.deepEqual(JSON.parse(io.stdout).events, [{ retval: 0 }, { retval: 1 }]);
+    // local_port (offset 60) is in host order.
+    const lookup = await objectOf(dir, "sk_lookup", "r2 = *(u32 *)(r1 + 60)\nif r2 == 80 goto pass\nr0 = 0\nexit\npass:\nr0 = 1\nexit\n");
+    const events = '[{"family": 2, "protocol": 6, "local_port": 80}, {"family": 2, "protocol": 6, "local_port": 81}]';
+    for (const engine of skip ? ["interp"] : ["interp", "kernel"]) {
+      const out = memoryIo();
+      assert.equal(await main(["run", lookup, "--json", "--engine", engine, "--ctx-json", events], out), 0, out.stderr);
+      assert.deepEqual(JSON.parse(out.stdout).events, [{ retval: 1 }, { retval: 0 }], engine);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

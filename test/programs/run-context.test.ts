@@ -64,3 +64,29 @@ for (const type of TYPES) {
     assert.deepEqual(diffs, []);
   });
 }
+
+test("flow_dissector: the keys a dissector writes, and its verdict, as the kernel's test run gives them", { skip }, async () => {
+  const { readFileSync } = await import("node:fs");
+  const { loadObject, loadObjectSpec } = await import("../../src/object/index.js");
+  const spec = loadObjectSpec(new Uint8Array(readFileSync(new URL("../fixtures/flow-dissector.bpf.o", import.meta.url))), { name: "flow-dissector.bpf.o" });
+  const udp = frame();
+  udp[23] = 17;
+  const icmp = frame();
+  icmp[23] = 1;
+  const arp = frame();
+  arp.set([0x08, 0x06], 12);
+  const short = frame().subarray(0, 30);
+  const interp = await loadObject(spec, { engine: "interp" });
+  const kernel = await loadObject(spec, { engine: "kernel" });
+  try {
+    for (const [name, data] of [["tcp", frame()], ["udp", udp], ["icmp", icmp], ["arp", arp], ["short", short]] as const) {
+      const u = interp.programs.get("dissect")!.testRun({ data });
+      const k = kernel.programs.get("dissect")!.testRun({ data });
+      assert.equal(u.retval, k.retval, name);
+      assert.deepEqual(u.data, k.data, name);
+    }
+  } finally {
+    interp.close();
+    kernel.close();
+  }
+});

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parseBtf } from "../../src/btf/parse.js";
-import { argsShape, attachArgsOf, encodeContext, KPROBE_SHAPE, parseTracepointFormat, parseArgPairs, tracedArgs } from "../../src/programs/trace-context.js";
+import { argsShape, attachArgsOf, encodeContext, KPROBE_SHAPE, parseTracepointFormat, parseArgPairs, syscallTracepointShape, tracedArgs } from "../../src/programs/trace-context.js";
 import { verifierOpsFor } from "../../src/programs/table.js";
 
 const FORMAT = `name: sys_enter_openat
@@ -70,4 +70,15 @@ test("BTF-typed arguments: sched_switch's from __bpf_trace_sched_switch, do_unli
   const ops = verifierOpsFor("tracing");
   assert.deepEqual(ops.isValidAccess({ off: 8, size: 8, write: false, attachArgs: attachArgsOf(tp) }), { ok: true, type: "btf_id", btfType: "task_struct" });
   assert.equal(ops.isValidAccess({ off: 32, size: 8, write: false, attachArgs: attachArgsOf(tp) }).ok, false);
+});
+
+test("a syscall tracepoint without its format file: __syscall_nr, then six argument slots or ret", () => {
+  const enter = syscallTracepointShape("sys_enter_execve")!;
+  const b = encodeContext(enter, { __syscall_nr: 59, arg0: "0x7ffd0000", args: [1, 2] });
+  const v = new DataView(b.buffer);
+  assert.equal(v.getInt32(8, true), 59);
+  assert.equal(v.getBigUint64(16, true), 1n, "args[0], given after arg0, wins");
+  assert.equal(v.getBigUint64(24, true), 2n);
+  assert.equal(syscallTracepointShape("sys_exit_read")!.fields.find((f) => f.name === "ret")!.off, 16);
+  assert.equal(syscallTracepointShape("sched_switch"), undefined);
 });
