@@ -21,7 +21,7 @@ import type { ObjectSpec, ProgramSpec } from "../object/index.js";
 import { ExecutionError, RUN_TYPES, Runtime, type RunMode } from "../runtime/index.js";
 import { programType } from "../programs/table.js";
 import { parseArgPairs } from "../programs/trace-context.js";
-import { openObject } from "./object.js";
+import { OPEN_OPTIONS, OPEN_USAGE, openObject } from "./object.js";
 
 export const RUN_USAGE = `usage: tsbpf run PROG.o --pcap IN [-w OUT.pcap|OUT.pcapng] [--tx-out FILE] [--prog NAME]
                  [--engine interp|kernel] [--compare interp,kernel] [--json] [--fast] [--budget N]
@@ -29,6 +29,7 @@ export const RUN_USAGE = `usage: tsbpf run PROG.o --pcap IN [-w OUT.pcap|OUT.pca
        tsbpf run PROG.o [--prog NAME] [--data FILE] [--ctx FILE] [--data-out FILE] [--repeat N]
                  [--engine interp|kernel] [--json] [--fast] [--budget N] [--pin-root DIR]
        tsbpf run --raw PROG.bin [--mem FILE] [--engine interp|kernel] [--json] [--fast] [--budget N]
+  every form that opens an object also takes ${OPEN_USAGE}
 
   --pcap IN         run every packet of a pcap or pcapng capture, and print a summary:
                     packets by verdict, time per packet, every map, the trace_printk output
@@ -80,6 +81,7 @@ export async function runCommand(args: string[], out: (line: string) => void, er
     args,
     allowPositionals: true,
     options: {
+      ...OPEN_OPTIONS,
       raw: { type: "boolean", default: false },
       mem: { type: "string" },
       data: { type: "string" },
@@ -120,7 +122,7 @@ export async function runCommand(args: string[], out: (line: string) => void, er
     const memory = await read(values.mem);
     outcome = engine === "kernel" ? await rawInKernel(decodeRaw(file), memory) : rawInInterpreter(decodeRaw(file), memory, { mode, budget, repeat });
   } else {
-    const spec = openObject(file, basename(path));
+    const spec = openObject(file, basename(path), values);
     const wanted = values.prog ?? values.section;
     const program = wanted === undefined ? spec.programs[0] : spec.programs.find((p) => p.name === wanted) ?? spec.programs.find((p) => p.sectionName === wanted);
     if (!program) throw new BpfError("EINVAL", wanted === undefined ? `${path}: the object has no programs` : `${path}: no program or section ${wanted} (${spec.programs.map((p) => p.name).join(", ")})`);

@@ -12,6 +12,7 @@ import { BpfError, NotSupportedError } from "../errors.js";
 import { LDDW, slotsOf } from "../isa/instruction.js";
 import { ArrayMap, programArrays } from "../maps/array.js";
 import { createMap } from "../maps/create.js";
+import { cpusOf } from "../maps/cpus.js";
 import type { BpfMap } from "../maps/map.js";
 import { installHelpers, onTrace, traceOf } from "../helpers/table.js";
 import { HelperRegistry } from "../runtime/helpers.js";
@@ -94,7 +95,9 @@ function makeMap(space: Runtime["space"], m: MapSpec, programs: (id: number) => 
   if (/^type \d+$/.test(m.type)) throw new NotSupportedError(`map type ${m.type} in the userspace runtime (map ${m.name})`);
   if (m.type === "unspec") throw new ObjectError(`map ${m.name}: no map type (unspec)`);
   try {
-    return createMap(space, { type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, name: m.name }, { programs });
+    // As libbpf: a perf_event_array declared without max_entries gets one slot per possible CPU.
+    const maxEntries = m.maxEntries === 0 && m.type === "perf_event_array" ? cpusOf(space).cpus : m.maxEntries;
+    return createMap(space, { type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries, flags: m.flags, name: m.name }, { programs });
   } catch (e) {
     if (e instanceof BpfError && !(e instanceof NotSupportedError) && !e.message.includes(m.name)) throw new ObjectError(`map ${m.name}: ${e.message}`);
     throw e;
