@@ -25,3 +25,4 @@ export { RingBufMap, RingBufReader, RingQuery, UserRingBufMap } from "./ringbuf.
 export { setStackModel, stackModelOf, StackTraceMap, type StackModel } from "./stack-trace.js";
 export { BPF_LOCAL_STORAGE_GET_F_CREATE, LocalStorageMap } from "./storage.js";
 export { TypedMap, type ByteMap } from "./typed.js";
+export { runtimeMapSpec, type ObjectMapShape } from "./spec.js";
