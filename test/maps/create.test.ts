@@ -62,3 +62,24 @@ test("every map type of the table is made and closed", () => {
     assert.ok(name, `type ${id}`);
   }
 });
+
+test("BPF_F_RDONLY, BPF_F_WRONLY and freezing limit userspace as the kernel's fd modes do", { skip }, () => {
+  const play = (m: { set(k: Uint8Array, v: Uint8Array): void; get(k: Uint8Array): Uint8Array | undefined; delete(k: Uint8Array): boolean; nextKey(k?: Uint8Array): Uint8Array | undefined; freeze(): void; lookupBatch(o: { count: number }): unknown }) => {
+    const key = new Uint8Array(4), value = new Uint8Array(8);
+    const steps = [() => m.set(key, value), () => m.get(key), () => m.nextKey(), () => m.delete(key), () => m.lookupBatch({ count: 4 }), () => m.freeze(), () => m.set(key, value), () => m.get(key)];
+    return steps.map((f) => outcome(() => { f(); return { close() {} }; }));
+  };
+  for (const type of ["hash", "array"]) {
+    for (const flags of [0, 0x8, 0x10]) {
+      const spec = { type, keySize: 4, valueSize: 8, maxEntries: 4, flags, name: "maps_access" };
+      const kernel = KernelMap.create(spec as Parameters<typeof KernelMap.create>[0]);
+      const user = createMap(kernelLikeSpace(), spec);
+      try {
+        assert.deepEqual(play(user), play(kernel), `${type} flags 0x${flags.toString(16)}`);
+      } finally {
+        kernel.close();
+        user.close();
+      }
+    }
+  }
+});
