@@ -210,6 +210,11 @@ export const MAP_OPS: Readonly<Partial<Record<number, MapOps>>> = {
 
 /** The generic checks of map_create, before the type's own. */
 function commonCheck(id: number, spec: UserMapSpec): void {
+  // union bpf_attr holds u32s: anything else cannot be asked for.
+  for (const [field, name] of [["keySize", "key_size"], ["valueSize", "value_size"], ["maxEntries", "max_entries"]] as const) {
+    const v = spec[field];
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) invalid(spec, `${name} ${v} is not a u32`);
+  }
   const f = flags(spec);
   if ((f & BPF_F_RDONLY) && (f & BPF_F_WRONLY)) invalid(spec, "BPF_F_RDONLY with BPF_F_WRONLY");
   // map_extra is only for bloom filters (hash count) and arenas.
@@ -242,5 +247,11 @@ export function createMap(space: AddressSpace, spec: UserMapSpec, options: Creat
   const copy = { ...spec, type: id };
   commonCheck(id, copy);
   ops.check(copy);
-  return ops.create(space, adjust(id, copy, cpusOf(space).cpus), options);
+  try {
+    return ops.create(space, adjust(id, copy, cpusOf(space).cpus), options);
+  } catch (e) {
+    if (e instanceof MapError) throw e;
+    // The kernel would fail to allocate too: ENOMEM, with what did not fit.
+    throw new MapError(Errno.ENOMEM, `create ${mapTypeName(id)} map${spec.name ? ` "${spec.name}"` : ""} (${spec.maxEntries} entries do not fit the runtime's memory: ${(e as Error).message})`);
+  }
 }
