@@ -8,7 +8,7 @@
 
 import { BpfError } from "../errors.js";
 import { Perm, type AddressSpace, type Region } from "../runtime/address-space.js";
-import { cpusOf } from "./cpus.js";
+import { cpusOf, type CpuModel } from "./cpus.js";
 import { mapTypeId, mapTypeInfo, mapTypeName, type MapTypeName } from "./types.js";
 
 /** What a map is made from: the shape of `MapSpec`/`KernelMapSpec`, copied at creation. */
@@ -200,6 +200,7 @@ export abstract class BpfMap {
   #valueScratch: Uint8Array;
   #closed = false;
   #frozen = false;
+  readonly #cpuModel: CpuModel;
   /** The region a program's pointer last fell in: most calls pass a stack slot of the same frame. */
   #hit = 0;
 
@@ -216,7 +217,8 @@ export abstract class BpfMap {
     this.spinLockOffset = spec.spinLockOffset ?? -1;
     this.timerOffset = spec.timerOffset ?? -1;
     this.perCpu = mapTypeInfo(this.type)?.perCpu ?? false;
-    this.cpus = cpusOf(space).cpus;
+    this.#cpuModel = cpusOf(space);
+    this.cpus = this.#cpuModel.cpus;
     this.valueBytes = valueBytes ?? (this.perCpu ? roundUp8(spec.valueSize) * this.cpus : spec.valueSize);
     this.#keyScratch = new Uint8Array(Math.max(0, spec.keySize));
     this.#valueScratch = new Uint8Array(Math.max(0, spec.valueSize));
@@ -261,9 +263,9 @@ export abstract class BpfMap {
     throw new BpfError("EINVAL", `${this.describe()}: value is ${value.length} bytes, value size is ${this.valueBytes}`);
   }
 
-  /** The CPU the current run is on. */
+  /** The CPU the current run is on (the space's model is one object, updated in place by setCpus). */
   protected get currentCpu(): number {
-    return cpusOf(this.space).current;
+    return this.#cpuModel.current;
   }
 
   protected fail(errno: number, what: string): never {
