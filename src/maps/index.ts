@@ -13,7 +13,7 @@ export { ArrayMap, ArrayOfMapsMap, ProgArrayMap, programArrays, type ProgramReso
 export { HashMap } from "./hash.js";
 export { QueueStackMap } from "./queue.js";
 export { createMap, MAP_OPS, type CreateMapOptions, type MapOps } from "./create.js";
-export { cpusOf, setCpus, type CpuModel } from "./cpus.js";
+export { cpusOf, setCpus, setDefaultCpus, type CpuModel } from "./cpus.js";
 export { htabHash } from "./jhash.js";
 export { dumpMap, formatMapDump, toJson, valueFields, type DumpableMap, type DumpEntry, type JsonValue, type MapBtf, type ValueFields } from "./dump.js";
 export { BloomFilterMap } from "./bloom-filter.js";
