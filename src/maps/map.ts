@@ -113,15 +113,6 @@ export function zeroBytes(dst: Uint8Array, at: number, n: number): void {
   else dst.fill(0, at, at + n);
 }
 
-/** A map's key as a string, two bytes a character (fewer characters to build and hash): the key of a JS `Map`. */
-export function keyString(u8: Uint8Array, at: number, size: number): string {
-  let s = "";
-  let i = 0;
-  for (; i + 1 < size; i += 2) s += String.fromCharCode(u8[at + i]! | (u8[at + i + 1]! << 8));
-  if (i < size) s += String.fromCharCode(u8[at + i]!);
-  return s;
-}
-
 /** One call's worth of a batch walk; pass `cursor` back to continue, undefined means the end (as KernelMap's). */
 export interface BatchResult {
   readonly keys: Uint8Array[];
