@@ -512,7 +512,9 @@ export abstract class BpfMap {
   /** Shape and flags, as KernelMap.info() gives them. */
   info(): { type: number; typeName: string; id: number; keySize: number; valueSize: number; maxEntries: number; flags: number; name: string } {
     this.live();
-    return { type: this.type, typeName: this.typeName, id: this.id, keySize: this.keySize, valueSize: this.valueSize, maxEntries: this.maxEntries, flags: this.flags, name: this.name };
+    // bpf_map_flags_retain_permanent: BPF_F_RDONLY and BPF_F_WRONLY belong to the fd, not the map.
+    const flags = this.flags & ~(BPF_F_RDONLY | BPF_F_WRONLY);
+    return { type: this.type, typeName: this.typeName, id: this.id, keySize: this.keySize, valueSize: this.valueSize, maxEntries: this.maxEntries, flags, name: this.name };
   }
 
   /** Frees the map's memory; harmless twice. Pointers a program kept into it then fault. */

@@ -42,7 +42,7 @@ const CASES: Spec[] = [
   s("user_ringbuf", 0, 0, 4096), s("user_ringbuf", 0, 0, 2048),
   s("bloom_filter", 0, 8, 100), s("bloom_filter", 4, 8, 100), s("bloom_filter", 0, 8, 100, 0, 3n), s("bloom_filter", 0, 8, 100, 0, 0x13n), s("bloom_filter", 0, 8, 100, 0x1),
   s("stack_trace", 4, 8 * 127, 16), s("stack_trace", 4, 8 * 128, 16), s("stack_trace", 4, 12, 16), s("stack_trace", 8, 8, 16),
-  s("devmap", 4, 4, 8), s("devmap", 4, 8, 8), s("devmap", 4, 12, 8), s("devmap_hash", 4, 8, 8), s("devmap_hash", 8, 8, 8),
+  s("devmap", 4, 4, 8), s("devmap", 4, 8, 8), s("devmap", 4, 4, 8, 0x80), s("devmap", 4, 4, 8, 0x8), s("devmap_hash", 4, 4, 8, 0x100), s("devmap", 4, 12, 8), s("devmap_hash", 4, 8, 8), s("devmap_hash", 8, 8, 8),
   s("cpumap", 4, 4, 8), s("cpumap", 4, 8, 8), s("cpumap", 4, 16, 8), s("cpumap", 4, 4, 100000),
   s("xskmap", 4, 4, 8), s("xskmap", 4, 8, 8), s("xskmap", 4, 4, 8, 0x80),
 ];
@@ -52,6 +52,14 @@ test("createMap refuses the specs BPF_MAP_CREATE refuses, with its errno", { ski
   for (const spec of CASES) {
     const kernel = outcome(() => KernelMap.create(spec as Parameters<typeof KernelMap.create>[0]));
     const user = outcome(() => createMap(kernelLikeSpace(), spec));
+    if (kernel === "ok" && user === "ok") {
+      // The flags and max_entries the kernel reports back, after its own changes (devmaps, per-CPU LRUs).
+      const k = KernelMap.create(spec as Parameters<typeof KernelMap.create>[0]), u = createMap(kernelLikeSpace(), spec);
+      const ki = k.info(), ui = u.info();
+      if (ki.flags !== ui.flags || ki.maxEntries !== ui.maxEntries) diffs.push(`${spec.type}: kernel reports flags 0x${ki.flags.toString(16)} max ${ki.maxEntries}, tsbpf 0x${ui.flags.toString(16)} max ${ui.maxEntries}`);
+      k.close();
+      u.close();
+    }
     if (kernel !== user) diffs.push(`${spec.type} key ${spec.keySize} value ${spec.valueSize} max ${spec.maxEntries} flags 0x${(spec.flags ?? 0).toString(16)}: kernel ${kernel}, tsbpf ${user}`);
   }
   assert.deepEqual(diffs, []);

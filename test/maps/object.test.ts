@@ -1,6 +1,6 @@
 /**
  * @fileoverview A clang-built object with seven map types (test/fixtures/maps-types.bpf.c:
- * LPM trie, per-CPU array, LRU hash, ring buffer, devmap, bloom filter, queue), loaded by
+ * LPM trie, per-CPU array, LRU hash, ring buffer, cpumap, bloom filter, queue), loaded by
  * loadObject into the runtime and into the kernel: after the same 400 packets, the same
  * verdicts (drops, passes, redirects), the same ring buffer records and the same maps.
  */
@@ -43,8 +43,8 @@ test("an object of seven map types: the runtime's verdicts, ring buffer records 
         maps.get("routes")!.set(k, u32(id));
       };
       route(8, 0x0a000000, 0); route(16, 0x0a010000, 1); route(24, 0x0a010200, 2); route(16, 0xc0a80000, 3);
-      maps.get("tx")!.set(u32(0), u32(1));
-      maps.get("tx")!.set(u32(2), u32(1));
+      maps.get("tx")!.set(u32(0), u32(64)); // CPU 0, a queue of 64
+      maps.get("tx")!.set(u32(1), u32(64));
     }
     let s = 7;
     const r = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 0x100000000);
