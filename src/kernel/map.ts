@@ -244,6 +244,11 @@ export class KernelMap {
     for (let key = this.nextKey(); key; key = this.nextKey(key)) yield key;
   }
 
+  /** `for (const [key, value] of map)`: every key with its value. */
+  [Symbol.iterator](): IterableIterator<[Uint8Array, Uint8Array]> {
+    return this.entries();
+  }
+
   /** Every key with its value; a key deleted between the two calls is skipped. */
   *entries(): IterableIterator<[Uint8Array, Uint8Array]> {
     for (const key of this.keys()) {

@@ -5,6 +5,7 @@
  * hold references instead of bytes: program and map ids stand in for fds.
  */
 
+import { BpfError } from "../errors.js";
 import { Perm, type AddressSpace, type Region } from "../runtime/address-space.js";
 import type { ProgramArray, ProgramArrayResolver, TailCallTarget } from "../runtime/interpreter.js";
 import {
@@ -36,9 +37,10 @@ export class ArrayMap extends BpfMap {
   readonly values: Region;
   readonly #slot: number;
 
+  /** Per-CPU or not follows the spec's type (`perCpu` says which the caller meant). */
   constructor(space: AddressSpace, spec: UserMapSpec, perCpu: boolean) {
     super(space, spec);
-    void perCpu;
+    if (perCpu !== this.perCpu) throw new BpfError("EINVAL", `an ArrayMap of type ${this.typeName} cannot be ${perCpu ? "" : "not "}per-CPU`);
     this.#slot = roundUp8(spec.valueSize);
     this.elemSize = this.perCpu ? this.#slot * this.cpus : this.#slot;
     const readOnly = ((spec.flags ?? 0) & BPF_F_RDONLY_PROG) !== 0;

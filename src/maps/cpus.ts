@@ -17,11 +17,21 @@ export interface CpuModel {
 }
 
 const MODELS = new WeakMap<AddressSpace, { cpus: number; current: number }>();
+let defaultCpus = 1;
 
-/** The CPUs of `space`: one CPU, number 0, until `setCpus` says otherwise. */
+/**
+ * The CPU count of spaces that `setCpus` has not set (1 to begin with): for code that
+ * makes its runtime itself, loadObject's "interp" engine say.
+ */
+export function setDefaultCpus(cpus: number): void {
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > 4096) throw new BpfError("EINVAL", `cpus: ${cpus} is not a CPU count (1 to 4096)`);
+  defaultCpus = cpus;
+}
+
+/** The CPUs of `space`: the default count (see setDefaultCpus), CPU 0 current, until `setCpus` says otherwise. */
 export function cpusOf(space: AddressSpace): CpuModel {
   let m = MODELS.get(space);
-  if (!m) MODELS.set(space, (m = { cpus: 1, current: 0 }));
+  if (!m) MODELS.set(space, (m = { cpus: defaultCpus, current: 0 }));
   return m;
 }
 

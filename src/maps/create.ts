@@ -159,7 +159,7 @@ const redirectCheck = (kind: "dev" | "cpu" | "xsk") => (s: UserMapSpec) => {
     return;
   }
   need(s, s.valueSize === 4 || s.valueSize === 8, `value_size ${s.valueSize} is not 4 or 8`);
-  onlyFlags(s, kind === "cpu" ? BPF_F_NUMA_NODE : BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK);
+  onlyFlags(s, kind === "cpu" ? BPF_F_NUMA_NODE : BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY);
   if (kind === "cpu" && s.maxEntries > NR_CPUS) tooBig(s, `max_entries ${s.maxEntries} is over NR_CPUS`);
 };
 
@@ -210,6 +210,11 @@ export const MAP_OPS: Readonly<Partial<Record<number, MapOps>>> = {
 
 /** The generic checks of map_create, before the type's own. */
 function commonCheck(id: number, spec: UserMapSpec): void {
+  // union bpf_attr holds u32s: anything else cannot be asked for.
+  for (const [field, name] of [["keySize", "key_size"], ["valueSize", "value_size"], ["maxEntries", "max_entries"]] as const) {
+    const v = spec[field];
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) invalid(spec, `${name} ${v} is not a u32`);
+  }
   const f = flags(spec);
   if ((f & BPF_F_RDONLY) && (f & BPF_F_WRONLY)) invalid(spec, "BPF_F_RDONLY with BPF_F_WRONLY");
   // map_extra is only for bloom filters (hash count) and arenas.
@@ -217,10 +222,13 @@ function commonCheck(id: number, spec: UserMapSpec): void {
 }
 
 /**
- * htab_map_alloc: a per-CPU LRU has max_entries rounded up to a multiple of the CPU
+ * What the kernel changes in a spec as it makes the map, and reports back: devmaps
+ * get BPF_F_RDONLY_PROG; (htab_map_alloc) a per-CPU LRU has max_entries rounded up to a multiple of the CPU
  * count (down when that overflows), as the kernel reports it back.
  */
 function adjust(id: number, spec: UserMapSpec, cpus: number): UserMapSpec {
+  // dev_map_init_map: a lookup points at the entry itself, so programs may only read it.
+  if (id === 14 || id === 25) return { ...spec, flags: flags(spec) | BPF_F_RDONLY_PROG };
   if ((id === 9 || id === 10) && flags(spec) & BPF_F_NO_COMMON_LRU) {
     let n = Math.ceil(spec.maxEntries / cpus) * cpus;
     if (n > 0xffffffff) n = Math.floor(spec.maxEntries / cpus) * cpus;
@@ -242,5 +250,11 @@ export function createMap(space: AddressSpace, spec: UserMapSpec, options: Creat
   const copy = { ...spec, type: id };
   commonCheck(id, copy);
   ops.check(copy);
-  return ops.create(space, adjust(id, copy, cpusOf(space).cpus), options);
+  try {
+    return ops.create(space, adjust(id, copy, cpusOf(space).cpus), options);
+  } catch (e) {
+    if (e instanceof MapError) throw e;
+    // The kernel would fail to allocate too: ENOMEM, with what did not fit.
+    throw new MapError(Errno.ENOMEM, `create ${mapTypeName(id)} map${spec.name ? ` "${spec.name}"` : ""} (${spec.maxEntries} entries do not fit the runtime's memory: ${(e as Error).message})`);
+  }
 }

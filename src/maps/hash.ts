@@ -91,6 +91,23 @@ export class HashMap extends BpfMap {
   /** Elements in the map. */
   get size(): number { return this.#count; }
 
+  /**
+   * Where the table lies, for a JIT that looks keys up itself: bucket heads (u32 header
+   * addresses, 0 for none) at `buckets`, bucket = hash & `mask` with `htabHash(key, seed 0)`
+   * (or the u32 key itself when `byIndex`); a header holds next at +0, hash at +4, the
+   * value's address at +8 (CPU 0's slot for per-CPU maps, `slot` bytes per CPU), its
+   * element number at +12 and the key at +16. LRU maps must also mark the element used
+   * (`markUsed`) on a program's lookup.
+   */
+  get layout(): { buckets: number; mask: number; keyOffset: number; valueField: number; nextField: number; hashField: number; slot: number; byIndex: boolean } {
+    return { buckets: this.buckets.base, mask: this.#mask, keyOffset: HEADER, valueField: 8, nextField: 0, hashField: 4, slot: this.#slot, byIndex: this.#byIndex };
+  }
+
+  /** A program looked element `i` up (LRU maps: its reference bit). */
+  markUsed(i: number): void {
+    this.#lruLists?.setRef(i);
+  }
+
   #views(): void {
     if (this.#gen === this.space.generation) return;
     this.#gen = this.space.generation;

@@ -13,7 +13,7 @@ export { ArrayMap, ArrayOfMapsMap, ProgArrayMap, programArrays, type ProgramReso
 export { HashMap } from "./hash.js";
 export { QueueStackMap } from "./queue.js";
 export { createMap, MAP_OPS, type CreateMapOptions, type MapOps } from "./create.js";
-export { cpusOf, setCpus, type CpuModel } from "./cpus.js";
+export { cpusOf, setCpus, setDefaultCpus, type CpuModel } from "./cpus.js";
 export { htabHash } from "./jhash.js";
 export { dumpMap, formatMapDump, toJson, valueFields, type DumpableMap, type DumpEntry, type JsonValue, type MapBtf, type ValueFields } from "./dump.js";
 export { BloomFilterMap } from "./bloom-filter.js";
@@ -25,3 +25,4 @@ export { RingBufMap, RingBufReader, RingQuery, UserRingBufMap } from "./ringbuf.
 export { setStackModel, stackModelOf, StackTraceMap, type StackModel } from "./stack-trace.js";
 export { BPF_LOCAL_STORAGE_GET_F_CREATE, LocalStorageMap } from "./storage.js";
 export { TypedMap, type ByteMap } from "./typed.js";
+export { runtimeMapSpec, type ObjectMapShape } from "./spec.js";

@@ -8,7 +8,7 @@
 
 import { BpfError } from "../errors.js";
 import { Perm, type AddressSpace, type Region } from "../runtime/address-space.js";
-import { cpusOf } from "./cpus.js";
+import { cpusOf, type CpuModel } from "./cpus.js";
 import { mapTypeId, mapTypeInfo, mapTypeName, type MapTypeName } from "./types.js";
 
 /** What a map is made from: the shape of `MapSpec`/`KernelMapSpec`, copied at creation. */
@@ -113,15 +113,6 @@ export function zeroBytes(dst: Uint8Array, at: number, n: number): void {
   else dst.fill(0, at, at + n);
 }
 
-/** A map's key as a string, two bytes a character (fewer characters to build and hash): the key of a JS `Map`. */
-export function keyString(u8: Uint8Array, at: number, size: number): string {
-  let s = "";
-  let i = 0;
-  for (; i + 1 < size; i += 2) s += String.fromCharCode(u8[at + i]! | (u8[at + i + 1]! << 8));
-  if (i < size) s += String.fromCharCode(u8[at + i]!);
-  return s;
-}
-
 /** One call's worth of a batch walk; pass `cursor` back to continue, undefined means the end (as KernelMap's). */
 export interface BatchResult {
   readonly keys: Uint8Array[];
@@ -200,6 +191,7 @@ export abstract class BpfMap {
   #valueScratch: Uint8Array;
   #closed = false;
   #frozen = false;
+  readonly #cpuModel: CpuModel;
   /** The region a program's pointer last fell in: most calls pass a stack slot of the same frame. */
   #hit = 0;
 
@@ -216,7 +208,8 @@ export abstract class BpfMap {
     this.spinLockOffset = spec.spinLockOffset ?? -1;
     this.timerOffset = spec.timerOffset ?? -1;
     this.perCpu = mapTypeInfo(this.type)?.perCpu ?? false;
-    this.cpus = cpusOf(space).cpus;
+    this.#cpuModel = cpusOf(space);
+    this.cpus = this.#cpuModel.cpus;
     this.valueBytes = valueBytes ?? (this.perCpu ? roundUp8(spec.valueSize) * this.cpus : spec.valueSize);
     this.#keyScratch = new Uint8Array(Math.max(0, spec.keySize));
     this.#valueScratch = new Uint8Array(Math.max(0, spec.valueSize));
@@ -261,9 +254,9 @@ export abstract class BpfMap {
     throw new BpfError("EINVAL", `${this.describe()}: value is ${value.length} bytes, value size is ${this.valueBytes}`);
   }
 
-  /** The CPU the current run is on. */
+  /** The CPU the current run is on (the space's model is one object, updated in place by setCpus). */
   protected get currentCpu(): number {
-    return cpusOf(this.space).current;
+    return this.#cpuModel.current;
   }
 
   protected fail(errno: number, what: string): never {
@@ -302,9 +295,15 @@ export abstract class BpfMap {
 
   // ---- userspace, as KernelMap ----
 
+  /** map_get_sys_perms: BPF_F_WRONLY maps cannot be read from userspace, BPF_F_RDONLY and frozen ones not written. */
+  protected userAccess(write: boolean, what: string): void {
+    if (write ? (this.flags & BPF_F_RDONLY) !== 0 || this.#frozen : (this.flags & BPF_F_WRONLY) !== 0) this.fail(Errno.EPERM, what);
+  }
+
   /** The value of `key` (BPF_MAP_LOOKUP_ELEM), or undefined when there is none. */
   get(key: Uint8Array, flags = 0): Uint8Array | undefined {
     const k = this.checkKey(key);
+    this.userAccess(false, "look up in");
     if (this.lockFlagBad(flags) || (flags & ~BPF_F_LOCK) !== 0) this.fail(Errno.EINVAL, "look up in");
     const addr = this.userAddress(k);
     return addr > 0 ? this.readValue(addr) : undefined;
@@ -322,6 +321,8 @@ export abstract class BpfMap {
   /** Removes `key` and returns its value (BPF_MAP_LOOKUP_AND_DELETE_ELEM). */
   lookupAndDelete(key: Uint8Array): Uint8Array | undefined {
     const k = this.checkKey(key);
+    this.userAccess(false, "look up and delete in");
+    this.userAccess(true, "look up and delete in");
     if (this.keySize === 0) return this.pop();
     const addr = this.userAddress(k);
     if (addr <= 0) return undefined;
@@ -334,7 +335,7 @@ export abstract class BpfMap {
   /** Sets `key` to `value` (BPF_MAP_UPDATE_ELEM); flags BPF_ANY (default), NOEXIST or EXIST. */
   set(key: Uint8Array, value: Uint8Array, flags?: UpdateFlag): void {
     const k = this.checkKey(key), v = this.checkValue(value);
-    if (this.#frozen) this.fail(Errno.EPERM, "update");
+    this.userAccess(true, "update");
     const f = flagValue(flags);
     const r = this.lockFlagBad(f) ? -Errno.EINVAL : this.updateKey(k, v, f, false);
     if (r < 0) this.fail(-r, "update");
@@ -343,7 +344,7 @@ export abstract class BpfMap {
   /** Deletes `key` (BPF_MAP_DELETE_ELEM); false when it was not there. */
   delete(key: Uint8Array): boolean {
     const k = this.checkKey(key);
-    if (this.#frozen) this.fail(Errno.EPERM, "delete from");
+    this.userAccess(true, "delete from");
     const r = this.deleteKey(k);
     if (r === -Errno.ENOENT) return false;
     if (r < 0) this.fail(-r, "delete from");
@@ -352,7 +353,9 @@ export abstract class BpfMap {
 
   /** The key after `key` (BPF_MAP_GET_NEXT_KEY); the first key when `key` is undefined. */
   nextKey(key?: Uint8Array): Uint8Array | undefined {
-    const r = this.nextKeyOf(key === undefined ? (this.live(), undefined) : this.checkKey(key));
+    const k = key === undefined ? (this.live(), undefined) : this.checkKey(key);
+    this.userAccess(false, "next key in");
+    const r = this.nextKeyOf(k);
     if (typeof r !== "number") return r;
     if (r === -Errno.ENOENT) return undefined;
     return this.fail(-r, "next key in");
@@ -361,6 +364,11 @@ export abstract class BpfMap {
   /** Every key, by nextKey, as KernelMap iterates. */
   *keys(): IterableIterator<Uint8Array> {
     for (let key = this.nextKey(); key; key = this.nextKey(key)) yield key;
+  }
+
+  /** `for (const [key, value] of map)`: every key with its value. */
+  [Symbol.iterator](): IterableIterator<[Uint8Array, Uint8Array]> {
+    return this.entries();
   }
 
   /** Every key with its value. */
@@ -398,6 +406,8 @@ export abstract class BpfMap {
     const what = andDelete ? "look up and delete batch in" : "look up batch in";
     const support = this.batchSupport;
     if (!support.lookup || (andDelete && !support.lookupAndDelete)) this.fail(Errno.ENOTSUPP, what);
+    this.userAccess(false, what);
+    if (andDelete) this.userAccess(true, what);
     this.#batchFlags(o.elemFlags ?? 0, what);
     const count = o.count ?? 64;
     const keys: Uint8Array[] = [], values: Uint8Array[] = [];
@@ -453,6 +463,7 @@ export abstract class BpfMap {
     this.live();
     if (keys.length !== values.length) throw new BpfError("EINVAL", `${this.describe()}: ${keys.length} keys but ${values.length} values`);
     if (!this.batchSupport.update) this.fail(Errno.ENOTSUPP, "update batch in");
+    this.userAccess(true, "update batch in");
     const flags = o.elemFlags ?? 0;
     // generic_map_update_batch: elem_flags may only be BPF_F_LOCK; each element is written with BPF_ANY.
     this.#batchFlags(flags, "update batch in");
@@ -467,6 +478,7 @@ export abstract class BpfMap {
   deleteBatch(keys: readonly Uint8Array[], o: { elemFlags?: number } = {}): number {
     this.live();
     if (!this.batchSupport.delete) this.fail(Errno.ENOTSUPP, "delete batch in");
+    this.userAccess(true, "delete batch in");
     this.#batchFlags(o.elemFlags ?? 0, "delete batch in");
     for (let i = 0; i < keys.length; i++) {
       const r = this.#frozen ? -Errno.EPERM : this.deleteKey(this.checkKey(keys[i]));
@@ -491,13 +503,18 @@ export abstract class BpfMap {
   /** Makes the map read-only for userspace (BPF_MAP_FREEZE); programs keep their rights. */
   freeze(): void {
     this.live();
+    // map_freeze: EBUSY when frozen already, EPERM without write access.
+    if (this.#frozen) this.fail(Errno.EBUSY, "freeze");
+    if (this.flags & BPF_F_RDONLY) this.fail(Errno.EPERM, "freeze");
     this.#frozen = true;
   }
 
   /** Shape and flags, as KernelMap.info() gives them. */
   info(): { type: number; typeName: string; id: number; keySize: number; valueSize: number; maxEntries: number; flags: number; name: string } {
     this.live();
-    return { type: this.type, typeName: this.typeName, id: this.id, keySize: this.keySize, valueSize: this.valueSize, maxEntries: this.maxEntries, flags: this.flags, name: this.name };
+    // bpf_map_flags_retain_permanent: BPF_F_RDONLY and BPF_F_WRONLY belong to the fd, not the map.
+    const flags = this.flags & ~(BPF_F_RDONLY | BPF_F_WRONLY);
+    return { type: this.type, typeName: this.typeName, id: this.id, keySize: this.keySize, valueSize: this.valueSize, maxEntries: this.maxEntries, flags, name: this.name };
   }
 
   /** Frees the map's memory; harmless twice. Pointers a program kept into it then fault. */

@@ -87,6 +87,8 @@ export class PerfBuffer {
   readonly id = nextBufferId++;
   readonly samples: PerfSample[] = [];
   lost = 0;
+  /** Called after each sample is queued (a reader waiting for data). */
+  onWrite: (() => void) | undefined;
   #bytes = 0;
   #listener: ((s: PerfSample) => void) | undefined;
 
@@ -110,6 +112,7 @@ export class PerfBuffer {
     else {
       this.samples.push(s);
       this.#bytes += need;
+      this.onWrite?.();
     }
     return true;
   }
@@ -148,13 +151,16 @@ export class PerfEventArrayMap extends IdArrayMap {
  * Reads every CPU's samples of a perf event array, as cilium/ebpf's perf.Reader: opens a
  * PerfBuffer per CPU (slot = CPU) and reads them in CPU order.
  */
-export class PerfReader {
+export class PerfReader implements AsyncIterable<PerfSample> {
   readonly buffers: PerfBuffer[];
+  #closed = false;
+  #waiters: (() => void)[] = [];
 
   constructor(readonly map: PerfEventArrayMap, o: { capacity?: number } = {}) {
     const n = Math.min(map.maxEntries, map.cpus);
     this.buffers = Array.from({ length: n }, (_, cpu) => {
       const b = new PerfBuffer(cpu, o.capacity);
+      b.onWrite = () => this.#wake();
       map.set(keyOf(cpu), keyOf(b.id));
       return b;
     });
@@ -175,15 +181,25 @@ export class PerfReader {
     for (const b of this.buffers) b.onSample(fn);
   }
 
+  #wake(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Samples as programs write them, until `close()`. */
   async *[Symbol.asyncIterator](): AsyncIterator<PerfSample> {
-    for (;;) {
+    while (!this.#closed) {
       const batch = this.read();
-      if (batch.length === 0) return;
-      yield* batch;
+      if (batch.length) { yield* batch; continue; }
+      await new Promise<void>((r) => this.#waiters.push(r));
     }
   }
 
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wake();
     for (let cpu = 0; cpu < this.buffers.length; cpu++) {
       if (!this.map.closed) this.map.delete(keyOf(cpu));
       this.buffers[cpu]!.close();

@@ -172,3 +172,19 @@ test("bpf_spin_lock and bpf_spin_unlock mark the lock word held and free", () =>
   map.set(u32(0), new Uint8Array(16), 4); // BPF_F_LOCK: allowed, the value has a lock
   assert.throws(() => createMap(rt.space, { type: "array", keySize: 4, valueSize: 16, maxEntries: 1 }).set(u32(0), new Uint8Array(16), 4), /EINVAL/);
 });
+
+test("a PerfReader's async iterator yields samples as programs write them, until closed", async () => {
+  const rt = kernelLikeRuntime();
+  const map = createMap(rt.space, { type: "perf_event_array", keySize: 4, valueSize: 4, maxEntries: 1 }) as PerfEventArrayMap;
+  const reader = new PerfReader(map);
+  const got: string[] = [];
+  const done = (async () => { for await (const s of reader) got.push(hex(s.data)); })();
+  const out = () => run(map, "*(u32 *)(r10 - 4) = 7\nr2 = map[m] ll\nr3 = 0xffffffff ll\nr4 = r10\nr4 += -4\nr5 = 4\ncall 25\nexit");
+  assert.equal(out(), 0);
+  await new Promise((r) => setTimeout(r, 1));
+  assert.equal(out(), 0);
+  await new Promise((r) => setTimeout(r, 1));
+  reader.close();
+  await done;
+  assert.deepEqual(got, ["07000000", "07000000"], "4 bytes: with the u32 size, already whole u64s");
+});

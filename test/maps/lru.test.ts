@@ -55,3 +55,21 @@ test("deleting the key just returned restarts get_next_key, in the runtime as in
     t.close();
   }
 });
+
+test("a hash map's layout lets a lookup be made from the memory alone, as a JIT would make it", async () => {
+  const { createMap, htabHash, HashMap } = await import("../../src/maps/index.js");
+  const { kernelLikeSpace } = await import("./diff.js");
+  const space = kernelLikeSpace();
+  const m = createMap(space, { type: "hash", keySize: 8, valueSize: 8, maxEntries: 100 }) as InstanceType<typeof HashMap>;
+  for (let i = 0; i < 60; i++) m.set(u64(i * 11), u64(i));
+  const L = m.layout, view = space.view, u8 = space.u8;
+  const find = (key: Uint8Array): number => {
+    const h = htabHash(key, 0, 8, 0);
+    for (let e = view.getUint32(L.buckets + 4 * (h & L.mask), true); e; e = view.getUint32(e + L.nextField, true)) {
+      if (view.getUint32(e + L.hashField, true) === h && key.every((b, j) => u8[e + L.keyOffset + j] === b)) return view.getUint32(e + L.valueField, true);
+    }
+    return 0;
+  };
+  for (let i = 0; i < 60; i++) assert.equal(hex(u8.slice(find(u64(i * 11)), find(u64(i * 11)) + 8)), hex(u64(i)));
+  assert.equal(find(u64(5)), 0);
+});
