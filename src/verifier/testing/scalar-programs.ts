@@ -79,13 +79,17 @@ export function generateScalarProgram(r: Rng, length = 24): ScalarProgram {
       emit(insn(0x61, tmp, 1, 52, 0), { kind: "load", dst: tmp, size: 4 });
       emit(insn(0x4f, reg, tmp, 0, 0), { kind: "alu", op: "or", is64: true, dst: reg, src: tmp, imm: 0n });
       if (!live.includes(tmp)) emit(insn(0xb7, tmp, 0, 0, 0), { kind: "alu", op: "mov", is64: true, dst: tmp, imm: 0n });
-    } else {
+    } else if (r.chance(0.75)) {
       const v = imm(r);
       emit(insn(0xb7, reg, 0, 0, v), { kind: "alu", op: "mov", is64: true, dst: reg, imm: BigInt(v) });
+    } else {
+      // A 64-bit constant: two slots, which the jumps' offsets and targets account for.
+      const v = r.chance(0.5) ? (BigInt(r.u32()) << 32n) | BigInt(r.u32()) : BigInt.asUintN(64, BigInt(imm(r)) << BigInt(r.int(40)));
+      emit(insn(0x18, reg, 0, 0, v), { kind: "alu", op: "mov", is64: true, dst: reg, imm: v });
     }
   }
   // Registers written by the setup (the temporary may have been written too).
-  const regs = [...new Set([...live, ...out.filter((i) => i.opcode === 0x61 || i.opcode === 0xb7).map((i) => i.dst)])];
+  const regs = [...new Set([...live, ...out.filter((i) => i.opcode === 0x61 || i.opcode === 0xb7 || i.opcode === 0x18).map((i) => i.dst)])];
   const body: { i: Instruction; m: Step; jumpTo?: number }[] = [];
   const alu = (op: AluOp, is64: boolean, dst: number, src: number | undefined, k: number): void => {
     const cls = is64 ? 0x07 : 0x04;
@@ -163,9 +167,10 @@ export function generateScalarProgram(r: Rng, length = 24): ScalarProgram {
   });
   emit(insn(0xb7, 0, 0, 0, 0), { kind: "other" });
   emit(insn(0x95, 0, 0, 0, 0), { kind: "other" });
+  // Jump targets were instruction indices; the log speaks in slots.
   const slots = slotIndices(out);
   const steps = new Map<number, Step>();
-  meta.forEach((m, k) => steps.set(slots[k]!, m));
+  meta.forEach((m, k) => steps.set(slots[k]!, m.kind === "jmp" ? { ...m, target: slots[m.target]! } : m));
   return { instructions: out, steps };
 }
 
