@@ -157,13 +157,8 @@ export function generateScalarProgram(r: Rng, length = 24): ScalarProgram {
     }
     const at = base + j;
     const target = Math.min(at + 1 + b.jumpTo, end);
-    const off = target - at - 1;
-    if (off === 0) {
-      // A jump to the next instruction: keep it, both edges meet at once.
-      emit({ ...b.i, off }, { ...(b.m as Extract<Step, { kind: "jmp" }>), target });
-      return;
-    }
-    emit({ ...b.i, off }, { ...(b.m as Extract<Step, { kind: "jmp" }>), target });
+    // Near the end a jump may go to the next instruction (off 0): both edges meet at once.
+    emit({ ...b.i, off: target - at - 1 }, { ...(b.m as Extract<Step, { kind: "jmp" }>), target });
   });
   emit(insn(0xb7, 0, 0, 0, 0), { kind: "other" });
   emit(insn(0x95, 0, 0, 0, 0), { kind: "other" });
