@@ -11,7 +11,12 @@
 
 import { hex, U64_MAX, type Tnum } from "./tnum.js";
 
-/** A scalar register's value: every number it may hold lies in all of these at once. */
+/**
+ * A scalar register's value: every number it may hold lies in all of these at once. The
+ * values this module makes are immutable objects whose fields are computed on reading: pass
+ * them around as they are (`{ ...s }` would copy none of the fields); build one from parts
+ * with scalarOf.
+ */
 export interface Scalar {
   readonly varOff: Tnum;
   /** Signed 64-bit bounds, as signed bigints. */
