@@ -230,6 +230,14 @@ export function scalarRange(umin: bigint, umax: bigint): Scalar {
   return view(r);
 }
 
+/** The numbers in [smin, smax], signed, with the bounds that follow from that. */
+export function scalarSignedRange(smin: bigint, smax: bigint): Scalar {
+  const r = new Sc();
+  r.sminH = hi(smin); r.sminL = lo(smin); r.smaxH = hi(smax); r.smaxL = lo(smax);
+  regBoundsSync(r);
+  return view(r);
+}
+
 /** A scalar from its parts, bounds checked by nothing: for tests and the walker's spills. */
 export function scalarOf(parts: Scalar): Scalar {
   return view(reg(parts));
