@@ -303,6 +303,7 @@ export function checkScalarLog(program: ScalarProgram, log: string): CheckResult
   // Pre-states of the jumps whose taken edge the kernel pushed, by slot (LIFO as its stack).
   const pending = new Map<number, State[]>();
   let lastJump: { slot: number; pred: number; step: Extract<Step, { kind: "jmp" }>; pre: State } | undefined;
+  let deferred: { slot: number; checks: [number, string, Scalar][] } | undefined;
   const fromRegs = (text: string): State => new Map([...parseRegs(text)].map(([k, v]) => [k, printed(v)]));
   // Where the printed text agrees, our scalar replaces the parsed one: the log cannot show
   // the bounds of a register whose tnum is constant (after a dead edge they may be anything).
@@ -383,12 +384,19 @@ export function checkScalarLog(program: ScalarProgram, log: string): CheckResult
     // (printed apart from the instruction after a precision mark).
     m = /^(\d+): (R\d+=.*)$/.exec(line);
     if (m) {
-      for (const [reg, p] of fromRegs(m[2]!)) if (state.get(reg)?.text !== p.text) state.set(reg, p);
+      const regs = fromRegs(m[2]!);
+      if (deferred?.slot === Number(m[1])) {
+        for (const [reg, what, ours] of deferred.checks) compare(deferred.slot, reg, what, regs.get(reg)?.text, ours);
+      }
+      deferred = undefined;
+      for (const [reg, p] of regs) if (state.get(reg)?.text !== p.text) state.set(reg, p);
+      settle();
       continue;
     }
     m = /^(\d+): \([0-9a-f]{2}\) [^;]*?(?:\s+; (.*))?$/.exec(line);
     if (!m) continue;
     const slot = Number(m[1]);
+    deferred = undefined;
     checkPrediction(slot);
     const after = fromRegs(m[2] ?? "");
     const step = program.steps.get(slot);
@@ -415,8 +423,14 @@ export function checkScalarLog(program: ScalarProgram, log: string): CheckResult
           const [fa, fb] = step.src === step.dst
             ? [refineBranchSelfLikeKernel(step.op, a, step.is32, false), b]
             : refineBranchLikeKernel(step.op, a, b, step.is32, false);
-          compare(slot, step.dst, `fall ${step.op}`, after.get(step.dst)?.text, fa);
-          if (step.src !== undefined && step.src !== step.dst) compare(slot, step.src, `fall ${step.op} (src)`, after.get(step.src)?.text, fb);
+          // After a precision mark the kernel prints the refined registers on a line of their own.
+          deferred = { slot, checks: [] };
+          const check = (reg: number, what: string, ours: Scalar): void => {
+            if (after.has(reg)) compare(slot, reg, what, after.get(reg)!.text, ours);
+            else deferred!.checks.push([reg, what, ours]);
+          };
+          check(step.dst, `fall ${step.op}`, fa);
+          if (step.src !== undefined && step.src !== step.dst) check(step.src, `fall ${step.op} (src)`, fb);
           const list = pending.get(slot) ?? [];
           list.push(new Map(state));
           pending.set(slot, list);
