@@ -11,7 +11,12 @@
 
 import { hex, U64_MAX, type Tnum } from "./tnum.js";
 
-/** A scalar register's value: every number it may hold lies in all of these at once. */
+/**
+ * A scalar register's value: every number it may hold lies in all of these at once. The
+ * values this module makes are immutable objects whose fields are computed on reading: pass
+ * them around as they are (`{ ...s }` would copy none of the fields); build one from parts
+ * with scalarOf.
+ */
 export interface Scalar {
   readonly varOff: Tnum;
   /** Signed 64-bit bounds, as signed bigints. */
@@ -221,6 +226,14 @@ export function scalarRange(umin: bigint, umax: bigint): Scalar {
   r.uminH = hi(umin); r.uminL = lo(umin); r.umaxH = hi(umax); r.umaxL = lo(umax);
   tnumRangeInto(r.uminH, r.uminL, r.umaxH, r.umaxL);
   r.vh = TV_H; r.vl = TV_L; r.mh = TM_H; r.ml = TM_L;
+  regBoundsSync(r);
+  return view(r);
+}
+
+/** The numbers in [smin, smax], signed, with the bounds that follow from that. */
+export function scalarSignedRange(smin: bigint, smax: bigint): Scalar {
+  const r = new Sc();
+  r.sminH = hi(smin); r.sminL = lo(smin); r.smaxH = hi(smax); r.smaxL = lo(smax);
   regBoundsSync(r);
   return view(r);
 }

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   branchTaken, constValue, formatScalar, isConst, refineBranch, refineBranchSelf, scalarAlu, scalarConst, scalarFork,
-  scalarLoad, scalarRange, scalarUnknown, scalarWithin, type Scalar,
+  scalarLoad, scalarRange, scalarSignedRange, scalarUnknown, scalarWithin, type Scalar,
 } from "../../src/verifier/scalar.js";
 
 const k = scalarConst;
@@ -108,4 +108,10 @@ test("sign extensions: narrow ranges survive, wide ones take the type's range", 
   assert.equal(fmt(scalarAlu("movsx8", k(0n), k(0x80n), true)), "-128");
   assert.equal(fmt(scalarAlu("movsx32", u32, u32, true)), "scalar(smin=0xffffffff80000000,smax=0x7fffffff)");
   assert.equal(fmt(scalarLoad(2, true)), "scalar(smin=smin32=-32768,smax=smax32=32767)");
+});
+
+test("ranges built from bounds", () => {
+  assert.equal(fmt(scalarRange(0n, 255n)), "scalar(smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))");
+  assert.equal(fmt(scalarSignedRange(-1n, 0n)), "scalar(smin=smin32=-1,smax=smax32=0)");
+  assert.equal(fmt(scalarSignedRange(5n, 5n)), "5");
 });

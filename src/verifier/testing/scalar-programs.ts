@@ -18,13 +18,18 @@ import { TNUM_UNKNOWN, U32_MAX, U64_MAX } from "../tnum.js";
 export type Step =
   | { readonly kind: "alu"; readonly op: AluOp; readonly is64: boolean; readonly dst: number; readonly src?: number; readonly imm: bigint }
   | { readonly kind: "jmp"; readonly op: JmpOp; readonly is32: boolean; readonly dst: number; readonly src?: number; readonly imm: bigint; readonly target: number }
-  | { readonly kind: "load"; readonly dst: number; readonly size: 1 | 2 | 4 }
+  | { readonly kind: "load"; readonly dst: number; readonly size: 1 | 2 | 4 | 8; readonly signed?: boolean }
   | { readonly kind: "other" };
 
 export interface ScalarProgram {
   readonly instructions: readonly Instruction[];
   /** By slot index. */
   readonly steps: ReadonlyMap<number, Step>;
+}
+
+export interface ScalarProgramOptions {
+  /** An array map (4-byte key, 8-byte value) whose value the program may load from too. */
+  readonly mapFd?: number;
 }
 
 /** The registers the programs compute in; r1 stays the context, r10 the frame pointer. */
@@ -58,15 +63,35 @@ function imm(r: Rng): number {
  * operations and forward jumps, then `r0 = 0; exit`. Copies between registers are followed
  * by an operation on the copy, so no two registers stay linked by an id (the walker's job).
  */
-export function generateScalarProgram(r: Rng, length = 24): ScalarProgram {
+export function generateScalarProgram(r: Rng, length = 24, options: ScalarProgramOptions = {}): ScalarProgram {
   const out: Instruction[] = [];
   const meta: Step[] = [];
   const emit = (i: Instruction, m: Step): void => { out.push(i); meta.push(m); };
-  const live = REGS.filter(() => r.chance(0.7));
-  if (live.length < 2) live.push(...REGS.slice(0, 2).filter((x) => !live.includes(x)));
+  const other: Step = { kind: "other" };
+  // With a map, r9 keeps the context and r8 the map value's address across the lookup.
+  const usable = options.mapFd === undefined ? REGS : REGS.filter((x) => x !== 8 && x !== 9);
+  if (options.mapFd !== undefined) {
+    emit(insn(0xbf, 9, 1, 0, 0), other);
+    emit(insn(0x62, 10, 0, -4, 0), other);
+    emit(insn(0x18, 1, 1, 0, BigInt(options.mapFd)), other);
+    emit(insn(0xbf, 2, 10, 0, 0), other);
+    emit(insn(0x07, 2, 0, 0, -4), other);
+    emit(insn(0x85, 0, 0, 0, 1), other); // bpf_map_lookup_elem
+    emit(insn(0x55, 0, 0, 1, 0), other);
+    emit(insn(0x95, 0, 0, 0, 0), other);
+    emit(insn(0xbf, 8, 0, 0, 0), other);
+    emit(insn(0xbf, 1, 9, 0, 0), other);
+  }
+  const live = usable.filter(() => r.chance(0.7));
+  if (live.length < 2) live.push(...usable.slice(0, 2).filter((x) => !live.includes(x)));
   for (const reg of live) {
     const k = r.int(8);
-    if (k < 3) {
+    if (options.mapFd !== undefined && r.chance(0.4)) {
+      // From the 8-byte map value: any width, zero- or sign-extended.
+      const [opcode, size, signed] = r.pick([[0x71, 1, false], [0x69, 2, false], [0x61, 4, false], [0x79, 8, false],
+        [0x91, 1, true], [0x89, 2, true], [0x81, 4, true]] as const);
+      emit(insn(opcode, reg, 8, size * r.int(8 / size), 0), { kind: "load", dst: reg, size, signed });
+    } else if (k < 3) {
       emit(insn(0x61, reg, 1, 48 + 4 * r.int(5), 0), { kind: "load", dst: reg, size: 4 });
     } else if (k === 3) {
       const size = r.pick([1, 2] as const);
@@ -75,17 +100,22 @@ export function generateScalarProgram(r: Rng, length = 24): ScalarProgram {
       // 64 unknown bits: hi << 32 | lo, the low half loaded through r1's neighbour register.
       emit(insn(0x61, reg, 1, 48, 0), { kind: "load", dst: reg, size: 4 });
       emit(insn(0x67, reg, 0, 0, 32), { kind: "alu", op: "lsh", is64: true, dst: reg, imm: 32n });
-      const tmp = reg === 9 ? 0 : 9;
+      const tmp = usable.find((x) => x !== reg && !live.includes(x)) ?? (reg === 0 ? 2 : 0);
       emit(insn(0x61, tmp, 1, 52, 0), { kind: "load", dst: tmp, size: 4 });
       emit(insn(0x4f, reg, tmp, 0, 0), { kind: "alu", op: "or", is64: true, dst: reg, src: tmp, imm: 0n });
       if (!live.includes(tmp)) emit(insn(0xb7, tmp, 0, 0, 0), { kind: "alu", op: "mov", is64: true, dst: tmp, imm: 0n });
-    } else {
+    } else if (r.chance(0.75)) {
       const v = imm(r);
       emit(insn(0xb7, reg, 0, 0, v), { kind: "alu", op: "mov", is64: true, dst: reg, imm: BigInt(v) });
+    } else {
+      // A 64-bit constant: two slots, which the jumps' offsets and targets account for.
+      const v = r.chance(0.5) ? (BigInt(r.u32()) << 32n) | BigInt(r.u32()) : BigInt.asUintN(64, BigInt(imm(r)) << BigInt(r.int(40)));
+      emit(insn(0x18, reg, 0, 0, v), { kind: "alu", op: "mov", is64: true, dst: reg, imm: v });
     }
   }
   // Registers written by the setup (the temporary may have been written too).
-  const regs = [...new Set([...live, ...out.filter((i) => i.opcode === 0x61 || i.opcode === 0xb7).map((i) => i.dst)])];
+  const written = out.filter((i, k) => meta[k]!.kind !== "other").map((i) => i.dst);
+  const regs = [...new Set([...live, ...written])].filter((x) => usable.includes(x));
   const body: { i: Instruction; m: Step; jumpTo?: number }[] = [];
   const alu = (op: AluOp, is64: boolean, dst: number, src: number | undefined, k: number): void => {
     const cls = is64 ? 0x07 : 0x04;
@@ -153,19 +183,15 @@ export function generateScalarProgram(r: Rng, length = 24): ScalarProgram {
     }
     const at = base + j;
     const target = Math.min(at + 1 + b.jumpTo, end);
-    const off = target - at - 1;
-    if (off === 0) {
-      // A jump to the next instruction: keep it, both edges meet at once.
-      emit({ ...b.i, off }, { ...(b.m as Extract<Step, { kind: "jmp" }>), target });
-      return;
-    }
-    emit({ ...b.i, off }, { ...(b.m as Extract<Step, { kind: "jmp" }>), target });
+    // Near the end a jump may go to the next instruction (off 0): both edges meet at once.
+    emit({ ...b.i, off: target - at - 1 }, { ...(b.m as Extract<Step, { kind: "jmp" }>), target });
   });
   emit(insn(0xb7, 0, 0, 0, 0), { kind: "other" });
   emit(insn(0x95, 0, 0, 0, 0), { kind: "other" });
+  // Jump targets were instruction indices; the log speaks in slots.
   const slots = slotIndices(out);
   const steps = new Map<number, Step>();
-  meta.forEach((m, k) => steps.set(slots[k]!, m));
+  meta.forEach((m, k) => steps.set(slots[k]!, m.kind === "jmp" ? { ...m, target: slots[m.target]! } : m));
   return { instructions: out, steps };
 }
 
@@ -277,6 +303,7 @@ export function checkScalarLog(program: ScalarProgram, log: string): CheckResult
   // Pre-states of the jumps whose taken edge the kernel pushed, by slot (LIFO as its stack).
   const pending = new Map<number, State[]>();
   let lastJump: { slot: number; pred: number; step: Extract<Step, { kind: "jmp" }>; pre: State } | undefined;
+  let deferred: { slot: number; checks: [number, string, Scalar][] } | undefined;
   const fromRegs = (text: string): State => new Map([...parseRegs(text)].map(([k, v]) => [k, printed(v)]));
   // Where the printed text agrees, our scalar replaces the parsed one: the log cannot show
   // the bounds of a register whose tnum is constant (after a dead edge they may be anything).
@@ -357,12 +384,19 @@ export function checkScalarLog(program: ScalarProgram, log: string): CheckResult
     // (printed apart from the instruction after a precision mark).
     m = /^(\d+): (R\d+=.*)$/.exec(line);
     if (m) {
-      for (const [reg, p] of fromRegs(m[2]!)) if (state.get(reg)?.text !== p.text) state.set(reg, p);
+      const regs = fromRegs(m[2]!);
+      if (deferred?.slot === Number(m[1])) {
+        for (const [reg, what, ours] of deferred.checks) compare(deferred.slot, reg, what, regs.get(reg)?.text, ours);
+      }
+      deferred = undefined;
+      for (const [reg, p] of regs) if (state.get(reg)?.text !== p.text) state.set(reg, p);
+      settle();
       continue;
     }
     m = /^(\d+): \([0-9a-f]{2}\) [^;]*?(?:\s+; (.*))?$/.exec(line);
     if (!m) continue;
     const slot = Number(m[1]);
+    deferred = undefined;
     checkPrediction(slot);
     const after = fromRegs(m[2] ?? "");
     const step = program.steps.get(slot);
@@ -380,7 +414,7 @@ export function checkScalarLog(program: ScalarProgram, log: string): CheckResult
         compare(slot, step.dst, step.op, after.get(step.dst)?.text, ours);
       }
     } else if (step?.kind === "load") {
-      compare(slot, step.dst, `load u${step.size * 8}`, after.get(step.dst)?.text, scalarLoad(step.size, false));
+      compare(slot, step.dst, `load ${step.signed ? "s" : "u"}${step.size * 8}`, after.get(step.dst)?.text, scalarLoad(step.size, step.signed ?? false));
     } else if (step?.kind === "jmp") {
       const [a, b] = operands(state, step);
       if (a && b) {
@@ -389,8 +423,14 @@ export function checkScalarLog(program: ScalarProgram, log: string): CheckResult
           const [fa, fb] = step.src === step.dst
             ? [refineBranchSelfLikeKernel(step.op, a, step.is32, false), b]
             : refineBranchLikeKernel(step.op, a, b, step.is32, false);
-          compare(slot, step.dst, `fall ${step.op}`, after.get(step.dst)?.text, fa);
-          if (step.src !== undefined && step.src !== step.dst) compare(slot, step.src, `fall ${step.op} (src)`, after.get(step.src)?.text, fb);
+          // After a precision mark the kernel prints the refined registers on a line of their own.
+          deferred = { slot, checks: [] };
+          const check = (reg: number, what: string, ours: Scalar): void => {
+            if (after.has(reg)) compare(slot, reg, what, after.get(reg)!.text, ours);
+            else deferred!.checks.push([reg, what, ours]);
+          };
+          check(step.dst, `fall ${step.op}`, fa);
+          if (step.src !== undefined && step.src !== step.dst) check(step.src, `fall ${step.op} (src)`, fb);
           const list = pending.get(slot) ?? [];
           list.push(new Map(state));
           pending.set(slot, list);
@@ -408,8 +448,8 @@ export function checkScalarLog(program: ScalarProgram, log: string): CheckResult
 }
 
 /** One program, generated, loaded by `load` (which returns the kernel's level-2 log), checked. */
-export function fuzzScalarOnce(seed: number, load: (insns: readonly Instruction[]) => string, length = 24): CheckResult & { program: ScalarProgram; log: string } {
-  const program = generateScalarProgram(new Rng(seed), length);
+export function fuzzScalarOnce(seed: number, load: (insns: readonly Instruction[]) => string, length = 24, options: ScalarProgramOptions = {}): CheckResult & { program: ScalarProgram; log: string } {
+  const program = generateScalarProgram(new Rng(seed), length, options);
   const log = load(program.instructions);
   return { ...checkScalarLog(program, log), program, log };
 }
