@@ -25,9 +25,17 @@ function open(path: string): ObjectSpec {
   return loadObjectSpec(bytesOf(path), { name: path, ...(basename(path).startsWith("externs") ? EXTERN_VALUES : {}) });
 }
 
+/** Each object is verified once; the kernel test reuses the verdicts. */
+const verdicts = new Map<string, ReturnType<typeof verifyObject>>();
+const verdictsOf = (path: string) => {
+  let v = verdicts.get(path);
+  if (!v) verdicts.set(path, (v = verifyObject(open(path))));
+  return v;
+};
+
 for (const path of objects) {
   test(`tsbpf's verdict on ${basename(path)}`, () => {
-    for (const v of verifyObject(open(path))) {
+    for (const v of verdictsOf(path)) {
       const want = !REJECTED.has(v.name);
       assert.equal(v.accepted, want, `${v.name}: ${v.detail ? explain(v.detail) : "accepted"}`);
       assert.ok((v.insnsProcessed ?? 0) > 0);
@@ -39,7 +47,7 @@ test("the kernel gives the same verdicts", { skip }, async () => {
   const wrong: string[] = [];
   for (const path of objects) {
     const spec = open(path);
-    for (const v of verifyObject(spec)) {
+    for (const v of verdictsOf(path)) {
       let kernelAccepts = true;
       try {
         const o = await loadObject(spec, { engine: "kernel", skip: spec.programs.filter((p) => p.name !== v.name).map((p) => p.name) });
