@@ -50,8 +50,12 @@ test("the kernel gives the same verdicts", { skip }, async () => {
     for (const v of verdictsOf(path)) {
       let kernelAccepts = true;
       try {
-        const o = await loadObject(spec, { engine: "kernel", skip: spec.programs.filter((p) => p.name !== v.name).map((p) => p.name) });
+        const o = await loadObject(spec, { engine: "kernel", logLevel: 4, skip: spec.programs.filter((p) => p.name !== v.name).map((p) => p.name) });
+        const log = (o.programs.get(v.name) as unknown as { log: string }).log;
         o.close();
+        // Pruning as good as the kernel's: at most 1.5 times its processed instructions.
+        const theirs = Number(/processed (\d+) insns/.exec(log)?.[1] ?? NaN);
+        if (v.accepted && (v.insnsProcessed ?? 0) > theirs * 1.5 + 20) wrong.push(`${basename(path)} ${v.name}: ${v.insnsProcessed} insns processed, the kernel ${theirs}`);
       } catch (e) {
         if ((e as Error).name !== "KernelVerifierError") continue; // a host that cannot load this type at all
         kernelAccepts = false;
