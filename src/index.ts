@@ -39,3 +39,5 @@ export {
   MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, XDP_PACKET_HEADROOM,
 } from "./runtime/index.js";
 export type { LoadOptions as RuntimeLoadOptions, RawRunResult, RunMode, TestRunOptions, TestRunResult, HelperFn, HelperDef } from "./runtime/index.js";
+export { verifyProgram, verifyObject, explain } from "./verifier/index.js";
+export type { VerifyOptions, VerifyResult, VerifyError, ProgramVerdict } from "./verifier/index.js";

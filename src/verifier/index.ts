@@ -170,7 +170,7 @@ function describe(insns: readonly Instruction[], lineInfo: ProgramSpec["lineInfo
   const k = slots.indexOf(insn);
   const src = sourceLineAtSlot({ lineInfo: lineInfo as ProgramSpec["lineInfo"] }, insn);
   const text = k >= 0 ? `${insn}: ${formatKernelLine(insns[k]!)}` : undefined;
-  const hint = fixHint(message, src?.line);
+  const hint = fixHint([...detail, message].join("\n"), src?.line);
   return {
     message,
     detail,
@@ -235,7 +235,7 @@ export function verifyObject(spec: ObjectSpec, options: Omit<VerifyOptions, "map
 
 /** The report of a rejection as tsbpf prints it: the kernel's line, then what the kernel does not say. */
 export function explain(e: VerifyError): string {
-  const lines = [e.text ? `${e.text}: ${e.message}` : e.message];
+  const lines = [e.text ? `${e.text}: ${e.message}` : e.message, ...e.detail.map((d) => `  ${d}`)];
   if (e.source) lines.push(`  at ${e.source.file}:${e.source.line}:${e.source.column}: ${e.source.text.trim()}`);
   if (e.path.length) lines.push(`  path: ${e.path.slice(-12).join(" ")}`);
   if (e.state) lines.push(`  state: ${e.state}`);

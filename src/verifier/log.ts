@@ -78,10 +78,10 @@ export function fixHint(message: string, line?: number): string | undefined {
   const at = line !== undefined ? ` before line ${line}` : "";
   const rules: [RegExp, string][] = [
     [/invalid mem access '(map_value|ptr_.*|sock.*|mem|ringbuf_mem)_or_null'/, `check the pointer against NULL${at} (the helper that returned it may fail)`],
-    [/invalid access to packet/, `compare data + offset + size with data_end${at}, and access only below the bound you checked`],
+    [/invalid access to packet|offset is outside of the packet/, `compare data + offset + size with data_end${at}, and access only below the bound you checked`],
     [/min value is negative/, `make the index unsigned or check it is >= 0${at}`],
     [/unbounded (memory access|min value)/, `bound the index with & MASK or a comparison against a constant${at}`],
-    [/invalid access to map value/, `keep the offset and size within the map's value_size${at}`],
+    [/invalid access to map value|value is outside of the allowed memory range/, `keep the offset and size within the map's value_size${at}`],
     [/!read_ok/, `initialise the register${at}; it is read before any write on this path`],
     [/invalid (indirect )?read from stack/, `initialise the stack buffer${at} (= {} or memset) before it is read`],
     [/Unreleased reference/, "release every reference on every path: ringbuf_submit/discard, sk_release"],

@@ -62,6 +62,12 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
       if (write && base.rdonly) w.reject(`R${regno} cannot write into ${t}`);
       boundsCheck(w, regno, base, off, size, base.memSize, "memory", `invalid access to memory, mem_size=${base.memSize}`);
       return undefined;
+    case "map_ptr":
+      // check_ptr_to_map_access: root may read the kernel's struct bpf_map.
+      if (!w.env.privileged) w.reject(`R${regno} invalid mem access '${t}'`);
+      if (write) w.reject(`only read from bpf_map is supported`);
+      if (off + base.off < 0) w.reject(`R${regno} is ${t} invalid negative access: off=${off + base.off}`);
+      return undefined;
     case "ptr_":
       if (write) w.reject(`only read is supported`);
       if (off + base.off < 0) w.reject(`R${regno} is ptr_${base.btfType} invalid negative access: off=${off + base.off}`);
@@ -356,7 +362,6 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
       if (write && r.rdonly) w.reject(`R${regno} cannot write into ${t}`);
       boundsCheck(w, regno, r, 0, size, r.memSize, "memory", `invalid access to memory, mem_size=${r.memSize}`);
       return;
-    case "ctx":
     case "ptr_":
       return;
     default:

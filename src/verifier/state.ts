@@ -154,6 +154,15 @@ export interface State {
   callbackDepth: number;
   /** For a checkpoint that entered a loop: that visit of the loop (bpf_scc_visit). */
   scc: SccVisit | undefined;
+  /** The conditional branches this path took, newest first (for the explanation of a rejection). */
+  trail: Trail | undefined;
+}
+
+/** One branch taken: the jump's slot and where the path went. */
+export interface Trail {
+  readonly from: number;
+  readonly to: number;
+  readonly prev: Trail | undefined;
 }
 
 /** One visit of a loop: complete when every path from its entry is done (entry.branches is 0). */
@@ -189,6 +198,7 @@ export function copyState(s: State): State {
     mayGotoDepth: s.mayGotoDepth,
     callbackDepth: s.callbackDepth,
     scc: undefined,
+    trail: s.trail,
   };
 }
 

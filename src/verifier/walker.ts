@@ -46,6 +46,8 @@ interface Pending {
   readonly state: State;
   readonly insn: number;
   readonly from: number;
+  /** The log's length when the branch was pushed: at level 1 a path that succeeds is dropped from the log. */
+  readonly logPos: number;
 }
 
 export interface WalkStats {
@@ -77,11 +79,17 @@ export class Walker {
   readonly stackDepth: number[];
   /** The log, line by line, bounded as the kernel's rotating log is. */
   readonly log: string[] = [];
-  /** The branches the failing path took, as "from -> to" slots. */
-  readonly path: string[] = [];
+  /** The branches the current path took, oldest first, as "from->to" slots. */
+  get path(): string[] {
+    const out: string[] = [];
+    for (let t = this.cur.trail; t && out.length < 64; t = t.prev) out.push(`${t.from}->${t.to}`);
+    return out.reverse();
+  }
   /** Per-instruction states for --json (only with logLevel 2). */
   readonly states: { insn: number; state: string }[] = [];
   lastLine = -1;
+  /** A branch was just resumed: its first line says where from (do_print_state). */
+  popped = false;
 
   constructor(cfg: Cfg, env: VerifierEnv, live: Int32Array, lineInfo: readonly LineInfo[]) {
     this.cfg = cfg;
@@ -92,7 +100,7 @@ export class Walker {
     const f = newFrame(-1, 0, 0);
     setPointer(f.regs[1]!, "ctx");
     setPointer(f.regs[10]!, "fp");
-    this.cur = { frames: [f], refs: [], activeLock: 0, parent: undefined, branches: 1, insn: 0, history: [], mayGotoDepth: 0, callbackDepth: 0, scc: undefined };
+    this.cur = { frames: [f], refs: [], activeLock: 0, parent: undefined, branches: 1, insn: 0, history: [], mayGotoDepth: 0, callbackDepth: 0, scc: undefined, trail: undefined };
   }
 
   get frame(): Frame {
@@ -139,19 +147,23 @@ export class Walker {
       }
       if (cfg.prunePoint[t]) {
         if (isStateVisited(this, t)) {
-          if (this.env.logLevel > 0) this.say(this.prevInsn >= 0 ? `from ${this.prevInsn} to ${t}: safe` : `${t}: safe`);
+          if (this.env.logLevel > 0) this.say(this.popped ? `\nfrom ${this.prevInsn} to ${t}: safe` : `${t}: safe`);
+          this.popped = false;
           if (!this.popBranch()) return;
           continue;
         }
+      }
+      if (this.popped) {
+        if (this.env.logLevel > 0) this.say(`\nfrom ${this.prevInsn} to ${t}: ${formatState(this.cur)}`);
+        this.popped = false;
       }
       this.cur.history.push(t);
       const i = cfg.insns[t]!;
       if (this.env.logLevel > 0) this.logInsn(t, i);
       const next = this.step(t, i);
       if (this.env.logLevel > 1 && next >= 0) {
-        const text = formatState(this.cur);
-        this.say(`${t}: ${formatKernelLine(i, cfg.forms[t])}`.padEnd(40) + ` ; ${text}`);
-        this.states.push({ insn: t, state: text });
+        this.say(insnStateLine(`${t}: ${formatKernelLine(i, cfg.forms[t])}`, this.scratched(i, cfg.forms[t])));
+        this.states.push({ insn: t, state: formatState(this.cur) });
       }
       if (next < 0) {
         if (!this.popBranch()) return;
@@ -171,6 +183,21 @@ export class Walker {
     if (this.env.logLevel === 1) this.say(`${t}: ${formatKernelLine(i, this.cfg.forms[t])}`);
   }
 
+  /** The registers an instruction touched, as the kernel prints them after it (scratched registers). */
+  private scratched(i: Instruction, form: Cfg["forms"][number]): string {
+    const f = this.frame;
+    const regs = new Set<number>();
+    if (form?.dst) regs.add(i.dst);
+    if (form?.src) regs.add(i.src);
+    if (form?.writesR0 || opClass(i.opcode) === Class.Jmp && opCode(i.opcode) === JmpOp.Call) regs.add(0);
+    const out: string[] = [];
+    for (const r of [...regs].sort((a, b) => a - b)) {
+      const reg = f.regs[r];
+      if (reg && reg.type !== "?" && r !== 10) out.push(`R${r}=${formatReg(reg)}`);
+    }
+    return out.join(" ");
+  }
+
   /** Ends the current path; resumes the next pending branch. False when none is left. */
   popBranch(): boolean {
     // update_branch_counts: this path no longer keeps its checkpoints open.
@@ -184,7 +211,9 @@ export class Walker {
     this.cur = p.state;
     this.insn = p.insn;
     this.prevInsn = p.from;
-    if (this.env.logLevel > 0) this.say(`from ${p.from} to ${p.insn}: ${formatState(this.cur)}`);
+    // pop_stack at log level 1: only the path that fails stays in the log.
+    if (this.env.logLevel === 1 && p.logPos <= this.log.length) this.log.length = p.logPos;
+    this.popped = true;
     return true;
   }
 
@@ -192,8 +221,9 @@ export class Walker {
   pushBranch(insn: number, from: number): State {
     if (this.stack.length >= JMP_SEQ_LIMIT) this.reject(`The sequence of ${this.stack.length + 1} jumps is too complex.`);
     const s = copyState(this.cur);
+    s.trail = { from, to: insn, prev: this.cur.trail };
     if (s.parent) s.parent.branches++;
-    this.stack.push({ state: s, insn, from });
+    this.stack.push({ state: s, insn, from, logPos: this.log.length });
     return s;
   }
 
@@ -450,15 +480,20 @@ export class Walker {
     const dstPtr = isPointer(dst);
     const srcPtr = !!src && isPointer(src);
 
-    if (dstPtr || srcPtr) return this.pointerJmp(i, t, cmp, dst, src, is32, target);
+    if (dstPtr || srcPtr) {
+      const to = this.pointerJmp(i, t, cmp, dst, src, is32, target);
+      this.cur.trail = { from: t, to, prev: this.cur.trail };
+      return to;
+    }
 
     const b = src ? src.s : k;
     const pred = branchTaken(cmp, dst.s, b, is32);
     if (pred >= 0) {
       markPrecise(this, i.dst);
       if (src) markPrecise(this, i.src);
-      if (this.env.logLevel > 0 && pred === 1) this.path.push(`${t}->${target}`);
-      return pred === 1 ? target : t + 1;
+      const to = pred === 1 ? target : t + 1;
+      this.cur.trail = { from: t, to, prev: this.cur.trail };
+      return to;
     }
     const taken = refineBranch(cmp, dst.s, b, is32, true);
     const fall = refineBranch(cmp, dst.s, b, is32, false);
@@ -474,6 +509,7 @@ export class Walker {
       return target;
     }
     this.applyRefine(this.cur, i, fall, !!src);
+    this.cur.trail = { from: t, to: t + 1, prev: this.cur.trail };
     return t + 1;
   }
 
@@ -627,6 +663,13 @@ export class Walker {
 }
 
 const MAX_PACKET_OFF_RANGE = 0xffff;
+
+/** An instruction and the registers it touched, aligned as the kernel's log aligns them (vlog_alignment). */
+export function insnStateLine(insn: string, regs: string): string {
+  if (!regs) return insn;
+  const col = Math.ceil(Math.max(insn.length + 4, 40) / 8) * 8 - 2;
+  return `${insn.padEnd(col)}; ${regs}`;
+}
 
 /** widen_imprecise_scalars: scalars no decision needed that changed since the last iteration become unknown. */
 function widenImprecise(prev: State, cur: State): void {

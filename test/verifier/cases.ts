@@ -15,6 +15,10 @@ export interface Case {
   readonly license?: string;
   readonly accept?: true;
   readonly reject?: RegExp;
+  /** Why the kernel cannot be asked about this case here (it is still checked in tsbpf). */
+  readonly kernelSkip?: string;
+  /** A label whose address the `r2 = 0 ll` placeholder loads (BPF_PSEUDO_FUNC), for callbacks. */
+  readonly callback?: string;
   /** When the kernel words it differently (same reason class). */
   readonly kernel?: RegExp;
 }
@@ -191,4 +195,57 @@ export const CASES: readonly Case[] = [
   { name: "an ld_abs in xdp", asm: "r6 = r1\nr0 = *(u8 *)skb[0]\nexit", reject: /BPF_LD_\[ABS\|IND\] instructions not allowed for this program type/ },
   { name: "an ld_abs without the context in r6", type: "socket_filter", asm: "r6 = 0\nr0 = *(u8 *)skb[0]\nexit", reject: /at the time of BPF_LD_ABS\|IND R6 != pointer to skb/ },
   { name: "an ld_abs in a socket filter", type: "socket_filter", asm: "r6 = r1\nr0 = *(u8 *)skb[12]\nexit", accept: true },
+  // ---- more program types ----
+  { name: "a tc program reads the packet within its bound", type: "sched_cls", asm: "r2 = *(u32 *)(r1 + 76)\nr3 = *(u32 *)(r1 + 80)\nr4 = r2\nr4 += 4\nr0 = 0\nif r4 > r3 goto +1\nr0 = *(u32 *)(r2 + 0)\nexit", accept: true },
+  { name: "a tc program reads the packet without a bound", type: "sched_cls", asm: "r2 = *(u32 *)(r1 + 76)\nr0 = *(u32 *)(r2 + 0)\nexit", reject: /invalid access to packet, off=0 size=4, R2\(id=0,off=0,r=0\)/ },
+  { name: "a tc program sets skb->mark", type: "sched_cls", asm: "r2 = 1\n*(u32 *)(r1 + 8) = r2\nr0 = 0\nexit", accept: true },
+  { name: "a socket filter may not set skb->mark", type: "socket_filter", asm: "r2 = 1\n*(u32 *)(r1 + 8) = r2\nr0 = 0\nexit", reject: /invalid bpf_context access off=8 size=4/ },
+  { name: "a socket filter writes skb->cb", type: "socket_filter", asm: "r2 = 1\n*(u32 *)(r1 + 48) = r2\nr0 = *(u32 *)(r1 + 48)\nexit", accept: true },
+  { name: "a kprobe reads pt_regs", type: "kprobe", asm: "r0 = *(u64 *)(r1 + 0)\nexit", accept: true },
+  { name: "a kprobe may not write pt_regs", type: "kprobe", asm: "r0 = 0\n*(u64 *)(r1 + 0) = r0\nexit", reject: /invalid bpf_context access off=0 size=8/ },
+  { name: "a kprobe asks for the task's comm", type: "kprobe", asm: "r1 = r10\nr1 += -16\nr2 = 16\ncall 16\nr0 = 0\nexit", accept: true },
+  { name: "xdp reads data_meta below data", asm: "r2 = *(u32 *)(r1 + 8)\nr3 = *(u32 *)(r1 + 0)\nr4 = r2\nr4 += 4\nr0 = 0\nif r4 > r3 goto +1\nr0 = *(u32 *)(r2 + 0)\nexit", accept: true },
+  { name: "xdp reads data_meta without a bound", asm: "r2 = *(u32 *)(r1 + 8)\nr0 = *(u32 *)(r2 + 0)\nexit", reject: /invalid access to packet, off=0 size=4, R2\(id=0,off=0,r=0\)/ },
+  { name: "a store of an immediate into the context", asm: "*(u32 *)(r1 + 0) = 0\nr0 = 0\nexit", reject: /BPF_ST stores into R1 ctx is not allowed|invalid bpf_context access/ },
+  { name: "root may read the map struct through a map pointer", asm: "r1 = map[hash8] ll\nr0 = *(u64 *)(r1 + 0)\nexit", accept: true },
+  { name: "a map pointer read before the struct", asm: "r1 = map[hash8] ll\nr0 = *(u64 *)(r1 - 8)\nexit", reject: /invalid negative access: off=-8/ },
+  { name: "a store through pkt_end", asm: "r2 = *(u32 *)(r1 + 4)\nr0 = 0\n*(u8 *)(r2 + 0) = r0\nexit", reject: /R2 invalid mem access 'pkt_end'/ },
+  { name: "a context pointer with a variable offset", asm: "r2 = *(u32 *)(r1 + 12)\nr2 &= 4\nr1 += r2\nr0 = *(u32 *)(r1 + 0)\nexit", reject: /variable ctx access var_off=/ },
+
+  // ---- branches and bounds ----
+  { name: "a jset the constants decide", asm: "r0 = 4\nif r0 & 1 goto +1\nr0 = 0\nexit", accept: true },
+  { name: "goto +0", asm: "r0 = 0\ngoto +0\nexit", accept: true },
+  { name: "gotol", asm: "r0 = 0\ngotol +0\nexit", accept: true },
+  { name: "an unset register compared", asm: "r0 = 0\nif r2 > 0 goto +0\nexit", reject: /R2 !read_ok/ },
+  { name: "a signed upper bound leaves the index unbounded below", asm: `${LOOKUP}\nif r0 == 0 goto +5\nr1 = *(u64 *)(r0 + 0)\nif r1 s> 7 goto +3\nr0 += r1\nr0 = *(u8 *)(r0 + 0)\nexit\nr0 = 0\nexit`, reject: /R0 min value is negative|unbounded min value/ },
+  { name: "a signed bound on a u32 index", asm: `${LOOKUP}\nif r0 == 0 goto +5\nr1 = *(u32 *)(r0 + 0)\nif r1 s> 7 goto +3\nr0 += r1\nr0 = *(u8 *)(r0 + 0)\nexit\nr0 = 0\nexit`, accept: true },
+  { name: "a 32-bit bound on an index", asm: `${LOOKUP}\nif r0 == 0 goto +5\nr1 = *(u32 *)(r0 + 0)\nif w1 > 7 goto +3\nr0 += r1\nr0 = *(u8 *)(r0 + 0)\nexit\nr0 = 0\nexit`, accept: true },
+  { name: "a random index masked", asm: `${LOOKUP}\nif r0 == 0 goto +5\nr6 = r0\ncall 7\nr0 &= 7\nr6 += r0\nr0 = *(u8 *)(r6 + 0)\nexit`, accept: true },
+  { name: "a random index unmasked", asm: `${LOOKUP}\nif r0 == 0 goto +4\nr6 = r0\ncall 7\nr6 += r0\nr0 = *(u8 *)(r6 + 0)\nexit`, reject: /math between map_value pointer and register with unbounded min value is not allowed/ },
+  { name: "a bound learnt through a copy", asm: `${LOOKUP}\nif r0 == 0 goto +6\nr1 = *(u64 *)(r0 + 0)\nr2 = r1\nif r2 > 7 goto +3\nr0 += r1\nr0 = *(u8 *)(r0 + 0)\nexit\nr0 = 0\nexit`, accept: true },
+  { name: "a pointer compared with a number", asm: "r0 = 0\nif r1 == 5 goto +1\nr0 = 1\nexit", accept: true },
+  { name: "a 32-bit copy of a pointer is a number", asm: "w0 = w1\nr0 = *(u8 *)(r0 + 0)\nexit", reject: /R0 invalid mem access 'scalar'/ },
+  { name: "root may return a pointer from xdp", asm: "r0 = r1\nexit", accept: true },
+
+  // ---- the stack, more ----
+  { name: "a variable offset into the stack", asm: "r0 = 0\n*(u64 *)(r10 - 16) = r0\n*(u64 *)(r10 - 8) = r0\nr1 = *(u32 *)(r1 + 12)\nr1 &= 7\nr2 = r10\nr2 += -16\nr2 += r1\nr0 = *(u8 *)(r2 + 0)\nexit", accept: true },
+  { name: "a variable offset past the stack", asm: "r1 = *(u32 *)(r1 + 12)\nr1 &= 15\nr2 = r10\nr2 += -8\nr2 += r1\nr0 = *(u8 *)(r2 + 0)\nexit", reject: /invalid variable-offset read from stack R2/ },
+  { name: "a map value too small on the stack", asm: "r1 = 0\n*(u32 *)(r10 - 8) = r1\n*(u32 *)(r10 - 4) = r1\nr1 = map[hash8] ll\nr2 = r10\nr2 += -4\nr3 = r10\nr3 += -4\nr4 = 0\ncall 2\nr0 = 0\nexit", reject: /invalid (indirect )?access to stack R3 off=-4 size=8|invalid stack type R3|stack R3/ , kernel: /R3/ },
+  { name: "the context where a key belongs", asm: "r2 = r1\nr1 = map[hash8] ll\ncall 1\nr0 = 0\nexit", reject: /R2 type=ctx expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf/ },
+  { name: "a subprogram returns a pointer into its frame", asm: "call f\nr0 = *(u64 *)(r0 + 0)\nexit\nf:\nr0 = r10\nr0 += -8\nexit", reject: /cannot return stack pointer to the caller|R0 invalid mem access|invalid read from stack/, kernel: /stack/ },
+
+  // ---- helpers, more ----
+  { name: "a ring buffer output from the stack", asm: "r1 = 0\n*(u64 *)(r10 - 8) = r1\nr1 = map[rb] ll\nr2 = r10\nr2 += -8\nr3 = 8\nr4 = 0\ncall 130\nr0 = 0\nexit", accept: true },
+  { name: "a ring buffer output of nothing", asm: "r1 = map[rb] ll\nr2 = r10\nr2 += -8\nr3 = 0\nr4 = 0\ncall 130\nr0 = 0\nexit", accept: true },
+  { name: "a zero-sized read for trace_printk", asm: "r1 = r10\nr1 += -8\nr2 = 0\ncall 6\nr0 = 0\nexit", reject: /R2 invalid zero-sized read/ },
+  { name: "trace_printk of a stack string", asm: "r1 = 0\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\nr2 = 8\ncall 6\nr0 = 0\nexit", accept: true },
+  { name: "probe_read_kernel of nothing", type: "kprobe", asm: "r1 = r10\nr1 += -8\nr2 = 0\nr3 = 0\ncall 113\nr0 = 0\nexit", accept: true },
+  { name: "an atomic fetch-add on a map value", asm: `${LOOKUP}\nif r0 == 0 goto +3\nr1 = 1\nr1 = atomic_fetch_add((u64 *)(r0 + 0), r1)\nr0 = r1\nexit`, accept: true },
+  { name: "cmpxchg with r0 unset", asm: "r1 = 0\n*(u64 *)(r10 - 8) = r1\nr0 = cmpxchg_64(r10 - 8, r0, r1)\nexit", reject: /R0 !read_ok/ },
+
+  // ---- callbacks ----
+  { name: "bpf_loop with a callback", kernelSkip: "the kernel wants BTF func_info for callbacks", callback: "cb", asm: "r1 = 10\nr2 = 0 ll\nr3 = 0\nr4 = 0\ncall 181\nr0 = 0\nexit\ncb:\nr0 = 0\nexit", accept: true },
+  { name: "a bpf_loop callback returns 2", kernelSkip: "the kernel wants BTF func_info for callbacks", callback: "cb", asm: "r1 = 10\nr2 = 0 ll\nr3 = 0\nr4 = 0\ncall 181\nr0 = 0\nexit\ncb:\nr0 = 2\nexit", reject: /At callback return the register R0 has smin=2 smax=2 should have been in \[0, 1\]/ },
+  { name: "a number where the callback belongs", asm: "r1 = 10\nr2 = 0\nr3 = 0\nr4 = 0\ncall 181\nr0 = 0\nexit", reject: /R2 type=scalar expected=func/ },
+  { name: "a bpf_loop callback reads its context", kernelSkip: "the kernel wants BTF func_info for callbacks", callback: "cb", asm: "r1 = 0\n*(u64 *)(r10 - 8) = r1\nr1 = 10\nr2 = 0 ll\nr3 = r10\nr3 += -8\nr4 = 0\ncall 181\nr0 = *(u64 *)(r10 - 8)\nexit\ncb:\nr0 = *(u64 *)(r2 + 0)\nr0 &= 1\nexit", accept: true },
 ];

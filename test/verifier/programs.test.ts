@@ -1,0 +1,76 @@
+/**
+ * @fileoverview Real objects: every fixture, example and bench program gets the kernel's
+ * verdict from tsbpf's verifier (the kernel's verdict asked in the same run where bpf()
+ * works), and a rejection explains itself with the source line and a hint.
+ */
+
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { basename, join } from "node:path";
+import { test } from "node:test";
+import { loadObject, loadObjectSpec } from "../../src/object/index.js";
+import type { ObjectSpec } from "../../src/object/types.js";
+import { explain, verifyObject } from "../../src/verifier/index.js";
+import { skip } from "../kernel/helpers.js";
+import { benchObjects, bytesOf, EXTERN_VALUES, fixtureObjects } from "../object/helpers.js";
+
+const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
+/** The one fixture made to be rejected: it reads a packet with no bound (fault.bpf.c). */
+const REJECTED = new Set(["unchecked"]);
+
+const objects = [...fixtureObjects(), ...benchObjects(), ...readdirSync(EXAMPLES).filter((f) => f.endsWith(".o")).map((f) => join(EXAMPLES, f))]
+  .filter((p) => !p.includes("bpfeb"));
+
+function open(path: string): ObjectSpec {
+  return loadObjectSpec(bytesOf(path), { name: path, ...(basename(path).startsWith("externs") ? EXTERN_VALUES : {}) });
+}
+
+/** Each object is verified once; the kernel test reuses the verdicts. */
+const verdicts = new Map<string, ReturnType<typeof verifyObject>>();
+const verdictsOf = (path: string) => {
+  let v = verdicts.get(path);
+  if (!v) verdicts.set(path, (v = verifyObject(open(path))));
+  return v;
+};
+
+for (const path of objects) {
+  test(`tsbpf's verdict on ${basename(path)}`, () => {
+    for (const v of verdictsOf(path)) {
+      const want = !REJECTED.has(v.name);
+      assert.equal(v.accepted, want, `${v.name}: ${v.detail ? explain(v.detail) : "accepted"}`);
+      assert.ok((v.insnsProcessed ?? 0) > 0);
+    }
+  });
+}
+
+test("the kernel gives the same verdicts", { skip }, async () => {
+  const wrong: string[] = [];
+  for (const path of objects) {
+    const spec = open(path);
+    for (const v of verdictsOf(path)) {
+      let kernelAccepts = true;
+      try {
+        const o = await loadObject(spec, { engine: "kernel", logLevel: 4, skip: spec.programs.filter((p) => p.name !== v.name).map((p) => p.name) });
+        const log = (o.programs.get(v.name) as unknown as { log: string }).log;
+        o.close();
+        // Pruning as good as the kernel's: at most 1.5 times its processed instructions.
+        const theirs = Number(/processed (\d+) insns/.exec(log)?.[1] ?? NaN);
+        if (v.accepted && (v.insnsProcessed ?? 0) > theirs * 1.5 + 20) wrong.push(`${basename(path)} ${v.name}: ${v.insnsProcessed} insns processed, the kernel ${theirs}`);
+      } catch (e) {
+        if ((e as Error).name !== "KernelVerifierError") continue; // a host that cannot load this type at all
+        kernelAccepts = false;
+      }
+      if (kernelAccepts !== v.accepted) wrong.push(`${basename(path)} ${v.name}: kernel ${kernelAccepts}, tsbpf ${v.accepted}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test("a rejection names the source line and says what to change", () => {
+  const v = verifyObject(open(fixtureObjects().find((p) => p.endsWith("fault.bpf.o"))!))[0]!;
+  assert.ok(!v.accepted);
+  assert.match(v.error!, /R1 offset is outside of the packet/);
+  assert.match(v.detail!.source!.text, /data\[2000\]/);
+  assert.match(v.detail!.hint!, /data_end before line 11/);
+  assert.match(explain(v.detail!), /at .*fault\.bpf\.c:11/);
+});
