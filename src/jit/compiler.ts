@@ -32,7 +32,14 @@ export const REGION_ENTRY = 32;
 export const REGION_MAX = Math.floor((0x10000 - REGION_ENTRIES) / REGION_ENTRY);
 
 export type JitModule =
-  | { readonly ok: true; readonly bytes: Uint8Array; readonly sites: number }
+  | {
+    readonly ok: true;
+    readonly bytes: Uint8Array;
+    /** Memory accesses that keep a region cache (the others are proven stack accesses). */
+    readonly sites: number;
+    /** First slots of the functions compiled as a dispatch loop (irreducible graphs). */
+    readonly dispatched: readonly number[];
+  }
   | { readonly ok: false; readonly reason: string };
 
 /** Indices of the imported functions, in import order. */
@@ -292,10 +299,12 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   };
   const stackTop = options.stackBase + MAX_BPF_STACK;
 
+  const dispatched: number[] = [];
   for (let k = 0; k < bounds.length; k++) {
     const [from, to] = bounds[k]!;
     const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, site, prog.stackDepths[k]!);
     mb.define(funcs[k]!, LOCALS, c.compile());
+    if (c.bbIndex) dispatched.push(from);
   }
 
   {
@@ -321,7 +330,7 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   mb.exportFunc("run", entry);
   mb.exportFunc("main", funcs[0]!);
   mb.exportFunc("reset", reset);
-  return { ok: true, bytes: mb.encode(), sites: sites.length };
+  return { ok: true, bytes: mb.encode(), sites: sites.length, dispatched };
 }
 
 function lastStart(prog: CompiledProgram, from: number, to: number): number {

@@ -32,6 +32,8 @@ export interface JitCode {
   readonly module: Uint8Array | undefined;
   /** Whether the code counts instructions and checks the budget. */
   readonly budgeted: boolean;
+  /** First slots of the functions compiled as a dispatch loop (irreducible control flow). */
+  readonly dispatched: readonly number[];
 }
 
 const ACCESS: readonly AccessKind[] = ["read", "write", "atomic"];
@@ -74,7 +76,7 @@ export class JitContext {
     const m = this.#m;
     const out = compileModule(prog, { stackBase: m.stack.base, budgeted });
     if (!out.ok) {
-      return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined, budgeted };
+      return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined, budgeted, dispatched: [] };
     }
     const w = this.#wasm;
     const mod = new w.Module(out.bytes);
@@ -141,6 +143,7 @@ export class JitContext {
       reset: inst.exports.reset as () => void,
       module: out.bytes,
       budgeted,
+      dispatched: out.dispatched,
     };
     this.#codes.push(code);
     return code;

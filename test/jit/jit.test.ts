@@ -110,8 +110,9 @@ test("repeat runs loop inside the jit and keep what earlier runs wrote", () => {
 });
 
 test("an irreducible loop runs through the dispatch fallback with the interpreter's result", () => {
-  // Two entries into one cycle: a and b each jump to the other.
+  // Two entries into one cycle: a and b each jump to the other; the memory's byte picks.
   const insns = asm(`
+    r1 = *(u8 *)(r1 + 0)
     r0 = 0
     r2 = 10
     if r1 == 0 goto b
@@ -124,9 +125,33 @@ test("an irreducible loop runs through the dispatch fallback with the interprete
     if r2 != 0 goto a
   out:
     exit`);
-  const a = outcome("interp", insns, undefined);
-  const b = outcome("jit", insns, undefined);
-  assert.deepEqual(b, a);
+  assert.deepEqual(new Runtime().load(insns, { engine: "jit" }).jitCode?.dispatched, [0]);
+  for (const entry of [0, 1]) {
+    const a = outcome("interp", insns, new Uint8Array([entry]));
+    const b = outcome("jit", insns, new Uint8Array([entry]));
+    assert.ok("r0" in a);
+    assert.deepEqual(b, a);
+  }
+});
+
+test("a rotated loop (its test after the body) and a shared exit nest without the dispatch loop", () => {
+  const insns = asm(`
+    r0 = 0
+    r2 = 0
+    goto test
+  body:
+    r0 += r2
+    if r0 > 1000 goto fail
+    r2 += 1
+  test:
+    if r2 < 10 goto body
+    exit
+  fail:
+    r0 = -1
+    exit`);
+  const p = new Runtime().load(insns, { engine: "jit" });
+  assert.deepEqual(p.jitCode?.dispatched, []);
+  assert.equal(p.runRaw().r0, 45n);
 });
 
 test("a jump between subprograms runs in the interpreter, and says so", () => {
