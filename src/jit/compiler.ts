@@ -276,7 +276,7 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
 
   const mb = new ModuleBuilder();
   const I32 = T.I32, I64 = T.I64;
-  mb.importFunc("env", "helper", [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], [I32]);
+  mb.importFunc("env", "helper", [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], [I32]);
   mb.importFunc("env", "missFault", [I32, I32, I32, I32, I32, I32], []);
   mb.importFunc("env", "fault", [I32], []);
   mb.importFunc("env", "budget", [I32], []);
@@ -792,6 +792,8 @@ class FunctionCompiler {
     const c = this.c;
     c.i32(pc).i32(id);
     for (let r = 1; r <= 5; r++) c.get(REG[r]!).op(O.I32WrapI64).get(REG[r]!).i64(32).op(O.I64ShrU).op(O.I32WrapI64);
+    // r10 and the call depth too, for helpers that call back into the program.
+    c.get(L.R10).op(O.I32WrapI64).gget(G.Depth);
     c.call(F.Helper).op(O.I64ExtendI32U).gget(G.Scratch).op(O.I64ExtendI32U).i64(32).op(O.I64Shl).op(O.I64Or).set(L.R0);
   }
 

@@ -87,9 +87,12 @@ export class JitContext {
     const env: Record<string, unknown> = {
       table: this.#table,
       memory: space.memory,
-      helper: (pc: number, id: number, a: number, b: number, c: number, d: number, e: number, f: number, h: number, i: number, j: number, k: number) => {
+      helper: (pc: number, id: number, a: number, b: number, c: number, d: number, e: number, f: number, h: number, i: number, j: number, k: number, r10: number, depth: number) => {
         const R = m.R;
         R[2] = a; R[3] = b; R[4] = c; R[5] = d; R[6] = e; R[7] = f; R[8] = h; R[9] = i; R[10] = j; R[11] = k;
+        // As the interpreter keeps them, for a helper that runs a callback of the program.
+        R[20] = r10; R[21] = 0;
+        m.depth = depth;
         callHelper(m, prog, pc, id);
         if (space.layoutVersion !== this.#layout) this.#invalidate();
         scratch.value = R[1]!;
