@@ -50,6 +50,8 @@ export class JitContext {
   readonly #table: WasmTable;
   readonly #g: WasmGlobal<number | bigint>[];
   readonly #codes: JitCode[] = [];
+  /** Modules that ran since the last invalidation: only their site caches can be full. */
+  readonly #dirty = new Set<JitCode>();
   readonly #cache = [new WeakMap<CompiledProgram, JitCode>(), new WeakMap<CompiledProgram, JitCode>()];
   #layout = -1;
 
@@ -84,6 +86,7 @@ export class JitContext {
     const scratch = g[11]!, tail = g[8]!;
     const space = m.space;
     const insnText = (pc: number) => describeInsn(prog.insnAt[pc]);
+    let self: JitCode | undefined;
     const env: Record<string, unknown> = {
       table: this.#table,
       memory: space.memory,
@@ -94,7 +97,7 @@ export class JitContext {
         R[20] = r10; R[21] = 0;
         m.depth = depth;
         callHelper(m, prog, pc, id);
-        if (space.layoutVersion !== this.#layout) this.#invalidate();
+        if (space.layoutVersion !== this.#layout) { this.#invalidate(); this.#dirty.add(self!); }
         scratch.value = R[1]!;
         return R[0]!;
       },
@@ -128,6 +131,7 @@ export class JitContext {
         }
         const code = this.code(next, budgeted);
         if (code.fallback !== undefined) throw new CallFault(pc, insnText(pc), `tail call target cannot run in the jit: ${code.fallback}`);
+        this.#dirty.add(code);
         return code.slot;
       },
       budgetTail: (slot: number) => {
@@ -149,6 +153,7 @@ export class JitContext {
       dispatched: out.dispatched,
     };
     this.#codes.push(code);
+    self = code;
     return code;
   }
 
@@ -174,7 +179,8 @@ export class JitContext {
         v.setInt32(at + w * 16 + 8, hi > CACHE_LIMIT ? 0 : hi - lo, true);
       });
     });
-    for (const c of this.#codes) c.reset!();
+    for (const c of this.#dirty) c.reset!();
+    this.#dirty.clear();
   }
 
   /**
@@ -194,6 +200,7 @@ export class JitContext {
       return;
     }
     if (m.space.layoutVersion !== this.#layout) this.#invalidate();
+    this.#dirty.add(code);
     const g = this.#g;
     g[6]!.value = Number.isFinite(m.budget) ? BigInt(Math.floor(m.budget)) : I64_MAX;
     g[9]!.value = m.packetStart;
