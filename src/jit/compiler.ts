@@ -355,6 +355,10 @@ class FunctionCompiler {
   pos: Map<number, number> | undefined;
   /** The position of the block being emitted. */
   here = 0;
+  /** Open scopes by where they lead, and their index in `ctl`. */
+  readonly blockTo = new Map<number, Scope>();
+  readonly loopAt = new Map<number, Scope>();
+  readonly level = new Map<Ctl, number>();
 
   constructor(
     readonly prog: CompiledProgram,
@@ -474,6 +478,9 @@ class FunctionCompiler {
   open(s: Scope): void {
     if (s.kind === "loop") this.c.loop();
     else this.c.block();
+    // Jumps find their scope by target position; a depth is then one subtraction.
+    (s.kind === "loop" ? this.loopAt : this.blockTo).set(s.kind === "loop" ? s.start : s.end, s);
+    this.level.set(s, this.ctl.length);
     this.ctl.push(s);
   }
 
@@ -489,7 +496,8 @@ class FunctionCompiler {
   }
 
   depthOf(target: Ctl): number {
-    return this.ctl.length - 1 - this.ctl.lastIndexOf(target);
+    const at = target !== null && target !== "dispatch" ? this.level.get(target) : undefined;
+    return this.ctl.length - 1 - (at ?? this.ctl.lastIndexOf(target));
   }
 
   /** A jump to `target` from `pc`; when `cond`, an i32 condition is on the stack. */
@@ -517,12 +525,8 @@ class FunctionCompiler {
       return;
     }
     const tp = this.pos!.get(target)!;
-    let scope: Ctl | undefined;
-    for (let i = this.ctl.length - 1; i >= 0; i--) {
-      const s = this.ctl[i];
-      if (s && s !== "dispatch" && (tp > this.here ? s.kind === "block" && s.end === tp : s.kind === "loop" && s.start === tp)) { scope = s; break; }
-    }
-    if (scope === undefined) throw new Error(`jit: no scope for the jump at ${pc} to ${target}`);
+    const scope = tp > this.here ? this.blockTo.get(tp) : this.loopAt.get(tp);
+    if (scope === undefined || this.ctl[this.level.get(scope)!] !== scope) throw new Error(`jit: no scope for the jump at ${pc} to ${target}`);
     if (budgeted) {
       if (cond) this.if_();
       this.budgetCheck(target);
