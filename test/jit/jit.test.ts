@@ -225,3 +225,18 @@ test("atomics, aligned and not, give the interpreter's memory and registers", ()
   assert.ok("r0" in b);
   assert.deepEqual(b, a);
 });
+
+test("toWat prints a compiled module: its loop, its memory access, every opcode by name", async () => {
+  const { toWat } = await import("../../src/jit/index.js");
+  const p = new Runtime().load(asm("r0 = *(u32 *)(r1 + 0)\nr2 = 0\nloop:\nr2 += 1\nif r2 < 10 goto loop\nr0 += r2\nexit"), { engine: "jit" });
+  const wat = toWat(p.jitCode!.module!);
+  assert.match(wat, /^\(module\n/);
+  assert.match(wat, /\n\s+loop\n/);
+  assert.match(wat, /\n\s+i64\.load32_u\n/);
+  assert.doesNotMatch(wat, /\n\s+0x/);
+  for (let seed = 1; seed <= 50; seed++) {
+    const g = generateProgram(seed);
+    const code = new Runtime().load(g.insns, { engine: "jit" }).jitCode!;
+    assert.doesNotMatch(toWat(code.module!), /\n\s+0x|atomic\.0x/, `seed ${seed}`);
+  }
+});
