@@ -28,3 +28,4 @@ export {
   MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, XDP_PACKET_HEADROOM,
 } from "./runtime/index.js";
 export type { LoadOptions as RuntimeLoadOptions, RawRunResult, RunMode, TestRunOptions, TestRunResult, HelperFn, HelperDef } from "./runtime/index.js";
+export { toWat, type JitCode } from "./jit/index.js";

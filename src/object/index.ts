@@ -12,3 +12,4 @@ export type { KconfigValue } from "./externs.js";
 export { ObjectError, UnresolvedExternError } from "./errors.js";
 export type { FuncInfo, LineInfo, MapEntry, MapSpec, ObjectSpec, PendingCoreRelocation, ProgramSpec, Reference } from "./types.js";
 export { INTERP_ENGINE, type InterpObject } from "./interp-engine.js";
+export { JIT_ENGINE } from "./jit-engine.js";
