@@ -12,7 +12,8 @@ import { generateProgram } from "../src/runtime/testing/random-program.js";
 export interface JitCompileResult { instructions: number; ms: number; emit_ms: number; bytes: number }
 
 export function benchJitCompile(): JitCompileResult[] {
-  return [1_000, 10_000].map((length) => {
+  // The generator makes about two instructions per unit of length.
+  return [500, 5_000].map((length) => {
     const g = generateProgram(7, { length, subprograms: 2 });
     let ms = Infinity, emit = Infinity, bytes = 0;
     for (let k = 0; k < 5; k++) {

@@ -49,7 +49,7 @@ async function kernelFigures(kernel: typeof import("../src/kernel/index.js"), sp
     try {
       const o = await loadObject(spec, { engine: "kernel", skip, logLevel: 4 });
       try {
-        const log = (o.programs.get(name) as InstanceType<typeof kernel.KernelProgram>).log;
+        const log = (o.programs.get(name) as import("../src/kernel/index.js").KernelProgram).log;
         const insns = Number(/processed (\d+) insns/.exec(log)?.[1] ?? 0);
         // Log level 4 prints the statistics alone, the verification time among them.
         const ms = Number(/verification time (\d+) usec/.exec(log)?.[1] ?? NaN) / 1000;

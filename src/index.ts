@@ -41,3 +41,4 @@ export {
 export type { LoadOptions as RuntimeLoadOptions, RawRunResult, RunMode, TestRunOptions, TestRunResult, HelperFn, HelperDef } from "./runtime/index.js";
 export { verifyProgram, verifyObject, explain } from "./verifier/index.js";
 export type { VerifyOptions, VerifyResult, VerifyError, ProgramVerdict } from "./verifier/index.js";
+export { toWat, type JitCode } from "./jit/index.js";

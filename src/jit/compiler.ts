@@ -8,7 +8,7 @@
 
 import type { CompiledProgram } from "../runtime/compile.js";
 import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES, Op, SHIFT, W } from "../runtime/interpreter.js";
-import { structure, type Edge, type Scope } from "./structure.js";
+import { layout, structure, type Edge, type Scope } from "./structure.js";
 import { Code, FE, ModuleBuilder, O, T } from "./wasm.js";
 
 export interface JitCompileOptions {
@@ -32,7 +32,14 @@ export const REGION_ENTRY = 32;
 export const REGION_MAX = Math.floor((0x10000 - REGION_ENTRIES) / REGION_ENTRY);
 
 export type JitModule =
-  | { readonly ok: true; readonly bytes: Uint8Array; readonly sites: number }
+  | {
+    readonly ok: true;
+    readonly bytes: Uint8Array;
+    /** Memory accesses that keep a region cache (the others are proven stack accesses). */
+    readonly sites: number;
+    /** First slots of the functions compiled as a dispatch loop (irreducible graphs). */
+    readonly dispatched: readonly number[];
+  }
   | { readonly ok: false; readonly reason: string };
 
 /** Indices of the imported functions, in import order. */
@@ -269,7 +276,7 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
 
   const mb = new ModuleBuilder();
   const I32 = T.I32, I64 = T.I64;
-  mb.importFunc("env", "helper", [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], [I32]);
+  mb.importFunc("env", "helper", [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], [I32]);
   mb.importFunc("env", "missFault", [I32, I32, I32, I32, I32, I32], []);
   mb.importFunc("env", "fault", [I32], []);
   mb.importFunc("env", "budget", [I32], []);
@@ -292,10 +299,12 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   };
   const stackTop = options.stackBase + MAX_BPF_STACK;
 
+  const dispatched: number[] = [];
   for (let k = 0; k < bounds.length; k++) {
     const [from, to] = bounds[k]!;
     const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, site, prog.stackDepths[k]!);
     mb.define(funcs[k]!, LOCALS, c.compile());
+    if (c.bbIndex) dispatched.push(from);
   }
 
   {
@@ -321,7 +330,7 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   mb.exportFunc("run", entry);
   mb.exportFunc("main", funcs[0]!);
   mb.exportFunc("reset", reset);
-  return { ok: true, bytes: mb.encode(), sites: sites.length };
+  return { ok: true, bytes: mb.encode(), sites: sites.length, dispatched };
 }
 
 function lastStart(prog: CompiledProgram, from: number, to: number): number {
@@ -342,6 +351,14 @@ class FunctionCompiler {
   readonly runEnd = new Map<number, number>();
   /** The end of the run holding each slot, for early exits. */
   runOf = 0;
+  /** Structured mode: each block's position in the emitted order, by its first slot. */
+  pos: Map<number, number> | undefined;
+  /** The position of the block being emitted. */
+  here = 0;
+  /** Open scopes by where they lead, and their index in `ctl`. */
+  readonly blockTo = new Map<number, Scope>();
+  readonly loopAt = new Map<number, Scope>();
+  readonly level = new Map<Ctl, number>();
 
   constructor(
     readonly prog: CompiledProgram,
@@ -364,13 +381,12 @@ class FunctionCompiler {
     const { prog, from, to, c } = this;
     const starts: number[] = [];
     for (let pc = from; pc < to; pc++) if (prog.insnAt[pc] !== undefined) starts.push(pc);
-    const edges: Edge[] = [];
     const leaders = new Set<number>([from]);
     starts.forEach((pc, k) => {
       const op = this.at(pc, W_OP);
       if (isJump(op)) {
         const t = this.at(pc, W_AUX);
-        if (t < prog.slots) { edges.push({ from: pc, to: t }); leaders.add(t); }
+        if (t < prog.slots) leaders.add(t);
       }
       if (endsRun(op)) leaders.add(starts[k + 1] ?? to);
     });
@@ -379,17 +395,50 @@ class FunctionCompiler {
 
     c.i32(BPF_MAX_LOOPS).set(L.Loops);
     c.gget(G.Cnt).set(L.Cnt);
-    const s = structure(from, edges);
-    if (s.ok) {
-      const stack: Scope[] = [];
+    // Basic blocks and their successors, then an order that keeps loops whole.
+    const blockAt = new Map(sortedLeaders.map((l, k) => [l, k]));
+    const lastOf: number[] = [];
+    const insnsOf: number[][] = sortedLeaders.map(() => []);
+    {
+      let k = -1;
       for (const pc of starts) {
-        while (stack.length > 0 && stack[stack.length - 1]!.end === pc) { stack.pop(); this.close(); }
-        for (const sc of s.opens.get(pc) ?? []) {
+        if (blockAt.has(pc)) k = blockAt.get(pc)!;
+        insnsOf[k]!.push(pc);
+        lastOf[k] = pc;
+      }
+    }
+    const fallsTo: number[] = [], takenOf: number[] = [];
+    const succ = sortedLeaders.map((l, k) => {
+      const pc = lastOf[k]!, op = this.at(pc, W_OP), out: number[] = [];
+      takenOf[k] = -1;
+      if (isJump(op)) {
+        const t = this.at(pc, W_AUX);
+        if (t < prog.slots) { takenOf[k] = blockAt.get(t)!; out.push(takenOf[k]!); }
+      }
+      const next = this.runEnd.get(l)!;
+      fallsTo[k] = !noFallThrough(op) ? (next < to ? blockAt.get(next)! : -2) : -1;
+      if (fallsTo[k]! >= 0 && !out.includes(fallsTo[k]!)) out.push(fallsTo[k]!);
+      return out;
+    });
+    const lay = layout(succ);
+    const s = lay.ok ? this.placeScopes(lay.order, takenOf, fallsTo) : undefined;
+    if (lay.ok && s?.ok) {
+      const order = lay.order;
+      this.pos = new Map(order.map((b, p) => [sortedLeaders[b]!, p]));
+      const stack: Scope[] = [];
+      order.forEach((b, p) => {
+        while (stack.length > 0 && stack[stack.length - 1]!.end === p) { stack.pop(); this.close(); }
+        for (const sc of s.opens.get(p) ?? []) {
           stack.push(sc);
           this.open(sc);
         }
-        this.insn(pc);
-      }
+        this.here = p;
+        for (const pc of insnsOf[b]!) this.insn(pc);
+        // The next block in slot order is not always the next one here: go there.
+        const f = fallsTo[b]!;
+        if (f >= 0 && order[p + 1] !== f) this.jump(lastOf[b]!, sortedLeaders[f]!, false, false);
+        else if (f === -2) c.i32(prog.slots).call(F.Fault).op(O.Unreachable);
+      });
       while (stack.length > 0) { stack.pop(); this.close(); }
     } else {
       // The dispatch loop: br_table over the basic blocks, each jump through a label.
@@ -413,9 +462,25 @@ class FunctionCompiler {
     return c;
   }
 
+  /** The scopes over block positions: every taken jump and every reordered fall-through. */
+  placeScopes(order: readonly number[], takenOf: readonly number[], fallsTo: readonly number[]): ReturnType<typeof structure> {
+    const pos = new Int32Array(takenOf.length);
+    order.forEach((b, p) => { pos[b] = p; });
+    const edges: Edge[] = [];
+    order.forEach((b, p) => {
+      const t = takenOf[b]!, f = fallsTo[b]!;
+      if (t >= 0) edges.push({ from: p, to: pos[t]! });
+      if (f >= 0 && pos[f] !== p + 1) edges.push({ from: p, to: pos[f]! });
+    });
+    return structure(0, edges);
+  }
+
   open(s: Scope): void {
     if (s.kind === "loop") this.c.loop();
     else this.c.block();
+    // Jumps find their scope by target position; a depth is then one subtraction.
+    (s.kind === "loop" ? this.loopAt : this.blockTo).set(s.kind === "loop" ? s.start : s.end, s);
+    this.level.set(s, this.ctl.length);
     this.ctl.push(s);
   }
 
@@ -431,12 +496,18 @@ class FunctionCompiler {
   }
 
   depthOf(target: Ctl): number {
-    return this.ctl.length - 1 - this.ctl.lastIndexOf(target);
+    const at = target !== null && target !== "dispatch" ? this.level.get(target) : undefined;
+    return this.ctl.length - 1 - (at ?? this.ctl.lastIndexOf(target));
   }
 
   /** A jump to `target` from `pc`; when `cond`, an i32 condition is on the stack. */
-  jump(pc: number, target: number, cond: boolean): void {
-    const { c, options } = this;
+  /**
+   * A jump to `target` from `pc`; when `cond`, an i32 condition is on the stack. `counted`
+   * false is a fall-through made explicit by the block order: no budget check there.
+   */
+  jump(pc: number, target: number, cond: boolean, counted = true): void {
+    const { c } = this;
+    const budgeted = this.options.budgeted && counted;
     if (target >= this.prog.slots) {
       // A sentinel: count and check as the interpreter does, then its fault.
       if (cond) this.if_();
@@ -453,13 +524,10 @@ class FunctionCompiler {
       if (cond) this.close();
       return;
     }
-    let scope: Ctl | undefined;
-    for (let i = this.ctl.length - 1; i >= 0; i--) {
-      const s = this.ctl[i];
-      if (s && s !== "dispatch" && (target > pc ? s.kind === "block" && s.end === target : s.kind === "loop" && s.start === target)) { scope = s; break; }
-    }
-    if (scope === undefined) throw new Error(`jit: no scope for the jump at ${pc} to ${target}`);
-    if (options.budgeted) {
+    const tp = this.pos!.get(target)!;
+    const scope = tp > this.here ? this.blockTo.get(tp) : this.loopAt.get(tp);
+    if (scope === undefined || this.ctl[this.level.get(scope)!] !== scope) throw new Error(`jit: no scope for the jump at ${pc} to ${target}`);
+    if (budgeted) {
       if (cond) this.if_();
       this.budgetCheck(target);
       c.br(this.depthOf(scope));
@@ -728,6 +796,8 @@ class FunctionCompiler {
     const c = this.c;
     c.i32(pc).i32(id);
     for (let r = 1; r <= 5; r++) c.get(REG[r]!).op(O.I32WrapI64).get(REG[r]!).i64(32).op(O.I64ShrU).op(O.I32WrapI64);
+    // r10 and the call depth too, for helpers that call back into the program.
+    c.get(L.R10).op(O.I32WrapI64).gget(G.Depth);
     c.call(F.Helper).op(O.I64ExtendI32U).gget(G.Scratch).op(O.I64ExtendI32U).i64(32).op(O.I64Shl).op(O.I64Or).set(L.R0);
   }
 

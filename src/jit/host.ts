@@ -32,6 +32,8 @@ export interface JitCode {
   readonly module: Uint8Array | undefined;
   /** Whether the code counts instructions and checks the budget. */
   readonly budgeted: boolean;
+  /** First slots of the functions compiled as a dispatch loop (irreducible control flow). */
+  readonly dispatched: readonly number[];
 }
 
 const ACCESS: readonly AccessKind[] = ["read", "write", "atomic"];
@@ -48,6 +50,8 @@ export class JitContext {
   readonly #table: WasmTable;
   readonly #g: WasmGlobal<number | bigint>[];
   readonly #codes: JitCode[] = [];
+  /** Modules that ran since the last invalidation: only their site caches can be full. */
+  readonly #dirty = new Set<JitCode>();
   readonly #cache = [new WeakMap<CompiledProgram, JitCode>(), new WeakMap<CompiledProgram, JitCode>()];
   #layout = -1;
 
@@ -74,7 +78,7 @@ export class JitContext {
     const m = this.#m;
     const out = compileModule(prog, { stackBase: m.stack.base, budgeted });
     if (!out.ok) {
-      return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined, budgeted };
+      return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined, budgeted, dispatched: [] };
     }
     const w = this.#wasm;
     const mod = new w.Module(out.bytes);
@@ -82,14 +86,18 @@ export class JitContext {
     const scratch = g[11]!, tail = g[8]!;
     const space = m.space;
     const insnText = (pc: number) => describeInsn(prog.insnAt[pc]);
+    let self: JitCode | undefined;
     const env: Record<string, unknown> = {
       table: this.#table,
       memory: space.memory,
-      helper: (pc: number, id: number, a: number, b: number, c: number, d: number, e: number, f: number, h: number, i: number, j: number, k: number) => {
+      helper: (pc: number, id: number, a: number, b: number, c: number, d: number, e: number, f: number, h: number, i: number, j: number, k: number, r10: number, depth: number) => {
         const R = m.R;
         R[2] = a; R[3] = b; R[4] = c; R[5] = d; R[6] = e; R[7] = f; R[8] = h; R[9] = i; R[10] = j; R[11] = k;
+        // As the interpreter keeps them, for a helper that runs a callback of the program.
+        R[20] = r10; R[21] = 0;
+        m.depth = depth;
         callHelper(m, prog, pc, id);
-        if (space.layoutVersion !== this.#layout) this.#invalidate();
+        if (space.layoutVersion !== this.#layout) { this.#invalidate(); this.#dirty.add(self!); }
         scratch.value = R[1]!;
         return R[0]!;
       },
@@ -123,6 +131,7 @@ export class JitContext {
         }
         const code = this.code(next, budgeted);
         if (code.fallback !== undefined) throw new CallFault(pc, insnText(pc), `tail call target cannot run in the jit: ${code.fallback}`);
+        this.#dirty.add(code);
         return code.slot;
       },
       budgetTail: (slot: number) => {
@@ -141,8 +150,10 @@ export class JitContext {
       reset: inst.exports.reset as () => void,
       module: out.bytes,
       budgeted,
+      dispatched: out.dispatched,
     };
     this.#codes.push(code);
+    self = code;
     return code;
   }
 
@@ -168,7 +179,8 @@ export class JitContext {
         v.setInt32(at + w * 16 + 8, hi > CACHE_LIMIT ? 0 : hi - lo, true);
       });
     });
-    for (const c of this.#codes) c.reset!();
+    for (const c of this.#dirty) c.reset!();
+    this.#dirty.clear();
   }
 
   /**
@@ -188,6 +200,7 @@ export class JitContext {
       return;
     }
     if (m.space.layoutVersion !== this.#layout) this.#invalidate();
+    this.#dirty.add(code);
     const g = this.#g;
     g[6]!.value = Number.isFinite(m.budget) ? BigInt(Math.floor(m.budget)) : I64_MAX;
     g[9]!.value = m.packetStart;

@@ -6,3 +6,4 @@
 export { compileModule, type JitCompileOptions, type JitModule } from "./compiler.js";
 export { JitContext, type JitCode } from "./host.js";
 export { ModuleBuilder } from "./wasm.js";
+export { toWat } from "./wat.js";

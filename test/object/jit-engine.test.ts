@@ -100,6 +100,9 @@ test("every object the runtime can run gives the interpreter's results in the ji
       jit = await loadObject(spec, { engine: "jit", skip });
       const declined = [...jit.programs].filter(([, p]) => p.jitCode?.fallback !== undefined).map(([n, p]) => `${n}: ${p.jitCode!.fallback}`);
       assert.deepEqual(declined, [], `${name}: programs the jit declined`);
+      // Compilers emit reducible code: none of it should need the dispatch loop.
+      const dispatched = [...jit.programs].filter(([, p]) => (p.jitCode?.dispatched.length ?? 0) > 0).map(([n]) => n);
+      assert.deepEqual(dispatched, [], `${name}: programs compiled as a dispatch loop`);
       // ktime values differ from run to run in any engine; compare those maps by key.
       const keysOnly = (map: string) => name === "maps-helpers.bpf.o" && map === "last_seen";
       assert.deepEqual(play(jit, keysOnly), play(interp, keysOnly), name);
