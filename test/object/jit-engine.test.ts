@@ -62,7 +62,16 @@ function play(o: Playable, keysOnly: (map: string, type: string) => boolean = ()
   }
   for (const [name, m] of o.maps) {
     const only = keysOnly(name, m.typeName);
-    lines.push(`map ${name}: ${[...m.entries()].map(([k, v]) => `${hex(k)}=${only ? "?" : hex(v)}`).sort().join(" ")}`);
+    let entries: [Uint8Array, Uint8Array][];
+    try {
+      entries = [...m.entries()];
+    } catch (e) {
+      // Maps user space cannot walk, as in the kernel (a perf_event_array's lookup, a queue's
+      // next key): both engines must refuse alike.
+      lines.push(`map ${name}: ${(e as Error).message}`);
+      continue;
+    }
+    lines.push(`map ${name}: ${entries.map(([k, v]) => `${hex(k)}=${only ? "?" : hex(v)}`).sort().join(" ")}`);
   }
   return lines;
 }
