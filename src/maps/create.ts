@@ -237,6 +237,24 @@ function adjust(id: number, spec: UserMapSpec, cpus: number): UserMapSpec {
   return spec;
 }
 
+/**
+ * BPF_MAP_CREATE's checks alone (map_alloc_check), making nothing: throws the MapError the
+ * kernel's create would fail with. A type the runtime does not have passes unchecked.
+ */
+export function checkMapSpec(spec: UserMapSpec): void {
+  let id: number;
+  try {
+    id = mapTypeId(spec.type as MapTypeName);
+  } catch {
+    return;
+  }
+  const ops = MAP_OPS[id];
+  if (!ops) return;
+  const copy = { ...spec, type: id };
+  commonCheck(id, copy);
+  ops.check(copy);
+}
+
 /** A live map in `space`, from a spec (copied). */
 export function createMap(space: AddressSpace, spec: UserMapSpec, options: CreateMapOptions = {}): BpfMap {
   let id: number;

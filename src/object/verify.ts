@@ -51,6 +51,7 @@ export type ProgramJudge = (spec: ObjectSpec, program: ProgramSpec, options: Jud
  * engine stays out of a browser's bundle. Adding an engine is adding a row.
  */
 export const VERIFY_ENGINES: Record<string, { readonly describe: string; readonly judge: () => Promise<ProgramJudge> }> = {
+  tsbpf: { describe: "tsbpf's own verifier, no kernel needed", judge: async () => (await import("../verifier/judge.js")).tsbpfJudge },
   kernel: { describe: "the running kernel's verifier (BPF_PROG_LOAD)", judge: async () => (await import("./kernel-engine.js")).kernelJudge },
 };
 
