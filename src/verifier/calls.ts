@@ -14,7 +14,7 @@ import { checkHelperMem } from "./memory.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarRange, scalarUnknown } from "./scalar.js";
 import { copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
-import type { Walker } from "./walker.js";
+import { widenImprecise, type Walker } from "./walker.js";
 
 const helperName = (id: number): string => (HELPER_NAMES[id] ? `bpf_${HELPER_NAMES[id]}#${id}` : `unknown#${id}`);
 
@@ -311,7 +311,10 @@ export function returnFromCall(w: Walker, t: number): number {
       if (r0.s.smax < (1n << 63n) - 1n) m += ` smax=${r0.s.smax}`;
       w.reject(`${m} should have been in [${lo}, ${hi}]`, t);
     }
-    // Back to the helper call, which runs the callback again until the states converge.
+    // Back to the helper call, which runs the callback again until the states converge;
+    // what changed but decided nothing is widened, as for iterators.
+    const prev = w.explored.get(callee.callsite)?.find((e) => e.state.branches > 0 && e.state.frames.length === w.cur.frames.length)?.state;
+    if (prev) widenImprecise(prev, w.cur);
     return callee.callsite;
   }
   if (r0.type === "fp" && r0.frameno >= callee.frameno) w.reject(`cannot return stack pointer to the caller`);

@@ -672,7 +672,7 @@ export function insnStateLine(insn: string, regs: string): string {
 }
 
 /** widen_imprecise_scalars: scalars no decision needed that changed since the last iteration become unknown. */
-function widenImprecise(prev: State, cur: State): void {
+export function widenImprecise(prev: State, cur: State): void {
   const widen = (o: Reg | undefined, c: Reg | undefined) => {
     if (!o || !c || o.type !== "scalar" || c.type !== "scalar" || o.precise || c.precise) return;
     if (o.s === c.s || (isConst(o.s) && isConst(c.s) && o.s.varOff.value === c.s.varOff.value)) return;
