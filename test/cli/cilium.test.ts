@@ -66,7 +66,7 @@ test("tsbpf verify loads every program of the object, tail calls included, and p
   ensureBpffs();
   const root = `/sys/fs/bpf/tsbpf-cilium-test-${process.pid}-verify`;
   try {
-    const { code, stdout, stderr } = await run("verify", CILIUM, TYPE_FLAG, "2/*=sched_cls", "--pin-root", root);
+    const { code, stdout, stderr } = await run("verify", CILIUM, "--engine", "kernel", TYPE_FLAG, "2/*=sched_cls", "--pin-root", root);
     assert.equal(code, 0, stderr + stdout);
     for (const name of ["tail_ttl", "tail_mark", "cil_entry", "cil_notify"]) assert.match(stdout, new RegExp(`^${name}: accepted by the kernel`, "m"));
     assert.ok(existsSync(`${root}/tc/globals/cilium_counts`), "PIN_GLOBAL_NS under the pin root");

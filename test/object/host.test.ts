@@ -49,12 +49,12 @@ test("a kconfig value only the user can give: the object opens as in libbpf, its
   assert.equal(await main(["object", path], listed), 0, listed.stderr);
   assert.match(listed.stdout, /^unresolved: CONFIG_TSBPF_NO_SUCH_OPTION \(\.kconfig\): .*--kconfig CONFIG_TSBPF_NO_SUCH_OPTION=VALUE/m);
   const verify = memoryIo();
-  assert.equal(await main(["verify", path, "--json"], verify), 1);
+  assert.equal(await main(["verify", path, "--engine", "kernel", "--json"], verify), 1);
   const [v] = JSON.parse(verify.stdout).programs;
   assert.equal(v.accepted, false);
   assert.match(v.error, /unresolved extern CONFIG_TSBPF_NO_SUCH_OPTION \(\.kconfig\): .*--kconfig CONFIG_TSBPF_NO_SUCH_OPTION=VALUE/);
   const given = memoryIo();
-  assert.equal(await main(["verify", path, "--kconfig", "CONFIG_TSBPF_NO_SUCH_OPTION=7", "--json"], given), 0, given.stdout);
+  assert.equal(await main(["verify", path, "--engine", "kernel", "--kconfig", "CONFIG_TSBPF_NO_SUCH_OPTION=7", "--json"], given), 0, given.stdout);
 });
 
 test("LINUX_KERNEL_VERSION is KERNEL_VERSION(a, b, c) of the release, c capped at 255", () => {

@@ -251,7 +251,7 @@ test("verifyObject takes a judge of one's own, and a judge's loader error is tha
 });
 
 test("verdicts print one line a program, with a summary", { skip }, async () => {
-  const r = await cli("verify", join(FIXTURES, "loader-mixed.bpf.o"));
+  const r = await cli("verify", join(FIXTURES, "loader-mixed.bpf.o"), "--engine", "kernel");
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^count_pass: accepted by the kernel \(processed \d+ insns, [\d.]+ ms\)$/m);
   assert.match(r.stdout, /^on_missing: not loaded: .*attach target tsbpf_no_such_function is not in the kernel's BTF/m);
