@@ -21,8 +21,8 @@ commands:
   disasm FILE.o        print programs as llvm-objdump -d does (--syntax kernel for bpftool's)
   disasm --raw FILE    print raw bytecode
   asm FILE.s -o OUT    assemble LLVM or kernel syntax into raw bytecode or an object
-  run FILE.o           run a program on a packet, as bpftool prog run (--engine interp|kernel)
-  run --raw FILE.bin   run bytecode on a memory block and print r0 (--engine interp|kernel)
+  run FILE.o           run a program on a packet, as bpftool prog run (--engine interp|jit|kernel)
+  run --raw FILE.bin   run bytecode on a memory block and print r0 (--engine interp|jit|kernel)
   verify FILE.o        a verdict for each program, loaded alone (--engine kernel, --json)
   object FILE.o        programs and maps as libbpf sees them (--json)
   btf dump FILE        BTF as bpftool btf dump prints it (--format c|raw)

@@ -24,11 +24,11 @@ import { parseArgPairs } from "../programs/trace-context.js";
 import { OPEN_OPTIONS, OPEN_USAGE, openObject } from "./object.js";
 
 export const RUN_USAGE = `usage: tsbpf run PROG.o --pcap IN [-w OUT.pcap|OUT.pcapng] [--tx-out FILE] [--prog NAME]
-                 [--engine interp|kernel] [--compare interp,kernel] [--json] [--fast] [--budget N]
+                 [--engine interp|jit|kernel] [--compare interp,kernel] [--json] [--fast] [--budget N]
        tsbpf run PROG.o --prog NAME [--ctx-json '{"field": 1}' | --ctx-json EVENTS.json] [--arg 1=0x10]
        tsbpf run PROG.o [--prog NAME] [--data FILE] [--ctx FILE] [--data-out FILE] [--repeat N]
-                 [--engine interp|kernel] [--json] [--fast] [--budget N] [--pin-root DIR]
-       tsbpf run --raw PROG.bin [--mem FILE] [--engine interp|kernel] [--json] [--fast] [--budget N]
+                 [--engine interp|jit|kernel] [--json] [--fast] [--budget N] [--pin-root DIR]
+       tsbpf run --raw PROG.bin [--mem FILE] [--engine interp|jit|kernel] [--json] [--fast] [--budget N]
   every form that opens an object also takes ${OPEN_USAGE}
 
   --pcap IN         run every packet of a pcap or pcapng capture, and print a summary:
@@ -108,7 +108,7 @@ export async function runCommand(args: string[], out: (line: string) => void, er
   if (positionals.length !== 1) throw new BpfError("EINVAL", `expected one program file\n${RUN_USAGE}`);
   // Engine names are loadObject's to know (interp, kernel, and what other engines add); it refuses unknown ones.
   const engine = values.engine!;
-  if (values.raw && engine !== "interp" && engine !== "kernel") throw new BpfError("EINVAL", `unknown engine ${engine} for --raw (interp or kernel)`);
+  if (values.raw && engine !== "interp" && engine !== "jit" && engine !== "kernel") throw new BpfError("EINVAL", `unknown engine ${engine} for --raw (interp, jit or kernel)`);
   const path = positionals[0]!;
   const file = new Uint8Array(await readFile(path));
   const mode: RunMode = values.fast ? "fast" : "checked";
@@ -120,7 +120,7 @@ export async function runCommand(args: string[], out: (line: string) => void, er
   let outcome: Outcome;
   if (values.raw) {
     const memory = await read(values.mem);
-    outcome = engine === "kernel" ? await rawInKernel(decodeRaw(file), memory) : rawInInterpreter(decodeRaw(file), memory, { mode, budget, repeat });
+    outcome = engine === "kernel" ? await rawInKernel(decodeRaw(file), memory) : rawInInterpreter(decodeRaw(file), memory, { engine: engine === "jit" ? "jit" : "interp", mode, budget, repeat });
   } else {
     const spec = openObject(file, basename(path), values);
     const wanted = values.prog ?? values.section;
@@ -185,8 +185,8 @@ export async function runCommand(args: string[], out: (line: string) => void, er
   return 0;
 }
 
-function rawInInterpreter(insns: Instruction[], memory: Uint8Array | undefined, o: { mode: RunMode; budget: number | undefined; repeat: number }): Outcome {
-  const program = new Runtime().load(insns, { mode: o.mode, budget: o.budget });
+function rawInInterpreter(insns: Instruction[], memory: Uint8Array | undefined, o: { engine: "interp" | "jit"; mode: RunMode; budget: number | undefined; repeat: number }): Outcome {
+  const program = new Runtime().load(insns, { engine: o.engine, mode: o.mode, budget: o.budget });
   if (memory === undefined) {
     const r = program.runRaw();
     return { r0: r.r0, retval: Number(r.r0 & 0xffffffffn), durationNs: undefined };
