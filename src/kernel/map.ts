@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { BpfError } from "../errors.js";
-import { flagValue, type UpdateFlag } from "../maps/map.js";
+import { flagValue, type BatchOptions, type BatchResult, type UpdateFlag } from "../maps/map.js";
 import { mapTypeId, mapTypeInfo, mapTypeName, type MapTypeName } from "../maps/types.js";
 import * as bpf from "./bpf.js";
 import { OwnedFd } from "./fd.js";
@@ -35,24 +35,8 @@ export interface KernelMapSpec {
   readonly btfVmlinuxValueTypeId?: number;
 }
 
-/** The same update flags as the userspace maps take, so code moves between engines unchanged. */
-export type { UpdateFlag };
-
-/** One call's worth of a batch walk; pass `cursor` back to continue, undefined means the end. */
-export interface BatchResult {
-  readonly keys: Uint8Array[];
-  readonly values: Uint8Array[];
-  readonly cursor: Uint8Array | undefined;
-}
-
-export interface BatchOptions {
-  /** Elements per call; default 64. */
-  readonly count?: number;
-  /** Where the previous call stopped. */
-  readonly cursor?: Uint8Array;
-  /** BPF_F_LOCK for values with a spin lock. */
-  readonly elemFlags?: number;
-}
+/** The same update flags and batch shapes as the userspace maps take, so code moves between engines unchanged. */
+export type { BatchOptions, BatchResult, UpdateFlag };
 
 let cpus: number | undefined;
 
