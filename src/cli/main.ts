@@ -12,6 +12,7 @@ import { DISASM_USAGE, disasmCommand } from "./disasm.js";
 import { KERNEL_USAGE, kernelCommand } from "./kernel.js";
 import { OBJECT_USAGE, objectCommand } from "./object.js";
 import { RUN_USAGE, runCommand } from "./run.js";
+import { SECCOMP_USAGE, seccompCommand } from "./seccomp.js";
 import { VERIFY_USAGE, verifyCommand } from "./verify.js";
 import { type Io, processIo } from "./io.js";
 
@@ -27,6 +28,7 @@ commands:
   object FILE.o        programs and maps as libbpf sees them (--json)
   btf dump FILE        BTF as bpftool btf dump prints it (--format c|raw)
   kernel probe         what the running kernel supports, as bpftool feature probe
+  seccomp compile|eval|run  seccomp profiles: compile to classic BPF, evaluate, run a command under one
   demo                 open, disassemble and run the bundled examples (npm start)
 
 tsbpf COMMAND --help prints the command's options.`;
@@ -43,6 +45,7 @@ const USAGES: Record<string, string> = {
   run: RUN_USAGE,
   btf: BTF_USAGE,
   kernel: KERNEL_USAGE,
+  seccomp: SECCOMP_USAGE,
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -54,6 +57,7 @@ const COMMANDS: Record<string, Command> = {
   run: (args, io) => runCommand(args, (line) => io.out(line)),
   btf: btfCommand,
   kernel: (args, io) => kernelCommand(args, (line) => io.out(line)),
+  seccomp: seccompCommand,
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

@@ -1,0 +1,134 @@
+/**
+ * @fileoverview `tsbpf seccomp compile|eval|run`: a seccomp profile (OCI/Docker JSON) compiled
+ * to a classic filter, evaluated on one syscall in tsbpf, or installed for real around a command.
+ */
+
+import { readFileSync, writeFileSync } from "node:fs";
+import { release } from "node:os";
+import { constants as osConstants } from "node:os";
+import { parseArgs } from "node:util";
+import { encodeCbpf, type SockFilter } from "../cbpf/insn.js";
+import { BpfError } from "../errors.js";
+import { runSeccomp } from "../kernel/seccomp.js";
+import { actionName, resolveArch, type ArchInfo } from "../seccomp/constants.js";
+import { compilePolicy } from "../seccomp/compile.js";
+import { SeccompEvaluator } from "../seccomp/evaluate.js";
+import { parsePolicyText, type PolicyContext } from "../seccomp/policy.js";
+import type { Io } from "./io.js";
+
+export const SECCOMP_USAGE = `usage: tsbpf seccomp compile PROFILE.json [-d] [-o OUT.bin] [--arch A] [--cap CAP]...
+       tsbpf seccomp eval PROFILE.json --syscall NAME|NR [--arg [N=]V]... [--arch A] [--engine interp|jit]
+       tsbpf seccomp run --policy PROFILE.json [--arch A] [--cap CAP]... -- CMD [ARGS...]
+
+  compile  the classic filter, as a C array of sock_filter (the default), listed as tcpdump -d
+           would (-d), or as raw struct sock_filter bytes (-o)
+  eval     the action the filter takes on one syscall (struct seccomp_data), run in tsbpf
+  run      starts CMD under the filter (no_new_privs, then SECCOMP_SET_MODE_FILTER); exits
+           with CMD's status, 128+N when signal N ended it
+  PROFILE is an OCI or Docker seccomp profile; Docker's includes/excludes are judged for
+  --arch (the host's by default) and the capabilities given by --cap (Docker's default set
+  when none is given).`;
+
+const hostArch = (): string => (process.arch === "arm64" ? "SCMP_ARCH_AARCH64" : "SCMP_ARCH_X86_64");
+
+function context(values: { arch?: string; cap?: string[] }): PolicyContext & { archInfo: ArchInfo } {
+  const arch = values.arch ?? hostArch();
+  const archInfo = resolveArch(arch);
+  if (!archInfo) throw new BpfError("EINVAL", `--arch: unknown architecture ${JSON.stringify(arch)}`);
+  const caps = values.cap?.map((c) => (c.toUpperCase().startsWith("CAP_") ? c.toUpperCase() : `CAP_${c.toUpperCase()}`));
+  return { arch: archInfo.name, archInfo, kernel: release(), ...(caps ? { capabilities: caps } : {}) };
+}
+
+function load(path: string, ctx: PolicyContext) {
+  const spec = parsePolicyText(readFileSync(path, "utf8"), ctx);
+  return compilePolicy(spec);
+}
+
+/** One instruction as tcpdump -d lists it (the subset a seccomp filter uses, and the rest plainly). */
+function listLine(f: SockFilter, pc: number): string {
+  const k = f.k >>> 0;
+  const hex = `#0x${k.toString(16)}`;
+  const at = `(${String(pc).padStart(3, "0")})`;
+  const jt = pc + 1 + f.jt, jf = pc + 1 + f.jf;
+  const ops: Record<number, string> = {
+    0x20: `ld       [${k}]`, 0x00: `ld       #${k}`, 0x01: `ldx      #${k}`, 0x80: "ld       #pktlen", 0x81: "ldx      #pktlen",
+    0x60: `ld       M[${k}]`, 0x61: `ldx      M[${k}]`, 0x02: `st       M[${k}]`, 0x03: `stx      M[${k}]`,
+    0x07: "tax", 0x87: "txa", 0x06: `ret      #${k}`, 0x16: "ret", 0x05: `ja       ${pc + 1 + k}`, 0x84: "neg",
+  };
+  const alu: Record<number, string> = { 0x00: "add", 0x10: "sub", 0x20: "mul", 0x30: "div", 0x40: "or", 0x50: "and", 0x60: "lsh", 0x70: "rsh", 0x90: "mod", 0xa0: "xor" };
+  const jmp: Record<number, string> = { 0x10: "jeq", 0x20: "jgt", 0x30: "jge", 0x40: "jset" };
+  let text = ops[f.code];
+  if (text === undefined && (f.code & 7) === 4) text = `${alu[f.code & 0xf0] ?? "alu?"}      ${f.code & 8 ? "x" : hex}`;
+  if (text === undefined && (f.code & 7) === 5) text = `${(jmp[f.code & 0xf0] ?? "j?").padEnd(8)} ${f.code & 8 ? "x" : hex}  jt ${jt}\tjf ${jf}`;
+  return `${at} ${text ?? `.word 0x${f.code.toString(16)} ${f.jt} ${f.jf} ${hex}`}`;
+}
+
+/** `0x10`, `16`, `-1` (as u64) to a bigint. */
+function parseValue(s: string, what: string): bigint {
+  try {
+    const v = BigInt(s.trim());
+    return BigInt.asUintN(64, v);
+  } catch {
+    throw new BpfError("EINVAL", `${what}: not a number: ${JSON.stringify(s)}`);
+  }
+}
+
+export async function seccompCommand(argv: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = argv;
+  const options = {
+    d: { type: "boolean", short: "d" }, o: { type: "string", short: "o" }, arch: { type: "string" }, cap: { type: "string", multiple: true },
+    syscall: { type: "string" }, arg: { type: "string", multiple: true }, engine: { type: "string" }, policy: { type: "string" },
+  } as const;
+  if (sub === "compile") {
+    const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true });
+    if (positionals.length !== 1) throw new BpfError("EINVAL", "compile takes one profile");
+    const { filter, unknown } = load(positionals[0]!, context(values));
+    if (values.o) writeFileSync(values.o, encodeCbpf(filter));
+    else if (values.d) filter.forEach((f, pc) => io.out(listLine(f, pc)));
+    else for (const f of filter) io.out(`{ 0x${f.code.toString(16).padStart(2, "0")}, ${f.jt}, ${f.jf}, 0x${(f.k >>> 0).toString(16).padStart(8, "0")} },`);
+    if (unknown.length) io.err(`tsbpf seccomp: ${unknown.length} syscall names unknown on their architecture, skipped as runc skips them`);
+    return 0;
+  }
+  if (sub === "eval") {
+    const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true });
+    if (positionals.length !== 1) throw new BpfError("EINVAL", "eval takes one profile");
+    if (!values.syscall) throw new BpfError("EINVAL", "eval needs --syscall NAME or NR");
+    const ctx = context(values);
+    const table = ctx.archInfo.syscalls;
+    const byName = table && Object.prototype.hasOwnProperty.call(table, values.syscall) ? table[values.syscall] : undefined;
+    const nr = byName ?? (/^\d+$/.test(values.syscall) ? Number(values.syscall) : undefined);
+    if (nr === undefined) throw new BpfError("EINVAL", `--syscall: ${values.syscall} is not a syscall of ${ctx.archInfo.name}`);
+    const args: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
+    let next = 0;
+    for (const a of values.arg ?? []) {
+      const m = /^(\d)=(.*)$/.exec(a);
+      const index = m ? Number(m[1]) : next;
+      if (index > 5) throw new BpfError("EINVAL", `--arg ${a}: syscalls have arguments 0-5`);
+      args[index] = parseValue(m ? m[2]! : a, `--arg ${a}`);
+      next = index + 1;
+    }
+    const engine = values.engine ?? "interp";
+    if (engine !== "interp" && engine !== "jit") throw new BpfError("EINVAL", `--engine: interp or jit, not ${engine}`);
+    const { filter } = load(positionals[0]!, ctx);
+    const ret = new SeccompEvaluator(filter, engine).run({ nr, arch: ctx.archInfo.audit, args });
+    io.out(`${values.syscall}: ${actionName(new SeccompEvaluator(filter).action({ nr, arch: ctx.archInfo.audit, args }))} (0x${ret.toString(16).padStart(8, "0")})`);
+    return 0;
+  }
+  if (sub === "run") {
+    const end = rest.indexOf("--");
+    const own = end < 0 ? rest : rest.slice(0, end);
+    const command = end < 0 ? [] : rest.slice(end + 1);
+    const { values } = parseArgs({ args: own, options, allowPositionals: false });
+    if (!values.policy) throw new BpfError("EINVAL", "run needs --policy PROFILE.json");
+    if (command.length === 0) throw new BpfError("EINVAL", "run needs a command after --");
+    const { filter } = load(values.policy, context(values));
+    const r = await runSeccomp(filter, command[0]!, command.slice(1));
+    if (r.signal) {
+      io.err(`tsbpf seccomp: ${command[0]} killed by ${r.signal}`);
+      return 128 + (osConstants.signals[r.signal] ?? 0);
+    }
+    return r.code ?? 1;
+  }
+  io.err(SECCOMP_USAGE);
+  return 2;
+}
