@@ -42,3 +42,6 @@ export type { LoadOptions as RuntimeLoadOptions, RawRunResult, RunMode, TestRunO
 export { verifyProgram, verifyObject, explain } from "./verifier/index.js";
 export type { VerifyOptions, VerifyResult, VerifyError, ProgramVerdict } from "./verifier/index.js";
 export { toWat, type JitCode } from "./jit/index.js";
+export { validateClassic, checkSeccompFilter, ClassicValidationError, CLASSIC_OPCODES, ANCILLARY_NAMES, SECCOMP_DATA_SIZE } from "./cbpf/validate.js";
+export { convertClassic, type ClassicKind, type ConvertOptions } from "./cbpf/convert.js";
+export * as seccomp from "./seccomp/index.js";
