@@ -47,7 +47,8 @@ function ancillary(k: number, pc: number): Instruction[] {
   switch (n) {
     case SkfAd.Protocol: return [ldxw(A, CTX, SKB.protocol), be16(A)];
     case SkfAd.PktType: return [ldxw(A, CTX, SKB.pktType)];
-    case SkfAd.Ifindex: return [ldxw(A, CTX, SKB.ifindex)];
+    // The kernel returns 0 from the program when the skb has no device; __sk_buff.ifindex is 0 then.
+    case SkfAd.Ifindex: return [ldxw(A, CTX, SKB.ifindex), insn(0x55, A, 0, 1, 0), exit()];
     case SkfAd.Mark: return [ldxw(A, CTX, SKB.mark)];
     case SkfAd.Queue: return [ldxw(A, CTX, SKB.queueMapping)];
     case SkfAd.Rxhash: return [ldxw(A, CTX, SKB.hash)];

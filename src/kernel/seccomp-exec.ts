@@ -17,8 +17,8 @@ if (!path) {
   process.exit(127);
 }
 try {
-  const { flags, filter } = filterFromEnv(value);
-  installSeccompFilter(filter, flags);
+  const { flags, check, filter } = filterFromEnv(value);
+  installSeccompFilter(filter, flags, check);
 } catch (e) {
   process.stderr.write(`tsbpf seccomp: ${(e as Error).message}\n`);
   process.exit(126);

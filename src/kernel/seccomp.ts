@@ -65,8 +65,8 @@ function libc(): SeccompLibc {
  * SECCOMP_SET_MODE_FILTER. Only for a process about to execve (see runSeccomp): Node's
  * own threads are not covered unless `flags` has SECCOMP_FILTER_FLAG_TSYNC.
  */
-export function installSeccompFilter(filter: readonly SockFilter[], flags = 0): void {
-  checkSeccompFilter(filter);
+export function installSeccompFilter(filter: readonly SockFilter[], flags = 0, check = true): void {
+  if (check) checkSeccompFilter(filter);
   const nr = SYS_SECCOMP[process.arch];
   if (nr === undefined) throw new NotSupportedError(`seccomp on ${process.arch}`);
   const c = libc();
@@ -121,6 +121,11 @@ export interface SeccompRunOptions {
   readonly cwd?: string;
   /** SECCOMP_FILTER_FLAG_* for the install. */
   readonly flags?: number;
+  /**
+   * false hands the filter to the kernel without tsbpf's checks first, so a test can see
+   * the kernel's own verdict (seccomp() then fails with EINVAL and the helper exits 126).
+   */
+  readonly check?: boolean;
 }
 
 export interface SeccompRunResult {
@@ -139,11 +144,12 @@ export interface SeccompRunResult {
  * new program and everything it starts. The policy must allow execve itself.
  */
 export function runSeccomp(filter: readonly SockFilter[], command: string, args: readonly string[], o: SeccompRunOptions = {}): Promise<SeccompRunResult> {
-  checkSeccompFilter(filter);
+  const check = o.check ?? true;
+  if (check) checkSeccompFilter(filter);
   const here = fileURLToPath(import.meta.url);
   const helper = join(here, "..", `seccomp-exec${here.endsWith(".ts") ? ".ts" : ".js"}`);
   const hex = Buffer.from(encodeCbpf(filter)).toString("hex");
-  const env = { ...(o.env ?? process.env), [FILTER_ENV]: `${o.flags ?? 0}:${hex}` };
+  const env = { ...(o.env ?? process.env), [FILTER_ENV]: `${o.flags ?? 0}:${check ? 1 : 0}:${hex}` };
   const child = spawn(process.execPath, [...process.execArgv, helper, command, ...args], { stdio: o.stdio ?? "inherit", env, cwd: o.cwd });
   let stdout = "", stderr = "";
   child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -154,8 +160,8 @@ export function runSeccomp(filter: readonly SockFilter[], command: string, args:
   });
 }
 
-/** Reads the helper's environment variable back: flags and filter. */
-export function filterFromEnv(value: string): { flags: number; filter: SockFilter[] } {
-  const [flags, hex] = value.split(":");
-  return { flags: Number(flags) || 0, filter: decodeCbpf(new Uint8Array(Buffer.from(hex ?? "", "hex"))) };
+/** Reads the helper's environment variable back: flags, whether to check, and the filter. */
+export function filterFromEnv(value: string): { flags: number; check: boolean; filter: SockFilter[] } {
+  const [flags, check, hex] = value.split(":");
+  return { flags: Number(flags) || 0, check: check !== "0", filter: decodeCbpf(new Uint8Array(Buffer.from(hex ?? "", "hex"))) };
 }

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { checkSeccompFilter } from "../../src/cbpf/validate.js";
 import { runSeccomp } from "../../src/kernel/seccomp.js";
 import { Act, arg, compilePolicy, parsePolicyText, SeccompBuilder, SeccompEvaluator, syscallNumber, auditArch } from "../../src/seccomp/index.js";
 
@@ -96,4 +97,26 @@ test("Docker's default profile runs a shell session", { skip: process.platform =
   // And it does sandbox: unshare (CAP_SYS_ADMIN only) fails with EPERM inside.
   const denied = await runSeccomp(filter, "sh", ["-c", "unshare -U true 2>/dev/null; echo $?"], { stdio: ["ignore", "pipe", "pipe"] });
   assert.notEqual(denied.stdout!.trim(), "0");
+});
+
+test("the kernel refuses the seccomp filters tsbpf refuses, and takes the others", { skip: process.platform === "linux" ? false : "Linux only" }, async () => {
+  const ALLOW = { code: 0x06, jt: 0, jf: 0, k: 0x7fff0000 };
+  const cases: [string, { code: number; jt: number; jf: number; k: number }[], boolean][] = [
+    ["allow", [ALLOW], true],
+    ["nr then allow", [{ code: 0x20, jt: 0, jf: 0, k: 0 }, ALLOW], true],
+    ["ld len", [{ code: 0x80, jt: 0, jf: 0, k: 0 }, { code: 0x15, jt: 0, jf: 1, k: 64 }, ALLOW, { code: 0x06, jt: 0, jf: 0, k: 0 }], true],
+    ["unaligned load", [{ code: 0x20, jt: 0, jf: 0, k: 2 }, ALLOW], false],
+    ["load past seccomp_data", [{ code: 0x20, jt: 0, jf: 0, k: 64 }, ALLOW], false],
+    ["halfword load", [{ code: 0x28, jt: 0, jf: 0, k: 0 }, ALLOW], false],
+    ["modulo", [{ code: 0x94, jt: 0, jf: 0, k: 3 }, ALLOW], false],
+    ["no return last", [{ code: 0x00, jt: 0, jf: 0, k: 0 }], false],
+  ];
+  for (const [name, filter, ok] of cases) {
+    let ours = true;
+    try { checkSeccompFilter(filter); } catch { ours = false; }
+    assert.equal(ours, ok, `tsbpf on ${name}`);
+    const res = await runSeccomp(filter, "true", [], { stdio: ["ignore", "pipe", "pipe"], check: false });
+    assert.equal(res.code, ok ? 0 : 126, `the kernel on ${name}: ${res.stderr}`);
+    if (!ok) assert.match(res.stderr!, /seccomp: EINVAL/);
+  }
 });
