@@ -4,6 +4,7 @@
  * socket, through koffi and the C library's socket calls.
  */
 
+import { closeSync, openSync } from "node:fs";
 import { createRequire } from "node:module";
 import type * as Koffi from "koffi";
 import { convertClassic } from "../cbpf/convert.js";
@@ -35,6 +36,9 @@ interface SocketLibc {
   readonly send: (fd: number, buf: Uint8Array, len: number, flags: number) => number;
   readonly recv: (fd: number, buf: Uint8Array, len: number, flags: number) => number;
   readonly close: (fd: number) => number;
+  readonly socket: (domain: number, type: number, protocol: number) => number;
+  readonly bind: (fd: number, addr: Uint8Array, len: number) => number;
+  readonly setns: (fd: number, nstype: number) => number;
 }
 
 let lib: SocketLibc | undefined;
@@ -59,6 +63,9 @@ export function socketLibc(): SocketLibc {
     send: c.func("intptr_t send(int, const void *, size_t, int)"),
     recv: c.func("intptr_t recv(int, _Out_ void *, size_t, int)"),
     close: c.func("int close(int)"),
+    socket: c.func("int socket(int, int, int)"),
+    bind: c.func("int bind(int, const void *, uint32_t)"),
+    setns: c.func("int setns(int, int)"),
   };
   return lib;
 }
@@ -150,5 +157,84 @@ export class DatagramPair {
     const c = socketLibc();
     c.close(this.fds[0]);
     c.close(this.fds[1]);
+  }
+}
+
+/** AF_PACKET, SOCK_RAW, ETH_P_ALL, CLONE_NEWNET, SO_RCVTIMEO */
+const AF_PACKET = 17, SOCK_RAW = 3, ETH_P_ALL = 0x0003, CLONE_NEWNET = 0x40000000, SO_RCVTIMEO = 20;
+
+/**
+ * Runs `fn` with the calling thread in the network namespace at `path` (/run/netns/NAME),
+ * then moves it back. Only this thread moves: sockets made inside stay in that namespace.
+ */
+export function inNetns<T>(path: string, fn: () => T): T {
+  const c = socketLibc();
+  const home = openSync("/proc/thread-self/ns/net", "r");
+  const there = openSync(path, "r");
+  try {
+    if (c.setns(there, CLONE_NEWNET) < 0) throw new SyscallError("setns", c.koffi.errno(), `enter ${path}`);
+    try {
+      return fn();
+    } finally {
+      if (c.setns(home, CLONE_NEWNET) < 0) throw new SyscallError("setns", c.koffi.errno(), "return to the original network namespace");
+    }
+  } finally {
+    closeSync(there);
+    closeSync(home);
+  }
+}
+
+/** A raw packet socket bound to one interface: it sees every frame from the link-layer header on. */
+export class PacketSocket {
+  readonly fd: number;
+  #closed = false;
+
+  /** socket(AF_PACKET, SOCK_RAW, ETH_P_ALL) bound to `ifindex` (in the caller's namespace, see inNetns). */
+  constructor(ifindex: number) {
+    const c = socketLibc();
+    const proto = ((ETH_P_ALL & 0xff) << 8) | (ETH_P_ALL >> 8); // htons
+    const fd = c.socket(AF_PACKET, SOCK_RAW, proto);
+    if (fd < 0) throw new SyscallError("socket", c.koffi.errno(), "AF_PACKET socket");
+    this.fd = fd;
+    // struct sockaddr_ll: family, protocol (be16), ifindex, hatype, pkttype, halen, addr[8].
+    const sll = new Uint8Array(20);
+    const v = new DataView(sll.buffer);
+    v.setUint16(0, AF_PACKET, true);
+    v.setUint16(2, ETH_P_ALL, false);
+    v.setInt32(4, ifindex, true);
+    if (c.bind(fd, sll, sll.length) < 0) {
+      const err = c.koffi.errno();
+      c.close(fd);
+      throw new SyscallError("bind", err, `AF_PACKET socket on ifindex ${ifindex}`);
+    }
+  }
+
+  /** SO_RCVTIMEO: how long a blocking `receive` waits. */
+  setTimeout(ms: number): void {
+    const c = socketLibc();
+    const tv = new BigInt64Array([BigInt(Math.floor(ms / 1000)), BigInt((ms % 1000) * 1000)]);
+    if (c.setsockopt(this.fd, SOL_SOCKET, SO_RCVTIMEO, new Uint8Array(tv.buffer), 16) < 0) throw new SyscallError("setsockopt", c.koffi.errno(), "SO_RCVTIMEO");
+  }
+
+  send(frame: Uint8Array): void {
+    const c = socketLibc();
+    if (c.send(this.fd, frame, frame.length, 0) !== frame.length) throw new SyscallError("send", c.koffi.errno(), "AF_PACKET socket");
+  }
+
+  /** The next frame (as the filter cut it), or undefined when none is waiting (`wait` false) or the timeout passed. */
+  receive(wait: boolean, max = 65536): Uint8Array | undefined {
+    const c = socketLibc();
+    const buf = new Uint8Array(max);
+    const n = c.recv(this.fd, buf, buf.length, wait ? 0 : MSG_DONTWAIT);
+    if (n >= 0) return buf.slice(0, n);
+    const err = c.koffi.errno();
+    if (err === EAGAIN) return undefined;
+    throw new SyscallError("recv", err, "AF_PACKET socket");
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    socketLibc().close(this.fd);
   }
 }
