@@ -23,5 +23,5 @@ export { errnoName, errnoText } from "./errno.js";
 export { nodeHost } from "./host.js";
 /** The typed bpf() commands under the classes, for tools that need them raw. */
 export * as bpf from "./bpf.js";
-export { attachClassicFilter, attachSocketProgram, detachFilter, loadClassicSocketFilter, DatagramPair, SyscallError } from "./socket-filter.js";
+export { attachClassicFilter, attachSocketProgram, detachFilter, loadClassicSocketFilter, DatagramPair, PacketSocket, inNetns, SyscallError } from "./socket-filter.js";
 export { installSeccompFilter, runSeccomp, type SeccompRunOptions, type SeccompRunResult } from "./seccomp.js";

@@ -150,7 +150,9 @@ export function runSeccomp(filter: readonly SockFilter[], command: string, args:
   const helper = join(here, "..", `seccomp-exec${here.endsWith(".ts") ? ".ts" : ".js"}`);
   const hex = Buffer.from(encodeCbpf(filter)).toString("hex");
   const env = { ...(o.env ?? process.env), [FILTER_ENV]: `${o.flags ?? 0}:${check ? 1 : 0}:${hex}` };
-  const child = spawn(process.execPath, [...process.execArgv, helper, command, ...args], { stdio: o.stdio ?? "inherit", env, cwd: o.cwd });
+  // The loader flags (tsx when running from source) carry over; test-runner and inspector flags do not.
+  const nodeFlags = process.execArgv.filter((a) => !/^--(test|inspect|experimental-test|watch)/.test(a));
+  const child = spawn(process.execPath, [...nodeFlags, helper, command, ...args], { stdio: o.stdio ?? "inherit", env, cwd: o.cwd });
   let stdout = "", stderr = "";
   child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
