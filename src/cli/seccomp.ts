@@ -4,13 +4,12 @@
  */
 
 import { readFileSync, writeFileSync } from "node:fs";
-import { release } from "node:os";
-import { constants as osConstants } from "node:os";
+import { constants as osConstants, release } from "node:os";
 import { parseArgs } from "node:util";
 import { encodeCbpf, type SockFilter } from "../cbpf/insn.js";
 import { BpfError } from "../errors.js";
 import { runSeccomp } from "../kernel/seccomp.js";
-import { actionName, resolveArch, type ArchInfo } from "../seccomp/constants.js";
+import { actionName, actionOf, resolveArch, type ArchInfo } from "../seccomp/constants.js";
 import { compilePolicy } from "../seccomp/compile.js";
 import { SeccompEvaluator } from "../seccomp/evaluate.js";
 import { parsePolicyText, type PolicyContext } from "../seccomp/policy.js";
@@ -111,7 +110,7 @@ export async function seccompCommand(argv: string[], io: Io): Promise<number> {
     if (engine !== "interp" && engine !== "jit") throw new BpfError("EINVAL", `--engine: interp or jit, not ${engine}`);
     const { filter } = load(positionals[0]!, ctx);
     const ret = new SeccompEvaluator(filter, engine).run({ nr, arch: ctx.archInfo.audit, args });
-    io.out(`${values.syscall}: ${actionName(new SeccompEvaluator(filter).action({ nr, arch: ctx.archInfo.audit, args }))} (0x${ret.toString(16).padStart(8, "0")})`);
+    io.out(`${values.syscall}: ${actionName(actionOf(ret))} (0x${ret.toString(16).padStart(8, "0")})`);
     return 0;
   }
   if (sub === "run") {
