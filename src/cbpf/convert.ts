@@ -7,7 +7,7 @@
 import { BpfError, NotSupportedError } from "../errors.js";
 import { insn, type Instruction } from "../isa/instruction.js";
 import { ANCILLARY_NAMES, checkSeccompFilter, isAncillaryOffset, SECCOMP_LD_DATA, validateClassic } from "./validate.js";
-import { SKF_AD_OFF, SkfAd, type SockFilter } from "./insn.js";
+import { SKF_AD_OFF, SKF_LL_OFF, SKF_NET_OFF, SkfAd, type SockFilter } from "./insn.js";
 
 /** Who runs the program: a socket filter (ctx `struct __sk_buff`) or seccomp (ctx `struct seccomp_data`). */
 export type ClassicKind = "socket" | "seccomp";
@@ -15,6 +15,13 @@ export type ClassicKind = "socket" | "seccomp";
 export interface ConvertOptions {
   /** "socket" (the default) or "seccomp". */
   readonly kind?: ClassicKind;
+  /**
+   * How absolute loads at SKF_NET_OFF / SKF_LL_OFF are converted: "ld_abs" (the default, as
+   * the kernel does: a negative LD_ABS immediate, which only the kernel's helper resolves) or
+   * "helper": bpf_skb_load_bytes_relative from the network or MAC header, which tsbpf's
+   * runtime runs too. Indirect loads stay LD_IND either way.
+   */
+  readonly negativeOffsets?: "ld_abs" | "helper";
 }
 
 /** The registers the kernel gives the classic machine (BPF_REG_A, BPF_REG_X, BPF_REG_TMP, BPF_REG_CTX). */
@@ -80,7 +87,8 @@ export function convertClassic(program: readonly SockFilter[], options: ConvertO
   }
   // Classic programs may hold dead code; the eBPF verifier refuses unreachable instructions.
   const live = reachable(prog);
-  const blocks: Pending[][] = prog.map((f, pc) => (live[pc] ? convertOne(f, pc) : []));
+  const viaHelper = kind === "socket" && options.negativeOffsets === "helper";
+  const blocks: Pending[][] = prog.map((f, pc) => (!live[pc] ? [] : viaHelper && isNegativeAbs(f) ? negativeAbs(f) : convertOne(f, pc)));
   // Classic index -> first eBPF slot, after the three-instruction prologue.
   const PROLOGUE = 3;
   const addrs: number[] = [];
@@ -100,6 +108,32 @@ export function convertClassic(program: readonly SockFilter[], options: ConvertO
     });
   });
   return out;
+}
+
+/** BPF_FUNC_skb_load_bytes_relative, BPF_HDR_START_MAC, BPF_HDR_START_NET */
+const FUNC_SKB_LOAD_BYTES_RELATIVE = 68, HDR_START_MAC = 0, HDR_START_NET = 1;
+/** Where the helper form copies a packet word: below M[0..15]. */
+const BOUNCE = -72;
+
+const isNegativeAbs = (f: SockFilter) => (f.code === 0x20 || f.code === 0x28 || f.code === 0x30) && (f.k | 0) < 0 && !isAncillaryOffset(f.k >>> 0);
+
+/** A load at SKF_NET_OFF + n or SKF_LL_OFF + n through bpf_skb_load_bytes_relative; 0 from the program when it fails, as LD_ABS. */
+function negativeAbs(f: SockFilter): Pending[] {
+  const k = f.k | 0;
+  const size = f.code === 0x20 ? 4 : f.code === 0x28 ? 2 : 1;
+  const fail = [mov32Imm(A, 0), exit()];
+  // Below SKF_LL_OFF nothing is addressed: LD_ABS ends the program with 0 everywhere (and leaves no dead code).
+  if (k < SKF_LL_OFF) return [{ insn: insn(f.code, 0, 0, 0, k) }];
+  const [hdr, off] = k >= SKF_NET_OFF ? [HDR_START_NET, k - SKF_NET_OFF] : [HDR_START_MAC, k - SKF_LL_OFF];
+  const load = size === 4 ? 0x61 : size === 2 ? 0x69 : 0x71;
+  const out = [
+    mov64Reg(1, CTX), mov32Imm(2, off), mov64Reg(3, FP), insn(0x07, 3, 0, 0, BOUNCE), mov32Imm(4, size), mov32Imm(5, hdr),
+    call(FUNC_SKB_LOAD_BYTES_RELATIVE),
+    insn(0x15, A, 0, 2, 0), ...fail,
+    insn(load, A, FP, BOUNCE, 0),
+    ...(size > 1 ? [insn(0xdc, A, 0, 0, size * 8)] : []),
+  ];
+  return out.map((i) => ({ insn: i }));
 }
 
 /** Which instructions some path from the first reaches (jumps are forward, so one pass). */

@@ -11,7 +11,8 @@ import { jump, SKF_AD_OFF, SKF_LL_OFF, SKF_NET_OFF, SkfAd, stmt, type SockFilter
 import { NotSupportedError } from "../../src/errors.js";
 import { KernelProgram } from "../../src/kernel/index.js";
 import { attachClassicFilter, DatagramPair, loadClassicSocketFilter } from "../../src/kernel/socket-filter.js";
-import { Runtime } from "../../src/runtime/index.js";
+import { installHelpers } from "../../src/helpers/index.js";
+import { HelperRegistry, Runtime } from "../../src/runtime/index.js";
 import { skip } from "../kernel/helpers.js";
 import { randomProgram, rng, STABLE_ANCILLARY } from "./random.js";
 
@@ -26,7 +27,8 @@ function tcpFrame(dport: number, payload = 10): Uint8Array {
   return f;
 }
 
-const runtime = new Runtime();
+/** With the helpers: ancillary CPU/RANDOM and the helper form of negative offsets call them. */
+const runtime = new Runtime({ helpers: installHelpers(new HelperRegistry()) });
 const runOn = (prog: SockFilter[], data: Uint8Array, engine: "interp" | "jit") =>
   runtime.load(convertClassic(prog), { type: "socket_filter", engine }).testRun({ data }).retval;
 
@@ -78,7 +80,7 @@ test("the kernel's test run of the converted programs gives the same answers", {
 });
 
 test("negative offsets reach the network and link headers in the kernel", { skip }, () => {
-  // The userspace runtime's LD_ABS refuses negative offsets for now (see src/cbpf/README.md).
+  // The userspace runtime's LD_ABS ends the program on a negative offset: see the helper form below.
   const cases: [SockFilter[], number][] = [
     [[stmt(0x30, SKF_NET_OFF + 9), RET_A], 6],
     [[stmt(0x28, SKF_LL_OFF + 12), RET_A], 0x0800],
@@ -90,6 +92,37 @@ test("negative offsets reach the network and link headers in the kernel", { skip
       assert.equal(p.testRun({ data: tcpFrame(80) }).retval, want);
     } finally {
       p.close();
+    }
+  }
+});
+
+test("negative offsets through bpf_skb_load_bytes_relative agree on the interpreter, the JIT and the kernel", () => {
+  const cases: [SockFilter[], number][] = [
+    [[stmt(0x30, SKF_NET_OFF + 9), RET_A], 6],
+    [[stmt(0x28, SKF_LL_OFF + 12), RET_A], 0x0800],
+    [[stmt(0x20, SKF_NET_OFF + 12), RET_A], 0x0a000001],
+    [[stmt(0x20, SKF_LL_OFF + 0), RET_A], 0x00010203],
+    [[stmt(0x30, SKF_NET_OFF + 2000), stmt(0x06, 7)], 0],
+    [[stmt(0x30, SKF_LL_OFF - 5), stmt(0x06, 7)], 0],
+    [[stmt(0x00, 3), stmt(0x02, 0), stmt(0x30, SKF_NET_OFF + 9), stmt(0x60, 0), RET_A], 3],
+  ];
+  for (const [prog, want] of cases) {
+    const insns = convertClassic(prog, { negativeOffsets: "helper" });
+    for (const engine of ["interp", "jit"] as const) {
+      assert.equal(runtime.load(insns, { type: "socket_filter", engine }).testRun({ data: tcpFrame(80) }).retval, want, `${engine}: ${JSON.stringify(prog)}`);
+    }
+    if (skip) continue;
+    const k = KernelProgram.load({ type: "socket_filter", instructions: insns });
+    try {
+      assert.equal(k.testRun({ data: tcpFrame(80) }).retval, want, `kernel: ${JSON.stringify(prog)}`);
+    } finally {
+      k.close();
+    }
+    const legacy = loadClassicSocketFilter(prog);
+    try {
+      assert.equal(legacy.testRun({ data: tcpFrame(80) }).retval, want, `kernel, LD_ABS form: ${JSON.stringify(prog)}`);
+    } finally {
+      legacy.close();
     }
   }
 });
@@ -143,4 +176,31 @@ test("300 random programs: interpreter, JIT, kernel test run and SO_ATTACH_FILTE
     pair.close();
   }
   assert.ok(passed > 30 && passed < 290, `a mix of verdicts (${passed} passed)`);
+});
+
+test("150 random programs with negative offsets: the helper form on interp, JIT and kernel, and the kernel's LD_ABS form, agree", { skip }, () => {
+  const r = rng(0x0ff5e7);
+  let checked = 0, nonzero = 0;
+  for (let i = 0; checked < 150; i++) {
+    const prog = randomProgram(r, { ancillary: STABLE_ANCILLARY, negative: "abs" });
+    let insns, legacy;
+    try {
+      insns = convertClassic(prog, { negativeOffsets: "helper" });
+      legacy = convertClassic(prog);
+    } catch { continue; }
+    const data = tcpFrame(80 + (i % 3), i % 40);
+    const a = runtime.load(insns, { type: "socket_filter" }).testRun({ data }).retval;
+    const b = runtime.load(insns, { type: "socket_filter", engine: "jit" }).testRun({ data }).retval;
+    const answers = [insns, legacy].map((x) => {
+      const k = KernelProgram.load({ type: "socket_filter", instructions: x });
+      try { return k.testRun({ data }).retval; } finally { k.close(); }
+    });
+    const ctx = `program ${i}: ${JSON.stringify(prog)}`;
+    assert.equal(b, a, `jit, ${ctx}`);
+    assert.equal(answers[0], a, `kernel, helper form, ${ctx}`);
+    assert.equal(answers[1], a, `kernel, LD_ABS form, ${ctx}`);
+    if (a !== 0) nonzero++;
+    checked++;
+  }
+  assert.ok(nonzero > 20, `a mix of answers (${nonzero} non-zero)`);
 });

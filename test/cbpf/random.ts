@@ -19,8 +19,8 @@ export function rng(seed: number): () => number {
 export interface GenOptions {
   /** Ancillary loads whose values agree between a test run and a datagram socket (len, pkttype, mark...). */
   readonly ancillary?: readonly number[];
-  /** Allow SKF_NET_OFF / SKF_LL_OFF loads. */
-  readonly negative?: boolean;
+  /** Allow SKF_NET_OFF / SKF_LL_OFF loads: in every load, or ("abs") in absolute ones only. */
+  readonly negative?: boolean | "abs";
   /** Chance of a deliberately invalid instruction, 0 by default. */
   readonly invalid?: number;
   readonly length?: number;
@@ -62,7 +62,7 @@ export function randomProgram(r: () => number, o: GenOptions = {}): SockFilter[]
       case 3: {
         const c = pick(LOADS);
         let k = int(40);
-        if (o.negative && r() < 0.3) k = ((r() < 0.5 ? SKF_NET_OFF : SKF_LL_OFF) + int(30)) >>> 0;
+        if (o.negative && (o.negative !== "abs" || c < 0x40) && r() < 0.3) k = ((r() < 0.5 ? SKF_NET_OFF : SKF_LL_OFF) + int(30)) >>> 0;
         out.push({ code: c, jt: 0, jf: 0, k });
         break;
       }
