@@ -374,7 +374,9 @@ export class Gen {
     if (this.labelStackDepth > 0) return this.mplsLinktype(ll);
     switch (this.linktype) {
       case Dlt.En10mb: return this.etherLinktype(ll);
-      case Dlt.LinuxSll: case Dlt.LinuxSll2: return this.sllLinktype(ll);
+      case Dlt.LinuxSll: return this.sllLinktype(ll);
+      // SLL2 has no special cases in libpcap 1.10: its protocol field is compared as an ethertype.
+      case Dlt.LinuxSll2: return this.cmp(Off.LinkType, 0, H, ll);
       case Dlt.Raw:
         if (ll === ETHERTYPE_IP) return this.mcmp(Off.LinkHdr, 0, B, 0x40, 0xf0);
         if (ll === ETHERTYPE_IPV6) return this.mcmp(Off.LinkHdr, 0, B, 0x60, 0xf0);
@@ -490,7 +492,7 @@ export class Gen {
       case Q.Aarp: this.fail("'aarp proto' is bogus");
       case Q.Iso: {
         const b0 = this.linktypeTest(LLCSAP_ISONS);
-        const b1 = this.cmp(Off.LinkPlNosnap, 1, B, v);
+        const b1 = this.cmp(Off.LinkPlNosnap, 0, B, v);
         genAnd(b0, b1);
         return b1;
       }
@@ -1096,7 +1098,7 @@ export class Gen {
     let b0 = this.linktypeTest(ETHERTYPE_PPPOES);
     if (hasSess) {
       if (sess > 0xffff) this.fail(`PPPoE session number ${sess} greater than maximum 65535`);
-      const b1 = this.mcmp(Off.LinkPl, 2, W, sess, 0x0000ffff);
+      const b1 = this.mcmp(Off.LinkPl, 0, W, sess, 0x0000ffff);
       genAnd(b0, b1);
       b0 = b1;
     }

@@ -69,7 +69,7 @@ const HID = /^([0-9]+|0[xX][0-9A-Fa-f]+)(\.([0-9]+|0[xX][0-9A-Fa-f]+)){1,3}/;
 const B2 = "[0-9A-Fa-f][0-9A-Fa-f]?";
 const MAC = new RegExp(`^(${B2}:${B2}:${B2}:${B2}:${B2}:${B2}|${B2}-${B2}-${B2}-${B2}-${B2}-${B2}|${B2}\\.${B2}\\.${B2}\\.${B2}\\.${B2}\\.${B2}|[0-9A-Fa-f]{4}\\.[0-9A-Fa-f]{4}\\.[0-9A-Fa-f]{4})`);
 const ID = /^[A-Za-z0-9]([-_.A-Za-z0-9]*[.A-Za-z0-9])?/;
-const V6 = /^[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(\.[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+|[0-9A-Fa-f:])?/;
+const V6 = /^[0-9A-Fa-f:.]+/;
 
 /** stoulen: 0x hex, leading-0 octal, else decimal; refused past 32 bits. */
 export function parseNumber(text: string, col: number): number {
@@ -138,17 +138,18 @@ export function tokenize(src: string): Token[] {
     if (word && KEYWORDS[word] !== undefined) cands.push({ kind: "kw", len: word.length, text: word });
     const nm = rest.match(N);
     if (nm) cands.push({ kind: "NUM", len: nm[0].length, text: nm[0] });
+    // scanner.l lists the MAC forms before the dotted IPv4 ones (`0011.2233.4455` is a MAC).
+    const mm = rest.match(MAC);
+    if (mm) cands.push({ kind: "EID", len: mm[0].length, text: mm[0] });
     const hm = rest.match(HID);
     if (hm) cands.push({ kind: "HID", len: hm[0].length, text: hm[0] });
     const v6 = rest.match(V6);
-    if (v6) {
+    if (v6 && v6[0].includes(":")) {
       // The longest prefix that is an address (flex's V6 patterns only match addresses).
       for (let n = v6[0].length; n >= 2; n--) {
         if (parseIpv6(v6[0].slice(0, n))) { cands.push({ kind: "HID6", len: n, text: v6[0].slice(0, n) }); break; }
       }
     }
-    const mm = rest.match(MAC);
-    if (mm) cands.push({ kind: "EID", len: mm[0].length, text: mm[0] });
     if (word && NAMED_NUMBERS[word] !== undefined) cands.push({ kind: "NAMED", len: word.length, text: word });
     if (word) cands.push({ kind: "ID", len: word.length, text: word });
     void wordL;
