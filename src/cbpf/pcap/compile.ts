@@ -94,13 +94,13 @@ class Generator {
       const m: Record<number, string> = { [Q.Port]: "'port'", [Q.PortRange]: "'portrange'", [Q.Proto]: "'proto'", [Q.ProtoChain]: "'protochain'" };
       if (m[q.addr]) g.fail(`${m[q.addr]} modifier applied to ${what}`);
     };
+    // libpcap 1.10 checks the qualifier of a bare IPv4 address only; the others fail later.
     switch (n.kind) {
       case "ID": return g.scode(n.text, q);
-      case "HID": hidCheck("IP address"); return g.ncode(n.text, 0, q);
-      case "HIDLEN": hidCheck("IP address and prefix length"); return g.mcode(n.text, null, n.len!, q);
-      case "HIDMASK": hidCheck("IP address and netmask"); return g.mcode(n.text, n.text2!, 0, q);
+      case "HID": hidCheck("ip host"); return g.ncode(n.text, 0, q);
+      case "HIDLEN": return g.mcode(n.text, null, n.len!, q);
+      case "HIDMASK": return g.mcode(n.text, n.text2!, 0, q);
       case "HID6": case "HID6LEN": {
-        hidCheck(n.kind === "HID6" ? "IP address" : "IP address and prefix length");
         const a = parseIpv6(n.text);
         if (!a) g.fail(`invalid ip6 address ${n.text}`);
         return g.mcode6(n.text, a, n.kind === "HID6" ? 128 : n.len!, q);

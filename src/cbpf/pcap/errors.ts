@@ -13,7 +13,8 @@ export class FilterError extends BpfError {
   /** 1-based column of that token in the expression. */
   readonly column: number | undefined;
   constructor(reason: string, token?: string, column?: number) {
-    super("EINVAL", token !== undefined ? `${reason} (at '${token}', column ${column})` : reason);
+    const at = token === undefined ? "" : token === "" ? ` (at end of expression, column ${column})` : ` (at '${token}', column ${column})`;
+    super("EINVAL", reason + at);
     this.reason = reason;
     this.token = token;
     this.column = column;

@@ -386,7 +386,16 @@ export class Gen {
       case Dlt.Null: case Dlt.Loop:
         // AF_INET 2 and AF_INET6 as this host (Linux) numbers it, 10.
         if (ll === ETHERTYPE_IP) return this.loopbackLinktype(2);
-        if (ll === ETHERTYPE_IPV6) return this.loopbackLinktype(10);
+        if (ll === ETHERTYPE_IPV6) {
+          if (!this.opts.savefile) return this.loopbackLinktype(10);
+          // A savefile may come from any system: BSD's 24, FreeBSD's 28, Darwin's 30.
+          let b0 = this.loopbackLinktype(24);
+          const b1 = this.loopbackLinktype(28);
+          genOr(b0, b1);
+          b0 = this.loopbackLinktype(30);
+          genOr(b0, b1);
+          return b1;
+        }
         return this.genFalse();
       case Dlt.Ppp:
         return this.cmp(Off.LinkType, 0, H, PPP_TYPES[ll] ?? ll);
@@ -935,6 +944,8 @@ export class Gen {
         return b;
       }
       case Q.Gateway: {
+        // libpcap built with IPv6 (as Debian's is) refuses 'gateway' whatever the name.
+        this.fail("'gateway' not supported in this configuration");
         const e = this.opts.names.ether?.(name);
         if (!e) this.fail(`unknown ether host: ${name}`);
         const v4 = this.opts.names.host?.(name) ?? [];
@@ -1011,7 +1022,6 @@ export class Gen {
         genAnd(b0, b1);
         return b1;
       }
-      default: this.fail("only IP multicast filters supported on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel");
     }
     this.fail("link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel");
   }
@@ -1138,7 +1148,7 @@ export class Gen {
     this.freeReg(inst.regno);
     const sz = size === 1 ? B : size === 2 ? H : size === 4 ? W : this.fail("data size must be 1, 2, or 4");
     switch (proto) {
-      case Q.Radio: this.fail("radio headers are not supported here");
+      case Q.Radio: this.fail("radio information not present in capture");
       case Q.Link: {
         let s = this.absOffsetVarpart(this.offLinkhdr);
         if (s) s.push(this.xferToA(inst), this.stmt(ALU | ADD | X), this.stmt(MISC | TAX));

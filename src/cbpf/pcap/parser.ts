@@ -44,7 +44,7 @@ const RELOPS: Readonly<Record<string, string>> = { ">": ">", GEQ: ">=", "=": "="
 /** Keywords of primitives tsbpf refuses (802.11, ATM, MTP, pflog), with libpcap's reason. */
 const UNSUPPORTED: Readonly<Record<string, string>> = {
   TYPE: "802.11 link-layer types supported only on 802.11", SUBTYPE: "802.11 link-layer types supported only on 802.11",
-  DIR: "802.11 link-layer types supported only on 802.11", LLC: "'llc' is not supported by this compiler yet",
+  DIR: "frame direction supported only with 802.11 headers", LLC: "'llc' is not supported by this compiler yet",
   PF_IFNAME: "ifname supported only on PF linktype", PF_RSET: "ruleset supported only on PF linktype",
   PF_RNR: "rnr supported only on PF linktype", PF_SRNR: "srnr supported only on PF linktype",
   PF_REASON: "reason supported only on PF linktype", PF_ACTION: "action supported only on PF linktype",
@@ -106,7 +106,7 @@ export class Parser {
       if (!(e instanceof Fail)) throw e;
       const f = this.furthest && this.furthest.at >= e.at ? this.furthest : e;
       const tok = this.toks[Math.min(f.at, this.toks.length - 1)]!;
-      if (tok.kind === "EOF") throw new FilterError(`${f.msg} at end of expression`, "", tok.col);
+      if (tok.kind === "EOF") throw new FilterError(f.msg, "", tok.col);
       throw new FilterError(f.msg, tok.text, tok.col);
     }
   }
