@@ -9,6 +9,7 @@ import { ASM_USAGE, asmCommand } from "./asm.js";
 import { BTF_USAGE, btfCommand } from "./btf.js";
 import { demoCommand } from "./demo.js";
 import { DISASM_USAGE, disasmCommand } from "./disasm.js";
+import { FILTER_USAGE, filterCommand } from "./filter.js";
 import { KERNEL_USAGE, kernelCommand } from "./kernel.js";
 import { OBJECT_USAGE, objectCommand } from "./object.js";
 import { RUN_USAGE, runCommand } from "./run.js";
@@ -28,6 +29,7 @@ commands:
   btf dump FILE        BTF as bpftool btf dump prints it (--format c|raw)
   kernel probe         what the running kernel supports, as bpftool feature probe
   demo                 open, disassemble and run the bundled examples (npm start)
+  filter EXPR -r IN    tcpdump's filter language over a capture (--count, -w OUT, -d|-dd|-ddd, -O, -y)
 
 tsbpf COMMAND --help prints the command's options.`;
 
@@ -43,6 +45,7 @@ const USAGES: Record<string, string> = {
   run: RUN_USAGE,
   btf: BTF_USAGE,
   kernel: KERNEL_USAGE,
+  filter: FILTER_USAGE,
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -54,6 +57,7 @@ const COMMANDS: Record<string, Command> = {
   run: (args, io) => runCommand(args, (line) => io.out(line)),
   btf: btfCommand,
   kernel: (args, io) => kernelCommand(args, (line) => io.out(line)),
+  filter: filterCommand,
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
