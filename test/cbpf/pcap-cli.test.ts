@@ -29,7 +29,10 @@ test("--count prints 'N packets' as tcpdump does, and -c stops early", async (t)
   for (const e of ["tcp port 80", "vlan and udp", "ip6 and tcp[tcpflags] & tcp-syn != 0", "host 10.0.0.1 and not port 22"]) {
     const ours = await tsbpf("filter", "-r", CAP, "--count", e);
     assert.equal(ours.code, 0);
-    assert.equal(ours.stdout.trim(), tcpdump("-r", CAP, "--count", "--", e).trim(), e);
+    // tcpdump refuses a filter its optimizer proves false (tcp[] reads IPv4 only): 0 packets.
+    const r = spawnSync("tcpdump", ["-r", CAP, "--count", "--", e], { encoding: "utf8" });
+    const theirs = r.status === 0 ? r.stdout.trim() : /rejects all packets/.test(r.stderr) ? "0 packets" : r.stderr;
+    assert.equal(ours.stdout.trim(), theirs, e);
   }
   const three = await tsbpf("filter", "-r", CAP, "-c", "3", "udp");
   assert.equal(three.stdout.trim().split("\n").length, 3);
