@@ -14,7 +14,7 @@ import {
 import { parseIpv6, tokenize, type Token } from "./lexer.js";
 import { BUILTIN_NAMES, type NameResolver } from "./names.js";
 import { Parser, type Arith, type Node } from "./parser.js";
-import { optimizeProgram } from "./optimize.js";
+import { optimizeBlocks, optimizeProgram } from "./optimize.js";
 
 export interface CompileOptions {
   /** LINKTYPE_* number (1 Ethernet, 101 raw IP, 113 SLL, 276 SLL2, 0 NULL, 108 LOOP) or a `-y` name. */
@@ -191,6 +191,7 @@ export function compileFilter(expr: string, options: CompileOptions = {}): Compi
     backpatch(b, g.retBlock(0));
     root = b.head;
   }
+  if (options.optimize ?? true) optimizeBlocks(root);
   let program = linearize(root);
   if (options.optimize ?? true) {
     program = optimizeProgram(program);

@@ -7,7 +7,206 @@
  */
 
 import type { SockFilter } from "../insn.js";
+import type { Block, Stmt } from "./blocks.js";
 
+/** What A and X hold, as expressions over the packet ("P2[12]", "MSH[14]"), where known. */
+interface State { a?: string; x?: string }
+
+const SIZES: Record<number, number> = { 0x00: 4, 0x08: 2, 0x10: 1 };
+
+/** One statement's effect on the state; `pure` when it only sets A or X from the packet or constants. */
+function step(st: State, s: Stmt): { next: State; pure: boolean; dest?: "a" | "x"; value?: string } {
+  const c = s.code, k = s.k >>> 0;
+  switch (c) {
+    case 0x20: case 0x28: case 0x30: { const v = `P${SIZES[c & 0x18]}[${k | 0}]`; return { next: { ...st, a: v }, pure: true, dest: "a", value: v }; }
+    case 0x40: case 0x48: case 0x50: {
+      const v = st.x !== undefined ? `P${SIZES[c & 0x18]}[${st.x}+${k | 0}]` : undefined;
+      return { next: { ...st, a: v }, pure: true, dest: "a", value: v };
+    }
+    case 0x80: return { next: { ...st, a: "LEN" }, pure: true, dest: "a", value: "LEN" };
+    case 0x00: return { next: { ...st, a: `#${k}` }, pure: true, dest: "a", value: `#${k}` };
+    case 0x01: return { next: { ...st, x: `#${k}` }, pure: true, dest: "x", value: `#${k}` };
+    case 0xb1: { const v = `MSH[${k | 0}]`; return { next: { ...st, x: v }, pure: true, dest: "x", value: v }; }
+    case 0x07: return { next: { ...st, x: st.a }, pure: true, dest: "x", value: st.a };
+    case 0x87: return { next: { ...st, a: st.x }, pure: true, dest: "a", value: st.x };
+    case 0x02: case 0x03: return { next: st, pure: false };
+    case 0x60: return { next: { ...st, a: undefined }, pure: false };
+    case 0x61: return { next: { ...st, x: undefined }, pure: false };
+    default:
+      if ((c & 0x07) === 0x04) {
+        if (c === 0x54 && k === 0) return { next: { ...st, a: "#0" }, pure: true };
+        const v = st.a !== undefined && (c & 0x08) === 0 ? `(${st.a})${c.toString(16)}#${k}` : undefined;
+        return { next: { ...st, a: v }, pure: true };
+      }
+      return { next: { a: undefined, x: undefined }, pure: false };
+  }
+}
+
+const run = (st: State, stmts: readonly Stmt[]) => stmts.reduce((s, x) => step(s, x).next, st);
+
+/** What a taken or not-taken edge of a test on A tells about A: a range, an excluded value, known bits. */
+interface Fact { lo: number; hi: number; not?: number; set: number; clear: number }
+
+function factOf(code: number, k: number, taken: boolean): Fact | undefined {
+  const f: Fact = { lo: 0, hi: 0xffffffff, set: 0, clear: 0 };
+  switch (code) {
+    case 0x15: if (taken) { f.lo = f.hi = k; } else f.not = k; return f;
+    case 0x25: if (taken) { if (k === 0xffffffff) return undefined; f.lo = k + 1; } else f.hi = k; return f;
+    case 0x35: if (taken) f.lo = k; else { if (k === 0) return undefined; f.hi = k - 1; } return f;
+    case 0x45: if (taken) { if ((k & (k - 1)) === 0) f.set = k; } else f.clear = k; return f;
+    default: return undefined;
+  }
+}
+
+/** The outcome of test `code #k` on an A that `f` describes, if it follows. */
+function decide(f: Fact, code: number, k: number): boolean | undefined {
+  if (f.lo === f.hi) {
+    const a = f.lo;
+    switch (code) {
+      case 0x15: return a === k;
+      case 0x25: return a > k;
+      case 0x35: return a >= k;
+      case 0x45: return ((a & k) >>> 0) !== 0;
+    }
+  }
+  switch (code) {
+    case 0x15: if (k < f.lo || k > f.hi || f.not === k || ((k & f.clear) >>> 0) !== 0 || ((k & f.set) >>> 0) !== (f.set >>> 0)) return false; return undefined;
+    case 0x25: if (f.lo > k) return true; if (f.hi <= k) return false; return undefined;
+    case 0x35: if (f.lo >= k) return true; if (f.hi < k) return false; return undefined;
+    case 0x45: if (((k & f.set) >>> 0) !== 0) return true; if (((k & ~f.clear) >>> 0) === 0) return false; return undefined;
+  }
+  return undefined;
+}
+
+const isCondBlock = (b: Block) => b.jt !== null && (b.code & 0x08) === 0 && (b.code & 0xf0) !== 0;
+
+/** Facts on two paths meeting: what both say (ranges joined, bits both know). */
+function join(a: Fact, b: Fact): Fact {
+  return {
+    lo: Math.min(a.lo, b.lo), hi: Math.max(a.hi, b.hi), set: (a.set & b.set) >>> 0, clear: (a.clear & b.clear) >>> 0,
+    ...(a.not !== undefined && a.not === b.not ? { not: a.not } : {}),
+  };
+}
+/** Two facts about one value on one path: both hold. */
+function meet(a: Fact, b: Fact): Fact {
+  const f: Fact = { lo: Math.max(a.lo, b.lo), hi: Math.min(a.hi, b.hi), set: (a.set | b.set) >>> 0, clear: (a.clear | b.clear) >>> 0 };
+  const not = a.not ?? b.not;
+  if (not !== undefined) f.not = not;
+  return f;
+}
+
+type Facts = Map<string, Fact>;
+
+/** Blocks in layout (topological) order, and each one's predecessors. */
+function graph(root: Block): { order: Block[]; preds: Map<Block, Block[]> } {
+  const order: Block[] = [];
+  const seen = new Set<Block>();
+  const visit = (b: Block | null) => {
+    if (!b || seen.has(b)) return;
+    seen.add(b);
+    visit(b.jf); visit(b.jt);
+    order.push(b);
+  };
+  visit(root);
+  order.reverse();
+  const preds = new Map<Block, Block[]>(order.map((b) => [b, []]));
+  for (const b of order) for (const t of [b.jt, b.jf]) if (t) preds.get(t)!.push(b);
+  return { order, preds };
+}
+
+/**
+ * libpcap's optimizer in spirit, on the block graph. Every block gencode makes computes its
+ * test from the packet alone (A, X and the scratch words it reads are set in the block), so
+ * an edge may skip any block whose outcome the path already decided: the facts each edge
+ * establishes about a value (`P2[12] == 0x800`) are carried forward, and an edge into a block
+ * testing a value those facts decide jumps straight to the decided successor. Blocks equal in
+ * every respect are merged. Last, loads of a value a register already holds on every path
+ * into a block are dropped. Each step is exact: no packet can tell the difference.
+ */
+export function optimizeBlocks(root: Block): void {
+  // A round ends at the first change: facts are only sound over the current predecessors.
+  for (let round = 0; round < 20000; round++) {
+    const { order, preds } = graph(root);
+    const tested = new Map<Block, string | undefined>(order.map((b) => [b, isCondBlock(b) ? run({}, b.stmts).a : undefined]));
+    const edgeFacts = new Map<Block, { jt?: Facts; jf?: Facts }>();
+    const factsIn = new Map<Block, Facts>();
+    let changed = false;
+    for (const b of order) {
+      const ps = preds.get(b)!;
+      let facts: Facts = new Map();
+      if (ps.length) {
+        const ins = ps.flatMap((p) => [p.jt === b ? edgeFacts.get(p)!.jt! : undefined, p.jf === b ? edgeFacts.get(p)!.jf! : undefined].filter((x): x is Facts => x !== undefined));
+        facts = new Map(ins[0]);
+        for (const other of ins.slice(1)) {
+          for (const [e, f] of facts) {
+            const g = other.get(e);
+            if (g) facts.set(e, join(f, g)); else facts.delete(e);
+          }
+        }
+      }
+      factsIn.set(b, facts);
+      const e = tested.get(b);
+      const out: { jt?: Facts; jf?: Facts } = {};
+      for (const edge of ["jt", "jf"] as const) {
+        if (!b[edge]) continue;
+        const f = new Map(facts);
+        const fact = e !== undefined ? factOf(b.code, b.k >>> 0, edge === "jt") : undefined;
+        if (e !== undefined && fact) f.set(e, f.has(e) ? meet(f.get(e)!, fact) : fact);
+        out[edge] = f;
+        // Thread the edge past blocks its facts decide.
+        let target = b[edge]!;
+        for (let hops = 0; hops < 1024; hops++) {
+          const te = tested.get(target);
+          if (te === undefined) break;
+          const tf = f.get(te);
+          const d = tf ? decide(tf, target.code, target.k >>> 0) : undefined;
+          if (d === undefined) break;
+          target = (d ? target.jt : target.jf)!;
+        }
+        if (target !== b[edge]) { b[edge] = target; changed = true; }
+      }
+      edgeFacts.set(b, out);
+      if (changed) break;
+    }
+    if (changed) continue;
+    // Merge blocks that are the same in every respect (libpcap's ret blocks, repeated tests).
+    const byKey = new Map<string, Block>();
+    for (const b of [...order].reverse()) {
+      const key = `${b.code}:${b.k >>> 0}:${b.jt?.id ?? "-"}:${b.jf?.id ?? "-"}:${b.stmts.map((x) => `${x.code}/${x.k >>> 0}`).join(",")}`;
+      const same = byKey.get(key);
+      if (!same) { byKey.set(key, b); continue; }
+      for (const p of preds.get(b)!) {
+        if (p.jt === b) p.jt = same;
+        if (p.jf === b) p.jf = same;
+      }
+      changed = true;
+    }
+    if (!changed) break;
+  }
+  dropRedundantLoads(root);
+}
+
+/** Drops a pure load into a register that already holds that value on every path in. */
+function dropRedundantLoads(root: Block): void {
+  const { order, preds } = graph(root);
+  const exit = new Map<Block, State>();
+  for (const b of order) {
+    const outs = preds.get(b)!.map((p) => exit.get(p)!);
+    let st: State = outs.length ? {
+      a: outs.every((o) => o.a === outs[0]!.a) ? outs[0]!.a : undefined,
+      x: outs.every((o) => o.x === outs[0]!.x) ? outs[0]!.x : undefined,
+    } : {};
+    const kept: Stmt[] = [];
+    for (const s of b.stmts) {
+      const r = step(st, s);
+      if (r.pure && r.dest && r.value !== undefined && st[r.dest] === r.value) continue;
+      kept.push(s);
+      st = r.next;
+    }
+    b.stmts = kept;
+    exit.set(b, st);
+  }
+}
 const isLoadA = (c: number) => c === 0x20 || c === 0x28 || c === 0x30 || c === 0x40 || c === 0x48 || c === 0x50 || c === 0x80;
 const isCond = (c: number) => (c & 0x07) === 0x05 && (c & 0xf0) !== 0;
 
