@@ -124,6 +124,7 @@ function graph(root: Block): { order: Block[]; preds: Map<Block, Block[]> } {
  * into a block are dropped. Each step is exact: no packet can tell the difference.
  */
 export function optimizeBlocks(root: Block): void {
+  simplifyArithmetic(root);
   // A round ends at the first change: facts are only sound over the current predecessors.
   for (let round = 0; round < 20000; round++) {
     const { order, preds } = graph(root);
@@ -280,4 +281,166 @@ function compact(p: SockFilter[]): SockFilter[] {
     } else out.push(x);
   }
   return out;
+}
+
+// ---- arithmetic blocks: `proto[expr] op value` evaluated as an expression and emitted anew ----
+
+type Expr =
+  | { t: "k"; v: number }
+  | { t: "len" }
+  | { t: "ld"; size: number; base: Expr | null; off: number }
+  | { t: "msh"; off: number }
+  | { t: "bin"; op: number; l: Expr; r: Expr }
+  | { t: "neg"; e: Expr };
+
+const K = (v: number): Expr => ({ t: "k", v: v >>> 0 });
+
+function foldBin(op: number, l: Expr, r: Expr): Expr {
+  // Constants to the right of commutative operators, so they become `op #k`.
+  if (l.t === "k" && r.t !== "k" && (op === 0x00 || op === 0x20 || op === 0x40 || op === 0x50 || op === 0xa0)) [l, r] = [r, l];
+  if (l.t === "k" && r.t === "k" && !((op === 0x30 || op === 0x90) && r.v === 0)) {
+    const a = l.v, b = r.v;
+    switch (op) {
+      case 0x00: return K(a + b);
+      case 0x10: return K(a - b);
+      case 0x20: return K(Math.imul(a, b));
+      case 0x30: return K(Math.floor(a / b));
+      case 0x90: return K(a % b);
+      case 0x40: return K(a | b);
+      case 0x50: return K(a & b);
+      case 0xa0: return K(a ^ b);
+      case 0x60: return K(b >= 32 ? 0 : a << b);
+      case 0x70: return K(b >= 32 ? 0 : a >>> b);
+    }
+  }
+  return { t: "bin", op, l, r };
+}
+
+function loadOf(size: number, base: Expr | null, off: number): Expr {
+  if (base && base.t === "k" && base.v + off < 0x80000000) return { t: "ld", size, base: null, off: base.v + off };
+  // [x + k] with X = E + c is [E + (c + k)]: the constant moves into the offset.
+  if (base && base.t === "bin" && base.op === 0x00 && base.r.t === "k" && base.r.v + off < 0x10000) return loadOf(size, base.l, base.r.v + off);
+  return { t: "ld", size, base, off };
+}
+
+const SIZE_CODE: Record<number, number> = { 4: 0x00, 2: 0x08, 1: 0x10 };
+
+/** The block's statements and test as expressions, or undefined where it does something else. */
+function evaluate(b: Block): { a: Expr; test: Expr | number; loads: Expr[] } | undefined {
+  let a: Expr | undefined, x: Expr | undefined;
+  const m: (Expr | undefined)[] = new Array(16);
+  const loads: Expr[] = [];
+  for (const s of b.stmts) {
+    const c = s.code, k = s.k >>> 0;
+    switch (c) {
+      case 0x20: case 0x28: case 0x30: a = loadOf(SIZES[c & 0x18]!, null, k | 0); loads.push(a); break;
+      case 0x40: case 0x48: case 0x50: if (!x) return undefined; a = loadOf(SIZES[c & 0x18]!, x, k | 0); loads.push(a); break;
+      case 0x00: a = K(k); break;
+      case 0x01: x = K(k); break;
+      case 0x80: a = { t: "len" }; break;
+      case 0xb1: x = { t: "msh", off: k | 0 }; loads.push(x); break;
+      case 0x60: if (k > 15 || !m[k]) return undefined; a = m[k]; break;
+      case 0x61: if (k > 15 || !m[k]) return undefined; x = m[k]; break;
+      case 0x02: if (k > 15 || !a) return undefined; m[k] = a; break;
+      case 0x03: if (k > 15 || !x) return undefined; m[k] = x; break;
+      case 0x07: x = a; break;
+      case 0x87: a = x; break;
+      case 0x84: if (!a) return undefined; a = a.t === "k" ? K(-a.v) : { t: "neg", e: a }; break;
+      default:
+        if ((c & 0x07) !== 0x04 || !a) return undefined;
+        if (c & 0x08) { if (!x) return undefined; a = foldBin(c & 0xf0, a, x); } else a = foldBin(c & 0xf0, a, K(k));
+    }
+  }
+  if (!a) return undefined;
+  if (b.code & 0x08) { if (!x) return undefined; return { a, test: x, loads }; }
+  return { a, test: b.k >>> 0, loads };
+}
+
+function collect(e: Expr, out: Set<string>): void {
+  switch (e.t) {
+    case "ld": out.add(key(e)); if (e.base) collect(e.base, out); break;
+    case "msh": out.add(key(e)); break;
+    case "bin": collect(e.l, out); collect(e.r, out); break;
+    case "neg": collect(e.e, out); break;
+  }
+}
+function key(e: Expr): string {
+  switch (e.t) {
+    case "k": return `#${e.v}`;
+    case "len": return "len";
+    case "ld": return `ld${e.size}[${e.base ? key(e.base) : ""}+${e.off}]`;
+    case "msh": return `msh[${e.off}]`;
+    case "bin": return `(${key(e.l)} ${e.op} ${key(e.r)})`;
+    case "neg": return `-(${key(e.e)})`;
+  }
+}
+
+/** Statements leaving `e` in A (X and scratch words from `depth` up are clobbered). */
+function emit(e: Expr, depth: number): Stmt[] | undefined {
+  switch (e.t) {
+    case "k": return [{ code: 0x00, k: e.v }];
+    case "len": return [{ code: 0x80, k: 0 }];
+    case "msh": return [{ code: 0xb1, k: e.off }, { code: 0x87, k: 0 }];
+    case "ld": {
+      const code = 0x00 | SIZE_CODE[e.size]!;
+      if (!e.base) return [{ code: code | 0x20, k: e.off }];
+      const x = loadX(e.base, depth);
+      return x && [...x, { code: code | 0x40, k: e.off }];
+    }
+    case "neg": { const s = emit(e.e, depth); return s && [...s, { code: 0x84, k: 0 }]; }
+    case "bin": {
+      if ((e.op === 0x30 || e.op === 0x90) && e.r.t === "k" && e.r.v === 0) return undefined;
+      if (e.r.t === "k") { const l = emit(e.l, depth); return l && [...l, { code: 0x04 | e.op, k: e.r.v }]; }
+      const l = emit(e.l, depth + 1);
+      if (!l) return undefined;
+      if (e.r.t === "msh") return [...l, { code: 0xb1, k: e.r.off }, { code: 0x0c | e.op, k: 0 }];
+      if (depth > 15) return undefined;
+      const r = emit(e.r, depth + 1);
+      return r && [...r, { code: 0x02, k: depth }, ...l, { code: 0x61, k: depth }, { code: 0x0c | e.op, k: 0 }];
+    }
+  }
+}
+
+/** Statements leaving `e` in X. */
+function loadX(e: Expr, depth: number): Stmt[] | undefined {
+  if (e.t === "msh") return [{ code: 0xb1, k: e.off }];
+  if (e.t === "k") return [{ code: 0x01, k: e.v }];
+  const s = emit(e, depth);
+  return s && [...s, { code: 0x07, k: 0 }];
+}
+
+/**
+ * A block of scratch-register arithmetic (what `ip[0] + 1 = 0x46` compiles to) rewritten from
+ * its value: constants folded, `A - c == 0` tested as `A == c`, stores that only move values
+ * gone. Kept only when shorter, and only when every load of the original is still made (a
+ * load past the packet must still reject it).
+ */
+export function simplifyArithmetic(root: Block): void {
+  const { order } = graph(root);
+  for (const b of order) {
+    if (!b.jt || !b.stmts.some((s) => s.code === 0x02 || s.code === 0x03 || s.code === 0x60 || s.code === 0x61)) continue;
+    const v = evaluate(b);
+    if (!v) continue;
+    let a = v.a, code = b.code, test = v.test;
+    // (E - c) == 0  is  E == c
+    if ((code & 0xf0) === 0x10 && (code & 0x08) === 0 && test === 0 && a.t === "bin" && a.op === 0x10) {
+      if (a.r.t === "k") { test = a.r.v; a = a.l; } else { test = a.r; a = a.l; code |= 0x08; }
+    }
+    if (typeof test !== "number" && test.t === "k") { test = test.v; code &= ~0x08; }
+    let stmts: Stmt[] | undefined;
+    if (typeof test === "number") stmts = emit(a, 0);
+    else if (test.t === "msh") { const l = emit(a, 0); stmts = l && [...l, { code: 0xb1, k: test.off }]; }
+    else {
+      const r = emit(test, 1), l = emit(a, 1);
+      stmts = r && l && [...r, { code: 0x02, k: 0 }, ...l, { code: 0x61, k: 0 }];
+    }
+    if (!stmts || stmts.length >= b.stmts.length) continue;
+    const before = new Set(v.loads.map(key)), after = new Set<string>();
+    collect(a, after);
+    if (typeof test !== "number") collect(test, after);
+    if ([...before].some((k) => !after.has(k))) continue;
+    b.stmts = stmts;
+    b.code = code;
+    b.k = typeof test === "number" ? test : 0;
+  }
 }
