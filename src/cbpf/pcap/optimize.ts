@@ -159,7 +159,8 @@ export function optimizeBlocks(root: Block): void {
         for (let hops = 0; hops < 1024; hops++) {
           const te = tested.get(target);
           if (te === undefined) break;
-          const tf = f.get(te);
+          // A test of a constant (`ld [26]; and #0`) is decided on every path.
+          const tf = f.get(te) ?? (/^#\d+$/.test(te) ? { lo: Number(te.slice(1)), hi: Number(te.slice(1)), set: 0, clear: 0 } : undefined);
           const d = tf ? decide(tf, target.code, target.k >>> 0) : undefined;
           if (d === undefined) break;
           target = (d ? target.jt : target.jf)!;
