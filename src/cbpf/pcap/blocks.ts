@@ -10,6 +10,9 @@ import type { SockFilter } from "../insn.js";
 export interface Stmt {
   code: number;
   k: number;
+  /** A jump inside a block (gen_geneve_offsets' "bare jmp"): the statements it goes to. */
+  jt?: Stmt;
+  jf?: Stmt;
 }
 
 /** A basic block: statements, then the jump `code #k` to `jt` or `jf`. */
@@ -116,7 +119,10 @@ export function linearize(root: Block): SockFilter[] {
   }
   const out: SockFilter[] = [];
   for (const b of order) {
-    for (const s of b.stmts) out.push({ code: s.code, jt: 0, jf: 0, k: s.k >>> 0 });
+    b.stmts.forEach((s, i) => {
+      const rel = (t: Stmt | undefined) => (t ? b.stmts.indexOf(t) - i - 1 : 0);
+      out.push({ code: s.code, jt: rel(s.jt), jf: rel(s.jf), k: s.k >>> 0 });
+    });
     if (!b.jt) { out.push({ code: b.code, jt: 0, jf: 0, k: b.k >>> 0 }); continue; }
     const from = out.length;
     const extra = (longJt.has(b) ? 1 : 0) + (longJf.has(b) ? 1 : 0);

@@ -191,9 +191,11 @@ export function compileFilter(expr: string, options: CompileOptions = {}): Compi
     backpatch(b, g.retBlock(0));
     root = b.head;
   }
-  if (options.optimize ?? true) optimizeBlocks(root);
+  // libpcap leaves a program with an in-block jump (geneve) unoptimized even when asked.
+  const optimize = (options.optimize ?? true) && !g.noOptimize;
+  if (optimize) optimizeBlocks(root);
   let program = linearize(root);
-  if (options.optimize ?? true) {
+  if (optimize) {
     program = optimizeProgram(program);
     if (program.length === 1 && program[0]!.code === 0x06 && program[0]!.k === 0) throw new FilterError("expression rejects all packets");
   }

@@ -652,7 +652,10 @@ export class Gen {
   ecode(eaddr: Uint8Array, q: Qual): Block {
     if ((q.addr === Q.Host || q.addr === Q.Default) && q.proto === Q.Link) {
       if (this.linktype !== Dlt.En10mb) this.fail("ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel");
-      return this.ehostop(eaddr, q.dir);
+      const tmp = this.prevlinkhdrCheck();
+      const b = this.ehostop(eaddr, q.dir);
+      if (tmp) genAnd(tmp, b);
+      return b;
     }
     this.fail("ethernet address used in non-ether expression");
   }
@@ -895,7 +898,10 @@ export class Gen {
           if (this.linktype !== Dlt.En10mb) this.fail("only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name");
           const e = this.opts.names.ether?.(name);
           if (!e) this.fail(`unknown ether host '${name}'`);
-          return this.ehostop(e, dir);
+          const tmp = this.prevlinkhdrCheck();
+          const b = this.ehostop(e, dir);
+          if (tmp) genAnd(tmp, b);
+          return b;
         }
         if (proto === Q.Decnet) this.fail(`unknown decnet host name '${name}'`);
         const v4 = this.opts.names.host?.(name) ?? [];
@@ -989,7 +995,12 @@ export class Gen {
   broadcast(proto: number): Block {
     switch (proto) {
       case Q.Default: case Q.Link:
-        if (this.linktype === Dlt.En10mb) return this.ehostop(new Uint8Array(6).fill(0xff), Q.Dst);
+        if (this.linktype === Dlt.En10mb) {
+          const tmp = this.prevlinkhdrCheck();
+          const b = this.ehostop(new Uint8Array(6).fill(0xff), Q.Dst);
+          if (tmp) genAnd(tmp, b);
+          return b;
+        }
         this.fail("not a broadcast link");
       case Q.Ip: {
         if (this.opts.netmask >>> 0 === 0xffffffff) this.fail("netmask not known, so 'ip broadcast' not supported");
@@ -1008,7 +1019,12 @@ export class Gen {
   multicast(proto: number): Block {
     switch (proto) {
       case Q.Default: case Q.Link:
-        if (this.linktype === Dlt.En10mb) return this.jmpBlock(JSET, 1, this.loadA(Off.LinkHdr, 0, B));
+        if (this.linktype === Dlt.En10mb) {
+          const tmp = this.prevlinkhdrCheck();
+          const b = this.jmpBlock(JSET, 1, this.loadA(Off.LinkHdr, 0, B));
+          if (tmp) genAnd(tmp, b);
+          return b;
+        }
         break;
       case Q.Ip: {
         const b0 = this.linktypeTest(ETHERTYPE_IP);
@@ -1125,8 +1141,88 @@ export class Gen {
     return b0;
   }
 
-  geneve(_vni: number, _has: boolean): Block {
-    this.fail("'geneve' is not supported by this compiler yet");
+  /**
+   * gen_prevlinkhdr_check: inside Geneve, an Ethernet test first needs an Ethernet header
+   * (the link header and payload registers differ); elsewhere nothing.
+   */
+  prevlinkhdrCheck(): Block | null {
+    if (!this.isGeneve) return null;
+    const b0 = this.f.block(JMP | JEQ | X, 0, [this.stmt(LD | MEM, this.offLinkhdr.reg), this.stmt(LDX | MEM, this.offLinkpl.reg)]);
+    genNot(b0);
+    return b0;
+  }
+
+  /** Set by geneve: its in-block jump keeps libpcap's optimizer away, and so ours. */
+  noOptimize = false;
+
+  private geneveCheck(six: boolean, vni: number, has: boolean): Block {
+    const o = six ? Off.TranIpv6 : Off.TranIpv4;
+    let b0 = six ? this.port6(6081, IPPROTO_UDP, Q.Dst) : this.port(6081, IPPROTO_UDP, Q.Dst);
+    let b1 = this.mcmp(o, 8, B, 0, 0xc0);
+    genAnd(b0, b1);
+    b0 = b1;
+    if (has) {
+      b1 = this.mcmp(o, 12, W, (vni << 8) >>> 0, 0xffffff00);
+      genAnd(b0, b1);
+      b0 = b1;
+    }
+    return b0;
+  }
+
+  geneve(vni: number, has: boolean): Block {
+    if (has && vni > 0xffffff) this.fail(`Geneve VNI ${vni} greater than maximum 16777215`);
+    // gen_geneve4: the IPv4 header length into A, through an always-true block.
+    let b0 = this.geneveCheck(false, vni, has);
+    const s4 = this.loadxIphdrlen();
+    s4.push(this.stmt(MISC | 0x80));
+    let b1 = this.f.block(JMP | JEQ | X, 0, s4);
+    genAnd(b0, b1);
+    const g4 = b1;
+    // gen_geneve6: 40 (plus any variable prefix) into A.
+    b0 = this.geneveCheck(true, vni, has);
+    let s6 = this.absOffsetVarpart(this.offLinkpl);
+    if (s6) s6.push(this.stmt(LD | IMM, 40), this.stmt(ALU | ADD | X));
+    else s6 = [this.stmt(LD | IMM, 40)];
+    s6.push(this.stmt(MISC | TAX));
+    b1 = this.f.block(JMP | JEQ | X, 0, s6);
+    genAnd(b0, b1);
+    genOr(g4, b1);
+    b0 = b1;
+    const s = this.geneveOffsets();
+    b1 = this.genTrue();
+    s.push(...b1.stmts);
+    b1.stmts = s;
+    genAnd(b0, b1);
+    this.isGeneve = true;
+    return b1;
+  }
+
+  /** gen_geneve_offsets: the inner frame's link header, type and payload offsets into registers. */
+  private geneveOffsets(): Stmt[] {
+    const s: Stmt[] = [this.stmt(ALU | ADD | K, this.offLinkpl.constantPart + this.offNl + 8), this.stmt(MISC | TAX), this.stmt(ALU | ADD | K, 2)];
+    this.offLinktype = { reg: this.allocReg(), isVariable: true, constantPart: 0 };
+    s.push(this.stmt(ST, this.offLinktype.reg), this.stmt(LD | IND | B, 0), this.stmt(ALU | AND | K, 0x3f), this.stmt(ALU | MUL | K, 4),
+      this.stmt(ALU | ADD | K, 8), this.stmt(ALU | ADD | X));
+    // PUSH_LINKHDR(DLT_EN10MB, variable, 0, a new register)
+    this.prevlinktype = this.linktype;
+    this.offPrevlinkhdr = { ...this.offLinkhdr };
+    this.linktype = Dlt.En10mb;
+    this.offLinkhdr = { isVariable: true, constantPart: 0, reg: this.allocReg() };
+    this.isGeneve = false;
+    s.push(this.stmt(ST, this.offLinkhdr.reg));
+    this.noOptimize = true;
+    s.push(this.stmt(LD | IND | H, 2), this.stmt(LDX | MEM, this.offLinkhdr.reg));
+    const proto: Stmt = this.stmt(JMP | JEQ | K, 0x6558);
+    const txa = this.stmt(MISC | 0x80);
+    s.push(proto, txa);
+    proto.jt = txa;
+    s.push(this.stmt(ALU | ADD | K, 12), this.stmt(ST, this.offLinktype.reg), this.stmt(ALU | ADD | K, 2), this.stmt(MISC | TAX));
+    this.offLinkpl = { reg: this.allocReg(), isVariable: true, constantPart: 0 };
+    const stx = this.stmt(0x03, this.offLinkpl.reg);
+    s.push(stx);
+    proto.jf = stx;
+    this.offNl = 0;
+    return s;
   }
 
   // ---- arithmetic ----
