@@ -83,6 +83,8 @@ function load(pkt: Uint8Array, off: number, size: number, ctx: CbpfContext): num
 }
 
 const SIZE = [4, 2, 1, 0] as const;
+/** Jumps allowed in one run: a program that loops (only backward `ja` can) stops there. */
+const BUDGET = 1 << 20;
 
 /**
  * Runs `program` over `packet` and returns what its `ret` gives: the number of bytes
@@ -92,6 +94,7 @@ export function runCbpf(program: readonly SockFilter[], packet: Uint8Array, ctx:
   let a = 0, x = 0;
   const mem = new Uint32Array(CBPF_MEMWORDS);
   const len = ctx.length ?? packet.length;
+  let backward = 0;
   for (let pc = 0; pc < program.length; pc++) {
     const insn = program[pc]!;
     const k = insn.k >>> 0;
@@ -153,7 +156,13 @@ export function runCbpf(program: readonly SockFilter[], packet: Uint8Array, ctx:
       }
       case 0x05: { // BPF_JMP
         const op = code & 0xf0;
-        if (op === 0x00) { pc += k; break; }
+        // ja: a signed offset; libpcap's protochain jumps back, which its interpreter allows.
+        if (op === 0x00) {
+          pc += insn.k | 0;
+          if (++backward > BUDGET) throw new CbpfExecutionError(pc, `more than ${BUDGET} jumps: the program loops`);
+          if (pc < -1) throw new CbpfExecutionError(pc, "jump before the start of the program");
+          break;
+        }
         const src = code & 0x08 ? x : k;
         let taken: boolean;
         switch (op) {

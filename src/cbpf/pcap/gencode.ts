@@ -987,8 +987,80 @@ export class Gen {
     return b1;
   }
 
-  protochain(_v: number, _proto: number): Block {
-    this.fail("'protochain' is not supported by this compiler yet");
+  /**
+   * gen_protochain: follows IPv6 extension headers and AH up to the protocol wanted, in one
+   * block with jumps inside it, the two `ja` going backwards as libpcap's own interpreter
+   * allows (a kernel socket filter would refuse the program, as it refuses libpcap's).
+   */
+  protochain(v: number, proto: number): Block {
+    const reg2 = this.allocReg();
+    if (proto === Q.Default) {
+      const b0 = this.protochain(v, Q.Ip);
+      const b = this.protochain(v, Q.Ipv6);
+      genOr(b0, b);
+      return b;
+    }
+    if (proto !== Q.Ip && proto !== Q.Ipv6) this.fail("bad protocol applied for 'protochain'");
+    if (this.offLinkpl.isVariable) this.fail("'protochain' not supported with variable length headers");
+    this.noOptimize = true;
+    const nl = this.offLinkpl.constantPart + this.offNl;
+    const s: Stmt[] = [this.stmt(0)]; // s[0]: libpcap's dummy, not emitted
+    let b0: Block;
+    if (proto === Q.Ip) {
+      b0 = this.linktypeTest(ETHERTYPE_IP);
+      s.push(this.stmt(LD | ABS | B, nl + 9), this.stmt(LDX | MSH | B, nl));
+    } else {
+      b0 = this.linktypeTest(ETHERTYPE_IPV6);
+      s.push(this.stmt(LD | ABS | B, nl + 6), this.stmt(LDX | IMM, 40));
+    }
+    const again = s.length;
+    const fix5 = s.push(this.stmt(JMP | JEQ | K, v)) - 1;
+    const fix2 = s.push(this.stmt(JMP | JEQ | K, IPPROTO_NONE)) - 1;
+    s[fix5]!.jf = s[fix2];
+    let fix3 = 0;
+    if (proto === Q.Ipv6) {
+      const v6start = s.length;
+      for (const next of [IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING, IPPROTO_FRAGMENT]) {
+        const j = this.stmt(JMP | JEQ | K, next);
+        s[s.length - 1]!.jf = j;
+        s.push(j);
+      }
+      fix3 = s.length - 1;
+      const v6end = fix3;
+      const v6advance = s.length;
+      s.push(this.stmt(LD | IND | B, nl), this.stmt(ST, reg2), this.stmt(LD | IND | B, nl + 1), this.stmt(ALU | ADD | K, 1),
+        this.stmt(ALU | MUL | K, 8), this.stmt(ALU | ADD | X), this.stmt(MISC | TAX), this.stmt(LD | MEM, reg2));
+      const i = s.length;
+      s.push(this.stmt(JMP | 0x00, (again - i - 1) >>> 0));
+      s[i - 1]!.jf = s[i];
+      for (let j = v6start; j <= v6end; j++) s[j]!.jt = s[v6advance];
+    } else {
+      const nop = this.stmt(ALU | ADD | K, 0);
+      s[fix2]!.jf = nop;
+      s.push(nop);
+    }
+    const ahcheck = s.length;
+    s.push(this.stmt(JMP | JEQ | K, IPPROTO_AH));
+    if (fix3) s[fix3]!.jf = s[ahcheck];
+    const fix4 = ahcheck;
+    const txa1 = this.stmt(MISC | 0x80);
+    s[s.length - 1]!.jt = txa1;
+    s.push(txa1, this.stmt(LD | IND | B, nl), this.stmt(ST, reg2));
+    const txa2 = this.stmt(MISC | 0x80);
+    s[s.length - 1]!.jt = txa2;
+    s.push(txa2, this.stmt(ALU | ADD | K, 1), this.stmt(MISC | TAX), this.stmt(LD | IND | B, nl), this.stmt(ALU | ADD | K, 2),
+      this.stmt(ALU | MUL | K, 4), this.stmt(MISC | TAX), this.stmt(LD | MEM, reg2));
+    const i = s.length;
+    s.push(this.stmt(JMP | 0x00, (again - i - 1) >>> 0));
+    const end = this.stmt(ALU | ADD | K, 0);
+    s.push(end);
+    s[fix2]!.jt = end;
+    s[fix4]!.jf = end;
+    s[fix5]!.jt = end;
+    const b = this.jmpBlock(JEQ, v, s.slice(1));
+    this.freeReg(reg2);
+    genAnd(b0, b);
+    return b;
   }
 
   // ---- other primitives ----
