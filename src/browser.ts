@@ -6,3 +6,4 @@
 export * from "./index.js";
 export { verifySteps, parseState, parseRegister } from "./verifier/states-json.js";
 export type { StepJson, StateJson, FrameJson, RegJson, ScalarJson, StackSlotJson } from "./verifier/states-json.js";
+export { SK_BUFF } from "./programs/layouts.js";

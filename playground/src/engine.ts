@@ -6,7 +6,7 @@
 
 import {
   assemble, dumpMap, formatMapDump, listInstructions, listingLines, encode, listObject, loadObject, loadObjectSpec, readElf,
-  readCapture, toEthernet, returnCodeName, programType, RUN_TYPES, explain, verifySteps, BpfError,
+  readCapture, toEthernet, returnCodeName, programType, RUN_TYPES, explain, verifySteps, BpfError, SK_BUFF,
   type ObjectSpec, type ProgramSpec, type StepJson, type Syntax, type DumpEntry,
 } from "../../src/browser.js";
 
@@ -17,7 +17,7 @@ export type Source =
 
 export interface Opened {
   readonly programs: readonly { name: string; section: string; type: string; slots: number; runnable: boolean; takesPackets: boolean }[];
-  readonly maps: readonly { name: string; type: number; keySize: number; valueSize: number; maxEntries: number }[];
+  readonly maps: readonly { name: string; type: string; keySize: number; valueSize: number; maxEntries: number }[];
   /** The listing with source lines, in each syntax. */
   readonly listing: Readonly<Record<Syntax, string>>;
 }
@@ -152,25 +152,27 @@ export async function run(source: Source, req: RunRequest): Promise<RunResult> {
   const row = programType(p.type);
   if (!(p.type in RUN_TYPES) || !row.disposition) throw new BpfError("ENOTSUP", `not supported: running ${p.type} programs on packets in the browser (the runtime runs ${Object.keys(RUN_TYPES).filter((t) => t !== "raw").join(", ")})`);
   const frames: Uint8Array[] = [];
+  const stamps: bigint[] = [];
   const warnings: string[] = [];
   if (req.capture) {
     const c = readCapture(req.capture);
     warnings.push(...c.warnings.map((w) => w.message));
     c.packets.forEach((pkt, i) => {
       const f = toEthernet(pkt.data, pkt.linkType);
-      if (f) frames.push(f);
+      if (f) { frames.push(f); stamps.push(pkt.timestampNs); }
       else warnings.push(`packet ${i}: link type ${pkt.linkType} of no known protocol; skipped`);
     });
   } else frames.push(req.packet ?? new Uint8Array(64));
   const skip = spec.programs.filter((x) => x !== p && !(x.type in RUN_TYPES)).map((x) => x.name);
-  const object = await loadObject(spec, { engine: req.engine, skip });
+  const object = await loadObject(spec, { engine: req.engine as "interp", skip });
   try {
     const prog = object.programs.get(p.name)!;
     const verdicts: Record<string, number> = {};
     const shown: PacketResult[] = [];
     const times: number[] = [];
     frames.forEach((frame, index) => {
-      const r = prog.testRun({ data: frame, repeat: req.repeat ?? 1 });
+      const ctx = contextFor(p.type, stamps[index]);
+      const r = prog.testRun({ data: frame, repeat: req.repeat ?? 1, ...(ctx ? { ctx } : {}) });
       const retval = r.retval >>> 0;
       const verdict = returnCodeName(p.type, retval);
       verdicts[verdict] = (verdicts[verdict] ?? 0) + 1;
@@ -191,4 +193,12 @@ export async function run(source: Source, req: RunRequest): Promise<RunResult> {
   } finally {
     object.close();
   }
+}
+
+/** As `tsbpf run --pcap` gives it: skb types carry the capture's timestamp in `tstamp`. */
+function contextFor(type: string, timestampNs: bigint | undefined): Uint8Array | undefined {
+  if (timestampNs === undefined || programType(type).ctx !== SK_BUFF) return undefined;
+  const ctx = new Uint8Array(SK_BUFF.size);
+  new DataView(ctx.buffer).setBigUint64(SK_BUFF.field("tstamp").off, BigInt.asUintN(64, timestampNs), true);
+  return ctx;
 }

@@ -22,6 +22,8 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
   return e;
 };
 
+type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
+
 /** Runs requests in a worker; stop() terminates it (a runaway verification or run with it) and starts a fresh one. */
 class Client {
   private worker = new TsbpfWorker();
@@ -45,7 +47,7 @@ class Client {
       this.onBusy(false);
     };
   }
-  call<T>(req: Omit<Request, "id">): Promise<T> {
+  call<T>(req: WithoutId<Request>): Promise<T> {
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
