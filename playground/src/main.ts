@@ -123,6 +123,7 @@ function showSourceKind(kind: "asm" | "object") {
 
 function useAsm(text: string, type: string) {
   source = { kind: "asm", text, type };
+  $("object-info").replaceChildren();
   showSourceKind("asm");
   void refresh();
 }
@@ -139,6 +140,7 @@ function pickSample(id: string, program?: string) {
   const s = SAMPLES.find((x) => x.id === id) ?? SAMPLES[0]!;
   sample = s;
   dropped = undefined;
+  ($("object-file") as HTMLInputElement).value = "";
   ($("sample") as HTMLSelectElement).value = s.id;
   if (s.capture) setInput(`capture:${s.capture}`);
   else setInput("packet");
@@ -235,7 +237,8 @@ function renderVerdict() {
   $("verdict").dataset.accepted = String(v.accepted);
   const ex = $("explanation");
   ex.hidden = v.accepted;
-  ex.textContent = v.accepted ? "" : `${v.explanation ?? ""}\n(${what})`;
+  // The hint has a line of its own below.
+  ex.textContent = v.accepted ? "" : `${(v.explanation ?? "").split("\n").filter((l) => !l.startsWith("  hint: ")).join("\n")}\n(${what})`;
   const hint = $("hint");
   hint.hidden = !v.hint;
   hint.replaceChildren(el("strong", {}, "Fix: "), v.hint ?? "");

@@ -181,22 +181,53 @@ test("the assembly samples: listing, verdict and a packet's run as tsbpf asm, di
   }
 });
 
+/** Drops a file on the page as a person would: a drop event carrying it. */
+async function drop(p: Page, name: string, bytes: Uint8Array): Promise<void> {
+  await p.evaluate(([n, b64]) => {
+    const data = Uint8Array.from(atob(b64!), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([data], n!));
+    document.querySelector("main")!.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, [name, Buffer.from(bytes).toString("base64")]);
+}
+
 test("a malformed object dropped on the page is a clear error in the page, not a blank pane", async (t) => {
   if (!page) return t.skip(why);
   const p = page;
   const good = readFileSync(join(ROOT, "examples/xdp_ports.bpf.o"));
-  for (const [name, bytes] of [["notes.o", Buffer.from("these are not the bytes of an ELF object\n")], ["cut.o", good.subarray(0, 200)]] as const) {
-    await p.setInputFiles("#object-file", { name, mimeType: "application/octet-stream", buffer: bytes });
+  const cases = [["notes.o", Buffer.from("these are not the bytes of an ELF object\n"), "drop"], ["cut.o", good.subarray(0, 200), "input"]] as const;
+  for (const [name, bytes, how] of cases) {
+    await verdictAfter(p, () => p.selectOption("#sample", "xdp-swap-macs"));
+    assert.equal(await p.$("#load-error"), null);
+    if (how === "drop") await drop(p, name, bytes);
+    else await p.setInputFiles("#object-file", { name, mimeType: "application/octet-stream", buffer: bytes });
     await p.waitForSelector("#load-error", { timeout: 20000 });
     const text = (await p.textContent("#load-error"))!;
     assert.match(text, /^Cannot open this object: \S.{8,}/, text);
-    const cliErr = (await (async () => { const f = join(tmp, name); writeFileSync(f, bytes); return cli("disasm", f); })()).err;
+    const f = join(tmp, name);
+    writeFileSync(f, bytes);
+    const cliErr = (await cli("disasm", f)).err;
     // The page's message is the loader's own (the CLI prints the ELF reader's message for the same file).
     const core = cliErr.replace(/^tsbpf disasm: /, "").trim().split(":").slice(-1)[0]!.trim();
     assert.ok(text.includes(core), `${name}: page says "${text}", CLI says "${cliErr.trim()}"`);
     assert.match((await p.textContent("#listing"))!, /no listing/);
+    assert.match((await p.textContent("#verdict"))!, /not verified/);
   }
   await p.locator("#pane-source").screenshot({ path: join(OUT, "malformed-source.png") });
+});
+
+test("a capture dropped on the page runs through the program, as tsbpf run --pcap counts it", async (t) => {
+  if (!page) return t.skip(why);
+  const p = page;
+  assert.equal(await verdictAfter(p, () => p.selectOption("#sample", "xdp_ports")), true);
+  await runVerdicts(p);
+  await p.evaluate(() => document.getElementById("run-out")!.replaceChildren());
+  const cap = join(ROOT, "examples/dns.pcapng");
+  await drop(p, "dns.pcapng", readFileSync(cap));
+  const verdicts = await runVerdicts(p);
+  assert.equal(await p.inputValue("#input-kind"), "dropped");
+  const ran = JSON.parse((await cli("run", join(ROOT, "examples/xdp_ports.bpf.o"), "--pcap", cap, "--json")).out) as { verdicts: Record<string, number> };
+  assert.deepEqual(verdicts, ran.verdicts);
 });
 
 test("stepping through a rejected sample's verifier states with the keyboard reaches the failing instruction", async (t) => {
@@ -255,7 +286,7 @@ test("the URL fragment carries the assembly and the settings", async (t) => {
   assert.match(hash, /syntax=kernel/);
 });
 
-test("the stop button ends a long verification, and the page goes on working", async (t) => {
+test("the stop button ends a long verification, and the page goes on working offline", async (t) => {
   if (!page) return t.skip(why);
   const p = page;
   // A loop of a million rounds: the verifier walks it to its complexity limit, seconds of work.
@@ -263,10 +294,17 @@ test("the stop button ends a long verification, and the page goes on working", a
   await p.goto("about:blank");
   await p.goto(`${url}#asm=${Buffer.from(text).toString("base64url")}&type=socket_filter`);
   await p.waitForSelector("#stop:not([disabled])", { timeout: 5000 });
-  await p.click("#stop");
-  await p.waitForFunction(() => /did not finish: stopped/.test(document.getElementById("verdict")!.textContent ?? ""), null, { timeout: 5000 });
-  assert.equal(await p.textContent("#status"), "stopped");
-  assert.equal(await verdictAfter(p, () => p.selectOption("#sample", "xdp-swap-macs")), true);
+  // Offline from here on: the fresh worker and the samples come from what was loaded.
+  await p.context().setOffline(true);
+  try {
+    await p.click("#stop");
+    await p.waitForFunction(() => /did not finish: stopped/.test(document.getElementById("verdict")!.textContent ?? ""), null, { timeout: 5000 });
+    assert.equal(await p.textContent("#status"), "stopped");
+    assert.equal(await verdictAfter(p, () => p.selectOption("#sample", "xdp_lb")), true);
+    assert.ok(Object.keys(await runVerdicts(p)).length > 0);
+  } finally {
+    await p.context().setOffline(false);
+  }
 });
 
 test("the bundle check refuses Node-only modules", (t) => {
