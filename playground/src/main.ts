@@ -260,7 +260,7 @@ const range = (a: string, b: string) => (a === b ? a : `${a} .. ${b}`);
 function regRow(r: RegJson, changed: boolean) {
   const s = r.scalar;
   const fields = Object.entries(r.fields).map(([k, x]) => `${k}=${x}`).join(" ");
-  const value = s.constant !== undefined && r.type === "scalar" ? `= ${s.constant}` : fields || (r.type === "scalar" ? "unknown" : "");
+  const value = s.constant !== undefined && r.type === "scalar" ? `= ${s.constant}` : fields || (r.type === "scalar" ? "not constant" : "");
   // A pointer's bounds are those of its variable offset: nothing to show when it has none.
   const fixedPtr = r.type !== "scalar" && s.constant === "0";
   const b = (text: string) => (fixedPtr ? "—" : text);
@@ -457,7 +457,7 @@ function readHash() {
     setInput(input ?? "packet");
     useAsm(text, ($("asm-type") as HTMLSelectElement).value);
   } else {
-    pickSample(q.get("sample") ?? "xdp-unchecked", q.get("program") ?? undefined);
+    pickSample(q.get("sample") ?? "xdp-ip-options", q.get("program") ?? undefined);
     if (input) setInput(input);
   }
 }

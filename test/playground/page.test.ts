@@ -261,7 +261,11 @@ test("stepping through a rejected sample's verifier states with the keyboard rea
   assert.equal(await p.getAttribute("#step-where", "data-failing"), "true");
   await p.locator("#pane-verifier").screenshot({ path: join(OUT, "rejected-verifier.png") });
   if (process.env.PLAYGROUND_DOCS_SCREENSHOT) {
-    await p.screenshot({ path: join(OUT, "playground.png"), clip: { x: 0, y: 0, width: 1400, height: 1050 } });
+    // The README's picture: the IHL sample, whose registers carry bounds and known bits.
+    assert.equal(await verdictAfter(p, () => p.selectOption("#sample", "xdp-ip-options")), false);
+    await p.keyboard.press("Alt+3");
+    await p.keyboard.press("f");
+    await p.screenshot({ path: join(OUT, "playground.png"), fullPage: true, clip: { x: 0, y: 0, width: 1400, height: 1240 } });
     copyFileSync(join(OUT, "playground.png"), join(ROOT, "docs/playground.png"));
   }
 });
