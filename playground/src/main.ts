@@ -536,3 +536,14 @@ document.addEventListener("drop", (ev) => {
 window.addEventListener("hashchange", () => readHash());
 
 readHash();
+
+// Offline reloads: a service worker answers from the cache when the network is gone; the page
+// puts its own files there now, since the first load came before the worker was in charge.
+if (import.meta.env.PROD && "serviceWorker" in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register("./sw.js").then(async () => {
+    const own = performance.getEntriesByType("resource").map((e) => e.name).filter((u) => /^https?:$/.test(new URL(u).protocol) && new URL(u).origin === location.origin);
+    const cache = await caches.open("tsbpf-playground");
+    await cache.addAll([new URL("./", location.href).href, ...new Set(own)]);
+    document.documentElement.dataset.offlineReady = "true";
+  }).catch(() => { /* no offline reloads; the page works as it is */ });
+}

@@ -311,6 +311,28 @@ test("the stop button ends a long verification, and the page goes on working off
   }
 });
 
+test("once loaded, the page reloads and works with the server gone", async (t) => {
+  if (!page) return t.skip(why);
+  const p = page;
+  await p.goto("about:blank");
+  await p.goto(`${url}#sample=xdp_ports`);
+  await p.waitForFunction(() => document.documentElement.dataset.offlineReady === "true", null, { timeout: 15000 });
+  await runVerdicts(p);
+  // No server and no network: what answers now is the service worker, from the cache.
+  server!.closeAllConnections();
+  await new Promise<void>((r) => server!.close(() => r()));
+  server = undefined;
+  await p.context().setOffline(true);
+  try {
+    await p.reload();
+    await p.waitForFunction(() => document.getElementById("verdict")?.dataset.accepted === "true", null, { timeout: 20000 });
+    const ran = JSON.parse((await cli("run", join(ROOT, "examples/xdp_ports.bpf.o"), "--pcap", join(ROOT, "examples/traffic.pcap"), "--json")).out) as { verdicts: Record<string, number> };
+    assert.deepEqual(await runVerdicts(p), ran.verdicts);
+  } finally {
+    await p.context().setOffline(false);
+  }
+});
+
 test("the bundle check refuses Node-only modules", (t) => {
   if (!existsSync(join(DIST, "modules.json"))) return t.skip(why || "no build");
   const fake = join(tmp, "dist");
