@@ -12,7 +12,7 @@ import {
 
 /** What the source pane holds: tsbpf assembly for a program type, or an object's bytes. */
 export type Source =
-  | { readonly kind: "asm"; readonly text: string; readonly type: string }
+  | { readonly kind: "asm"; readonly text: string; readonly type: string; /** The license the program declares (GPL-only helpers need a GPL one). */ readonly license?: string }
   | { readonly kind: "object"; readonly bytes: Uint8Array; readonly name: string };
 
 export interface Opened {
@@ -88,9 +88,9 @@ export function specOf(source: Source): ObjectSpec {
     if (asm.references.length) throw new BpfError("EINVAL", `insn ${asm.references[0]!.index}: assembly in the playground cannot reference maps or symbols yet (${asm.references[0]!.name}); drop a clang object instead`);
     const program: ProgramSpec = {
       name: "prog", sectionName: source.type, type: source.type, flags: 0, autoload: true, instructions: asm.instructions,
-      references: [], funcInfo: [], lineInfo: [], pendingCore: [], license: "GPL",
+      references: [], funcInfo: [], lineInfo: [], pendingCore: [], license: source.license ?? "GPL",
     };
-    spec = { name: "source", programs: [program], maps: [], license: "GPL", littleEndian: true };
+    spec = { name: "source", programs: [program], maps: [], license: program.license, littleEndian: true };
   }
   cached = { key: source, spec };
   return spec;

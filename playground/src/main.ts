@@ -117,12 +117,15 @@ const setEditor = (text: string) => {
 function showSourceKind(kind: "asm" | "object") {
   $("editor").hidden = kind !== "asm";
   $("asm-type").parentElement!.hidden = kind !== "asm";
+  $("asm-license").parentElement!.hidden = kind !== "asm";
   $("object-info").hidden = kind !== "object";
   $("c-source").hidden = kind !== "object" || !sample?.text;
 }
 
+const license = () => ($("asm-license") as HTMLSelectElement).value;
+
 function useAsm(text: string, type: string) {
-  source = { kind: "asm", text, type };
+  source = { kind: "asm", text, type, license: license() };
   $("object-info").replaceChildren();
   showSourceKind("asm");
   void refresh();
@@ -183,7 +186,12 @@ async function refresh() {
   try {
     opened = await client.call<Opened>({ op: "open", source: src });
   } catch (e) {
-    if (gen === generation) { failPanes((e as Error).message); status("error"); }
+    if (gen !== generation) return;
+    if ((e as Error).name === "Stopped") {
+      $("verdict").className = "verdict bad";
+      $("verdict").textContent = `✘ the verifier did not finish: ${(e as Error).message}`;
+      status("stopped");
+    } else { failPanes((e as Error).message); status("error"); }
     return;
   }
   if (gen !== generation) return;
@@ -428,6 +436,7 @@ function writeHash() {
   else if (source?.kind === "object") q.set("object", source.name); // a dropped object cannot travel in a link
   const program = ($("program") as HTMLSelectElement).value;
   if (program && source?.kind === "object") q.set("program", program);
+  if (source?.kind === "asm" && license() !== "GPL") q.set("license", license());
   q.set("syntax", syntax());
   q.set("engine", ($("engine") as HTMLSelectElement).value);
   const input = ($("input-kind") as HTMLSelectElement).value;
@@ -445,6 +454,8 @@ function readHash() {
   if (e === "interp" || e === "jit") ($("engine") as HTMLSelectElement).value = e;
   const packet = q.get("packet");
   if (packet) ($("packet") as HTMLTextAreaElement).value = packet.replace(/(..)/g, "$1 ").trim();
+  const lic = q.get("license");
+  ($("asm-license") as HTMLSelectElement).value = lic !== null && [...($("asm-license") as HTMLSelectElement).options].some((o) => o.value === lic) ? lic : "GPL";
   const asm = q.get("asm");
   const input = q.get("input");
   if (asm !== null) {
@@ -495,6 +506,8 @@ async function openFile(file: File) {
 
 $("sample").addEventListener("change", () => pickSample(($("sample") as HTMLSelectElement).value));
 $("asm-type").addEventListener("change", () => { sample = undefined; useAsm(editor.state.doc.toString(), ($("asm-type") as HTMLSelectElement).value); });
+// A sample keeps its name in the link with another license: the license travels beside it.
+$("asm-license").addEventListener("change", () => { if (source?.kind === "asm") useAsm(source.text, source.type); });
 $("program").addEventListener("change", () => void verifyAndRun());
 for (const r of document.querySelectorAll('input[name="syntax"]')) r.addEventListener("change", () => { renderListing(); writeHash(); });
 $("engine").addEventListener("change", () => writeHash());

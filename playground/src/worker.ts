@@ -12,7 +12,7 @@ export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok:
 // Sources arrive as fresh copies with each message: keep the last one so the engine's cache can match it.
 let last: { json: string; source: Source } | undefined;
 function same(s: Source): Source {
-  const json = s.kind === "asm" ? `asm:${s.type}:${s.text}` : `obj:${s.name}:${s.bytes.length}:${s.bytes.reduce((h, b) => (h * 31 + b) | 0, 0)}`;
+  const json = s.kind === "asm" ? `asm:${s.type}:${s.license ?? "GPL"}:${s.text}` : `obj:${s.name}:${s.bytes.length}:${s.bytes.reduce((h, b) => (h * 31 + b) | 0, 0)}`;
   if (last?.json === json) return last.source;
   last = { json, source: s };
   return s;

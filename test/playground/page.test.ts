@@ -151,8 +151,13 @@ test("the assembly samples: listing, verdict and a packet's run as tsbpf asm, di
     await p.check('input[name="syntax"][value="kernel"]');
     assert.equal(await p.textContent("#listing"), (await cli("disasm", "--raw", "--syntax", "kernel", bin)).out.replace(/\n$/, ""), `${s}: listing`);
     await p.check('input[name="syntax"][value="llvm"]');
+    // tsbpf asm's object declares no license: judged so, the page must agree with the CLI.
     const v = JSON.parse((await cli("verify", "--json", obj)).out) as { programs: { accepted: boolean; error?: string }[] };
-    assert.equal(accepted, v.programs[0]!.accepted, `${s}: verdict`);
+    const unlicensed = await verdictAfter(p, () => p.selectOption("#asm-license", ""));
+    assert.equal(unlicensed, v.programs[0]!.accepted, `${s}: verdict without a license`);
+    if (!unlicensed) assert.ok((await p.textContent("#verdict"))!.includes(v.programs[0]!.error!));
+    assert.equal(await verdictAfter(p, () => p.selectOption("#asm-license", "GPL")), accepted, `${s}: verdict under GPL`);
+    if (id === "xdp-printk") assert.equal(unlicensed, false, "bpf_trace_printk is GPL-only");
     if (!accepted) {
       assert.ok((await p.textContent("#verdict"))!.includes(v.programs[0]!.error!));
       assert.match((await p.textContent("#hint"))!, /Fix: ./);
@@ -165,7 +170,9 @@ test("the assembly samples: listing, verdict and a packet's run as tsbpf asm, di
     await p.evaluate(() => document.getElementById("run-out")!.replaceChildren());
     await p.click("#run");
     const verdicts = await runVerdicts(p);
-    const ran = JSON.parse((await cli("run", obj, "--data", pkt, "--json", "--engine", "jit")).out) as { retval: number; data: string };
+    const ran = JSON.parse((await cli("run", obj, "--data", pkt, "--json", "--engine", "jit")).out) as { retval: number; data: string; trace?: string[] };
+    assert.equal(await p.textContent("#trace"), ran.trace?.length ? ran.trace.join("\n") : "(nothing printed)", `${s}: trace_printk`);
+    if (id === "xdp-printk") assert.ok(ran.trace?.length, "the printk sample prints");
     const summary = (await p.textContent("#packets summary"))!;
     assert.match(summary, new RegExp(`\\(${ran.retval}\\)`), `${s}: retval`);
     assert.equal(Object.values(verdicts).reduce((a, b) => a + b, 0), 1);
@@ -214,6 +221,25 @@ test("a malformed object dropped on the page is a clear error in the page, not a
     assert.match((await p.textContent("#verdict"))!, /not verified/);
   }
   await p.locator("#pane-source").screenshot({ path: join(OUT, "malformed-source.png") });
+});
+
+test("assembly that does not assemble is an error with its line, and the next edit recovers", async (t) => {
+  if (!page) return t.skip(why);
+  const p = page;
+  await verdictAfter(p, () => p.selectOption("#sample", "xdp-swap-macs"));
+  await p.click(".cm-content");
+  await p.keyboard.press("Control+End");
+  await p.keyboard.type("\n  r11 = 1\n");
+  await p.waitForSelector("#load-error", { timeout: 20000 });
+  const text = (await p.textContent("#load-error"))!;
+  const lines = (await p.textContent(".cm-content"))!.length ? (await p.evaluate(() => document.querySelectorAll(".cm-line").length)) : 0;
+  assert.match(text, /^Cannot open this assembly: /);
+  // The editor's last line is empty: the instruction is on the one before.
+  assert.match(text, new RegExp(`source\\.s:${lines - 1}:3: cannot parse instruction 'r11 = 1'`), `${text} (the editor has ${lines} lines)`);
+  assert.match(new URL(p.url()).hash, /asm=/, "an edited program travels in the link as text");
+  await verdictAfter(p, async () => { await p.keyboard.press("Backspace"); for (let i = 0; i < 9; i++) await p.keyboard.press("Backspace"); });
+  assert.equal(await p.$("#load-error"), null);
+  assert.equal(await p.getAttribute("#verdict", "data-accepted"), "true");
 });
 
 test("a capture dropped on the page runs through the program, as tsbpf run --pcap counts it", async (t) => {
@@ -297,7 +323,8 @@ test("the stop button ends a long verification, and the page goes on working off
   const text = "r1 = 0\nloop:\nr1 += 1\nif r1 < 1000000 goto loop\nr0 = 0\nexit\n";
   await p.goto("about:blank");
   await p.goto(`${url}#asm=${Buffer.from(text).toString("base64url")}&type=socket_filter`);
-  await p.waitForSelector("#stop:not([disabled])", { timeout: 5000 });
+  await p.waitForFunction(() => document.getElementById("verdict")!.textContent === "verifying…", null, { timeout: 10000 });
+  assert.equal(await p.isEnabled("#stop"), true);
   // Offline from here on: the fresh worker and the samples come from what was loaded.
   await p.context().setOffline(true);
   try {
