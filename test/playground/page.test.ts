@@ -296,6 +296,44 @@ test("stepping through a rejected sample's verifier states with the keyboard rea
   }
 });
 
+/** Every visible text node whose contrast with its background is under 4.5:1. Plain JS in a string: tsx's helpers do not exist in the page. */
+const CONTRAST = `(() => {
+  const rgba = (c) => (c.match(/[\\d.]+/g) ?? []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { const x = v / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (e) => {
+    for (; e; e = e.parentElement) { const c = rgba(getComputedStyle(e).backgroundColor); if (c.length === 3 || (c[3] ?? 0) > 0.5) return c; }
+    return [255, 255, 255];
+  };
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const e = n.parentElement;
+    // WCAG exempts inactive controls (a disabled button).
+    if (!n.textContent.trim() || !e.checkVisibility() || e.closest("[hidden], :disabled")) continue;
+    const style = getComputedStyle(e);
+    const bg = background(e), fg = rgba(style.color), alpha = fg[3] ?? 1;
+    const seen = fg.slice(0, 3).map((v, i) => v * alpha + bg[i] * (1 - alpha));
+    const [a, b] = [lum(seen), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    if (ratio < 4.5) out.push(ratio.toFixed(2) + ': "' + n.textContent.trim().slice(0, 30) + '" in <' + e.tagName.toLowerCase() + ' class="' + e.className + '"> ' + style.color + " on rgb(" + background(e).join(",") + ")");
+  }
+  return [...new Set(out)];
+})()`;
+
+test("text is readable: every visible text's contrast with its background is at least 4.5:1 (WCAG AA)", async (t) => {
+  if (!page) return t.skip(why);
+  const p = page;
+  for (const id of ["xdp-ip-options", "xdp-swap-macs"]) {
+    await verdictAfter(p, () => p.selectOption("#sample", id));
+    if (id === "xdp-swap-macs") await runVerdicts(p);
+    const low = (await p.evaluate(CONTRAST)) as string[];
+    assert.deepEqual(low, [], `${id}: low contrast`);
+  }
+});
+
 test("the URL fragment carries the assembly and the settings", async (t) => {
   if (!page) return t.skip(why);
   const p = page;
