@@ -6,8 +6,8 @@
 
 import {
   assemble, dumpMap, formatMapDump, listInstructions, listingLines, encode, listObject, loadObject, loadObjectSpec, readElf,
-  readCapture, toEthernet, returnCodeName, programType, RUN_TYPES, explain, verifySteps, BpfError, SK_BUFF,
-  type ObjectSpec, type ProgramSpec, type StepJson, type Syntax, type DumpEntry,
+  readCapture, toEthernet, returnCodeName, programType, RUN_TYPES, explain, verifySteps, BpfError, SK_BUFF, mapTypeInfo,
+  type ObjectSpec, type ProgramSpec, type StepJson, type Syntax, type DumpEntry, type MapSpec, type Reference,
 } from "../../src/browser.js";
 
 /** What the source pane holds: tsbpf assembly for a program type, or an object's bytes. */
@@ -84,16 +84,49 @@ export function specOf(source: Source): ObjectSpec {
   if (source.kind === "object") spec = loadObjectSpec(source.bytes, { name: source.name });
   else {
     programType(source.type); // an unknown type is an error here, not later
-    const asm = assemble(source.text, { fileName: "source.s" });
-    if (asm.references.length) throw new BpfError("EINVAL", `insn ${asm.references[0]!.index}: assembly in the playground cannot reference maps or symbols yet (${asm.references[0]!.name}); drop a clang object instead`);
+    const { text, maps } = mapDirectives(source.text);
+    const asm = assemble(text, { fileName: "source.s" });
+    const references: Reference[] = asm.references.map((r) => {
+      if (r.kind !== "map") throw new BpfError("EINVAL", `insn ${r.index}: ${r.name} is not defined (the playground's assembly references maps only, as map[NAME])`);
+      if (!maps.some((m) => m.name === r.name)) throw new BpfError("EINVAL", `insn ${r.index}: map ${r.name} is not declared (declare it: .map ${r.name} hash 4 8 1024)`);
+      return { insnIndex: r.index, kind: "map", name: r.name };
+    });
     const program: ProgramSpec = {
       name: "prog", sectionName: source.type, type: source.type, flags: 0, autoload: true, instructions: asm.instructions,
-      references: [], funcInfo: [], lineInfo: [], pendingCore: [], license: source.license ?? "GPL",
+      references, funcInfo: [], lineInfo: [], pendingCore: [], license: source.license ?? "GPL",
     };
-    spec = { name: "source", programs: [program], maps: [], license: program.license, littleEndian: true };
+    spec = { name: "source", programs: [program], maps, license: program.license, littleEndian: true };
   }
   cached = { key: source, spec };
   return spec;
+}
+
+/**
+ * The playground's one addition to tsbpf assembly: `.map NAME TYPE KEY_SIZE VALUE_SIZE
+ * MAX_ENTRIES [FLAGS]` declares a map (as a legacy `struct bpf_map_def` would) for
+ * `r1 = map[NAME] ll` to load. The lines are blanked so the assembler's line numbers hold.
+ */
+export function mapDirectives(source: string): { text: string; maps: MapSpec[] } {
+  const maps: MapSpec[] = [];
+  const lines = source.split(/\r?\n/).map((raw, n) => {
+    const m = /^\s*\.map\b(.*?)\s*(?:(?:;|\/\/).*)?$/.exec(raw);
+    if (!m) return raw;
+    const at = `source.s:${n + 1}`;
+    const f = m[1]!.trim().split(/\s+/);
+    if (f.length < 5 || f.length > 6) throw new BpfError("EINVAL", `${at}: expected .map NAME TYPE KEY_SIZE VALUE_SIZE MAX_ENTRIES [FLAGS]`);
+    const [name, type, ...nums] = f as [string, string, ...string[]];
+    if (!/^[A-Za-z_][\w.]*$/.test(name)) throw new BpfError("EINVAL", `${at}: map name ${name} is not an identifier`);
+    if (!mapTypeInfo(type)) throw new BpfError("EINVAL", `${at}: unknown map type ${type}`);
+    if (maps.some((x) => x.name === name)) throw new BpfError("EINVAL", `${at}: map ${name} is declared twice`);
+    const [keySize, valueSize, maxEntries, flags = 0] = nums.map((x, i) => {
+      const v = Number(x);
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new BpfError("EINVAL", `${at}: ${["key size", "value size", "max entries", "flags"][i]} ${x} is not a u32`);
+      return v;
+    }) as [number, number, number, number?];
+    maps.push({ name, type, keySize, valueSize, maxEntries, flags, origin: "legacy" });
+    return "";
+  });
+  return { text: lines.join("\n"), maps };
 }
 
 function programOf(spec: ObjectSpec, name: string): ProgramSpec {
@@ -111,7 +144,9 @@ export function open(source: Source): Opened {
     listing = { llvm: list("llvm"), kernel: list("kernel") };
   } else {
     const listed = listInstructions(encode(spec.programs[0]!.instructions));
-    listing = { llvm: listingLines(listed, { syntax: "llvm" }).join("\n"), kernel: listingLines(listed, { syntax: "kernel" }).join("\n") };
+    // Maps are loaded by a relocation the listing cannot show; their declarations head it, as comments.
+    const decl = spec.maps.map((m) => `; .map ${m.name} ${m.type} ${m.keySize} ${m.valueSize} ${m.maxEntries}${m.flags ? ` ${m.flags}` : ""}`);
+    listing = { llvm: [...decl, ...listingLines(listed, { syntax: "llvm" })].join("\n"), kernel: [...decl, ...listingLines(listed, { syntax: "kernel" })].join("\n") };
   }
   return {
     programs: spec.programs.map((p) => {

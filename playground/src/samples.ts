@@ -24,7 +24,7 @@ const CAPTURE_OF: Record<string, string> = {
   xdp_firewall: "traffic.pcap", xdp_flow_counter: "traffic.pcap", xdp_dns_filter: "dns.pcapng",
   xdp_lb: "lb.pcap", tc_mark_ratelimit: "traffic.pcap", xdp_ports: "traffic.pcap",
 };
-const ASM_TYPE: Record<string, string> = { "xdp-swap-macs": "xdp", "xdp-unchecked": "xdp", "xdp-ip-options": "xdp", "xdp-printk": "xdp", "socket-ipv4-only": "socket_filter" };
+const ASM_TYPE: Record<string, string> = { "xdp-swap-macs": "xdp", "xdp-unchecked": "xdp", "xdp-ip-options": "xdp", "xdp-printk": "xdp", "xdp-count-ethertypes": "xdp", "xdp-null-check": "xdp", "socket-ipv4-only": "socket_filter" };
 
 const base = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
