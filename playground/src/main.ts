@@ -116,6 +116,7 @@ const setEditor = (text: string) => {
 
 function showSourceKind(kind: "asm" | "object") {
   $("editor").hidden = kind !== "asm";
+  $("asm-help").hidden = kind !== "asm";
   $("asm-type").parentElement!.hidden = kind !== "asm";
   $("asm-license").parentElement!.hidden = kind !== "asm";
   $("object-info").hidden = kind !== "object";
