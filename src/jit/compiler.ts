@@ -9,6 +9,7 @@
 import type { CompiledProgram } from "../runtime/compile.js";
 import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES, Op, SHIFT, W } from "../runtime/interpreter.js";
 import { layout, structure, type Edge, type Scope } from "./structure.js";
+import { emitInlineLookup, type InlineMap } from "./inline-maps.js";
 import { Code, FE, ModuleBuilder, O, T } from "./wasm.js";
 
 export interface JitCompileOptions {
@@ -19,7 +20,15 @@ export interface JitCompileOptions {
    * checked runs do. Without it nothing is counted, which fast runs do not need.
    */
   readonly budgeted: boolean;
+  /**
+   * The map a program's map pointer (a 64-bit load's value) names, when its
+   * bpf_map_lookup_elem may compile inline; undefined keeps the helper call.
+   */
+  readonly inlineMap?: (handle: number) => InlineMap | undefined;
 }
+
+/** BPF_FUNC_map_lookup_elem */
+const BPF_FUNC_map_lookup_elem = 1;
 
 /**
  * The regions table the JIT keeps in the never-allocated guard page, for the slow path of
@@ -39,6 +48,8 @@ export type JitModule =
     readonly sites: number;
     /** First slots of the functions compiled as a dispatch loop (irreducible graphs). */
     readonly dispatched: readonly number[];
+    /** Calls compiled inline (map lookups), by the slot of the call. */
+    readonly inlined: readonly number[];
   }
   | { readonly ok: false; readonly reason: string };
 
@@ -54,8 +65,10 @@ export const SHARED_GLOBALS: readonly (readonly [string, "i64" | "i32"])[] = [
 ];
 
 /** Locals of a subprogram function: params r1-r5 and r10, then the rest. */
-const enum L { R1 = 0, R10 = 5, R0 = 6, R6 = 7, Cnt = 11, A = 12, T64 = 13, Loops = 14, Label = 15, T32 = 16, P = 17, E = 18 }
-const LOCALS: readonly T[] = [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I32, T.I32, T.I32, T.I32, T.I32];
+const enum L { R1 = 0, R10 = 5, R0 = 6, R6 = 7, Cnt = 11, A = 12, T64 = 13, Loops = 14, Label = 15, T32 = 16, P = 17, E = 18, Key = 19, Ha = 20, Hb = 21, Hc = 22 }
+const LOCALS: readonly T[] = [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I32, T.I32, T.I32, T.I32, T.I32, T.I32, T.I32, T.I32, T.I32];
+/** The locals an inlined map lookup uses. */
+const INLINE_LOCALS = { key: L.Key, a: L.Ha, b: L.Hb, c: L.Hc, e: L.E } as const;
 /** BPF register to local. */
 const REG = [L.R0, 0, 1, 2, 3, 4, 7, 8, 9, 10, L.R10];
 const SUB_PARAMS = [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64];
@@ -300,9 +313,10 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   const stackTop = options.stackBase + MAX_BPF_STACK;
 
   const dispatched: number[] = [];
+  const inlined: number[] = [];
   for (let k = 0; k < bounds.length; k++) {
     const [from, to] = bounds[k]!;
-    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, site, prog.stackDepths[k]!);
+    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, site, prog.stackDepths[k]!, inlined);
     mb.define(funcs[k]!, LOCALS, c.compile());
     if (c.bbIndex) dispatched.push(from);
   }
@@ -330,7 +344,7 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   mb.exportFunc("run", entry);
   mb.exportFunc("main", funcs[0]!);
   mb.exportFunc("reset", reset);
-  return { ok: true, bytes: mb.encode(), sites: sites.length, dispatched };
+  return { ok: true, bytes: mb.encode(), sites: sites.length, dispatched, inlined };
 }
 
 function lastStart(prog: CompiledProgram, from: number, to: number): number {
@@ -349,6 +363,8 @@ class FunctionCompiler {
   bbIndex: Map<number, number> | undefined;
   /** Basic blocks: leader slot to the slot after the run it starts. */
   readonly runEnd = new Map<number, number>();
+  /** First slots of basic blocks (jump targets and the slots after jumps, calls and exits). */
+  readonly leaders = new Set<number>();
   /** The end of the run holding each slot, for early exits. */
   runOf = 0;
   /** Structured mode: each block's position in the emitted order, by its first slot. */
@@ -371,6 +387,7 @@ class FunctionCompiler {
     readonly site: () => number,
     /** Stack bytes below r10 this function may use: calls and the run's start check them. */
     readonly frame: number,
+    readonly inlined: number[],
   ) {
     this.code = prog.code;
   }
@@ -381,7 +398,8 @@ class FunctionCompiler {
     const { prog, from, to, c } = this;
     const starts: number[] = [];
     for (let pc = from; pc < to; pc++) if (prog.insnAt[pc] !== undefined) starts.push(pc);
-    const leaders = new Set<number>([from]);
+    const leaders = this.leaders;
+    leaders.add(from);
     starts.forEach((pc, k) => {
       const op = this.at(pc, W_OP);
       if (isJump(op)) {
@@ -792,7 +810,47 @@ class FunctionCompiler {
     c.get(L.R0).op(O.Return);
   }
 
+  /**
+   * The value r1 holds at `pc` when a 64-bit load in the same basic block set it, else
+   * undefined: what a call's map argument is, as compilers emit it (`r1 = map ll`).
+   */
+  constantR1(pc: number): bigint | undefined {
+    if (this.leaders.has(pc)) return undefined;
+    for (let q = pc - 1; q >= this.from; q--) {
+      if (this.prog.insnAt[q] === undefined) continue;
+      const op = this.at(q, W_OP);
+      const dst = this.at(q, W_DST) >> 1, src = this.at(q, W_SRC) >> 1;
+      // Conservative: anything naming r1 as its destination, an atomic fetching into it, or a call.
+      const writes = dst === 1 || (op >= Op.Add32A && op <= Op.Cmpxchg64A && src === 1) || op === Op.CallHelper || op === Op.CallLocal;
+      if (writes) return op === Op.Lddw ? (BigInt(this.at(q, W_IMMHI) >>> 0) << 32n) | BigInt(this.at(q, W_IMM) >>> 0) : undefined;
+      if (this.leaders.has(q)) return undefined;
+    }
+    return undefined;
+  }
+
   callHelper(pc: number, id: number): void {
+    const c = this.c;
+    if (id === BPF_FUNC_map_lookup_elem && this.options.inlineMap) {
+      const handle = this.constantR1(pc);
+      const m = handle !== undefined && handle < 0x80000000n ? this.options.inlineMap(Number(handle)) : undefined;
+      if (m && m.keySize <= MAX_BPF_STACK) {
+        // Inline when the key lies in the stack region (where compilers put it), else the helper.
+        c.get(REG[2]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - m.keySize).op(O.I64LeU);
+        c.if_();
+        c.get(REG[2]!).op(O.I32WrapI64).set(L.Key);
+        emitInlineLookup(c, m, INLINE_LOCALS);
+        c.set(L.R0);
+        c.op(O.Else);
+        this.inlined.push(pc);
+        this.callHelperImport(pc, id);
+        c.end();
+        return;
+      }
+    }
+    this.callHelperImport(pc, id);
+  }
+
+  callHelperImport(pc: number, id: number): void {
     const c = this.c;
     c.i32(pc).i32(id);
     for (let r = 1; r <= 5; r++) c.get(REG[r]!).op(O.I32WrapI64).get(REG[r]!).i64(32).op(O.I64ShrU).op(O.I32WrapI64);

@@ -11,6 +11,9 @@ import { BudgetExhaustedError, CallFault, describeInsn, ExecutionError, MemoryFa
 import { callHelper, execute, fault, type Machine, MAX_BPF_STACK, MAX_TAIL_CALL_CNT } from "../runtime/interpreter.js";
 import { compileModule, REGION_ENTRIES, REGION_ENTRY, REGION_MAX, REGION_TABLE, SHARED_GLOBALS } from "./compiler.js";
 import { NotSupportedError } from "../errors.js";
+import { MAP_HELPERS } from "../helpers/map-helpers.js";
+import { mapAt } from "../maps/map.js";
+import { inlineMapOf } from "./inline-maps.js";
 import { requireWasm, type WasmApi, type WasmGlobal, type WasmTable } from "./wasm-api.js";
 
 /** One program, compiled (or declined, with the reason, and run by the interpreter). */
@@ -34,7 +37,12 @@ export interface JitCode {
   readonly budgeted: boolean;
   /** First slots of the functions compiled as a dispatch loop (irreducible control flow). */
   readonly dispatched: readonly number[];
+  /** Slots of the helper calls compiled inline (map lookups). */
+  readonly inlined: readonly number[];
 }
+
+/** The stock bpf_map_lookup_elem: only it compiles inline (a registry may define its own). */
+const STOCK_LOOKUP = MAP_HELPERS.find((h) => h.name === "map_lookup_elem")!.fn;
 
 const ACCESS: readonly AccessKind[] = ["read", "write", "atomic"];
 const I64_MAX = 0x7fffffffffffffffn;
@@ -76,9 +84,14 @@ export class JitContext {
   #compile(prog: CompiledProgram, budgeted: boolean): JitCode {
     const t0 = now();
     const m = this.#m;
-    const out = compileModule(prog, { stackBase: m.stack.base, budgeted });
+    const inlineMap = (handle: number) => {
+      if (m.helpers.table[1] !== STOCK_LOOKUP) return undefined;
+      const map = mapAt(m.space, handle);
+      return map && inlineMapOf(map);
+    };
+    const out = compileModule(prog, { stackBase: m.stack.base, budgeted, inlineMap });
     if (!out.ok) {
-      return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined, budgeted, dispatched: [] };
+      return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined, budgeted, dispatched: [], inlined: [] };
     }
     const w = this.#wasm;
     const mod = new w.Module(out.bytes);
@@ -151,6 +164,7 @@ export class JitContext {
       module: out.bytes,
       budgeted,
       dispatched: out.dispatched,
+      inlined: out.inlined,
     };
     this.#codes.push(code);
     self = code;
