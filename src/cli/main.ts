@@ -10,6 +10,7 @@ import { BTF_USAGE, btfCommand } from "./btf.js";
 import { demoCommand } from "./demo.js";
 import { DISASM_USAGE, disasmCommand } from "./disasm.js";
 import { KERNEL_USAGE, kernelCommand } from "./kernel.js";
+import { JIT_USAGE, jitCommand } from "./jit.js";
 import { OBJECT_USAGE, objectCommand } from "./object.js";
 import { RUN_USAGE, runCommand } from "./run.js";
 import { VERIFY_USAGE, verifyCommand } from "./verify.js";
@@ -27,6 +28,7 @@ commands:
   object FILE.o        programs and maps as libbpf sees them (--json)
   btf dump FILE        BTF as bpftool btf dump prints it (--format c|raw)
   kernel probe         what the running kernel supports, as bpftool feature probe
+  jit FILE.o           what the JIT compiles each program to (--wat prints the module text)
   demo                 open, disassemble and run the bundled examples (npm start)
 
 tsbpf COMMAND --help prints the command's options.`;
@@ -43,6 +45,7 @@ const USAGES: Record<string, string> = {
   run: RUN_USAGE,
   btf: BTF_USAGE,
   kernel: KERNEL_USAGE,
+  jit: JIT_USAGE,
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -54,6 +57,7 @@ const COMMANDS: Record<string, Command> = {
   run: (args, io) => runCommand(args, (line) => io.out(line)),
   btf: btfCommand,
   kernel: (args, io) => kernelCommand(args, (line) => io.out(line)),
+  jit: (args, io) => jitCommand(args, (line) => io.out(line)),
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
