@@ -344,6 +344,8 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   mb.exportFunc("run", entry);
   mb.exportFunc("main", funcs[0]!);
   mb.exportFunc("reset", reset);
+  // The other subprograms, for helpers that call back into the program (bpf_loop...).
+  for (let k = 1; k < funcs.length; k++) mb.exportFunc(`f${k}`, funcs[k]!);
   return { ok: true, bytes: mb.encode(), sites: sites.length, dispatched, inlined };
 }
 

@@ -8,7 +8,9 @@
 import { GUARD_SIZE } from "../runtime/address-space.js";
 import type { CompiledProgram } from "../runtime/compile.js";
 import { BudgetExhaustedError, CallFault, describeInsn, ExecutionError, MemoryFault, type AccessKind } from "../runtime/errors.js";
-import { callHelper, execute, fault, type Machine, MAX_BPF_STACK, MAX_TAIL_CALL_CNT } from "../runtime/interpreter.js";
+import {
+  BPF_MAX_LOOPS, CALLBACK_TAG, callHelper, execute, fault, invokeCallback, type Machine, MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT,
+} from "../runtime/interpreter.js";
 import { compileModule, REGION_ENTRIES, REGION_ENTRY, REGION_MAX, REGION_TABLE, SHARED_GLOBALS } from "./compiler.js";
 import { NotSupportedError } from "../errors.js";
 import { MAP_HELPERS } from "../helpers/map-helpers.js";
@@ -31,6 +33,8 @@ export interface JitCode {
   readonly run: ((repeat: number, r1: number, r2: number, zero: number) => number) | undefined;
   /** @internal */
   readonly reset: (() => void) | undefined;
+  /** @internal Each subprogram's function (r1-r5, r10) -> r0, for callbacks. */
+  readonly subs: readonly ((...r: bigint[]) => bigint)[];
   /** The module's bytes, for `tsbpf jit` and tests. */
   readonly module: Uint8Array | undefined;
   /** Whether the code counts instructions and checks the budget. */
@@ -62,12 +66,58 @@ export class JitContext {
   readonly #dirty = new Set<JitCode>();
   readonly #cache = [new WeakMap<CompiledProgram, JitCode>(), new WeakMap<CompiledProgram, JitCode>()];
   #layout = -1;
+  /** The code whose helper call is running: a callback it makes runs compiled. */
+  #active: JitCode | undefined;
+  /** Callbacks run as compiled code so far (bpf_loop's and the like), for tests and tools. */
+  compiledCallbacks = 0;
 
   constructor(m: Machine) {
     this.#wasm = requireWasm();
     this.#m = m;
     this.#table = new this.#wasm.Table({ element: "anyfunc", initial: 1 });
     this.#g = SHARED_GLOBALS.map(([, t]) => new this.#wasm.Global<number | bigint>({ value: t, mutable: true }, t === "i64" ? 0n : 0));
+    // Callbacks of compiled code run compiled; the interpreter's run in the interpreter.
+    m.callback = (fn, args) => (this.#active ? this.#callback(this.#active, fn, args) : invokeCallback(m, fn, args));
+  }
+
+  /**
+   * invokeCallback for compiled code: the same checks and faults, then the callback's own
+   * function with a fresh count and may_goto budget, one frame deeper.
+   */
+  #callback(code: JitCode, fn: bigint, args: readonly bigint[]): bigint {
+    const m = this.#m, prog = code.prog, pc = m.pc;
+    const slot = Number(BigInt.asUintN(32, fn));
+    const sub = prog.subprograms.indexOf(slot);
+    const insn = () => describeInsn(prog.insnAt[pc]);
+    if (fn >> 32n !== BigInt(CALLBACK_TAG) || sub < 0) {
+      throw new CallFault(pc, insn(), `0x${BigInt.asUintN(64, fn).toString(16)} is not a callback of this program`);
+    }
+    let caller = 0;
+    while (caller + 1 < prog.subprograms.length && prog.subprograms[caller + 1]! <= pc) caller++;
+    const top = m.R[20]! - prog.stackDepths[caller]!;
+    const depth = m.depth;
+    if (depth + 1 >= MAX_CALL_FRAMES) throw new CallFault(pc, insn(), `the call stack of ${depth + 2} frames is too deep`);
+    if (top - prog.stackDepths[sub]! < m.stack.base) {
+      throw new CallFault(pc, insn(), `combined stack size of ${m.stackTop - top + prog.stackDepths[sub]!} bytes exceeds ${MAX_BPF_STACK}`);
+    }
+    const g = this.#g, cnt = g[5]!.value, loops = m.loops;
+    m.depth = depth + 1;
+    m.loops = BPF_MAX_LOOPS;
+    g[7]!.value = depth + 1;
+    // A nested run counts from zero against the budget, as the interpreter's does.
+    g[5]!.value = 0n;
+    this.compiledCallbacks++;
+    try {
+      const a = (k: number) => args[k] ?? 0n;
+      return BigInt.asUintN(64, code.subs[sub]!(a(0), a(1), a(2), a(3), a(4), BigInt(top)));
+    } finally {
+      g[5]!.value = cnt;
+      g[7]!.value = depth;
+      m.depth = depth;
+      m.loops = loops;
+      m.pc = pc;
+      m.current = prog;
+    }
   }
 
   /** The compiled code of `prog`, compiling it on first use. */
@@ -91,7 +141,7 @@ export class JitContext {
     };
     const out = compileModule(prog, { stackBase: m.stack.base, budgeted, inlineMap });
     if (!out.ok) {
-      return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined, budgeted, dispatched: [], inlined: [] };
+      return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined, budgeted, dispatched: [], inlined: [], subs: [] };
     }
     const w = this.#wasm;
     const mod = new w.Module(out.bytes);
@@ -109,7 +159,10 @@ export class JitContext {
         // As the interpreter keeps them, for a helper that runs a callback of the program.
         R[20] = r10; R[21] = 0;
         m.depth = depth;
+        const active = this.#active;
+        this.#active = self;
         callHelper(m, prog, pc, id);
+        this.#active = active;
         if (space.layoutVersion !== this.#layout) { this.#invalidate(); this.#dirty.add(self!); }
         scratch.value = R[1]!;
         return R[0]!;
@@ -161,6 +214,7 @@ export class JitContext {
       prog, fallback: undefined, bytes: out.bytes.length, compileMs: now() - t0, slot,
       run: inst.exports.run as JitCode["run"],
       reset: inst.exports.reset as () => void,
+      subs: prog.subprograms.map((_, k) => inst.exports[k === 0 ? "main" : `f${k}`] as (...r: bigint[]) => bigint),
       module: out.bytes,
       budgeted,
       dispatched: out.dispatched,
@@ -225,6 +279,7 @@ export class JitContext {
     try {
       lo = code.run(repeat, r1, r2, zero ? 1 : 0);
     } catch (e) {
+      this.#active = undefined;
       if (e instanceof ExecutionError || !(e instanceof Error) || e.constructor.name !== "RuntimeError") throw e;
       // A trap is a bug of the JIT's, but never a crash of the caller's process.
       throw new ExecutionError(m.pc, "jit", `webassembly trap: ${e.message}`, { cause: e });
