@@ -66,6 +66,12 @@ export class JitContext {
   readonly #dirty = new Set<JitCode>();
   readonly #cache = [new WeakMap<CompiledProgram, JitCode>(), new WeakMap<CompiledProgram, JitCode>()];
   #layout = -1;
+  /** A view of the regions table, remade when the memory grows. */
+  #table32: Int32Array | undefined;
+  /** What the budget and packet globals hold, so a run writes only what changed. */
+  #budget = -1;
+  #pstart = -1;
+  #pend = -1;
   /** The code whose helper call is running: a callback it makes runs compiled. */
   #active: JitCode | undefined;
   /** Callbacks run as compiled code so far (bpf_loop's and the like), for tests and tools. */
@@ -234,19 +240,27 @@ export class JitContext {
     this.#layout = space.layoutVersion;
     const regions = space.regions();
     if (regions.length > REGION_MAX) throw new NotSupportedError(`more than ${REGION_MAX} regions in the jit`, `this runtime has ${regions.length}`);
-    const v = space.view;
-    v.setInt32(REGION_TABLE, regions.length, true);
-    regions.forEach((r, k) => {
-      const at = REGION_ENTRIES + k * REGION_ENTRY;
-      const bounds = [[space.readLo[r.id]!, space.readHi[r.id]!], [space.writeLo[r.id]!, space.writeHi[r.id]!]] as const;
-      bounds.forEach(([lo, hi], w) => {
-        v.setInt32(at + w * 16, lo, true);
-        v.setInt32(at + w * 16 + 4, hi, true);
-        // A region reaching within 32 KiB of 2^31 is never cached: a pointer just above
-        // 2^31 plus a negative offset would pass the one-compare check there, and must fault.
-        v.setInt32(at + w * 16 + 8, hi > CACHE_LIMIT ? 0 : hi - lo, true);
-      });
-    });
+    // Written in place, noting whether anything changed: a run that frees its packet and
+    // context and gets the same ones back (same-sized packets) keeps every cached region.
+    const t = this.#table32 ??= new Int32Array(space.memory.buffer, REGION_TABLE, (REGION_ENTRIES - REGION_TABLE + REGION_MAX * REGION_ENTRY) >> 2);
+    const fresh = t.buffer === space.memory.buffer ? t : (this.#table32 = new Int32Array(space.memory.buffer, REGION_TABLE, t.length));
+    let changed = fresh[0] !== regions.length;
+    fresh[0] = regions.length;
+    const { readLo, readHi, writeLo, writeHi } = space;
+    for (let k = 0; k < regions.length; k++) {
+      const id = regions[k]!.id;
+      const at = (REGION_ENTRIES - REGION_TABLE + k * REGION_ENTRY) >> 2;
+      const rlo = readLo[id]!, rhi = readHi[id]!, wlo = writeLo[id]!, whi = writeHi[id]!;
+      // A region reaching within 32 KiB of 2^31 is never cached: a pointer just above
+      // 2^31 plus a negative offset would pass the one-compare check there, and must fault.
+      const rspan = rhi > CACHE_LIMIT ? 0 : rhi - rlo, wspan = whi > CACHE_LIMIT ? 0 : whi - wlo;
+      if (fresh[at] !== rlo || fresh[at + 1] !== rhi || fresh[at + 2] !== rspan || fresh[at + 4] !== wlo || fresh[at + 5] !== whi || fresh[at + 6] !== wspan) {
+        changed = true;
+        fresh[at] = rlo; fresh[at + 1] = rhi; fresh[at + 2] = rspan;
+        fresh[at + 4] = wlo; fresh[at + 5] = whi; fresh[at + 6] = wspan;
+      }
+    }
+    if (!changed) return;
     for (const c of this.#dirty) c.reset!();
     this.#dirty.clear();
   }
@@ -270,9 +284,12 @@ export class JitContext {
     if (m.space.layoutVersion !== this.#layout) this.#invalidate();
     this.#dirty.add(code);
     const g = this.#g;
-    g[6]!.value = Number.isFinite(m.budget) ? BigInt(Math.floor(m.budget)) : I64_MAX;
-    g[9]!.value = m.packetStart;
-    g[10]!.value = m.packetEnd;
+    if (m.budget !== this.#budget) {
+      this.#budget = m.budget;
+      g[6]!.value = Number.isFinite(m.budget) ? BigInt(Math.floor(m.budget)) : I64_MAX;
+    }
+    if (m.packetStart !== this.#pstart) g[9]!.value = this.#pstart = m.packetStart;
+    if (m.packetEnd !== this.#pend) g[10]!.value = this.#pend = m.packetEnd;
     m.current = code.prog;
     if (m.stackTop - code.prog.stackDepths[0]! < m.stack.base) throw new CallFault(0, describeInsn(code.prog.insnAt[0]), "stack too deep");
     let lo: number;
