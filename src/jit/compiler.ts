@@ -25,6 +25,11 @@ export interface JitCompileOptions {
    * bpf_map_lookup_elem may compile inline; undefined keeps the helper call.
    */
   readonly inlineMap?: (handle: number) => InlineMap | undefined;
+  /**
+   * How helper `id` may be called without the register file: "i64" or "u32" for the host's
+   * cheap helpers (clocks, prandom, the CPU) whose result is all they give, else undefined.
+   */
+  readonly leanHelper?: (id: number) => "i64" | "u32" | undefined;
 }
 
 /** BPF_FUNC_map_lookup_elem */
@@ -50,11 +55,13 @@ export type JitModule =
     readonly dispatched: readonly number[];
     /** Calls compiled inline (map lookups), by the slot of the call. */
     readonly inlined: readonly number[];
+    /** Helper calls made through the lean imports (no register file), by slot. */
+    readonly lean: readonly number[];
   }
   | { readonly ok: false; readonly reason: string };
 
 /** Indices of the imported functions, in import order. */
-const enum F { Helper, MissFault, Fault, Budget, CallFault, Tail, BudgetTail, Count }
+const enum F { Helper, MissFault, Fault, Budget, CallFault, Tail, BudgetTail, Lean64, Lean32, Count }
 /** Indices of the imported globals, in import order. */
 const enum G { R1, R2, R3, R4, R5, Cnt, Budget, Depth, Tail, PStart, PEnd, Scratch, Abort, Count }
 /** Shared globals: name, type. Kept in `G` order. */
@@ -296,6 +303,8 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   mb.importFunc("env", "callFault", [I32, I32, I32], []);
   mb.importFunc("env", "tail", [I32, I32, I32, I32, I32], [I32]);
   mb.importFunc("env", "budgetTail", [I32], []);
+  mb.importFunc("env", "lean64", [I32, I32], [I64]);
+  mb.importFunc("env", "lean32", [I32, I32], [I32]);
   mb.importTable("env", "table", 1);
   mb.importMemory("env", "memory", 0);
   for (const [name, type] of SHARED_GLOBALS) mb.importGlobal("env", `g_${name}`, type === "i64" ? I64 : I32, true);
@@ -314,9 +323,10 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
 
   const dispatched: number[] = [];
   const inlined: number[] = [];
+  const lean: number[] = [];
   for (let k = 0; k < bounds.length; k++) {
     const [from, to] = bounds[k]!;
-    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, site, prog.stackDepths[k]!, inlined);
+    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, site, prog.stackDepths[k]!, inlined, lean);
     mb.define(funcs[k]!, LOCALS, c.compile());
     if (c.bbIndex) dispatched.push(from);
   }
@@ -346,7 +356,7 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   mb.exportFunc("reset", reset);
   // The other subprograms, for helpers that call back into the program (bpf_loop...).
   for (let k = 1; k < funcs.length; k++) mb.exportFunc(`f${k}`, funcs[k]!);
-  return { ok: true, bytes: mb.encode(), sites: sites.length, dispatched, inlined };
+  return { ok: true, bytes: mb.encode(), sites: sites.length, dispatched, inlined, lean };
 }
 
 function lastStart(prog: CompiledProgram, from: number, to: number): number {
@@ -390,6 +400,7 @@ class FunctionCompiler {
     /** Stack bytes below r10 this function may use: calls and the run's start check them. */
     readonly frame: number,
     readonly inlined: number[],
+    readonly lean: number[],
   ) {
     this.code = prog.code;
   }
@@ -848,6 +859,16 @@ class FunctionCompiler {
         c.end();
         return;
       }
+    }
+    const kind = this.options.leanHelper?.(id);
+    if (kind !== undefined) {
+      // The result is all these helpers give: no registers cross the boundary.
+      c.i32(pc).i32(id);
+      if (kind === "i64") c.call(F.Lean64);
+      else c.call(F.Lean32).op(O.I64ExtendI32U);
+      c.set(L.R0);
+      this.lean.push(pc);
+      return;
     }
     this.callHelperImport(pc, id);
   }

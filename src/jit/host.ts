@@ -14,6 +14,7 @@ import {
 import { compileModule, REGION_ENTRIES, REGION_ENTRY, REGION_MAX, REGION_TABLE, SHARED_GLOBALS } from "./compiler.js";
 import { NotSupportedError } from "../errors.js";
 import { MAP_HELPERS } from "../helpers/map-helpers.js";
+import { MISC_HELPERS } from "../helpers/misc-helpers.js";
 import { mapAt } from "../maps/map.js";
 import { inlineMapOf } from "./inline-maps.js";
 import { requireWasm, type WasmApi, type WasmGlobal, type WasmTable } from "./wasm-api.js";
@@ -43,10 +44,15 @@ export interface JitCode {
   readonly dispatched: readonly number[];
   /** Slots of the helper calls compiled inline (map lookups). */
   readonly inlined: readonly number[];
+  /** Slots of the helper calls made through a lean import (clocks, prandom, the CPU). */
+  readonly lean: readonly number[];
 }
 
 /** The stock bpf_map_lookup_elem: only it compiles inline (a registry may define its own). */
 const STOCK_LOOKUP = MAP_HELPERS.find((h) => h.name === "map_lookup_elem")!.fn;
+
+/** The stock helpers the lean imports call, and what they return (ktime_get_ns, ktime_get_boot_ns, ktime_get_coarse_ns, get_prandom_u32, get_smp_processor_id). */
+const LEAN = new Map(MISC_HELPERS.filter((h) => [5, 125, 160, 7, 8].includes(h.id)).map((h) => [h.id, { fn: h.fn, kind: h.id === 7 || h.id === 8 ? "u32" as const : "i64" as const }]));
 
 const ACCESS: readonly AccessKind[] = ["read", "write", "atomic"];
 const I64_MAX = 0x7fffffffffffffffn;
@@ -145,9 +151,13 @@ export class JitContext {
       const map = mapAt(m.space, handle);
       return map && inlineMapOf(map);
     };
-    const out = compileModule(prog, { stackBase: m.stack.base, budgeted, inlineMap });
+    const leanHelper = (id: number) => {
+      const l = LEAN.get(id);
+      return l && m.helpers.table[id] === l.fn ? l.kind : undefined;
+    };
+    const out = compileModule(prog, { stackBase: m.stack.base, budgeted, inlineMap, leanHelper });
     if (!out.ok) {
-      return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined, budgeted, dispatched: [], inlined: [], subs: [] };
+      return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined, budgeted, dispatched: [], inlined: [], lean: [], subs: [] };
     }
     const w = this.#wasm;
     const mod = new w.Module(out.bytes);
@@ -206,6 +216,15 @@ export class JitContext {
         this.#dirty.add(code);
         return code.slot;
       },
+      lean64: (pc: number, id: number) => {
+        m.pc = pc; m.current = prog;
+        const v = m.helpers.table[id]!(m.args, m);
+        return typeof v === "bigint" ? v : BigInt(v ?? 0);
+      },
+      lean32: (pc: number, id: number) => {
+        m.pc = pc; m.current = prog;
+        return Number(m.helpers.table[id]!(m.args, m)) | 0;
+      },
       budgetTail: (slot: number) => {
         const target = this.#codes[slot]!.prog;
         throw new BudgetExhaustedError(0, describeInsn(target.insnAt[0]), m.budget);
@@ -225,6 +244,7 @@ export class JitContext {
       budgeted,
       dispatched: out.dispatched,
       inlined: out.inlined,
+      lean: out.lean,
     };
     this.#codes.push(code);
     self = code;
