@@ -140,7 +140,7 @@ for (const file of objects) {
   }
   const insns = decodeRaw(section.data, { littleEndian: elf.littleEndian });
   const rt = new Runtime();
-  const prog = rt.load(insns, { type: "xdp", mode, name: program });
+  const prog = rt.load(insns, { type: "xdp", mode, name: program, engine: "interp" });
   const jprog = rt.load(insns, { type: "xdp", mode, name: program, engine: "jit" });
   const kp = kernel?.KernelProgram.load({ type: "xdp", instructions: insns, name: program });
   try {

@@ -1,8 +1,9 @@
 /**
  * @fileoverview The differential fuzzer on demand: `node --import tsx scripts/fuzz.ts
- * --count 1000000 [--seed N] [--mode checked|fast] [--engine interp|jit]`. Generates random
- * valid programs, runs each in the interpreter (or the JIT) and in the kernel, and saves every disagreement as a
- * regression case in test/runtime/regressions/ (replayed by the suite from then on).
+ * --count 1000000 [--seed N] [--mode checked|fast] [--engine interp|jit|both]`. Generates random
+ * valid programs, runs each in the interpreter (or the JIT, or both: JIT, interpreter and kernel)
+ * and in the kernel, and saves every disagreement as a regression case in
+ * test/runtime/regressions/ (replayed by the suite from then on).
  */
 
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -23,7 +24,11 @@ const { values } = parseArgs({
 const count = Number(values.count);
 const first = Number(values.seed);
 const mode = values.mode as RunMode;
-const engine = values.engine as RuntimeEngine;
+if (!["interp", "jit", "both"].includes(values.engine!)) {
+  console.error(`fuzz: unknown engine ${values.engine} (interp, jit or both)`);
+  process.exit(2);
+}
+const engines: RuntimeEngine[] = values.engine === "both" ? ["interp", "jit"] : [values.engine as RuntimeEngine];
 
 const kernel = await import("../src/kernel/index.js");
 const available = kernel.kernelAvailable();
@@ -53,31 +58,34 @@ for (let n = 0; n < count; n++) {
     if (!values.quiet) console.log(`seed ${seed}: kernel rejected it: ${(e as Error).message}`);
     continue;
   }
-  let got: { r0: bigint; memory: Uint8Array } | undefined, error: string | undefined;
-  try {
-    got = runtime.load(g.insns, { mode, engine }).runRaw(g.memory);
-  } catch (e) {
-    error = (e as Error).message;
-  }
-  if (got && got.r0 === want.r0 && hex(got.memory) === hex(want.memory)) {
+  const outcomes = engines.map((engine) => {
+    try {
+      return { engine, ...runtime.load(g.insns, { mode, engine }).runRaw(g.memory) };
+    } catch (e) {
+      return { engine, error: (e as Error).message };
+    }
+  });
+  const bad = outcomes.filter((o) => !("r0" in o) || o.r0 !== want.r0 || hex(o.memory) !== hex(want.memory));
+  if (bad.length === 0) {
     agree++;
   } else {
-    if (error) crashed++;
+    if (bad.some((o) => !("r0" in o))) crashed++;
     else disagree++;
     const file = new URL(`seed-${seed}.json`, dir);
+    const told = (o: (typeof outcomes)[number]) => ("r0" in o ? { r0: hex64(o.r0), memory: hex(o.memory) } : { error: o.error });
     writeFileSync(file, JSON.stringify({
       seed,
       program: hex(encode(g.insns)),
       memory: hex(g.memory),
       kernel: { r0: hex64(want.r0), memory: hex(want.memory) },
-      interpreter: got ? { r0: hex64(got.r0), memory: hex(got.memory) } : { error },
+      ...Object.fromEntries(outcomes.map((o) => [o.engine === "interp" ? "interpreter" : o.engine, told(o)])),
     }, null, 2) + "\n");
-    console.log(`seed ${seed}: DISAGREES (saved ${file.pathname})`);
+    console.log(`seed ${seed}: ${bad.map((o) => o.engine).join(" and ")} DISAGREE with the kernel (saved ${file.pathname})`);
   }
   if (Date.now() - lastReport > 10_000) {
     lastReport = Date.now();
     console.log(`${n + 1}/${count}: ${agree} agree, ${disagree} disagree, ${crashed} faulted, ${rejected} rejected (${((n + 1) / ((Date.now() - started) / 1000)).toFixed(0)}/s)`);
   }
 }
-console.log(`done: ${count} programs from seed ${first}: ${agree} agree, ${disagree} disagree, ${crashed} faulted, ${rejected} rejected by the kernel`);
+console.log(`done: ${count} programs from seed ${first} (${engines.join(", ")} against the kernel, mode ${mode}): ${agree} agree, ${disagree} disagree, ${crashed} faulted, ${rejected} rejected by the kernel`);
 process.exit(disagree + crashed > 0 ? 1 : 0);

@@ -11,6 +11,7 @@ import { demoCommand } from "./demo.js";
 import { DISASM_USAGE, disasmCommand } from "./disasm.js";
 import { FILTER_USAGE, filterCommand } from "./filter.js";
 import { KERNEL_USAGE, kernelCommand } from "./kernel.js";
+import { JIT_USAGE, jitCommand } from "./jit.js";
 import { OBJECT_USAGE, objectCommand } from "./object.js";
 import { RUN_USAGE, runCommand } from "./run.js";
 import { SECCOMP_USAGE, seccompCommand } from "./seccomp.js";
@@ -30,6 +31,7 @@ commands:
   btf dump FILE        BTF as bpftool btf dump prints it (--format c|raw)
   kernel probe         what the running kernel supports, as bpftool feature probe
   seccomp compile|eval|run  seccomp profiles: compile to classic BPF, evaluate, run a command under one
+  jit FILE.o           what the JIT compiles each program to (--wat prints the module text)
   demo                 open, disassemble and run the bundled examples (npm start)
   filter EXPR -r IN    tcpdump's filter language over a capture (--count, -w OUT, -d|-dd|-ddd, -O, -y)
 
@@ -49,6 +51,7 @@ const USAGES: Record<string, string> = {
   kernel: KERNEL_USAGE,
   seccomp: SECCOMP_USAGE,
   filter: FILTER_USAGE,
+  jit: JIT_USAGE,
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -62,6 +65,7 @@ const COMMANDS: Record<string, Command> = {
   kernel: (args, io) => kernelCommand(args, (line) => io.out(line)),
   seccomp: seccompCommand,
   filter: filterCommand,
+  jit: (args, io) => jitCommand(args, (line) => io.out(line)),
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

@@ -18,7 +18,7 @@ import type { Instruction } from "../isa/instruction.js";
 import { loadObject, sourceLineAtSlot } from "../object/index.js";
 import { tailCallTargets } from "../object/tail-calls.js";
 import type { ObjectSpec, ProgramSpec } from "../object/index.js";
-import { ExecutionError, RUN_TYPES, Runtime, type RunMode } from "../runtime/index.js";
+import { defaultEngine, ExecutionError, RUN_TYPES, Runtime, type RunMode } from "../runtime/index.js";
 import { programType } from "../programs/table.js";
 import { parseArgPairs } from "../programs/trace-context.js";
 import { OPEN_OPTIONS, OPEN_USAGE, openObject } from "./object.js";
@@ -98,7 +98,7 @@ export async function runCommand(args: string[], out: (line: string) => void, er
       prog: { type: "string" },
       section: { type: "string" },
       repeat: { type: "string", default: "1" },
-      engine: { type: "string", default: "interp" },
+      engine: { type: "string", default: defaultEngine() },
       budget: { type: "string" },
       json: { type: "boolean", default: false },
       fast: { type: "boolean", default: false },

@@ -9,6 +9,7 @@
 import type { CompiledProgram } from "../runtime/compile.js";
 import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES, Op, SHIFT, W } from "../runtime/interpreter.js";
 import { layout, structure, type Edge, type Scope } from "./structure.js";
+import { emitInlineLookup, type InlineMap } from "./inline-maps.js";
 import { Code, FE, ModuleBuilder, O, T } from "./wasm.js";
 
 export interface JitCompileOptions {
@@ -19,7 +20,20 @@ export interface JitCompileOptions {
    * checked runs do. Without it nothing is counted, which fast runs do not need.
    */
   readonly budgeted: boolean;
+  /**
+   * The map a program's map pointer (a 64-bit load's value) names, when its
+   * bpf_map_lookup_elem may compile inline; undefined keeps the helper call.
+   */
+  readonly inlineMap?: (handle: number) => InlineMap | undefined;
+  /**
+   * How helper `id` may be called without the register file: "i64" or "u32" for the host's
+   * cheap helpers (clocks, prandom, the CPU) whose result is all they give, else undefined.
+   */
+  readonly leanHelper?: (id: number) => "i64" | "u32" | undefined;
 }
+
+/** BPF_FUNC_map_lookup_elem */
+const BPF_FUNC_map_lookup_elem = 1;
 
 /**
  * The regions table the JIT keeps in the never-allocated guard page, for the slow path of
@@ -39,11 +53,15 @@ export type JitModule =
     readonly sites: number;
     /** First slots of the functions compiled as a dispatch loop (irreducible graphs). */
     readonly dispatched: readonly number[];
+    /** Calls compiled inline (map lookups), by the slot of the call. */
+    readonly inlined: readonly number[];
+    /** Helper calls made through the lean imports (no register file), by slot. */
+    readonly lean: readonly number[];
   }
   | { readonly ok: false; readonly reason: string };
 
 /** Indices of the imported functions, in import order. */
-const enum F { Helper, MissFault, Fault, Budget, CallFault, Tail, BudgetTail, Count }
+const enum F { Helper, MissFault, Fault, Budget, CallFault, Tail, BudgetTail, Lean64, Lean32, Count }
 /** Indices of the imported globals, in import order. */
 const enum G { R1, R2, R3, R4, R5, Cnt, Budget, Depth, Tail, PStart, PEnd, Scratch, Abort, Count }
 /** Shared globals: name, type. Kept in `G` order. */
@@ -54,8 +72,10 @@ export const SHARED_GLOBALS: readonly (readonly [string, "i64" | "i32"])[] = [
 ];
 
 /** Locals of a subprogram function: params r1-r5 and r10, then the rest. */
-const enum L { R1 = 0, R10 = 5, R0 = 6, R6 = 7, Cnt = 11, A = 12, T64 = 13, Loops = 14, Label = 15, T32 = 16, P = 17, E = 18 }
-const LOCALS: readonly T[] = [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I32, T.I32, T.I32, T.I32, T.I32];
+const enum L { R1 = 0, R10 = 5, R0 = 6, R6 = 7, Cnt = 11, A = 12, T64 = 13, Loops = 14, Label = 15, T32 = 16, P = 17, E = 18, Key = 19, Ha = 20, Hb = 21, Hc = 22 }
+const LOCALS: readonly T[] = [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I32, T.I32, T.I32, T.I32, T.I32, T.I32, T.I32, T.I32, T.I32];
+/** The locals an inlined map lookup uses. */
+const INLINE_LOCALS = { key: L.Key, a: L.Ha, b: L.Hb, c: L.Hc, e: L.E } as const;
 /** BPF register to local. */
 const REG = [L.R0, 0, 1, 2, 3, 4, 7, 8, 9, 10, L.R10];
 const SUB_PARAMS = [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64];
@@ -283,6 +303,8 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   mb.importFunc("env", "callFault", [I32, I32, I32], []);
   mb.importFunc("env", "tail", [I32, I32, I32, I32, I32], [I32]);
   mb.importFunc("env", "budgetTail", [I32], []);
+  mb.importFunc("env", "lean64", [I32, I32], [I64]);
+  mb.importFunc("env", "lean32", [I32, I32], [I32]);
   mb.importTable("env", "table", 1);
   mb.importMemory("env", "memory", 0);
   for (const [name, type] of SHARED_GLOBALS) mb.importGlobal("env", `g_${name}`, type === "i64" ? I64 : I32, true);
@@ -300,9 +322,11 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   const stackTop = options.stackBase + MAX_BPF_STACK;
 
   const dispatched: number[] = [];
+  const inlined: number[] = [];
+  const lean: number[] = [];
   for (let k = 0; k < bounds.length; k++) {
     const [from, to] = bounds[k]!;
-    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, site, prog.stackDepths[k]!);
+    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, site, prog.stackDepths[k]!, inlined, lean);
     mb.define(funcs[k]!, LOCALS, c.compile());
     if (c.bbIndex) dispatched.push(from);
   }
@@ -330,7 +354,9 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   mb.exportFunc("run", entry);
   mb.exportFunc("main", funcs[0]!);
   mb.exportFunc("reset", reset);
-  return { ok: true, bytes: mb.encode(), sites: sites.length, dispatched };
+  // The other subprograms, for helpers that call back into the program (bpf_loop...).
+  for (let k = 1; k < funcs.length; k++) mb.exportFunc(`f${k}`, funcs[k]!);
+  return { ok: true, bytes: mb.encode(), sites: sites.length, dispatched, inlined, lean };
 }
 
 function lastStart(prog: CompiledProgram, from: number, to: number): number {
@@ -349,6 +375,8 @@ class FunctionCompiler {
   bbIndex: Map<number, number> | undefined;
   /** Basic blocks: leader slot to the slot after the run it starts. */
   readonly runEnd = new Map<number, number>();
+  /** First slots of basic blocks (jump targets and the slots after jumps, calls and exits). */
+  readonly leaders = new Set<number>();
   /** The end of the run holding each slot, for early exits. */
   runOf = 0;
   /** Structured mode: each block's position in the emitted order, by its first slot. */
@@ -371,6 +399,8 @@ class FunctionCompiler {
     readonly site: () => number,
     /** Stack bytes below r10 this function may use: calls and the run's start check them. */
     readonly frame: number,
+    readonly inlined: number[],
+    readonly lean: number[],
   ) {
     this.code = prog.code;
   }
@@ -381,7 +411,8 @@ class FunctionCompiler {
     const { prog, from, to, c } = this;
     const starts: number[] = [];
     for (let pc = from; pc < to; pc++) if (prog.insnAt[pc] !== undefined) starts.push(pc);
-    const leaders = new Set<number>([from]);
+    const leaders = this.leaders;
+    leaders.add(from);
     starts.forEach((pc, k) => {
       const op = this.at(pc, W_OP);
       if (isJump(op)) {
@@ -787,12 +818,79 @@ class FunctionCompiler {
   /** Writes r1-r5 back for the caller (a verified caller never reads them; others may). */
   exit(): void {
     const c = this.c;
-    for (let r = 1; r <= 5; r++) c.get(REG[r]!).gset(G.R1 + r - 1);
-    c.get(L.Cnt).gset(G.Cnt);
+    // Fast code's entry function, when no local call targets it, returns to the run loop
+    // or a tail call's caller in fast (trusted) code: nobody reads these.
+    const quiet = this.from === 0 && !this.options.budgeted && !this.entryCalled;
+    if (!quiet) {
+      for (let r = 1; r <= 5; r++) c.get(REG[r]!).gset(G.R1 + r - 1);
+      c.get(L.Cnt).gset(G.Cnt);
+    }
     c.get(L.R0).op(O.Return);
   }
 
+  /** Whether a local call in the program targets slot 0 (the entry function). */
+  get entryCalled(): boolean {
+    if (this.#entryCalled === undefined) {
+      this.#entryCalled = false;
+      for (let pc = 0; pc < this.prog.slots; pc++) {
+        if (this.prog.insnAt[pc] !== undefined && this.at(pc, W_OP) === Op.CallLocal && this.at(pc, W_AUX) === 0) this.#entryCalled = true;
+      }
+    }
+    return this.#entryCalled;
+  }
+  #entryCalled: boolean | undefined;
+
+  /**
+   * The value r1 holds at `pc` when a 64-bit load in the same basic block set it, else
+   * undefined: what a call's map argument is, as compilers emit it (`r1 = map ll`).
+   */
+  constantR1(pc: number): bigint | undefined {
+    if (this.leaders.has(pc)) return undefined;
+    for (let q = pc - 1; q >= this.from; q--) {
+      if (this.prog.insnAt[q] === undefined) continue;
+      const op = this.at(q, W_OP);
+      const dst = this.at(q, W_DST) >> 1, src = this.at(q, W_SRC) >> 1;
+      // Conservative: anything naming r1 as its destination, an atomic fetching into it, or a call.
+      const writes = dst === 1 || (op >= Op.Add32A && op <= Op.Cmpxchg64A && src === 1) || op === Op.CallHelper || op === Op.CallLocal;
+      if (writes) return op === Op.Lddw ? (BigInt(this.at(q, W_IMMHI) >>> 0) << 32n) | BigInt(this.at(q, W_IMM) >>> 0) : undefined;
+      if (this.leaders.has(q)) return undefined;
+    }
+    return undefined;
+  }
+
   callHelper(pc: number, id: number): void {
+    const c = this.c;
+    if (id === BPF_FUNC_map_lookup_elem && this.options.inlineMap) {
+      const handle = this.constantR1(pc);
+      const m = handle !== undefined && handle < 0x80000000n ? this.options.inlineMap(Number(handle)) : undefined;
+      if (m && m.keySize <= MAX_BPF_STACK) {
+        // Inline when the key lies in the stack region (where compilers put it), else the helper.
+        c.get(REG[2]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - m.keySize).op(O.I64LeU);
+        c.if_();
+        c.get(REG[2]!).op(O.I32WrapI64).set(L.Key);
+        emitInlineLookup(c, m, INLINE_LOCALS);
+        c.set(L.R0);
+        c.op(O.Else);
+        this.inlined.push(pc);
+        this.callHelperImport(pc, id);
+        c.end();
+        return;
+      }
+    }
+    const kind = this.options.leanHelper?.(id);
+    if (kind !== undefined) {
+      // The result is all these helpers give: no registers cross the boundary.
+      c.i32(pc).i32(id);
+      if (kind === "i64") c.call(F.Lean64);
+      else c.call(F.Lean32).op(O.I64ExtendI32U);
+      c.set(L.R0);
+      this.lean.push(pc);
+      return;
+    }
+    this.callHelperImport(pc, id);
+  }
+
+  callHelperImport(pc: number, id: number): void {
     const c = this.c;
     c.i32(pc).i32(id);
     for (let r = 1; r <= 5; r++) c.get(REG[r]!).op(O.I32WrapI64).get(REG[r]!).i64(32).op(O.I64ShrU).op(O.I32WrapI64);

@@ -8,9 +8,15 @@
 import { GUARD_SIZE } from "../runtime/address-space.js";
 import type { CompiledProgram } from "../runtime/compile.js";
 import { BudgetExhaustedError, CallFault, describeInsn, ExecutionError, MemoryFault, type AccessKind } from "../runtime/errors.js";
-import { callHelper, execute, fault, type Machine, MAX_BPF_STACK, MAX_TAIL_CALL_CNT } from "../runtime/interpreter.js";
+import {
+  BPF_MAX_LOOPS, CALLBACK_TAG, callHelper, execute, fault, invokeCallback, type Machine, MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT,
+} from "../runtime/interpreter.js";
 import { compileModule, REGION_ENTRIES, REGION_ENTRY, REGION_MAX, REGION_TABLE, SHARED_GLOBALS } from "./compiler.js";
 import { NotSupportedError } from "../errors.js";
+import { MAP_HELPERS } from "../helpers/map-helpers.js";
+import { MISC_HELPERS } from "../helpers/misc-helpers.js";
+import { mapAt } from "../maps/map.js";
+import { inlineMapOf } from "./inline-maps.js";
 import { requireWasm, type WasmApi, type WasmGlobal, type WasmTable } from "./wasm-api.js";
 
 /** One program, compiled (or declined, with the reason, and run by the interpreter). */
@@ -28,13 +34,25 @@ export interface JitCode {
   readonly run: ((repeat: number, r1: number, r2: number, zero: number) => number) | undefined;
   /** @internal */
   readonly reset: (() => void) | undefined;
+  /** @internal Each subprogram's function (r1-r5, r10) -> r0, for callbacks. */
+  readonly subs: readonly ((...r: bigint[]) => bigint)[];
   /** The module's bytes, for `tsbpf jit` and tests. */
   readonly module: Uint8Array | undefined;
   /** Whether the code counts instructions and checks the budget. */
   readonly budgeted: boolean;
   /** First slots of the functions compiled as a dispatch loop (irreducible control flow). */
   readonly dispatched: readonly number[];
+  /** Slots of the helper calls compiled inline (map lookups). */
+  readonly inlined: readonly number[];
+  /** Slots of the helper calls made through a lean import (clocks, prandom, the CPU). */
+  readonly lean: readonly number[];
 }
+
+/** The stock bpf_map_lookup_elem: only it compiles inline (a registry may define its own). */
+const STOCK_LOOKUP = MAP_HELPERS.find((h) => h.name === "map_lookup_elem")!.fn;
+
+/** The stock helpers the lean imports call, and what they return (ktime_get_ns, ktime_get_boot_ns, ktime_get_coarse_ns, get_prandom_u32, get_smp_processor_id). */
+const LEAN = new Map(MISC_HELPERS.filter((h) => [5, 125, 160, 7, 8].includes(h.id)).map((h) => [h.id, { fn: h.fn, kind: h.id === 7 || h.id === 8 ? "u32" as const : "i64" as const }]));
 
 const ACCESS: readonly AccessKind[] = ["read", "write", "atomic"];
 const I64_MAX = 0x7fffffffffffffffn;
@@ -54,12 +72,64 @@ export class JitContext {
   readonly #dirty = new Set<JitCode>();
   readonly #cache = [new WeakMap<CompiledProgram, JitCode>(), new WeakMap<CompiledProgram, JitCode>()];
   #layout = -1;
+  /** A view of the regions table, remade when the memory grows. */
+  #table32: Int32Array | undefined;
+  /** What the budget and packet globals hold, so a run writes only what changed. */
+  #budget = -1;
+  #pstart = -1;
+  #pend = -1;
+  /** The code whose helper call is running: a callback it makes runs compiled. */
+  #active: JitCode | undefined;
+  /** Callbacks run as compiled code so far (bpf_loop's and the like), for tests and tools. */
+  compiledCallbacks = 0;
 
   constructor(m: Machine) {
     this.#wasm = requireWasm();
     this.#m = m;
     this.#table = new this.#wasm.Table({ element: "anyfunc", initial: 1 });
     this.#g = SHARED_GLOBALS.map(([, t]) => new this.#wasm.Global<number | bigint>({ value: t, mutable: true }, t === "i64" ? 0n : 0));
+    // Callbacks of compiled code run compiled; the interpreter's run in the interpreter.
+    m.callback = (fn, args) => (this.#active ? this.#callback(this.#active, fn, args) : invokeCallback(m, fn, args));
+  }
+
+  /**
+   * invokeCallback for compiled code: the same checks and faults, then the callback's own
+   * function with a fresh count and may_goto budget, one frame deeper.
+   */
+  #callback(code: JitCode, fn: bigint, args: readonly bigint[]): bigint {
+    const m = this.#m, prog = code.prog, pc = m.pc;
+    const slot = Number(BigInt.asUintN(32, fn));
+    const sub = prog.subprograms.indexOf(slot);
+    const insn = () => describeInsn(prog.insnAt[pc]);
+    if (fn >> 32n !== BigInt(CALLBACK_TAG) || sub < 0) {
+      throw new CallFault(pc, insn(), `0x${BigInt.asUintN(64, fn).toString(16)} is not a callback of this program`);
+    }
+    let caller = 0;
+    while (caller + 1 < prog.subprograms.length && prog.subprograms[caller + 1]! <= pc) caller++;
+    const top = m.R[20]! - prog.stackDepths[caller]!;
+    const depth = m.depth;
+    if (depth + 1 >= MAX_CALL_FRAMES) throw new CallFault(pc, insn(), `the call stack of ${depth + 2} frames is too deep`);
+    if (top - prog.stackDepths[sub]! < m.stack.base) {
+      throw new CallFault(pc, insn(), `combined stack size of ${m.stackTop - top + prog.stackDepths[sub]!} bytes exceeds ${MAX_BPF_STACK}`);
+    }
+    const g = this.#g, cnt = g[5]!.value, loops = m.loops;
+    m.depth = depth + 1;
+    m.loops = BPF_MAX_LOOPS;
+    g[7]!.value = depth + 1;
+    // A nested run counts from zero against the budget, as the interpreter's does.
+    g[5]!.value = 0n;
+    this.compiledCallbacks++;
+    try {
+      const a = (k: number) => args[k] ?? 0n;
+      return BigInt.asUintN(64, code.subs[sub]!(a(0), a(1), a(2), a(3), a(4), BigInt(top)));
+    } finally {
+      g[5]!.value = cnt;
+      g[7]!.value = depth;
+      m.depth = depth;
+      m.loops = loops;
+      m.pc = pc;
+      m.current = prog;
+    }
   }
 
   /** The compiled code of `prog`, compiling it on first use. */
@@ -76,9 +146,18 @@ export class JitContext {
   #compile(prog: CompiledProgram, budgeted: boolean): JitCode {
     const t0 = now();
     const m = this.#m;
-    const out = compileModule(prog, { stackBase: m.stack.base, budgeted });
+    const inlineMap = (handle: number) => {
+      if (m.helpers.table[1] !== STOCK_LOOKUP) return undefined;
+      const map = mapAt(m.space, handle);
+      return map && inlineMapOf(map);
+    };
+    const leanHelper = (id: number) => {
+      const l = LEAN.get(id);
+      return l && m.helpers.table[id] === l.fn ? l.kind : undefined;
+    };
+    const out = compileModule(prog, { stackBase: m.stack.base, budgeted, inlineMap, leanHelper });
     if (!out.ok) {
-      return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined, budgeted, dispatched: [] };
+      return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined, budgeted, dispatched: [], inlined: [], lean: [], subs: [] };
     }
     const w = this.#wasm;
     const mod = new w.Module(out.bytes);
@@ -96,7 +175,10 @@ export class JitContext {
         // As the interpreter keeps them, for a helper that runs a callback of the program.
         R[20] = r10; R[21] = 0;
         m.depth = depth;
+        const active = this.#active;
+        this.#active = self;
         callHelper(m, prog, pc, id);
+        this.#active = active;
         if (space.layoutVersion !== this.#layout) { this.#invalidate(); this.#dirty.add(self!); }
         scratch.value = R[1]!;
         return R[0]!;
@@ -134,6 +216,15 @@ export class JitContext {
         this.#dirty.add(code);
         return code.slot;
       },
+      lean64: (pc: number, id: number) => {
+        m.pc = pc; m.current = prog;
+        const v = m.helpers.table[id]!(m.args, m);
+        return typeof v === "bigint" ? v : BigInt(v ?? 0);
+      },
+      lean32: (pc: number, id: number) => {
+        m.pc = pc; m.current = prog;
+        return Number(m.helpers.table[id]!(m.args, m)) | 0;
+      },
       budgetTail: (slot: number) => {
         const target = this.#codes[slot]!.prog;
         throw new BudgetExhaustedError(0, describeInsn(target.insnAt[0]), m.budget);
@@ -148,9 +239,12 @@ export class JitContext {
       prog, fallback: undefined, bytes: out.bytes.length, compileMs: now() - t0, slot,
       run: inst.exports.run as JitCode["run"],
       reset: inst.exports.reset as () => void,
+      subs: prog.subprograms.map((_, k) => inst.exports[k === 0 ? "main" : `f${k}`] as (...r: bigint[]) => bigint),
       module: out.bytes,
       budgeted,
       dispatched: out.dispatched,
+      inlined: out.inlined,
+      lean: out.lean,
     };
     this.#codes.push(code);
     self = code;
@@ -166,19 +260,27 @@ export class JitContext {
     this.#layout = space.layoutVersion;
     const regions = space.regions();
     if (regions.length > REGION_MAX) throw new NotSupportedError(`more than ${REGION_MAX} regions in the jit`, `this runtime has ${regions.length}`);
-    const v = space.view;
-    v.setInt32(REGION_TABLE, regions.length, true);
-    regions.forEach((r, k) => {
-      const at = REGION_ENTRIES + k * REGION_ENTRY;
-      const bounds = [[space.readLo[r.id]!, space.readHi[r.id]!], [space.writeLo[r.id]!, space.writeHi[r.id]!]] as const;
-      bounds.forEach(([lo, hi], w) => {
-        v.setInt32(at + w * 16, lo, true);
-        v.setInt32(at + w * 16 + 4, hi, true);
-        // A region reaching within 32 KiB of 2^31 is never cached: a pointer just above
-        // 2^31 plus a negative offset would pass the one-compare check there, and must fault.
-        v.setInt32(at + w * 16 + 8, hi > CACHE_LIMIT ? 0 : hi - lo, true);
-      });
-    });
+    // Written in place, noting whether anything changed: a run that frees its packet and
+    // context and gets the same ones back (same-sized packets) keeps every cached region.
+    const t = this.#table32 ??= new Int32Array(space.memory.buffer, REGION_TABLE, (REGION_ENTRIES - REGION_TABLE + REGION_MAX * REGION_ENTRY) >> 2);
+    const fresh = t.buffer === space.memory.buffer ? t : (this.#table32 = new Int32Array(space.memory.buffer, REGION_TABLE, t.length));
+    let changed = fresh[0] !== regions.length;
+    fresh[0] = regions.length;
+    const { readLo, readHi, writeLo, writeHi } = space;
+    for (let k = 0; k < regions.length; k++) {
+      const id = regions[k]!.id;
+      const at = (REGION_ENTRIES - REGION_TABLE + k * REGION_ENTRY) >> 2;
+      const rlo = readLo[id]!, rhi = readHi[id]!, wlo = writeLo[id]!, whi = writeHi[id]!;
+      // A region reaching within 32 KiB of 2^31 is never cached: a pointer just above
+      // 2^31 plus a negative offset would pass the one-compare check there, and must fault.
+      const rspan = rhi > CACHE_LIMIT ? 0 : rhi - rlo, wspan = whi > CACHE_LIMIT ? 0 : whi - wlo;
+      if (fresh[at] !== rlo || fresh[at + 1] !== rhi || fresh[at + 2] !== rspan || fresh[at + 4] !== wlo || fresh[at + 5] !== whi || fresh[at + 6] !== wspan) {
+        changed = true;
+        fresh[at] = rlo; fresh[at + 1] = rhi; fresh[at + 2] = rspan;
+        fresh[at + 4] = wlo; fresh[at + 5] = whi; fresh[at + 6] = wspan;
+      }
+    }
+    if (!changed) return;
     for (const c of this.#dirty) c.reset!();
     this.#dirty.clear();
   }
@@ -202,15 +304,19 @@ export class JitContext {
     if (m.space.layoutVersion !== this.#layout) this.#invalidate();
     this.#dirty.add(code);
     const g = this.#g;
-    g[6]!.value = Number.isFinite(m.budget) ? BigInt(Math.floor(m.budget)) : I64_MAX;
-    g[9]!.value = m.packetStart;
-    g[10]!.value = m.packetEnd;
+    if (m.budget !== this.#budget) {
+      this.#budget = m.budget;
+      g[6]!.value = Number.isFinite(m.budget) ? BigInt(Math.floor(m.budget)) : I64_MAX;
+    }
+    if (m.packetStart !== this.#pstart) g[9]!.value = this.#pstart = m.packetStart;
+    if (m.packetEnd !== this.#pend) g[10]!.value = this.#pend = m.packetEnd;
     m.current = code.prog;
     if (m.stackTop - code.prog.stackDepths[0]! < m.stack.base) throw new CallFault(0, describeInsn(code.prog.insnAt[0]), "stack too deep");
     let lo: number;
     try {
       lo = code.run(repeat, r1, r2, zero ? 1 : 0);
     } catch (e) {
+      this.#active = undefined;
       if (e instanceof ExecutionError || !(e instanceof Error) || e.constructor.name !== "RuntimeError") throw e;
       // A trap is a bug of the JIT's, but never a crash of the caller's process.
       throw new ExecutionError(m.pc, "jit", `webassembly trap: ${e.message}`, { cause: e });

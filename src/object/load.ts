@@ -9,6 +9,7 @@ import type { KernelMap } from "../kernel/map.js";
 import type { KernelProgram } from "../kernel/program.js";
 import type { Btf } from "../btf/index.js";
 import type { RunMode } from "../runtime/runtime.js";
+import { wasmApi } from "../jit/wasm-api.js";
 import type { InterpObject } from "./interp-engine.js";
 import type { PinMode } from "./pinning.js";
 import type { TailCallSlot } from "./tail-calls.js";
@@ -92,10 +93,13 @@ export function loadObject(spec: ObjectSpec, options: LoadObjectOptions & { engi
 /** The same, with the programs compiled to WebAssembly. */
 export function loadObject(spec: ObjectSpec, options: LoadObjectOptions & { engine: "jit" }): Promise<InterpObject>;
 export function loadObject<P, M>(spec: ObjectSpec, options: LoadObjectOptions & { engine: ObjectEngine<P, M> }): Promise<BpfObject<P, M>>;
+/** Without an engine: "jit" wherever WebAssembly exists, else "interp" (see `defaultEngine`). */
+export function loadObject(spec: ObjectSpec, options?: Omit<LoadObjectOptions, "engine"> & { engine?: undefined }): Promise<InterpObject>;
 export function loadObject(spec: ObjectSpec, options: LoadObjectOptions): Promise<BpfObject>;
-export async function loadObject(spec: ObjectSpec, options: LoadObjectOptions): Promise<BpfObject> {
-  const engine = await engineFor(options.engine);
-  return engine.load(spec, options);
+export async function loadObject(spec: ObjectSpec, options: Omit<LoadObjectOptions, "engine"> & { engine?: LoadObjectOptions["engine"] } = {}): Promise<BpfObject> {
+  const full = { ...options, engine: options.engine ?? (wasmApi() ? "jit" : "interp") } as LoadObjectOptions;
+  const engine = await engineFor(full.engine);
+  return engine.load(spec, full);
 }
 
 async function engineFor(engine: LoadObjectOptions["engine"]): Promise<ObjectEngine> {

@@ -16,5 +16,6 @@ export {
 export { RUN_TYPES, XDP_PACKET_HEADROOM, type ProgramTypeOps } from "./program-types.js";
 export {
   DEFAULT_BUDGET, Runtime, RuntimeProgram, runRaw, type RuntimeEngine,
+  defaultEngine,
   type LoadOptions, type RawRunResult, type RunMode, type RuntimeOptions, type TestRunOptions, type TestRunResult,
 } from "./runtime.js";

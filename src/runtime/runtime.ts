@@ -13,6 +13,7 @@ import { HelperRegistry } from "./helpers.js";
 import { execute, Machine, type ProgramArrayResolver } from "./interpreter.js";
 import { pairToBigInt } from "./int64.js";
 import { JitContext, type JitCode } from "../jit/host.js";
+import { wasmApi } from "../jit/wasm-api.js";
 import { type PacketLayout, type ProgramTypeOps, RUN_TYPES } from "./program-types.js";
 
 /**
@@ -37,8 +38,13 @@ export interface RuntimeOptions {
 /** Who runs a loaded program: the interpreter, or the JIT (compiled to WebAssembly). */
 export type RuntimeEngine = "interp" | "jit";
 
+/** The engine a load uses when it names none: the JIT wherever WebAssembly exists. */
+export function defaultEngine(): RuntimeEngine {
+  return wasmApi() ? "jit" : "interp";
+}
+
 export interface LoadOptions extends Omit<CompileOptions, "validate"> {
-  /** "interp" (the default) or "jit". */
+  /** "jit" (the default wherever WebAssembly exists, see `defaultEngine`) or "interp". */
   readonly engine?: RuntimeEngine;
   /** The program type, for `testRun`; "raw" (no type) by default. */
   readonly type?: string;
@@ -110,7 +116,7 @@ export class Runtime {
     refuseHelpers(insns, this.helpers);
     const compiled = compile(insns, { ...options, validate: mode === "checked" });
     const budget = mode === "checked" ? options.budget ?? DEFAULT_BUDGET : options.budget ?? Infinity;
-    return new RuntimeProgram(this, compiled, ops, mode, budget, options.name, options.engine ?? "interp");
+    return new RuntimeProgram(this, compiled, ops, mode, budget, options.name, options.engine ?? defaultEngine());
   }
 }
 
