@@ -42,6 +42,11 @@ export interface Clock {
   taiNs(): bigint;
   /** jiffies_64 */
   jiffies(): bigint;
+  /**
+   * Calls `fn` once the monotonic clock reaches `dueNs` (bpf_timer's hrtimer); returns
+   * what cancels it. A VirtualClock fires in `advance`, the system clock by setTimeout.
+   */
+  schedule?(dueNs: bigint, fn: () => void): () => void;
 }
 
 /** What a run's helpers know of the world outside the program. */
@@ -83,11 +88,42 @@ const TAI_OFFSET_NS = 37_000_000_000n;
  * the monotonic time at HZ; boot time adds `suspendedNs`; TAI is `realtimeNs` + 37 s.
  */
 export class VirtualClock implements Clock {
+  /** Timers waiting for the clock, in the order they were scheduled. */
+  #due: { at: bigint; seq: number; fn: () => void }[] = [];
+  #seq = 0;
+
   constructor(public nowNs = 1_000_000_000n, public suspendedNs = 0n, public realtimeNs = 1_700_000_000_000_000_000n) {}
+
+  /**
+   * Moves every clock on by `ns`, firing the timers due on the way at their own time
+   * (earliest first; one a callback schedules within the step fires in it too).
+   */
   advance(ns: bigint | number): this {
-    this.nowNs += BigInt(ns);
-    this.realtimeNs += BigInt(ns);
+    const target = this.nowNs + BigInt(ns);
+    for (;;) {
+      let next: { at: bigint; seq: number; fn: () => void } | undefined;
+      for (const d of this.#due) if (d.at <= target && (!next || d.at < next.at || (d.at === next.at && d.seq < next.seq))) next = d;
+      if (!next) break;
+      this.#due.splice(this.#due.indexOf(next), 1);
+      if (next.at > this.nowNs) this.#step(next.at - this.nowNs);
+      next.fn();
+    }
+    this.#step(target - this.nowNs);
     return this;
+  }
+
+  #step(ns: bigint): void {
+    this.nowNs += ns;
+    this.realtimeNs += ns;
+  }
+
+  /** Timers not yet fired. */
+  get pending(): number { return this.#due.length; }
+
+  schedule(dueNs: bigint, fn: () => void): () => void {
+    const entry = { at: dueNs, seq: this.#seq++, fn };
+    this.#due.push(entry);
+    return () => { const i = this.#due.indexOf(entry); if (i >= 0) this.#due.splice(i, 1); };
   }
   monotonicNs(): bigint { return this.nowNs; }
   bootNs(): bigint { return this.nowNs + this.suspendedNs; }
@@ -105,6 +141,13 @@ export class SystemClock implements Clock {
   coarseNs(): bigint { const tick = 1_000_000_000n / BigInt(HZ); return (this.monotonicNs() / tick) * tick; }
   taiNs(): bigint { return BigInt(Date.now()) * 1_000_000n + TAI_OFFSET_NS; }
   jiffies(): bigint { return BigInt.asUintN(64, INITIAL_JIFFIES + (this.monotonicNs() * BigInt(HZ)) / 1_000_000_000n); }
+  schedule(dueNs: bigint, fn: () => void): () => void {
+    const ms = Math.max(0, Number(dueNs - this.monotonicNs()) / 1e6);
+    const t = setTimeout(fn, ms) as unknown as { unref?: () => void };
+    // As the kernel's timers, they never keep a process alive on their own.
+    t.unref?.();
+    return () => clearTimeout(t as unknown as number);
+  }
 }
 
 /** Where a fake task's task_struct lies: a direct-map address, as the kernel's would. */

@@ -17,6 +17,7 @@ import { SKB_HELPERS } from "./skb-helpers.js";
 import { STRING_HELPERS } from "./string-helpers.js";
 import { SYNCOOKIE_HELPERS } from "./syncookie-helpers.js";
 import { TASK_HELPERS } from "./task-helpers.js";
+import { TIMER_HELPERS } from "./timer-helpers.js";
 import { TUNNEL_HELPERS } from "./tunnel-helpers.js";
 import { XDP_HELPERS } from "./xdp-helpers.js";
 
@@ -30,6 +31,7 @@ export const HELPERS: readonly HelperDef[] = [
   ...STRING_HELPERS,
   ...TASK_HELPERS,
   ...CALLBACK_HELPERS,
+  ...TIMER_HELPERS,
   ...XDP_HELPERS,
   ...SKB_HELPERS,
   ...FIB_HELPERS,

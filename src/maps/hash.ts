@@ -190,6 +190,7 @@ export class HashMap extends BpfMap {
     this.#unlink(this.#header[node]!);
     this.#used[node] = 0;
     this.#count--;
+    this.valueFreed?.(this.#value[node]!);
     return true;
   }
 
@@ -273,6 +274,7 @@ export class HashMap extends BpfMap {
         this.#unlink(old);
         this.#used[oldNode] = 0;
         this.#count--;
+        this.valueFreed?.(this.#value[oldNode]!);
         lru.push(oldNode);
       }
       return 0;
@@ -299,6 +301,7 @@ export class HashMap extends BpfMap {
       this.#unlink(old);
       this.#used[oldNode] = 0;
       this.#count--;
+      this.valueFreed?.(this.#value[oldNode]!);
     }
     this.#insert(i < 0 ? oldNode : i, key, hash, value, fromProgram);
     if (old && i >= 0) this.#release(oldNode);
@@ -323,8 +326,27 @@ export class HashMap extends BpfMap {
     this.#unlink(e);
     this.#used[i] = 0;
     this.#count--;
+    this.valueFreed?.(this.#value[i]!);
     this.#release(i);
     return 0;
+  }
+
+  /**
+   * bpf_for_each_hash_elem: bucket by bucket, each from its head; the next element is read
+   * after the callback, which may delete the one it was given (as an RCU walk would).
+   */
+  override forEachElem(visit: (key: Uint8Array, valueAddr: number) => boolean): number {
+    let n = 0;
+    for (let b = 0; b < this.nBuckets; b++) {
+      this.#views();
+      for (let e = this.#u32[(this.buckets.base >>> 2) + b]!; e !== 0; e = this.#u32[e >>> 2]!) {
+        n++;
+        const v = this.#u32[(e >>> 2) + 2]!;
+        if (visit(this.#keyOf(e), this.perCpu ? v + this.currentCpu * this.#slot : v)) return n;
+        this.#views();
+      }
+    }
+    return n;
   }
 
   /** htab_map_get_next_key: the next in the bucket, else the first of a later bucket; a missing key starts over. */
