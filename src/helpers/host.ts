@@ -8,6 +8,7 @@
 import type { AddressSpace } from "../runtime/address-space.js";
 import type { Btf } from "../btf/types.js";
 import { BpfError } from "../errors.js";
+import { cpusOf, setCpus } from "../maps/cpus.js";
 import { KernelStruct, SparseMemory } from "./kernel-memory.js";
 
 /** The current task, as bpf_get_current_* and task_struct readers see it. */
@@ -53,7 +54,10 @@ export interface Clock {
 export interface Host {
   task: TaskModel;
   clock: Clock;
-  /** bpf_get_smp_processor_id; the per-CPU maps' notion of the current CPU. */
+  /**
+   * bpf_get_smp_processor_id. Once the host is set on a space (setHost, hostOf) this is the
+   * space's CPU model's `current` (maps/cpus.ts), which the per-CPU maps use: one notion.
+   */
   cpu: number;
   /** bpf_get_numa_node_id */
   numaNode: number;
@@ -169,7 +173,8 @@ export function fakeHost(task: Partial<TaskModel> = {}, rest: Partial<Omit<Host,
       ...task,
     },
     clock: rest.clock ?? new SystemClock(),
-    cpu: rest.cpu ?? 0,
+    // -1: whatever CPU the space is on (setHost keeps it); a number moves the space there.
+    cpu: rest.cpu ?? -1,
     numaNode: rest.numaNode ?? 0,
     kernel: rest.kernel ?? new SparseMemory("kernel"),
     user: rest.user ?? new SparseMemory("user"),
@@ -186,12 +191,24 @@ const HOSTS = new WeakMap<AddressSpace, Host>();
 /** The host of a runtime (by its `space`); a fake one is made on first use. */
 export function hostOf(space: AddressSpace): Host {
   let h = HOSTS.get(space);
-  if (!h) HOSTS.set(space, (h = fakeHost()));
+  if (!h) h = setHost(space, fakeHost());
   return h;
 }
 
-/** Sets the host a runtime's helpers see (`setHost(runtime.space, fakeHost({ pid: 1 }))`). */
+/**
+ * Sets the host a runtime's helpers see (`setHost(runtime.space, fakeHost({ pid: 1 }))`).
+ * Its `cpu` becomes the space's current CPU (the CPU count grows to hold it: set it before
+ * making per-CPU maps), and from then on reads and sets that one setting.
+ */
 export function setHost(space: AddressSpace, host: Host): Host {
+  const cpu = host.cpu;
+  const model = cpusOf(space);
+  if (Number.isInteger(cpu) && cpu >= 0) setCpus(space, { cpus: Math.max(model.cpus, cpu + 1), current: cpu });
+  Object.defineProperty(host, "cpu", {
+    get: () => cpusOf(space).current,
+    set: (v: number) => { setCpus(space, { current: v }); },
+    enumerable: true, configurable: true,
+  });
   HOSTS.set(space, host);
   return host;
 }

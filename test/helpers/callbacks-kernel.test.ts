@@ -13,7 +13,7 @@ import { timersOf } from "../../src/helpers/timer-helpers.js";
 import { possibleCpus, type KernelMap } from "../../src/kernel/index.js";
 import { mmapFd } from "../../src/kernel/native.js";
 import { setDefaultCpus, UserRingBufMap, type BpfMap } from "../../src/maps/index.js";
-import { loadObject, loadObjectSpec } from "../../src/object/index.js";
+import { loadObject, loadObjectSpec, type InterpObject } from "../../src/object/index.js";
 import { hex, pinToCpu0, skip, u32, u64 } from "../maps/diff.js";
 
 const OBJECT = new URL("../fixtures/callbacks.bpf.o", import.meta.url);
@@ -48,7 +48,7 @@ for (const engine of ["interp", "jit"] as const) test(`timers, for_each_map_elem
   const cpus = possibleCpus();
   const spec = loadObjectSpec(new Uint8Array(readFileSync(OBJECT)), { name: "callbacks.bpf.o" });
   setDefaultCpus(cpus);
-  const interp = await loadObject(spec, { engine }).finally(() => setDefaultCpus(1));
+  const interp: InterpObject = await (engine === "jit" ? loadObject(spec, { engine: "jit" }) : loadObject(spec, { engine: "interp" })).finally(() => setDefaultCpus(1));
   const clock = new VirtualClock();
   setHost(interp.runtime.space, fakeHost({}, { clock }));
   const kernel = await loadObject(spec, { engine: "kernel" });
