@@ -7,7 +7,8 @@
 
 import { BpfError } from "../errors.js";
 import type { AccessRule } from "./ctx-access.js";
-import { Perm, type RegionOptions } from "../runtime/address-space.js";
+import { Perm, type AddressSpace, type RegionOptions } from "../runtime/address-space.js";
+import { setXdpFrags, xdpFragsOf } from "./xdp-frags.js";
 
 /** XDP_PACKET_HEADROOM */
 export const XDP_PACKET_HEADROOM = 256;
@@ -65,6 +66,13 @@ export interface ProgramTypeOps {
   ctxOut(ctx: Uint8Array, pkt: PacketLayout): Uint8Array;
   /** The packet bytes handed back, from the whole packet allocation. */
   dataOut(all: Uint8Array, pkt: PacketLayout): Uint8Array;
+  /**
+   * Before a run: the part of the input that goes in the packet buffer, the rest kept aside
+   * (XDP: fragments past the linear buffer). Without it, all of it goes in.
+   */
+  prepare?(space: AddressSpace, input: RunInput): RunInput;
+  /** After a run: the bytes handed back, given dataOut's (XDP: the fragments appended). */
+  finish?(space: AddressSpace, data: Uint8Array): Uint8Array;
 }
 
 const u32 = (b: Uint8Array | undefined, off: number) =>
@@ -100,6 +108,28 @@ export const XDP_RUN: ProgramTypeOps = {
     return out;
   },
   dataOut: (all, p) => all.slice(p.meta - p.base, p.dataEnd - p.base),
+  prepare(space, input) {
+    // bpf_prog_test_run_xdp: metadata comes out of the headroom, so the linear part is a
+    // page less the headroom left and skb_shared_info; the rest goes to fragments.
+    const max = XDP_FRAME_SIZE - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_SIZE + u32(input.ctx, 0);
+    const { data, ctx } = input;
+    if (data.length <= max) { setXdpFrags(space, new Uint8Array(0)); return input; }
+    setXdpFrags(space, data.subarray(max));
+    if (!ctx) return { data: data.subarray(0, max), ctx };
+    if (u32(ctx, 4) !== data.length) return input; // offsets() refuses it
+    const c = ctx.slice();
+    new DataView(c.buffer).setUint32(4, max, true);
+    return { data: data.subarray(0, max), ctx: c };
+  },
+  finish(space, data) {
+    const frags = xdpFragsOf(space);
+    if (!frags.length) return data;
+    const out = new Uint8Array(data.length + frags.reduce((n, f) => n + f.length, 0));
+    out.set(data);
+    let at = data.length;
+    for (const f of frags) { out.set(f, at); at += f.length; }
+    return out;
+  },
 };
 
 /** struct __sk_buff offsets used here. */
