@@ -14,6 +14,7 @@ import { MAP_HELPERS } from "./map-helpers.js";
 import { MISC_HELPERS } from "./misc-helpers.js";
 import { HELPER_PROTOS } from "./protos.js";
 import { SKB_HELPERS } from "./skb-helpers.js";
+import { SOCKET_HELPERS } from "./socket-helpers.js";
 import { STRING_HELPERS } from "./string-helpers.js";
 import { SYNCOOKIE_HELPERS } from "./syncookie-helpers.js";
 import { TASK_HELPERS } from "./task-helpers.js";
@@ -32,6 +33,7 @@ export const HELPERS: readonly HelperDef[] = [
   ...TASK_HELPERS,
   ...CALLBACK_HELPERS,
   ...TIMER_HELPERS,
+  ...SOCKET_HELPERS,
   ...XDP_HELPERS,
   ...SKB_HELPERS,
   ...FIB_HELPERS,
