@@ -16,3 +16,4 @@ export { formatPrintk, MAX_BPRINTF_ARGS, MAX_PRINTK_ARGS, type PrintkSource } fr
 export { socketsOf, type SocketModel } from "./socket-helpers.js";
 export { timersOf, TimerClock } from "./timer-helpers.js";
 export { BPF_MAX_USER_RINGBUF_SAMPLES, DynptrType } from "./callback-helpers.js";
+export { socketOptionsOf, SockoptLevel, BPF_SOCK_OPS_ALL_CB_FLAGS, type SocketOptions } from "./sockopt-helpers.js";

@@ -15,6 +15,7 @@ import { MISC_HELPERS } from "./misc-helpers.js";
 import { HELPER_PROTOS } from "./protos.js";
 import { SKB_HELPERS } from "./skb-helpers.js";
 import { SOCKET_HELPERS } from "./socket-helpers.js";
+import { SOCKOPT_HELPERS } from "./sockopt-helpers.js";
 import { STRING_HELPERS } from "./string-helpers.js";
 import { SYNCOOKIE_HELPERS } from "./syncookie-helpers.js";
 import { TASK_HELPERS } from "./task-helpers.js";
@@ -34,6 +35,7 @@ export const HELPERS: readonly HelperDef[] = [
   ...CALLBACK_HELPERS,
   ...TIMER_HELPERS,
   ...SOCKET_HELPERS,
+  ...SOCKOPT_HELPERS,
   ...XDP_HELPERS,
   ...SKB_HELPERS,
   ...FIB_HELPERS,
