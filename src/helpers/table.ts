@@ -16,6 +16,7 @@ import { HELPER_PROTOS } from "./protos.js";
 import { SKB_HELPERS } from "./skb-helpers.js";
 import { SOCKET_HELPERS } from "./socket-helpers.js";
 import { SOCKOPT_HELPERS } from "./sockopt-helpers.js";
+import { STACK_HELPERS } from "./stack-helpers.js";
 import { STRING_HELPERS } from "./string-helpers.js";
 import { SYNCOOKIE_HELPERS } from "./syncookie-helpers.js";
 import { TASK_HELPERS } from "./task-helpers.js";
@@ -36,6 +37,7 @@ export const HELPERS: readonly HelperDef[] = [
   ...TIMER_HELPERS,
   ...SOCKET_HELPERS,
   ...SOCKOPT_HELPERS,
+  ...STACK_HELPERS,
   ...XDP_HELPERS,
   ...SKB_HELPERS,
   ...FIB_HELPERS,
