@@ -14,23 +14,10 @@ import { programType, returnCodeName, RUN_TYPES, type Disposition } from "../pro
 import { SK_BUFF } from "../programs/layouts.js";
 import type { RunMode } from "../runtime/index.js";
 import { redirectOf, setRedirect } from "../helpers/xdp-helpers.js";
-import { takeRedirect, type RedirectTarget } from "../maps/redirect.js";
+import { takeRedirect } from "../maps/redirect.js";
 import type { AddressSpace } from "../runtime/address-space.js";
 import { dumpMap, mapToJson, type DumpableMap } from "./map-dump.js";
-import { dumpsAsElements, recordLines, recordReaders, recordsToJson, type RunRecord } from "./run-records.js";
-
-const u32le = (b: Uint8Array) => (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
-
-/** Where a redirect went, as the summary names it: `devmap tx_ports[3] (ifindex 7)`, `cpumap cpus[1]`, `ifindex 4`. */
-export function describeRedirect(map: RedirectTarget | undefined, helper: { helper: string; ifindex: number } | undefined): string | undefined {
-  if (map) {
-    const slot = map.key === undefined ? " (broadcast)" : `[${map.key}]`;
-    const ifindex = (map.mapType === "devmap" || map.mapType === "devmap_hash") && map.value && map.value.length >= 4 ? ` (ifindex ${u32le(map.value)})` : "";
-    return `${map.mapType} ${map.map}${slot}${ifindex}`;
-  }
-  if (helper) return `${helper.helper === "redirect" ? "" : `${helper.helper} `}ifindex ${helper.ifindex}`;
-  return undefined;
-}
+import { describeRedirect, dumpsAsElements, recordLines, recordReaders, recordsToJson, type RunRecord } from "./run-records.js";
 
 /** What `run --pcap` was asked to do. */
 export interface CaptureRunOptions {

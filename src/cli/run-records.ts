@@ -7,7 +7,9 @@
 import type { Btf, BtfType } from "../btf/index.js";
 import { formatValue } from "../btf/format.js";
 import { PerfReader, RingBufReader, type BpfMap, type PerfEventArrayMap, type RingBufMap } from "../maps/index.js";
+import type { RedirectTarget } from "../maps/redirect.js";
 import type { MapSpec } from "../object/index.js";
+import { dumpMap, mapToJson, type DumpableMap } from "./map-dump.js";
 
 /** One record: the map it came from, its bytes, and (perf buffers) the CPU. */
 export interface RunRecord {
@@ -119,4 +121,54 @@ export function dumpsAsElements(name: string, m: unknown, spec: MapSpec | undefi
   if (/\.(rodata|kconfig)/.test(name)) return false;
   const type = (m as BpfMap | undefined)?.typeName ?? spec?.type;
   return !RECORD_MAP_TYPES.has(type ?? "");
+}
+
+/** What a single run leaves to report: its maps (decoded and as dump lines), records and redirect. */
+export interface RunReport {
+  readonly maps: Record<string, unknown>;
+  readonly mapLines: readonly string[];
+  readonly records: readonly RunRecord[];
+  /** The records decoded, by map (`--json`'s `records`). */
+  readonly recordsJson: Record<string, unknown[]>;
+}
+
+/**
+ * Starts watching an object's run: record readers made now, and `finish()` (before the
+ * object is closed) reads the maps and records the run left.
+ */
+export async function watchRun(object: { maps: ReadonlyMap<string, unknown> }, spec: { maps: readonly MapSpec[]; btf?: Btf | undefined }, kernel: boolean): Promise<{ finish(): RunReport }> {
+  const readers = await recordReaders(object.maps, kernel);
+  return {
+    finish() {
+      const specs = new Map(spec.maps.map((m) => [m.name, m]));
+      const records = readers.collect();
+      readers.close();
+      const maps: Record<string, unknown> = {};
+      const mapLines: string[] = [...readers.notes];
+      for (const [name, m] of object.maps) {
+        if (!dumpsAsElements(name, m, specs.get(name))) continue;
+        try {
+          maps[name] = mapToJson(m as DumpableMap, specs.get(name), spec.btf);
+          mapLines.push(`map ${name}:`, ...dumpMap(m as DumpableMap, specs.get(name), spec.btf).map((l) => `  ${l}`));
+        } catch (e) {
+          mapLines.push(`map ${name}: (${(e as Error).message})`);
+        }
+      }
+      mapLines.push(...recordLines(spec.btf, records));
+      return { maps, mapLines, records, recordsJson: recordsToJson(spec.btf, records) };
+    },
+  };
+}
+
+const u32le = (b: Uint8Array) => (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+
+/** Where a redirect went, as the summary names it: `devmap tx_ports[3] (ifindex 7)`, `cpumap cpus[1]`, `ifindex 4`. */
+export function describeRedirect(map: RedirectTarget | undefined, helper: { helper: string; ifindex: number } | undefined): string | undefined {
+  if (map) {
+    const slot = map.key === undefined ? " (broadcast)" : `[${map.key}]`;
+    const ifindex = (map.mapType === "devmap" || map.mapType === "devmap_hash") && map.value && map.value.length >= 4 ? ` (ifindex ${u32le(map.value)})` : "";
+    return `${map.mapType} ${map.map}${slot}${ifindex}`;
+  }
+  if (helper) return `${helper.helper === "redirect" ? "" : `${helper.helper} `}ifindex ${helper.ifindex}`;
+  return undefined;
 }
