@@ -66,7 +66,8 @@ function nsPerOp(f: (n: number) => void, budgetMs: number): number {
 
 type Kernel = typeof import("../src/kernel/index.js");
 
-export function benchMaps(o: { kernel?: Kernel; budgetMs?: number; mode?: RunMode; say?: (line: string) => void } = {}): MapBenchResult[] {
+export function benchMaps(o: { kernel?: Kernel; budgetMs?: number; mode?: RunMode; engine?: "interp" | "jit"; say?: (line: string) => void } = {}): MapBenchResult[] {
+  const engine = o.engine ?? (process.env.BENCH_MAP_ENGINE === "jit" ? "jit" : "interp");
   const budgetMs = o.budgetMs ?? 300;
   const results: MapBenchResult[] = [];
   const pkt = new Uint8Array(64);
@@ -78,12 +79,12 @@ export function benchMaps(o: { kernel?: Kernel; budgetMs?: number; mode?: RunMod
     const kmap = o.kernel?.KernelMap.create(spec);
     try {
       for (let i = 0; i < KEYS; i++) { map.set(key(i), value(i)); kmap?.set(key(i), value(i)); }
-      const base = rt.load(loopProgram("none"), { type: "xdp", mode: o.mode ?? "fast", resolveLoad: (i) => (i.src === 1 ? map.handle : undefined) });
+      const base = rt.load(loopProgram("none"), { type: "xdp", mode: o.mode ?? "fast", engine, resolveLoad: (i) => (i.src === 1 ? map.handle : undefined) });
       base.testRun({ data: pkt, repeat: 20_000 });
       const loopNs = nsPerOp((n) => base.testRun({ data: pkt, repeat: Math.max(1, Math.round(n / KEYS)) }), budgetMs);
       for (const op of ["lookup", "update"] as const) {
         const insns = loopProgram(op);
-        const prog = rt.load(insns, { type: "xdp", mode: o.mode ?? "fast", resolveLoad: (i) => (i.src === 1 ? map.handle : undefined) });
+        const prog = rt.load(insns, { type: "xdp", mode: o.mode ?? "fast", engine, resolveLoad: (i) => (i.src === 1 ? map.handle : undefined) });
         const kprog = kmap && o.kernel!.KernelProgram.load({ type: "xdp", name: "bench_maps", instructions: insns.map((i) => (i.opcode === 0x18 && i.src === 1 ? { ...i, imm: kmap.fd, imm64: BigInt(kmap.fd) } : i)) });
         try {
           prog.testRun({ data: pkt, repeat: 20_000 });

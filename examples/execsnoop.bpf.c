@@ -26,6 +26,10 @@ struct event {
 	char filename[NAME_LEN];
 };
 
+/* Puts struct event in the object's BTF (locals are not there), so a reader of the ring
+ * buffer, tsbpf's run summary included, can decode its records. */
+struct event *unused_event __attribute__((unused));
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);

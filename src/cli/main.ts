@@ -15,6 +15,7 @@ import { JIT_USAGE, jitCommand } from "./jit.js";
 import { OBJECT_USAGE, objectCommand } from "./object.js";
 import { RUN_USAGE, runCommand } from "./run.js";
 import { SECCOMP_USAGE, seccompCommand } from "./seccomp.js";
+import { MAP_USAGE, mapCommand } from "./run-map.js";
 import { VERIFY_USAGE, verifyCommand } from "./verify.js";
 import { type Io, processIo } from "./io.js";
 
@@ -26,6 +27,7 @@ commands:
   asm FILE.s -o OUT    assemble LLVM or kernel syntax into raw bytecode or an object
   run FILE.o           run a program on a packet, as bpftool prog run (--engine interp|jit|kernel)
   run --raw FILE.bin   run bytecode on a memory block and print r0 (--engine interp|jit|kernel)
+  map dump FILE.o NAME one map after a run, as bpftool map dump (tsbpf run's options)
   verify FILE.o        a verdict for each program, loaded alone (--engine kernel, --json)
   object FILE.o        programs and maps as libbpf sees them (--json)
   btf dump FILE        BTF as bpftool btf dump prints it (--format c|raw)
@@ -47,6 +49,7 @@ const USAGES: Record<string, string> = {
   object: OBJECT_USAGE,
   verify: VERIFY_USAGE,
   run: RUN_USAGE,
+  map: MAP_USAGE,
   btf: BTF_USAGE,
   kernel: KERNEL_USAGE,
   seccomp: SECCOMP_USAGE,
@@ -61,6 +64,7 @@ const COMMANDS: Record<string, Command> = {
   object: objectCommand,
   verify: verifyCommand,
   run: (args, io) => runCommand(args, (line) => io.out(line)),
+  map: (args, io) => mapCommand(args, (line) => io.out(line), (line) => io.err(line)),
   btf: btfCommand,
   kernel: (args, io) => kernelCommand(args, (line) => io.out(line)),
   seccomp: seccompCommand,

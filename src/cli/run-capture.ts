@@ -13,10 +13,14 @@ import { loadObject, type ObjectSpec, type ProgramSpec } from "../object/index.j
 import { programType, returnCodeName, RUN_TYPES, type Disposition } from "../programs/table.js";
 import { SK_BUFF } from "../programs/layouts.js";
 import type { RunMode } from "../runtime/index.js";
+import { redirectOf, setRedirect } from "../helpers/xdp-helpers.js";
+import { takeRedirect } from "../maps/redirect.js";
+import type { AddressSpace } from "../runtime/address-space.js";
 import { dumpMap, mapToJson, type DumpableMap } from "./map-dump.js";
 import { runCbpf } from "../cbpf/interpreter.js";
 import { compileFilter } from "../cbpf/pcap/index.js";
 import { hostNames } from "./filter-names.js";
+import { describeRedirect, dumpsAsElements, recordLines, recordReaders, recordsToJson, type RunRecord } from "./run-records.js";
 
 /** What `run --pcap` was asked to do. */
 export interface CaptureRunOptions {
@@ -41,7 +45,9 @@ export interface CaptureRunOptions {
 
 interface LoadedRun {
   readonly engine: string;
-  run(data: Uint8Array, ctx: Uint8Array | undefined): { retval: number; data: Uint8Array | undefined; durationNs: number };
+  run(data: Uint8Array, ctx: Uint8Array | undefined): { retval: number; data: Uint8Array | undefined; durationNs: number; redirect?: string | undefined };
+  /** The ring buffers' and perf buffers' records so far (taken: each comes once). */
+  records(): RunRecord[];
   readonly maps: ReadonlyMap<string, DumpableMap>;
   readonly trace: readonly string[] | undefined;
   close(): void;
@@ -56,15 +62,21 @@ async function load(spec: ObjectSpec, program: ProgramSpec, engine: string, mode
     testRun(o: { data: Uint8Array; ctx?: Uint8Array }): { retval: number; data?: Uint8Array; durationNs: number };
   };
   const trace = (object as { trace?: string[] }).trace;
+  const space = (object as { runtime?: { space: AddressSpace } }).runtime?.space;
+  const readers = await recordReaders(object.maps as ReadonlyMap<string, unknown>, kernel);
   return {
     engine,
     run(data, ctx) {
+      // The redirect a run asks for is its own: an earlier run's is cleared first.
+      if (space) { takeRedirect(space); setRedirect(space, undefined); }
       const r = prog.testRun({ data, ...(ctx ? { ctx } : {}) });
-      return { retval: r.retval >>> 0, data: r.data, durationNs: r.durationNs };
+      const redirect = space ? describeRedirect(takeRedirect(space), redirectOf(space)) : undefined;
+      return { retval: r.retval >>> 0, data: r.data, durationNs: r.durationNs, redirect };
     },
+    records: () => readers.collect(),
     maps: object.maps as unknown as ReadonlyMap<string, DumpableMap>,
     trace,
-    close: () => object.close(),
+    close: () => { readers.close(); object.close(); },
   };
 }
 
@@ -109,6 +121,8 @@ function mapState(maps: ReadonlyMap<string, DumpableMap>): Map<string, string> {
   const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   const out = new Map<string, string>();
   for (const [name, m] of maps) {
+    // Rings hold records (compared as records), and perf arrays each engine's own ring ids.
+    if (!dumpsAsElements(name, m, undefined)) continue;
     try {
       out.set(name, [...m.entries()].map(([k, v]) => `${hex(k)}:${hex(v)}`).sort().join(" "));
     } catch {
@@ -143,6 +157,8 @@ export async function runCapture(o: CaptureRunOptions, out: (line: string) => vo
     if (o.filter !== undefined) compileFilter(o.filter, { names, savefile: true });
     const warnings: CaptureWarning[] = [];
     const verdicts = new Map<string, number>();
+    const redirects = new Map<string, number>();
+    const records: RunRecord[] = [];
     const times: number[] = [];
     const differences: string[] = [];
     let differing = 0;
@@ -173,10 +189,14 @@ export async function runCapture(o: CaptureRunOptions, out: (line: string) => vo
         }
         const disposition: Disposition = row.disposition(first.retval);
         const data = outputData(type, first.retval, first.data ?? frame);
+        const target = disposition === "redirect" && first.redirect ? `${name} -> ${first.redirect}` : name;
+        if (target !== name) redirects.set(target, (redirects.get(target) ?? 0) + 1);
+        // Records are taken as they come, so a long capture does not fill the rings.
+        if (records.length < 100_000) records.push(...runs[0]!.records());
         if (disposition === "pass") write?.write(data, p.timestampNs);
         else if (disposition === "tx" || disposition === "redirect") {
-          if (tx) tx.write(data, p.timestampNs, name);
-          else if (write?.marks) write.write(data, p.timestampNs, name);
+          if (tx) tx.write(data, p.timestampNs, target);
+          else if (write?.marks) write.write(data, p.timestampNs, target);
         }
         if (o.progress && count - lastBar >= 512) {
           lastBar = count;
@@ -198,11 +218,15 @@ export async function runCapture(o: CaptureRunOptions, out: (line: string) => vo
     const nsPerPacket = sorted.length ? sorted[sorted.length >> 1]! : 0;
     const btf = o.spec.btf;
     const mapSpecs = new Map(o.spec.maps.map((m) => [m.name, m]));
+    if (records.length < 100_000) records.push(...run.records());
+    const elementMaps = [...run.maps].filter(([n, m]) => dumpsAsElements(n, m, mapSpecs.get(n)));
     if (o.json) {
       out(JSON.stringify({
         program: o.program.name, type, engine: run.engine, capture: file, packets: count,
         verdicts: Object.fromEntries(verdicts), ns_per_packet: Math.round(nsPerPacket),
-        maps: Object.fromEntries([...run.maps].map(([n, m]) => [n, mapToJson(m, mapSpecs.get(n), btf)])),
+        ...(redirects.size ? { redirects: Object.fromEntries(redirects) } : {}),
+        maps: Object.fromEntries(elementMaps.map(([n, m]) => [n, mapToJson(m, mapSpecs.get(n), btf)])),
+        ...(records.length ? { records: recordsToJson(btf, records) } : {}),
         ...(run.trace ? { trace: run.trace } : {}),
         ...(write ? { written: { file: write.path, packets: write.count } } : {}),
         ...(tx ? { tx_written: { file: tx.path, packets: tx.count } } : {}),
@@ -213,9 +237,11 @@ export async function runCapture(o: CaptureRunOptions, out: (line: string) => vo
       out(`${o.program.name} (${type}) over ${file}: ${count} packet${count === 1 ? "" : "s"} in the ${run.engine} engine`);
       const width = Math.max(...[...verdicts.keys()].map((k) => k.length), 8);
       for (const [v, n] of [...verdicts].sort((a, b) => b[1] - a[1])) out(`  ${v.padEnd(width)} ${String(n).padStart(8)}  ${((100 * n) / count).toFixed(1)}%`);
+      for (const [v, n] of [...redirects].sort((a, b) => b[1] - a[1])) out(`  ${v} ${String(n).padStart(8)}`);
       out(`time per packet: ${Math.round(nsPerPacket)} ns (median of ${sorted.length} ${run.engine} runs)`);
-      for (const [name, m] of run.maps) {
-        if (/\.(rodata|kconfig)/.test(name)) continue; // constants: the run cannot change them
+      for (const l of recordLines(btf, records)) out(l);
+      // Constants (the run cannot change them) and rings of records are not dumped as elements.
+      for (const [name, m] of elementMaps) {
         out(`map ${name}:`);
         for (const line of dumpMap(m, mapSpecs.get(name), btf)) out(`  ${line}`);
       }
@@ -251,6 +277,11 @@ function bar(read: number, size: number, count: number): string {
 
 function compareResults(index: number, type: string, runs: readonly LoadedRun[], results: readonly { retval: number; data: Uint8Array | undefined }[]): string[] {
   const out: string[] = [];
+  const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  const recs = runs.map((r) => r.records().map((x) => `${x.map}:${hexOf(x.data)}`).join(" "));
+  for (const [i, rb] of recs.slice(1).entries()) {
+    if (rb !== recs[0]) out.push(`packet ${index}: records ${runs[0]!.engine} {${recs[0]}}, ${runs[i + 1]!.engine} {${rb}}`);
+  }
   const [a, ...rest] = results;
   const ra = runs[0]!;
   for (const [i, b] of rest.entries()) {

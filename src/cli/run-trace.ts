@@ -17,7 +17,24 @@ import {
   shapeOfStruct, syscallTracepointShape, tracedArgs,
 } from "../programs/trace-context.js";
 import type { RunMode } from "../runtime/index.js";
+import { hostOf } from "../helpers/host.js";
+import type { AddressSpace } from "../runtime/address-space.js";
 import { dumpMap, mapToJson, type DumpableMap } from "./map-dump.js";
+import { dumpsAsElements, recordLines, recordReaders, recordsToJson } from "./run-records.js";
+
+/** Where --ctx-json strings for pointer fields go in the task's user memory (a user-space address, as a syscall's argument). */
+export const CTX_STRINGS_BASE = 0x7ffd_5000_0000n;
+
+/** Puts strings in the user memory of a runtime's host, one page apart, and gives their addresses. */
+function stringPlacer(space: AddressSpace): (bytes: Uint8Array) => bigint {
+  let next = CTX_STRINGS_BASE;
+  return (bytes) => {
+    const at = next;
+    hostOf(space).user.map(at, bytes);
+    next += BigInt((bytes.length + 0xfff) & ~0xfff);
+    return at;
+  };
+}
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
 const TRACEFS = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
@@ -139,11 +156,16 @@ export async function runTrace(o: TraceRunOptions, out: (l: string) => void): Pr
   const skip = spec.programs.filter((p) => p !== program && (kernel || !(p.type in RUN_TYPES))).map((p) => p.name);
   const targetBtf = kernel && (program.type === "tracing" || program.type === "lsm") ? kernelBtf() : undefined;
   const object = await loadObject(spec, { engine: o.engine as "interp", skip, mode: o.mode, ...(o.budget !== undefined ? { budget: o.budget } : {}), ...(targetBtf ? { targetBtf } : {}) });
+  const closers: (() => void)[] = [];
   try {
     const prog = object.programs.get(program.name) as unknown as { testRun(x: { ctx: Uint8Array }): { retval: number; durationNs: number } };
     const results: { retval: number }[] = [];
+    const space = (object as { runtime?: { space: AddressSpace } }).runtime?.space;
+    const place = space ? stringPlacer(space) : undefined;
+    const records = await recordReaders(object.maps as ReadonlyMap<string, unknown>, kernel);
+    closers.push(() => records.close());
     for (const [i, e] of o.events.entries()) {
-      const ctx = encodeContext(shape, e, Math.max(shape.size, 8));
+      const ctx = encodeContext(shape, e, Math.max(shape.size, 8), place);
       let r;
       try {
         r = kernel ? await kernelRun(object.programs.get(program.name), program.type, ctx) : prog.testRun({ ctx });
@@ -157,17 +179,21 @@ export async function runTrace(o: TraceRunOptions, out: (l: string) => void): Pr
     const maps = object.maps as unknown as Map<string, DumpableMap>;
     const trace = (object as { trace?: string[] }).trace;
     const mapSpecs = new Map(spec.maps.map((m) => [m.name, m]));
+    const got = records.collect();
     if (o.json) {
       out(JSON.stringify({
         program: program.name, type: program.type, engine: o.engine, context: from,
-        events: results, maps: Object.fromEntries([...maps].filter(([n]) => !/\.(rodata|kconfig)/.test(n)).map(([n, m]) => [n, mapToJson(m, mapSpecs.get(n), spec.btf)])),
+        events: results, maps: Object.fromEntries([...maps].filter(([n, m]) => dumpsAsElements(n, m, mapSpecs.get(n))).map(([n, m]) => [n, mapToJson(m, mapSpecs.get(n), spec.btf)])),
+        records: recordsToJson(spec.btf, got),
         ...(trace ? { trace } : {}),
-      }, (_k, v) => (typeof v === "bigint" ? Number(v) : v)));
+      }, (_k, v) => (typeof v === "bigint" ? (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER) ? v.toString() : Number(v)) : v)));
       return 0;
     }
     out(`${program.name} (${program.type}): ${o.events.length} event${o.events.length === 1 ? "" : "s"} in the ${o.engine} engine; context from ${from}`);
+    for (const n of records.notes) out(n);
+    for (const l of recordLines(spec.btf, got)) out(l);
     for (const [name, m] of maps) {
-      if (/\.(rodata|kconfig)/.test(name)) continue;
+      if (!dumpsAsElements(name, m, mapSpecs.get(name))) continue;
       let lines: string[];
       try { lines = dumpMap(m, mapSpecs.get(name), spec.btf); } catch (e) { lines = [`(${(e as Error).message})`]; }
       out(`map ${name}:`);
@@ -179,6 +205,7 @@ export async function runTrace(o: TraceRunOptions, out: (l: string) => void): Pr
     }
     return 0;
   } finally {
+    for (const c of closers) c();
     object.close();
   }
 }

@@ -22,6 +22,9 @@ import { defaultEngine, ExecutionError, RUN_TYPES, Runtime, type RunMode } from 
 import { programType } from "../programs/table.js";
 import { parseArgPairs } from "../programs/trace-context.js";
 import { OPEN_OPTIONS, OPEN_USAGE, openObject } from "./object.js";
+import { describeRedirect, watchRun, type RunReport } from "./run-records.js";
+import { redirectOf, setRedirect } from "../helpers/xdp-helpers.js";
+import { takeRedirect } from "../maps/redirect.js";
 
 export const RUN_USAGE = `usage: tsbpf run PROG.o --pcap IN [-w OUT.pcap|OUT.pcapng] [--tx-out FILE] [--prog NAME]
                  [--engine interp|jit|kernel] [--compare interp,kernel] [--json] [--fast] [--budget N]
@@ -63,6 +66,10 @@ interface Outcome {
   readonly input?: Uint8Array;
   /** What bpf_trace_printk printed (the interpreter only: the kernel's goes to trace_pipe). */
   readonly trace?: readonly string[];
+  /** The object's maps and records after the run. */
+  readonly report?: RunReport;
+  /** Where a redirect verdict sends the packet (userspace engines). */
+  readonly redirect?: string | undefined;
 }
 
 /** What became of the packet, in one line: a 1500-byte packet in hex would fill the terminal. */
@@ -153,8 +160,9 @@ export async function runCommand(args: string[], out: (line: string) => void, er
       const skip = spec.programs.filter((p) => p !== program && !(targets.has(p.name) && p.type !== "unspec")).map((p) => p.name);
       const object = await loadObject(spec, { engine: "kernel", skip, pinRoot: values["pin-root"] ?? false });
       try {
+        const watch = await watchRun(object, spec, true);
         const r = (object.programs.get(program.name) as import("../kernel/index.js").KernelProgram).testRun({ data, ...(ctx ? { ctx } : {}), repeat });
-        outcome = { r0: BigInt(r.retval >>> 0), retval: r.retval >>> 0, durationNs: r.durationNs, input: data, ...(r.data ? { data: r.data } : {}) };
+        outcome = { r0: BigInt(r.retval >>> 0), retval: r.retval >>> 0, durationNs: r.durationNs, input: data, ...(r.data ? { data: r.data } : {}), report: watch.finish() };
       } finally {
         object.close();
       }
@@ -172,7 +180,10 @@ export async function runCommand(args: string[], out: (line: string) => void, er
       ...(outcome.data ? { data: hexBytes(outcome.data) } : {}),
       ...(outcome.memory ? { memory: hexBytes(outcome.memory) } : {}),
       ...(outcome.trace?.length ? { trace: outcome.trace } : {}),
-    }));
+      ...(outcome.redirect ? { redirect: outcome.redirect } : {}),
+      ...(outcome.report ? { maps: outcome.report.maps } : {}),
+      ...(outcome.report?.records.length ? { records: outcome.report.recordsJson } : {}),
+    }, (_k, v) => (typeof v === "bigint" ? (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER) ? v.toString() : Number(v)) : v)));
   } else if (values.raw) {
     out(hex64(outcome.r0));
   } else {
@@ -180,6 +191,8 @@ export async function runCommand(args: string[], out: (line: string) => void, er
     out(`r0 ${hex64(outcome.r0)}`);
     if (outcome.durationNs !== undefined) out(`duration ${Math.round(outcome.durationNs)} ns`);
     if (outcome.data) out(describeChange(outcome.input, outcome.data, values["data-out"]));
+    if (outcome.redirect) out(`redirect -> ${outcome.redirect}`);
+    for (const line of outcome.report?.mapLines ?? []) out(line);
     const trace = outcome.trace ?? [];
     for (const line of trace.slice(0, TRACE_LINES)) out(`trace ${line}`);
     if (trace.length > TRACE_LINES) out(`trace ... ${trace.length - TRACE_LINES} more lines`);
@@ -217,13 +230,18 @@ async function objectInInterpreter(
   const skip = spec.programs.filter((p) => p !== program && !(p.type in RUN_TYPES)).map((p) => p.name);
   const object = await loadObject(spec, { engine: o.engine as "interp", skip, mode: o.mode, ...(o.budget !== undefined ? { budget: o.budget } : {}) });
   try {
+    const watch = await watchRun(object, spec, false);
+    const space = object.runtime.space;
+    takeRedirect(space);
+    setRedirect(space, undefined);
     let r;
     try {
       r = object.programs.get(program.name)!.testRun({ data: o.data, ...(o.ctx ? { ctx: o.ctx } : {}), repeat: o.repeat });
     } catch (e) {
       throw withSourceLine(e, program);
     }
-    return { r0: r.r0, retval: r.retval, durationNs: r.durationNs, data: r.data, input: o.data, trace: [...(object.trace ?? [])] };
+    const redirect = programType(program.type).disposition?.(r.retval) === "redirect" ? describeRedirect(takeRedirect(space), redirectOf(space)) : undefined;
+    return { r0: r.r0, retval: r.retval, durationNs: r.durationNs, data: r.data, input: o.data, trace: [...(object.trace ?? [])], report: watch.finish(), redirect };
   } finally {
     object.close();
   }

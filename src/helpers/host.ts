@@ -8,6 +8,7 @@
 import type { AddressSpace } from "../runtime/address-space.js";
 import type { Btf } from "../btf/types.js";
 import { BpfError } from "../errors.js";
+import { cpusOf, setCpus } from "../maps/cpus.js";
 import { KernelStruct, SparseMemory } from "./kernel-memory.js";
 
 /** The current task, as bpf_get_current_* and task_struct readers see it. */
@@ -42,13 +43,21 @@ export interface Clock {
   taiNs(): bigint;
   /** jiffies_64 */
   jiffies(): bigint;
+  /**
+   * Calls `fn` once the monotonic clock reaches `dueNs` (bpf_timer's hrtimer); returns
+   * what cancels it. A VirtualClock fires in `advance`, the system clock by setTimeout.
+   */
+  schedule?(dueNs: bigint, fn: () => void): () => void;
 }
 
 /** What a run's helpers know of the world outside the program. */
 export interface Host {
   task: TaskModel;
   clock: Clock;
-  /** bpf_get_smp_processor_id; the per-CPU maps' notion of the current CPU. */
+  /**
+   * bpf_get_smp_processor_id. Once the host is set on a space (setHost, hostOf) this is the
+   * space's CPU model's `current` (maps/cpus.ts), which the per-CPU maps use: one notion.
+   */
   cpu: number;
   /** bpf_get_numa_node_id */
   numaNode: number;
@@ -83,11 +92,42 @@ const TAI_OFFSET_NS = 37_000_000_000n;
  * the monotonic time at HZ; boot time adds `suspendedNs`; TAI is `realtimeNs` + 37 s.
  */
 export class VirtualClock implements Clock {
+  /** Timers waiting for the clock, in the order they were scheduled. */
+  #due: { at: bigint; seq: number; fn: () => void }[] = [];
+  #seq = 0;
+
   constructor(public nowNs = 1_000_000_000n, public suspendedNs = 0n, public realtimeNs = 1_700_000_000_000_000_000n) {}
+
+  /**
+   * Moves every clock on by `ns`, firing the timers due on the way at their own time
+   * (earliest first; one a callback schedules within the step fires in it too).
+   */
   advance(ns: bigint | number): this {
-    this.nowNs += BigInt(ns);
-    this.realtimeNs += BigInt(ns);
+    const target = this.nowNs + BigInt(ns);
+    for (;;) {
+      let next: { at: bigint; seq: number; fn: () => void } | undefined;
+      for (const d of this.#due) if (d.at <= target && (!next || d.at < next.at || (d.at === next.at && d.seq < next.seq))) next = d;
+      if (!next) break;
+      this.#due.splice(this.#due.indexOf(next), 1);
+      if (next.at > this.nowNs) this.#step(next.at - this.nowNs);
+      next.fn();
+    }
+    this.#step(target - this.nowNs);
     return this;
+  }
+
+  #step(ns: bigint): void {
+    this.nowNs += ns;
+    this.realtimeNs += ns;
+  }
+
+  /** Timers not yet fired. */
+  get pending(): number { return this.#due.length; }
+
+  schedule(dueNs: bigint, fn: () => void): () => void {
+    const entry = { at: dueNs, seq: this.#seq++, fn };
+    this.#due.push(entry);
+    return () => { const i = this.#due.indexOf(entry); if (i >= 0) this.#due.splice(i, 1); };
   }
   monotonicNs(): bigint { return this.nowNs; }
   bootNs(): bigint { return this.nowNs + this.suspendedNs; }
@@ -105,6 +145,13 @@ export class SystemClock implements Clock {
   coarseNs(): bigint { const tick = 1_000_000_000n / BigInt(HZ); return (this.monotonicNs() / tick) * tick; }
   taiNs(): bigint { return BigInt(Date.now()) * 1_000_000n + TAI_OFFSET_NS; }
   jiffies(): bigint { return BigInt.asUintN(64, INITIAL_JIFFIES + (this.monotonicNs() * BigInt(HZ)) / 1_000_000_000n); }
+  schedule(dueNs: bigint, fn: () => void): () => void {
+    const ms = Math.max(0, Number(dueNs - this.monotonicNs()) / 1e6);
+    const t = setTimeout(fn, ms) as unknown as { unref?: () => void };
+    // As the kernel's timers, they never keep a process alive on their own.
+    t.unref?.();
+    return () => clearTimeout(t as unknown as number);
+  }
 }
 
 /** Where a fake task's task_struct lies: a direct-map address, as the kernel's would. */
@@ -126,7 +173,8 @@ export function fakeHost(task: Partial<TaskModel> = {}, rest: Partial<Omit<Host,
       ...task,
     },
     clock: rest.clock ?? new SystemClock(),
-    cpu: rest.cpu ?? 0,
+    // -1: whatever CPU the space is on (setHost keeps it); a number moves the space there.
+    cpu: rest.cpu ?? -1,
     numaNode: rest.numaNode ?? 0,
     kernel: rest.kernel ?? new SparseMemory("kernel"),
     user: rest.user ?? new SparseMemory("user"),
@@ -143,12 +191,24 @@ const HOSTS = new WeakMap<AddressSpace, Host>();
 /** The host of a runtime (by its `space`); a fake one is made on first use. */
 export function hostOf(space: AddressSpace): Host {
   let h = HOSTS.get(space);
-  if (!h) HOSTS.set(space, (h = fakeHost()));
+  if (!h) h = setHost(space, fakeHost());
   return h;
 }
 
-/** Sets the host a runtime's helpers see (`setHost(runtime.space, fakeHost({ pid: 1 }))`). */
+/**
+ * Sets the host a runtime's helpers see (`setHost(runtime.space, fakeHost({ pid: 1 }))`).
+ * Its `cpu` becomes the space's current CPU (the CPU count grows to hold it: set it before
+ * making per-CPU maps), and from then on reads and sets that one setting.
+ */
 export function setHost(space: AddressSpace, host: Host): Host {
+  const cpu = host.cpu;
+  const model = cpusOf(space);
+  if (Number.isInteger(cpu) && cpu >= 0) setCpus(space, { cpus: Math.max(model.cpus, cpu + 1), current: cpu });
+  Object.defineProperty(host, "cpu", {
+    get: () => cpusOf(space).current,
+    set: (v: number) => { setCpus(space, { current: v }); },
+    enumerable: true, configurable: true,
+  });
   HOSTS.set(space, host);
   return host;
 }

@@ -13,3 +13,7 @@ export { KERNEL_ONLY } from "./kernel-only.js";
 export { FibResult, netOf, type FibDevice, type FibNeighbour, type FibRoute, type NetModel } from "./fib.js";
 export { redirectOf, type Redirect } from "./xdp-helpers.js";
 export { formatPrintk, MAX_BPRINTF_ARGS, MAX_PRINTK_ARGS, type PrintkSource } from "./printk.js";
+export { socketsOf, type SocketModel } from "./socket-helpers.js";
+export { timersOf, TimerClock } from "./timer-helpers.js";
+export { BPF_MAX_USER_RINGBUF_SAMPLES, DynptrType } from "./callback-helpers.js";
+export { socketOptionsOf, SockoptLevel, BPF_SOCK_OPS_ALL_CB_FLAGS, type SocketOptions } from "./sockopt-helpers.js";

@@ -14,6 +14,7 @@ import { isRedirectMap, redirectEntry, setRedirect } from "../maps/redirect.js";
 import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, ringAt, RingBufMap } from "../maps/ringbuf.js";
 import { StackTraceMap } from "../maps/stack-trace.js";
 import { LocalStorageMap } from "../maps/storage.js";
+import { copyFrags, fragsSize } from "../programs/xdp-frags.js";
 import { HELPER_NAMES } from "./names.js";
 
 /** The last map a helper resolved, by space and handle: most calls name the same map again. */
@@ -99,11 +100,15 @@ const perfEventOutput: HelperFn = (a, env) => {
   const ctxLen = Number((flags & BPF_F_CTXLEN_MASK) >> 32n);
   let sample = data;
   if (ctxLen > 0) {
+    // The packet's bytes after the sample: an XDP packet's fragments count (bpf_xdp_copy).
     const packet = env.run.packet;
-    if (!packet || env.run.data + ctxLen > packet.hi) return -Errno.EFAULT;
+    const frags = env.run.programType === "xdp" ? fragsSize(env.space) : 0;
+    if (!packet || env.run.data + ctxLen > packet.hi + frags) return -Errno.EFAULT;
     sample = new Uint8Array(size + ctxLen);
     sample.set(data);
-    sample.set(env.space.u8.subarray(env.run.data, env.run.data + ctxLen), size);
+    const linear = Math.min(ctxLen, packet.hi - env.run.data);
+    sample.set(env.space.u8.subarray(env.run.data, env.run.data + linear), size);
+    if (linear < ctxLen) copyFrags(env.space, 0, sample.subarray(size + linear), false);
   }
   return buffer.write(sample) ? 0 : -Errno.ENOSPC;
 };
@@ -198,6 +203,8 @@ export const MAP_HELPERS: readonly HelperDef[] = [
   row("map_update_elem", update),
   row("map_delete_elem", remove),
   row("perf_event_output", perfEventOutput),
+  // bpf_xdp_output: perf_event_output from a tracing program on XDP, the packet after the sample.
+  row("xdp_output", perfEventOutput),
   row("get_stackid", getStackid),
   row("current_task_under_cgroup", taskUnderCgroup),
   row("redirect_map", redirectMap),

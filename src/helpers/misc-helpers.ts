@@ -4,6 +4,7 @@
  * each answered from the runtime's host model.
  */
 
+import { cpusOf } from "../maps/cpus.js";
 import type { HelperArgs, HelperDef, HelperEnv, HelperFn } from "../runtime/helpers.js";
 import { hostOf } from "./host.js";
 import { E } from "./util.js";
@@ -46,7 +47,7 @@ export const MISC_HELPERS: readonly HelperDef[] = [
   /** BPF_FUNC_get_prandom_u32 */
   { id: 7, name: "get_prandom_u32", fn: (_a, env) => hostOf(env.space).random() >>> 0 },
   /** BPF_FUNC_get_smp_processor_id */
-  { id: 8, name: "get_smp_processor_id", fn: (_a, env) => hostOf(env.space).cpu },
+  { id: 8, name: "get_smp_processor_id", fn: (_a, env) => cpusOf(env.space).current },
   /** BPF_FUNC_get_numa_node_id */
   { id: 42, name: "get_numa_node_id", fn: (_a, env) => hostOf(env.space).numaNode },
   /** BPF_FUNC_get_socket_cookie: the packet's socket's cookie (the host's socketCookie) */

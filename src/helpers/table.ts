@@ -14,9 +14,13 @@ import { MAP_HELPERS } from "./map-helpers.js";
 import { MISC_HELPERS } from "./misc-helpers.js";
 import { HELPER_PROTOS } from "./protos.js";
 import { SKB_HELPERS } from "./skb-helpers.js";
+import { SOCKET_HELPERS } from "./socket-helpers.js";
+import { SOCKOPT_HELPERS } from "./sockopt-helpers.js";
+import { STACK_HELPERS } from "./stack-helpers.js";
 import { STRING_HELPERS } from "./string-helpers.js";
 import { SYNCOOKIE_HELPERS } from "./syncookie-helpers.js";
 import { TASK_HELPERS } from "./task-helpers.js";
+import { TIMER_HELPERS } from "./timer-helpers.js";
 import { TUNNEL_HELPERS } from "./tunnel-helpers.js";
 import { XDP_HELPERS } from "./xdp-helpers.js";
 
@@ -30,6 +34,10 @@ export const HELPERS: readonly HelperDef[] = [
   ...STRING_HELPERS,
   ...TASK_HELPERS,
   ...CALLBACK_HELPERS,
+  ...TIMER_HELPERS,
+  ...SOCKET_HELPERS,
+  ...SOCKOPT_HELPERS,
+  ...STACK_HELPERS,
   ...XDP_HELPERS,
   ...SKB_HELPERS,
   ...FIB_HELPERS,

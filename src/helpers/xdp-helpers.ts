@@ -4,6 +4,7 @@
  * (`redirectOf`) for whoever reports the run.
  */
 
+import { copyFrags, FRAG_SIZE, fragsSize, xdpFragsOf } from "../programs/xdp-frags.js";
 import type { AddressSpace } from "../runtime/address-space.js";
 import type { HelperArgs, HelperDef, HelperEnv, HelperFn } from "../runtime/helpers.js";
 import { ETH_HLEN, Packet, XDP_FRAME_HEADER } from "./packet.js";
@@ -64,10 +65,39 @@ const adjustMeta: HelperFn = (a, env) => {
   return 0;
 };
 
+/**
+ * bpf_xdp_adjust_tail on a multi-buffer packet: growing extends the last fragment within
+ * its page; shrinking takes bytes off the fragments from the last, freeing emptied ones,
+ * and what is left off the linear part once none remains.
+ */
+function adjustFragsTail(env: HelperEnv, p: Packet, delta: number): number {
+  const frags = xdpFragsOf(env.space);
+  if (delta > 0) {
+    const last = frags[frags.length - 1]!;
+    if (last.length + delta > FRAG_SIZE) return -E.EINVAL;
+    const grown = new Uint8Array(last.length + delta);
+    grown.set(last);
+    frags[frags.length - 1] = grown;
+    return 0;
+  }
+  let offset = -delta;
+  if (offset > p.length + fragsSize(env.space) - ETH_HLEN) return -E.EINVAL;
+  while (frags.length && offset > 0) {
+    const last = frags[frags.length - 1]!;
+    const shrink = Math.min(offset, last.length);
+    offset -= shrink;
+    if (shrink === last.length) frags.pop();
+    else frags[frags.length - 1] = last.slice(0, last.length - shrink);
+  }
+  if (!frags.length && offset > 0) p.set({ dataEnd: p.dataEnd - offset });
+  return 0;
+}
+
 /** bpf_xdp_adjust_tail(xdp, delta): moves data_end; grown bytes are zeroed. */
 const adjustTail: HelperFn = (a, env) => {
   const p = packet(env, "bpf_xdp_adjust_tail");
   const delta = a.lo(2);
+  if (delta !== 0 && xdpFragsOf(env.space).length) return adjustFragsTail(env, p, delta);
   const end = p.dataEnd + delta;
   if (end > p.limit || end < p.data + ETH_HLEN) return -E.EINVAL;
   if (delta > 0) env.space.u8.fill(0, p.dataEnd, end);
@@ -79,8 +109,18 @@ const adjustTail: HelperFn = (a, env) => {
 function span(p: Packet, a: HelperArgs): number {
   const off = a.u32(2), len = a.u32(4);
   if (off > 0xffff || len > 0xffff) return -E.EFAULT;
-  if (off + len > p.length) return -E.EINVAL;
+  if (off + len > p.length + fragsSize(p.env.space)) return -E.EINVAL;
   return 0;
+}
+
+/** Copies between the packet (linear part, then fragments) at `off` and `buf`. */
+function copyPacket(env: HelperEnv, p: Packet, off: number, buf: Uint8Array, write: boolean): void {
+  const linear = Math.max(0, Math.min(buf.length, p.length - off));
+  if (linear > 0) {
+    if (write) env.space.u8.set(buf.subarray(0, linear), p.data + off);
+    else buf.set(env.space.u8.subarray(p.data + off, p.data + off + linear));
+  }
+  if (linear < buf.length) copyFrags(env.space, off + linear - p.length, buf.subarray(linear), write);
 }
 
 /** bpf_xdp_load_bytes(xdp, offset, buf, len) */
@@ -88,7 +128,9 @@ const loadBytes: HelperFn = (a, env) => {
   const p = packet(env, "bpf_xdp_load_bytes");
   const err = span(p, a);
   if (err) return err;
-  mem(env, a, 3, a.u32(4), "write").set(env.space.u8.subarray(p.data + a.u32(2), p.data + a.u32(2) + a.u32(4)));
+  const buf = new Uint8Array(a.u32(4));
+  copyPacket(env, p, a.u32(2), buf, false);
+  mem(env, a, 3, a.u32(4), "write").set(buf);
   return 0;
 };
 
@@ -97,7 +139,7 @@ const storeBytes: HelperFn = (a, env) => {
   const p = packet(env, "bpf_xdp_store_bytes");
   const err = span(p, a);
   if (err) return err;
-  env.space.u8.set(mem(env, a, 3, a.u32(4), "read").slice(), p.data + a.u32(2));
+  copyPacket(env, p, a.u32(2), mem(env, a, 3, a.u32(4), "read").slice(), true);
   return 0;
 };
 
@@ -126,7 +168,7 @@ export const XDP_HELPERS: readonly HelperDef[] = [
   /** BPF_FUNC_xdp_adjust_tail */
   { id: 65, name: "xdp_adjust_tail", fn: adjustTail },
   /** BPF_FUNC_xdp_get_buff_len */
-  { id: 188, name: "xdp_get_buff_len", fn: (_a, env) => packet(env, "bpf_xdp_get_buff_len").length },
+  { id: 188, name: "xdp_get_buff_len", fn: (_a, env) => packet(env, "bpf_xdp_get_buff_len").length + fragsSize(env.space) },
   /** BPF_FUNC_xdp_load_bytes */
   { id: 189, name: "xdp_load_bytes", fn: loadBytes },
   /** BPF_FUNC_xdp_store_bytes */

@@ -84,7 +84,8 @@ export class ArrayMap extends BpfMap {
     if ((flags & ~BPF_F_LOCK) === BPF_NOEXIST) return -Errno.EEXIST; // every element exists
     if (this.lockFlagBad(flags)) return -Errno.EINVAL;
     const at = this.values.base + i * this.elemSize;
-    if (!this.perCpu) copyBytes(this.space.u8, at, value, 0, this.valueSize);
+    // array_map_update_elem frees the old value's special fields (its timer) after the copy.
+    if (!this.perCpu) { copyBytes(this.space.u8, at, value, 0, this.valueSize); this.valueFreed?.(at); }
     else if (fromProgram) copyBytes(this.space.u8, at + this.currentCpu * this.#slot, value, 0, this.valueSize);
     else copyBytes(this.space.u8, at, value, 0, this.elemSize);
     return 0;
@@ -92,6 +93,17 @@ export class ArrayMap extends BpfMap {
 
   protected deleteKey(): number {
     return -Errno.EINVAL;
+  }
+
+  /** bpf_for_each_array_elem: every index in order; a per-CPU element's current-CPU slot. */
+  override forEachElem(visit: (key: Uint8Array, valueAddr: number) => boolean): number {
+    let n = 0;
+    for (let i = 0; i < this.maxEntries; i++) {
+      n++;
+      const at = this.values.base + i * this.elemSize;
+      if (visit(keyOf(i), this.perCpu ? at + this.currentCpu * this.#slot : at)) break;
+    }
+    return n;
   }
 
   protected nextKeyOf(key: Uint8Array | undefined): Uint8Array | number {

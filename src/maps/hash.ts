@@ -12,7 +12,7 @@
  */
 
 import { Perm, type AddressSpace, type Region } from "../runtime/address-space.js";
-import { htabHash } from "./jhash.js";
+import { htabHash, htabHashWords } from "./jhash.js";
 import { Lru } from "./lru.js";
 import { BPF_EXIST, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_NOEXIST, BpfMap, copyBytes, Errno, roundUp8, zeroBytes, type BatchSupport, type UserMapSpec } from "./map.js";
 
@@ -190,14 +190,30 @@ export class HashMap extends BpfMap {
     this.#unlink(this.#header[node]!);
     this.#used[node] = 0;
     this.#count--;
+    this.valueFreed?.(this.#value[node]!);
     return true;
   }
 
   /** The helper's fast path: the key hashed and compared where it lies, no copy. */
   override lookupElem(keyAddr: number): number {
-    const space = this.space;
-    if (!this.canAccess(keyAddr, this.keySize, false)) return 0;
+    const size = this.keySize;
+    if (!this.canAccess(keyAddr, size, false)) return 0;
     this.#views();
+    // 4- and 8-byte keys at aligned addresses (nearly every program's): compared as words.
+    if ((size === 4 || size === 8) && (keyAddr & 3) === 0 && !this.#byIndex) {
+      const u32 = this.#u32, k = keyAddr >>> 2;
+      const w0 = u32[k]! | 0, w1 = size === 8 ? u32[k + 1]! | 0 : 0;
+      const hash = htabHashWords(w0, w1, size, 0);
+      let e = u32[(this.buckets.base >>> 2) + (hash & this.#mask)]!;
+      for (; e !== 0; e = u32[e >>> 2]!) {
+        const h = e >>> 2;
+        if (u32[h + 1] === hash && (u32[h + 4]! | 0) === w0 && (size === 4 || (u32[h + 5]! | 0) === w1)) break;
+      }
+      if (e === 0) return 0;
+      if (this.#lruLists) this.#lruLists.setRef(u32[(e >>> 2) + 3]!);
+      const v = u32[(e >>> 2) + 2]!;
+      return this.perCpu ? v + this.currentCpu * this.#slot : v;
+    }
     const e = this.#find(this.#u8, keyAddr, this.#hash(this.#u8, keyAddr));
     if (e === 0) return 0;
     const u32 = this.#u32;
@@ -273,6 +289,7 @@ export class HashMap extends BpfMap {
         this.#unlink(old);
         this.#used[oldNode] = 0;
         this.#count--;
+        this.valueFreed?.(this.#value[oldNode]!);
         lru.push(oldNode);
       }
       return 0;
@@ -299,6 +316,7 @@ export class HashMap extends BpfMap {
       this.#unlink(old);
       this.#used[oldNode] = 0;
       this.#count--;
+      this.valueFreed?.(this.#value[oldNode]!);
     }
     this.#insert(i < 0 ? oldNode : i, key, hash, value, fromProgram);
     if (old && i >= 0) this.#release(oldNode);
@@ -323,8 +341,27 @@ export class HashMap extends BpfMap {
     this.#unlink(e);
     this.#used[i] = 0;
     this.#count--;
+    this.valueFreed?.(this.#value[i]!);
     this.#release(i);
     return 0;
+  }
+
+  /**
+   * bpf_for_each_hash_elem: bucket by bucket, each from its head; the next element is read
+   * after the callback, which may delete the one it was given (as an RCU walk would).
+   */
+  override forEachElem(visit: (key: Uint8Array, valueAddr: number) => boolean): number {
+    let n = 0;
+    for (let b = 0; b < this.nBuckets; b++) {
+      this.#views();
+      for (let e = this.#u32[(this.buckets.base >>> 2) + b]!; e !== 0; e = this.#u32[e >>> 2]!) {
+        n++;
+        const v = this.#u32[(e >>> 2) + 2]!;
+        if (visit(this.#keyOf(e), this.perCpu ? v + this.currentCpu * this.#slot : v)) return n;
+        this.#views();
+      }
+    }
+    return n;
   }
 
   /** htab_map_get_next_key: the next in the bucket, else the first of a later bucket; a missing key starts over. */

@@ -55,3 +55,22 @@ export function htabHash(u8: Uint8Array, at: number, size: number, seed: number)
   c ^= b; c = (c - rol(b, 24)) | 0;
   return c >>> 0;
 }
+
+/**
+ * htabHash of a 4-byte key given as its little-endian word (jhash_1word's arithmetic), or of
+ * an 8-byte key as two (jhash_2words'): the common key sizes, without reading bytes.
+ */
+export function htabHashWords(w0: number, w1: number, size: 4 | 8, seed: number): number {
+  let a: number, b: number, c: number;
+  a = b = c = (JHASH_INITVAL + size + seed) | 0;
+  a = (a + w0) | 0;
+  if (size === 8) b = (b + w1) | 0;
+  c ^= b; c = (c - rol(b, 14)) | 0;
+  a ^= c; a = (a - rol(c, 11)) | 0;
+  b ^= a; b = (b - rol(a, 25)) | 0;
+  c ^= b; c = (c - rol(b, 16)) | 0;
+  a ^= c; a = (a - rol(c, 4)) | 0;
+  b ^= a; b = (b - rol(a, 14)) | 0;
+  c ^= b; c = (c - rol(b, 24)) | 0;
+  return c >>> 0;
+}

@@ -587,6 +587,23 @@ export abstract class BpfMap {
     return key ? this.deleteKey(key) : -Errno.EFAULT;
   }
 
+  /**
+   * Called with a value's address when the map lets that value go (a hash element deleted,
+   * replaced or evicted, an array element overwritten), as the kernel's bpf_obj_free_fields:
+   * the timer helpers set it to cancel the value's bpf_timer.
+   */
+  valueFreed: ((valueAddr: number) => void) | undefined;
+
+  /**
+   * bpf_for_each_map_elem's walk (the map's map_for_each_callback): `visit(key, value)` for
+   * each element in the kernel's order, with the value's address (the current CPU's slot for
+   * per-CPU maps), until it returns true. Returns the elements visited, or -1 where the
+   * kernel's map type has no such walk.
+   */
+  forEachElem(_visit: (key: Uint8Array, valueAddr: number) => boolean): number {
+    return -1;
+  }
+
   /** bpf_map_push_elem: 0 or -errno. */
   pushElem(valueAddr: number, flags: number): number {
     const value = this.readAt(valueAddr, this.valueSize)?.slice();

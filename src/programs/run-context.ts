@@ -7,7 +7,8 @@
 
 import { BpfError } from "../errors.js";
 import type { AccessRule } from "./ctx-access.js";
-import { Perm, type RegionOptions } from "../runtime/address-space.js";
+import { Perm, type AddressSpace, type RegionOptions } from "../runtime/address-space.js";
+import { setXdpFrags, xdpFragsOf } from "./xdp-frags.js";
 
 /** XDP_PACKET_HEADROOM */
 export const XDP_PACKET_HEADROOM = 256;
@@ -65,6 +66,13 @@ export interface ProgramTypeOps {
   ctxOut(ctx: Uint8Array, pkt: PacketLayout): Uint8Array;
   /** The packet bytes handed back, from the whole packet allocation. */
   dataOut(all: Uint8Array, pkt: PacketLayout): Uint8Array;
+  /**
+   * Before a run: the part of the input that goes in the packet buffer, the rest kept aside
+   * (XDP: fragments past the linear buffer). Without it, all of it goes in.
+   */
+  prepare?(space: AddressSpace, input: RunInput): RunInput;
+  /** After a run: the bytes handed back, given dataOut's (XDP: the fragments appended). */
+  finish?(space: AddressSpace, data: Uint8Array): Uint8Array;
 }
 
 const u32 = (b: Uint8Array | undefined, off: number) =>
@@ -100,6 +108,28 @@ export const XDP_RUN: ProgramTypeOps = {
     return out;
   },
   dataOut: (all, p) => all.slice(p.meta - p.base, p.dataEnd - p.base),
+  prepare(space, input) {
+    // bpf_prog_test_run_xdp: metadata comes out of the headroom, so the linear part is a
+    // page less the headroom left and skb_shared_info; the rest goes to fragments.
+    const max = XDP_FRAME_SIZE - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_SIZE + u32(input.ctx, 0);
+    const { data, ctx } = input;
+    if (data.length <= max) { setXdpFrags(space, new Uint8Array(0)); return input; }
+    setXdpFrags(space, data.subarray(max));
+    if (!ctx) return { data: data.subarray(0, max), ctx };
+    if (u32(ctx, 4) !== data.length) return input; // offsets() refuses it
+    const c = ctx.slice();
+    new DataView(c.buffer).setUint32(4, max, true);
+    return { data: data.subarray(0, max), ctx: c };
+  },
+  finish(space, data) {
+    const frags = xdpFragsOf(space);
+    if (!frags.length) return data;
+    const out = new Uint8Array(data.length + frags.reduce((n, f) => n + f.length, 0));
+    out.set(data);
+    let at = data.length;
+    for (const f of frags) { out.set(f, at); at += f.length; }
+    return out;
+  },
 };
 
 /** struct __sk_buff offsets used here. */
@@ -108,9 +138,13 @@ const SKB = {
   localIp4: 96, remoteIp6: 100, localIp6: 116, dataMeta: 140, wireLen: 160, size: 192,
 } as const;
 
-/** eth_type_trans's pkt_type on the loopback device (address 00:00:00:00:00:00). */
+/**
+ * eth_type_trans's pkt_type on the loopback device the test run uses: its address is
+ * 00:00:00:00:00:00 and its broadcast address too (lo sets none), so ff:ff:ff:ff:ff:ff is
+ * PACKET_MULTICAST there like any group address, never PACKET_BROADCAST.
+ */
 function pktType(frame: Uint8Array): number {
-  if (frame[0]! & 1) return frame.subarray(0, 6).every((b) => b === 0xff) ? 1 : 2; // PACKET_BROADCAST, PACKET_MULTICAST
+  if (frame[0]! & 1) return 2; // PACKET_MULTICAST
   return frame.subarray(0, 6).every((b) => b === 0) ? 0 : 3; // PACKET_HOST, PACKET_OTHERHOST
 }
 

@@ -207,7 +207,17 @@ function writeInt(view: DataView, off: number, size: number, v: bigint, what: st
  * The bytes of a context of `shape` with `values` by field name (the rest zero). A name
  * the shape lacks is an error that lists the names it has.
  */
-export function encodeContext(shape: ContextShape, values: Readonly<Record<string, unknown>>, size = shape.size): Uint8Array {
+/** A number as `--ctx-json` and `--arg` take it (decimal, 0x, 0o, 0b, negative). */
+const NUMBER = /^-?(0x[0-9a-f]+|0o[0-7]+|0b[01]+|\d+)$/i;
+
+/**
+ * Where a string given for a pointer field goes: `place(bytes, what)` puts the bytes (the
+ * string and its NUL) in memory the program can read through the pointer and returns their
+ * address, which the field then holds. Without it such a string is an error.
+ */
+export type PlaceString = (bytes: Uint8Array, what: string) => bigint;
+
+export function encodeContext(shape: ContextShape, values: Readonly<Record<string, unknown>>, size = shape.size, place?: PlaceString): Uint8Array {
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   const byName = new Map(shape.fields.map((f) => [f.name, f]));
@@ -219,6 +229,15 @@ export function encodeContext(shape: ContextShape, values: Readonly<Record<strin
       const s = new TextEncoder().encode(v);
       if (s.length > f.count) throw new BpfError("EINVAL", `${what}: "${v}" is longer than ${f.count} bytes`);
       bytes.set(s, f.off);
+      continue;
+    }
+    // A string that is no number, for a pointer (or a 64-bit register or argument slot): a char * to it.
+    if (typeof v === "string" && !NUMBER.test(v.trim()) && f.count === 1 && (f.kind === "ptr" || f.size === 8)) {
+      if (!place) throw new BpfError("EINVAL", `${what}: a string for a pointer needs a userspace engine, which puts it in the task's memory`);
+      const s = new TextEncoder().encode(v);
+      const z = new Uint8Array(s.length + 1);
+      z.set(s);
+      writeInt(view, f.off, f.size, place(z, what), what);
       continue;
     }
     if (f.count > 1) {

@@ -144,9 +144,11 @@ export class RuntimeProgram {
   testRun(options: TestRunOptions = {}): TestRunResult {
     const { space, machine: m } = this.runtime;
     const ops = this.type;
-    const data = options.data ?? new Uint8Array(0);
     const repeat = Math.max(1, Math.floor(options.repeat ?? 1));
-    const input = { data, ctx: options.ctx };
+    // The type may keep part of the input out of the buffer (XDP fragments).
+    const given = { data: options.data ?? new Uint8Array(0), ctx: options.ctx };
+    const input = ops.prepare ? ops.prepare(space, given) : given;
+    const data = input.data;
     const regions: Region[] = [];
     try {
       const { headroom, tailroom, perm, frameSize = 0 } = ops.packet ?? { headroom: 0, tailroom: 0, perm: Perm.ReadWrite };
@@ -203,7 +205,7 @@ export class RuntimeProgram {
       return {
         retval: R[0]! >>> 0,
         r0: pairToBigInt(R[0]!, R[1]!),
-        data: ops.dataOut(all, out),
+        data: ops.finish ? ops.finish(space, ops.dataOut(all, out)) : ops.dataOut(all, out),
         ctx: ctx ? ops.ctxOut(ctx.bytes().slice(), out) : undefined,
         durationNs,
         instructions: m.executed,

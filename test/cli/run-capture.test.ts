@@ -75,3 +75,33 @@ test("--compare needs two engines and a capture", async () => {
   await assert.rejects(run(EXAMPLES + "xdp_firewall.bpf.o", "--pcap", EXAMPLES + "traffic.pcap", "--compare", "interp"), /name two or three engines/);
   await assert.rejects(run(EXAMPLES + "xdp_firewall.bpf.o", "--compare", "interp,kernel"), /--compare needs --pcap/);
 });
+
+test("the summary names redirect targets and shows ring buffer and perf buffer records through BTF; the kernel agrees", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-run-summary-"));
+  try {
+    const { PcapWriter } = await import("../../src/capture/index.js");
+    const w = new PcapWriter({ linkType: 1 });
+    const parts = [w.header()];
+    for (let i = 0; i < 6; i++) parts.push(w.packet({ data: Uint8Array.from({ length: 60 + i }, (_, j) => (j === 0 ? i : 0xaa)), timestampNs: BigInt(i) * 1000n }));
+    const cap = join(dir, "in.pcap");
+    writeFileSync(cap, Buffer.concat(parts));
+    const obj = new URL("../fixtures/run-summary.bpf.o", import.meta.url).pathname;
+    const s = JSON.parse((await run(obj, "--pcap", cap, "--json")).stdout);
+    assert.deepEqual(s.verdicts, { XDP_PASS: 3, XDP_REDIRECT: 3 });
+    assert.deepEqual(s.redirects, { "XDP_REDIRECT -> ifindex 7": 3 });
+    assert.deepEqual(s.records.events.map((e: { len: number; first: number }) => [e.len, e.first]), [[60, 0], [61, 1], [62, 2], [63, 3], [64, 4], [65, 5]]);
+    assert.equal(s.records.perf.length, 6);
+    assert.equal(s.maps.events, undefined);
+    const text = await run(obj, "--pcap", cap);
+    assert.match(text.stdout, /^ {2}XDP_REDIRECT -> ifindex 7 +3$/m);
+    assert.match(text.stdout, /^events: 6 records \(struct pkt_event\)$/m);
+    const { kernelAvailable } = await import("../../src/kernel/index.js");
+    if (kernelAvailable().ok) {
+      const c = await run(obj, "--pcap", cap, "--compare", "interp,kernel");
+      assert.equal(c.code, 0, c.stdout + c.stderr);
+      assert.match(c.stdout, /^no differences$/m);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

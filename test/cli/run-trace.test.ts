@@ -91,3 +91,21 @@ test("socket hooks on made-up contexts: a connect4 program refuses a port, sk_lo
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("execsnoop on made-up events: strings land in the task's memory and the ring buffer's records come out through BTF", async () => {
+  const io = memoryIo();
+  const example = new URL("../../examples/execsnoop.bpf.o", import.meta.url).pathname;
+  const events = new URL("../../examples/execsnoop.events.json", import.meta.url).pathname;
+  assert.equal(await main(["run", example, "--ctx-json", events, "--json"], io), 0, io.stderr);
+  const r = JSON.parse(io.stdout) as { records: Record<string, { pid: number; comm: string; filename: string }[]>; maps: Record<string, unknown> };
+  assert.deepEqual(r.records.events!.map((e) => e.filename), ["/usr/bin/ls", "/bin/sh", "/usr/local/bin/node"]);
+  assert.equal(r.records.events![0]!.comm, "tsbpf");
+  assert.equal(r.maps.events, undefined, "a ring buffer has records, not elements");
+  const text = memoryIo();
+  assert.equal(await main(["run", example, "--ctx-json", '{"filename": "/sbin/init"}'], text), 0, text.stderr);
+  assert.match(text.stdout, /^events: 1 record \(struct event\)\n {2}\{"pid":4242,"uid":0,"comm":"tsbpf","filename":"\/sbin\/init"\}$/m);
+  // A string for a field that is no pointer is still refused.
+  const bad = memoryIo();
+  assert.notEqual(await main(["run", example, "--ctx-json", '{"__syscall_nr": "x"}'], bad), 0);
+  assert.match(bad.stderr, /__syscall_nr: "x" is not an integer/);
+});

@@ -89,3 +89,23 @@ test("a fault in the interpreter names the instruction, the address, the regions
   assert.match(io.stderr, /regions: .*packet \[0x[0-9a-f]+, 0x[0-9a-f]+\)/);
   assert.match(io.stderr, /at \.\/fault\.bpf\.c:11:\d+: return data\[2000\] == 7 \? XDP_DROP : XDP_PASS;/);
 });
+
+test("run --data --json shows the maps, the records and the redirect target the run left, in either engine", async () => {
+  const obj = new URL("../fixtures/run-summary.bpf.o", import.meta.url).pathname;
+  const pkt = join(dir, "odd.bin");
+  writeFileSync(pkt, Uint8Array.from({ length: 64 }, (_, i) => (i === 0 ? 1 : 0xaa)));
+  for (const engine of here.ok ? ["interp", "kernel"] : ["interp"]) {
+    const io = memoryIo();
+    assert.equal(await main(["run", obj, "--data", pkt, "--engine", engine, "--json"], io), 0, io.stderr);
+    const r = JSON.parse(io.stdout);
+    assert.equal(r.retval, 4, engine);
+    assert.deepEqual(r.records.events, [{ len: 64, first: 1, pad: "" }], engine);
+    assert.equal(r.records.perf.length, 1, engine);
+    assert.ok("run_summ.bss" in r.maps, engine);
+    if (engine === "interp") assert.equal(r.redirect, "ifindex 7");
+  }
+  const text = memoryIo();
+  assert.equal(await main(["run", obj, "--data", pkt], text), 0);
+  assert.match(text.stdout, /^redirect -> ifindex 7$/m);
+  assert.match(text.stdout, /^events: 1 record \(struct pkt_event\)$/m);
+});

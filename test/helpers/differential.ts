@@ -8,7 +8,7 @@
  */
 
 import { installHelpers } from "../../src/helpers/table.js";
-import { setHost } from "../../src/helpers/host.js";
+import { setHost, type Host } from "../../src/helpers/host.js";
 import type { Instruction } from "../../src/isa/instruction.js";
 import { KernelMap, KernelProgram, MapFlags, nodeHost } from "../../src/kernel/index.js";
 import type { ArrayMap } from "../../src/maps/array.js";
@@ -50,7 +50,7 @@ function program(body: Body, map: (reg: number) => Instruction, rodata: (reg: nu
 }
 
 /** The body's outcome in the kernel and in the runtime, for a program of `type`. */
-export function bothWays(body: Body, o: { type?: "socket_filter" | "sched_cls" | "xdp"; data?: Uint8Array; ctx?: Uint8Array; rodata?: Uint8Array } = {}): { kernel: Outcome; runtime: Outcome } {
+export function bothWays(body: Body, o: { type?: "socket_filter" | "sched_cls" | "xdp"; data?: Uint8Array; ctx?: Uint8Array; rodata?: Uint8Array; host?: Host } = {}): { kernel: Outcome; runtime: Outcome } {
   const type = o.type ?? "sched_cls";
   const data = o.data ?? new Uint8Array(64);
   const rodata = new Uint8Array(64);
@@ -75,7 +75,7 @@ export function bothWays(body: Body, o: { type?: "socket_filter" | "sched_cls" |
     krodata.close();
   }
   const rt = new Runtime({ helpers: installHelpers(new HelperRegistry()) });
-  setHost(rt.space, nodeHost());
+  setHost(rt.space, o.host ?? nodeHost());
   const umap = createMap(rt.space, { ...OUT_MAP, name: "helpers_diff" });
   const urodata = createMap(rt.space, { ...OUT_MAP, name: "helpers_ro" }) as ArrayMap;
   urodata.set(new Uint8Array(4), rodata);
