@@ -25,7 +25,10 @@ const enum Mode3 { NotExact, RangeWithin, Exact }
 /** Returns true when the current state is covered by an explored one (prune this path). */
 export function isStateVisited(w: Walker, insn: number): boolean {
   const cur = w.cur;
-  const force = w.cfg.forceCheckpoint[insn] === 1;
+  // A long path since the last checkpoint forces one (the kernel's jmp_history_cnt > 40, counted here as insns / 8).
+  const force = w.cfg.forceCheckpoint[insn] === 1 || cur.history.length > 320;
+  // 2 jumps or 8 insns since the last checkpoint: more often than the kernel (2 jumps and 8 insns), which
+  // makes up for the stack liveness it has and we do not (state_machine: 1.26x its insns instead of 1.52x).
   let addNew = force || w.jmpsProcessed - w.prevJmpsProcessed >= 2 || w.stats.processed - w.prevInsnProcessed >= 8;
   let list = w.explored.get(insn);
   const i = w.cfg.insns[insn]!;
@@ -295,7 +298,7 @@ export function markPrecise(w: Walker, regno: number): void {
   if (r.type !== "scalar" || r.precise || !w.env.privileged) return;
   const bt = new Backtrack(cur.frames.length);
   bt.set(regno);
-  backtrack(w, bt);
+  backtrack(w, bt, true);
 }
 
 /** propagate_precision: what was precise in the state that covered us must be precise on our path. */
@@ -326,17 +329,36 @@ function markLivePrecise(w: Walker, old: State): void {
   if (!bt.empty()) backtrack(w, bt);
 }
 
-function backtrack(w: Walker, bt: Backtrack): void {
+/** `skipFirst`: the path's last insn is the one being checked, whose inputs are what bt holds (skip_first). */
+function backtrack(w: Walker, bt: Backtrack, skipFirst = false): void {
   let st: State | undefined = w.cur;
+  // The slot backtracked just before (the next one on the path), as the kernel's subseq_idx.
+  let next = -1;
   markIn(st, bt, false);
   while (st) {
     const h = st.history;
+    let linked: number[] | undefined;
     for (let k = h.length - 1; k >= 0; k--) {
+      const e = h[k]!;
+      if (e < 0) {
+        // The scalars linked at the jump just before (bt_sync_linked_regs).
+        (linked ??= []).push(e);
+        continue;
+      }
+      if (skipFirst) {
+        skipFirst = false;
+        next = Math.floor(e / 1024);
+        continue;
+      }
+      if (linked) syncLinked(bt, linked);
       if (bt.empty()) return;
-      if (!backtrackInsn(w, h[k]!, bt)) {
+      if (!backtrackInsn(w, e, bt, next)) {
         markAllPrecise(w);
         return;
       }
+      next = Math.floor(e / 1024);
+      if (linked) syncLinked(bt, linked);
+      linked = undefined;
     }
     st = st.parent;
     if (!st) break;
@@ -346,6 +368,26 @@ function backtrack(w: Walker, bt: Backtrack): void {
     }
     markIn(st, bt, true);
     if (bt.empty()) return;
+  }
+}
+
+/** A history entry naming a register or spilled slot linked (by scalar id) to a compared one; always negative. */
+export function linkedEntry(frame: number, n: number, isReg: boolean): number {
+  return -(1 + frame * 1024 + (isReg ? n : 512 + n));
+}
+
+/** When one of the linked scalars needs precision, they all do. */
+function syncLinked(bt: Backtrack, linked: readonly number[]): void {
+  const members = linked.map((e) => {
+    const v = -e - 1;
+    return { frame: v >> 10, isReg: (v & 512) === 0, n: v & 511 };
+  });
+  const any = members.some((m) => m.frame < bt.regs.length && (m.isReg ? (bt.regs[m.frame]! & (1 << m.n)) !== 0 : bt.slots[m.frame]!.has(m.n)));
+  if (!any) return;
+  for (const m of members) {
+    if (m.frame >= bt.regs.length) continue;
+    if (m.isReg) bt.regs[m.frame]! |= 1 << m.n;
+    else bt.slots[m.frame]!.add(m.n);
   }
 }
 
@@ -379,7 +421,7 @@ function markAllPrecise(w: Walker): void {
 }
 
 /** backtrack_insn: what bt needs before the instruction, given what it needs after. False: give up. */
-function backtrackInsn(w: Walker, entry: number, bt: Backtrack): boolean {
+function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): boolean {
   const slot = Math.floor(entry / 1024);
   const stackAcc = entry & 512 ? { frame: (entry >> 6) & 7, spi: entry & 63 } : undefined;
   const i = w.cfg.insns[slot]!;
@@ -451,7 +493,16 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack): boolean {
       bt.slots.length = bt.frame + 1;
       return true;
     }
-    if (CALLBACK_HELPERS.has(i.imm)) return false;
+    if (CALLBACK_HELPERS.has(i.imm) && next >= 0 && next !== slot + 1) {
+      // Leaving a callback backwards, to the helper that called it: its r1-r5 were the helper's.
+      if (bt.frame === 0) return false;
+      bt.regs[bt.frame]! &= ~0x3e;
+      if (bt.regs[bt.frame] || bt.slots[bt.frame]!.size) return false;
+      bt.frame--;
+      bt.regs.length = bt.frame + 1;
+      bt.slots.length = bt.frame + 1;
+      return true;
+    }
     bt.clear(0);
     for (let r = 1; r <= 5; r++) bt.clear(r);
     return true;

@@ -16,7 +16,7 @@ import { JMP_SEQ_LIMIT, LD_ABS_TYPES, MAX_VAR_OFF, Reject, type VerifierEnv } fr
 import { formatReg, formatState, typeName } from "./log.js";
 import { checkMemAccess, checkAtomic } from "./memory.js";
 import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
-import { isStateVisited, markPrecise, type Explored } from "./prune.js";
+import { isStateVisited, linkedEntry, markPrecise, type Explored } from "./prune.js";
 import { branchTaken, constValue, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
 import { copyState, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
 
@@ -157,7 +157,8 @@ export class Walker {
         if (this.env.logLevel > 0) this.say(`\nfrom ${this.prevInsn} to ${t}: ${formatState(this.cur)}`);
         this.popped = false;
       }
-      this.cur.history.push(t);
+      // Entries are slot * 1024 (stackEntry adds the stack slot an access touched).
+      this.cur.history.push(t * 1024);
       const i = cfg.insns[t]!;
       if (this.env.logLevel > 0) this.logInsn(t, i);
       const next = this.step(t, i);
@@ -495,6 +496,9 @@ export class Walker {
       this.cur.trail = { from: t, to, prev: this.cur.trail };
       return to;
     }
+    // Scalars linked to the compared ones take the refinement too, so precision needs them all (collect_linked_regs).
+    // Recorded before the other branch is made, so that both paths share it.
+    this.recordLinked(dst, src);
     const taken = refineBranch(cmp, dst.s, b, is32, true);
     const fall = refineBranch(cmp, dst.s, b, is32, false);
     if (taken) {
@@ -511,6 +515,20 @@ export class Walker {
     this.applyRefine(this.cur, i, fall, !!src);
     this.cur.trail = { from: t, to: t + 1, prev: this.cur.trail };
     return t + 1;
+  }
+
+  /** Pushes the registers and spilled slots sharing an id with the compared scalars into the history (linkedEntry). */
+  private recordLinked(dst: Reg, src: Reg | undefined): void {
+    const ids: number[] = [];
+    if (src && src.type === "scalar" && src.id) ids.push(src.id);
+    if (dst.type === "scalar" && dst.id && dst.id !== src?.id) ids.push(dst.id);
+    if (!ids.length) return;
+    const found: number[] = [];
+    this.cur.frames.forEach((fr, k) => {
+      fr.regs.forEach((q, n) => { if (n < 10 && q.type === "scalar" && ids.includes(q.id)) found.push(linkedEntry(k, n, true)); });
+      fr.stack.forEach((sl, n) => { if (sl.spilled?.type === "scalar" && ids.includes(sl.spilled.id)) found.push(linkedEntry(k, n, false)); });
+    });
+    if (found.length > 1) this.cur.history.push(...found);
   }
 
   /** Writes refined bounds into a state, and into every register linked to them by id. */
