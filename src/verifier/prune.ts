@@ -9,7 +9,7 @@
 import { Class, JmpOp, Mode, opClass, opCode, opMode, opSource, PseudoCall, Source, AtomicOp } from "../isa/opcodes.js";
 import { CALLBACK_HELPERS, isMayGoto } from "./cfg.js";
 import { formatState } from "./log.js";
-import type { Scalar } from "./scalar.js";
+import { type Scalar, scalarEqual, scalarWithin } from "./scalar.js";
 import { copyState, type Frame, type Reg, SCALAR_UNKNOWN, SCALAR_ZERO, type State } from "./state.js";
 import type { Walker } from "./walker.js";
 
@@ -142,8 +142,7 @@ function maybeLooping(old: State, cur: State): boolean {
 }
 
 function sameScalar(a: Scalar, b: Scalar): boolean {
-  return a === b || (a.varOff.value === b.varOff.value && a.varOff.mask === b.varOff.mask && a.smin === b.smin && a.smax === b.smax &&
-    a.umin === b.umin && a.umax === b.umax && a.s32min === b.s32min && a.s32max === b.s32max && a.u32min === b.u32min && a.u32max === b.u32max);
+  return a === b || scalarEqual(a, b);
 }
 
 /** check_ids: old ids must map to current ids one to one. */
@@ -186,17 +185,6 @@ function frameEqual(w: Walker, fo: Frame, fc: Frame, ids: IdMap, mode: Mode3, li
   return stacksafe(w, fo, fc, ids, mode);
 }
 
-function rangeWithin(o: Scalar, c: Scalar): boolean {
-  return o.umin <= c.umin && o.umax >= c.umax && o.smin <= c.smin && o.smax >= c.smax &&
-    o.u32min <= c.u32min && o.u32max >= c.u32max && o.s32min <= c.s32min && o.s32max >= c.s32max;
-}
-
-/** tnum_in(a, b): every value b allows, a allows. */
-function tnumIn(a: Scalar["varOff"], b: Scalar["varOff"]): boolean {
-  if (b.mask & ~a.mask) return false;
-  return (b.value & ~a.mask) === a.value;
-}
-
 function regsafe(w: Walker, o: Reg, c: Reg, ids: IdMap, mode: Mode3): boolean {
   if (o.type === "?") return mode !== Mode3.Exact || c.type === "?";
   if (mode === Mode3.Exact) return regsExact(o, c, ids);
@@ -204,20 +192,20 @@ function regsafe(w: Walker, o: Reg, c: Reg, ids: IdMap, mode: Mode3): boolean {
     if (c.type !== "scalar") return false;
     if (!o.precise && w.env.privileged && mode === Mode3.NotExact) return true;
     if (o.id && !ids.check(o.id, c.id || -1)) return false;
-    return rangeWithin(o.s, c.s) && tnumIn(o.s.varOff, c.s.varOff);
+    return scalarWithin(o.s, c.s);
   }
   if (o.type !== c.type || o.maybeNull !== c.maybeNull || o.rdonly !== c.rdonly || o.ringbuf !== c.ringbuf) return false;
   switch (o.type) {
     case "pkt":
     case "pkt_meta":
       if (o.range > c.range || o.off !== c.off || !ids.check(o.id, c.id)) return false;
-      return rangeWithin(o.s, c.s) && tnumIn(o.s.varOff, c.s.varOff);
+      return scalarWithin(o.s, c.s);
     case "map_value":
     case "map_key":
     case "mem":
       if (o.off !== c.off || o.map !== c.map || o.memSize !== c.memSize) return false;
       if (!ids.check(o.id, c.id) || !ids.check(o.refObjId, c.refObjId)) return false;
-      return rangeWithin(o.s, c.s) && tnumIn(o.s.varOff, c.s.varOff);
+      return scalarWithin(o.s, c.s);
     default:
       return regsExact(o, c, ids);
   }
