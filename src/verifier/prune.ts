@@ -26,7 +26,7 @@ const enum Mode3 { NotExact, RangeWithin, Exact }
 export function isStateVisited(w: Walker, insn: number): boolean {
   const cur = w.cur;
   // A long path since the last checkpoint forces one (the kernel's jmp_history_cnt > 40, counted here as insns / 8).
-  const force = w.cfg.forceCheckpoint[insn] === 1 || cur.history.length > 320;
+  const force = w.cfg.forceCheckpoint[insn] === 1 || (cur.history?.n ?? 0) > 320;
   // 2 jumps or 8 insns since the last checkpoint: more often than the kernel (2 jumps and 8 insns), which
   // makes up for the stack liveness it has and we do not (state_machine: 1.26x its insns instead of 1.52x).
   let addNew = force || w.jmpsProcessed - w.prevJmpsProcessed >= 2 || w.stats.processed - w.prevInsnProcessed >= 8;
@@ -50,7 +50,7 @@ export function isStateVisited(w: Walker, insn: number): boolean {
         if (!force && w.jmpsProcessed - w.prevJmpsProcessed < 20 && w.stats.processed - w.prevInsnProcessed < 100) addNew = false;
       } else {
         // Marks of a loop's states are complete only once no hit went back into the loop (incomplete_read_marks).
-        const visit = w.visits.get(sccKey(w, old));
+        const visit = w.liveBackedges > 0 && w.cfg.scc[old.insn] ? w.visits.get(sccKey(w, old)) : undefined;
         const incomplete = !!visit && visit.backedges > 0;
         if (statesEqual(w, old, cur, incomplete ? Mode3.RangeWithin : Mode3.NotExact)) return incomplete ? loopHit(w, e) : hit(w, e);
       }
@@ -81,7 +81,7 @@ export function isStateVisited(w: Walker, insn: number): boolean {
   // The copy keeps the marks; the path goes on without the ones it inherited (mark_all_scalars_imprecise).
   forgetPrecision(cur);
   cur.parent = s;
-  cur.history = [];
+  cur.history = undefined;
   if (!list) w.explored.set(insn, (list = []));
   list.push({ state: s, hit: 0, miss: 0 });
   w.stats.totalStates++;
@@ -109,7 +109,7 @@ function forgetPrecision(s: State): void {
 function loopHit(w: Walker, e: Explored): true {
   e.hit++;
   const visit = w.visits.get(sccKey(w, e.state));
-  if (visit) visit.backedges++;
+  if (visit && visit.backedges++ === 0) w.liveBackedges++;
   markLivePrecise(w, e.state);
   return true;
 }
@@ -324,10 +324,9 @@ function backtrack(w: Walker, bt: Backtrack, skipFirst = false): void {
   let next = -1;
   markIn(st, bt, false);
   while (st) {
-    const h = st.history;
     let linked: number[] | undefined;
-    for (let k = h.length - 1; k >= 0; k--) {
-      const e = h[k]!;
+    for (let h = st.history; h; h = h.prev) {
+      const e = h.e;
       if (e < 0) {
         // The scalars linked at the jump just before (bt_sync_linked_regs).
         (linked ??= []).push(e);
@@ -381,21 +380,25 @@ function syncLinked(bt: Backtrack, linked: readonly number[]): void {
 
 /** Marks what bt holds precise in st; with `stop`, what already was precise leaves bt. */
 function markIn(st: State, bt: Backtrack, stop: boolean): void {
-  st.frames.forEach((f, k) => {
-    for (let n = 0; n < 10; n++) {
-      if (!(bt.regs[k]! & (1 << n))) continue;
+  const frames = st.frames;
+  for (let k = 0; k < frames.length; k++) {
+    const f = frames[k]!;
+    let mask = bt.regs[k] ?? 0;
+    for (let n = 0; mask && n < 10; n++) {
+      if (!(mask & (1 << n))) continue;
       const r = f.regs[n]!;
-      if (r.type !== "scalar") { bt.regs[k]! &= ~(1 << n); continue; }
-      if (r.precise && stop) bt.regs[k]! &= ~(1 << n);
+      if (r.type !== "scalar" || (r.precise && stop)) mask &= ~(1 << n);
       else r.precise = true;
     }
-    for (const n of [...(bt.slots[k] ?? [])]) {
+    if (k < bt.regs.length) bt.regs[k] = mask;
+    const slots = bt.slots[k];
+    if (!slots || slots.size === 0) continue;
+    for (const n of [...slots]) {
       const s = f.stack[n]?.spilled;
-      if (!s || s.type !== "scalar") { bt.slots[k]!.delete(n); continue; }
-      if (s.precise && stop) bt.slots[k]!.delete(n);
+      if (!s || s.type !== "scalar" || (s.precise && stop)) slots.delete(n);
       else s.precise = true;
     }
-  });
+  }
 }
 
 /** The fallback when the path is too tangled to follow: every scalar on the chain is precise. */
