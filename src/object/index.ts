@@ -13,4 +13,5 @@ export { ObjectError, UnresolvedExternError } from "./errors.js";
 export type { FuncInfo, LineInfo, MapEntry, MapSpec, ObjectSpec, PendingCoreRelocation, ProgramSpec, Reference } from "./types.js";
 export { INTERP_ENGINE, type InterpObject } from "./interp-engine.js";
 export { VERIFY_ENGINES, programAlone, verifyObject, type JudgeOptions, type ProgramJudge, type ProgramVerdict, type VerifyObjectOptions } from "./verify.js";
+export { ProgramRejectedError } from "./verify-first.js";
 export { JIT_ENGINE } from "./jit-engine.js";

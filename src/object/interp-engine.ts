@@ -20,6 +20,7 @@ import { Runtime, type RuntimeEngine, type RuntimeProgram } from "../runtime/run
 import { ObjectError } from "./errors.js";
 import { fillSlots, programsToLoad } from "./engine-steps.js";
 import { fillTailCalls, tailCallPlan, type TailCallSlot } from "./tail-calls.js";
+import { verifyFirst } from "./verify-first.js";
 import type { BpfObject, LoadObjectOptions, ObjectEngine } from "./load.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "./types.js";
 
@@ -55,6 +56,7 @@ export function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions, en
   const toLoad = programsToLoad(spec, options.skip);
   const plan = tailCallPlan(spec, options);
   let tailCalls: TailCallSlot[] = [];
+  const warnings: string[] = [];
   try {
     for (const m of spec.maps) maps.set(m.name, makeMap(space, m, (id) => byId[id - 1]));
     for (const m of spec.maps) {
@@ -65,12 +67,15 @@ export function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions, en
     // Map ids and program ids stand in for the kernel's fds in slots.
     fillSlots(spec, maps, "map", maps, (target) => target.id);
     for (const m of spec.maps) if (m.freeze) maps.get(m.name)!.freeze();
+    // Verify first, unless the caller chose otherwise (verify-first.ts).
+    const verified = options.verify !== false && options.mode === undefined ? verifyFirst(spec, toLoad) : undefined;
+    if (verified) warnings.push(...verified.warnings);
     for (const p of toLoad) {
       const loaded = runtime.load(p.instructions, {
         type: p.type,
         name: p.name,
         engine,
-        mode: options.mode ?? "checked",
+        mode: options.mode ?? verified?.modes.get(p.name) ?? "checked",
         ...(options.budget !== undefined ? { budget: options.budget } : {}),
         resolveLoad: resolver(p, maps),
       });
@@ -86,6 +91,7 @@ export function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions, en
   runtime.programArray = programArrays(space);
   return {
     programs, maps, close, runtime, tailCalls, tailCallErrors: plan.errors,
+    ...(warnings.length ? { warnings } : {}),
     get trace() { return traceOf(space); },
     onTrace: (fn) => onTrace(space, fn),
   };

@@ -76,6 +76,12 @@ export interface LoadObjectOptions {
   targetBtf?: Btf;
   /** "interp" and "jit" only: the runtime's mode ("checked", the default, or "fast" for verified programs). */
   mode?: RunMode;
+  /**
+   * "interp" and "jit" only: run tsbpf's verifier first (default true). Accepted programs
+   * run in fast mode, a rejection is a ProgramRejectedError; false, or an explicit `mode`,
+   * loads without it (checked mode by default).
+   */
+  verify?: boolean;
   /** "interp" and "jit" only: the instruction budget of a checked run. */
   budget?: number;
 }

@@ -9,7 +9,7 @@ import { AtomicOp, Class, Mode, opMode, opSize, sizeBytes } from "../isa/opcodes
 import { F_RDONLY_PROG, F_WRONLY_PROG, MAX_PACKET_OFF, MAX_STACK, MAX_VAR_OFF, PKT_WRITE_TYPES, type VerifierEnv } from "./env.js";
 import { formatReg, typeName } from "./log.js";
 import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
-import { copyReg, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
+import { copyReg, histPush, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
 import type { Walker } from "./walker.js";
 
 const INVALID8 = "????????";
@@ -211,7 +211,7 @@ function stackWrite(w: Walker, f: Frame, o: number, size: number, value: Reg | u
   if (slot.spilled && slot.types.includes("r") && size !== 8 && slot.spilled.type !== "scalar" && !w.env.privileged) {
     w.reject(`attempt to corrupt spilled pointer on stack`);
   }
-  w.cur.history[w.cur.history.length - 1] = stackEntry(w.insn, f.frameno, k);
+  markStackAccess(w, f.frameno, k);
   const aligned = at === 0;
   if (value && value.type !== "scalar") {
     if (size !== 8) w.reject(`invalid size of register spill`);
@@ -256,7 +256,7 @@ function stackRead(w: Walker, f: Frame, o: number, size: number, regno: number):
   const slot = f.stack[k] ?? { types: INVALID8, spilled: undefined };
   const at = o + 8 * (k + 1);
   const bytes = slot.types.slice(at, at + size);
-  w.cur.history[w.cur.history.length - 1] = stackEntry(w.insn, f.frameno, k);
+  markStackAccess(w, f.frameno, k);
   if (slot.spilled && bytes.includes("r")) {
     const sp = slot.spilled;
     const spillSize = slot.types.lastIndexOf("r") + 1;
@@ -303,6 +303,12 @@ function varStackAccess(w: Walker, regno: number, base: Reg, f: Frame, off: numb
     }
   }
   return undefined;
+}
+
+/** Replaces the path's newest entry (this insn) by one naming the stack slot it touched. */
+function markStackAccess(w: Walker, frame: number, spi: number): void {
+  const h = w.cur.history;
+  w.cur.history = histPush(h?.prev, stackEntry(w.insn, frame, spi));
 }
 
 /** A history entry that says the instruction touched stack slot `spi` of `frame` (INSN_F_STACK_ACCESS). */

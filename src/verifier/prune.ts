@@ -9,7 +9,7 @@
 import { Class, JmpOp, Mode, opClass, opCode, opMode, opSource, PseudoCall, Source, AtomicOp } from "../isa/opcodes.js";
 import { CALLBACK_HELPERS, isMayGoto } from "./cfg.js";
 import { formatState } from "./log.js";
-import type { Scalar } from "./scalar.js";
+import { type Scalar, scalarEqual, scalarWithin } from "./scalar.js";
 import { copyState, type Frame, type Reg, SCALAR_UNKNOWN, SCALAR_ZERO, type State } from "./state.js";
 import type { Walker } from "./walker.js";
 
@@ -25,7 +25,10 @@ const enum Mode3 { NotExact, RangeWithin, Exact }
 /** Returns true when the current state is covered by an explored one (prune this path). */
 export function isStateVisited(w: Walker, insn: number): boolean {
   const cur = w.cur;
-  const force = w.cfg.forceCheckpoint[insn] === 1;
+  // A long path since the last checkpoint forces one (the kernel's jmp_history_cnt > 40, counted here as insns / 8).
+  const force = w.cfg.forceCheckpoint[insn] === 1 || (cur.history?.n ?? 0) > 320;
+  // 2 jumps or 8 insns since the last checkpoint: more often than the kernel (2 jumps and 8 insns), which
+  // makes up for the stack liveness it has and we do not (state_machine: 1.26x its insns instead of 1.52x).
   let addNew = force || w.jmpsProcessed - w.prevJmpsProcessed >= 2 || w.stats.processed - w.prevInsnProcessed >= 8;
   let list = w.explored.get(insn);
   const i = w.cfg.insns[insn]!;
@@ -47,7 +50,7 @@ export function isStateVisited(w: Walker, insn: number): boolean {
         if (!force && w.jmpsProcessed - w.prevJmpsProcessed < 20 && w.stats.processed - w.prevInsnProcessed < 100) addNew = false;
       } else {
         // Marks of a loop's states are complete only once no hit went back into the loop (incomplete_read_marks).
-        const visit = w.visits.get(sccKey(w, old));
+        const visit = w.liveBackedges > 0 && w.cfg.scc[old.insn] ? w.visits.get(sccKey(w, old)) : undefined;
         const incomplete = !!visit && visit.backedges > 0;
         if (statesEqual(w, old, cur, incomplete ? Mode3.RangeWithin : Mode3.NotExact)) return incomplete ? loopHit(w, e) : hit(w, e);
       }
@@ -78,7 +81,7 @@ export function isStateVisited(w: Walker, insn: number): boolean {
   // The copy keeps the marks; the path goes on without the ones it inherited (mark_all_scalars_imprecise).
   forgetPrecision(cur);
   cur.parent = s;
-  cur.history = [];
+  cur.history = undefined;
   if (!list) w.explored.set(insn, (list = []));
   list.push({ state: s, hit: 0, miss: 0 });
   w.stats.totalStates++;
@@ -106,7 +109,7 @@ function forgetPrecision(s: State): void {
 function loopHit(w: Walker, e: Explored): true {
   e.hit++;
   const visit = w.visits.get(sccKey(w, e.state));
-  if (visit) visit.backedges++;
+  if (visit && visit.backedges++ === 0) w.liveBackedges++;
   markLivePrecise(w, e.state);
   return true;
 }
@@ -139,8 +142,7 @@ function maybeLooping(old: State, cur: State): boolean {
 }
 
 function sameScalar(a: Scalar, b: Scalar): boolean {
-  return a === b || (a.varOff.value === b.varOff.value && a.varOff.mask === b.varOff.mask && a.smin === b.smin && a.smax === b.smax &&
-    a.umin === b.umin && a.umax === b.umax && a.s32min === b.s32min && a.s32max === b.s32max && a.u32min === b.u32min && a.u32max === b.u32max);
+  return a === b || scalarEqual(a, b);
 }
 
 /** check_ids: old ids must map to current ids one to one. */
@@ -183,17 +185,6 @@ function frameEqual(w: Walker, fo: Frame, fc: Frame, ids: IdMap, mode: Mode3, li
   return stacksafe(w, fo, fc, ids, mode);
 }
 
-function rangeWithin(o: Scalar, c: Scalar): boolean {
-  return o.umin <= c.umin && o.umax >= c.umax && o.smin <= c.smin && o.smax >= c.smax &&
-    o.u32min <= c.u32min && o.u32max >= c.u32max && o.s32min <= c.s32min && o.s32max >= c.s32max;
-}
-
-/** tnum_in(a, b): every value b allows, a allows. */
-function tnumIn(a: Scalar["varOff"], b: Scalar["varOff"]): boolean {
-  if (b.mask & ~a.mask) return false;
-  return (b.value & ~a.mask) === a.value;
-}
-
 function regsafe(w: Walker, o: Reg, c: Reg, ids: IdMap, mode: Mode3): boolean {
   if (o.type === "?") return mode !== Mode3.Exact || c.type === "?";
   if (mode === Mode3.Exact) return regsExact(o, c, ids);
@@ -201,20 +192,20 @@ function regsafe(w: Walker, o: Reg, c: Reg, ids: IdMap, mode: Mode3): boolean {
     if (c.type !== "scalar") return false;
     if (!o.precise && w.env.privileged && mode === Mode3.NotExact) return true;
     if (o.id && !ids.check(o.id, c.id || -1)) return false;
-    return rangeWithin(o.s, c.s) && tnumIn(o.s.varOff, c.s.varOff);
+    return scalarWithin(o.s, c.s);
   }
   if (o.type !== c.type || o.maybeNull !== c.maybeNull || o.rdonly !== c.rdonly || o.ringbuf !== c.ringbuf) return false;
   switch (o.type) {
     case "pkt":
     case "pkt_meta":
       if (o.range > c.range || o.off !== c.off || !ids.check(o.id, c.id)) return false;
-      return rangeWithin(o.s, c.s) && tnumIn(o.s.varOff, c.s.varOff);
+      return scalarWithin(o.s, c.s);
     case "map_value":
     case "map_key":
     case "mem":
       if (o.off !== c.off || o.map !== c.map || o.memSize !== c.memSize) return false;
       if (!ids.check(o.id, c.id) || !ids.check(o.refObjId, c.refObjId)) return false;
-      return rangeWithin(o.s, c.s) && tnumIn(o.s.varOff, c.s.varOff);
+      return scalarWithin(o.s, c.s);
     default:
       return regsExact(o, c, ids);
   }
@@ -295,7 +286,7 @@ export function markPrecise(w: Walker, regno: number): void {
   if (r.type !== "scalar" || r.precise || !w.env.privileged) return;
   const bt = new Backtrack(cur.frames.length);
   bt.set(regno);
-  backtrack(w, bt);
+  backtrack(w, bt, true);
 }
 
 /** propagate_precision: what was precise in the state that covered us must be precise on our path. */
@@ -326,17 +317,35 @@ function markLivePrecise(w: Walker, old: State): void {
   if (!bt.empty()) backtrack(w, bt);
 }
 
-function backtrack(w: Walker, bt: Backtrack): void {
+/** `skipFirst`: the path's last insn is the one being checked, whose inputs are what bt holds (skip_first). */
+function backtrack(w: Walker, bt: Backtrack, skipFirst = false): void {
   let st: State | undefined = w.cur;
+  // The slot backtracked just before (the next one on the path), as the kernel's subseq_idx.
+  let next = -1;
   markIn(st, bt, false);
   while (st) {
-    const h = st.history;
-    for (let k = h.length - 1; k >= 0; k--) {
+    let linked: number[] | undefined;
+    for (let h = st.history; h; h = h.prev) {
+      const e = h.e;
+      if (e < 0) {
+        // The scalars linked at the jump just before (bt_sync_linked_regs).
+        (linked ??= []).push(e);
+        continue;
+      }
+      if (skipFirst) {
+        skipFirst = false;
+        next = Math.floor(e / 1024);
+        continue;
+      }
+      if (linked) syncLinked(bt, linked);
       if (bt.empty()) return;
-      if (!backtrackInsn(w, h[k]!, bt)) {
+      if (!backtrackInsn(w, e, bt, next)) {
         markAllPrecise(w);
         return;
       }
+      next = Math.floor(e / 1024);
+      if (linked) syncLinked(bt, linked);
+      linked = undefined;
     }
     st = st.parent;
     if (!st) break;
@@ -349,23 +358,47 @@ function backtrack(w: Walker, bt: Backtrack): void {
   }
 }
 
+/** A history entry naming a register or spilled slot linked (by scalar id) to a compared one; always negative. */
+export function linkedEntry(frame: number, n: number, isReg: boolean): number {
+  return -(1 + frame * 1024 + (isReg ? n : 512 + n));
+}
+
+/** When one of the linked scalars needs precision, they all do. */
+function syncLinked(bt: Backtrack, linked: readonly number[]): void {
+  const members = linked.map((e) => {
+    const v = -e - 1;
+    return { frame: v >> 10, isReg: (v & 512) === 0, n: v & 511 };
+  });
+  const any = members.some((m) => m.frame < bt.regs.length && (m.isReg ? (bt.regs[m.frame]! & (1 << m.n)) !== 0 : bt.slots[m.frame]!.has(m.n)));
+  if (!any) return;
+  for (const m of members) {
+    if (m.frame >= bt.regs.length) continue;
+    if (m.isReg) bt.regs[m.frame]! |= 1 << m.n;
+    else bt.slots[m.frame]!.add(m.n);
+  }
+}
+
 /** Marks what bt holds precise in st; with `stop`, what already was precise leaves bt. */
 function markIn(st: State, bt: Backtrack, stop: boolean): void {
-  st.frames.forEach((f, k) => {
-    for (let n = 0; n < 10; n++) {
-      if (!(bt.regs[k]! & (1 << n))) continue;
+  const frames = st.frames;
+  for (let k = 0; k < frames.length; k++) {
+    const f = frames[k]!;
+    let mask = bt.regs[k] ?? 0;
+    for (let n = 0; mask && n < 10; n++) {
+      if (!(mask & (1 << n))) continue;
       const r = f.regs[n]!;
-      if (r.type !== "scalar") { bt.regs[k]! &= ~(1 << n); continue; }
-      if (r.precise && stop) bt.regs[k]! &= ~(1 << n);
+      if (r.type !== "scalar" || (r.precise && stop)) mask &= ~(1 << n);
       else r.precise = true;
     }
-    for (const n of [...(bt.slots[k] ?? [])]) {
+    if (k < bt.regs.length) bt.regs[k] = mask;
+    const slots = bt.slots[k];
+    if (!slots || slots.size === 0) continue;
+    for (const n of [...slots]) {
       const s = f.stack[n]?.spilled;
-      if (!s || s.type !== "scalar") { bt.slots[k]!.delete(n); continue; }
-      if (s.precise && stop) bt.slots[k]!.delete(n);
+      if (!s || s.type !== "scalar" || (s.precise && stop)) slots.delete(n);
       else s.precise = true;
     }
-  });
+  }
 }
 
 /** The fallback when the path is too tangled to follow: every scalar on the chain is precise. */
@@ -379,7 +412,7 @@ function markAllPrecise(w: Walker): void {
 }
 
 /** backtrack_insn: what bt needs before the instruction, given what it needs after. False: give up. */
-function backtrackInsn(w: Walker, entry: number, bt: Backtrack): boolean {
+function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): boolean {
   const slot = Math.floor(entry / 1024);
   const stackAcc = entry & 512 ? { frame: (entry >> 6) & 7, spi: entry & 63 } : undefined;
   const i = w.cfg.insns[slot]!;
@@ -451,7 +484,16 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack): boolean {
       bt.slots.length = bt.frame + 1;
       return true;
     }
-    if (CALLBACK_HELPERS.has(i.imm)) return false;
+    if (CALLBACK_HELPERS.has(i.imm) && next >= 0 && next !== slot + 1) {
+      // Leaving a callback backwards, to the helper that called it: its r1-r5 were the helper's.
+      if (bt.frame === 0) return false;
+      bt.regs[bt.frame]! &= ~0x3e;
+      if (bt.regs[bt.frame] || bt.slots[bt.frame]!.size) return false;
+      bt.frame--;
+      bt.regs.length = bt.frame + 1;
+      bt.slots.length = bt.frame + 1;
+      return true;
+    }
     bt.clear(0);
     for (let r = 1; r <= 5; r++) bt.clear(r);
     return true;

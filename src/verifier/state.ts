@@ -146,8 +146,8 @@ export interface State {
   branches: number;
   /** Where this state (as a checkpoint) was taken. */
   insn: number;
-  /** The path since the parent checkpoint: slots, in order (for precision backtracking). */
-  history: number[];
+  /** The path since the parent checkpoint, newest first (for precision backtracking); shared by forks. */
+  history: Hist | undefined;
   /** may_goto depth in effect. */
   mayGotoDepth: number;
   /** How many times a callback has been unrolled along this path. */
@@ -157,6 +157,19 @@ export interface State {
   /** The conditional branches this path took, newest first (for the explanation of a rejection). */
   trail: Trail | undefined;
 }
+
+/**
+ * One entry of a path's history: slot * 1024, plus the stack slot an access touched
+ * (stackEntry), or a negative linkedEntry. Immutable, so forks share their past.
+ */
+export interface Hist {
+  readonly e: number;
+  readonly prev: Hist | undefined;
+  /** Entries up to and including this one. */
+  readonly n: number;
+}
+
+export const histPush = (h: Hist | undefined, e: number): Hist => ({ e, prev: h, n: (h ? h.n : 0) + 1 });
 
 /** One branch taken: the jump's slot and where the path went. */
 export interface Trail {
@@ -194,7 +207,7 @@ export function copyState(s: State): State {
     parent: s.parent,
     branches: s.branches,
     insn: s.insn,
-    history: s.history.slice(),
+    history: s.history,
     mayGotoDepth: s.mayGotoDepth,
     callbackDepth: s.callbackDepth,
     scc: undefined,

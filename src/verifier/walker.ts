@@ -16,9 +16,9 @@ import { JMP_SEQ_LIMIT, LD_ABS_TYPES, MAX_VAR_OFF, Reject, type VerifierEnv } fr
 import { formatReg, formatState, typeName } from "./log.js";
 import { checkMemAccess, checkAtomic } from "./memory.js";
 import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
-import { isStateVisited, markPrecise, type Explored } from "./prune.js";
+import { isStateVisited, linkedEntry, markPrecise, type Explored } from "./prune.js";
 import { branchTaken, constValue, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
-import { copyState, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
+import { copyState, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
 
 type AluName = Parameters<typeof scalarAlu>[0];
 type CmpName = Parameters<typeof branchTaken>[0];
@@ -71,6 +71,8 @@ export class Walker {
   readonly explored = new Map<number, Explored[]>();
   /** Loop visits in progress, by call chain and loop. */
   readonly visits = new Map<string, SccVisit>();
+  /** Visits in `visits` with a back-edge, so that pruning looks them up only when one has. */
+  liveBackedges = 0;
   readonly stats: WalkStats = { processed: 0, totalStates: 0, peakStates: 0, curStates: 0, maxStatesPerInsn: 0 };
   jmpsProcessed = 0;
   prevJmpsProcessed = 0;
@@ -100,7 +102,7 @@ export class Walker {
     const f = newFrame(-1, 0, 0);
     setPointer(f.regs[1]!, "ctx");
     setPointer(f.regs[10]!, "fp");
-    this.cur = { frames: [f], refs: [], activeLock: 0, parent: undefined, branches: 1, insn: 0, history: [], mayGotoDepth: 0, callbackDepth: 0, scc: undefined, trail: undefined };
+    this.cur = { frames: [f], refs: [], activeLock: 0, parent: undefined, branches: 1, insn: 0, history: undefined, mayGotoDepth: 0, callbackDepth: 0, scc: undefined, trail: undefined };
   }
 
   get frame(): Frame {
@@ -157,7 +159,8 @@ export class Walker {
         if (this.env.logLevel > 0) this.say(`\nfrom ${this.prevInsn} to ${t}: ${formatState(this.cur)}`);
         this.popped = false;
       }
-      this.cur.history.push(t);
+      // Entries are slot * 1024 (stackEntry adds the stack slot an access touched).
+      this.cur.history = histPush(this.cur.history, t * 1024);
       const i = cfg.insns[t]!;
       if (this.env.logLevel > 0) this.logInsn(t, i);
       const next = this.step(t, i);
@@ -204,7 +207,10 @@ export class Walker {
     for (let s = this.cur.parent; s; s = s.parent) {
       if (--s.branches > 0) break;
       // maybe_exit_scc: the loop visit this state entered is complete.
-      if (s.scc) this.visits.delete(s.scc.key);
+      if (s.scc) {
+        if (s.scc.backedges > 0) this.liveBackedges--;
+        this.visits.delete(s.scc.key);
+      }
     }
     const p = this.stack.pop();
     if (!p) return false;
@@ -495,6 +501,9 @@ export class Walker {
       this.cur.trail = { from: t, to, prev: this.cur.trail };
       return to;
     }
+    // Scalars linked to the compared ones take the refinement too, so precision needs them all (collect_linked_regs).
+    // Recorded before the other branch is made, so that both paths share it.
+    this.recordLinked(dst, src);
     const taken = refineBranch(cmp, dst.s, b, is32, true);
     const fall = refineBranch(cmp, dst.s, b, is32, false);
     if (taken) {
@@ -513,20 +522,25 @@ export class Walker {
     return t + 1;
   }
 
+  /** Pushes the registers and spilled slots sharing an id with the compared scalars into the history (linkedEntry). */
+  private recordLinked(dst: Reg, src: Reg | undefined): void {
+    const ids: number[] = [];
+    if (src && src.type === "scalar" && src.id) ids.push(src.id);
+    if (dst.type === "scalar" && dst.id && dst.id !== src?.id) ids.push(dst.id);
+    if (!ids.length) return;
+    const found: number[] = [];
+    this.cur.frames.forEach((fr, k) => {
+      fr.regs.forEach((q, n) => { if (n < 10 && q.type === "scalar" && ids.includes(q.id)) found.push(linkedEntry(k, n, true)); });
+      fr.stack.forEach((sl, n) => { if (sl.spilled?.type === "scalar" && ids.includes(sl.spilled.id)) found.push(linkedEntry(k, n, false)); });
+    });
+    if (found.length > 1) for (const e of found) this.cur.history = histPush(this.cur.history, e);
+  }
+
   /** Writes refined bounds into a state, and into every register linked to them by id. */
   private applyRefine(s: State, i: Instruction, [a, b]: readonly [Scalar, Scalar], x: boolean): void {
     const f = s.frames[s.frames.length - 1]!;
-    const setLinked = (r: Reg, v: Scalar) => {
-      const id = r.id;
-      r.s = v;
-      if (!id) return;
-      for (const fr of s.frames) {
-        for (const q of fr.regs) if (q !== r && q.type === "scalar" && q.id === id) q.s = v;
-        for (const sl of fr.stack) if (sl.spilled && sl.spilled.type === "scalar" && sl.spilled.id === id) sl.spilled.s = v;
-      }
-    };
-    setLinked(f.regs[i.dst]!, a);
-    if (x) setLinked(f.regs[i.src]!, b);
+    setLinked(s, f.regs[i.dst]!, a);
+    if (x) setLinked(s, f.regs[i.src]!, b);
   }
 
   /** Comparisons with pointers: null checks and packet bounds (mark_ptr_or_null_regs, find_good_pkt_pointers). */
@@ -730,4 +744,15 @@ function endName(i: Instruction, is64: boolean): AluName {
   const bits = i.imm;
   if (is64) return `bswap${bits}` as AluName;
   return (opSource(i.opcode) === Source.X ? `be${bits}` : `le${bits}`) as AluName;
+}
+
+/** Sets a register's scalar, and that of every register and spill linked to it by id. */
+function setLinked(s: State, r: Reg, v: Scalar): void {
+  const id = r.id;
+  r.s = v;
+  if (!id) return;
+  for (const fr of s.frames) {
+    for (const q of fr.regs) if (q !== r && q.type === "scalar" && q.id === id) q.s = v;
+    for (const sl of fr.stack) if (sl.spilled && sl.spilled.type === "scalar" && sl.spilled.id === id) sl.spilled.s = v;
+  }
 }

@@ -52,6 +52,28 @@ const PKT = `
   r4 = r2
   r4 += 8`;
 
+/** The safe path (fall-through) sets r4 = 0, the other r4 = `bad`; both meet at `l`, which runs `use`. */
+const viaCheckpoint = (use: string, bad = 1000, setup = "", safe = ""): string =>
+  `r0 = *(u32 *)(r1 + 12)\nr4 = ${bad}\n${setup}if r0 == 0 goto l\nr4 = 0\n${safe}r1 = 0\nr1 = 0\nr1 = 0\nr1 = 0\ngoto +0\nl:\n${use}`;
+const WRITE_R5 = "r1 = r10\nr1 += -8\nr1 += r5\nr0 = 0\n*(u8 *)(r1 + 0) = r0\nexit";
+const LINKED = (other: string) =>
+  `r6 = *(u32 *)(r1 + 12)\nr7 = *(u32 *)(r1 + 12)\nif r7 == 0 goto a\nr8 = r6\nr1 = 0\nr1 = 0\nr1 = 0\nr1 = 0\nr1 = 0\ngoto l\na:\n${other}l:\nif r6 > 7 goto out\nr1 = r10\nr1 += -16\nr1 += r8\nr0 = 0\n*(u8 *)(r1 + 0) = r0\nout:\nr0 = 0\nexit`;
+
+const PRECISION: readonly Case[] = [
+  { name: "precision through a copy", asm: viaCheckpoint(`r5 = r4\n${WRITE_R5}`), reject: /invalid write to stack R1 off=992 size=1/ },
+  { name: "precision through a 32-bit copy", asm: viaCheckpoint(`w5 = w4\n${WRITE_R5}`), reject: /invalid write to stack R1 off=992 size=1/ },
+  { name: "precision through an add", asm: viaCheckpoint(`r5 = 0\nr5 += r4\n${WRITE_R5}`), reject: /invalid write to stack R1 off=992 size=1/ },
+  { name: "precision through a multiply", asm: viaCheckpoint(`r5 = 1\nr5 *= r4\n${WRITE_R5}`), reject: /invalid write to stack R1 off=992 size=1/ },
+  { name: "precision through a spill", asm: viaCheckpoint(`r5 = *(u64 *)(r10 - 16)\n${WRITE_R5}`, 1000, "*(u64 *)(r10 - 16) = r4\n", "*(u64 *)(r10 - 16) = r4\n"), reject: /invalid write to stack R1 off=992 size=1/ },
+  { name: "precision through a 32-bit spill", asm: viaCheckpoint(`r5 = *(u32 *)(r10 - 16)\n${WRITE_R5}`, 1000, "*(u32 *)(r10 - 16) = r4\n", "*(u32 *)(r10 - 16) = r4\n"), reject: /invalid write to stack R1 off=992 size=1/ },
+  { name: "precision through a branch the constants decide", asm: viaCheckpoint("r5 = r4\nif r5 == 0 goto +3\nr2 = 0\nr0 = *(u64 *)(r2 + 0)\nexit\nr0 = 0\nexit", 5), reject: /R2 invalid mem access 'scalar'/ },
+  { name: "precision of a helper's size argument", asm: viaCheckpoint("r1 = 0\n*(u64 *)(r10 - 8) = r1\nr3 = r4\nr3 += 8\nr1 = map[rb] ll\nr2 = r10\nr2 += -8\nr4 = 0\ncall 130\nr0 = 0\nexit", 8), reject: /invalid (indirect )?read from stack R2 off=-8(\+0)? size=16|invalid indirect access to stack R2 off=-8 size=16/ },
+  { name: "precision at a subprogram's return", asm: viaCheckpoint("r1 = r4\ncall f\nr5 = r0\n" + WRITE_R5 + "\nf:\nr0 = r1\nexit"), reject: /invalid write to stack R1 off=992 size=1/ },
+  { name: "precision through linked copies", asm: LINKED("call 7\nr8 = r0\nr9 = r0\n"), reject: /math between fp pointer and register with unbounded min value is not allowed/ },
+  { name: "linked copies kept apart, both safe", asm: LINKED("r8 = r6\nr9 = r6\n"), accept: true },
+  { name: "a copy of an unchecked index is refused after pruning", asm: viaCheckpoint("r5 = r4\nr5 &= 0xfff\n" + WRITE_R5, 0x800), reject: /invalid write to stack R1 off=2040 size=1/ },
+];
+
 export const CASES: readonly Case[] = [
   // ---- control flow (check_cfg, check_subprogs) ----
   { name: "jump past the end", asm: "goto +5\nexit", reject: /jump out of range from insn 0 to 6/ },
@@ -248,4 +270,9 @@ export const CASES: readonly Case[] = [
   { name: "a bpf_loop callback returns 2", kernelSkip: "the kernel wants BTF func_info for callbacks", callback: "cb", asm: "r1 = 10\nr2 = 0 ll\nr3 = 0\nr4 = 0\ncall 181\nr0 = 0\nexit\ncb:\nr0 = 2\nexit", reject: /At callback return the register R0 has smin=2 smax=2 should have been in \[0, 1\]/ },
   { name: "a number where the callback belongs", asm: "r1 = 10\nr2 = 0\nr3 = 0\nr4 = 0\ncall 181\nr0 = 0\nexit", reject: /R2 type=scalar expected=func/ },
   { name: "a bpf_loop callback reads its context", kernelSkip: "the kernel wants BTF func_info for callbacks", callback: "cb", asm: "r1 = 0\n*(u64 *)(r10 - 8) = r1\nr1 = 10\nr2 = 0 ll\nr3 = r10\nr3 += -8\nr4 = 0\ncall 181\nr0 = *(u64 *)(r10 - 8)\nexit\ncb:\nr0 = *(u64 *)(r2 + 0)\nr0 &= 1\nexit", accept: true },
+  // ---- precision: a pruned path must not hide a value that mattered (mark_chain_precision) ----
+  // In each, the safe path reaches `l` first with 2 jumps and 8 insns since the start, so that
+  // both the kernel's checkpoint heuristic and ours take a checkpoint there; the unsafe path
+  // must not be pruned against it.
+  ...PRECISION,
 ];

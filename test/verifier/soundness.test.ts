@@ -84,3 +84,80 @@ test(`no program the verifier accepts faults in checked mode (${PROGRAMS} mutate
   assert.ok(accepted > PROGRAMS / 10, `only ${accepted} accepted`);
   assert.deepEqual(faults.slice(0, 10), []);
 });
+
+/**
+ * Two paths that meet at a checkpoint with different values in the registers a later access
+ * uses, through copies, ALU, 32-bit moves, spills and linked copies: pruning the second path
+ * is sound only when precision followed every one of them (the class of mark_chain_precision
+ * bugs). Each accepted program runs with inputs that take both paths.
+ */
+function mergedPaths(seed: number, size: number): Instruction[] {
+  const r = new Rng(seed * 104729);
+  const off = () => r.pick([0, 1, size - 1, size, size + 1, 64, -1, -8, 7, 255]);
+  const ops = (): Instruction[] => {
+    const out: Instruction[] = [];
+    for (let n = 1 + r.int(3); n > 0; n--) {
+      switch (r.int(9)) {
+        case 0: out.push(insn(0xb7, 4, 0, 0, off())); break; // r4 = K
+        case 1: out.push(insn(0xbf, 4, 5, 0, 0)); break; // r4 = r5
+        case 2: out.push(insn(0x0f, 4, 5, 0, 0)); break; // r4 += r5
+        case 3: out.push(insn(0xbc, 4, 5, 0, 0)); break; // w4 = w5
+        case 4: out.push(insn(0x7b, 10, 4, -8, 0), insn(0x79, 5, 10, -8, 0)); break; // spill r4, fill r5
+        case 5: out.push(insn(0x07, 5, 0, 0, off())); break; // r5 += K
+        case 6: out.push(insn(0x27, 4, 0, 0, r.pick([0, 1, 2]))); break; // r4 *= K
+        case 7: out.push(insn(0xbf, 7, 4, 0, 0)); break; // r7 = r4
+        default: out.push(insn(0xb7, 5, 0, 0, off())); // r5 = K
+      }
+    }
+    return out;
+  };
+  const a = ops();
+  const pads = [insn(0xb7, 3, 0, 0, 0), insn(0xb7, 3, 0, 0, 0), insn(0xb7, 3, 0, 0, 0)];
+  const b = ops();
+  const use = ops();
+  const base = r.pick([4, 5, 7]);
+  const head = [
+    insn(0x71, 2, 1, 0, 0), // r2 = mem[0]
+    insn(0xb7, 4, 0, 0, off()),
+    insn(0xb7, 5, 0, 0, off()),
+    insn(0xb7, 7, 0, 0, 0),
+    insn(0x7b, 10, 4, -8, 0),
+  ];
+  return [
+    ...head,
+    insn(0x25, 2, 0, a.length + pads.length + 1, 127), // if r2 > 127 goto b
+    ...a, ...pads,
+    insn(0x05, 0, 0, b.length, 0), // goto l
+    ...b,
+    ...use, // l:
+    insn(0x0f, 1, base, 0, 0),
+    insn(0x71, 0, 1, 0, 0),
+    insn(0x95, 0, 0, 0, 0),
+  ];
+}
+
+test("no pruned path hides an unsafe value (merged paths, both run)", (t) => {
+  const rt = new Runtime();
+  const faults: string[] = [];
+  let accepted = 0;
+  const N = 3000;
+  for (let seed = 1; seed <= N; seed++) {
+    const size = 16 + (seed % 3) * 16;
+    const insns = mergedPaths(seed, size);
+    const v = verifyProgram({ instructions: insns }, { type: "raw", ops: rawOps(size), helperProto: () => undefined, complexityLimit: 20_000 });
+    if (!v.accepted) continue;
+    accepted++;
+    for (const first of [0, 200]) {
+      const mem = new Uint8Array(size);
+      mem[0] = first;
+      try {
+        rt.load(insns, { mode: "checked", budget: 10_000 } as never).runRaw(mem);
+      } catch (e) {
+        faults.push(`seed ${seed} input ${first}: ${(e as Error).message.split("\n")[0]}`);
+      }
+    }
+  }
+  t.diagnostic(`${accepted} of ${N} accepted and run on both paths`);
+  assert.ok(accepted > N / 20, `only ${accepted} accepted`);
+  assert.deepEqual(faults.slice(0, 10), []);
+});
