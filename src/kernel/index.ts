@@ -23,3 +23,14 @@ export { errnoName, errnoText } from "./errno.js";
 export { nodeHost } from "./host.js";
 /** The typed bpf() commands under the classes, for tools that need them raw. */
 export * as bpf from "./bpf.js";
+export { KernelLink, type Attachment } from "./link.js";
+export { linkIds, linkInfo, type LinkInfo } from "./link-info.js";
+export {
+  attachCgroup, attachKprobe, attachRawTracepoint, attachSocketFilter, attachTcx, attachTracepoint, attachTracing,
+  attachUprobe, attachUprobeMulti, attachXdp, closeAll, ifindexOf, resolveBinary, tracefsRoot, tracepointId,
+  type Interface, type TcxOptions, type UprobeOptions, type XdpOptions,
+} from "./attach.js";
+export { attachAll, type AttachAllOptions, type AttachedObject, type SectionOf } from "./attach-all.js";
+export { AttachError, attachReason, kindUnavailable, type HookKind } from "./attach-errors.js";
+export { resolveSymbol } from "./elf-symbols.js";
+export { LINK_TYPES, linkTypeName, MprogFlags, XdpFlags } from "./link-uapi.js";

@@ -39,6 +39,11 @@ interface Libc {
   readonly munmap: (addr: unknown, length: number) => number;
   /** syscall(2) with five integer arguments (perf_event_open). */
   readonly syscall5: (nr: number, a: bigint, b: number, c: number, d: number, e: number) => number;
+  /** setsockopt(2) with the option value at an address (SO_ATTACH_BPF). */
+  readonly setsockopt: (fd: number, level: number, name: number, value: bigint, len: number) => number;
+  readonly ifNameToIndex: (name: string) => number;
+  readonly ifIndexToName: (index: number, buf: Buffer) => string | null;
+  readonly setns: (fd: number, nstype: number) => number;
   readonly nr: number;
 }
 
@@ -73,6 +78,10 @@ export function loadNative(): string | undefined {
       mmap: lib.func("void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)"),
       munmap: lib.func("int munmap(void *addr, size_t length)"),
       syscall5: lib.func("long syscall(long nr, uint64_t a, long b, long c, long d, long e)"),
+      setsockopt: lib.func("int setsockopt(int fd, int level, int name, uint64_t value, uint32_t len)"),
+      ifNameToIndex: lib.func("unsigned int if_nametoindex(const char *name)"),
+      ifIndexToName: lib.func("const char *if_indextoname(unsigned int index, _Out_ uint8_t *buf)"),
+      setns: lib.func("int setns(int fd, int nstype)"),
     };
   } catch (e) {
     return (failure = `the C library does not load through koffi: ${(e as Error).message}`);
@@ -170,6 +179,44 @@ export function perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupF
     if (fd < 0) throw new BpfSyscallError("perf_event_open", c.koffi.errno() || EIO, context);
     return fd;
   });
+}
+
+/**
+ * perf_event_open with an attribute built in scratch memory by `fill`, for attributes
+ * that point at more memory (a uprobe's path); the new fd, or throws with the errno.
+ */
+export function perfEventOpenWith(fill: (s: Scratch) => Chunk, pid: number, cpu: number, groupFd: number, flags: number, context: string): number {
+  const c = native();
+  const nr = SYS_PERF_EVENT_OPEN[process.arch];
+  if (nr === undefined) throw new NotSupportedError(`perf_event_open on ${process.arch}`);
+  return withScratch((s) => {
+    const fd = c.syscall5(nr, fill(s).addr, pid, cpu, groupFd, flags);
+    if (fd < 0) throw new BpfSyscallError("perf_event_open", c.koffi.errno() || EIO, context);
+    return fd;
+  });
+}
+
+/** setsockopt(fd, level, name, value); the errno of a failure, or 0. */
+export function setSockOpt(fd: number, level: number, name: number, value: Uint8Array): number {
+  const c = native();
+  return withScratch((s) => (c.setsockopt(fd, level, name, s.copy(value).addr, value.length) < 0 ? c.koffi.errno() || EIO : 0));
+}
+
+/** The ifindex of a network interface in this thread's network namespace, or 0 when there is none. */
+export function ifNameToIndex(name: string): number {
+  return native().ifNameToIndex(name);
+}
+
+/** The name of the interface with `index` in this thread's network namespace, or undefined. */
+export function ifIndexToName(index: number): string | undefined {
+  const buf = Buffer.alloc(16);
+  return native().ifIndexToName(index, buf) === null ? undefined : buf.toString("latin1", 0, buf.indexOf(0));
+}
+
+/** setns(2); the errno of a failure, or 0. */
+export function setNs(fd: number, nstype: number): number {
+  const c = native();
+  return c.setns(fd, nstype) < 0 ? c.koffi.errno() || EIO : 0;
 }
 
 /** A piece of unmanaged memory: its address for the kernel, its bytes for us. */
