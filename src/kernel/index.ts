@@ -34,3 +34,4 @@ export { attachAll, type AttachAllOptions, type AttachedObject, type SectionOf }
 export { AttachError, attachReason, kindUnavailable, type HookKind } from "./attach-errors.js";
 export { resolveSymbol } from "./elf-symbols.js";
 export { LINK_TYPES, linkTypeName, MprogFlags, XdpFlags } from "./link-uapi.js";
+export { netnsPath, withNetns } from "./netns.js";

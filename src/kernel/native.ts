@@ -44,6 +44,11 @@ interface Libc {
   readonly ifNameToIndex: (name: string) => number;
   readonly ifIndexToName: (index: number, buf: Buffer) => string | null;
   readonly setns: (fd: number, nstype: number) => number;
+  readonly epollCreate1: (flags: number) => number;
+  readonly epollCtl: (epfd: number, op: number, fd: number, event: Uint8Array) => number;
+  readonly epollWait: ((epfd: number, events: Uint8Array, max: number, timeout: number) => number) & {
+    async: (epfd: number, events: Uint8Array, max: number, timeout: number, cb: (err: unknown, n: number) => void) => void;
+  };
   readonly nr: number;
 }
 
@@ -82,6 +87,9 @@ export function loadNative(): string | undefined {
       ifNameToIndex: lib.func("unsigned int if_nametoindex(const char *name)"),
       ifIndexToName: lib.func("const char *if_indextoname(unsigned int index, _Out_ uint8_t *buf)"),
       setns: lib.func("int setns(int fd, int nstype)"),
+      epollCreate1: lib.func("int epoll_create1(int flags)"),
+      epollCtl: lib.func("int epoll_ctl(int epfd, int op, int fd, uint8_t *event)"),
+      epollWait: lib.func("int epoll_wait(int epfd, _Out_ uint8_t *events, int maxevents, int timeout)"),
     };
   } catch (e) {
     return (failure = `the C library does not load through koffi: ${(e as Error).message}`);
@@ -217,6 +225,59 @@ export function ifIndexToName(index: number): string | undefined {
 export function setNs(fd: number, nstype: number): number {
   const c = native();
   return c.setns(fd, nstype) < 0 ? c.koffi.errno() || EIO : 0;
+}
+
+/** EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLLIN */
+const EPOLL_CLOEXEC = 0o2000000, EPOLL_CTL_ADD = 1, EPOLLIN = 1;
+
+/**
+ * An epoll instance watching `fds` for input, as libbpf's ring_buffer and perf_buffer
+ * wait for the kernel's wake-ups; `wait` blocks on a libuv worker thread, not the event loop.
+ */
+export interface EpollSet {
+  /** Resolves when an fd is readable (true) or after `timeoutMs` (false). */
+  wait(timeoutMs: number): Promise<boolean>;
+  close(): void;
+}
+
+export function epollWatch(fds: readonly number[], context: string): EpollSet {
+  const c = native();
+  const ep = c.epollCreate1(EPOLL_CLOEXEC);
+  if (ep < 0) throw new BpfSyscallError("epoll_create1", c.koffi.errno() || EIO, context);
+  for (const fd of fds) {
+    // struct epoll_event: u32 events, then u64 data (packed on x86-64; 16 bytes elsewhere).
+    const ev = new Uint8Array(16);
+    new DataView(ev.buffer).setUint32(0, EPOLLIN, true);
+    if (c.epollCtl(ep, EPOLL_CTL_ADD, fd, ev) < 0) {
+      const err = c.koffi.errno() || EIO;
+      c.close(ep);
+      throw new BpfSyscallError("epoll_ctl", err, context);
+    }
+  }
+  let open = true;
+  let waiting = 0;
+  let closeWhenIdle = false;
+  return {
+    wait(timeoutMs) {
+      if (!open) return Promise.resolve(false);
+      waiting++;
+      const events = new Uint8Array(16 * 4);
+      return new Promise((resolve) => {
+        c.epollWait.async(ep, events, 4, Math.max(0, Math.round(timeoutMs)), (err, n) => {
+          waiting--;
+          // The fd is closed only once no worker is inside epoll_wait on it.
+          if (closeWhenIdle && waiting === 0) c.close(ep);
+          resolve(!err && n > 0);
+        });
+      });
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      if (waiting === 0) c.close(ep);
+      else closeWhenIdle = true;
+    },
+  };
 }
 
 /** A piece of unmanaged memory: its address for the kernel, its bytes for us. */
