@@ -28,7 +28,7 @@ export class AttachError extends BpfError {
 /** One reading of an errno per hook kind; "*" applies to every kind. */
 const REASONS: Record<string, Partial<Record<HookKind | "*", string>>> = {
   EEXIST: {
-    xdp: "a program is already attached to this interface (detach it, or attach with replace)",
+    xdp: "a program is already attached to this interface (detach it, or update its link)",
     tcx: "this program is already attached to this interface and direction",
     cgroup: "a program is already attached to this cgroup hook and it does not allow more",
     "*": "already attached",

@@ -49,6 +49,9 @@ interface Libc {
   readonly epollWait: ((epfd: number, events: Uint8Array, max: number, timeout: number) => number) & {
     async: (epfd: number, events: Uint8Array, max: number, timeout: number, cb: (err: unknown, n: number) => void) => void;
   };
+  readonly socket: (domain: number, type: number, protocol: number) => number;
+  readonly send: (fd: number, buf: Uint8Array, len: number, flags: number) => number;
+  readonly recv: (fd: number, buf: Uint8Array, len: number, flags: number) => number;
   readonly nr: number;
 }
 
@@ -88,6 +91,9 @@ export function loadNative(): string | undefined {
       ifIndexToName: lib.func("const char *if_indextoname(unsigned int index, _Out_ uint8_t *buf)"),
       setns: lib.func("int setns(int fd, int nstype)"),
       epollCreate1: lib.func("int epoll_create1(int flags)"),
+      socket: lib.func("int socket(int domain, int type, int protocol)"),
+      send: lib.func("long send(int fd, const uint8_t *buf, size_t len, int flags)"),
+      recv: lib.func("long recv(int fd, _Out_ uint8_t *buf, size_t len, int flags)"),
       epollCtl: lib.func("int epoll_ctl(int epfd, int op, int fd, uint8_t *event)"),
       epollWait: lib.func("int epoll_wait(int epfd, _Out_ uint8_t *events, int maxevents, int timeout)"),
     };
@@ -225,6 +231,37 @@ export function ifIndexToName(index: number): string | undefined {
 export function setNs(fd: number, nstype: number): number {
   const c = native();
   return c.setns(fd, nstype) < 0 ? c.koffi.errno() || EIO : 0;
+}
+
+/** AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC */
+const AF_NETLINK = 16, SOCK_RAW_CLOEXEC = 3 | 0o2000000;
+
+/** A netlink socket of `protocol` (NETLINK_ROUTE 0): send a request, receive its replies. */
+export interface NetlinkSocket {
+  send(message: Uint8Array): void;
+  /** One datagram of replies (blocking: the kernel answers a request at once). */
+  recv(): Uint8Array;
+  close(): void;
+}
+
+export function netlinkSocket(protocol: number, context: string): NetlinkSocket {
+  const c = native();
+  const fd = c.socket(AF_NETLINK, SOCK_RAW_CLOEXEC, protocol);
+  if (fd < 0) throw new BpfSyscallError("socket", c.koffi.errno() || EIO, context);
+  const buf = new Uint8Array(64 * 1024);
+  return {
+    send(message) {
+      if (c.send(fd, message, message.length, 0) < 0) throw new BpfSyscallError("send", c.koffi.errno() || EIO, context);
+    },
+    recv() {
+      const n = c.recv(fd, buf, buf.length, 0);
+      if (n < 0) throw new BpfSyscallError("recv", c.koffi.errno() || EIO, context);
+      return buf.slice(0, n);
+    },
+    close() {
+      c.close(fd);
+    },
+  };
 }
 
 /** EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLLIN */

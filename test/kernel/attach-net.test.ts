@@ -14,7 +14,7 @@ import { after, before, test } from "node:test";
 import { loadObject, loadObjectSpec, type BpfObject } from "../../src/object/index.js";
 import {
   AttachError, attachAll, BPFFS_PATH, ensureBpffs, KernelLink, attachCgroup, attachKprobe, attachSocketFilter, attachTcx, attachXdp, ifindexOf,
-  linkIds, withNetns, type KernelMap, type KernelProgram,
+  linkIds, netlinkXdpAttach, netlinkXdpDetach, netlinkXdpList, withNetns, type KernelMap, type KernelProgram,
 } from "../../src/kernel/index.js";
 import { progQuery } from "../../src/kernel/link-bpf.js";
 import { attachTypeId } from "../../src/programs/types.js";
@@ -122,6 +122,25 @@ test("a pinned XDP link outlives its fd, and is updated in place through the pin
   } finally {
     unlinkSync(pin);
   }
+  assert.equal(openFds(), fds);
+});
+
+test("XDP through netlink (as iproute2 and bpftool net attach) drops until detached, and is listed", { skip }, () => {
+  const fds = openFds();
+  resetCounters();
+  const id = prog("xdp_drop_icmp").info().id;
+  withNetns(NS_B, () => netlinkXdpAttach(prog("xdp_drop_icmp").fd, VETH_B, { mode: "generic" }));
+  try {
+    assert.deepEqual(withNetns(NS_B, () => netlinkXdpList()), [{ ifindex: withNetns(NS_B, () => ifindexOf(VETH_B)), devname: VETH_B, mode: "generic", progId: id }]);
+    assert.throws(() => withNetns(NS_B, () => netlinkXdpAttach(prog("xdp_pass").fd, VETH_B, { mode: "generic" })), /already attached .*overwrite/);
+    const r = ping(2);
+    assert.equal(r.received, 0);
+    assert.equal(counter(0), BigInt(r.sent));
+  } finally {
+    withNetns(NS_B, () => netlinkXdpDetach(VETH_B, { mode: "generic" }));
+  }
+  assert.deepEqual(withNetns(NS_B, () => netlinkXdpList(VETH_B)), []);
+  assert.equal(ping(1).received, 1);
   assert.equal(openFds(), fds);
 });
 
