@@ -14,6 +14,11 @@ import { OBJECT_USAGE, objectCommand } from "./object.js";
 import { RUN_USAGE, runCommand } from "./run.js";
 import { VERIFY_USAGE, verifyCommand } from "./verify.js";
 import { type Io, processIo } from "./io.js";
+import { LINK_USAGE, linkCommand } from "./bpftool-link.js";
+import { MAP_USAGE, mapCommand } from "./bpftool-map.js";
+import { CGROUP_USAGE, cgroupCommand, NET_USAGE, netCommand } from "./bpftool-net.js";
+import { PROG_USAGE, progCommand } from "./bpftool-prog.js";
+import { TRACE_USAGE, traceCommand } from "./trace.js";
 
 const USAGE = `usage: tsbpf <command> [options]
 
@@ -28,6 +33,8 @@ commands:
   btf dump FILE        BTF as bpftool btf dump prints it (--format c|raw)
   kernel probe         what the running kernel supports, as bpftool feature probe
   demo                 open, disassemble and run the bundled examples (npm start)
+  prog|map|link|net|cgroup ...  bpftool's commands on the running kernel (-j, -p for JSON)
+  trace FILE.o         load, attach every program, stream its ring/perf buffer records
 
 tsbpf COMMAND --help prints the command's options.`;
 
@@ -43,6 +50,12 @@ const USAGES: Record<string, string> = {
   run: RUN_USAGE,
   btf: BTF_USAGE,
   kernel: KERNEL_USAGE,
+  prog: PROG_USAGE,
+  map: MAP_USAGE,
+  link: LINK_USAGE,
+  net: NET_USAGE,
+  cgroup: CGROUP_USAGE,
+  trace: TRACE_USAGE,
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -54,9 +67,16 @@ const COMMANDS: Record<string, Command> = {
   run: (args, io) => runCommand(args, (line) => io.out(line)),
   btf: btfCommand,
   kernel: (args, io) => kernelCommand(args, (line) => io.out(line)),
+  prog: progCommand,
+  map: mapCommand,
+  link: linkCommand,
+  net: netCommand,
+  cgroup: cgroupCommand,
+  trace: traceCommand,
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  argv = bpftoolGlobalsFirst(argv);
   const [name, ...args] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     const topic = name === "help" ? args[0] : undefined;
@@ -83,6 +103,14 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
     throw e;
   }
+}
+
+/** bpftool takes -j, -p, -f before its object word (`bpftool -j prog show`): move them after it. */
+function bpftoolGlobalsFirst(argv: string[]): string[] {
+  let i = 0;
+  while (i < argv.length && /^(-[jpf]+|--json|--pretty|--bpffs)$/.test(argv[i]!)) i++;
+  if (i === 0 || !["prog", "map", "link", "net", "cgroup"].includes(argv[i] ?? "")) return argv;
+  return [argv[i]!, ...argv.slice(0, i), ...argv.slice(i + 1)];
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
