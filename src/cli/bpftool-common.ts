@@ -81,10 +81,28 @@ export function parseRef(args: string[], kinds: readonly ObjectRef["by"][], what
   }
 }
 
+/** What kind of object a bpf fd is ("prog", "map", "link", "btf"), from its anon inode's name. */
+export function fdKind(fd: number): string {
+  const target = readlinkSync(`/proc/self/fd/${fd}`);
+  const m = /^anon_inode:bpf[-_](\w+)/.exec(target);
+  return m ? m[1]! : target;
+}
+
+/** Opens a pin, refusing one of another kind as bpftool does. */
+function openPinned(path: string, kind: "prog" | "map" | "link"): number {
+  const fd = bpf.objGet(path, 0, `open ${path}`);
+  const got = fdKind(fd);
+  if (got !== kind) {
+    closeFd(fd);
+    throw new BpfError("EINVAL", `${path}: incorrect object type: ${got}`);
+  }
+  return fd;
+}
+
 /** The ids of every program a reference names (a tag or a name can name several). */
 export function programIdsOf(ref: ObjectRef): number[] {
   if (ref.by === "id") return [ref.id];
-  if (ref.by === "pinned") return [withFd(bpf.objGet(ref.path, 0, `open ${ref.path}`), (fd) => programInfo(fd).id)];
+  if (ref.by === "pinned") return [withFd(openPinned(ref.path, "prog"), (fd) => programInfo(fd).id)];
   const out: number[] = [];
   for (const id of programIds()) {
     const info = tryInfo(() => withFd(bpf.progGetFdById(id), programInfo));
@@ -97,7 +115,7 @@ export function programIdsOf(ref: ObjectRef): number[] {
 /** The ids of every map a reference names. */
 export function mapIdsOf(ref: ObjectRef): number[] {
   if (ref.by === "id") return [ref.id];
-  if (ref.by === "pinned") return [withFd(bpf.objGet(ref.path, 0, `open ${ref.path}`), (fd) => mapInfo(fd).id)];
+  if (ref.by === "pinned") return [withFd(openPinned(ref.path, "map"), (fd) => mapInfo(fd).id)];
   if (ref.by === "tag") throw new UsageError("maps have no tag");
   const out: number[] = [];
   for (const id of mapIds()) {
@@ -111,7 +129,7 @@ export function mapIdsOf(ref: ObjectRef): number[] {
 /** The id of the link a reference names. */
 export function linkIdOf(ref: ObjectRef): number {
   if (ref.by === "id") return ref.id;
-  if (ref.by === "pinned") return withFd(bpf.objGet(ref.path, 0, `open ${ref.path}`), (fd) => linkInfo(fd).id);
+  if (ref.by === "pinned") return withFd(openPinned(ref.path, "link"), (fd) => linkInfo(fd).id);
   throw new UsageError("a link is named by id or pinned");
 }
 

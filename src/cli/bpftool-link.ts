@@ -4,7 +4,8 @@
  */
 
 import * as bpf from "../kernel/bpf.js";
-import { linkDetach, linkGetFdById } from "../kernel/link-bpf.js";
+import { linkGetFdById } from "../kernel/link-bpf.js";
+import { detachLinkFd } from "../kernel/link.js";
 import type { LinkInfo } from "../kernel/link-info.js";
 import { ifIndexToName } from "../kernel/native.js";
 import {
@@ -81,7 +82,7 @@ export async function linkCommand(argv: string[], io: Io): Promise<number> {
     }
     case "detach": {
       const id = linkIdOf(parseRef(args, ["id", "pinned"], "link"));
-      withFd(linkGetFdById(id), (fd) => linkDetach(fd, `detach link ${id}`));
+      withFd(linkGetFdById(id), (fd) => detachLinkFd(fd, String(id)));
       if (g.json) printJson(io, g, null);
       return 0;
     }

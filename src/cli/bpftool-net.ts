@@ -166,8 +166,13 @@ export async function cgroupCommand(argv: string[], io: Io): Promise<number> {
   switch (verb) {
     case "show": case "list": {
       const rows = withCgroup((cg) => CGROUP_TYPES.flatMap((type) => {
-        const q = tryInfo(() => progQuery(cg, attachTypeId(type as never)));
-        if (!q) return [];
+        let q;
+        try {
+          q = progQuery(cg, attachTypeId(type as never));
+        } catch {
+          // An attach type this kernel has no cgroup hook for (EINVAL): nothing attached there.
+          return [];
+        }
         return q.progIds.map((id) => ({ id, attach_type: type, attach_flags: flagWords(q.attachFlags), name: progName(id), attach_btf_name: "", attach_btf_obj_id: 0, attach_btf_id: 0 }));
       }).filter(Boolean));
       if (g.json) printJson(io, g, rows);

@@ -80,6 +80,35 @@ function show(io: Io, g: Globals, ids: readonly number[], list: boolean): number
   return 0;
 }
 
+/**
+ * After the verifier, a helper call's imm is the kernel function's offset from
+ * __bpf_call_base; bpftool names it from /proc/kallsyms, and so does this.
+ */
+function kernelCallNames(): (line: string) => string {
+  let syms: Map<bigint, string> | undefined;
+  let base: bigint | undefined;
+  const load = () => {
+    syms = new Map();
+    try {
+      for (const l of readFileSync("/proc/kallsyms", "utf8").split("\n")) {
+        const [addr, , name] = l.split(/\s+/);
+        if (!addr || !name) continue;
+        const a = BigInt(`0x${addr}`);
+        if (a === 0n) continue;
+        if (name === "__bpf_call_base") base = a;
+        if (!syms.has(a)) syms.set(a, name);
+      }
+    } catch {
+      // No kallsyms: calls keep their numbers.
+    }
+  };
+  return (line) => line.replace(/call unknown#(-?\d+)/, (all, imm: string) => {
+    if (!syms) load();
+    const name = base !== undefined ? syms!.get(base + BigInt(imm)) : undefined;
+    return name ? `call ${name}#${imm}` : all;
+  });
+}
+
 function jitedBytes(fd: number): Uint8Array {
   const len = bpf.objGetInfoByFd(fd, PROG_INFO, [], "program info").info.num("jited_prog_len");
   if (len === 0) return new Uint8Array(0);
@@ -95,11 +124,12 @@ function dump(io: Io, g: Globals, args: string[]): number {
       if (what === "xlated") {
         const bytes = programXlatedBytes(fd);
         const listed = listInstructions(bytes, HOST_LITTLE_ENDIAN);
-        if (g.json) printJson(io, g, listed.map((e) => ({ disasm: listingLines([e], { syntax: "kernel" })[0]!.replace(/^\s*\d+: /, "") })));
+        const lines = listingLines(listed, { syntax: "kernel" }).map(kernelCallNames());
+        if (g.json) printJson(io, g, lines.map((l) => ({ disasm: l.replace(/^\s*\d+: /, "") })));
         else {
           const info = programInfo(fd);
           if (ids.length > 1) io.out(`${info.id}: ${info.typeName}  name ${info.name}`);
-          for (const line of listingLines(listed, { syntax: "kernel" })) io.out(line);
+          for (const line of lines) io.out(line);
         }
       } else {
         // bpftool disassembles the host code through libbfd; here it is the bytes, as bpftool's `opcodes` shows them.

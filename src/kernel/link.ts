@@ -10,6 +10,8 @@ import { OwnedFd } from "./fd.js";
 import { linkDetach, linkGetFdById, linkUpdate } from "./link-bpf.js";
 import { linkInfo, type LinkInfo } from "./link-info.js";
 import { closeFd } from "./native.js";
+import { AttachError } from "./attach-errors.js";
+import { BpfSyscallError } from "./errors.js";
 import type { KernelProgram } from "./program.js";
 
 /** What every attach gives back: what it is, and how to undo it. */
@@ -19,6 +21,21 @@ export interface Attachment {
   /** Detaches (for a link: unless a pin keeps it) and releases the fds. Twice is harmless. */
   close(): void;
   readonly closed: boolean;
+}
+
+/**
+ * BPF_LINK_DETACH on a link fd; the kernels that cannot force a kind of link off its
+ * hook (raw tracepoints, perf events) say EOPNOTSUPP, which reads as what to do instead.
+ */
+export function detachLinkFd(fd: number, description: string): void {
+  try {
+    linkDetach(fd, `detach link ${description}`);
+  } catch (e) {
+    if (e instanceof BpfSyscallError && e.errnoName === "EOPNOTSUPP") {
+      throw new AttachError(`link ${description}`, e.errno, "this kind of link cannot be forced off its hook: remove its pins and close its fds", { cause: e });
+    }
+    throw e;
+  }
 }
 
 /** A bpf link in the kernel. Made by the attach functions, `fromId` or `fromPin`. */
@@ -84,7 +101,7 @@ export class KernelLink implements Attachment {
 
   /** Detaches the program from its hook now, even while pins or other fds hold the link (BPF_LINK_DETACH). */
   detach(): void {
-    linkDetach(this.fd, `detach link ${this.description}`);
+    detachLinkFd(this.fd, this.description);
   }
 
   close(): void {
