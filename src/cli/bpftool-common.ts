@@ -37,12 +37,39 @@ export function splitGlobals(args: readonly string[]): { globals: Globals; rest:
   return { globals: { json, pretty, bpffs }, rest };
 }
 
-/** Prints a JSON value as bpftool does: one line with -j, four-space indents with -p. */
+/** Prints a JSON value as bpftool does: one line with -j, four-space indents with -p; 64-bit integers whole. */
 export function printJson(io: Io, g: Globals, value: unknown): void {
-  io.out(g.pretty ? JSON.stringify(value, jsonSafe, 4) : JSON.stringify(value, jsonSafe));
+  io.out(jsonText(value, g.pretty ? 4 : undefined));
 }
 
-const jsonSafe = (_k: string, v: unknown) => (typeof v === "bigint" ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v);
+/** JSON.stringify, except that bigints print as the exact integers bpftool prints. */
+export function jsonText(value: unknown, indent?: number): string {
+  const marks: string[] = [];
+  const text = JSON.stringify(value, (_k, v: unknown) => {
+    if (typeof v !== "bigint") return v;
+    marks.push(v.toString());
+    return `\u0000big${marks.length - 1}`;
+  }, indent);
+  return text.replace(/"\\u0000big(\d+)"/g, (_m, i: string) => marks[Number(i)]!);
+}
+
+/**
+ * bpftool's json_writer in pretty mode, as `map lookup` prints a formatted element:
+ * members on their own lines four spaces deeper, array elements on one line.
+ * (src/maps/dump.ts lays out whole dumps the same way.)
+ */
+export function bpftoolPretty(v: unknown, depth = 0): string {
+  const pad = (d: number) => "    ".repeat(d);
+  if (typeof v === "bigint" || typeof v === "number" || typeof v === "boolean") return String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (v instanceof Uint8Array) return bpftoolPretty(Array.from(v), depth);
+  if (Array.isArray(v)) return `[${v.map((x) => bpftoolPretty(x, depth + 1)).join(",")}${v.length ? `\n${pad(depth)}` : ""}]`;
+  if (v && typeof v === "object") {
+    const entries = Object.entries(v);
+    return `{${entries.map(([k, x]) => `\n${pad(depth + 1)}${JSON.stringify(k)}: ${bpftoolPretty(x, depth + 1)}`).join(",")}${entries.length ? `\n${pad(depth)}` : ""}}`;
+  }
+  return "null";
+}
 
 /** A usage error: bpftool's words, exit code 2 through the caller. */
 export class UsageError extends BpfError {

@@ -11,10 +11,10 @@ import * as bpf from "../kernel/bpf.js";
 import { mapIds, type MapInfo } from "../kernel/info.js";
 import { KernelMap } from "../kernel/map.js";
 import { BTF_INFO } from "../kernel/uapi.js";
-import { formatMapDump, toJson, type MapBtf } from "../maps/dump.js";
+import { formatMapDump, type MapBtf } from "../maps/dump.js";
 import { mapTypeInfo } from "../maps/types.js";
 import {
-  fdinfoField, hexArray, hexWords, holdersOf, holdersText, mapIdsOf, need, parseBytes, parseRef, printJson, splitGlobals, tryInfo,
+  bpftoolPretty, fdinfoField, hexArray, hexWords, holdersOf, holdersText, mapIdsOf, need, parseBytes, parseRef, printJson, splitGlobals, tryInfo,
   UsageError, withFd, type Globals,
 } from "./bpftool-common.js";
 import type { Io } from "./io.js";
@@ -92,7 +92,7 @@ function withMap<T>(id: number, fn: (m: KernelMap) => T): T {
 const formatted = (bytes: Uint8Array, btf: MapBtf | undefined, type: number | undefined): unknown => {
   if (!btf || !type) return undefined;
   try {
-    return toJson(formatValue(btf.btf, type, bytes));
+    return formatValue(btf.btf, type, bytes);
   } catch {
     return undefined;
   }
@@ -176,8 +176,7 @@ export async function mapCommand(argv: string[], io: Io): Promise<number> {
         }
         if (g.json) printJson(io, g, elementJson(m, key, value, btf));
         else if (btf) {
-          const f = elementJson(m, key, value, btf).formatted as Record<string, unknown>;
-          io.out(JSON.stringify(f, null, 4));
+          io.out(bpftoolPretty(elementJson(m, key, value, btf).formatted));
         } else io.out(`key: ${hexWords(key)}  value: ${hexWords(value.subarray(0, m.valueSize))}`);
         return 0;
       });

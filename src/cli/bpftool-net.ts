@@ -6,13 +6,13 @@
  * BPF_PROG_QUERY on a cgroup v2 directory.
  */
 
-import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import * as bpf from "../kernel/bpf.js";
 import { ifindexOf } from "../kernel/attach.js";
 import { programInfo } from "../kernel/info.js";
 import { progAttach, progDetach, progQuery } from "../kernel/link-bpf.js";
 import { MprogFlags } from "../kernel/link-uapi.js";
-import { netlinkXdpAttach, netlinkXdpDetach, netlinkXdpList } from "../kernel/netlink-xdp.js";
+import { netlinkInterfaces, netlinkXdpAttach, netlinkXdpDetach, netlinkXdpList } from "../kernel/netlink-xdp.js";
 import { ATTACH_TYPES, attachTypeId } from "../programs/types.js";
 import { need, parseRef, printJson, programIdsOf, splitGlobals, tryInfo, UsageError, withFd, type Globals } from "./bpftool-common.js";
 import type { Io } from "./io.js";
@@ -45,10 +45,9 @@ function devArg(args: string[]): string {
   return need(args, "an interface name");
 }
 
-/** Interfaces of this network namespace: sysfs shows the namespace it was mounted in. */
+/** Interfaces of this thread's network namespace, in ifindex order. */
 function interfaces(): { name: string; ifindex: number }[] {
-  return readdirSync("/sys/class/net").map((name) => ({ name, ifindex: Number(readFileSync(`/sys/class/net/${name}/ifindex`, "utf8")) }))
-    .sort((a, b) => a.ifindex - b.ifindex);
+  return netlinkInterfaces().map((i) => ({ name: i.devname, ifindex: i.ifindex })).sort((a, b) => a.ifindex - b.ifindex);
 }
 
 const progName = (id: number) => tryInfo(() => withFd(bpf.progGetFdById(id), programInfo).name) ?? "";

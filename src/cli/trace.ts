@@ -17,7 +17,7 @@ import { formatMapDump, toJson } from "../maps/dump.js";
 import { loadObject, loadObjectSpec } from "../object/index.js";
 import type { Io } from "./io.js";
 
-export const TRACE_USAGE = `usage: tsbpf trace FILE.o [--json] [--type STRUCT] [--interface IFACE] [--cgroup DIR]
+export const TRACE_USAGE = `usage: tsbpf trace FILE.o [--json] [--type [MAP=]STRUCT] [--interface IFACE] [--cgroup DIR]
                     [--duration SECONDS] [--count N] [--no-maps]
 
   Loads FILE.o into the kernel, attaches every program whose section says where
@@ -25,21 +25,27 @@ export const TRACE_USAGE = `usage: tsbpf trace FILE.o [--json] [--type STRUCT] [
   with --cgroup), and prints each ring buffer and perf buffer record until Ctrl-C
   (or --duration, or --count records), then detaches and dumps the other maps.
 
-  --type STRUCT   the BTF struct records are (default: the one struct of the record's size)
+  --type [MAP=]STRUCT  the BTF struct the records of MAP (or of every map) are; records
+                       without one print as hex bytes
   --json          one JSON object per record: {"map", "cpu"?, "data" | "bytes"}`;
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
 
-/** The struct a record of `size` bytes is: the one named, or the only struct of that size. */
-function recordType(btf: Btf | undefined, size: number, named: string | undefined, seen: Map<number, BtfType | null>): BtfType | undefined {
-  if (!btf) return undefined;
-  if (named) return btf.byName(named, "struct")[0];
-  if (!seen.has(size)) {
-    const fits = btf.types.filter((t) => t.kind === "struct" && t.size === size && t.name !== "");
-    // Several structs of one size could each be the record: then none is guessed.
-    seen.set(size, fits.length === 1 ? fits[0]! : null);
+/**
+ * Record types from `--type [MAP=]STRUCT` options. A ring buffer's records carry no type
+ * (the kernel and libbpf know none), so tsbpf does not guess one from sizes.
+ */
+function recordTypes(btf: Btf | undefined, options: readonly string[]): { forMap(map: string): BtfType | undefined } {
+  const byMap = new Map<string, BtfType>();
+  let all: BtfType | undefined;
+  for (const o of options) {
+    const [map, name] = o.includes("=") ? o.split("=", 2) as [string, string] : [undefined, o];
+    const t = btf?.byName(name, "struct")[0];
+    if (!t) throw new BpfError("EINVAL", `--type ${o}: no struct ${name} in the object's BTF`);
+    if (map === undefined) all = t;
+    else byMap.set(map, t);
   }
-  return seen.get(size) ?? undefined;
+  return { forMap: (map) => byMap.get(map) ?? all };
 }
 
 export async function traceCommand(args: string[], io: Io): Promise<number> {
@@ -48,7 +54,7 @@ export async function traceCommand(args: string[], io: Io): Promise<number> {
     allowPositionals: true,
     options: {
       json: { type: "boolean", default: false },
-      type: { type: "string" },
+      type: { type: "string", multiple: true },
       interface: { type: "string" },
       cgroup: { type: "string" },
       duration: { type: "string" },
@@ -59,23 +65,21 @@ export async function traceCommand(args: string[], io: Io): Promise<number> {
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new BpfError("EINVAL", `expected one object file\n${TRACE_USAGE}`);
   const spec = loadObjectSpec(new Uint8Array(readFileSync(file)), { name: file.split("/").pop()! });
-  const named = values.type;
-  if (named && !spec.btf?.byName(named, "struct").length) throw new BpfError("EINVAL", `--type ${named}: no such struct in the object's BTF`);
+  const types = recordTypes(spec.btf, values.type ?? []);
   const obj = await loadObject(spec, { engine: "kernel" });
   const readers: { close(): void }[] = [];
   let attached: ReturnType<typeof attachAll> | undefined;
   const ac = new AbortController();
   const limit = values.count === undefined ? Infinity : Number(values.count);
   let records = 0;
-  const seen = new Map<number, BtfType | null>();
   const emit = (map: string, data: Uint8Array, cpu?: number) => {
     if (records >= limit) return;
     records++;
-    const type = recordType(spec.btf, data.length, named, seen);
+    const type = types.forMap(map);
     let value: unknown;
-    if (type) {
+    if (type && "size" in type && data.length >= type.size) {
       try {
-        value = toJson(formatValue(spec.btf!, type.id, data));
+        value = toJson(formatValue(spec.btf!, type.id, data.subarray(0, type.size)));
       } catch {
         value = undefined;
       }

@@ -17,8 +17,8 @@ export class AttachError extends BpfError {
   readonly errno: number;
   readonly errnoName: string;
   readonly hook: string;
-  constructor(hook: string, errno: number, reason: string, options?: { cause?: unknown }) {
-    super("ESYSCALL", `attach ${hook}: ${reason} (${errnoName(errno)})`, options);
+  constructor(hook: string, errno: number, reason: string, options?: { cause?: unknown; verb?: string }) {
+    super("ESYSCALL", `${options?.verb ?? "attach"} ${hook}: ${reason} (${errnoName(errno)})`, options);
     this.errno = errno;
     this.errnoName = errnoName(errno);
     this.hook = hook;

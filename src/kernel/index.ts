@@ -35,4 +35,4 @@ export { AttachError, attachReason, kindUnavailable, type HookKind } from "./att
 export { resolveSymbol } from "./elf-symbols.js";
 export { LINK_TYPES, linkTypeName, MprogFlags, XdpFlags } from "./link-uapi.js";
 export { netnsPath, withNetns } from "./netns.js";
-export { netlinkXdpAttach, netlinkXdpDetach, netlinkXdpList, type NetlinkXdpOptions, type XdpAttachment } from "./netlink-xdp.js";
+export { netlinkInterfaces, netlinkXdpAttach, netlinkXdpDetach, netlinkXdpList, type NetlinkXdpOptions, type XdpAttachment } from "./netlink-xdp.js";

@@ -32,7 +32,7 @@ export function detachLinkFd(fd: number, description: string): void {
     linkDetach(fd, `detach link ${description}`);
   } catch (e) {
     if (e instanceof BpfSyscallError && e.errnoName === "EOPNOTSUPP") {
-      throw new AttachError(`link ${description}`, e.errno, "this kind of link cannot be forced off its hook: remove its pins and close its fds", { cause: e });
+      throw new AttachError(`link ${description}`, e.errno, "this kind of link cannot be forced off its hook: remove its pins and close its fds", { cause: e, verb: "detach" });
     }
     throw e;
   }

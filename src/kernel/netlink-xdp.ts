@@ -129,17 +129,28 @@ function attrs(buf: Uint8Array, from: number): Map<number, Uint8Array> {
   return out;
 }
 
-/** The XDP programs of every interface in this thread's network namespace (or of one). */
-export function netlinkXdpList(iface?: Interface): XdpAttachment[] {
+interface LinkMessage { readonly ifindex: number; readonly devname: string; readonly top: Map<number, Uint8Array> }
+
+function getLinks(iface: Interface | undefined, what: string): LinkMessage[] {
   const index = iface === undefined ? 0 : ifindexOf(iface);
-  const replies = exchange(message(RTM_GETLINK, NLM_F_REQUEST | (index ? 0 : NLM_F_DUMP), index, []), "list xdp (netlink)", index === 0);
-  const out: XdpAttachment[] = [];
-  for (const r of replies) {
-    const v = new DataView(r.body.buffer, r.body.byteOffset);
-    const ifindex = v.getInt32(4, true);
+  const replies = exchange(message(RTM_GETLINK, NLM_F_REQUEST | (index ? 0 : NLM_F_DUMP), index, []), what, index === 0);
+  return replies.map((r) => {
+    const ifindex = new DataView(r.body.buffer, r.body.byteOffset).getInt32(4, true);
     const top = attrs(r.body, IFINFOMSG);
     const nameBytes = top.get(IFLA_IFNAME);
-    const devname = nameBytes ? new TextDecoder().decode(nameBytes).replace(/\0.*$/s, "") : String(ifindex);
+    return { ifindex, devname: nameBytes ? new TextDecoder().decode(nameBytes).replace(/\0.*$/s, "") : String(ifindex), top };
+  });
+}
+
+/** Every interface of this thread's network namespace, by RTM_GETLINK (sysfs shows the namespace it was mounted in). */
+export function netlinkInterfaces(): { ifindex: number; devname: string }[] {
+  return getLinks(undefined, "list interfaces (netlink)").map(({ ifindex, devname }) => ({ ifindex, devname }));
+}
+
+/** The XDP programs of every interface in this thread's network namespace (or of one). */
+export function netlinkXdpList(iface?: Interface): XdpAttachment[] {
+  const out: XdpAttachment[] = [];
+  for (const { ifindex, devname, top } of getLinks(iface, "list xdp (netlink)")) {
     const xdp = top.get(IFLA_XDP);
     if (!xdp) continue;
     const inner = attrs(xdp, 0);
