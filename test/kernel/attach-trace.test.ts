@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { loadObject, loadObjectSpec, type BpfObject } from "../../src/object/index.js";
 import {
-  attachAll, attachRawTracepoint, attachTracepoint, attachUprobe, KernelPerfReader, KernelRingBufReader, resolveBinary,
+  attachAll, attachRawTracepoint, attachTracepoint, attachUprobe, KernelPerfReader, KernelRingBufReader, linkIds, resolveBinary,
   type KernelMap, type KernelProgram,
 } from "../../src/kernel/index.js";
 import { openFds, readU32, readU64, skip as noKernel, u32, u64 } from "./helpers.js";
@@ -198,4 +198,24 @@ test("ring buffer stress: a second of submits, consumed exactly, discards skippe
     link.close();
   }
   assert.equal(await settledFds(fds), fds);
+});
+
+test("a link dropped without close() is detached when garbage collected", { skip }, async () => {
+  const { setFlagsFromString } = await import("node:v8");
+  const { runInNewContext } = await import("node:vm");
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const fds = openFds();
+  let id = 0;
+  (() => {
+    const link = attachRawTracepoint(prog("raw_exec"), "sched_process_exec");
+    id = link.info().id;
+  })();
+  assert.ok([...linkIds()].includes(id));
+  for (let i = 0; i < 20 && [...linkIds()].includes(id); i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.equal([...linkIds()].includes(id), false, "the link outlived its last reference");
+  assert.equal(openFds(), fds);
 });
