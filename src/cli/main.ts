@@ -15,9 +15,14 @@ import { JIT_USAGE, jitCommand } from "./jit.js";
 import { OBJECT_USAGE, objectCommand } from "./object.js";
 import { RUN_USAGE, runCommand } from "./run.js";
 import { SECCOMP_USAGE, seccompCommand } from "./seccomp.js";
-import { MAP_USAGE, mapCommand } from "./run-map.js";
+import { MAP_USAGE as OBJECT_MAP_USAGE, mapCommand as objectMapCommand } from "./run-map.js";
 import { VERIFY_USAGE, verifyCommand } from "./verify.js";
 import { type Io, processIo } from "./io.js";
+import { LINK_USAGE, linkCommand } from "./bpftool-link.js";
+import { MAP_USAGE, mapCommand } from "./bpftool-map.js";
+import { CGROUP_USAGE, cgroupCommand, NET_USAGE, netCommand } from "./bpftool-net.js";
+import { PROG_USAGE, progCommand } from "./bpftool-prog.js";
+import { TRACE_USAGE, traceCommand } from "./trace.js";
 
 const USAGE = `usage: tsbpf <command> [options]
 
@@ -36,6 +41,8 @@ commands:
   jit FILE.o           what the JIT compiles each program to (--wat prints the module text)
   demo                 open, disassemble and run the bundled examples (npm start)
   filter EXPR -r IN    tcpdump's filter language over a capture (--count, -w OUT, -d|-dd|-ddd, -O, -y)
+  prog|map|link|net|cgroup ...  bpftool's commands on the running kernel (-j, -p for JSON)
+  trace FILE.o         load, attach every program, stream its ring/perf buffer records
 
 tsbpf COMMAND --help prints the command's options.`;
 
@@ -49,12 +56,17 @@ const USAGES: Record<string, string> = {
   object: OBJECT_USAGE,
   verify: VERIFY_USAGE,
   run: RUN_USAGE,
-  map: MAP_USAGE,
   btf: BTF_USAGE,
   kernel: KERNEL_USAGE,
   seccomp: SECCOMP_USAGE,
   filter: FILTER_USAGE,
   jit: JIT_USAGE,
+  prog: PROG_USAGE,
+  map: `${MAP_USAGE}\n${OBJECT_MAP_USAGE}`,
+  link: LINK_USAGE,
+  net: NET_USAGE,
+  cgroup: CGROUP_USAGE,
+  trace: TRACE_USAGE,
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -64,15 +76,27 @@ const COMMANDS: Record<string, Command> = {
   object: objectCommand,
   verify: verifyCommand,
   run: (args, io) => runCommand(args, (line) => io.out(line)),
-  map: (args, io) => mapCommand(args, (line) => io.out(line), (line) => io.err(line)),
   btf: btfCommand,
   kernel: (args, io) => kernelCommand(args, (line) => io.out(line)),
   seccomp: seccompCommand,
   filter: filterCommand,
   jit: (args, io) => jitCommand(args, (line) => io.out(line)),
+  prog: progCommand,
+  // `map dump FILE.o NAME` runs an object in tsbpf; every other form is bpftool's, on the kernel.
+  map: (args, io) => isObjectMapDump(args)
+    ? objectMapCommand(args, (line) => io.out(line), (line) => io.err(line))
+    : mapCommand(args, io),
+  link: linkCommand,
+  net: netCommand,
+  cgroup: cgroupCommand,
+  trace: traceCommand,
 };
 
+const isObjectMapDump = (args: string[]) =>
+  args[0] === "dump" && args[1] !== undefined && !["id", "pinned", "name"].includes(args[1]) && !args[1].startsWith("-");
+
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  argv = bpftoolGlobalsFirst(argv);
   const [name, ...args] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     const topic = name === "help" ? args[0] : undefined;
@@ -99,6 +123,14 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
     throw e;
   }
+}
+
+/** bpftool takes -j, -p, -f before its object word (`bpftool -j prog show`): move them after it. */
+function bpftoolGlobalsFirst(argv: string[]): string[] {
+  let i = 0;
+  while (i < argv.length && /^(-[jpf]+|--json|--pretty|--bpffs)$/.test(argv[i]!)) i++;
+  if (i === 0 || !["prog", "map", "link", "net", "cgroup"].includes(argv[i] ?? "")) return argv;
+  return [argv[i]!, ...argv.slice(0, i), ...argv.slice(i + 1)];
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

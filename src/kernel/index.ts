@@ -25,3 +25,16 @@ export { nodeHost } from "./host.js";
 export * as bpf from "./bpf.js";
 export { attachClassicFilter, attachSocketProgram, detachFilter, loadClassicSocketFilter, DatagramPair, PacketSocket, inNetns, SyscallError } from "./socket-filter.js";
 export { installSeccompFilter, runSeccomp, type SeccompRunOptions, type SeccompRunResult } from "./seccomp.js";
+export { KernelLink, type Attachment } from "./link.js";
+export { linkIds, linkInfo, type LinkInfo } from "./link-info.js";
+export {
+  attachCgroup, attachKprobe, attachRawTracepoint, attachSocketFilter, attachTcx, attachTracepoint, attachTracing,
+  attachUprobe, attachUprobeMulti, attachXdp, closeAll, ifindexOf, resolveBinary, tracefsRoot, tracepointId,
+  type Interface, type TcxOptions, type UprobeOptions, type XdpOptions,
+} from "./attach.js";
+export { attachAll, type AttachAllOptions, type AttachedObject, type SectionOf } from "./attach-all.js";
+export { AttachError, attachReason, kindUnavailable, type HookKind } from "./attach-errors.js";
+export { resolveSymbol } from "./elf-symbols.js";
+export { LINK_TYPES, linkTypeName, MprogFlags, XdpFlags } from "./link-uapi.js";
+export { netnsPath, withNetns } from "./netns.js";
+export { netlinkInterfaces, netlinkXdpAttach, netlinkXdpDetach, netlinkXdpList, type NetlinkXdpOptions, type XdpAttachment } from "./netlink-xdp.js";

@@ -39,6 +39,19 @@ interface Libc {
   readonly munmap: (addr: unknown, length: number) => number;
   /** syscall(2) with five integer arguments (perf_event_open). */
   readonly syscall5: (nr: number, a: bigint, b: number, c: number, d: number, e: number) => number;
+  /** setsockopt(2) with the option value at an address (SO_ATTACH_BPF). */
+  readonly setsockopt: (fd: number, level: number, name: number, value: bigint, len: number) => number;
+  readonly ifNameToIndex: (name: string) => number;
+  readonly ifIndexToName: (index: number, buf: Buffer) => string | null;
+  readonly setns: (fd: number, nstype: number) => number;
+  readonly epollCreate1: (flags: number) => number;
+  readonly epollCtl: (epfd: number, op: number, fd: number, event: Uint8Array) => number;
+  readonly epollWait: ((epfd: number, events: Uint8Array, max: number, timeout: number) => number) & {
+    async: (epfd: number, events: Uint8Array, max: number, timeout: number, cb: (err: unknown, n: number) => void) => void;
+  };
+  readonly socket: (domain: number, type: number, protocol: number) => number;
+  readonly send: (fd: number, buf: Uint8Array, len: number, flags: number) => number;
+  readonly recv: (fd: number, buf: Uint8Array, len: number, flags: number) => number;
   readonly nr: number;
 }
 
@@ -73,6 +86,16 @@ export function loadNative(): string | undefined {
       mmap: lib.func("void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)"),
       munmap: lib.func("int munmap(void *addr, size_t length)"),
       syscall5: lib.func("long syscall(long nr, uint64_t a, long b, long c, long d, long e)"),
+      setsockopt: lib.func("int setsockopt(int fd, int level, int name, uint64_t value, uint32_t len)"),
+      ifNameToIndex: lib.func("unsigned int if_nametoindex(const char *name)"),
+      ifIndexToName: lib.func("const char *if_indextoname(unsigned int index, _Out_ uint8_t *buf)"),
+      setns: lib.func("int setns(int fd, int nstype)"),
+      epollCreate1: lib.func("int epoll_create1(int flags)"),
+      socket: lib.func("int socket(int domain, int type, int protocol)"),
+      send: lib.func("long send(int fd, const uint8_t *buf, size_t len, int flags)"),
+      recv: lib.func("long recv(int fd, _Out_ uint8_t *buf, size_t len, int flags)"),
+      epollCtl: lib.func("int epoll_ctl(int epfd, int op, int fd, uint8_t *event)"),
+      epollWait: lib.func("int epoll_wait(int epfd, _Out_ uint8_t *events, int maxevents, int timeout)"),
     };
   } catch (e) {
     return (failure = `the C library does not load through koffi: ${(e as Error).message}`);
@@ -170,6 +193,128 @@ export function perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupF
     if (fd < 0) throw new BpfSyscallError("perf_event_open", c.koffi.errno() || EIO, context);
     return fd;
   });
+}
+
+/**
+ * perf_event_open with an attribute built in scratch memory by `fill`, for attributes
+ * that point at more memory (a uprobe's path); the new fd, or throws with the errno.
+ */
+export function perfEventOpenWith(fill: (s: Scratch) => Chunk, pid: number, cpu: number, groupFd: number, flags: number, context: string): number {
+  const c = native();
+  const nr = SYS_PERF_EVENT_OPEN[process.arch];
+  if (nr === undefined) throw new NotSupportedError(`perf_event_open on ${process.arch}`);
+  return withScratch((s) => {
+    const fd = c.syscall5(nr, fill(s).addr, pid, cpu, groupFd, flags);
+    if (fd < 0) throw new BpfSyscallError("perf_event_open", c.koffi.errno() || EIO, context);
+    return fd;
+  });
+}
+
+/** setsockopt(fd, level, name, value); the errno of a failure, or 0. */
+export function setSockOpt(fd: number, level: number, name: number, value: Uint8Array): number {
+  const c = native();
+  return withScratch((s) => (c.setsockopt(fd, level, name, s.copy(value).addr, value.length) < 0 ? c.koffi.errno() || EIO : 0));
+}
+
+/** The ifindex of a network interface in this thread's network namespace, or 0 when there is none. */
+export function ifNameToIndex(name: string): number {
+  return native().ifNameToIndex(name);
+}
+
+/** The name of the interface with `index` in this thread's network namespace, or undefined. */
+export function ifIndexToName(index: number): string | undefined {
+  const buf = Buffer.alloc(16);
+  return native().ifIndexToName(index, buf) === null ? undefined : buf.toString("latin1", 0, buf.indexOf(0));
+}
+
+/** setns(2); the errno of a failure, or 0. */
+export function setNs(fd: number, nstype: number): number {
+  const c = native();
+  return c.setns(fd, nstype) < 0 ? c.koffi.errno() || EIO : 0;
+}
+
+/** AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC */
+const AF_NETLINK = 16, SOCK_RAW_CLOEXEC = 3 | 0o2000000;
+
+/** A netlink socket of `protocol` (NETLINK_ROUTE 0): send a request, receive its replies. */
+export interface NetlinkSocket {
+  send(message: Uint8Array): void;
+  /** One datagram of replies (blocking: the kernel answers a request at once). */
+  recv(): Uint8Array;
+  close(): void;
+}
+
+export function netlinkSocket(protocol: number, context: string): NetlinkSocket {
+  const c = native();
+  const fd = c.socket(AF_NETLINK, SOCK_RAW_CLOEXEC, protocol);
+  if (fd < 0) throw new BpfSyscallError("socket", c.koffi.errno() || EIO, context);
+  const buf = new Uint8Array(64 * 1024);
+  return {
+    send(message) {
+      if (c.send(fd, message, message.length, 0) < 0) throw new BpfSyscallError("send", c.koffi.errno() || EIO, context);
+    },
+    recv() {
+      const n = c.recv(fd, buf, buf.length, 0);
+      if (n < 0) throw new BpfSyscallError("recv", c.koffi.errno() || EIO, context);
+      return buf.slice(0, n);
+    },
+    close() {
+      c.close(fd);
+    },
+  };
+}
+
+/** EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLLIN */
+const EPOLL_CLOEXEC = 0o2000000, EPOLL_CTL_ADD = 1, EPOLLIN = 1;
+
+/**
+ * An epoll instance watching `fds` for input, as libbpf's ring_buffer and perf_buffer
+ * wait for the kernel's wake-ups; `wait` blocks on a libuv worker thread, not the event loop.
+ */
+export interface EpollSet {
+  /** Resolves when an fd is readable (true) or after `timeoutMs` (false). */
+  wait(timeoutMs: number): Promise<boolean>;
+  close(): void;
+}
+
+export function epollWatch(fds: readonly number[], context: string): EpollSet {
+  const c = native();
+  const ep = c.epollCreate1(EPOLL_CLOEXEC);
+  if (ep < 0) throw new BpfSyscallError("epoll_create1", c.koffi.errno() || EIO, context);
+  for (const fd of fds) {
+    // struct epoll_event: u32 events, then u64 data (packed on x86-64; 16 bytes elsewhere).
+    const ev = new Uint8Array(16);
+    new DataView(ev.buffer).setUint32(0, EPOLLIN, true);
+    if (c.epollCtl(ep, EPOLL_CTL_ADD, fd, ev) < 0) {
+      const err = c.koffi.errno() || EIO;
+      c.close(ep);
+      throw new BpfSyscallError("epoll_ctl", err, context);
+    }
+  }
+  let open = true;
+  let waiting = 0;
+  let closeWhenIdle = false;
+  return {
+    wait(timeoutMs) {
+      if (!open) return Promise.resolve(false);
+      waiting++;
+      const events = new Uint8Array(16 * 4);
+      return new Promise((resolve) => {
+        c.epollWait.async(ep, events, 4, Math.max(0, Math.round(timeoutMs)), (err, n) => {
+          waiting--;
+          // The fd is closed only once no worker is inside epoll_wait on it.
+          if (closeWhenIdle && waiting === 0) c.close(ep);
+          resolve(!err && n > 0);
+        });
+      });
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      if (waiting === 0) c.close(ep);
+      else closeWhenIdle = true;
+    },
+  };
 }
 
 /** A piece of unmanaged memory: its address for the kernel, its bytes for us. */

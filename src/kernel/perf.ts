@@ -4,11 +4,12 @@
  * (the perf_event_mmap_page, then 2^n data pages), its fd written into the map's slot
  * for that CPU. Samples are PERF_RECORD_SAMPLE's raw bytes (padded by the kernel so
  * that the u32 size and the data fill whole u64s); PERF_RECORD_LOST records are counted.
+ * As perf_buffer__poll, `wait(timeout)` sleeps in epoll on every CPU's event until one wakes.
  */
 
 import { BpfError } from "../errors.js";
 import type { KernelMap } from "./map.js";
-import { closeFd, mmapFd, perfEventOpen, type Mapping } from "./native.js";
+import { closeFd, epollWatch, mmapFd, perfEventOpen, type EpollSet, type Mapping } from "./native.js";
 
 const PAGE_SIZE = 4096;
 /** PERF_TYPE_SOFTWARE */
@@ -39,6 +40,7 @@ export class KernelPerfReader {
   /** Samples the kernel could not write because a ring was full. */
   lost = 0;
   #closed = false;
+  #epoll: EpollSet | undefined;
 
   /** `pages`: data pages per CPU, a power of two. CPUs: the map's slots, at most the possible CPUs. */
   constructor(readonly map: KernelMap, o: { pages?: number; cpus?: number } = {}) {
@@ -71,6 +73,7 @@ export class KernelPerfReader {
         new DataView(value.buffer).setUint32(0, fd, true);
         map.set(key, value);
       }
+      this.#epoll = epollWatch(this.#rings.map((r) => r.fd), `perf reader for map "${map.name}" (epoll)`);
     } catch (e) {
       this.close();
       throw e;
@@ -105,17 +108,27 @@ export class KernelPerfReader {
     return out;
   }
 
+  /** As perf_buffer__poll: waits up to `timeoutMs` for a wake-up from any CPU's ring, then reads. */
+  async wait(timeoutMs: number): Promise<KernelPerfSample[]> {
+    const now = this.read();
+    if (now.length || this.#closed) return now;
+    await this.#epoll?.wait(timeoutMs);
+    return this.read();
+  }
+
+  /** Samples as they come, until `close()`, sleeping in epoll (at most 100 ms at a time) between batches. */
   async *[Symbol.asyncIterator](): AsyncIterator<KernelPerfSample> {
     while (!this.#closed) {
       const batch = this.read();
       if (batch.length) { yield* batch; continue; }
-      await new Promise((res) => setTimeout(res, 5));
+      await this.#epoll?.wait(100);
     }
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#epoll?.close();
     for (const r of this.#rings) {
       const key = new Uint8Array(4);
       new DataView(key.buffer).setUint32(0, r.cpu, true);

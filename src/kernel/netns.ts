@@ -1,0 +1,42 @@
+/**
+ * @fileoverview Running a few synchronous kernel calls inside another network namespace
+ * (`ip netns` names one by /run/netns/NAME): setns(2) on this thread, then back. An
+ * ifindex and a socket's namespace are decided when they are used, so attaching XDP to
+ * an interface of that namespace works from here.
+ */
+
+import { closeSync, existsSync, openSync } from "node:fs";
+import { BpfError } from "../errors.js";
+import { errnoName } from "./errno.js";
+import { setNs } from "./native.js";
+
+/** CLONE_NEWNET */
+const CLONE_NEWNET = 0x40000000;
+
+/** The path of a network namespace given by `ip netns` name or by path. */
+export const netnsPath = (ns: string): string => (ns.includes("/") ? ns : `/run/netns/${ns}`);
+
+/** Calls `fn` with this thread in network namespace `ns`, and returns to the namespace it was in, whatever happens. */
+export function withNetns<T>(ns: string, fn: () => T): T {
+  const path = netnsPath(ns);
+  if (!existsSync(path)) throw new BpfError("EINVAL", `network namespace ${ns}: no ${path}`);
+  const home = openSync("/proc/thread-self/ns/net", "r");
+  try {
+    const target = openSync(path, "r");
+    try {
+      const err = setNs(target, CLONE_NEWNET);
+      if (err !== 0) throw new BpfError("ESYSCALL", `enter network namespace ${ns}: setns: ${errnoName(err)}`);
+    } finally {
+      closeSync(target);
+    }
+    try {
+      return fn();
+    } finally {
+      const back = setNs(home, CLONE_NEWNET);
+      // Staying in the wrong namespace would silently misdirect everything after.
+      if (back !== 0) throw new BpfError("ESYSCALL", `return from network namespace ${ns}: setns: ${errnoName(back)}`);
+    }
+  } finally {
+    closeSync(home);
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * @fileoverview tsbpf's bpftool-idiom commands against the real bpftool on the same
+ * kernel objects: prog/map/link/cgroup/net show and map dump print the same text and
+ * the same JSON keys and values; what tsbpf writes (map update, net attach, cgroup
+ * attach) bpftool reads back. And `tsbpf trace` streams a child's exec.
+ */
+
+import assert from "node:assert/strict";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, rmdirSync } from "node:fs";
+import { after, before, test } from "node:test";
+import { main } from "../../src/cli/main.js";
+import { memoryIo } from "../../src/cli/io.js";
+import { BPFFS_PATH, ensureBpffs, withNetns } from "../../src/kernel/index.js";
+import { openFds, skip as noKernel } from "../kernel/helpers.js";
+
+const has = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
+const skip = noKernel || (process.getuid?.() !== 0 ? "needs root" : false) || (!has("bpftool") ? "needs bpftool" : false);
+const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
+
+const ROOT = `${BPFFS_PATH}/tsbpf-cli-${process.pid}`;
+const bpftool = (...args: string[]) => execFileSync("bpftool", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+async function tsbpf(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = memoryIo();
+  const code = await main(args, io);
+  return { code, out: io.stdout, err: io.stderr };
+}
+
+/** loaded_at is computed from the boot time by each tool, and may differ by a second. */
+function sameProgJson(a: Record<string, unknown>, b: Record<string, unknown>): void {
+  assert.ok(Math.abs((a.loaded_at as number) - (b.loaded_at as number)) <= 1, `loaded_at ${a.loaded_at} vs ${b.loaded_at}`);
+  assert.deepEqual({ ...a, loaded_at: 0 }, { ...b, loaded_at: 0 });
+}
+const noLoadedAt = (text: string) => text.replace(/loaded_at \S+/g, "loaded_at T");
+
+before(async () => {
+  if (skip) return;
+  ensureBpffs();
+  mkdirSync(ROOT, { recursive: true });
+  const r = await tsbpf("prog", "loadall", fixture("attach-net.bpf.o"), `${ROOT}/net`, "pinmaps", `${ROOT}/netmaps`);
+  assert.equal(r.code, 0, r.err);
+});
+
+after(() => {
+  if (!skip) rmSync(ROOT, { recursive: true, force: true });
+});
+
+test("prog show: the same text and JSON as bpftool for every program tsbpf loaded and pinned", { skip }, async () => {
+  for (const prog of ["xdp_drop_icmp", "tc_mark", "sock_drop_word", "cg_count_socks"]) {
+    const path = `${ROOT}/net/${prog}`;
+    const mine = await tsbpf("-j", "prog", "show", "pinned", path);
+    assert.equal(mine.code, 0, mine.err);
+    sameProgJson(JSON.parse(mine.out), JSON.parse(bpftool("-j", "prog", "show", "pinned", path)));
+    const text = await tsbpf("prog", "show", "pinned", path);
+    assert.equal(noLoadedAt(text.out), noLoadedAt(bpftool("prog", "show", "pinned", path)));
+    const pretty = await tsbpf("prog", "show", "pinned", path, "-p");
+    assert.match(pretty.out, /^\{\n {4}"id": \d+,/);
+  }
+  const all = JSON.parse((await tsbpf("prog", "list", "-j")).out) as Record<string, unknown>[];
+  const theirs = JSON.parse(bpftool("-j", "prog", "list")) as Record<string, unknown>[];
+  const id = JSON.parse(bpftool("-j", "prog", "show", "pinned", `${ROOT}/net/tc_mark`)).id;
+  sameProgJson(all.find((p) => p.id === id)!, theirs.find((p) => p.id === id)!);
+  // name and tag select programs as in bpftool.
+  const byName = JSON.parse((await tsbpf("-j", "prog", "show", "name", "tc_count_marked")).out);
+  assert.equal((Array.isArray(byName) ? byName[0] : byName).name, "tc_count_marked");
+});
+
+test("prog dump xlated: the same instructions as bpftool's listing", { skip }, async () => {
+  const path = `${ROOT}/net/xdp_drop_icmp`;
+  const theirs = bpftool("prog", "dump", "xlated", "pinned", path).split("\n").filter((l) => /^\s*\d+: /.test(l));
+  const mine = (await tsbpf("prog", "dump", "xlated", "pinned", path)).out.trimEnd().split("\n");
+  assert.deepEqual(mine, theirs);
+});
+
+test("map show, update, lookup and dump agree with bpftool", { skip }, async () => {
+  const path = `${ROOT}/netmaps/counters`;
+  assert.deepEqual(JSON.parse((await tsbpf("-j", "map", "show", "pinned", path)).out), JSON.parse(bpftool("-j", "map", "show", "pinned", path)));
+  assert.equal((await tsbpf("map", "show", "pinned", path)).out, bpftool("map", "show", "pinned", path));
+  const up = await tsbpf("map", "update", "pinned", path, "key", "2", "0", "0", "0", "value", "hex", "2a", "00", "00", "00", "00", "00", "00", "01");
+  assert.equal(up.code, 0, up.err);
+  assert.equal(bpftool("map", "lookup", "pinned", path, "key", "2", "0", "0", "0"), (await tsbpf("map", "lookup", "pinned", path, "key", "2", "0", "0", "0")).out);
+  assert.deepEqual(JSON.parse((await tsbpf("-j", "map", "dump", "pinned", path)).out), JSON.parse(bpftool("-j", "map", "dump", "pinned", path)));
+  assert.equal((await tsbpf("map", "dump", "pinned", path)).out, bpftool("map", "dump", "pinned", path));
+  // Bad input is refused in bpftool's words.
+  const bad = await tsbpf("map", "lookup", "pinned", path, "key", "1", "2");
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /key expected 4 bytes got 2/);
+  const wrongKind = await tsbpf("map", "show", "pinned", `${ROOT}/net/tc_mark`);
+  assert.match(wrongKind.err, /incorrect object type: prog/);
+});
+
+test("link list: tsbpf's autoattach links read the same in both tools", { skip }, async () => {
+  const r = await tsbpf("prog", "loadall", fixture("attach-trace.bpf.o"), `${ROOT}/trace`, "autoattach");
+  assert.equal(r.code, 0, r.err);
+  try {
+    const theirs = JSON.parse(bpftool("-j", "link", "list")) as Record<string, unknown>[];
+    const mine = JSON.parse((await tsbpf("-j", "link", "list")).out) as Record<string, unknown>[];
+    const pinnedIds = ["raw_exec", "tp_exec", "stress_submit"].map((p) => JSON.parse(bpftool("-j", "link", "show", "pinned", `${ROOT}/trace/${p}`)).id as number);
+    for (const id of pinnedIds) {
+      const t = theirs.find((l) => l.id === id)!, m = mine.find((l) => l.id === id)!;
+      // Every key bpftool prints, tsbpf prints with the same value (newer link types may add keys).
+      for (const k of Object.keys(t)) assert.deepEqual(m[k], t[k], `link ${id} ${k}`);
+    }
+    const raw = pinnedIds[0]!;
+    const text = (await tsbpf("link", "show", "id", String(raw))).out;
+    assert.equal(text, bpftool("link", "show", "id", String(raw)));
+  } finally {
+    rmSync(`${ROOT}/trace`, { recursive: true, force: true });
+  }
+});
+
+test("net attach through netlink: bpftool net list sees what tsbpf attached, in the same JSON", { skip: skip || (!has("ip") ? "needs iproute2" : false) }, async () => {
+  const ns = `tsbpfcli${process.pid}`;
+  execFileSync("ip", ["netns", "add", ns]);
+  try {
+    execFileSync("ip", ["-n", ns, "link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
+    // The async commands do their work before their first await: all of it inside the namespace.
+    const inNs = (...args: string[]) => withNetns(ns, () => tsbpf(...args));
+    const a = await inNs("net", "attach", "xdpgeneric", "pinned", `${ROOT}/net/xdp_drop_icmp`, "dev", "v0");
+    assert.equal(a.code, 0, a.err);
+    const again = await inNs("net", "attach", "xdpgeneric", "pinned", `${ROOT}/net/xdp_pass`, "dev", "v0");
+    assert.match(again.err, /already attached .*overwrite/);
+    const theirs = execFileSync("ip", ["netns", "exec", ns, "bpftool", "-j", "net", "list"], { encoding: "utf8" });
+    assert.deepEqual(JSON.parse((await inNs("-j", "net", "list")).out), JSON.parse(theirs));
+    assert.equal((await inNs("net", "list")).out, execFileSync("ip", ["netns", "exec", ns, "bpftool", "net", "list"], { encoding: "utf8" }));
+    assert.equal((await inNs("net", "detach", "xdpgeneric", "dev", "v0")).code, 0);
+    assert.deepEqual(JSON.parse(execFileSync("ip", ["netns", "exec", ns, "bpftool", "-j", "net", "list"], { encoding: "utf8" }))[0].xdp, []);
+  } finally {
+    spawnSync("ip", ["netns", "del", ns]);
+  }
+});
+
+const CGROUP_ROOT = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"].find((d) => existsSync(`${d}/cgroup.controllers`));
+
+test("cgroup attach and show: the same table and JSON as bpftool cgroup show", { skip: skip || (!CGROUP_ROOT ? "no cgroup v2" : false) }, async () => {
+  const dir = `${CGROUP_ROOT}/tsbpf-cli-${process.pid}`;
+  mkdirSync(dir);
+  try {
+    assert.equal((await tsbpf("cgroup", "attach", dir, "sock_create", "pinned", `${ROOT}/net/cg_count_socks`, "multi")).code, 0);
+    assert.equal((await tsbpf("cgroup", "attach", dir, "sock_create", "pinned", `${ROOT}/net/cg_deny_socks`, "multi")).code, 0);
+    assert.deepEqual(JSON.parse((await tsbpf("-j", "cgroup", "show", dir)).out), JSON.parse(bpftool("-j", "cgroup", "show", dir)));
+    assert.equal((await tsbpf("cgroup", "show", dir)).out, bpftool("cgroup", "show", dir));
+    for (const p of ["cg_count_socks", "cg_deny_socks"]) assert.equal((await tsbpf("cgroup", "detach", dir, "sock_create", "pinned", `${ROOT}/net/${p}`)).code, 0);
+    assert.equal(bpftool("cgroup", "show", dir), "");
+  } finally {
+    rmdirSync(dir);
+  }
+});
+
+test("tsbpf trace streams a child's exec formatted through BTF, then detaches", { skip }, async () => {
+  const fds = openFds();
+  const io = memoryIo();
+  const running = main(["trace", fixture("attach-trace.bpf.o"), "--type", "execs=exec_event", "--json", "--duration", "3", "--no-maps"], io);
+  // Children exec until the tracer has seen one of them.
+  const pids: number[] = [];
+  for (let i = 0; i < 40 && !pids.some((p) => io.stdout.includes(`"pid":${p},`)); i++) {
+    await new Promise((res) => setTimeout(res, 100));
+    const c = spawn("/bin/true");
+    pids.push(c.pid!);
+    await new Promise((res) => c.once("exit", res));
+  }
+  assert.equal(await running, 0);
+  const records = io.stdout.trim().split("\n").map((l) => JSON.parse(l) as { map: string; data?: { pid: number; comm: string; source: number } });
+  const mine = records.filter((r) => r.map === "execs" && pids.includes(r.data!.pid));
+  assert.ok(mine.length >= 2, io.stderr);
+  for (const r of mine) assert.equal(r.data!.comm, "true");
+  assert.match(io.stderr, /attached raw_exec: raw_tp sched_process_exec/);
+  assert.equal(bpftool("-j", "link", "list").includes("sched_process_exec"), false);
+  for (let i = 0; i < 20 && openFds() !== fds; i++) await new Promise((res) => setTimeout(res, 20));
+  assert.equal(openFds(), fds);
+});
