@@ -57,7 +57,7 @@ else
 fi
 
 # ---- hooks (src/hooks): the test programs and the tools' programs, against include/tsbpf/hooks.h.
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(git rev-parse --show-toplevel 2>/dev/null || echo ../..)"
 HOOKS_ROOT=$PWD
 for src in test/hooks/progs/*.bpf.c src/tools/progs/*.bpf.c; do
   [ -f "$src" ] || continue

@@ -65,8 +65,8 @@ export class HookContext {
   }
 
   /** Sets the `tsbpf_str` whose `ptr` is at `off` (its len and truncated follow it). */
-  str(off: number, s: string | undefined): void {
-    if (s === undefined) return;
+  str(off: number, s: string | null | undefined): void {
+    if (typeof s !== "string") return;
     this.bytes(off, encoder.encode(s.length > TSBPF_STR_MAX * 4 ? s.slice(0, TSBPF_STR_MAX) : s), s.length > TSBPF_STR_MAX * 4);
   }
 

@@ -11,7 +11,7 @@ import { hostOf, setHost } from "../helpers/host.js";
 import { SparseMemory } from "../helpers/kernel-memory.js";
 import type { AddressSpace } from "../runtime/address-space.js";
 import type { BpfMap } from "../maps/map.js";
-import { JIT_ENGINE } from "../object/jit-engine.js";
+import { loadIntoRuntime } from "../object/interp-engine.js";
 import type { InterpObject } from "../object/interp-engine.js";
 import { loadObjectSpec } from "../object/spec.js";
 import type { ObjectSpec, ProgramSpec } from "../object/types.js";
@@ -101,7 +101,7 @@ export function loadHooks(input: Uint8Array | ObjectSpec, options: LoadHooksOpti
   const names = new Set(hooks.map((h) => h.p.name));
   // The runtime runs them as raw programs: hooks lay out their own contexts.
   const runnable: ObjectSpec = { ...spec, programs: spec.programs.filter((p) => names.has(p.name)).map((p) => ({ ...p, type: "raw" as ProgramSpec["type"] })) };
-  const object = JIT_ENGINE.load(runnable, { engine: "jit", mode: "fast" });
+  const object = loadIntoRuntime(runnable, { engine: "jit", mode: "fast" }, "jit");
   const space = object.runtime.space;
   const host = options.host ?? hostOf(space);
   // The strings a hook copies in are the application's memory: user reads find them too.

@@ -43,6 +43,8 @@ interface Channel {
   readonly id: number;
   /** Runs before any program of the channel, once per message (records starts). */
   readonly note?: (m: Msg) => void;
+  /** Runs the program later, when `defer` calls back (child_process: once the child has spawned and has a pid). */
+  readonly defer?: (m: Msg, go: () => void) => void;
   readonly fill: (c: HookContext, m: Msg) => void;
 }
 
@@ -100,7 +102,8 @@ const CHANNELS: readonly Channel[] = [
   },
   { name: "udp.socket", id: 7, fill: (c, { socket: s }) => { c.u64(F.id!, idOf(s)); c.str(S.method, s.type); } },
   {
-    name: "child_process", id: 8,
+    // Published in the ChildProcess constructor, before there is a pid: the program runs at 'spawn'.
+    name: "child_process", id: 8, defer: (m, go) => { m.process?.once?.("spawn", go); },
     fill: (c, { process: p }) => {
       c.u64(F.id!, idOf(p)); c.u32(F.pid!, p.pid ?? 0);
       c.str(S.path, p.spawnfile); c.str(S.host, Array.isArray(p.spawnargs) ? p.spawnargs.join(" ") : undefined);
@@ -141,7 +144,7 @@ function attachDc(program: HookProgram, target: string): () => void {
     dc.subscribe(ch.name, ch.note);
   }
   const c = program.ctx;
-  const fn = (m: unknown) => {
+  const now = (m: unknown) => {
     c.clear();
     c.u64(F.ts_ns!, HookContext.nowNs());
     c.u32(F.channel!, ch.id);
@@ -155,8 +158,11 @@ function attachDc(program: HookProgram, target: string): () => void {
     }
     program.run();
   };
+  const defer = ch.defer;
+  let live = true;
+  const fn = defer ? (m: unknown) => defer(m, () => { if (live) now(m); }) : now;
   dc.subscribe(ch.name, fn);
-  return () => { dc.unsubscribe(ch.name, fn); };
+  return () => { live = false; dc.unsubscribe(ch.name, fn); };
 }
 
 registerHookProvider({ type: "tsbpf_dc", targets: [...DC_CHANNELS.keys()], attach: attachDc });
