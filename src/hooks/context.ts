@@ -47,17 +47,16 @@ export class HookContext {
     this.#space.view.setUint32(this.region.base + off, v >>> 0, true);
   }
 
-  /** A u64 from a JS number (exact below 2^53; negative values as their two's complement). */
+  /** A 64-bit field from a JS integer (exact below 2^53; negative ones as two's complement). */
   u64(off: number, v: number): void {
     const view = this.#space.view;
     const at = this.region.base + off;
-    if (v < 0) {
-      const b = BigInt.asUintN(64, BigInt(Math.trunc(v)));
-      view.setBigUint64(at, b, true);
-      return;
-    }
-    view.setUint32(at, v % TWO32, true);
-    view.setUint32(at + 4, Math.floor(v / TWO32) % TWO32, true);
+    view.setUint32(at, ((v % TWO32) + TWO32) % TWO32, true);
+    view.setUint32(at + 4, Math.floor(v / TWO32) >>> 0, true);
+  }
+
+  f64(off: number, v: number): void {
+    this.#space.view.setFloat64(this.region.base + off, v, true);
   }
 
   big(off: number, v: bigint): void {

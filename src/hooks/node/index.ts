@@ -8,6 +8,8 @@ import { nodeHost } from "../../kernel/host.js";
 import { loadHooks as loadCore, type HookObject, type LoadHooksOptions } from "../load.js";
 import type { ObjectSpec } from "../../object/types.js";
 import "./dc.js";
+import "./probes.js";
+import "./policy.js";
 
 export { attach, Link, type AttachOptions } from "../attach.js";
 export { HookProgram, type HookObject } from "../load.js";
@@ -18,3 +20,5 @@ export { DC_CHANNELS } from "./dc.js";
 export function loadHooks(input: Uint8Array | ObjectSpec, options: LoadHooksOptions = {}): HookObject {
   return loadCore(input, { host: options.host ?? nodeHost() });
 }
+export { POLICY_HOOKS } from "./policy.js";
+export { resolveTarget } from "./probes.js";
