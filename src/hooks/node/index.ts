@@ -10,6 +10,8 @@ import type { ObjectSpec } from "../../object/types.js";
 import "./dc.js";
 import "./probes.js";
 import "./policy.js";
+import "./runtime.js";
+import "./perf.js";
 
 export { attach, Link, type AttachOptions } from "../attach.js";
 export { HookProgram, type HookObject } from "../load.js";
@@ -22,3 +24,5 @@ export function loadHooks(input: Uint8Array | ObjectSpec, options: LoadHooksOpti
 }
 export { POLICY_HOOKS } from "./policy.js";
 export { resolveTarget } from "./probes.js";
+export { RUNTIME_EVENTS } from "./runtime.js";
+export { jsFrameName, perfSettled, setFlushMs } from "./perf.js";
