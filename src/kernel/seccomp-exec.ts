@@ -3,13 +3,22 @@
  * becomes the command (execve). Run as `node seccomp-exec.js CMD ARGS...`, never imported.
  */
 
-import { execCommand, FILTER_ENV, filterFromEnv, installSeccompFilter, resolveCommand } from "./seccomp.js";
+import { CWD_ENV, execCommand, FILTER_ENV, filterFromEnv, installSeccompFilter, resolveCommand } from "./seccomp.js";
 
 const [command, ...args] = process.argv.slice(2);
 const value = process.env[FILTER_ENV];
 if (!command || value === undefined) {
   process.stderr.write("tsbpf seccomp: the exec helper needs a command and a filter\n");
   process.exit(2);
+}
+const cwd = process.env[CWD_ENV];
+if (cwd) {
+  try {
+    process.chdir(cwd);
+  } catch (e) {
+    process.stderr.write(`tsbpf seccomp: ${(e as Error).message}\n`);
+    process.exit(126);
+  }
 }
 const path = resolveCommand(command);
 if (!path) {

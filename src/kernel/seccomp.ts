@@ -24,6 +24,8 @@ export const SECCOMP_FILTER_FLAG_TSYNC = 1, SECCOMP_FILTER_FLAG_LOG = 2;
 
 /** The environment variable the parent hands the filter to the exec helper in (hex of `struct sock_filter[]`). */
 export const FILTER_ENV = "TSBPF_SECCOMP_FILTER";
+/** ... and the directory the command starts in (the helper itself starts in ours, where its loader resolves). */
+export const CWD_ENV = "TSBPF_SECCOMP_CWD";
 
 interface SeccompLibc {
   readonly koffi: typeof Koffi;
@@ -109,7 +111,7 @@ export function execCommand(path: string, argv: readonly string[], env: NodeJS.P
   const c = libc();
   for (const fd of [0, 1, 2]) c.fcntl(fd, F_SETFD, 0);
   c.signal(SIGPIPE, null); // SIG_DFL
-  const envp = Object.entries(env).filter(([k, v]) => v !== undefined && k !== FILTER_ENV).map(([k, v]) => `${k}=${v}`);
+  const envp = Object.entries(env).filter(([k, v]) => v !== undefined && k !== FILTER_ENV && k !== CWD_ENV).map(([k, v]) => `${k}=${v}`);
   c.execve(path, [...argv, null], [...envp, null]);
   return new SyscallError("execve", c.koffi.errno(), `exec ${path}`);
 }
@@ -149,10 +151,10 @@ export function runSeccomp(filter: readonly SockFilter[], command: string, args:
   const here = fileURLToPath(import.meta.url);
   const helper = join(here, "..", `seccomp-exec${here.endsWith(".ts") ? ".ts" : ".js"}`);
   const hex = Buffer.from(encodeCbpf(filter)).toString("hex");
-  const env = { ...(o.env ?? process.env), [FILTER_ENV]: `${o.flags ?? 0}:${check ? 1 : 0}:${hex}` };
+  const env = { ...(o.env ?? process.env), [FILTER_ENV]: `${o.flags ?? 0}:${check ? 1 : 0}:${hex}`, ...(o.cwd ? { [CWD_ENV]: o.cwd } : {}) };
   // The loader flags (tsx when running from source) carry over; test-runner and inspector flags do not.
   const nodeFlags = process.execArgv.filter((a) => !/^--(test|inspect|experimental-test|watch)/.test(a));
-  const child = spawn(process.execPath, [...nodeFlags, helper, command, ...args], { stdio: o.stdio ?? "inherit", env, cwd: o.cwd });
+  const child = spawn(process.execPath, [...nodeFlags, helper, command, ...args], { stdio: o.stdio ?? "inherit", env });
   let stdout = "", stderr = "";
   child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));

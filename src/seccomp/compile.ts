@@ -144,8 +144,9 @@ export function compilePolicy(spec: FilterSpec): CompiledPolicy {
   const x32 = listed.some((a) => a.name === "SCMP_ARCH_X32");
   const sections = listed.filter((a, i) => a.name !== "SCMP_ARCH_X32" && listed.findIndex((b) => b.audit === a.audit) === i);
   if (x32 && !sections.some((a) => a.name === "SCMP_ARCH_X86_64")) sections.push(archByName("SCMP_ARCH_X86_64")!);
-  sections.forEach((a) => {
-    if (!a.syscalls && allowsLike(spec.defaultAction) && spec.rules.length > 0) {
+  const untabled = [...sections.filter((a) => !a.syscalls), ...(x32 ? [archByName("SCMP_ARCH_X32")!] : [])];
+  untabled.forEach((a) => {
+    if (allowsLike(spec.defaultAction) && spec.rules.length > 0) {
       throw new SeccompPolicyError(`architectures[${spec.architectures.indexOf(a.name)}]`, `tsbpf has no syscall table for ${a.name}, and the default action ${actionName(spec.defaultAction)} would let every call through`);
     }
   });

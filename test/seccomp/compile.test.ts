@@ -93,6 +93,14 @@ test("every action keeps its return value", () => {
 test("a policy that allows by default on an architecture without a syscall table is refused", () => {
   assert.throws(() => compilePolicy({ defaultAction: Act.allow, architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_PPC64"], rules: [{ syscall: "read", action: Act.killProcess, args: [] }] }),
     (e: unknown) => e instanceof SeccompPolicyError && /architectures\[1\]: tsbpf has no syscall table for SCMP_ARCH_PPC64/.test(e.message));
+  assert.throws(() => compilePolicy({ defaultAction: Act.log, architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32"], rules: [{ syscall: "read", action: Act.killProcess, args: [] }] }),
+    /architectures\[1\]: tsbpf has no syscall table for SCMP_ARCH_X32/);
+  // A default that denies is safe there: those calls get it.
+  const { filter } = compilePolicy({ defaultAction: Act.errno(1), architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_X86"], rules: [{ syscall: "read", action: Act.allow, args: [] }] });
+  const ev = new SeccompEvaluator(filter);
+  assert.deepEqual(ev.action({ nr: 0, arch: X86_64 }), { kind: "allow" });
+  assert.deepEqual(ev.action({ nr: 0x40000000, arch: X86_64 }), { kind: "errno", data: 1 });
+  assert.deepEqual(ev.action({ nr: 3, arch: I386 }), { kind: "errno", data: 1 });
 });
 
 test("Docker's default profile compiles, and decides as Docker's documentation says", () => {
