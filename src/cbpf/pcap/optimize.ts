@@ -45,7 +45,7 @@ function step(st: State, s: Stmt): { next: State; pure: boolean; dest?: "a" | "x
 const run = (st: State, stmts: readonly Stmt[]) => stmts.reduce((s, x) => step(s, x).next, st);
 
 /** What a taken or not-taken edge of a test on A tells about A: a range, an excluded value, known bits. */
-interface Fact { lo: number; hi: number; nots?: readonly number[]; set: number; clear: number }
+interface Fact { lo: number; hi: number; nots?: readonly number[]; set: number; clear: number; /** masks A has some bit of */ some?: readonly number[] }
 
 function factOf(code: number, k: number, taken: boolean): Fact | undefined {
   const f: Fact = { lo: 0, hi: 0xffffffff, set: 0, clear: 0 };
@@ -53,7 +53,7 @@ function factOf(code: number, k: number, taken: boolean): Fact | undefined {
     case 0x15: if (taken) { f.lo = f.hi = k; } else f.nots = [k]; return f;
     case 0x25: if (taken) { if (k === 0xffffffff) return undefined; f.lo = k + 1; } else f.hi = k; return f;
     case 0x35: if (taken) f.lo = k; else { if (k === 0) return undefined; f.hi = k - 1; } return f;
-    case 0x45: if (taken) { if ((k & (k - 1)) === 0) f.set = k; } else f.clear = k; return f;
+    case 0x45: if (taken) { if ((k & (k - 1)) === 0) f.set = k; else f.some = [k]; } else f.clear = k; return f;
     default: return undefined;
   }
 }
@@ -73,7 +73,7 @@ function decide(f: Fact, code: number, k: number): boolean | undefined {
     case 0x15: if (k < f.lo || k > f.hi || f.nots?.includes(k) || ((k & f.clear) >>> 0) !== 0 || ((k & f.set) >>> 0) !== (f.set >>> 0)) return false; return undefined;
     case 0x25: if (f.lo > k) return true; if (f.hi <= k) return false; return undefined;
     case 0x35: if (f.lo >= k) return true; if (f.hi < k) return false; return undefined;
-    case 0x45: if (((k & f.set) >>> 0) !== 0) return true; if (((k & ~f.clear) >>> 0) === 0) return false; return undefined;
+    case 0x45: if (((k & f.set) >>> 0) !== 0 || f.some?.some((m) => ((m & ~k) >>> 0) === 0)) return true; if (((k & ~f.clear) >>> 0) === 0) return false; return undefined;
   }
   return undefined;
 }
@@ -87,6 +87,7 @@ function join(a: Fact, b: Fact): Fact {
     // A value excluded on both paths (or outside the other path's single value) stays excluded.
     nots: [...(a.nots ?? []).filter((v) => b.nots?.includes(v) || v < b.lo || v > b.hi),
       ...(b.nots ?? []).filter((v) => !a.nots?.includes(v) && (v < a.lo || v > a.hi))],
+    some: (a.some ?? []).filter((m) => b.some?.includes(m)),
   };
 }
 /** Two facts about one value on one path: both hold. */
@@ -94,6 +95,8 @@ function meet(a: Fact, b: Fact): Fact {
   const f: Fact = { lo: Math.max(a.lo, b.lo), hi: Math.min(a.hi, b.hi), set: (a.set | b.set) >>> 0, clear: (a.clear | b.clear) >>> 0 };
   const nots = [...new Set([...(a.nots ?? []), ...(b.nots ?? [])])].slice(0, 32);
   if (nots.length) f.nots = nots;
+  const some = [...new Set([...(a.some ?? []), ...(b.some ?? [])])].slice(0, 32);
+  if (some.length) f.some = some;
   return f;
 }
 
