@@ -82,6 +82,8 @@ test("listings and packet counts equal tcpdump's on every corpus expression", (t
         ours = packets.filter((p) => runCbpf(program, p.data, { length: p.originalLength }) > 0).length;
       } catch (e) {
         if (!(e instanceof FilterError)) throw e;
+        // Our optimizer, like libpcap's, refuses a filter it proves false.
+        if (/expression rejects all packets/.test(e.message)) ours = 0;
       }
       if ((m ? Number(m[1]) : undefined) !== ours) failures.push(`${lt} '${expr}' count: tcpdump ${want.count}, tsbpf ${ours}`);
       else if (m) counted++;

@@ -194,7 +194,7 @@ export function compileFilter(expr: string, options: CompileOptions = {}): Compi
   }
   // libpcap leaves a program with an in-block jump (geneve) unoptimized even when asked.
   const optimize = (options.optimize ?? true) && !g.noOptimize;
-  if (optimize) optimizeBlocks(root);
+  if (optimize) root = optimizeBlocks(root);
   let program = linearize(root);
   if (optimize) {
     program = optimizeProgram(program);

@@ -128,11 +128,22 @@ function graph(root: Block): { order: Block[]; preds: Map<Block, Block[]> } {
  * every respect are merged. Last, loads of a value a register already holds on every path
  * into a block are dropped. Each step is exact: no packet can tell the difference.
  */
-export function optimizeBlocks(root: Block): void {
+export function optimizeBlocks(start: Block): Block {
+  let root = start;
+  let changed0 = false;
   simplifyArithmetic(root);
   // A round ends at the first change: facts are only sound over the current predecessors.
   for (let round = 0; round < 20000; round++) {
     const { order, preds } = graph(root);
+    // A first test of a constant decides the whole program's start.
+    for (;;) {
+      const te = isCondBlock(root) && root.stmts.every((x) => step({}, x).pure) ? run({}, root.stmts).a : undefined;
+      if (te === undefined || !/^#\d+$/.test(te)) break;
+      const d = decide({ lo: Number(te.slice(1)), hi: Number(te.slice(1)), set: 0, clear: 0 }, root.code, root.k >>> 0);
+      if (d === undefined) break;
+      root = (d ? root.jt : root.jf)!;
+      changed0 = true;
+    }
     const tested = new Map<Block, string | undefined>(order.map((b) => [b, isCondBlock(b) ? run({}, b.stmts).a : undefined]));
     const edgeFacts = new Map<Block, { jt?: Facts; jf?: Facts }>();
     const factsIn = new Map<Block, Facts>();
@@ -176,6 +187,8 @@ export function optimizeBlocks(root: Block): void {
       if (changed) break;
     }
     if (changed) continue;
+    for (const b of order) if (pullup(b, preds, "jf") || pullup(b, preds, "jt")) { changed = true; break; }
+    if (changed) continue;
     // Merge blocks that are the same in every respect (libpcap's ret blocks, repeated tests).
     const byKey = new Map<string, Block>();
     for (const b of [...order].reverse()) {
@@ -190,7 +203,73 @@ export function optimizeBlocks(root: Block): void {
     }
     if (!changed) break;
   }
+  peepholes(root);
   dropRedundantLoads(root);
+  void changed0;
+  return root;
+}
+
+/**
+ * Tests rewritten as libpcap's peephole pass rewrites them: `and #m; jeq #0` is `jset #m`
+ * with the edges swapped, and `sub #c; jeq #k` / `add #c; jeq #k` compare the value before
+ * the arithmetic with `k + c` / `k - c` (exact in 32-bit arithmetic).
+ */
+function peepholes(root: Block): void {
+  for (const b of graph(root).order) {
+    if (!isCondBlock(b)) continue;
+    const last = b.stmts[b.stmts.length - 1];
+    if (!last) continue;
+    if (last.code === 0x54 && b.code === 0x15 && (b.k >>> 0) === 0 && !last.jt) {
+      b.stmts = b.stmts.slice(0, -1);
+      b.code = 0x45;
+      b.k = last.k >>> 0;
+      [b.jt, b.jf] = [b.jf, b.jt];
+    } else if ((last.code === 0x14 || last.code === 0x04) && b.code === 0x15) {
+      b.stmts = b.stmts.slice(0, -1);
+      b.k = (last.code === 0x14 ? (b.k >>> 0) + (last.k >>> 0) : (b.k >>> 0) - (last.k >>> 0)) >>> 0;
+    }
+  }
+}
+
+/**
+ * libpcap's or_pullup (along `jf`) and and_pullup (along `jt`): in a chain of tests sharing
+ * one exit, a test of the value its predecessors left in A is moved up to the head of the
+ * chain, so that one load serves both (`ldh [54]; jeq 80; jeq 443`). The chain's blocks may
+ * have no other way in; gencode's blocks do not depend on each other's registers.
+ */
+function pullup(b: Block, preds: Map<Block, Block[]>, along: "jt" | "jf"): boolean {
+  const other = along === "jf" ? "jt" : "jf";
+  const ps = preds.get(b)!;
+  if (ps.length === 0 || !isCondBlock(b)) return false;
+  const val = run({}, ps[0]!.stmts).a;
+  if (val === undefined || ps.some((p) => run({}, p.stmts).a !== val)) return false;
+  const valOf = (x: Block) => (isCondBlock(x) ? run({}, x.stmts).a : undefined);
+  const exit = b[other];
+  // diff: the first block of the chain testing something else; prevOfDiff: where it hangs.
+  let diff: Block = b, prevOfDiff: Block | undefined;
+  for (;;) {
+    if (!isCondBlock(diff) || diff[other] !== exit) return false;
+    if (diff !== b && preds.get(diff)!.length !== 1) return false;
+    if (valOf(diff) !== val) break;
+    prevOfDiff = diff;
+    diff = diff[along]!;
+  }
+  let prevOfSame: Block = diff, same: Block | null = diff[along];
+  for (;;) {
+    if (!same || !isCondBlock(same) || same[other] !== exit || preds.get(same)!.length !== 1) return false;
+    if (valOf(same) === val) break;
+    prevOfSame = same;
+    same = same[along];
+  }
+  prevOfSame[along] = same[along];
+  same[along] = diff;
+  if (!prevOfDiff) {
+    for (const p of ps) {
+      if (p.jt === b) p.jt = same;
+      if (p.jf === b) p.jf = same;
+    }
+  } else prevOfDiff[along] = same;
+  return true;
 }
 
 /** Drops a pure load into a register that already holds that value on every path in. */
