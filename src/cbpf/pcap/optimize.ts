@@ -205,6 +205,8 @@ export function optimizeBlocks(start: Block): Block {
   }
   peepholes(root);
   dropRedundantLoads(root);
+  // Blocks that became the same code (their loads gone) behave the same on any input.
+  while (mergeEqual(root)) { /* until none are left */ }
   void changed0;
   return root;
 }
@@ -270,6 +272,25 @@ function pullup(b: Block, preds: Map<Block, Block[]>, along: "jt" | "jf"): boole
     }
   } else prevOfDiff[along] = same;
   return true;
+}
+
+/** Merges blocks equal in statements, test and successors; true if any were. */
+function mergeEqual(root: Block): boolean {
+  const { order, preds } = graph(root);
+  const byKey = new Map<string, Block>();
+  let changed = false;
+  for (const b of [...order].reverse()) {
+    if (b.stmts.some((x) => x.jt || x.jf)) continue;
+    const key = `${b.code}:${b.k >>> 0}:${b.jt?.id ?? "-"}:${b.jf?.id ?? "-"}:${b.stmts.map((x) => `${x.code}/${x.k >>> 0}`).join(",")}`;
+    const same = byKey.get(key);
+    if (!same) { byKey.set(key, b); continue; }
+    for (const p of preds.get(b)!) {
+      if (p.jt === b) p.jt = same;
+      if (p.jf === b) p.jf = same;
+    }
+    changed = true;
+  }
+  return changed;
 }
 
 /** Drops a pure load into a register that already holds that value on every path in. */
