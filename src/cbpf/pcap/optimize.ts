@@ -173,6 +173,8 @@ export function optimizeBlocks(start: Block): Block {
         // Thread the edge past blocks its facts decide.
         let target = b[edge]!;
         for (let hops = 0; hops < 1024; hops++) {
+          // A test whose edges meet goes nowhere: skipped, loads and all, as libpcap does.
+          if (target.jt !== null && target.jt === target.jf && !target.stmts.some((x) => x.jt || x.jf)) { target = target.jt; continue; }
           const te = tested.get(target);
           if (te === undefined) break;
           // A test of a constant (`ld [26]; and #0`) is decided on every path.
@@ -404,6 +406,11 @@ const K = (v: number): Expr => ({ t: "k", v: v >>> 0 });
 function foldBin(op: number, l: Expr, r: Expr): Expr {
   // Constants to the right of commutative operators, so they become `op #k`.
   if (l.t === "k" && r.t !== "k" && (op === 0x00 || op === 0x20 || op === 0x40 || op === 0x50 || op === 0xa0)) [l, r] = [r, l];
+  // (E ± c1) ± c2 is E + (±c1 ± c2).
+  if ((op === 0x00 || op === 0x10) && r.t === "k" && l.t === "bin" && (l.op === 0x00 || l.op === 0x10) && l.r.t === "k") {
+    const total = ((l.op === 0x00 ? l.r.v : -l.r.v) + (op === 0x00 ? r.v : -r.v)) >>> 0;
+    return total === 0 ? l.l : { t: "bin", op: 0x00, l: l.l, r: K(total) };
+  }
   if (l.t === "k" && r.t === "k" && !((op === 0x30 || op === 0x90) && r.v === 0)) {
     const a = l.v, b = r.v;
     switch (op) {
