@@ -42,3 +42,7 @@ export type { LoadOptions as RuntimeLoadOptions, RawRunResult, RunMode, TestRunO
 export { verifyProgram, verifyObject, explain } from "./verifier/index.js";
 export type { VerifyOptions, VerifyResult, VerifyError, ProgramVerdict } from "./verifier/index.js";
 export { toWat, type JitCode } from "./jit/index.js";
+// tcpdump's filter language, cBPF text forms and the classic interpreter (branch pcap).
+export { compileFilter, FilterError, BUILTIN_NAMES, type CompileOptions, type CompiledFilter, type NameResolver } from "./cbpf/pcap/index.js";
+export { runCbpf, CbpfExecutionError, type CbpfContext } from "./cbpf/interpreter.js";
+export { formatListing, formatC, formatDecimal, formatProgram, parseProgram, imageInsn } from "./cbpf/text.js";
