@@ -45,3 +45,7 @@ export { toWat, type JitCode } from "./jit/index.js";
 export { validateClassic, checkSeccompFilter, ClassicValidationError, CLASSIC_OPCODES, ANCILLARY_NAMES, SECCOMP_DATA_SIZE } from "./cbpf/validate.js";
 export { convertClassic, type ClassicKind, type ConvertOptions } from "./cbpf/convert.js";
 export * as seccomp from "./seccomp/index.js";
+// tcpdump's filter language, cBPF text forms and the classic interpreter (branch pcap).
+export { compileFilter, FilterError, BUILTIN_NAMES, type CompileOptions, type CompiledFilter, type NameResolver } from "./cbpf/pcap/index.js";
+export { runCbpf, CbpfExecutionError, type CbpfContext } from "./cbpf/interpreter.js";
+export { formatListing, formatC, formatDecimal, formatProgram, parseProgram, imageInsn } from "./cbpf/text.js";

@@ -63,6 +63,14 @@ test("-O -d, -dd and -ddd print what tcpdump prints", async (t) => {
   }
 });
 
+test("-d with the optimizer prints what tcpdump -d prints for everyday filters", async (t) => {
+  if (!hasTcpdump) { t.skip("tcpdump is not installed"); return; }
+  for (const e of ["tcp port 80", "host 10.0.0.1 and not port 22", "vlan and udp", "ip6 and udp port 53", "icmp or arp", "net 10.0.0.0/8 and tcp[tcpflags] & tcp-syn != 0"]) {
+    const ours = await tsbpf("filter", "-d", e);
+    assert.equal(ours.stdout, tcpdump("-d", "--", e), e);
+  }
+});
+
 test("an expression tcpdump refuses is one error line naming the token", async () => {
   const r = await tsbpf("filter", "-d", "host 10.0.0.1 and port 70000");
   assert.equal(r.code, 1);

@@ -2,7 +2,8 @@
  * @fileoverview The filter compiler against tcpdump on this machine: every expression of
  * corpus/expressions.txt lists the same unoptimized program as `tcpdump -O -d -y LT`, and
  * counts the same packets of the capture of that link type as `tcpdump -r CAP --count`
- * (tsbpf's count runs the cBPF interpreter over the packets); every line of
+ * (tsbpf's count runs the cBPF interpreter over the packets), optimized to no more
+ * instructions than `tcpdump -d`; every line of
  * corpus/malformed.txt is refused by both, ours naming the token.
  */
 
@@ -37,14 +38,17 @@ function corpus(file: string): { lt: string; expr: string }[] {
 const hasTcpdump = spawnSync("tcpdump", ["--version"]).status === 0;
 
 /** One shell for a whole batch: tcpdump's listing and, given a capture, its count, per expression. */
-function tcpdumpBatch(lt: string, exprs: string[], capture?: string): { listing: string; count?: string }[] {
+function tcpdumpBatch(lt: string, exprs: string[], capture?: string): { listing: string; count?: string; optimized?: number }[] {
   const script = `while IFS= read -r e; do echo "@@@"; tcpdump -O -d -y "$1" -- "$e" 2>&1; echo "%%% $?";
-    if [ -n "$2" ]; then tcpdump -r "$2" --count -- "$e" 2>&1 | tail -n 1; fi; done`;
+    if [ -n "$2" ]; then tcpdump -r "$2" --count -- "$e" 2>&1 | tail -n 1; tcpdump -ddd -y "$1" -- "$e" 2>/dev/null | head -n 1; echo; fi; done`;
   const out = execFileSync("bash", ["-c", script, "batch", lt, capture ?? ""], { input: exprs.join("\n") + "\n", encoding: "utf8", maxBuffer: 1 << 28 });
   return out.split("@@@\n").slice(1).map((chunk) => {
     const [listing, rest] = chunk.split(/%%% /);
-    const [status, count] = rest!.split("\n");
-    return { listing: status === "0" ? listing! : `error: ${listing!.trim()}`, count: capture ? count : undefined };
+    const [status, count, optimized] = rest!.split("\n");
+    return {
+      listing: status === "0" ? listing! : `error: ${listing!.trim()}`, count: capture ? count : undefined,
+      ...(optimized && /^\d+$/.test(optimized) ? { optimized: Number(optimized) } : {}),
+    };
   });
 }
 
@@ -58,6 +62,7 @@ test("listings and packet counts equal tcpdump's on every corpus expression", (t
   if (!hasTcpdump) { t.skip("tcpdump is not installed"); return; }
   const all = corpus("expressions.txt");
   const failures: string[] = [];
+  const lengths = { shorter: 0, equal: 0 };
   let counted = 0;
   for (const lt of Object.keys(CAPTURE_OF)) {
     const group = all.filter((e) => e.lt === lt).map((e) => e.expr);
@@ -82,11 +87,25 @@ test("listings and packet counts equal tcpdump's on every corpus expression", (t
         ours = packets.filter((p) => runCbpf(program, p.data, { length: p.originalLength }) > 0).length;
       } catch (e) {
         if (!(e instanceof FilterError)) throw e;
+        // Our optimizer, like libpcap's, refuses a filter it proves false.
+        if (/expression rejects all packets/.test(e.message)) ours = 0;
       }
       if ((m ? Number(m[1]) : undefined) !== ours) failures.push(`${lt} '${expr}' count: tcpdump ${want.count}, tsbpf ${ours}`);
       else if (m) counted++;
+      // Our optimizer against libpcap's: never longer.
+      if (want.optimized !== undefined) {
+        try {
+          const n = compileFilter(expr, { linkType: lt, names }).program.length;
+          if (n > want.optimized) failures.push(`${lt} '${expr}': optimized to ${n} instructions, libpcap ${want.optimized}`);
+          lengths[n < want.optimized ? "shorter" : "equal"]++;
+        } catch (e) {
+          if (!(e instanceof FilterError)) throw e;
+          failures.push(`${lt} '${expr}': tcpdump optimizes it, tsbpf refuses: ${e.message}`);
+        }
+      }
     });
   }
+  t.diagnostic(`optimized length against libpcap's: ${lengths.shorter} shorter, ${lengths.equal} equal`);
   assert.deepEqual(failures, []);
   assert.ok(counted > 250, `${counted} expressions counted`);
 });

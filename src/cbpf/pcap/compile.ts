@@ -102,11 +102,12 @@ class Generator {
       case "HIDMASK": return g.mcode(n.text, n.text2!, 0, q);
       case "HID6": case "HID6LEN": {
         const a = parseIpv6(n.text);
-        if (!a) g.fail(`invalid ip6 address ${n.text}`);
+        if (!a) return g.fail(`invalid ip6 address ${n.text}`);
         return g.mcode6(n.text, a, n.kind === "HID6" ? 128 : n.len!, q);
       }
       case "EID": return g.ecode(parseMac(n.text), q);
     }
+    return g.fail(`unknown address form ${n.text}`);
   }
 
   private other(n: Extract<Node, { t: "other" }>): Block {
@@ -125,7 +126,7 @@ class Generator {
       case "pppoed": return g.pppoed();
       case "pppoes": return g.pppoes(n.n!, n.has!);
       case "geneve": return g.geneve(n.n!, n.has!);
-      default: g.fail(`unknown primitive ${n.kind}`);
+      default: return g.fail(`unknown primitive ${n.kind}`);
     }
   }
 
@@ -193,7 +194,7 @@ export function compileFilter(expr: string, options: CompileOptions = {}): Compi
   }
   // libpcap leaves a program with an in-block jump (geneve) unoptimized even when asked.
   const optimize = (options.optimize ?? true) && !g.noOptimize;
-  if (optimize) optimizeBlocks(root);
+  if (optimize) root = optimizeBlocks(root);
   let program = linearize(root);
   if (optimize) {
     program = optimizeProgram(program);

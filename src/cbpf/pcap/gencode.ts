@@ -830,10 +830,9 @@ export class Gen {
     if (masklen % 8) mask[masklen >> 3] = (0xff << (8 - (masklen % 8))) & 0xff;
     for (let i = 0; i < 16; i++) if (addr[i]! & ~mask[i]!) this.fail(`non-network bits set in "${s}/${masklen}"`);
     switch (q.addr) {
-      case Q.Default: case Q.Host:
-        if (masklen !== 128) this.fail("Mask syntax for networks only");
-      // fall through
-      case Q.Net: return this.host6(addr, mask, q.proto, q.dir, q.addr);
+      case Q.Default: case Q.Host: case Q.Net:
+        if (q.addr !== Q.Net && masklen !== 128) this.fail("Mask syntax for networks only");
+        return this.host6(addr, mask, q.proto, q.dir, q.addr);
       default: this.fail("invalid qualifier against IPv6 address");
     }
   }
@@ -951,12 +950,8 @@ export class Gen {
       }
       case Q.Gateway: {
         // libpcap built with IPv6 (as Debian's is) refuses 'gateway' whatever the name.
-        this.fail("'gateway' not supported in this configuration");
-        const e = this.opts.names.ether?.(name);
-        if (!e) this.fail(`unknown ether host: ${name}`);
-        const v4 = this.opts.names.host?.(name) ?? [];
-        if (v4.length === 0) this.fail(`unknown host '${name}'`);
-        return this.gateway(e, v4, proto);
+        // gateway() below is what an IPv4-only libpcap would generate.
+        return this.fail("'gateway' not supported in this configuration");
       }
       case Q.Proto: {
         const v = this.lookupProto(name, proto);

@@ -45,15 +45,15 @@ function step(st: State, s: Stmt): { next: State; pure: boolean; dest?: "a" | "x
 const run = (st: State, stmts: readonly Stmt[]) => stmts.reduce((s, x) => step(s, x).next, st);
 
 /** What a taken or not-taken edge of a test on A tells about A: a range, an excluded value, known bits. */
-interface Fact { lo: number; hi: number; not?: number; set: number; clear: number }
+interface Fact { lo: number; hi: number; nots?: readonly number[]; set: number; clear: number; /** masks A has some bit of */ some?: readonly number[] }
 
 function factOf(code: number, k: number, taken: boolean): Fact | undefined {
   const f: Fact = { lo: 0, hi: 0xffffffff, set: 0, clear: 0 };
   switch (code) {
-    case 0x15: if (taken) { f.lo = f.hi = k; } else f.not = k; return f;
+    case 0x15: if (taken) { f.lo = f.hi = k; } else f.nots = [k]; return f;
     case 0x25: if (taken) { if (k === 0xffffffff) return undefined; f.lo = k + 1; } else f.hi = k; return f;
     case 0x35: if (taken) f.lo = k; else { if (k === 0) return undefined; f.hi = k - 1; } return f;
-    case 0x45: if (taken) { if ((k & (k - 1)) === 0) f.set = k; } else f.clear = k; return f;
+    case 0x45: if (taken) { if ((k & (k - 1)) === 0) f.set = k; else f.some = [k]; } else f.clear = k; return f;
     default: return undefined;
   }
 }
@@ -70,10 +70,10 @@ function decide(f: Fact, code: number, k: number): boolean | undefined {
     }
   }
   switch (code) {
-    case 0x15: if (k < f.lo || k > f.hi || f.not === k || ((k & f.clear) >>> 0) !== 0 || ((k & f.set) >>> 0) !== (f.set >>> 0)) return false; return undefined;
+    case 0x15: if (k < f.lo || k > f.hi || f.nots?.includes(k) || ((k & f.clear) >>> 0) !== 0 || ((k & f.set) >>> 0) !== (f.set >>> 0)) return false; return undefined;
     case 0x25: if (f.lo > k) return true; if (f.hi <= k) return false; return undefined;
     case 0x35: if (f.lo >= k) return true; if (f.hi < k) return false; return undefined;
-    case 0x45: if (((k & f.set) >>> 0) !== 0) return true; if (((k & ~f.clear) >>> 0) === 0) return false; return undefined;
+    case 0x45: if (((k & f.set) >>> 0) !== 0 || f.some?.some((m) => ((m & ~k) >>> 0) === 0)) return true; if (((k & ~f.clear) >>> 0) === 0) return false; return undefined;
   }
   return undefined;
 }
@@ -84,14 +84,19 @@ const isCondBlock = (b: Block) => b.jt !== null && (b.code & 0x08) === 0 && (b.c
 function join(a: Fact, b: Fact): Fact {
   return {
     lo: Math.min(a.lo, b.lo), hi: Math.max(a.hi, b.hi), set: (a.set & b.set) >>> 0, clear: (a.clear & b.clear) >>> 0,
-    ...(a.not !== undefined && a.not === b.not ? { not: a.not } : {}),
+    // A value excluded on both paths (or outside the other path's single value) stays excluded.
+    nots: [...(a.nots ?? []).filter((v) => b.nots?.includes(v) || v < b.lo || v > b.hi),
+      ...(b.nots ?? []).filter((v) => !a.nots?.includes(v) && (v < a.lo || v > a.hi))],
+    some: (a.some ?? []).filter((m) => b.some?.includes(m)),
   };
 }
 /** Two facts about one value on one path: both hold. */
 function meet(a: Fact, b: Fact): Fact {
   const f: Fact = { lo: Math.max(a.lo, b.lo), hi: Math.min(a.hi, b.hi), set: (a.set | b.set) >>> 0, clear: (a.clear | b.clear) >>> 0 };
-  const not = a.not ?? b.not;
-  if (not !== undefined) f.not = not;
+  const nots = [...new Set([...(a.nots ?? []), ...(b.nots ?? [])])].slice(0, 32);
+  if (nots.length) f.nots = nots;
+  const some = [...new Set([...(a.some ?? []), ...(b.some ?? [])])].slice(0, 32);
+  if (some.length) f.some = some;
   return f;
 }
 
@@ -123,11 +128,22 @@ function graph(root: Block): { order: Block[]; preds: Map<Block, Block[]> } {
  * every respect are merged. Last, loads of a value a register already holds on every path
  * into a block are dropped. Each step is exact: no packet can tell the difference.
  */
-export function optimizeBlocks(root: Block): void {
+export function optimizeBlocks(start: Block): Block {
+  let root = start;
+  let changed0 = false;
   simplifyArithmetic(root);
   // A round ends at the first change: facts are only sound over the current predecessors.
   for (let round = 0; round < 20000; round++) {
     const { order, preds } = graph(root);
+    // A first test of a constant decides the whole program's start.
+    for (;;) {
+      const te = isCondBlock(root) && root.stmts.every((x) => step({}, x).pure) ? run({}, root.stmts).a : undefined;
+      if (te === undefined || !/^#\d+$/.test(te)) break;
+      const d = decide({ lo: Number(te.slice(1)), hi: Number(te.slice(1)), set: 0, clear: 0 }, root.code, root.k >>> 0);
+      if (d === undefined) break;
+      root = (d ? root.jt : root.jf)!;
+      changed0 = true;
+    }
     const tested = new Map<Block, string | undefined>(order.map((b) => [b, isCondBlock(b) ? run({}, b.stmts).a : undefined]));
     const edgeFacts = new Map<Block, { jt?: Facts; jf?: Facts }>();
     const factsIn = new Map<Block, Facts>();
@@ -157,6 +173,8 @@ export function optimizeBlocks(root: Block): void {
         // Thread the edge past blocks its facts decide.
         let target = b[edge]!;
         for (let hops = 0; hops < 1024; hops++) {
+          // A test whose edges meet goes nowhere: skipped, loads and all, as libpcap does.
+          if (target.jt !== null && target.jt === target.jf && !target.stmts.some((x) => x.jt || x.jf)) { target = target.jt; continue; }
           const te = tested.get(target);
           if (te === undefined) break;
           // A test of a constant (`ld [26]; and #0`) is decided on every path.
@@ -170,6 +188,8 @@ export function optimizeBlocks(root: Block): void {
       edgeFacts.set(b, out);
       if (changed) break;
     }
+    if (changed) continue;
+    for (const b of order) if (pullup(b, preds, "jf") || pullup(b, preds, "jt")) { changed = true; break; }
     if (changed) continue;
     // Merge blocks that are the same in every respect (libpcap's ret blocks, repeated tests).
     const byKey = new Map<string, Block>();
@@ -185,7 +205,94 @@ export function optimizeBlocks(root: Block): void {
     }
     if (!changed) break;
   }
+  peepholes(root);
   dropRedundantLoads(root);
+  // Blocks that became the same code (their loads gone) behave the same on any input.
+  while (mergeEqual(root)) { /* until none are left */ }
+  void changed0;
+  return root;
+}
+
+/**
+ * Tests rewritten as libpcap's peephole pass rewrites them: `and #m; jeq #0` is `jset #m`
+ * with the edges swapped, and `sub #c; jeq #k` / `add #c; jeq #k` compare the value before
+ * the arithmetic with `k + c` / `k - c` (exact in 32-bit arithmetic).
+ */
+function peepholes(root: Block): void {
+  for (const b of graph(root).order) {
+    if (!isCondBlock(b)) continue;
+    const last = b.stmts[b.stmts.length - 1];
+    if (!last) continue;
+    if (last.code === 0x54 && b.code === 0x15 && (b.k >>> 0) === 0 && !last.jt) {
+      b.stmts = b.stmts.slice(0, -1);
+      b.code = 0x45;
+      b.k = last.k >>> 0;
+      [b.jt, b.jf] = [b.jf, b.jt];
+    } else if ((last.code === 0x14 || last.code === 0x04) && b.code === 0x15) {
+      b.stmts = b.stmts.slice(0, -1);
+      b.k = (last.code === 0x14 ? (b.k >>> 0) + (last.k >>> 0) : (b.k >>> 0) - (last.k >>> 0)) >>> 0;
+    }
+  }
+}
+
+/**
+ * libpcap's or_pullup (along `jf`) and and_pullup (along `jt`): in a chain of tests sharing
+ * one exit, a test of the value its predecessors left in A is moved up to the head of the
+ * chain, so that one load serves both (`ldh [54]; jeq 80; jeq 443`). The chain's blocks may
+ * have no other way in; gencode's blocks do not depend on each other's registers.
+ */
+function pullup(b: Block, preds: Map<Block, Block[]>, along: "jt" | "jf"): boolean {
+  const other = along === "jf" ? "jt" : "jf";
+  const ps = preds.get(b)!;
+  if (ps.length === 0 || !isCondBlock(b)) return false;
+  const val = run({}, ps[0]!.stmts).a;
+  if (val === undefined || ps.some((p) => run({}, p.stmts).a !== val)) return false;
+  const valOf = (x: Block) => (isCondBlock(x) ? run({}, x.stmts).a : undefined);
+  const exit = b[other];
+  // diff: the first block of the chain testing something else; prevOfDiff: where it hangs.
+  let diff: Block = b, prevOfDiff: Block | undefined;
+  for (;;) {
+    if (!isCondBlock(diff) || diff[other] !== exit) return false;
+    if (diff !== b && preds.get(diff)!.length !== 1) return false;
+    if (valOf(diff) !== val) break;
+    prevOfDiff = diff;
+    diff = diff[along]!;
+  }
+  let prevOfSame: Block = diff, same: Block | null = diff[along];
+  for (;;) {
+    if (!same || !isCondBlock(same) || same[other] !== exit || preds.get(same)!.length !== 1) return false;
+    if (valOf(same) === val) break;
+    prevOfSame = same;
+    same = same[along];
+  }
+  prevOfSame[along] = same[along];
+  same[along] = diff;
+  if (!prevOfDiff) {
+    for (const p of ps) {
+      if (p.jt === b) p.jt = same;
+      if (p.jf === b) p.jf = same;
+    }
+  } else prevOfDiff[along] = same;
+  return true;
+}
+
+/** Merges blocks equal in statements, test and successors; true if any were. */
+function mergeEqual(root: Block): boolean {
+  const { order, preds } = graph(root);
+  const byKey = new Map<string, Block>();
+  let changed = false;
+  for (const b of [...order].reverse()) {
+    if (b.stmts.some((x) => x.jt || x.jf)) continue;
+    const key = `${b.code}:${b.k >>> 0}:${b.jt?.id ?? "-"}:${b.jf?.id ?? "-"}:${b.stmts.map((x) => `${x.code}/${x.k >>> 0}`).join(",")}`;
+    const same = byKey.get(key);
+    if (!same) { byKey.set(key, b); continue; }
+    for (const p of preds.get(b)!) {
+      if (p.jt === b) p.jt = same;
+      if (p.jf === b) p.jf = same;
+    }
+    changed = true;
+  }
+  return changed;
 }
 
 /** Drops a pure load into a register that already holds that value on every path in. */
@@ -299,6 +406,11 @@ const K = (v: number): Expr => ({ t: "k", v: v >>> 0 });
 function foldBin(op: number, l: Expr, r: Expr): Expr {
   // Constants to the right of commutative operators, so they become `op #k`.
   if (l.t === "k" && r.t !== "k" && (op === 0x00 || op === 0x20 || op === 0x40 || op === 0x50 || op === 0xa0)) [l, r] = [r, l];
+  // (E ± c1) ± c2 is E + (±c1 ± c2).
+  if ((op === 0x00 || op === 0x10) && r.t === "k" && l.t === "bin" && (l.op === 0x00 || l.op === 0x10) && l.r.t === "k") {
+    const total = ((l.op === 0x00 ? l.r.v : -l.r.v) + (op === 0x00 ? r.v : -r.v)) >>> 0;
+    return total === 0 ? l.l : { t: "bin", op: 0x00, l: l.l, r: K(total) };
+  }
   if (l.t === "k" && r.t === "k" && !((op === 0x30 || op === 0x90) && r.v === 0)) {
     const a = l.v, b = r.v;
     switch (op) {
