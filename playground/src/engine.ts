@@ -6,7 +6,7 @@
 
 import {
   assemble, dumpMap, formatMapDump, listInstructions, listingLines, encode, listObject, loadObject, loadObjectSpec, readElf,
-  readCapture, toEthernet, returnCodeName, programType, RUN_TYPES, explain, verifySteps, BpfError, SK_BUFF, mapTypeInfo,
+  readCapture, toEthernet, returnCodeName, programType, RUN_TYPES, explain, verifySteps, BpfError, SK_BUFF, mapTypeInfo, judgeObject, programAlone,
   type ObjectSpec, type ProgramSpec, type StepJson, type Syntax, type DumpEntry, type MapSpec, type Reference,
 } from "../../src/browser.js";
 
@@ -158,12 +158,23 @@ export function open(source: Source): Opened {
   };
 }
 
-export function verify(source: Source, name: string): Verdict {
+/** The verdict `tsbpf verify` gives (the program alone, libbpf's refusals first), with the verifier's steps. */
+export async function verify(source: Source, name: string): Promise<Verdict> {
   const spec = specOf(source);
   const p = programOf(spec, name);
-  const { result, steps, failing } = verifySteps(p, { maps: spec.maps, ...(p.expectedAttachType ? { attachType: p.expectedAttachType } : {}) });
+  const alone = programAlone(spec, p);
+  const [judged] = await judgeObject(alone, { engine: "tsbpf" });
+  const { result, steps, failing } = verifySteps(alone.programs[0]!, { maps: alone.maps, ...(p.expectedAttachType ? { attachType: p.expectedAttachType } : {}) });
   const listed = listInstructions(encode(p.instructions));
   const e = result.error;
+  // A verdict without a processed count never reached the verifier.
+  if (judged && !judged.accepted && (result.accepted || judged.insnsProcessed === undefined)) {
+    // Refused before the verifier would run (a section with no program type, a map the kernel would not make).
+    return {
+      program: p.name, accepted: false, message: judged.error ?? "refused", explanation: `refused before the verifier: ${judged.error ?? ""}`,
+      insnsProcessed: 0, ms: judged.verificationMs, insns: [], steps: [], stepsOmitted: 0,
+    };
+  }
   return {
     program: p.name,
     accepted: result.accepted,

@@ -242,7 +242,7 @@ function renderVerdict() {
   const p = opened?.programs.find((x) => x.name === v.program);
   const what = `${v.program} (${p?.type ?? "?"}), ${v.insnsProcessed} instructions processed in ${v.ms.toFixed(1)} ms`;
   $("verdict").className = `verdict ${v.accepted ? "ok" : "bad"}`;
-  $("verdict").textContent = v.accepted ? `✔ accepted: ${what}` : `✘ rejected at insn ${v.insn}: ${v.message}`;
+  $("verdict").textContent = v.accepted ? `✔ accepted: ${what}` : v.insn === undefined ? `✘ refused: ${v.message}` : `✘ rejected at insn ${v.insn}: ${v.message}`;
   $("verdict").dataset.accepted = String(v.accepted);
   const ex = $("explanation");
   ex.hidden = v.accepted;

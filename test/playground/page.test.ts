@@ -284,6 +284,27 @@ test("assembly that does not assemble is an error with its line, and the next ed
   assert.equal(await p.getAttribute("#verdict", "data-accepted"), "true");
 });
 
+test("objects from elsewhere dropped on the page: the listing and every program's verdict as the CLI gives them", async (t) => {
+  if (!page) return t.skip(why);
+  const p = page;
+  for (const name of ["global-data.bpf.o", "legacy-maps.bpf.o", "cilium-tail.bpf.o", "flow-dissector.bpf.o", "tail-calls.bpf.o"]) {
+    const path = join(ROOT, "test/fixtures", name);
+    if (!existsSync(path)) continue;
+    const json = JSON.parse((await cli("verify", "--json", path)).out) as { programs: { name: string; accepted: boolean; error?: string }[] };
+    const accepted = await verdictAfter(p, () => drop(p, name, readFileSync(path)));
+    assert.equal(await p.inputValue("#sample"), "", "no sample is selected for a dropped object");
+    const want = (await cli("disasm", "-S", path)).out.replace(path, name).replace(/\n$/, "");
+    assert.equal(await p.textContent("#listing"), want, `${name}: listing`);
+    const names = await p.$$eval("#program option", (o) => o.map((x) => (x as HTMLOptionElement).value));
+    assert.deepEqual(names, json.programs.map((x) => x.name), `${name}: programs`);
+    for (const [i, prog] of json.programs.entries()) {
+      const ok = i === 0 ? accepted : await verdictAfter(p, () => p.selectOption("#program", prog.name));
+      assert.equal(ok, prog.accepted, `${name}: ${prog.name}: verdict`);
+      if (!prog.accepted) assert.ok((await p.textContent("#verdict"))!.includes(prog.error!), `${name}: ${prog.name}: ${prog.error}`);
+    }
+  }
+});
+
 test("a capture dropped on the page runs through the program, as tsbpf run --pcap counts it", async (t) => {
   if (!page) return t.skip(why);
   const p = page;
