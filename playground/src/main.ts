@@ -404,7 +404,7 @@ function renderRun(r: RunResult) {
       tr.dataset.count = String(n);
       return tr;
     })));
-  const parts: HTMLElement[] = [counts, el("p", { id: "time" }, `Time per run: ${Math.round(r.nsPerPacket)} ns (median of ${r.packets})`)];
+  const parts: HTMLElement[] = [counts, el("p", { id: "time" }, `Time per run: ${Math.round(r.nsPerPacket)} ns (mean over ${r.packets} packet${r.packets === 1 ? "" : "s"}${Number(($("repeat") as HTMLInputElement).value) > 1 ? `, each repeated ${($("repeat") as HTMLInputElement).value} times` : ""}, loads and dumps excluded)`)];
   for (const w of r.warnings.slice(0, 5)) parts.push(el("p", { className: "error" }, `warning: ${w}`));
   const list = el("div", { id: "packets" }, el("h3", {}, r.packets > r.shown.length ? `The first ${r.shown.length} packets` : "Packets"));
   for (const p of r.shown) {

@@ -128,6 +128,9 @@ test("every bundled object: listing, verdict, run verdicts and maps as the CLI p
       continue;
     }
     const verdicts = await runVerdicts(p);
+    assert.equal(await p.isVisible("#packet"), false, "a capture run shows no packet editor");
+    const ns = Number(/Time per run: (\d+) ns/.exec((await p.textContent("#time"))!)?.[1]);
+    assert.ok(ns > 0, `${file}: a time per run (${ns} ns)`);
     const ran = JSON.parse((await cli("run", path, "--pcap", join(ROOT, "examples", capture), "--json")).out) as { verdicts: Record<string, number>; maps: Record<string, unknown[]> };
     assert.deepEqual(verdicts, ran.verdicts, `${file}: verdicts over ${capture}`);
     const maps = Object.fromEntries(await p.$$eval("#maps pre.map", (pres) => pres.map((x) => [(x as HTMLElement).dataset.map!, JSON.parse((x as HTMLElement).dataset.entries!)])));
