@@ -6,7 +6,7 @@
 
 import {
   assemble, dumpMap, formatMapDump, listInstructions, listingLines, encode, listObject, loadObject, loadObjectSpec, readElf,
-  readCapture, toEthernet, returnCodeName, programType, RUN_TYPES, explain, verifySteps, BpfError, SK_BUFF, mapTypeInfo, judgeObject, programAlone,
+  readCapture, toEthernet, returnCodeName, programType, RUN_TYPES, explain, verifySteps, BpfError, SK_BUFF, mapTypeInfo, judgeObject, programAlone, sourceLineAtSlot,
   type ObjectSpec, type ProgramSpec, type StepJson, type Syntax, type DumpEntry, type MapSpec, type Reference,
 } from "../../src/browser.js";
 
@@ -33,8 +33,8 @@ export interface Verdict {
   readonly sourceLine?: string;
   readonly insnsProcessed: number;
   readonly ms: number;
-  /** The kernel-syntax text of each slot, for the stepper. */
-  readonly insns: readonly { slot: number; text: string }[];
+  /** The kernel-syntax text of each slot, for the stepper, with the C line it came from (BTF line_info). */
+  readonly insns: readonly { slot: number; text: string; source?: string }[];
   readonly steps: readonly StepJson[];
   /** Steps left out past the cap. */
   readonly stepsOmitted: number;
@@ -186,7 +186,10 @@ export async function verify(source: Source, name: string): Promise<Verdict> {
     } : {}),
     insnsProcessed: result.insnsProcessed,
     ms: result.verificationMs,
-    insns: listed.map((l) => ({ slot: l.slot, text: listingLines([l], { syntax: "kernel" })[0]!.replace(/^\s*\d+:\s*/, "").trim() })),
+    insns: listed.map((l) => {
+      const at = sourceLineAtSlot(p, l.slot);
+      return { slot: l.slot, text: listingLines([l], { syntax: "kernel" })[0]!.replace(/^\s*\d+:\s*/, "").trim(), ...(at ? { source: `${at.file.replace(/^.*\//, "")}:${at.line}: ${at.text.trim()}` } : {}) };
+    }),
     steps: steps.slice(0, MAX_STEPS),
     stepsOmitted: Math.max(0, steps.length - MAX_STEPS),
     ...(failing ? { failing } : {}),

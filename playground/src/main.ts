@@ -252,7 +252,7 @@ function renderVerdict() {
   hint.hidden = !v.hint;
   hint.replaceChildren(el("strong", {}, "Fix: "), v.hint ?? "");
   $("insns").replaceChildren(...v.insns.map((i) => {
-    const li = el("li", { id: `insn-${i.slot}` }, `${String(i.slot).padStart(4)}: ${i.text}`);
+    const li = el("li", { id: `insn-${i.slot}`, ...(i.source ? { title: i.source } : {}) }, `${String(i.slot).padStart(4)}: ${i.text}`);
     li.dataset.slot = String(i.slot);
     if (!v.accepted && i.slot === v.insn) li.classList.add("failing");
     return li;
@@ -298,6 +298,8 @@ function showStep(i: number) {
   $("step-where").textContent = st.failing
     ? `step ${stepAt + 1} of ${steps.length}: at the rejection, insn ${st.insn}: ${text} (the state it was checked in)`
     : `step ${stepAt + 1} of ${steps.length}: after insn ${st.insn}: ${text}${verdict?.stepsOmitted && stepAt === steps.length - 1 ? ` (${verdict.stepsOmitted} more steps not shown)` : ""}`;
+  const src = verdict?.insns.find((x) => x.slot === st.insn)?.source;
+  $("step-source").textContent = src ? `C source: ${src}` : "";
   $("step-where").dataset.insn = String(st.insn);
   $("step-where").dataset.failing = String(!!st.failing);
   const before = new Map((prev?.state.frames.at(-1)?.regs ?? []).map((r) => [r.name, r.text]));

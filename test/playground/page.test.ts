@@ -95,6 +95,9 @@ function norm(v: unknown): unknown {
   return v;
 }
 
+/** Whether a -S listing has this source line as a `; ` comment. */
+const want0 = (listing: string | null, line: string) => (listing ?? "").split("\n").some((l) => l === `; ${line}`);
+
 const objects = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".bpf.o")).sort();
 
 test("every bundled object: listing, verdict, run verdicts and maps as the CLI prints them", async (t) => {
@@ -121,6 +124,14 @@ test("every bundled object: listing, verdict, run verdicts and maps as the CLI p
     const first = json.programs[0]!;
     assert.equal(accepted, first.accepted, `${file}: verdict`);
     if (!first.accepted) assert.match((await p.textContent("#verdict"))!, new RegExp(first.error!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+    // Stepping shows the C line of the instruction, from BTF line_info, as the -S listing has it above it.
+    if (accepted) {
+      await p.click("#step-first");
+      const src = (await p.textContent("#step-source"))!;
+      const line = /^C source: [^:]+:\d+: (.+)$/.exec(src)?.[1];
+      assert.ok(line, `${file}: step 1 shows a C line (${src})`);
+      assert.ok(want0(await p.textContent("#listing"), line!), `${file}: the C line "${line}" is in the listing`);
+    }
     const capture = EXAMPLE_CAPTURES[file];
     if (!capture) {
       // Not a packet program (execsnoop): the page says so instead of running it.
