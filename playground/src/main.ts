@@ -519,7 +519,8 @@ $("run").addEventListener("click", () => void doRun());
 $("stop").addEventListener("click", () => { client.stop(); status("stopped"); });
 $("share").addEventListener("click", async () => {
   writeHash();
-  try { await navigator.clipboard.writeText(location.href); status("link copied"); } catch { status("the link is in the address bar"); }
+  const note = source?.kind === "object" && !sample ? " (a dropped object does not travel in a link: only its name and the settings do)" : "";
+  try { await navigator.clipboard.writeText(location.href); status(`link copied${note}`); } catch { status(`the link is in the address bar${note}`); }
 });
 $("object-file").addEventListener("change", (ev) => { const f = (ev.target as HTMLInputElement).files?.[0]; if (f) void openFile(f); });
 $("capture-file").addEventListener("change", (ev) => { const f = (ev.target as HTMLInputElement).files?.[0]; if (f) void openFile(f); });
