@@ -6,7 +6,7 @@
 
 import {
   assemble, dumpMap, formatMapDump, listInstructions, listingLines, encode, listObject, loadObject, loadObjectSpec, readElf,
-  readCapture, toEthernet, returnCodeName, programType, RUN_TYPES, explain, verifySteps, BpfError, SK_BUFF, mapTypeInfo,
+  readCapture, toEthernet, returnCodeName, programType, RUN_TYPES, explain, verifySteps, BpfError, SK_BUFF, mapTypeInfo, judgeObject, programAlone, sourceLineAtSlot,
   type ObjectSpec, type ProgramSpec, type StepJson, type Syntax, type DumpEntry, type MapSpec, type Reference,
 } from "../../src/browser.js";
 
@@ -33,8 +33,8 @@ export interface Verdict {
   readonly sourceLine?: string;
   readonly insnsProcessed: number;
   readonly ms: number;
-  /** The kernel-syntax text of each slot, for the stepper. */
-  readonly insns: readonly { slot: number; text: string }[];
+  /** The kernel-syntax text of each slot, for the stepper, with the C line it came from (BTF line_info). */
+  readonly insns: readonly { slot: number; text: string; source?: string }[];
   readonly steps: readonly StepJson[];
   /** Steps left out past the cap. */
   readonly stepsOmitted: number;
@@ -66,6 +66,7 @@ export interface RunResult {
   readonly verdicts: Readonly<Record<string, number>>;
   /** The first packets in full (input and output). */
   readonly shown: readonly PacketResult[];
+  /** Mean wall time per run, the whole loop timed (the page's clock is too coarse for one run). */
   readonly nsPerPacket: number;
   readonly maps: readonly { name: string; text: string; entries: DumpEntry[] }[];
   readonly trace: readonly string[];
@@ -158,12 +159,23 @@ export function open(source: Source): Opened {
   };
 }
 
-export function verify(source: Source, name: string): Verdict {
+/** The verdict `tsbpf verify` gives (the program alone, libbpf's refusals first), with the verifier's steps. */
+export async function verify(source: Source, name: string): Promise<Verdict> {
   const spec = specOf(source);
   const p = programOf(spec, name);
-  const { result, steps, failing } = verifySteps(p, { maps: spec.maps, ...(p.expectedAttachType ? { attachType: p.expectedAttachType } : {}) });
+  const alone = programAlone(spec, p);
+  const [judged] = await judgeObject(alone, { engine: "tsbpf" });
+  const { result, steps, failing } = verifySteps(alone.programs[0]!, { maps: alone.maps, ...(p.expectedAttachType ? { attachType: p.expectedAttachType } : {}) });
   const listed = listInstructions(encode(p.instructions));
   const e = result.error;
+  // A verdict without a processed count never reached the verifier.
+  if (judged && !judged.accepted && (result.accepted || judged.insnsProcessed === undefined)) {
+    // Refused before the verifier would run (a section with no program type, a map the kernel would not make).
+    return {
+      program: p.name, accepted: false, message: judged.error ?? "refused", explanation: `refused before the verifier: ${judged.error ?? ""}`,
+      insnsProcessed: 0, ms: judged.verificationMs, insns: [], steps: [], stepsOmitted: 0,
+    };
+  }
   return {
     program: p.name,
     accepted: result.accepted,
@@ -174,7 +186,10 @@ export function verify(source: Source, name: string): Verdict {
     } : {}),
     insnsProcessed: result.insnsProcessed,
     ms: result.verificationMs,
-    insns: listed.map((l) => ({ slot: l.slot, text: listingLines([l], { syntax: "kernel" })[0]!.replace(/^\s*\d+:\s*/, "").trim() })),
+    insns: listed.map((l) => {
+      const at = sourceLineAtSlot(p, l.slot);
+      return { slot: l.slot, text: listingLines([l], { syntax: "kernel" })[0]!.replace(/^\s*\d+:\s*/, "").trim(), ...(at ? { source: `${at.file.replace(/^.*\//, "")}:${at.line}: ${at.text.trim()}` } : {}) };
+    }),
     steps: steps.slice(0, MAX_STEPS),
     stepsOmitted: Math.max(0, steps.length - MAX_STEPS),
     ...(failing ? { failing } : {}),
@@ -204,17 +219,19 @@ export async function run(source: Source, req: RunRequest): Promise<RunResult> {
     const prog = object.programs.get(p.name)!;
     const verdicts: Record<string, number> = {};
     const shown: PacketResult[] = [];
-    const times: number[] = [];
+    // A page's clock is coarse (about 0.1 ms without cross-origin isolation): time the whole
+    // loop and divide, rather than trust each run's own reading.
+    const now = () => performance.now();
+    const t0 = now();
     frames.forEach((frame, index) => {
       const ctx = contextFor(p.type, stamps[index]);
       const r = prog.testRun({ data: frame, repeat: req.repeat ?? 1, ...(ctx ? { ctx } : {}) });
       const retval = r.retval >>> 0;
       const verdict = returnCodeName(p.type, retval);
       verdicts[verdict] = (verdicts[verdict] ?? 0) + 1;
-      times.push(r.durationNs);
       if (shown.length < SHOWN_PACKETS) shown.push({ index, retval, verdict, input: frame, output: r.data, ns: r.durationNs });
     });
-    times.sort((a, b) => a - b);
+    const elapsedMs = now() - t0;
     const btf = spec.btf;
     const maps = [...object.maps].filter(([n]) => !/\.(rodata|kconfig)/.test(n)).map(([n, m]) => {
       const ms = spec.maps.find((x) => x.name === n);
@@ -223,7 +240,7 @@ export async function run(source: Source, req: RunRequest): Promise<RunResult> {
     });
     return {
       program: p.name, engine: req.engine, packets: frames.length, verdicts, shown,
-      nsPerPacket: times.length ? times[times.length >> 1]! : 0, maps, trace: [...object.trace], warnings,
+      nsPerPacket: frames.length ? (elapsedMs * 1e6) / (frames.length * (req.repeat ?? 1)) : 0, maps, trace: [...object.trace], warnings,
     };
   } finally {
     object.close();

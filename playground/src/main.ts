@@ -242,7 +242,7 @@ function renderVerdict() {
   const p = opened?.programs.find((x) => x.name === v.program);
   const what = `${v.program} (${p?.type ?? "?"}), ${v.insnsProcessed} instructions processed in ${v.ms.toFixed(1)} ms`;
   $("verdict").className = `verdict ${v.accepted ? "ok" : "bad"}`;
-  $("verdict").textContent = v.accepted ? `✔ accepted: ${what}` : `✘ rejected at insn ${v.insn}: ${v.message}`;
+  $("verdict").textContent = v.accepted ? `✔ accepted: ${what}` : v.insn === undefined ? `✘ refused: ${v.message}` : `✘ rejected at insn ${v.insn}: ${v.message}`;
   $("verdict").dataset.accepted = String(v.accepted);
   const ex = $("explanation");
   ex.hidden = v.accepted;
@@ -252,7 +252,7 @@ function renderVerdict() {
   hint.hidden = !v.hint;
   hint.replaceChildren(el("strong", {}, "Fix: "), v.hint ?? "");
   $("insns").replaceChildren(...v.insns.map((i) => {
-    const li = el("li", { id: `insn-${i.slot}` }, `${String(i.slot).padStart(4)}: ${i.text}`);
+    const li = el("li", { id: `insn-${i.slot}`, ...(i.source ? { title: i.source } : {}) }, `${String(i.slot).padStart(4)}: ${i.text}`);
     li.dataset.slot = String(i.slot);
     if (!v.accepted && i.slot === v.insn) li.classList.add("failing");
     return li;
@@ -298,6 +298,8 @@ function showStep(i: number) {
   $("step-where").textContent = st.failing
     ? `step ${stepAt + 1} of ${steps.length}: at the rejection, insn ${st.insn}: ${text} (the state it was checked in)`
     : `step ${stepAt + 1} of ${steps.length}: after insn ${st.insn}: ${text}${verdict?.stepsOmitted && stepAt === steps.length - 1 ? ` (${verdict.stepsOmitted} more steps not shown)` : ""}`;
+  const src = verdict?.insns.find((x) => x.slot === st.insn)?.source;
+  $("step-source").textContent = src ? `C source: ${src}` : "";
   $("step-where").dataset.insn = String(st.insn);
   $("step-where").dataset.failing = String(!!st.failing);
   const before = new Map((prev?.state.frames.at(-1)?.regs ?? []).map((r) => [r.name, r.text]));
@@ -404,7 +406,7 @@ function renderRun(r: RunResult) {
       tr.dataset.count = String(n);
       return tr;
     })));
-  const parts: HTMLElement[] = [counts, el("p", { id: "time" }, `Time per run: ${Math.round(r.nsPerPacket)} ns (median of ${r.packets})`)];
+  const parts: HTMLElement[] = [counts, el("p", { id: "time" }, `Time per run: ${Math.round(r.nsPerPacket)} ns (mean over ${r.packets} packet${r.packets === 1 ? "" : "s"}${Number(($("repeat") as HTMLInputElement).value) > 1 ? `, each repeated ${($("repeat") as HTMLInputElement).value} times` : ""}, loads and dumps excluded)`)];
   for (const w of r.warnings.slice(0, 5)) parts.push(el("p", { className: "error" }, `warning: ${w}`));
   const list = el("div", { id: "packets" }, el("h3", {}, r.packets > r.shown.length ? `The first ${r.shown.length} packets` : "Packets"));
   for (const p of r.shown) {
@@ -517,7 +519,8 @@ $("run").addEventListener("click", () => void doRun());
 $("stop").addEventListener("click", () => { client.stop(); status("stopped"); });
 $("share").addEventListener("click", async () => {
   writeHash();
-  try { await navigator.clipboard.writeText(location.href); status("link copied"); } catch { status("the link is in the address bar"); }
+  const note = source?.kind === "object" && !sample ? " (a dropped object does not travel in a link: only its name and the settings do)" : "";
+  try { await navigator.clipboard.writeText(location.href); status(`link copied${note}`); } catch { status(`the link is in the address bar${note}`); }
 });
 $("object-file").addEventListener("change", (ev) => { const f = (ev.target as HTMLInputElement).files?.[0]; if (f) void openFile(f); });
 $("capture-file").addEventListener("change", (ev) => { const f = (ev.target as HTMLInputElement).files?.[0]; if (f) void openFile(f); });

@@ -22,7 +22,7 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
   const req = ev.data;
   try {
     const source = same(req.source);
-    const value = req.op === "open" ? open(source) : req.op === "verify" ? verify(source, req.program) : await run(source, req.run);
+    const value = req.op === "open" ? open(source) : req.op === "verify" ? await verify(source, req.program) : await run(source, req.run);
     (self as unknown as Worker).postMessage({ id: req.id, ok: true, value } satisfies Reply);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

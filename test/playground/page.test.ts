@@ -95,6 +95,9 @@ function norm(v: unknown): unknown {
   return v;
 }
 
+/** Whether a -S listing has this source line as a `; ` comment. */
+const want0 = (listing: string | null, line: string) => (listing ?? "").split("\n").some((l) => l === `; ${line}`);
+
 const objects = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".bpf.o")).sort();
 
 test("every bundled object: listing, verdict, run verdicts and maps as the CLI prints them", async (t) => {
@@ -121,6 +124,14 @@ test("every bundled object: listing, verdict, run verdicts and maps as the CLI p
     const first = json.programs[0]!;
     assert.equal(accepted, first.accepted, `${file}: verdict`);
     if (!first.accepted) assert.match((await p.textContent("#verdict"))!, new RegExp(first.error!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+    // Stepping shows the C line of the instruction, from BTF line_info, as the -S listing has it above it.
+    if (accepted) {
+      await p.click("#step-first");
+      const src = (await p.textContent("#step-source"))!;
+      const line = /^C source: [^:]+:\d+: (.+)$/.exec(src)?.[1];
+      assert.ok(line, `${file}: step 1 shows a C line (${src})`);
+      assert.ok(want0(await p.textContent("#listing"), line!), `${file}: the C line "${line}" is in the listing`);
+    }
     const capture = EXAMPLE_CAPTURES[file];
     if (!capture) {
       // Not a packet program (execsnoop): the page says so instead of running it.
@@ -128,6 +139,9 @@ test("every bundled object: listing, verdict, run verdicts and maps as the CLI p
       continue;
     }
     const verdicts = await runVerdicts(p);
+    assert.equal(await p.isVisible("#packet"), false, "a capture run shows no packet editor");
+    const ns = Number(/Time per run: (\d+) ns/.exec((await p.textContent("#time"))!)?.[1]);
+    assert.ok(ns > 0, `${file}: a time per run (${ns} ns)`);
     const ran = JSON.parse((await cli("run", path, "--pcap", join(ROOT, "examples", capture), "--json")).out) as { verdicts: Record<string, number>; maps: Record<string, unknown[]> };
     assert.deepEqual(verdicts, ran.verdicts, `${file}: verdicts over ${capture}`);
     const maps = Object.fromEntries(await p.$$eval("#maps pre.map", (pres) => pres.map((x) => [(x as HTMLElement).dataset.map!, JSON.parse((x as HTMLElement).dataset.entries!)])));
@@ -282,6 +296,27 @@ test("assembly that does not assemble is an error with its line, and the next ed
   await verdictAfter(p, async () => { await p.keyboard.press("Backspace"); for (let i = 0; i < 9; i++) await p.keyboard.press("Backspace"); });
   assert.equal(await p.$("#load-error"), null);
   assert.equal(await p.getAttribute("#verdict", "data-accepted"), "true");
+});
+
+test("objects from elsewhere dropped on the page: the listing and every program's verdict as the CLI gives them", async (t) => {
+  if (!page) return t.skip(why);
+  const p = page;
+  for (const name of ["global-data.bpf.o", "legacy-maps.bpf.o", "cilium-tail.bpf.o", "flow-dissector.bpf.o", "tail-calls.bpf.o"]) {
+    const path = join(ROOT, "test/fixtures", name);
+    if (!existsSync(path)) continue;
+    const json = JSON.parse((await cli("verify", "--json", path)).out) as { programs: { name: string; accepted: boolean; error?: string }[] };
+    const accepted = await verdictAfter(p, () => drop(p, name, readFileSync(path)));
+    assert.equal(await p.inputValue("#sample"), "", "no sample is selected for a dropped object");
+    const want = (await cli("disasm", "-S", path)).out.replace(path, name).replace(/\n$/, "");
+    assert.equal(await p.textContent("#listing"), want, `${name}: listing`);
+    const names = await p.$$eval("#program option", (o) => o.map((x) => (x as HTMLOptionElement).value));
+    assert.deepEqual(names, json.programs.map((x) => x.name), `${name}: programs`);
+    for (const [i, prog] of json.programs.entries()) {
+      const ok = i === 0 ? accepted : await verdictAfter(p, () => p.selectOption("#program", prog.name));
+      assert.equal(ok, prog.accepted, `${name}: ${prog.name}: verdict`);
+      if (!prog.accepted) assert.ok((await p.textContent("#verdict"))!.includes(prog.error!), `${name}: ${prog.name}: ${prog.error}`);
+    }
+  }
 });
 
 test("a capture dropped on the page runs through the program, as tsbpf run --pcap counts it", async (t) => {
