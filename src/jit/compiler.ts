@@ -9,7 +9,7 @@
 import type { CompiledProgram } from "../runtime/compile.js";
 import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES, Op, SHIFT, W } from "../runtime/interpreter.js";
 import { layout, structure, type Edge, type Scope } from "./structure.js";
-import { emitInlineLookup, type InlineMap } from "./inline-maps.js";
+import { emitInlineArrayUpdate, emitInlineLookup, type InlineMap } from "./inline-maps.js";
 import { Code, FE, ModuleBuilder, O, T } from "./wasm.js";
 
 export interface JitCompileOptions {
@@ -21,10 +21,11 @@ export interface JitCompileOptions {
    */
   readonly budgeted: boolean;
   /**
-   * The map a program's map pointer (a 64-bit load's value) names, when its
-   * bpf_map_lookup_elem may compile inline; undefined keeps the helper call.
+   * The map a program's map pointer (a 64-bit load's value) names, when helper `helper`
+   * (bpf_map_lookup_elem, bpf_map_update_elem) on it may compile inline; undefined keeps
+   * the helper call.
    */
-  readonly inlineMap?: (handle: number) => InlineMap | undefined;
+  readonly inlineMap?: (handle: number, helper: number) => InlineMap | undefined;
   /**
    * How helper `id` may be called without the register file: "i64" or "u32" for the host's
    * cheap helpers (clocks, prandom, the CPU) whose result is all they give, else undefined.
@@ -34,6 +35,8 @@ export interface JitCompileOptions {
 
 /** BPF_FUNC_map_lookup_elem */
 const BPF_FUNC_map_lookup_elem = 1;
+/** BPF_FUNC_map_update_elem */
+const BPF_FUNC_map_update_elem = 2;
 
 /**
  * The regions table the JIT keeps in the never-allocated guard page, for the slow path of
@@ -872,13 +875,34 @@ class FunctionCompiler {
     const c = this.c;
     if (id === BPF_FUNC_map_lookup_elem && this.options.inlineMap) {
       const handle = this.constantR1(pc);
-      const m = handle !== undefined && handle < 0x80000000n ? this.options.inlineMap(Number(handle)) : undefined;
+      const m = handle !== undefined && handle < 0x80000000n ? this.options.inlineMap(Number(handle), id) : undefined;
       if (m && m.keySize <= MAX_BPF_STACK) {
         // Inline when the key lies in the stack region (where compilers put it), else the helper.
         c.get(REG[2]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - m.keySize).op(O.I64LeU);
         c.if_();
         c.get(REG[2]!).op(O.I32WrapI64).set(L.Key);
         emitInlineLookup(c, m, INLINE_LOCALS);
+        c.set(L.R0);
+        c.op(O.Else);
+        this.inlined.push(pc);
+        this.callHelperImport(pc, id);
+        c.end();
+        return;
+      }
+    }
+    if (id === BPF_FUNC_map_update_elem && this.options.inlineMap) {
+      const handle = this.constantR1(pc);
+      const m = handle !== undefined && handle < 0x80000000n ? this.options.inlineMap(Number(handle), id) : undefined;
+      if (m?.kind === "array" && m.valueSize <= MAX_BPF_STACK) {
+        // Inline when the key and the value lie in the stack region, else the helper.
+        c.get(REG[2]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - 4).op(O.I64LeU);
+        c.get(REG[3]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - m.valueSize).op(O.I64LeU);
+        c.op(O.I32And);
+        c.if_();
+        c.get(REG[2]!).op(O.I32WrapI64).set(L.Key);
+        c.get(REG[3]!).op(O.I32WrapI64).set(L.Ha);
+        c.get(REG[4]!).op(O.I32WrapI64).set(L.Hb);
+        emitInlineArrayUpdate(c, m, INLINE_LOCALS);
         c.set(L.R0);
         c.op(O.Else);
         this.inlined.push(pc);
