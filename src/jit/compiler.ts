@@ -9,7 +9,7 @@
 import type { CompiledProgram } from "../runtime/compile.js";
 import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES, Op, SHIFT, W } from "../runtime/interpreter.js";
 import { layout, structure, type Edge, type Scope } from "./structure.js";
-import { emitInlineLookup, type InlineMap } from "./inline-maps.js";
+import { emitInlineArrayUpdate, emitInlineLookup, type InlineMap } from "./inline-maps.js";
 import { Code, FE, ModuleBuilder, O, T } from "./wasm.js";
 
 export interface JitCompileOptions {
@@ -21,10 +21,11 @@ export interface JitCompileOptions {
    */
   readonly budgeted: boolean;
   /**
-   * The map a program's map pointer (a 64-bit load's value) names, when its
-   * bpf_map_lookup_elem may compile inline; undefined keeps the helper call.
+   * The map a program's map pointer (a 64-bit load's value) names, when helper `helper`
+   * (bpf_map_lookup_elem, bpf_map_update_elem) on it may compile inline; undefined keeps
+   * the helper call.
    */
-  readonly inlineMap?: (handle: number) => InlineMap | undefined;
+  readonly inlineMap?: (handle: number, helper: number) => InlineMap | undefined;
   /**
    * How helper `id` may be called without the register file: "i64" or "u32" for the host's
    * cheap helpers (clocks, prandom, the CPU) whose result is all they give, else undefined.
@@ -34,6 +35,8 @@ export interface JitCompileOptions {
 
 /** BPF_FUNC_map_lookup_elem */
 const BPF_FUNC_map_lookup_elem = 1;
+/** BPF_FUNC_map_update_elem */
+const BPF_FUNC_map_update_elem = 2;
 
 /**
  * The regions table the JIT keeps in the never-allocated guard page, for the slow path of
@@ -335,9 +338,20 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
     // run(repeat, r1, r2, zero): the test run's loop, inside WebAssembly.
     const c = new Code();
     const repeat = 0, r1 = 1, r2 = 2, zero = 3, r0 = 4;
+    // Every run starts from depth 0, no tail calls, no abort, no count. A run that returns
+    // leaves depth at 0; the others are reset each time only where something sets them.
+    let calls = false, tails = false;
+    for (let pc = 0; pc < slots; pc++) {
+      if (!isStart(pc)) continue;
+      const op = opAt(pc);
+      if (op === Op.CallLocal) calls = true;
+      if (op === Op.TailCall) tails = true;
+    }
+    c.i32(0).gset(G.Depth).i64(0).gset(G.Cnt).i32(0).gset(G.Tail).i32(0).gset(G.Abort);
     c.loop();
     c.get(zero).if_().i32(options.stackBase).i32(0).i32(MAX_BPF_STACK).memoryFill().end();
-    c.i32(0).gset(G.Depth).i64(0).gset(G.Cnt).i32(0).gset(G.Tail).i32(0).gset(G.Abort);
+    if (calls || tails) c.i32(0).gset(G.Depth).i32(0).gset(G.Tail).i32(0).gset(G.Abort);
+    if (options.budgeted) c.i64(0).gset(G.Cnt);
     c.get(r1).op(O.I64ExtendI32U).get(r2).op(O.I64ExtendI32U).i64(0).i64(0).i64(0).i64(stackTop).call(funcs[0]!).set(r0);
     c.get(repeat).i32(1).op(O.I32Sub).tee(repeat).i32(0).op(O.I32GtS).brIf(0);
     c.end();
@@ -425,7 +439,8 @@ class FunctionCompiler {
     sortedLeaders.forEach((l, k) => this.runEnd.set(l, sortedLeaders[k + 1] ?? to));
 
     c.i32(BPF_MAX_LOOPS).set(L.Loops);
-    c.gget(G.Cnt).set(L.Cnt);
+    // Only budgeted code counts: elsewhere the count is neither kept nor passed on.
+    if (this.options.budgeted) c.gget(G.Cnt).set(L.Cnt);
     // Basic blocks and their successors, then an order that keeps loops whole.
     const blockAt = new Map(sortedLeaders.map((l, k) => [l, k]));
     const lastOf: number[] = [];
@@ -821,10 +836,8 @@ class FunctionCompiler {
     // Fast code's entry function, when no local call targets it, returns to the run loop
     // or a tail call's caller in fast (trusted) code: nobody reads these.
     const quiet = this.from === 0 && !this.options.budgeted && !this.entryCalled;
-    if (!quiet) {
-      for (let r = 1; r <= 5; r++) c.get(REG[r]!).gset(G.R1 + r - 1);
-      c.get(L.Cnt).gset(G.Cnt);
-    }
+    if (!quiet) for (let r = 1; r <= 5; r++) c.get(REG[r]!).gset(G.R1 + r - 1);
+    if (this.options.budgeted) c.get(L.Cnt).gset(G.Cnt);
     c.get(L.R0).op(O.Return);
   }
 
@@ -862,13 +875,34 @@ class FunctionCompiler {
     const c = this.c;
     if (id === BPF_FUNC_map_lookup_elem && this.options.inlineMap) {
       const handle = this.constantR1(pc);
-      const m = handle !== undefined && handle < 0x80000000n ? this.options.inlineMap(Number(handle)) : undefined;
+      const m = handle !== undefined && handle < 0x80000000n ? this.options.inlineMap(Number(handle), id) : undefined;
       if (m && m.keySize <= MAX_BPF_STACK) {
         // Inline when the key lies in the stack region (where compilers put it), else the helper.
         c.get(REG[2]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - m.keySize).op(O.I64LeU);
         c.if_();
         c.get(REG[2]!).op(O.I32WrapI64).set(L.Key);
         emitInlineLookup(c, m, INLINE_LOCALS);
+        c.set(L.R0);
+        c.op(O.Else);
+        this.inlined.push(pc);
+        this.callHelperImport(pc, id);
+        c.end();
+        return;
+      }
+    }
+    if (id === BPF_FUNC_map_update_elem && this.options.inlineMap) {
+      const handle = this.constantR1(pc);
+      const m = handle !== undefined && handle < 0x80000000n ? this.options.inlineMap(Number(handle), id) : undefined;
+      if (m?.kind === "array" && m.valueSize <= MAX_BPF_STACK) {
+        // Inline when the key and the value lie in the stack region, else the helper.
+        c.get(REG[2]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - 4).op(O.I64LeU);
+        c.get(REG[3]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - m.valueSize).op(O.I64LeU);
+        c.op(O.I32And);
+        c.if_();
+        c.get(REG[2]!).op(O.I32WrapI64).set(L.Key);
+        c.get(REG[3]!).op(O.I32WrapI64).set(L.Ha);
+        c.get(REG[4]!).op(O.I32WrapI64).set(L.Hb);
+        emitInlineArrayUpdate(c, m, INLINE_LOCALS);
         c.set(L.R0);
         c.op(O.Else);
         this.inlined.push(pc);
@@ -913,14 +947,14 @@ class FunctionCompiler {
       c.i32(target).call(F.Fault).op(O.Unreachable);
       return;
     }
-    c.get(L.Cnt).gset(G.Cnt);
+    if (this.options.budgeted) c.get(L.Cnt).gset(G.Cnt);
     c.gget(G.Depth).i32(1).op(O.I32Add).gset(G.Depth);
     for (let r = 1; r <= 5; r++) c.get(REG[r]!);
     c.get(L.R10).i64(callerDepth).op(O.I64Sub).call(this.funcs[k]!).set(L.R0);
     c.gget(G.Depth).i32(1).op(O.I32Sub).gset(G.Depth);
     // A legacy packet load out of bounds in the callee ends the whole run.
     c.gget(G.Abort).if_().i64(0).op(O.Return).end();
-    c.gget(G.Cnt).set(L.Cnt);
+    if (this.options.budgeted) c.gget(G.Cnt).set(L.Cnt);
     for (let r = 1; r <= 5; r++) c.gget(G.R1 + r - 1).set(REG[r]!);
   }
 
@@ -933,7 +967,7 @@ class FunctionCompiler {
     if (this.options.budgeted) {
       c.get(L.Cnt).gget(G.Budget).op(O.I64GtS).if_().get(L.T32).call(F.BudgetTail).end();
     }
-    c.get(L.Cnt).gset(G.Cnt);
+    if (this.options.budgeted) c.get(L.Cnt).gset(G.Cnt);
     for (let r = 1; r <= 5; r++) c.get(REG[r]!);
     c.get(L.R10).get(L.T32).byte(O.CallIndirect).u32(this.subType).u32(0);
     c.op(O.Return);

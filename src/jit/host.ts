@@ -48,8 +48,8 @@ export interface JitCode {
   readonly lean: readonly number[];
 }
 
-/** The stock bpf_map_lookup_elem: only it compiles inline (a registry may define its own). */
-const STOCK_LOOKUP = MAP_HELPERS.find((h) => h.name === "map_lookup_elem")!.fn;
+/** The stock bpf_map_lookup_elem and bpf_map_update_elem: only they compile inline (a registry may define its own). */
+const STOCK_MAP_HELPERS = new Map(MAP_HELPERS.filter((h) => h.name === "map_lookup_elem" || h.name === "map_update_elem").map((h) => [h.id, h.fn]));
 
 /** The stock helpers the lean imports call, and what they return (ktime_get_ns, ktime_get_boot_ns, ktime_get_coarse_ns, get_prandom_u32, get_smp_processor_id). */
 const LEAN = new Map(MISC_HELPERS.filter((h) => [5, 125, 160, 7, 8].includes(h.id)).map((h) => [h.id, { fn: h.fn, kind: h.id === 7 || h.id === 8 ? "u32" as const : "i64" as const }]));
@@ -146,8 +146,8 @@ export class JitContext {
   #compile(prog: CompiledProgram, budgeted: boolean): JitCode {
     const t0 = now();
     const m = this.#m;
-    const inlineMap = (handle: number) => {
-      if (m.helpers.table[1] !== STOCK_LOOKUP) return undefined;
+    const inlineMap = (handle: number, id: number) => {
+      if (m.helpers.table[id] === undefined || m.helpers.table[id] !== STOCK_MAP_HELPERS.get(id)) return undefined;
       const map = mapAt(m.space, handle);
       return map && inlineMapOf(map);
     };

@@ -7,7 +7,7 @@
 
 import { ArrayMap } from "../maps/array.js";
 import { HashMap } from "../maps/hash.js";
-import type { BpfMap } from "../maps/map.js";
+import { type BpfMap, Errno } from "../maps/map.js";
 import { type Code, O } from "./wasm.js";
 
 /** A map whose lookup compiles inline: where its elements lie and how to find them. */
@@ -19,6 +19,9 @@ export type InlineMap =
     readonly base: number;
     readonly elemSize: number;
     readonly maxEntries: number;
+    /** Bytes an update copies, and whether the value has a bpf_spin_lock (BPF_F_LOCK allowed). */
+    readonly valueSize: number;
+    readonly hasLock: boolean;
   }
   | {
     readonly kind: "hash";
@@ -41,7 +44,10 @@ export type InlineMap =
 export function inlineMapOf(map: BpfMap): InlineMap | undefined {
   if (map.closed || map.perCpu) return undefined;
   if (map instanceof ArrayMap && map.typeName === "array" && map.keySize === 4) {
-    return { kind: "array", keySize: 4, base: map.valueAddress(0), elemSize: map.elemSize, maxEntries: map.maxEntries };
+    return {
+      kind: "array", keySize: 4, base: map.valueAddress(0), elemSize: map.elemSize, maxEntries: map.maxEntries,
+      valueSize: map.valueSize, hasLock: map.spinLockOffset >= 0,
+    };
   }
   if (map instanceof HashMap && map.typeName === "hash" && !map.lru && map.keySize > 0) {
     const l = map.layout;
@@ -95,6 +101,35 @@ export function emitInlineLookup(c: Code, m: InlineMap, l: InlineLocals): void {
   c.end();
   c.op(O.Unreachable);
   c.end();
+}
+
+/** BPF_F_LOCK, BPF_NOEXIST, BPF_EXIST */
+const BPF_F_LOCK = 4, BPF_NOEXIST = 1, BPF_EXIST = 2;
+
+/**
+ * Emits bpf_map_update_elem on an array map as ArrayMap.updateKey does it for a program:
+ * the key at local `key`, the value at local `a`, the flags at local `b`; leaves 0 or
+ * -errno (an i64) on the stack. Both pointers must be readable: the caller checks that.
+ */
+export function emitInlineArrayUpdate(c: Code, m: InlineMap & { kind: "array" }, l: InlineLocals): void {
+  const I64 = 0x7e;
+  // Flags other than BPF_ANY/NOEXIST/EXIST (and BPF_F_LOCK): EINVAL.
+  c.get(l.b).i32(~BPF_F_LOCK).op(O.I32And).i32(BPF_EXIST).op(O.I32GtU);
+  c.if_(I64).i64(-Errno.EINVAL).op(O.Else);
+  c.get(l.key).mem(O.I32Load, 0).tee(l.c).i32(m.maxEntries).op(O.I32GeU);
+  c.if_(I64).i64(-Errno.E2BIG).op(O.Else);
+  // Every element exists.
+  c.get(l.b).i32(~BPF_F_LOCK).op(O.I32And).i32(BPF_NOEXIST).op(O.I32Eq);
+  c.if_(I64).i64(-Errno.EEXIST).op(O.Else);
+  if (!m.hasLock) {
+    c.get(l.b).i32(BPF_F_LOCK).op(O.I32And);
+    c.if_(I64).i64(-Errno.EINVAL).op(O.Else);
+  }
+  // dst = base + index * elem_size (in i32: the map lies below 2^31), src, size.
+  c.get(l.c).i32(m.elemSize).op(O.I32Mul).i32(m.base).op(O.I32Add).get(l.a).i32(m.valueSize).memoryCopy();
+  c.i64(0);
+  if (!m.hasLock) c.end();
+  c.end().end().end();
 }
 
 /** Pushes an i32: whether the `size` bytes at e + keyOffset equal those at key. */

@@ -38,7 +38,7 @@ export const enum O {
 }
 
 /** 0xFC-prefixed (bulk memory). */
-export const enum FC { MemoryFill = 0x0b }
+export const enum FC { MemoryCopy = 0x0a, MemoryFill = 0x0b }
 
 /** 0xFE-prefixed (threads: atomics). */
 export const enum FE {
@@ -150,6 +150,7 @@ export class Code extends Bytes {
   mem(o: O, align: number, offset = 0): this { return this.byte(o).u32(align).u32(offset); }
   atomic(o: FE, align: number, offset = 0): this { return this.byte(0xfe).u32(o).u32(align).u32(offset); }
   memoryFill(): this { return this.byte(0xfc).u32(FC.MemoryFill).byte(0); }
+  memoryCopy(): this { return this.byte(0xfc).u32(FC.MemoryCopy).byte(0).byte(0); }
 }
 
 export interface FuncType { readonly params: readonly T[]; readonly results: readonly T[] }

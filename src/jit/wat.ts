@@ -82,8 +82,8 @@ export function toWat(bytes: Uint8Array): string {
             const sub = u32(); u32(); const off = u32();
             text = `${ATOMICS[sub] ?? `atomic.0x${sub.toString(16)}`}${off ? ` offset=${off}` : ""}`;
           } else if (op === 0xfc) {
-            const sub = u32(); if (sub === 0x0b) byte();
-            text = sub === 0x0b ? "memory.fill" : `0xfc 0x${sub.toString(16)}`;
+            const sub = u32(); if (sub === 0x0b) byte(); else if (sub === 0x0a) { byte(); byte(); }
+            text = sub === 0x0b ? "memory.fill" : sub === 0x0a ? "memory.copy" : `0xfc 0x${sub.toString(16)}`;
           } else {
             const [n, imm] = NAMES[op] ?? [`0x${op.toString(16)}`, ""];
             text = n;

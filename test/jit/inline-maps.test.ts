@@ -108,3 +108,41 @@ test("a key outside the stack, LRU and per-CPU maps, and a registry's own lookup
   assert.equal(p.jitCode!.inlined.length, 0);
   assert.equal(p.runRaw(key).r0, 42n);
 });
+
+/** Copies key, value and flags from the memory block to the stack and registers, then bpf_map_update_elem. */
+function updateProgram(map: BpfMap): string {
+  const vs = map.valueSize, lines: string[] = [];
+  for (let j = 0; j < 4; j++) lines.push(`r3 = *(u8 *)(r1 + ${j})`, `*(u8 *)(r10 - ${256 - j}) = r3`);
+  for (let j = 0; j < vs; j++) lines.push(`r3 = *(u8 *)(r1 + ${4 + j})`, `*(u8 *)(r10 - ${128 - j}) = r3`);
+  lines.push(`r4 = *(u32 *)(r1 + ${4 + vs})`, "r2 = r10", "r2 += -256", "r3 = r10", "r3 += -128");
+  lines.push(`r1 = 0x${map.handle.toString(16)} ll`, "call 2", "exit");
+  return lines.join("\n");
+}
+
+test("inlined array updates return the helper's errors and leave the map's own contents", () => {
+  for (const spinLockOffset of [undefined, 0]) {
+    const spec = { type: "array" as const, keySize: 4, valueSize: 12, maxEntries: 9, ...(spinLockOffset !== undefined ? { spinLockOffset } : {}) };
+    const next = rng(spinLockOffset === undefined ? 3 : 4);
+    const inputs = Array.from({ length: 400 }, () => {
+      const b = new Uint8Array(4 + 12 + 4);
+      const i = next() % 12;
+      b[0] = i;
+      for (let j = 4; j < 16; j++) b[j] = next() & 0xff;
+      b[16] = [0, 1, 2, 3, 4, 5, 6, 8][next() % 8]!;
+      return b;
+    });
+    const results = (["interp", "jit"] as const).map((engine) => {
+      const rt = runtime();
+      const map = createMap(rt.space, spec);
+      const p = rt.load(asm(updateProgram(map)), { engine });
+      const r0s = inputs.map((b) => p.runRaw(b).r0);
+      const contents = Array.from({ length: 9 }, (_, i) => [...map.get(Uint8Array.of(i, 0, 0, 0))!]);
+      return { r0s, contents, inlined: p.jitCode?.inlined.length ?? 0 };
+    });
+    assert.equal(results[1]!.inlined, 1);
+    assert.deepEqual(results[1]!.r0s, results[0]!.r0s);
+    assert.deepEqual(results[1]!.contents, results[0]!.contents);
+    // The errors all occur: E2BIG, EEXIST, EINVAL, and successes.
+    assert.deepEqual(new Set(results[0]!.r0s.map((r) => BigInt.asIntN(64, r))), new Set([0n, -7n, -17n, -22n]));
+  }
+});

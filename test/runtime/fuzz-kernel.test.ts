@@ -18,8 +18,8 @@ test(`checked and fast modes agree on ${LOCAL_PROGRAMS} random programs`, () => 
   const rt = new Runtime();
   for (let seed = 1_000_000; seed < 1_000_000 + LOCAL_PROGRAMS; seed++) {
     const g = generateProgram(seed);
-    const a = rt.load(g.insns, { mode: "checked" }).runRaw(g.memory);
-    const b = rt.load(g.insns, { mode: "fast" }).runRaw(g.memory);
+    const a = rt.load(g.insns, { mode: "checked", engine: "interp" }).runRaw(g.memory);
+    const b = rt.load(g.insns, { mode: "fast", engine: "interp" }).runRaw(g.memory);
     assert.equal(hex64(b.r0), hex64(a.r0), `seed ${seed}`);
     assert.deepEqual(b.memory, a.memory, `seed ${seed}`);
   }
@@ -46,7 +46,7 @@ test(`the kernel agrees on ${KERNEL_PROGRAMS} random programs`, async (t) => {
       wrong.push(`seed ${seed}: the kernel rejected a generated program: ${(e as Error).message}`);
       continue;
     }
-    const got = rt.load(g.insns, { mode: "checked" }).runRaw(g.memory);
+    const got = rt.load(g.insns, { mode: "checked", engine: "interp" }).runRaw(g.memory);
     if (got.r0 !== want.r0) wrong.push(`seed ${seed}: r0 ${hex64(got.r0)}, kernel ${hex64(want.r0)}`);
     else if (got.memory.join() !== want.memory.join()) wrong.push(`seed ${seed}: memory differs`);
   }

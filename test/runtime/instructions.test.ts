@@ -11,7 +11,7 @@ import { asm, hex64, kernelOracle, runBoth } from "./util.js";
 for (const c of CASES) {
   test(`interpreter: ${c.name}`, () => {
     const mem = c.mem ? Uint8Array.from(c.mem) : undefined;
-    const r = runBoth(asm(c.asm), mem);
+    const r = runBoth(asm(c.asm), mem, { engine: "interp" });
     assert.equal(hex64(r.r0), hex64(c.r0));
     if (c.memOut) assert.deepEqual([...r.memory], [...c.memOut]);
   });
