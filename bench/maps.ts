@@ -19,6 +19,8 @@ export interface MapBenchResult {
   readonly map: string;
   readonly op: "lookup" | "update";
   readonly from: "program" | "userspace";
+  /** From a program: the engine that ran it. */
+  readonly engine?: "interp" | "jit";
   readonly tsbpf_ops_per_sec: number;
   readonly kernel_ops_per_sec?: number;
   /** From a program: ns of the loop without the helper call, in tsbpf (what the interpreter costs around the helper). */
@@ -66,8 +68,9 @@ function nsPerOp(f: (n: number) => void, budgetMs: number): number {
 
 type Kernel = typeof import("../src/kernel/index.js");
 
-export function benchMaps(o: { kernel?: Kernel; budgetMs?: number; mode?: RunMode; engine?: "interp" | "jit"; say?: (line: string) => void } = {}): MapBenchResult[] {
-  const engine = o.engine ?? (process.env.BENCH_MAP_ENGINE === "jit" ? "jit" : "interp");
+export function benchMaps(o: { kernel?: Kernel; budgetMs?: number; mode?: RunMode; engines?: readonly ("interp" | "jit")[]; say?: (line: string) => void } = {}): MapBenchResult[] {
+  const env = process.env.BENCH_MAP_ENGINE;
+  const engines = o.engines ?? (env === "jit" || env === "interp" ? [env] : ["interp", "jit"] as const);
   const budgetMs = o.budgetMs ?? 300;
   const results: MapBenchResult[] = [];
   const pkt = new Uint8Array(64);
@@ -79,6 +82,7 @@ export function benchMaps(o: { kernel?: Kernel; budgetMs?: number; mode?: RunMod
     const kmap = o.kernel?.KernelMap.create(spec);
     try {
       for (let i = 0; i < KEYS; i++) { map.set(key(i), value(i)); kmap?.set(key(i), value(i)); }
+      for (const engine of engines) {
       const base = rt.load(loopProgram("none"), { type: "xdp", mode: o.mode ?? "fast", engine, resolveLoad: (i) => (i.src === 1 ? map.handle : undefined) });
       base.testRun({ data: pkt, repeat: 20_000 });
       const loopNs = nsPerOp((n) => base.testRun({ data: pkt, repeat: Math.max(1, Math.round(n / KEYS)) }), budgetMs);
@@ -96,10 +100,11 @@ export function benchMaps(o: { kernel?: Kernel; budgetMs?: number; mode?: RunMod
             for (let s = 0; s < Math.max(5, budgetMs / 10); s++) best = Math.min(best, kprog.testRun({ data: pkt, repeat: 20_000 }).durationNs / KEYS);
             k = best;
           }
-          results.push({ map: type, op, from: "program", tsbpf_ops_per_sec: Math.round(1e9 / t), ...(k ? { kernel_ops_per_sec: Math.round(1e9 / k) } : {}), tsbpf_loop_ns: Math.round(loopNs * 10) / 10 });
+          results.push({ map: type, op, from: "program", engine, tsbpf_ops_per_sec: Math.round(1e9 / t), ...(k ? { kernel_ops_per_sec: Math.round(1e9 / k) } : {}), tsbpf_loop_ns: Math.round(loopNs * 10) / 10 });
         } finally {
           kprog?.close();
         }
+      }
       }
       const ut = nsPerOp((n) => { for (let i = 0; i < n; i++) map.get(key(i & (KEYS - 1))); }, budgetMs);
       const uk = kmap && nsPerOp((n) => { for (let i = 0; i < n; i++) kmap.get(key(i & (KEYS - 1))); }, budgetMs);
@@ -117,7 +122,7 @@ export function benchMaps(o: { kernel?: Kernel; budgetMs?: number; mode?: RunMod
   if (say) {
     for (const r of results) {
       const ns = 1e9 / r.tsbpf_ops_per_sec;
-      let line = `map ${r.map.padEnd(8)} ${r.op.padEnd(6)} from ${r.from.padEnd(9)} tsbpf ${(r.tsbpf_ops_per_sec / 1e6).toFixed(2).padStart(7)} M/s (${ns.toFixed(0)} ns)`;
+      let line = `map ${r.map.padEnd(8)} ${r.op.padEnd(6)} from ${(r.from === "program" ? `program (${r.engine})` : r.from).padEnd(18)} tsbpf ${(r.tsbpf_ops_per_sec / 1e6).toFixed(2).padStart(7)} M/s (${ns.toFixed(0)} ns)`;
       if (r.kernel_ops_per_sec) line += `  kernel ${(r.kernel_ops_per_sec / 1e6).toFixed(2).padStart(7)} M/s (${(1e9 / r.kernel_ops_per_sec).toFixed(0)} ns)  ratio ${(r.kernel_ops_per_sec / r.tsbpf_ops_per_sec).toFixed(2)}x`;
       if (r.tsbpf_loop_ns !== undefined) line += `  (the loop alone: ${r.tsbpf_loop_ns.toFixed(0)} ns, so the helper ${Math.max(0, ns - r.tsbpf_loop_ns).toFixed(0)} ns)`;
       say(line);

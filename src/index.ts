@@ -33,6 +33,7 @@ export * from "./maps/index.js";
 export { HELPERS, installHelpers, traceOf, onTrace, formatPrintk } from "./helpers/index.js";
 export { HELPER_PROTOS, helperProto, fakeHost, hostOf, setHost, VirtualClock, SystemClock, writeTaskStruct, KernelStruct, SparseMemory, seqOutput } from "./helpers/index.js";
 export type { Host, TaskModel, Clock, HelperProto, ArgSpec, RetSpec } from "./helpers/index.js";
+export { socketsOf, socketOptionsOf, timersOf, type SocketModel } from "./helpers/index.js";
 export {
   AddressSpace, Perm, Region, Runtime, RuntimeProgram, runRaw, HelperRegistry, RUN_TYPES,
   ExecutionError, MemoryFault, JumpFault, InvalidInstructionFault, BudgetExhaustedError, CallFault, HelperError,

@@ -21,6 +21,11 @@ export interface SocketModel {
   readonly mark?: number;
   readonly priority?: number;
   readonly boundDevIf?: number;
+  /**
+   * A listener whose SYN queue is full (a SYN flood): only then do bpf_tcp_gen_syncookie and
+   * bpf_tcp_check_syncookie make or take cookies, as with net.ipv4.tcp_syncookies = 1.
+   */
+  readonly synFlood?: boolean;
 }
 
 const SOCKETS = new WeakMap<object, SocketModel[]>();
@@ -48,8 +53,15 @@ function lookup(sockets: readonly SocketModel[], protocol: "tcp" | "udp", saddr:
     ?? mine.find((s) => !s.remote && any(s.local.addr));
 }
 
-/** The bpf_sock regions handed out and not yet released, by address. */
+/** The bpf_sock regions handed out and not yet released, by address, with their sockets. */
 const HANDED = new WeakMap<AddressSpace, Map<number, Region>>();
+const SOCKET_AT = new WeakMap<Region, SocketModel>();
+
+/** The socket a looked-up struct bpf_sock stands for, or undefined for another pointer. */
+export function socketAt(space: AddressSpace, addr: number): SocketModel | undefined {
+  const r = HANDED.get(space)?.get(addr);
+  return r ? SOCKET_AT.get(r) : undefined;
+}
 
 /** Lays a socket out as struct bpf_sock, in a read-only region of its own. */
 function bpfSock(space: AddressSpace, s: SocketModel): number {
@@ -75,6 +87,7 @@ function bpfSock(space: AddressSpace, s: SocketModel): number {
   let handed = HANDED.get(space);
   if (!handed) HANDED.set(space, (handed = new Map()));
   handed.set(at, r);
+  SOCKET_AT.set(r, s);
   return at;
 }
 

@@ -7,7 +7,7 @@
 import type { BpfMap } from "../maps/map.js";
 import { Perm, type AddressSpace, type Region } from "../runtime/address-space.js";
 import type { HelperDef, HelperFn } from "../runtime/helpers.js";
-import { hostOf, type Clock } from "./host.js";
+import { hostOf, VirtualClock, type Clock } from "./host.js";
 import { mapArg } from "./map-helpers.js";
 import { E } from "./util.js";
 
@@ -50,21 +50,23 @@ interface TimerTable {
   readonly byAddr: Map<number, Timer>;
   /** The timer whose callback is running (bpf_timer_cancel of it is -EDEADLK). */
   running: Timer | undefined;
+  /** Faults of callbacks the system clock fired (nothing waits for them). */
+  readonly errors: unknown[];
 }
 
 const TABLES = new WeakMap<AddressSpace, TimerTable>();
 function tableOf(space: AddressSpace): TimerTable {
   let t = TABLES.get(space);
-  if (!t) TABLES.set(space, (t = { byAddr: new Map(), running: undefined }));
+  if (!t) TABLES.set(space, (t = { byAddr: new Map(), running: undefined, errors: [] }));
   return t;
 }
 
-/** Timers initialised in a runtime, and how many of them are waiting to fire. */
-export function timersOf(space: AddressSpace): { count: number; active: number } {
+/** Timers initialised in a runtime, how many of them are waiting to fire, and the faults of those the system clock fired. */
+export function timersOf(space: AddressSpace): { count: number; active: number; errors: readonly unknown[] } {
   const t = TABLES.get(space);
   let active = 0;
   for (const x of t?.byAddr.values() ?? []) if (x.pending) active++;
-  return { count: t?.byAddr.size ?? 0, active };
+  return { count: t?.byAddr.size ?? 0, active, errors: t?.errors ?? [] };
 }
 
 /** bpf_timer_cancel_and_free: the value holding the timer went away. */
@@ -129,6 +131,8 @@ function clockNow(clock: Clock, id: number): bigint {
 function fire(table: TimerTable, t: Timer): void {
   t.pending = undefined;
   const cb = t.callback;
+  // A closed map's values are gone (bpf_map_free cancels their timers in the kernel).
+  if (t.map.closed) { table.byAddr.forEach((x, at) => { if (x === t) table.byAddr.delete(at); }); return; }
   if (!cb) return;
   const m = cb.machine;
   const saved = { current: m.current, pc: m.pc, depth: m.depth, R: m.R.slice() };
@@ -164,7 +168,14 @@ const timerStart: HelperFn = (a, env) => {
   t.pending?.();
   t.pending = undefined;
   // A timer freed meanwhile (its value deleted) never fires: free() cancelled it.
-  if (clock.schedule) t.pending = clock.schedule(due < mono ? mono : due, () => { if (table.byAddr.get(at) === t) fire(table, t); });
+  // A VirtualClock fires inside advance(), which sees a fault; the system clock fires from a
+  // timer task, where a fault is kept in timersOf(space).errors instead of crashing the host.
+  const sync = clock instanceof VirtualClock;
+  if (clock.schedule) t.pending = clock.schedule(due < mono ? mono : due, () => {
+    if (table.byAddr.get(at) !== t) return;
+    if (sync) { fire(table, t); return; }
+    try { fire(table, t); } catch (e) { table.errors.push(e); }
+  });
   return 0;
 };
 

@@ -101,3 +101,23 @@ for (const engine of ["interp", "jit"] as const) test(`timers, for_each_map_elem
     kernel.close();
   }
 });
+
+test("under the system clock timers fire on their own, and never after their map is closed", async () => {
+  const spec = loadObjectSpec(new Uint8Array(readFileSync(OBJECT)), { name: "callbacks.bpf.o" });
+  const obj = await loadObject(spec, { engine: "interp" });
+  const out = obj.maps.get("out")!;
+  out.set(u32(20), u64(0));
+  assert.equal(obj.programs.get("timers")!.testRun({ data: new Uint8Array(64) }).retval, 2);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(hex(out.get(u32(20))), hex(u64(3)), "the array timer fired three times by setTimeout");
+  assert.equal(hex(out.get(u32(21))), hex(u64(1)));
+  assert.deepEqual(timersOf(obj.runtime.space).errors, []);
+  // Armed again, then closed before it is due: nothing runs, nothing faults.
+  const again = await loadObject(spec, { engine: "interp" });
+  again.programs.get("timers")!.testRun({ data: new Uint8Array(64) });
+  const space = again.runtime.space;
+  again.close();
+  obj.close();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(timersOf(space).errors, []);
+});

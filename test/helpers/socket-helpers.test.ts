@@ -87,3 +87,94 @@ test("sk_lookup_tcp and sk_lookup_udp find this process's sockets as the kernel 
     udp.close();
   }
 });
+
+/** r7 = gen_syncookie's return (low 32 bits), fp-64 = check_syncookie's, on the listener at `port`; `th` and `iph` bytes as given. */
+function cookieBody(port: number, o: { thLen?: number; genFlags?: number; checkFlags?: number; version?: number } = {}) {
+  const thLen = o.thLen ?? 20;
+  return assemble(`
+    *(u32 *)(r10 - 88) = 0x0100007f
+    *(u32 *)(r10 - 84) = 0x0100007f
+    *(u16 *)(r10 - 80) = ${((40000 & 0xff) << 8) | (40000 >> 8)}
+    *(u16 *)(r10 - 78) = ${((port & 0xff) << 8) | (port >> 8)}
+    r1 = 0
+    ${[-128, -120, -112, -104, -96].map((o) => `*(u64 *)(r10 ${o}) = r1`).join("\n    ")}
+    *(u8 *)(r10 - 128) = ${((o.version ?? 4) << 4) | 5}
+    *(u8 *)(r10 - 96) = ${(5 << 4)}
+    *(u8 *)(r10 - 95) = ${o.genFlags ?? 0x02}
+    r1 = r6
+    r2 = r10
+    r2 += -88
+    r3 = 12
+    r4 = -1
+    r5 = 0
+    call 84
+    if r0 == 0 goto out
+    r8 = r0
+    r1 = r8
+    r2 = r10
+    r2 += -128
+    r3 = 20
+    r4 = r10
+    r4 += -108
+    r5 = ${thLen}
+    call 110
+    r7 = r0
+    *(u8 *)(r10 - 95) = ${o.checkFlags ?? 0x10}
+    r1 = r8
+    r2 = r10
+    r2 += -128
+    r3 = 20
+    r4 = r10
+    r4 += -108
+    r5 = 20
+    call 100
+    *(u32 *)(r10 - 64) = r0
+    r1 = r8
+    call 86
+  out:
+    r0 = 0
+`).instructions;
+}
+
+test("tcp_gen_syncookie and tcp_check_syncookie on a quiet listener answer as the kernel's", { skip }, async () => {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const port = (server.address() as { port: number }).port;
+    const { nodeHost } = await import("../../src/kernel/index.js");
+    const host = nodeHost();
+    socketsOf(host).push({ protocol: "tcp", local: { addr: Uint8Array.of(127, 0, 0, 1), port } });
+    const got: string[] = [];
+    const cases: [string, Parameters<typeof cookieBody>[1]][] = [
+      ["a SYN and an ACK", {}],
+      ["th_len not doff * 4", { thLen: 24 }],
+      ["gen of a SYN-ACK", { genFlags: 0x12 }],
+      ["check of a SYN", { checkFlags: 0x02 }],
+      ["gen of IP version 5", { version: 5 }],
+    ];
+    for (const [what, o] of cases) {
+      const { kernel, runtime } = bothWays(() => cookieBody(port, o), { type: "sched_cls", host });
+      const k = kernel.retval | 0, c = new DataView(kernel.out.buffer, kernel.out.byteOffset).getInt32(0, true);
+      assert.equal(runtime.retval | 0, k, `${what}: gen`);
+      assert.equal(new DataView(runtime.out.buffer, runtime.out.byteOffset).getInt32(0, true), c, `${what}: check`);
+      got.push(`${what}: ${k}/${c}`);
+    }
+    // No SYN flood: neither makes nor takes cookies (-ENOENT); bad headers are -EINVAL, an unknown IP version -EPROTONOSUPPORT.
+    assert.deepEqual(got, ["a SYN and an ACK: -2/-2", "th_len not doff * 4: -22/-2", "gen of a SYN-ACK: -22/-2", "check of a SYN: -2/-2", "gen of IP version 5: -93/-2"]);
+  } finally {
+    server.close();
+  }
+});
+
+test("under a SYN flood tcp_gen_syncookie makes a cookie with the clamp MSS", async () => {
+  const { installHelpers } = await import("../../src/helpers/table.js");
+  const { HelperRegistry, Runtime } = await import("../../src/runtime/index.js");
+  const { fakeHost, setHost } = await import("../../src/helpers/host.js");
+  const rt = new Runtime({ helpers: installHelpers(new HelperRegistry()) });
+  const host = setHost(rt.space, fakeHost());
+  socketsOf(host).push({ protocol: "tcp", local: { addr: Uint8Array.of(0, 0, 0, 0), port: 8080 }, synFlood: true });
+  const insns = [...assemble("r6 = r1\nr7 = 0").instructions, ...cookieBody(8080), ...assemble("r0 = r7\nexit").instructions];
+  const r = rt.load(insns, { type: "sched_cls" }).testRun({ data: new Uint8Array(64), ctx: new Uint8Array(192) });
+  assert.equal(Number(r.r0 >> 32n), 536, "the MSS: IPv4's clamp, the SYN has no MSS option");
+  assert.notEqual(r.retval, 0);
+});
