@@ -87,7 +87,7 @@ export function setVerifierTables(t: typeof defaults): void {
 
 const now: () => number = typeof performance !== "undefined" ? () => performance.now() : () => Date.now();
 
-type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, "name" | "type" | "references" | "lineInfo" | "license" | "expectedAttachType" | "flags">>;
+type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, "name" | "type" | "references" | "lineInfo" | "funcInfo" | "license" | "expectedAttachType" | "flags">>;
 
 /** Verifies one program. Never throws for a bad program: the verdict says why. */
 export function verifyProgram(program: Verifiable, options: VerifyOptions = {}): VerifyResult {
@@ -133,6 +133,13 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
   } catch (e) {
     if (!(e instanceof CfgError)) throw e;
     return finish(describe(program.instructions, lineInfo, e.insn, e.message, undefined, []));
+  }
+  // check_btf_func: without func_info a subprogram cannot tail call (its stack could not be unwound).
+  if (cfg.subprogs.length > 1 && !program.funcInfo?.length) {
+    for (let t = cfg.subprogs[1]!.start; t < cfg.length; t++) {
+      const i = cfg.insns[t];
+      if (i && i.opcode === 0x85 && i.src === 0 && i.imm === 12) return finish(describe(program.instructions, lineInfo, t, "tail_call is not allowed in subprogs without BTF", undefined, []));
+    }
   }
   const live = liveRegisters(cfg, (id) => env.proto(id)?.args.filter((a) => a.kind !== "dontcare").length ?? 5);
   walker = new Walker(cfg, env, live, lineInfo);

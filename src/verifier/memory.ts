@@ -129,7 +129,7 @@ function mapValueAccess(w: Walker, regno: number, base: Reg, off: number, size: 
     if (bytes && at + size <= bytes.length) {
       let v = 0n;
       for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(bytes[at + k]!);
-      const r = { ...w.reg(0) };
+      const r = copyReg(w.reg(0));
       setScalar(r, scalarConst(v));
       return r;
     }
@@ -157,7 +157,7 @@ function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: numbe
   const v = ops.isValidAccess({ off, size, write, attachType: w.env.attachType, privileged: w.env.privileged });
   if (!v.ok) w.reject(`invalid bpf_context access off=${off} size=${size}`);
   if (write || v.type === "scalar") return undefined;
-  const r = { ...w.reg(0) };
+  const r = copyReg(w.reg(0));
   setPointer(r, "scalar");
   switch (v.type) {
     case "packet": r.type = "pkt"; break;
@@ -222,7 +222,7 @@ function stackWrite(w: Walker, f: Frame, o: number, size: number, value: Reg | u
   }
   const scalar: Scalar | undefined = value ? value.s : imm !== undefined ? scalarConst(BigInt(imm)) : undefined;
   if (aligned && scalar && (size === 8 || fitsIn(scalar, size))) {
-    const r = value ? copyReg(value) : { ...w.reg(0) };
+    const r = value ? copyReg(value) : copyReg(w.reg(0));
     if (!value) setScalar(r, scalarConst(BigInt.asUintN(size * 8, BigInt(imm!))));
     if (size === 8 && r.type === "scalar") {
       slot.types = "rrrrrrrr";
@@ -266,14 +266,14 @@ function stackRead(w: Walker, f: Frame, o: number, size: number, regno: number):
     }
     if (at === 0 && size === spillSize) return copyReg(sp);
     if (at === 0 && size >= spillSize) return copyReg(sp);
-    const r = { ...w.reg(0) };
+    const r = copyReg(w.reg(0));
     setScalar(r, scalarLoad(size as 1 | 2 | 4 | 8, false));
     if (at === 0 && isConst(sp.s) && size < spillSize) setScalar(r, scalarConst(BigInt.asUintN(size * 8, constValue(sp.s)!)));
     return r;
   }
   if (!w.env.privileged && bytes.includes("?")) w.reject(`invalid read from stack off ${o}+0 size ${size}`);
   if (/^0+$/.test(bytes)) {
-    const r = { ...w.reg(0) };
+    const r = copyReg(w.reg(0));
     setScalar(r, scalarConst(0n));
     return r;
   }
@@ -404,7 +404,10 @@ export function checkAtomic(w: Walker, i: Instruction): void {
   // An atomic reads the old value and writes the new one, aligned.
   checkAlignment(w, base, i.off, size);
   access(w, i.dst, base, i.off, size, false, undefined, undefined, false);
-  access(w, i.dst, base, i.off, size, true, { ...src, type: "scalar", s: SCALAR_UNKNOWN } as Reg, undefined, false);
+  const unknown = copyReg(src);
+  unknown.type = "scalar";
+  unknown.s = SCALAR_UNKNOWN;
+  access(w, i.dst, base, i.off, size, true, unknown, undefined, false);
   const fetched = i.imm === AtomicOp.Cmpxchg ? 0 : i.imm & AtomicOp.Fetch ? i.src : -1;
   if (fetched >= 0) setScalar(w.reg(fetched), size === 8 ? scalarUnknown() : scalarLoad(4, false));
 }

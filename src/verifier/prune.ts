@@ -10,7 +10,7 @@ import { Class, JmpOp, Mode, opClass, opCode, opMode, opSource, PseudoCall, Sour
 import { CALLBACK_HELPERS, isMayGoto } from "./cfg.js";
 import { formatState } from "./log.js";
 import { type Scalar, scalarEqual, scalarWithin } from "./scalar.js";
-import { copyState, type Frame, type Reg, SCALAR_UNKNOWN, SCALAR_ZERO, type State } from "./state.js";
+import { copyReg, copyState, type Frame, type Reg, SCALAR_UNKNOWN, SCALAR_ZERO, type State } from "./state.js";
 import type { Walker } from "./walker.js";
 
 /** One explored state at an instruction (bpf_verifier_state_list). */
@@ -236,7 +236,9 @@ function stacksafe(w: Walker, fo: Frame, fc: Frame, ids: IdMap, mode: Mode3): bo
       }
       if (so.spilled.type === "scalar" && tc === "00000000") {
         if (!so.spilled.precise && w.env.privileged && mode === Mode3.NotExact) continue;
-        const z = { ...so.spilled, s: SCALAR_ZERO, id: 0 };
+        const z = copyReg(so.spilled);
+        z.s = SCALAR_ZERO;
+        z.id = 0;
         if (!regsafe(w, so.spilled, z, ids, mode)) return false;
         continue;
       }

@@ -64,14 +64,22 @@ export interface Reg {
 export const SCALAR_UNKNOWN: Scalar = scalarUnknown();
 export const SCALAR_ZERO: Scalar = scalarConst(0n);
 
-export function newReg(): Reg {
-  return { type: "?", maybeNull: false, rdonly: false, ringbuf: false, off: 0, s: SCALAR_ZERO, id: 0, refObjId: 0, range: 0, map: undefined, memSize: 0, btfType: "", frameno: 0, subprog: 0, precise: false };
+/** The one shape every register has, so that copies and reads stay monomorphic. */
+class RegObj implements Reg {
+  constructor(
+    public type: RegType, public maybeNull: boolean, public rdonly: boolean, public ringbuf: boolean, public off: number,
+    public s: Scalar, public id: number, public refObjId: number, public range: number, public map: MapSpec | undefined,
+    public memSize: number, public btfType: string, public frameno: number, public subprog: number, public precise: boolean,
+  ) {}
 }
 
-export const copyReg = (r: Reg): Reg => ({
-  type: r.type, maybeNull: r.maybeNull, rdonly: r.rdonly, ringbuf: r.ringbuf, off: r.off, s: r.s, id: r.id, refObjId: r.refObjId,
-  range: r.range, map: r.map, memSize: r.memSize, btfType: r.btfType, frameno: r.frameno, subprog: r.subprog, precise: r.precise,
-});
+export function newReg(): Reg {
+  return new RegObj("?", false, false, false, 0, SCALAR_ZERO, 0, 0, 0, undefined, 0, "", 0, 0, false);
+}
+
+export function copyReg(r: Reg): Reg {
+  return new RegObj(r.type, r.maybeNull, r.rdonly, r.ringbuf, r.off, r.s, r.id, r.refObjId, r.range, r.map, r.memSize, r.btfType, r.frameno, r.subprog, r.precise);
+}
 
 export function setScalar(r: Reg, s: Scalar): void {
   r.type = "scalar";
@@ -187,9 +195,16 @@ export interface SccVisit {
 }
 
 export function copyFrame(f: Frame): Frame {
+  const regs = new Array<Reg>(f.regs.length);
+  for (let k = 0; k < regs.length; k++) regs[k] = copyReg(f.regs[k]!);
+  const stack = new Array<StackSlot>(f.stack.length);
+  for (let k = 0; k < stack.length; k++) {
+    const sl = f.stack[k]!;
+    stack[k] = { types: sl.types, spilled: sl.spilled && copyReg(sl.spilled) };
+  }
   return {
-    regs: f.regs.map(copyReg),
-    stack: f.stack.map((s) => ({ types: s.types, spilled: s.spilled && copyReg(s.spilled) })),
+    regs,
+    stack,
     callsite: f.callsite,
     subprog: f.subprog,
     frameno: f.frameno,

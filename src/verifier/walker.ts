@@ -332,7 +332,7 @@ export class Walker {
     if ((op === AluOp.Lsh || op === AluOp.Rsh || op === AluOp.Arsh) && !x && (i.imm < 0 || i.imm >= (is64 ? 64 : 32))) {
       this.reject(`invalid shift ${i.imm}`);
     }
-    const srcVal: Scalar = src ? src.s : constScalar(BigInt(is64 ? i.imm : i.imm >>> 0));
+    const srcVal: Scalar = src ? src.s : this.imm(i, is64);
     const srcIsPtr = !!src && isPointer(src);
     if (isPointer(dst) || srcIsPtr) {
       this.pointerAlu(i, dst, src, srcVal, is64, op);
@@ -347,7 +347,7 @@ export class Walker {
   private mov(i: Instruction, is64: boolean, x: boolean): void {
     const dst = this.reg(i.dst);
     if (!x) {
-      setScalar(dst, constScalar(BigInt.asUintN(64, BigInt(is64 ? i.imm : i.imm >>> 0))));
+      setScalar(dst, this.imm(i, is64));
       return;
     }
     const src = this.readReg(i.src);
@@ -482,7 +482,7 @@ export class Walker {
     const dst = this.readReg(i.dst);
     const src = x ? this.readReg(i.src) : undefined;
     const target = jumpTarget(i, t);
-    const k = constScalar(BigInt(is32 ? i.imm >>> 0 : i.imm));
+    const k = this.imm(i, !is32);
     const dstPtr = isPointer(dst);
     const srcPtr = !!src && isPointer(src);
 
@@ -521,6 +521,16 @@ export class Walker {
     this.cur.trail = { from: t, to: t + 1, prev: this.cur.trail };
     return t + 1;
   }
+
+  /** The current insn's immediate as a scalar, sign-extended to 64 bits or zero-extended from 32; cached per slot. */
+  private imm(i: Instruction, signExtend: boolean): Scalar {
+    const key = this.insn * 2 + (signExtend ? 1 : 0);
+    let s = this.immCache[key];
+    if (!s) this.immCache[key] = s = constScalar(BigInt(signExtend ? i.imm : i.imm >>> 0));
+    return s;
+  }
+
+  private readonly immCache: (Scalar | undefined)[] = [];
 
   /** Pushes the registers and spilled slots sharing an id with the compared scalars into the history (linkedEntry). */
   private recordLinked(dst: Reg, src: Reg | undefined): void {
