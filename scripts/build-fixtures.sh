@@ -55,3 +55,10 @@ if [ -f vmlinux.h ]; then
 else
   echo "  skip core.bpf.o: no vmlinux.h (needs bpftool and /sys/kernel/btf/vmlinux)"
 fi
+
+# ---- attach (issue 14): the kernel attach tests' programs, in test/kernel/fixtures so that
+# the loader's libbpf comparisons (libbpf 1.1 knows no tc/ingress) do not take them up.
+cd ../kernel/fixtures
+for src in attach-*.bpf.c; do
+  build "$src" "${src%.c}.o" -fdebug-prefix-map="$PWD"=.
+done

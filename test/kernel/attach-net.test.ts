@@ -56,7 +56,7 @@ before(async () => {
     ip("-n", ns, "link", "set", dev, "up");
     ip("-n", ns, "link", "set", "lo", "up");
   }
-  spec = loadObjectSpec(new Uint8Array(readFileSync(new URL("../fixtures/attach-net.bpf.o", import.meta.url))), { name: "attach-net" });
+  spec = loadObjectSpec(new Uint8Array(readFileSync(new URL("./fixtures/attach-net.bpf.o", import.meta.url))), { name: "attach-net" });
   obj = await loadObject(spec, { engine: "kernel" });
 });
 
