@@ -2,7 +2,8 @@
 # Rebuilds every test/fixtures/*.bpf.c into its committed .bpf.o, plus the CPU-version
 # and big-endian variants the tests read. Run from anywhere: `npm run fixtures`.
 set -euo pipefail
-cd "$(dirname "$0")/../test/fixtures"
+REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$REPO_ROOT/test/fixtures"
 
 CLANG=${CLANG:-clang-19}
 # The uapi headers include <asm/types.h>, which lives under the host's multiarch dir.
@@ -56,9 +57,16 @@ else
   echo "  skip core.bpf.o: no vmlinux.h (needs bpftool and /sys/kernel/btf/vmlinux)"
 fi
 
+# ---- attach (issue 14): the kernel attach tests' programs, in test/kernel/fixtures so that
+# the loader's libbpf comparisons (libbpf 1.1 knows no tc/ingress) do not take them up.
+cd "$REPO_ROOT/test/kernel/fixtures"
+for src in attach-*.bpf.c; do
+  build "$src" "${src%.c}.o" -fdebug-prefix-map="$PWD"=.
+done
+
 # ---- hooks (src/hooks): the test programs and the tools' programs, against include/tsbpf/hooks.h.
-cd "$(git rev-parse --show-toplevel 2>/dev/null || echo ../..)"
-HOOKS_ROOT=$PWD
+cd "$REPO_ROOT"
+HOOKS_ROOT=$REPO_ROOT
 for src in test/hooks/progs/*.bpf.c src/tools/progs/*.bpf.c; do
   [ -f "$src" ] || continue
   (cd "$(dirname "$src")" && build "$(basename "$src")" "$(basename "${src%.c}").o" -I"$HOOKS_ROOT/include" -fdebug-prefix-map="$PWD"=.)

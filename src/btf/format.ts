@@ -16,6 +16,22 @@ function isCharType(btf: Btf, id: number): boolean {
   return t.kind === "int" && t.size === 1 && (t.char || t.name === "char" || t.name === "signed char" || t.name === "unsigned char");
 }
 
+/**
+ * bpftool's is_str_array: a char array prints as a string when its element is `char`
+ * (through const/volatile, but not through a typedef such as __u8) and its bytes are
+ * printable up to a NUL inside the array; otherwise it prints as numbers.
+ */
+function isStrArray(btf: Btf, elem: number, bytes: Uint8Array): boolean {
+  let t = btf.type(elem);
+  while (t.kind === "const" || t.kind === "volatile" || t.kind === "restrict" || t.kind === "type_tag") t = btf.type(t.type);
+  if (t.kind !== "int" || t.size !== 1 || !(t.char || t.name === "char")) return false;
+  for (const b of bytes) {
+    if (b === 0) return true;
+    if (b <= 0x1f || b >= 0x7f) return false;
+  }
+  return false;
+}
+
 /** Layouts from hostile BTF (a member past its struct's end) must not read past the value. */
 function inBounds(bytes: Uint8Array, off: number, n: number): void {
   if (off < 0 || off + n > bytes.length || !Number.isInteger(off)) throw new BtfError(`value access at byte ${off}+${n} is outside its ${bytes.length} bytes`);
@@ -95,14 +111,9 @@ function decode(btf: Btf, id: number, bytes: Uint8Array, off: number, depth: num
     }
     case "array": {
       const elemSize = btf.sizeof(t.type);
-      if (isCharType(btf, t.type)) {
-        let end = t.nelems;
-        while (end > 0 && bytes[off + end - 1] === 0) end--;
-        try {
-          return new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(off, off + end));
-        } catch {
-          // not text after all: keep the bytes
-        }
+      if (isStrArray(btf, t.type, bytes.subarray(off, off + t.nelems))) {
+        const end = bytes.subarray(off, off + t.nelems).indexOf(0);
+        return new TextDecoder().decode(bytes.subarray(off, off + end));
       }
       const out: unknown[] = new Array(t.nelems);
       for (let i = 0; i < t.nelems; i++) out[i] = decode(btf, t.type, bytes, off + i * elemSize, depth + 1);

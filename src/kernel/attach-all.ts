@@ -83,6 +83,8 @@ function plan(p: SectionOf, prog: KernelProgram, o: AttachAllOptions): { attach?
       if (!p.expectedAttachType) return { reason: `section ${sec} says no cgroup hook` };
       if (o.cgroup === undefined) return { reason: "a cgroup program needs a cgroup directory (the cgroup option)" };
       return { attach: () => attachCgroup(prog, o.cgroup!, p.expectedAttachType as AttachTypeName) };
+    case "sk_msg": case "sk_skb":
+      return { reason: `an ${base} program goes on a sockmap or sockhash (attachSockmap)` };
     case "socket":
       return { reason: "a socket filter goes on a socket the caller owns (attachSocketFilter)" };
     default:

@@ -10,7 +10,7 @@ import { errnoName, errnoText } from "./errno.js";
 import { BpfSyscallError } from "./errors.js";
 
 /** What kind of hook an attach was for, which decides how its errno reads. */
-export type HookKind = "xdp" | "tcx" | "cgroup" | "raw_tp" | "tp_btf" | "tracing" | "tracepoint" | "uprobe" | "kprobe" | "socket" | "perf_event";
+export type HookKind = "xdp" | "tcx" | "cgroup" | "raw_tp" | "tp_btf" | "tracing" | "tracepoint" | "uprobe" | "kprobe" | "socket" | "perf_event" | "sockmap";
 
 /** An attach the kernel refused: `errno` and `errnoName` as the kernel said it, `hook` where. */
 export class AttachError extends BpfError {
@@ -58,6 +58,7 @@ const REASONS: Record<string, Partial<Record<HookKind | "*", string>>> = {
     tp_btf: "the program was not loaded for a BTF tracepoint",
     tracepoint: "the program is not a tracepoint program, or the perf event does not take BPF",
     uprobe: "the program is not a kprobe program, or the offset is not an instruction",
+    sockmap: "the map is not a sockmap or sockhash, or the program's type does not fit the attach type",
     "*": "invalid argument",
   },
   E2BIG: { cgroup: "too many programs on this cgroup hook", "*": "too many programs on this hook" },

@@ -15,6 +15,7 @@ import { linkCreate, rawTracepointOpen } from "./link-bpf.js";
 import { KernelLink, type Attachment } from "./link.js";
 import { MprogFlags, UPROBE_MULTI_RETURN, XdpFlags } from "./link-uapi.js";
 import { closeFd, ifNameToIndex, mountFs, perfEventOpenWith, setSockOpt } from "./native.js";
+import type { KernelMap } from "./map.js";
 import type { KernelProgram } from "./program.js";
 import { resolveSymbol } from "./elf-symbols.js";
 
@@ -260,6 +261,15 @@ export function resolveBinary(binary: string): string {
 
 // ---------------------------------------------------------------------------------
 // Sockets
+
+/** The attach types a sockmap or sockhash takes programs for. */
+export type SockmapAttachType = "sk_msg_verdict" | "sk_skb_stream_parser" | "sk_skb_stream_verdict" | "sk_skb_verdict";
+
+/** Attaches an sk_msg or sk_skb program to a sockmap or sockhash as a link (Linux 6.10+). */
+export function attachSockmap(program: KernelProgram, map: KernelMap, attachType: SockmapAttachType): KernelLink {
+  const hook = `${attachType} on map ${map.name || map.typeName}`;
+  return guarded("sockmap", hook, () => new KernelLink(linkCreate({ progFd: program.fd, target: map.fd, attachType: attachTypeId(attachType) }, `attach ${hook}`), hook));
+}
 
 /** SOL_SOCKET, SO_ATTACH_BPF, SO_DETACH_BPF (asm-generic/socket.h) */
 const SOL_SOCKET = 1, SO_ATTACH_BPF = 50, SO_DETACH_BPF = 27;

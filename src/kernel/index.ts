@@ -28,9 +28,9 @@ export { installSeccompFilter, runSeccomp, type SeccompRunOptions, type SeccompR
 export { KernelLink, type Attachment } from "./link.js";
 export { linkIds, linkInfo, type LinkInfo } from "./link-info.js";
 export {
-  attachCgroup, attachKprobe, attachRawTracepoint, attachSocketFilter, attachTcx, attachTracepoint, attachTracing,
+  attachCgroup, attachKprobe, attachRawTracepoint, attachSocketFilter, attachSockmap, attachTcx, attachTracepoint, attachTracing,
   attachUprobe, attachUprobeMulti, attachXdp, closeAll, ifindexOf, resolveBinary, tracefsRoot, tracepointId,
-  type Interface, type TcxOptions, type UprobeOptions, type XdpOptions,
+  type Interface, type SockmapAttachType, type TcxOptions, type UprobeOptions, type XdpOptions,
 } from "./attach.js";
 export { attachAll, type AttachAllOptions, type AttachedObject, type SectionOf } from "./attach-all.js";
 export { AttachError, attachReason, kindUnavailable, type HookKind } from "./attach-errors.js";

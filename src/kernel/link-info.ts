@@ -6,7 +6,7 @@
 import { attachTypeName } from "../programs/types.js";
 import * as bpf from "./bpf.js";
 import { linkGetNextId } from "./link-bpf.js";
-import { LINK_INFO, LinkType, linkTypeName, PERF_EVENT_TYPES } from "./link-uapi.js";
+import { LINK_INFO, LINK_INFO_AT as A, LinkType, linkTypeName, PERF_EVENT_TYPES } from "./link-uapi.js";
 import type { StructReader } from "./layout.js";
 
 /** `struct bpf_link_info`, decoded: the common part and, per type, what bpftool shows. */
@@ -65,34 +65,34 @@ export function linkInfo(fd: number): LinkInfo {
       return { ...base, tpName };
     }
     case LinkType.tracing:
-      return { ...base, ...attach(16), targetObjId: u32At(r, 20), targetBtfId: u32At(r, 24) };
+      return { ...base, ...attach(A["tracing.attach_type"]), targetObjId: u32At(r, A["tracing.target_obj_id"]), targetBtfId: u32At(r, A["tracing.target_btf_id"]) };
     case LinkType.cgroup:
-      return { ...base, cgroupId: u64At(r, 16), ...attach(24) };
+      return { ...base, cgroupId: u64At(r, A["cgroup.cgroup_id"]), ...attach(A["cgroup.attach_type"]) };
     case LinkType.netns:
-      return { ...base, netnsIno: u32At(r, 16), ...attach(20) };
+      return { ...base, netnsIno: u32At(r, A["netns.netns_ino"]), ...attach(A["netns.attach_type"]) };
     case LinkType.xdp:
-      return { ...base, ifindex: u32At(r, 16) };
+      return { ...base, ifindex: u32At(r, A["xdp.ifindex"]) };
     case LinkType.struct_ops:
-      return { ...base, mapId: u32At(r, 16) };
+      return { ...base, mapId: u32At(r, A["struct_ops.map_id"]) };
     case LinkType.tcx: case LinkType.netkit:
-      return { ...base, ifindex: u32At(r, 16), ...attach(20) };
+      return { ...base, ifindex: u32At(r, A["tcx.ifindex"]), ...attach(A["tcx.attach_type"]) };
     case LinkType.sockmap:
-      return { ...base, mapId: u32At(r, 16), ...attach(20) };
+      return { ...base, mapId: u32At(r, A["sockmap.map_id"]), ...attach(A["sockmap.attach_type"]) };
     case LinkType.perf_event: {
-      const kind = PERF_EVENT_TYPES[u32At(r, 16)] ?? `type ${u32At(r, 16)}`;
+      const kind = PERF_EVENT_TYPES[u32At(r, A["perf_event.type"])] ?? `type ${u32At(r, A["perf_event.type"])}`;
       if (kind === "uprobe" || kind === "uretprobe") {
         const [i, fileName] = named("s24", "s32");
-        return { ...base, perfEventType: kind, fileName, offset: u32At(i, 36), cookie: u64At(i, 40) };
+        return { ...base, perfEventType: kind, fileName, offset: u32At(i, A["perf_event.uprobe.offset"]), cookie: u64At(i, A["perf_event.uprobe.cookie"]) };
       }
       if (kind === "tracepoint") {
         const [i, tpName] = named("s24", "s32");
-        return { ...base, perfEventType: kind, tpName, cookie: u64At(i, 40) };
+        return { ...base, perfEventType: kind, tpName, cookie: u64At(i, A["perf_event.tracepoint.cookie"]) };
       }
       return { ...base, perfEventType: kind };
     }
     case LinkType.uprobe_multi: {
       const [i, fileName] = named("s16", "s48");
-      return { ...base, fileName, count: u32At(i, 52), flags: u32At(i, 56), pid: u32At(i, 60) };
+      return { ...base, fileName, count: u32At(i, A["uprobe_multi.count"]), flags: u32At(i, A["uprobe_multi.flags"]), pid: u32At(i, A["uprobe_multi.pid"]) };
     }
     default:
       return base;

@@ -105,3 +105,27 @@ export const LINK_INFO = defineLayout("struct bpf_link_info", "", [
 
 /** `enum bpf_perf_event_type`, the kind of a perf_event link, in bpftool's words. */
 export const PERF_EVENT_TYPES = ["unspec", "uprobe", "uretprobe", "kprobe", "kretprobe", "tracepoint", "event"] as const;
+
+/** Where the per-type members of `struct bpf_link_info` are, in bytes (checked against the kernel's BTF in the tests). */
+export const LINK_INFO_AT = {
+  "raw_tracepoint.tp_name": 16, "raw_tracepoint.tp_name_len": 24,
+  "tracing.attach_type": 16, "tracing.target_obj_id": 20, "tracing.target_btf_id": 24,
+  "cgroup.cgroup_id": 16, "cgroup.attach_type": 24,
+  "netns.netns_ino": 16, "netns.attach_type": 20,
+  "xdp.ifindex": 16,
+  "struct_ops.map_id": 16,
+  "tcx.ifindex": 16, "tcx.attach_type": 20,
+  "sockmap.map_id": 16, "sockmap.attach_type": 20,
+  "perf_event.type": 16,
+  "perf_event.uprobe.file_name": 24, "perf_event.uprobe.name_len": 32, "perf_event.uprobe.offset": 36, "perf_event.uprobe.cookie": 40,
+  "perf_event.tracepoint.tp_name": 24, "perf_event.tracepoint.name_len": 32, "perf_event.tracepoint.cookie": 40,
+  "uprobe_multi.path": 16, "uprobe_multi.path_size": 48, "uprobe_multi.count": 52, "uprobe_multi.flags": 56, "uprobe_multi.pid": 60,
+} as const;
+
+/** The kernel's name of each LINK_CREATE member tsbpf names by its first alias (checked in the tests). */
+export const LINK_CREATE_KERNEL_NAMES: Record<string, string> = {
+  bpf_cookie: "perf_event.bpf_cookie", target_btf_id: "target_btf_id", relative_fd: "tcx.relative_fd", path: "uprobe_multi.path",
+  expected_revision: "tcx.expected_revision", tracing_cookie: "tracing.cookie", offsets: "uprobe_multi.offsets",
+  ref_ctr_offsets: "uprobe_multi.ref_ctr_offsets", cookies: "uprobe_multi.cookies", cnt: "uprobe_multi.cnt",
+  multi_flags: "uprobe_multi.flags", pid: "uprobe_multi.pid",
+};

@@ -8,7 +8,7 @@
  */
 
 import { BpfError } from "../errors.js";
-import type { KernelMap } from "./map.js";
+import { possibleCpus, type KernelMap } from "./map.js";
 import { closeFd, epollWatch, mmapFd, perfEventOpen, type EpollSet, type Mapping } from "./native.js";
 
 const PAGE_SIZE = 4096;
@@ -42,7 +42,7 @@ export class KernelPerfReader {
   #closed = false;
   #epoll: EpollSet | undefined;
 
-  /** `pages`: data pages per CPU, a power of two. CPUs: the map's slots, at most the possible CPUs. */
+  /** `pages`: data pages per CPU, a power of two. CPUs: the map's slots, at most the possible CPUs (default). */
   constructor(readonly map: KernelMap, o: { pages?: number; cpus?: number } = {}) {
     if (map.typeName !== "perf_event_array") throw new BpfError("EINVAL", `map "${map.name}" is a ${map.typeName}, not a perf_event_array`);
     const pages = o.pages ?? 8;
@@ -55,7 +55,8 @@ export class KernelPerfReader {
     a.setBigUint64(16, 1n, true); // sample_period
     a.setBigUint64(24, BigInt(PERF_SAMPLE_RAW), true);
     a.setUint32(48, 1, true); // wakeup_events
-    const n = Math.min(map.maxEntries, o.cpus ?? map.maxEntries);
+    // A slot per CPU that can exist: a map sized larger (max_entries 128) has slots no CPU writes.
+    const n = Math.min(map.maxEntries, o.cpus ?? possibleCpus());
     try {
       for (let cpu = 0; cpu < n; cpu++) {
         const fd = perfEventOpen(attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC, `perf reader for map "${map.name}", CPU ${cpu}`);

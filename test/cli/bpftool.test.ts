@@ -16,7 +16,7 @@ import { openFds, skip as noKernel } from "../kernel/helpers.js";
 
 const has = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
 const skip = noKernel || (process.getuid?.() !== 0 ? "needs root" : false) || (!has("bpftool") ? "needs bpftool" : false);
-const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
+const fixture = (name: string) => new URL(`../kernel/fixtures/${name}`, import.meta.url).pathname;
 
 const ROOT = `${BPFFS_PATH}/tsbpf-cli-${process.pid}`;
 const bpftool = (...args: string[]) => execFileSync("bpftool", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });

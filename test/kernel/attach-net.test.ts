@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, unlinkSync } from "node
 import { after, before, test } from "node:test";
 import { loadObject, loadObjectSpec, type BpfObject } from "../../src/object/index.js";
 import {
-  AttachError, attachAll, BPFFS_PATH, ensureBpffs, KernelLink, attachCgroup, attachKprobe, attachSocketFilter, attachTcx, attachXdp, ifindexOf,
+  AttachError, attachAll, attachSockmap, BPFFS_PATH, ensureBpffs, KernelLink, attachCgroup, attachKprobe, attachSocketFilter, attachTcx, attachXdp, ifindexOf,
   linkIds, netlinkXdpAttach, netlinkXdpDetach, netlinkXdpList, withNetns, type KernelMap, type KernelProgram,
 } from "../../src/kernel/index.js";
 import { progQuery } from "../../src/kernel/link-bpf.js";
@@ -56,7 +56,7 @@ before(async () => {
     ip("-n", ns, "link", "set", dev, "up");
     ip("-n", ns, "link", "set", "lo", "up");
   }
-  spec = loadObjectSpec(new Uint8Array(readFileSync(new URL("../fixtures/attach-net.bpf.o", import.meta.url))), { name: "attach-net" });
+  spec = loadObjectSpec(new Uint8Array(readFileSync(new URL("./fixtures/attach-net.bpf.o", import.meta.url))), { name: "attach-net" });
   obj = await loadObject(spec, { engine: "kernel" });
 });
 
@@ -173,7 +173,7 @@ test("attachAll puts xdp and tc sections on the interface given, and skips the r
   const all = withNetns(NS_B, () => attachAll(obj!.programs, spec.programs, { interface: VETH_B, skip: ["xdp_pass"] }));
   try {
     assert.deepEqual([...all.links.keys()].sort(), ["tc_count_marked", "tc_mark", "xdp_drop_icmp"]);
-    assert.deepEqual(all.skipped.map((s) => s.program).sort(), ["cg_count_socks", "cg_deny_socks", "sock_drop_word", "xdp_pass"]);
+    assert.deepEqual(all.skipped.map((s) => s.program).sort(), ["cg_count_socks", "cg_deny_socks", "msg_pass", "sock_drop_word", "xdp_pass"]);
     assert.match(all.skipped.find((s) => s.program === "cg_count_socks")!.reason, /needs a cgroup/);
     assert.equal(ping(2).received, 0);
     assert.equal(counter(0), 2n);
@@ -240,6 +240,23 @@ test("cgroup sock_create programs count a child's sockets, and a refusing one ma
     assert.equal(child("import socket\nsocket.socket(); print(\"made\")").stdout.trim(), "made");
   } finally {
     rmdirSync(dir);
+  }
+  assert.equal(openFds(), fds);
+});
+
+test("an sk_msg program goes on a sockmap as a sockmap link, shown with the map", { skip }, () => {
+  const fds = openFds();
+  const map = obj!.maps.get("socks")!;
+  const link = attachSockmap(prog("msg_pass"), map, "sk_msg_verdict");
+  try {
+    const info = link.info();
+    assert.equal(info.typeName, "sockmap");
+    assert.equal(info.mapId, map.info().id);
+    assert.equal(info.attachType, "sk_msg_verdict");
+    // The same program twice on the same map and hook is refused in words.
+    assert.throws(() => attachSockmap(prog("msg_pass"), map, "sk_msg_verdict"), (e: unknown) => e instanceof AttachError);
+  } finally {
+    link.close();
   }
   assert.equal(openFds(), fds);
 });

@@ -35,7 +35,7 @@ async function settledFds(expected: number): Promise<number> {
 
 before(async () => {
   if (skip) return;
-  spec = loadObjectSpec(new Uint8Array(readFileSync(new URL("../fixtures/attach-trace.bpf.o", import.meta.url))), { name: "attach-trace" });
+  spec = loadObjectSpec(new Uint8Array(readFileSync(new URL("./fixtures/attach-trace.bpf.o", import.meta.url))), { name: "attach-trace" });
   obj = await loadObject(spec, { engine: "kernel" });
 });
 
