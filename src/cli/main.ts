@@ -54,6 +54,8 @@ const COMMANDS: Record<string, Command> = {
   run: (args, io) => runCommand(args, (line) => io.out(line)),
   btf: btfCommand,
   kernel: (args, io) => kernelCommand(args, (line) => io.out(line)),
+  tools: (args, io) => import("./tools.js").then((m) => m.toolsCommand(args, io)),
+  attach: (args, io) => import("./attach.js").then((m) => m.attachCommand(args, io)),
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
