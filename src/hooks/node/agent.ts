@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BpfMap } from "../../maps/map.js";
 import { RingBufMap } from "../../maps/ringbuf.js";
-import { attach, DC_CHANNELS, loadHooks, type HookObject, type Link } from "./index.js";
+import { attach, DC_CHANNELS, jsFrameName, loadHooks, type HookObject, type Link } from "./index.js";
 
 /** Where the agent of process `pid` listens. */
 export const agentDir = (pid: number): string => join(tmpdir(), `tsbpf-${pid}`);
@@ -77,6 +77,7 @@ class Agent {
         this.#map(r.object, r.name).set(Buffer.from(String(r.key), "base64"), Buffer.from(String(r.value), "base64"));
         return {};
       }
+      case "frames": return { names: (r.ids as number[]).map((id) => jsFrameName(id) ?? `[unknown ${id}]`) };
       case "stats": {
         const o = this.#obj(r.object);
         return { programs: [...o.programs.values()].map((p) => ({ name: p.name, hits: p.hits, faults: p.faults, lastFault: p.lastFault === undefined ? undefined : String(p.lastFault) })), trace: o.object.trace.splice(0) };

@@ -11,7 +11,7 @@ const srv = http.createServer((q, r) => {
   if (route === "file") {
     const f = path.join(dir, arg);
     fs.writeFileSync(f, "data:" + arg);
-    fs.readFile(f, "utf8", (err, d) => { r.statusCode = err ? (err.code === "EPERM" ? 403 : 500) : 200; r.end(err ? err.code : d); });
+    fs.promises.readFile(f, "utf8").then((d) => r.end(d), (err) => { r.statusCode = err.code === "EPERM" ? 403 : 500; r.end(err.code); });
   } else if (route === "open") {
     fs.readFile(path.join(dir, arg), "utf8", (err, d) => { r.statusCode = err ? (err.code === "EPERM" ? 403 : 404) : 200; r.end(err ? err.code : d); });
   } else if (route === "spawn") {
