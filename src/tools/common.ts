@@ -98,8 +98,9 @@ export async function connectionFor(pid: string | undefined, tool: string, o: To
 }
 
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((res) => {
-  const t = setTimeout(res, ms);
-  signal?.addEventListener("abort", () => { clearTimeout(t); res(); }, { once: true });
+  const done = () => { clearTimeout(t); signal?.removeEventListener("abort", done); res(); };
+  const t = setTimeout(done, ms);
+  signal?.addEventListener("abort", done, { once: true });
 });
 
 /**

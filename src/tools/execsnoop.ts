@@ -16,7 +16,8 @@ export async function execsnoop(args: string[], io: Io, o: ToolOptions = {}): Pr
   const { interval: duration } = intervalCount(positionals, "execsnoop");
   const conn = await connectionFor(v.pid, "execsnoop", o);
   const s = await ToolSession.open(conn, "execsnoop");
-  const t0 = performance.now();
+  // TIME(s) counts from the first event, as BCC's tools do (the traced process has its own clock origin).
+  let t0: number | undefined;
   try {
     await s.attach("execsnoop");
     io.out(`${v.time ? "TIME     " : ""}${v.timestamp ? "TIME(s) " : ""}${"PCOMM".padEnd(16)} ${"PID".padEnd(7)} ${"PPID".padEnd(7)} RET ARGS`);
@@ -25,7 +26,9 @@ export async function execsnoop(args: string[], io: Io, o: ToolOptions = {}): Pr
       for (const e of await s.ringbuf("events")) {
         const pid = e.readUInt32LE(8), ppid = e.readUInt32LE(12);
         const comm = cstr(e, 16, 16).split("/").pop()!.slice(0, 15);
-        const ts = (Number(e.readBigUInt64LE(0)) / 1e6 - t0) / 1000;
+        const at = Number(e.readBigUInt64LE(0)) / 1e9;
+        t0 ??= at;
+        const ts = at - t0;
         io.out(`${v.time ? `${clock()} ` : ""}${v.timestamp ? `${ts.toFixed(3).padEnd(7)} ` : ""}${comm.padEnd(16)} ${String(pid).padEnd(7)} ${String(ppid).padEnd(7)} ${"0".padStart(3)} ${cstr(e, 32, 128)}`);
       }
     };

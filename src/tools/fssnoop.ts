@@ -22,7 +22,8 @@ export async function fssnoop(args: string[], io: Io, o: ToolOptions = {}): Prom
   const { interval: duration } = intervalCount(positionals, "fssnoop");
   const conn = await connectionFor(v.pid, "fssnoop", o);
   const s = await ToolSession.open(conn, "fssnoop");
-  const t0 = performance.now();
+  // TIME(s) counts from the first event, as BCC's tools do (the traced process has its own clock origin).
+  let t0: number | undefined;
   try {
     await s.set("config", ZERO_KEY, toolConfig({ failedOnly: v.failed === true }));
     for (const fn of FS_CALLS) await s.attach("fssnoop", fn);
@@ -30,7 +31,9 @@ export async function fssnoop(args: string[], io: Io, o: ToolOptions = {}): Prom
     o.onAttached?.();
     const drain = async () => {
       for (const e of await s.ringbuf("events")) {
-        const ts = (Number(e.readBigUInt64LE(0)) / 1e6 - t0) / 1000;
+        const at = Number(e.readBigUInt64LE(0)) / 1e9;
+        t0 ??= at;
+        const ts = at - t0;
         const lat = Number(e.readBigUInt64LE(8)) / 1e6;
         io.out(`${ts.toFixed(6).padEnd(9)} ${cstr(e, 24, 32).padEnd(24)} ${lat.toFixed(3).padStart(8)} ${(e.readUInt32LE(16) ? "1" : "0").padStart(3)} ${cstr(e, 56, 96)}`);
       }

@@ -20,7 +20,8 @@ export async function profile(args: string[], io: Io, o: ToolOptions = {}): Prom
   let detached = false;
   try {
     await s.attach("profile", String(hz));
-    if (!v.folded) io.out(`Sampling JS stacks of process ${conn.pid} at ${hz} Hertz... Hit Ctrl-C to end.`);
+    // Folded output is for a pipe: the banner goes to stderr, as nothing but stacks may reach stdout.
+    (v.folded ? io.err : io.out)(`Sampling JS stacks of process ${conn.pid} at ${hz} Hertz... Hit Ctrl-C to end.`);
     o.onAttached?.();
     await loop(duration, 1, async () => {
       // Detach first: the last samples reach the maps as the sampler stops.

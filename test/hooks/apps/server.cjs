@@ -13,7 +13,7 @@ const srv = http.createServer((q, r) => {
     fs.writeFileSync(f, "data:" + arg);
     fs.promises.readFile(f, "utf8").then((d) => r.end(d), (err) => { r.statusCode = err.code === "EPERM" ? 403 : 500; r.end(err.code); });
   } else if (route === "open") {
-    fs.readFile(path.join(dir, arg), "utf8", (err, d) => { r.statusCode = err ? (err.code === "EPERM" ? 403 : 404) : 200; r.end(err ? err.code : d); });
+    fs.promises.readFile(path.join(dir, arg), "utf8").then((d) => r.end(d), (err) => { r.statusCode = err.code === "EPERM" ? 403 : 404; r.end(err.code); });
   } else if (route === "spawn") {
     try {
       execFile(decodeURIComponent(arg), ["tsbpf-arg"], (err, out) => { r.end(err ? "err " + err.message : out); });
