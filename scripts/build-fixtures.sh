@@ -59,7 +59,7 @@ fi
 # ---- hooks (src/hooks): the test programs and the tools' programs, against include/tsbpf/hooks.h.
 cd "$(git rev-parse --show-toplevel 2>/dev/null || echo ../..)"
 HOOKS_ROOT=$PWD
-for src in test/hooks/progs/*.bpf.c src/tools/progs/*.bpf.c; do
+for src in test/hooks/progs/*.bpf.c src/tools/progs/*.bpf.c bench/hooks-progs/*.bpf.c; do
   [ -f "$src" ] || continue
   (cd "$(dirname "$src")" && build "$(basename "$src")" "$(basename "${src%.c}").o" -I"$HOOKS_ROOT/include" -fdebug-prefix-map="$PWD"=.)
 done

@@ -75,7 +75,9 @@ test("profile -f folds the app's sampled stacks, the busy route on top", async (
   const lines = out.trim().split("\n").map((l) => { const i = l.lastIndexOf(" "); return { stack: l.slice(0, i), n: Number(l.slice(i + 1)) }; });
   const total = lines.reduce((a, b) => a + b.n, 0);
   const spin = lines.filter((l) => /;spin \(.*server\.cjs:\d+\)$/.test(l.stack)).reduce((a, b) => a + b.n, 0);
-  assert.ok(total > 20 && spin > total / 2, `${spin} of ${total} samples end in spin:\n${out}`);
+  // Of the JS stacks (not V8's "(garbage collector)" and the like), the busiest ends in spin.
+  const js = lines.filter((l) => !l.stack.startsWith("(")).sort((a, b) => b.n - a.n);
+  assert.ok(spin >= 10 && /;spin \(/.test(js[0]!.stack), `${spin} of ${total} samples end in spin:\n${out}`);
 });
 
 test("policy denies what its rules name, in the running app, and prints the denials", async () => {
