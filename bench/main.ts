@@ -168,6 +168,7 @@ const jitCompile = benchJitCompile();
 const objectLoads = benchObjectLoad();
 const mapOps = (await import("./maps.js")).benchMaps({ kernel, budgetMs, mode, say });
 const vmlinux = benchVmlinuxBtf();
+const hooks = await (await import("./hooks.js")).benchHooks({ budgetMs, say: () => undefined });
 if (values.json) {
   console.log(JSON.stringify({
     results: results.map(({ instructions: _, ...r }) => r), skipped, ...(geomean ? { geomean_ratio: round(geomean) } : {}),
@@ -175,6 +176,7 @@ if (values.json) {
     jit_compile: jitCompile,
     object_load: objectLoads.map((r) => ({ ...r, ms_per_load: Math.round(r.ms_per_load * 100) / 100 })),
     ...(vmlinux ? { vmlinux_btf: vmlinux } : {}), map_ops: mapOps,
+    hooks,
   }, null, 2));
 } else {
   if (jitMean && interpMean) {
@@ -184,6 +186,8 @@ if (values.json) {
   for (const r of objectLoads) say(`object load   ${r.object.padEnd(15)} ${(r.bytes / 1024).toFixed(0).padStart(5)} KB  ${r.ms_per_load.toFixed(2)} ms per loadObjectSpec`);
   for (const line of verifierLines(await benchVerifier(dir, kernel))) say(line);
   if (vmlinux) say(`vmlinux BTF   ${(vmlinux.bytes / 1e6).toFixed(1)} MB, ${vmlinux.types} types: parse ${vmlinux.parse_ms} ms, dump as C ${vmlinux.dump_c_ms} ms`);
+  for (const h of hooks.hits) say(`hook hit      ${h.hook.padEnd(44)} ${h.program.padEnd(16)} ${h.ns_per_hit.toFixed(0).padStart(7)} ns`);
+  if (hooks.http) say(`hook http     loopback GET, ${hooks.http.requests} sequential: ${hooks.http.without_us.toFixed(1)} us without httplat, ${hooks.http.with_us.toFixed(1)} us with`);
 }
 
 function round(x: number): number { return Math.round(x * 10) / 10; }
