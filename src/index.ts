@@ -42,3 +42,4 @@ export type { LoadOptions as RuntimeLoadOptions, RawRunResult, RunMode, TestRunO
 export { verifyProgram, verifyObject, explain } from "./verifier/index.js";
 export type { VerifyOptions, VerifyResult, VerifyError, ProgramVerdict } from "./verifier/index.js";
 export { toWat, type JitCode } from "./jit/index.js";
+export { loadHooks, attach, Link, HookProgram, HookError, PolicyDeniedError, registerHookProvider, type HookObject, type HookProvider } from "./hooks/index.js";
