@@ -170,6 +170,7 @@ const objectLoads = benchObjectLoad();
 const mapOps = (await import("./maps.js")).benchMaps({ kernel, budgetMs, mode, say });
 const vmlinux = benchVmlinuxBtf();
 const filters = benchFilters(budgetMs);
+const hooks = await (await import("./hooks.js")).benchHooks({ budgetMs, say: () => undefined });
 if (values.json) {
   console.log(JSON.stringify({
     results: results.map(({ instructions: _, ...r }) => r), skipped, ...(geomean ? { geomean_ratio: round(geomean) } : {}),
@@ -178,6 +179,7 @@ if (values.json) {
     object_load: objectLoads.map((r) => ({ ...r, ms_per_load: Math.round(r.ms_per_load * 100) / 100 })),
     ...(vmlinux ? { vmlinux_btf: vmlinux } : {}), map_ops: mapOps,
     filters,
+    hooks,
   }, null, 2));
 } else {
   if (jitMean && interpMean) {
@@ -188,6 +190,8 @@ if (values.json) {
   for (const line of verifierLines(await benchVerifier(dir, kernel))) say(line);
   for (const line of filterLines(filters)) say(line);
   if (vmlinux) say(`vmlinux BTF   ${(vmlinux.bytes / 1e6).toFixed(1)} MB, ${vmlinux.types} types: parse ${vmlinux.parse_ms} ms, dump as C ${vmlinux.dump_c_ms} ms`);
+  for (const h of hooks.hits) say(`hook hit      ${h.hook.padEnd(44)} ${h.program.padEnd(16)} ${h.ns_per_hit.toFixed(0).padStart(7)} ns`);
+  if (hooks.http) say(`hook http     loopback GET, ${hooks.http.requests} sequential: ${hooks.http.without_us.toFixed(1)} us without httplat, ${hooks.http.with_us.toFixed(1)} us with`);
 }
 
 function round(x: number): number { return Math.round(x * 10) / 10; }

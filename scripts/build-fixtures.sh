@@ -67,7 +67,7 @@ done
 # ---- hooks (src/hooks): the test programs and the tools' programs, against include/tsbpf/hooks.h.
 cd "$REPO_ROOT"
 HOOKS_ROOT=$REPO_ROOT
-for src in test/hooks/progs/*.bpf.c src/tools/progs/*.bpf.c; do
+for src in test/hooks/progs/*.bpf.c src/tools/progs/*.bpf.c bench/hooks-progs/*.bpf.c; do
   [ -f "$src" ] || continue
   (cd "$(dirname "$src")" && build "$(basename "$src")" "$(basename "${src%.c}").o" -I"$HOOKS_ROOT/include" -fdebug-prefix-map="$PWD"=.)
 done

@@ -50,3 +50,4 @@ export * as seccomp from "./seccomp/index.js";
 export { compileFilter, FilterError, BUILTIN_NAMES, type CompileOptions, type CompiledFilter, type NameResolver } from "./cbpf/pcap/index.js";
 export { runCbpf, CbpfExecutionError, type CbpfContext } from "./cbpf/interpreter.js";
 export { formatListing, formatC, formatDecimal, formatProgram, parseProgram, imageInsn } from "./cbpf/text.js";
+export { loadHooks, attach, Link, HookProgram, HookError, PolicyDeniedError, registerHookProvider, type HookObject, type HookProvider } from "./hooks/index.js";

@@ -90,6 +90,8 @@ const COMMANDS: Record<string, Command> = {
   net: netCommand,
   cgroup: cgroupCommand,
   trace: traceCommand,
+  tools: (args, io) => import("./tools.js").then((m) => m.toolsCommand(args, io)),
+  attach: (args, io) => import("./attach.js").then((m) => m.attachCommand(args, io)),
 };
 
 const isObjectMapDump = (args: string[]) =>

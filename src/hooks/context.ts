@@ -66,7 +66,28 @@ export class HookContext {
   /** Sets the `tsbpf_str` whose `ptr` is at `off` (its len and truncated follow it). */
   str(off: number, s: string | null | undefined): void {
     if (typeof s !== "string") return;
-    this.bytes(off, encoder.encode(s.length > TSBPF_STR_MAX * 4 ? s.slice(0, TSBPF_STR_MAX) : s), s.length > TSBPF_STR_MAX * 4);
+    const at = this.#slot.get(off);
+    if (at === undefined) throw new Error(`no string at offset ${off} of ${this.layout.struct}`);
+    const u8 = this.#space.u8;
+    const max = TSBPF_STR_MAX - 1;
+    const n = Math.min(s.length, max);
+    // ASCII, the common case, byte by byte: no encoder call, no allocation.
+    let len = 0;
+    while (len < n) {
+      const ch = s.charCodeAt(len);
+      if (ch >= 0x80) break;
+      u8[at + len++] = ch;
+    }
+    let cut = s.length > n;
+    if (len < n) {
+      const r = encoder.encodeInto(s, u8.subarray(at, at + max));
+      len = r.written;
+      cut = r.read < s.length;
+    }
+    u8[at + len] = 0;
+    this.u64(off, at);
+    this.u32(off + 8, len);
+    this.u32(off + 12, cut ? 1 : 0);
   }
 
   /** The same with bytes: the first TSBPF_STR_MAX - 1 of them and a NUL. */

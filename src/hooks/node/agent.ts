@@ -7,12 +7,13 @@
  */
 
 import { chmodSync, mkdirSync, rmSync } from "node:fs";
+import dc from "node:diagnostics_channel";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BpfMap } from "../../maps/map.js";
 import { RingBufMap } from "../../maps/ringbuf.js";
-import { attach, loadHooks, type HookObject, type Link } from "./index.js";
+import { attach, DC_CHANNELS, jsFrameName, loadHooks, type HookObject, type Link } from "./index.js";
 
 /** Where the agent of process `pid` listens. */
 export const agentDir = (pid: number): string => join(tmpdir(), `tsbpf-${pid}`);
@@ -31,7 +32,7 @@ class Agent {
 
   handle(r: AgentRequest): unknown {
     switch (r.op) {
-      case "hello": return { pid: process.pid, node: process.version, argv: process.argv.slice(1) };
+      case "hello": return { pid: process.pid, node: process.version, argv: process.argv.slice(1), subscribed: [...DC_CHANNELS.keys()].filter((c) => dc.hasSubscribers(c)), links: this.links.size };
       case "load": {
         const o = loadHooks(Buffer.from(String(r.object), "base64"));
         const id = this.#next++;
@@ -61,6 +62,8 @@ class Agent {
           const v = m.get(k);
           if (v) entries.push([b64(k), b64(v)]);
         }
+        // Read and emptied in one step: no hook runs in between, so nothing is lost or counted twice.
+        if (r.drain === true) for (const [k] of entries) m.delete(Buffer.from(k, "base64"));
         return { entries };
       }
       case "ringbuf": {
@@ -70,6 +73,11 @@ class Agent {
         m.consume((rec: Uint8Array) => { records.push(b64(rec)); });
         return { records };
       }
+      case "update": {
+        this.#map(r.object, r.name).set(Buffer.from(String(r.key), "base64"), Buffer.from(String(r.value), "base64"));
+        return {};
+      }
+      case "frames": return { names: (r.ids as number[]).map((id) => jsFrameName(id) ?? `[unknown ${id}]`) };
       case "stats": {
         const o = this.#obj(r.object);
         return { programs: [...o.programs.values()].map((p) => ({ name: p.name, hits: p.hits, faults: p.faults, lastFault: p.lastFault === undefined ? undefined : String(p.lastFault) })), trace: o.object.trace.splice(0) };
@@ -106,6 +114,32 @@ class Agent {
       if (l && l.key === undefined) { l.link.detach(); this.links.delete(id); }
     }
   }
+}
+
+/** Something that answers agent requests: a remote agent's client, or this process's own. */
+export interface AgentConnection {
+  readonly pid: number;
+  request(op: string, args?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  close(): void;
+}
+
+/** An agent in this process, without a socket (in-process tools, tests, benchmarks). */
+export function localAgent(): AgentConnection {
+  const agent = new Agent();
+  const mine = new Set<number>();
+  let id = 1;
+  return {
+    pid: process.pid,
+    request: async (op, args = {}) => {
+      const r = agent.handle({ id: id++, op, ...args }) as Record<string, unknown>;
+      if (op === "attach") mine.add(r.link as number);
+      return r;
+    },
+    close: () => {
+      agent.dropLinksOf(mine);
+      for (const o of agent.objects.keys()) agent.handle({ id: 0, op: "close", object: o });
+    },
+  };
 }
 
 const STATE = Symbol.for("tsbpf.agent");

@@ -43,6 +43,8 @@ interface Channel {
   readonly id: number;
   /** Runs before any program of the channel, once per message (records starts). */
   readonly note?: (m: Msg) => void;
+  /** The channel whose note records this one's start (finish messages need it running). */
+  readonly startedBy?: string;
   /** Runs the program later, when `defer` calls back (child_process: once the child has spawned and has a pid). */
   readonly defer?: (m: Msg, go: () => void) => void;
   readonly fill: (c: HookContext, m: Msg) => void;
@@ -60,7 +62,7 @@ const CHANNELS: readonly Channel[] = [
     },
   },
   {
-    name: "http.client.response.finish", id: 2,
+    name: "http.client.response.finish", id: 2, startedBy: "http.client.request.start",
     fill: (c, { request: q, response: r }) => {
       c.u64(F.id!, idOf(q));
       c.u64(F.start_ns!, starts.get(q)?.ns ?? 0);
@@ -81,7 +83,7 @@ const CHANNELS: readonly Channel[] = [
     },
   },
   {
-    name: "http.server.response.finish", id: 4,
+    name: "http.server.response.finish", id: 4, startedBy: "http.server.request.start",
     fill: (c, { request: q, response: r, socket: s }) => {
       const st = starts.get(r);
       c.u64(F.id!, idOf(q));
@@ -115,18 +117,18 @@ const CHANNELS: readonly Channel[] = [
     fill: (c, { request: q }) => { c.u64(F.id!, idOf(q)); c.str(S.method, q.method); c.str(S.path, q.path); c.str(S.host, q.origin); c.u32(F.port!, portOf(q.origin)); },
   },
   {
-    name: "undici:request:headers", id: 11,
+    name: "undici:request:headers", id: 11, startedBy: "undici:request:create",
     fill: (c, { request: q, response: r }) => {
       c.u64(F.id!, idOf(q)); c.u64(F.start_ns!, starts.get(q)?.ns ?? 0); c.u32(F.status!, r?.statusCode ?? 0);
       c.str(S.method, q.method); c.str(S.path, q.path); c.str(S.host, q.origin); c.u32(F.port!, portOf(q.origin));
     },
   },
   {
-    name: "undici:request:trailers", id: 12,
+    name: "undici:request:trailers", id: 12, startedBy: "undici:request:create",
     fill: (c, { request: q }) => { c.u64(F.id!, idOf(q)); c.u64(F.start_ns!, starts.get(q)?.ns ?? 0); c.str(S.method, q.method); c.str(S.path, q.path); c.str(S.host, q.origin); },
   },
   {
-    name: "undici:request:error", id: 13,
+    name: "undici:request:error", id: 13, startedBy: "undici:request:create",
     fill: (c, { request: q }) => { c.u64(F.id!, idOf(q)); c.u64(F.start_ns!, starts.get(q)?.ns ?? 0); c.str(S.method, q.method); c.str(S.path, q.path); c.str(S.host, q.origin); },
   },
 ];
@@ -134,14 +136,17 @@ const CHANNELS: readonly Channel[] = [
 /** The channels, by name. */
 export const DC_CHANNELS: ReadonlyMap<string, Channel> = new Map(CHANNELS.map((c) => [c.name, c]));
 
-/** Channels with a note: subscribed once, before any program's subscriber. */
-const noted = new Set<string>();
+/** Programs attached per channel with a note: the note is subscribed while there are any. */
+const noted = new Map<string, number>();
 
 function attachDc(program: HookProgram, target: string): () => void {
   const ch = DC_CHANNELS.get(target)!;
-  if (ch.note && !noted.has(ch.name)) {
-    noted.add(ch.name);
-    dc.subscribe(ch.name, ch.note);
+  // The notes this channel needs: its own (a start) and its start's (a finish).
+  const notes = [ch, ch.startedBy ? DC_CHANNELS.get(ch.startedBy) : undefined].filter((x): x is Channel => x?.note !== undefined);
+  for (const n of notes) {
+    const k = noted.get(n.name) ?? 0;
+    if (k === 0) dc.subscribe(n.name, n.note!);
+    noted.set(n.name, k + 1);
   }
   const c = program.ctx;
   const now = (m: unknown) => {
@@ -162,7 +167,15 @@ function attachDc(program: HookProgram, target: string): () => void {
   let live = true;
   const fn = defer ? (m: unknown) => defer(m, () => { if (live) now(m); }) : now;
   dc.subscribe(ch.name, fn);
-  return () => { live = false; dc.unsubscribe(ch.name, fn); };
+  return () => {
+    live = false;
+    dc.unsubscribe(ch.name, fn);
+    for (const n of notes) {
+      const k = (noted.get(n.name) ?? 1) - 1;
+      noted.set(n.name, k);
+      if (k === 0) dc.unsubscribe(n.name, n.note!);
+    }
+  };
 }
 
 registerHookProvider({ type: "tsbpf_dc", targets: [...DC_CHANNELS.keys()], attach: attachDc });

@@ -10,14 +10,14 @@ import net from "node:net";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { HookError } from "../errors.js";
-import { agentSocket, type AgentRequest } from "./agent.js";
+import { type AgentConnection, agentSocket, type AgentRequest } from "./agent.js";
 import { CdpSession, inspectorTargets } from "./inspector-client.js";
 
 /** The inspector's port after SIGUSR1 (Node's default; --inspect-port changes it). */
 const INSPECTOR_PORT = 9229;
 
 /** A connection to an agent: one request at a time in order, answers matched by id. */
-export class AgentClient {
+export class AgentClient implements AgentConnection {
   #sock: net.Socket;
   #buf = "";
   #next = 1;

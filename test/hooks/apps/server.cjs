@@ -1,0 +1,27 @@
+// A Node app that knows nothing of tsbpf: an HTTP server on loopback whose routes do file
+// work (/file/NAME), start a child (/spawn/CMD) or burn CPU (/spin/MS); prints its port.
+const http = require("node:http");
+const fs = require("node:fs");
+const path = require("node:path");
+const { execFile } = require("node:child_process");
+const dir = process.argv[2] || require("node:os").tmpdir();
+function spin(ms) { const t = Date.now(); let x = 0; while (Date.now() - t < ms) x += Math.sqrt(x + 1); return x; }
+const srv = http.createServer((q, r) => {
+  const [, route, arg] = q.url.split("/");
+  if (route === "file") {
+    const f = path.join(dir, arg);
+    fs.writeFileSync(f, "data:" + arg);
+    fs.promises.readFile(f, "utf8").then((d) => r.end(d), (err) => { r.statusCode = err.code === "EPERM" ? 403 : 500; r.end(err.code); });
+  } else if (route === "open") {
+    fs.promises.readFile(path.join(dir, arg), "utf8").then((d) => r.end(d), (err) => { r.statusCode = err.code === "EPERM" ? 403 : 404; r.end(err.code); });
+  } else if (route === "spawn") {
+    try {
+      execFile(decodeURIComponent(arg), ["tsbpf-arg"], (err, out) => { r.end(err ? "err " + err.message : out); });
+    } catch (e) { r.statusCode = 403; r.end(e.code); }
+  } else if (route === "spin") {
+    r.end(String(spin(Number(arg) || 10)));
+  } else {
+    r.end("ok");
+  }
+});
+srv.listen(0, "127.0.0.1", () => console.log(srv.address().port));
