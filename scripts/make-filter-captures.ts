@@ -126,6 +126,8 @@ function frame(lt: number, x: L3): number[] | undefined {
   switch (lt) {
     case 1: return ether(x.etherType, x.bytes);
     case 101: return x.etherType === 0x0800 || x.etherType === 0x86dd ? x.bytes : undefined;
+    case 228: return x.etherType === 0x0800 ? x.bytes : undefined;
+    case 229: return x.etherType === 0x86dd ? x.bytes : undefined;
     case 113: return [...be16(pick([0, 4, 1, 3])), 0, 1, 0, 6, ...MACS[1]!, 0, 0, ...be16(x.etherType), ...x.bytes];
     case 276: return [...be16(x.etherType), 0, 0, ...be32(pick([1, 2, 3])), 0, 1, pick([0, 4, 1]), 6, ...MACS[2]!, 0, 0, ...x.bytes];
     case 0: case 108: {
@@ -139,6 +141,7 @@ function frame(lt: number, x: L3): number[] | undefined {
 
 const CAPTURES: readonly [string, number, number][] = [
   ["ethernet", 1, 500], ["raw", 101, 200], ["sll", 113, 200], ["sll2", 276, 200], ["null", 0, 150], ["loop", 108, 150],
+  ["ipv4", 228, 100], ["ipv6", 229, 100],
 ];
 
 for (const [name, lt, count] of CAPTURES) {

@@ -4,9 +4,9 @@
  * interpreter: one summary line per match, `N packets` (--count), or the matches written (-w).
  */
 
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { linkType as linkTypeInfo, PcapWriter, readCapture, type CapturePacket } from "../capture/index.js";
+import { CaptureReader, linkType as linkTypeInfo, PcapWriter, type CapturePacket } from "../capture/index.js";
 import { BpfError } from "../errors.js";
 import { runCbpf } from "../cbpf/interpreter.js";
 import { compileFilter } from "../cbpf/pcap/index.js";
@@ -78,6 +78,21 @@ export function summarize(p: CapturePacket): string {
   return `${head} ethertype 0x${etherType.toString(16).padStart(4, "0")}, ${tail}`;
 }
 
+/** The link type of a capture's first packet (for -d with -r), Ethernet if it has none. */
+function firstLinkType(path: string): number {
+  const fd = openSync(path, "r");
+  try {
+    const reader = new CaptureReader();
+    const buf = new Uint8Array(1 << 16);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) return 1;
+      const got = reader.push(buf.slice(0, n));
+      if (got.length) return got[0]!.linkType;
+    }
+  } finally { closeSync(fd); }
+}
+
 export async function filterCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -99,48 +114,57 @@ export async function filterCommand(args: string[], io: Io): Promise<number> {
   if (dumps > 3) throw new BpfError("EINVAL", "at most -ddd");
   const max = values.max === undefined ? Infinity : Number(values.max);
   if (!(max > 0) || !Number.isInteger(max === Infinity ? 1 : max)) throw new BpfError("EINVAL", `-c ${values.max}: not a positive count`);
-  const capture = values.read === undefined ? undefined : readCapture(new Uint8Array(readFileSync(values.read)));
   const names = hostNames();
   const optimize = !values["no-optimize"];
+  const savefile = values.read !== undefined;
   // Without -r, the link type is -y's; with -r, each packet's own (pcapng may mix them).
   const programs = new Map<number, ReturnType<typeof compileFilter>["program"]>();
   const programFor = (lt: number) => {
     let p = programs.get(lt);
-    if (!p) {
-      p = compileFilter(expr, { linkType: lt, optimize, names, savefile: capture !== undefined }).program;
-      programs.set(lt, p);
-    }
+    if (!p) programs.set(lt, (p = compileFilter(expr, { linkType: lt, optimize, names, savefile }).program));
     return p;
   };
   if (dumps > 0) {
-    const lt = capture?.packets[0]?.linkType ?? values.linktype ?? 1;
-    const program = compileFilter(expr, { linkType: lt, optimize, names, savefile: capture !== undefined }).program;
+    const lt = values.read !== undefined ? firstLinkType(values.read) : values.linktype ?? 1;
+    const program = compileFilter(expr, { linkType: lt, optimize, names, savefile }).program;
     io.out(formatProgram(program, dumps as 1 | 2 | 3).replace(/\n$/, ""));
     return 0;
   }
-  if (!capture) {
+  if (values.read === undefined) {
     // Compiling alone checks the expression, as `tcpdump -d` would without printing.
     compileFilter(expr, { linkType: values.linktype ?? 1, optimize, names });
     throw new BpfError("EINVAL", "nothing to filter: give -r IN.pcap (or -d to print the program)");
   }
-  for (const w of capture.warnings) io.err(`warning: offset ${w.offset}: ${w.message}`);
+  // The capture streams: a file larger than memory is filtered all the same.
+  const reader = new CaptureReader();
   let matched = 0;
   const fd = values.write !== undefined ? openSync(values.write, "w") : undefined;
-  const writer = capture.packets[0] ? new PcapWriter({ linkType: capture.packets[0].linkType, nanosecond: true }) : undefined;
+  let writer: PcapWriter | undefined;
+  let seenLinkType: number | undefined;
+  const take = (p: CapturePacket) => {
+    seenLinkType ??= p.linkType;
+    if (matched >= max || runCbpf(programFor(p.linkType), p.data, { length: p.originalLength }) === 0) return;
+    matched++;
+    if (fd !== undefined) {
+      if (!writer) { writer = new PcapWriter({ linkType: p.linkType, nanosecond: true }); writeSync(fd, writer.header()); }
+      if (p.linkType !== writer.options.linkType) throw new BpfError("EINVAL", `-w: a pcap file holds one link type; packet of link type ${p.linkType} after ${writer.options.linkType}`);
+      writeSync(fd, writer.packet(p));
+    } else if (!values.count) io.out(summarize(p));
+  };
   try {
-    if (fd !== undefined && writer) writeSync(fd, writer.header());
-    for (const p of capture.packets) {
+    for await (const chunk of createReadStream(values.read, { highWaterMark: 1 << 16 })) {
+      const b = chunk as Buffer;
+      for (const p of reader.push(new Uint8Array(b.buffer, b.byteOffset, b.length))) take(p);
       if (matched >= max) break;
-      if (runCbpf(programFor(p.linkType), p.data, { length: p.originalLength }) === 0) continue;
-      matched++;
-      if (fd !== undefined) {
-        if (p.linkType !== writer!.options.linkType) throw new BpfError("EINVAL", `-w: a pcap file holds one link type; packet of link type ${p.linkType} after ${writer!.options.linkType}`);
-        writeSync(fd, writer!.packet(p));
-      } else if (!values.count) io.out(summarize(p));
     }
+    if (matched < max) reader.end();
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    if (fd !== undefined) {
+      if (!writer) writeSync(fd, new PcapWriter({ linkType: seenLinkType ?? 1, nanosecond: true }).header());
+      closeSync(fd);
+    }
   }
+  for (const w of reader.warnings) io.err(`warning: offset ${w.offset}: ${w.message}`);
   if (values.count) io.out(`${matched} packet${matched === 1 ? "" : "s"}`);
   return 0;
 }

@@ -154,7 +154,6 @@ export async function runCapture(o: CaptureRunOptions, out: (line: string) => vo
       if (!prog) filters.set(p.linkType, (prog = compileFilter(o.filter, { linkType: p.linkType, names, savefile: true }).program));
       return runCbpf(prog, p.data, { length: p.originalLength }) > 0;
     };
-    if (o.filter !== undefined) compileFilter(o.filter, { names, savefile: true });
     const warnings: CaptureWarning[] = [];
     const verdicts = new Map<string, number>();
     const redirects = new Map<string, number>();

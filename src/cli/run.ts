@@ -141,7 +141,8 @@ export async function runCommand(args: string[], out: (line: string) => void, er
       if (values.compare !== undefined && engines.length < 2) throw new BpfError("EINVAL", `--compare ${values.compare}: name two or three engines (interp,kernel)`);
       const { runCapture } = await import("./run-capture.js");
       return runCapture({
-        spec, program, capture: values.pcap, engines, compare: values.compare !== undefined, write: values.write, txOut: values["tx-out"], filter: values.filter,
+        spec, program, capture: values.pcap, engines, compare: values.compare !== undefined, write: values.write, txOut: values["tx-out"],
+        filter: values.filter,
         json: values.json!, mode, budget, progress: process.stderr.isTTY && !values.json ? (l) => process.stderr.write(l) : undefined,
       }, out, err);
     }

@@ -19,7 +19,7 @@ import { hostNames } from "../../src/cli/filter-names.js";
 
 const dir = new URL("./corpus/", import.meta.url);
 const CAPTURE_OF: Record<string, string> = {
-  EN10MB: "ethernet", RAW: "raw", LINUX_SLL: "sll", LINUX_SLL2: "sll2", NULL: "null", LOOP: "loop",
+  EN10MB: "ethernet", RAW: "raw", LINUX_SLL: "sll", LINUX_SLL2: "sll2", NULL: "null", LOOP: "loop", IPV4: "ipv4", IPV6: "ipv6",
 };
 const names = hostNames();
 
