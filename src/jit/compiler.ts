@@ -66,19 +66,23 @@ export type JitModule =
 /** Indices of the imported functions, in import order. */
 const enum F { Helper, MissFault, Fault, Budget, CallFault, Tail, BudgetTail, Lean64, Lean32, Count }
 /** Indices of the imported globals, in import order. */
-const enum G { R1, R2, R3, R4, R5, Cnt, Budget, Depth, Tail, PStart, PEnd, Scratch, Abort, Count }
+const enum G { R1, R2, R3, R4, R5, Cnt, Budget, Depth, Tail, PStart, PEnd, Scratch, Abort, Cpu, Count }
 /** Shared globals: name, type. Kept in `G` order. */
 export const SHARED_GLOBALS: readonly (readonly [string, "i64" | "i32"])[] = [
   ["r1", "i64"], ["r2", "i64"], ["r3", "i64"], ["r4", "i64"], ["r5", "i64"],
   ["cnt", "i64"], ["budget", "i64"], ["depth", "i32"], ["tail", "i32"],
   ["pstart", "i32"], ["pend", "i32"], ["scratch", "i32"], ["abort", "i32"],
+  // The CPU the run is on (per-CPU maps' slot), set by the host before each run.
+  ["cpu", "i32"],
 ];
+/** The global holding the current CPU, for the inlined per-CPU lookups. */
+export const CPU_GLOBAL: number = G.Cpu;
 
 /** Locals of a subprogram function: params r1-r5 and r10, then the rest. */
 const enum L { R1 = 0, R10 = 5, R0 = 6, R6 = 7, Cnt = 11, A = 12, T64 = 13, Loops = 14, Label = 15, T32 = 16, P = 17, E = 18, Key = 19, Ha = 20, Hb = 21, Hc = 22 }
 const LOCALS: readonly T[] = [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I64, T.I32, T.I32, T.I32, T.I32, T.I32, T.I32, T.I32, T.I32, T.I32];
 /** The locals an inlined map lookup uses. */
-const INLINE_LOCALS = { key: L.Key, a: L.Ha, b: L.Hb, c: L.Hc, e: L.E } as const;
+const INLINE_LOCALS = { key: L.Key, a: L.Ha, b: L.Hb, c: L.Hc, e: L.E, cpu: G.Cpu } as const;
 /** BPF register to local. */
 const REG = [L.R0, 0, 1, 2, 3, 4, 7, 8, 9, 10, L.R10];
 const SUB_PARAMS = [T.I64, T.I64, T.I64, T.I64, T.I64, T.I64];

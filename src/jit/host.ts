@@ -11,10 +11,11 @@ import { BudgetExhaustedError, CallFault, describeInsn, ExecutionError, MemoryFa
 import {
   BPF_MAX_LOOPS, CALLBACK_TAG, callHelper, execute, fault, invokeCallback, type Machine, MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT,
 } from "../runtime/interpreter.js";
-import { compileModule, REGION_ENTRIES, REGION_ENTRY, REGION_MAX, REGION_TABLE, SHARED_GLOBALS } from "./compiler.js";
+import { compileModule, CPU_GLOBAL, REGION_ENTRIES, REGION_ENTRY, REGION_MAX, REGION_TABLE, SHARED_GLOBALS } from "./compiler.js";
 import { NotSupportedError } from "../errors.js";
 import { MAP_HELPERS } from "../helpers/map-helpers.js";
 import { MISC_HELPERS } from "../helpers/misc-helpers.js";
+import { cpusOf } from "../maps/cpus.js";
 import { mapAt } from "../maps/map.js";
 import { inlineMapOf } from "./inline-maps.js";
 import { requireWasm, type WasmApi, type WasmGlobal, type WasmTable } from "./wasm-api.js";
@@ -78,6 +79,7 @@ export class JitContext {
   #budget = -1;
   #pstart = -1;
   #pend = -1;
+  #cpu = 0;
   /** The code whose helper call is running: a callback it makes runs compiled. */
   #active: JitCode | undefined;
   /** Callbacks run as compiled code so far (bpf_loop's and the like), for tests and tools. */
@@ -310,6 +312,8 @@ export class JitContext {
     }
     if (m.packetStart !== this.#pstart) g[9]!.value = this.#pstart = m.packetStart;
     if (m.packetEnd !== this.#pend) g[10]!.value = this.#pend = m.packetEnd;
+    const cpu = cpusOf(m.space).current;
+    if (cpu !== this.#cpu) g[CPU_GLOBAL]!.value = this.#cpu = cpu;
     m.current = code.prog;
     if (m.stackTop - code.prog.stackDepths[0]! < m.stack.base) throw new CallFault(0, describeInsn(code.prog.insnAt[0]), "stack too deep");
     let lo: number;

@@ -22,6 +22,8 @@ export type InlineMap =
     /** Bytes an update copies, and whether the value has a bpf_spin_lock (BPF_F_LOCK allowed). */
     readonly valueSize: number;
     readonly hasLock: boolean;
+    /** percpu_array: bytes of one CPU's slot (the current CPU's is at index * elemSize + cpu * slot); 0 otherwise. */
+    readonly cpuSlot: number;
   }
   | {
     readonly kind: "hash";
@@ -37,18 +39,19 @@ export type InlineMap =
   };
 
 /**
- * How `map`'s program lookups compile inline, or undefined where the helper must run: per-CPU
- * maps (the current CPU is the host's), LRU maps (a lookup marks the element used),
- * devmap_hash and every other type.
+ * How `map`'s program lookups compile inline, or undefined where the helper must run:
+ * per-CPU hash maps, LRU maps (a lookup marks the element used), devmap_hash and every
+ * other type. A percpu_array's element is the current CPU's slot (the global `cpu`).
  */
 export function inlineMapOf(map: BpfMap): InlineMap | undefined {
-  if (map.closed || map.perCpu) return undefined;
-  if (map instanceof ArrayMap && map.typeName === "array" && map.keySize === 4) {
+  if (map.closed) return undefined;
+  if (map instanceof ArrayMap && (map.typeName === "array" || map.typeName === "percpu_array") && map.keySize === 4) {
     return {
       kind: "array", keySize: 4, base: map.valueAddress(0), elemSize: map.elemSize, maxEntries: map.maxEntries,
-      valueSize: map.valueSize, hasLock: map.spinLockOffset >= 0,
+      valueSize: map.valueSize, hasLock: map.spinLockOffset >= 0, cpuSlot: map.perCpu ? map.elemSize / map.cpus : 0,
     };
   }
+  if (map.perCpu) return undefined;
   if (map instanceof HashMap && map.typeName === "hash" && !map.lru && map.keySize > 0) {
     const l = map.layout;
     if (l.byIndex) return undefined;
@@ -67,6 +70,8 @@ export interface InlineLocals {
   readonly b: number;
   readonly c: number;
   readonly e: number;
+  /** The global holding the current CPU. */
+  readonly cpu: number;
 }
 
 /** JHASH_INITVAL */
@@ -80,6 +85,7 @@ export function emitInlineLookup(c: Code, m: InlineMap, l: InlineLocals): void {
   if (m.kind === "array") {
     // index < max_entries ? base + index * elem_size : 0
     c.i64(m.base).get(l.key).mem(O.I32Load, 0).tee(l.a).op(O.I64ExtendI32U).i64(m.elemSize).op(O.I64Mul).op(O.I64Add);
+    if (m.cpuSlot) c.gget(l.cpu).op(O.I64ExtendI32U).i64(m.cpuSlot).op(O.I64Mul).op(O.I64Add);
     c.i64(0);
     c.get(l.a).i32(m.maxEntries).op(O.I32LtU);
     c.op(O.Select);
@@ -126,7 +132,9 @@ export function emitInlineArrayUpdate(c: Code, m: InlineMap & { kind: "array" },
     c.if_(I64).i64(-Errno.EINVAL).op(O.Else);
   }
   // dst = base + index * elem_size (in i32: the map lies below 2^31), src, size.
-  c.get(l.c).i32(m.elemSize).op(O.I32Mul).i32(m.base).op(O.I32Add).get(l.a).i32(m.valueSize).memoryCopy();
+  c.get(l.c).i32(m.elemSize).op(O.I32Mul).i32(m.base).op(O.I32Add);
+  if (m.cpuSlot) c.gget(l.cpu).i32(m.cpuSlot).op(O.I32Mul).op(O.I32Add);
+  c.get(l.a).i32(m.valueSize).memoryCopy();
   c.i64(0);
   if (!m.hasLock) c.end();
   c.end().end().end();

@@ -45,3 +45,26 @@ test("tsbpf jit --prog with a name the object lacks is an error naming the progr
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /no program named nope in flow_table\.bpf\.o \(flow_table\)/);
 });
+
+test("tsbpf jit --raw compiles bare bytecode; a program the JIT declines says why", async () => {
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const { assemble } = await import("../../src/isa/assembler.js");
+  const { encode } = await import("../../src/isa/instruction.js");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-jit-"));
+  const ok = join(dir, "ok.bin"), jumps = join(dir, "jumps.bin");
+  writeFileSync(ok, encode(assemble("r0 = 7\nexit").instructions));
+  // A jump from the main function into the subprogram's body: the interpreter runs it.
+  const body = assemble("r0 = 0\nif r0 == 0 goto +2\nexit\nr0 = 1\nexit").instructions;
+  // Slot 0 a local call of slot 3 (BPF_PSEUDO_CALL), so the goto lands inside the callee.
+  writeFileSync(jumps, encode([{ opcode: 0x85, dst: 0, src: 1, off: 0, imm: 2 }, ...body.slice(1)]));
+  const a = await run("--raw", ok, "--fast");
+  assert.equal(a.code, 0, a.stderr);
+  assert.match(a.stdout, /^ok\.bin: 2 slots, \d+ bytes of WebAssembly in [\d.]+ ms, 0 calls inlined$/m);
+  const b = await run("--raw", jumps, "--json");
+  assert.equal(b.code, 0, b.stderr);
+  const [p] = JSON.parse(b.stdout).programs;
+  assert.equal(p.compiled, false);
+  assert.match(p.fallback, /leaves its function|falls through/);
+});
