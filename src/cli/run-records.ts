@@ -50,7 +50,8 @@ export async function recordReaders(maps: ReadonlyMap<string, unknown>, kernel: 
         const r = new k.KernelRingBufReader(m as never);
         readers.push({ map: name, read: () => r.read().map((data) => ({ data })), close: () => r.close() });
       } else {
-        const r = new k.KernelPerfReader(m as never);
+        // A ring per possible CPU: the array may have more slots than the machine has CPUs.
+        const r = new k.KernelPerfReader(m as never, { cpus: k.possibleCpus() });
         readers.push({ map: name, read: () => r.read().map((s) => ({ data: s.data, cpu: s.cpu })), close: () => r.close() });
       }
     } catch (e) {
