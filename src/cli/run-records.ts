@@ -28,7 +28,7 @@ interface Reader { readonly map: string; read(): { data: Uint8Array; cpu?: numbe
  * runs (a perf event array needs its rings in place to be written to). `kernel`: the
  * object's maps are KernelMaps; a reader that cannot be made there is left out, with why.
  */
-export async function recordReaders(maps: ReadonlyMap<string, unknown>, kernel: boolean): Promise<{ collect(): RunRecord[]; close(): void; notes: string[] }> {
+export async function recordReaders(maps: ReadonlyMap<string, unknown>, kernel: boolean): Promise<{ collect(): RunRecord[]; close(): void; notes: string[]; readable: ReadonlySet<string> }> {
   const readers: Reader[] = [];
   const notes: string[] = [];
   for (const [name, m] of maps) {
@@ -60,6 +60,7 @@ export async function recordReaders(maps: ReadonlyMap<string, unknown>, kernel: 
   }
   return {
     notes,
+    readable: new Set(readers.map((r) => r.map)),
     collect: () => readers.flatMap((r) => r.read().map((x) => ({ map: r.map, ...x }))),
     close: () => { for (const r of readers) r.close?.(); },
   };
