@@ -48,6 +48,8 @@ interface LoadedRun {
   run(data: Uint8Array, ctx: Uint8Array | undefined): { retval: number; data: Uint8Array | undefined; durationNs: number; redirect?: string | undefined };
   /** The ring buffers' and perf buffers' records so far (taken: each comes once). */
   records(): RunRecord[];
+  /** The record maps this engine can read (a kernel without perf events cannot read perf arrays). */
+  readonly recordMaps: ReadonlySet<string>;
   readonly maps: ReadonlyMap<string, DumpableMap>;
   readonly trace: readonly string[] | undefined;
   close(): void;
@@ -74,6 +76,7 @@ async function load(spec: ObjectSpec, program: ProgramSpec, engine: string, mode
       return { retval: r.retval >>> 0, data: r.data, durationNs: r.durationNs, redirect };
     },
     records: () => readers.collect(),
+    recordMaps: readers.readable,
     maps: object.maps as unknown as ReadonlyMap<string, DumpableMap>,
     trace,
     close: () => { readers.close(); object.close(); },
@@ -277,7 +280,9 @@ function bar(read: number, size: number, count: number): string {
 function compareResults(index: number, type: string, runs: readonly LoadedRun[], results: readonly { retval: number; data: Uint8Array | undefined }[]): string[] {
   const out: string[] = [];
   const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  const recs = runs.map((r) => r.records().map((x) => `${x.map}:${hexOf(x.data)}`).join(" "));
+  // Only the record maps every engine can read are compared.
+  const common = [...runs[0]!.recordMaps].filter((m) => runs.every((r) => r.recordMaps.has(m)));
+  const recs = runs.map((r) => r.records().filter((x) => common.includes(x.map)).map((x) => `${x.map}:${hexOf(x.data)}`).join(" "));
   for (const [i, rb] of recs.slice(1).entries()) {
     if (rb !== recs[0]) out.push(`packet ${index}: records ${runs[0]!.engine} {${recs[0]}}, ${runs[i + 1]!.engine} {${rb}}`);
   }

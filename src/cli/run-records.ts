@@ -28,7 +28,7 @@ interface Reader { readonly map: string; read(): { data: Uint8Array; cpu?: numbe
  * runs (a perf event array needs its rings in place to be written to). `kernel`: the
  * object's maps are KernelMaps; a reader that cannot be made there is left out, with why.
  */
-export async function recordReaders(maps: ReadonlyMap<string, unknown>, kernel: boolean): Promise<{ collect(): RunRecord[]; close(): void; notes: string[] }> {
+export async function recordReaders(maps: ReadonlyMap<string, unknown>, kernel: boolean): Promise<{ collect(): RunRecord[]; close(): void; notes: string[]; readable: ReadonlySet<string> }> {
   const readers: Reader[] = [];
   const notes: string[] = [];
   for (const [name, m] of maps) {
@@ -50,7 +50,8 @@ export async function recordReaders(maps: ReadonlyMap<string, unknown>, kernel: 
         const r = new k.KernelRingBufReader(m as never);
         readers.push({ map: name, read: () => r.read().map((data) => ({ data })), close: () => r.close() });
       } else {
-        const r = new k.KernelPerfReader(m as never);
+        // A ring per possible CPU: the array may have more slots than the machine has CPUs.
+        const r = new k.KernelPerfReader(m as never, { cpus: k.possibleCpus() });
         readers.push({ map: name, read: () => r.read().map((s) => ({ data: s.data, cpu: s.cpu })), close: () => r.close() });
       }
     } catch (e) {
@@ -59,6 +60,7 @@ export async function recordReaders(maps: ReadonlyMap<string, unknown>, kernel: 
   }
   return {
     notes,
+    readable: new Set(readers.map((r) => r.map)),
     collect: () => readers.flatMap((r) => r.read().map((x) => ({ map: r.map, ...x }))),
     close: () => { for (const r of readers) r.close?.(); },
   };

@@ -20,6 +20,7 @@ import { STACK_HELPERS } from "./stack-helpers.js";
 import { STRING_HELPERS } from "./string-helpers.js";
 import { SYNCOOKIE_HELPERS } from "./syncookie-helpers.js";
 import { TASK_HELPERS } from "./task-helpers.js";
+import { TCP_OPT_HELPERS } from "./tcp-opt-helpers.js";
 import { TIMER_HELPERS } from "./timer-helpers.js";
 import { TUNNEL_HELPERS } from "./tunnel-helpers.js";
 import { XDP_HELPERS } from "./xdp-helpers.js";
@@ -38,6 +39,7 @@ export const HELPERS: readonly HelperDef[] = [
   ...SOCKET_HELPERS,
   ...SOCKOPT_HELPERS,
   ...STACK_HELPERS,
+  ...TCP_OPT_HELPERS,
   ...XDP_HELPERS,
   ...SKB_HELPERS,
   ...FIB_HELPERS,

@@ -8,6 +8,7 @@
 import { BpfError } from "../errors.js";
 import type { AccessRule } from "./ctx-access.js";
 import { Perm, type AddressSpace, type RegionOptions } from "../runtime/address-space.js";
+import { BPF_SOCK_OPS } from "./layouts.js";
 import { setXdpFrags, xdpFragsOf } from "./xdp-frags.js";
 
 /** XDP_PACKET_HEADROOM */
@@ -264,6 +265,32 @@ export function contextRun(name: string, size: number, writable: boolean | Acces
     },
     ctxOut: (c) => c.slice(0, given),
     dataOut: () => new Uint8Array(0),
+  };
+}
+
+/** MAX_TCP_OPTION_SPACE: the most option bytes a TCP header has room for. */
+export const MAX_TCP_OPTION_SPACE = 40;
+
+/**
+ * A sock_ops run: the context as given, and, when data is given, the skb of a header-option
+ * callback (BPF_SOCK_OPS_PARSE/WRITE_HDR_OPT_CB): data is a TCP header with its options,
+ * `skb_data`/`skb_data_end` bound it as bpf_skops_init_skb does, and room for the options a
+ * program may still write follows it.
+ */
+export function sockOpsRun(size: number, rule: AccessRule): ProgramTypeOps {
+  const base = contextRun("sock_ops", size, rule);
+  const off = (name: string) => BPF_SOCK_OPS.field(name).off;
+  return {
+    ...base,
+    packet: { headroom: 0, tailroom: MAX_TCP_OPTION_SPACE, perm: Perm.Read },
+    fillCtx(v, input, p) {
+      base.fillCtx(v, input, p);
+      if (!input.data.length) return;
+      v.setBigUint64(off("skb_data"), BigInt(p.data), true);
+      v.setBigUint64(off("skb_data_end"), BigInt(p.dataEnd), true);
+      v.setUint32(off("skb_len"), input.data.length, true);
+      if (input.data.length > 13) v.setUint32(off("skb_tcp_flags"), input.data[13]!, true);
+    },
   };
 }
 

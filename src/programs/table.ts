@@ -16,7 +16,7 @@ import {
   BPF_SOCKOPT, BPF_SYSCTL, type CtxLayout, PERF_MAX_TRACE_SIZE, PT_REGS, RAW_TP_ARGS, SK_BUFF, SK_MSG_MD,
   SK_REUSEPORT_MD, XDP_MD,
 } from "./layouts.js";
-import { contextRun, flowDissectorRun, RAW, skbType, XDP_RUN, type ProgramTypeOps } from "./run-context.js";
+import { contextRun, flowDissectorRun, RAW, skbType, sockOpsRun, XDP_RUN, type ProgramTypeOps } from "./run-context.js";
 import { PROGRAM_TYPES, programTypeName, type AttachTypeName, type ProgramTypeName } from "./types.js";
 
 /** What a return value means: `{ 2: "XDP_PASS" }`. */
@@ -123,7 +123,7 @@ export const PROGRAM_TYPE_TABLE: readonly ProgramTypeRow[] = [
   skb("lwt_in", R.lwtAccess, false, Perm.Read, { returnCodes: LWT_CODES, disposition: lwtDisposition }),
   skb("lwt_out", R.lwtAccess, false, Perm.Read, { returnCodes: LWT_CODES, disposition: lwtDisposition }),
   skb("lwt_xmit", R.lwtAccess, false, Perm.ReadWrite, { returnCodes: LWT_CODES, disposition: lwtDisposition }),
-  row("sock_ops", { ctx: BPF_SOCK_OPS, ctxSize: BPF_SOCK_OPS.size, access: R.sockOpsAccess, run: contextRun("sock_ops", BPF_SOCK_OPS.size, R.sockOpsAccess), attachTypes: ["cgroup_sock_ops"], returnRange: () => range(0, 1) }),
+  row("sock_ops", { ctx: BPF_SOCK_OPS, ctxSize: BPF_SOCK_OPS.size, access: R.sockOpsAccess, run: sockOpsRun(BPF_SOCK_OPS.size, R.sockOpsAccess), attachTypes: ["cgroup_sock_ops"], returnRange: () => range(0, 1) }),
   skb("sk_skb", R.skSkbAccess, false, undefined, {
     returnCodes: SK_CODES, attachTypes: ["sk_skb_stream_parser", "sk_skb_stream_verdict", "sk_skb_verdict"],
   }),
