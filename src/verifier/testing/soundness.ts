@@ -9,6 +9,7 @@ import { insn, type Instruction } from "../../isa/instruction.js";
 import type { ProgramTypeVerifierOps } from "../../programs/access.js";
 import type { Runtime } from "../../runtime/runtime.js";
 import { generateProgram, Rng } from "../../runtime/testing/random-program.js";
+import { buildCfg } from "../cfg.js";
 import { verifyProgram } from "../index.js";
 
 /** r1 points at `size` bytes the program may read and write (the runtime's raw mode). */
@@ -117,9 +118,12 @@ function runAccepted(rt: Runtime, insns: Instruction[], inputs: readonly Uint8Ar
   const v = verifyProgram({ instructions: insns }, { type: "raw", ops: rawOps(inputs[0]!.length), helperProto: () => undefined, complexityLimit: 20_000 });
   if (!v.accepted) return { accepted: false, faults: [] };
   const faults: string[] = [];
+  // Frames as deep as the verifier found them (the runtime's own estimate also counts code no path reaches).
+  const starts = buildCfg(insns, { allowLoops: true }).subprogs.map((s) => s.start);
+  const stackDepths = new Map(starts.map((start, k) => [start, v.stats.stackDepth[k] ?? 0]));
   for (const mem of inputs) {
     try {
-      rt.load(insns, { mode: "checked", budget } as never).runRaw(mem.slice());
+      rt.load(insns, { mode: "checked", budget, stackDepths } as never).runRaw(mem.slice());
     } catch (e) {
       faults.push((e as Error).message.split("\n")[0]!);
     }
