@@ -149,6 +149,9 @@ function sameScalar(a: Scalar, b: Scalar): boolean {
 class IdMap {
   readonly map = new Map<number, number>();
   readonly back = new Map<number, number>();
+  reset(): void {
+    if (this.map.size) { this.map.clear(); this.back.clear(); }
+  }
   check(o: number, c: number): boolean {
     if (!o && !c) return true;
     if (!o || !c) return false;
@@ -161,11 +164,15 @@ class IdMap {
   }
 }
 
+/** One map for every comparison (statesEqual does not nest), cleared on each. */
+const IDS = new IdMap();
+
 function statesEqual(w: Walker, old: State, cur: State, mode: Mode3): boolean {
   if (old.activeLock !== 0 !== (cur.activeLock !== 0)) return false;
   if (old.refs.length !== cur.refs.length) return false;
   if (mode !== Mode3.Exact && old.mayGotoDepth !== cur.mayGotoDepth && false) return false;
-  const ids = new IdMap();
+  const ids = IDS;
+  ids.reset();
   const last = old.frames.length - 1;
   for (let k = 0; k <= last; k++) {
     // Liveness: the innermost frame at this insn, callers at their return points.
