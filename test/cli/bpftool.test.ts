@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, rmSync, rmdirSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { main } from "../../src/cli/main.js";
 import { memoryIo } from "../../src/cli/io.js";
-import { BPFFS_PATH, ensureBpffs, withNetns } from "../../src/kernel/index.js";
+import { BPFFS_PATH, ensureBpffs, KernelProgram, tcAttach, withNetns } from "../../src/kernel/index.js";
 import { openFds, skip as noKernel } from "../kernel/helpers.js";
 
 const has = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
@@ -121,9 +121,16 @@ test("net attach through netlink: bpftool net list sees what tsbpf attached, in 
     assert.equal(a.code, 0, a.err);
     const again = await inNs("net", "attach", "xdpgeneric", "pinned", `${ROOT}/net/xdp_pass`, "dev", "v0");
     assert.match(again.err, /already attached .*overwrite/);
+    // And a legacy tc filter, which bpftool lists under tc.
+    const filter = withNetns(ns, () => {
+      const p = KernelProgram.fromPin(`${ROOT}/net/tc_mark`);
+      try { return tcAttach(p.fd, "v0", "ingress"); } finally { p.close(); }
+    });
     const theirs = execFileSync("ip", ["netns", "exec", ns, "bpftool", "-j", "net", "list"], { encoding: "utf8" });
+    assert.equal(JSON.parse(theirs)[0].tc.length, 1);
     assert.deepEqual(JSON.parse((await inNs("-j", "net", "list")).out), JSON.parse(theirs));
     assert.equal((await inNs("net", "list")).out, execFileSync("ip", ["netns", "exec", ns, "bpftool", "net", "list"], { encoding: "utf8" }));
+    filter.close();
     assert.equal((await inNs("net", "detach", "xdpgeneric", "dev", "v0")).code, 0);
     assert.deepEqual(JSON.parse(execFileSync("ip", ["netns", "exec", ns, "bpftool", "-j", "net", "list"], { encoding: "utf8" }))[0].xdp, []);
   } finally {
