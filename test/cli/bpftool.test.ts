@@ -54,6 +54,8 @@ test("prog show: the same text and JSON as bpftool for every program tsbpf loade
     sameProgJson(JSON.parse(mine.out), JSON.parse(bpftool("-j", "prog", "show", "pinned", path)));
     const text = await tsbpf("prog", "show", "pinned", path);
     assert.equal(noLoadedAt(text.out), noLoadedAt(bpftool("prog", "show", "pinned", path)));
+    // -f adds where the program is pinned, found by walking the bpffs mounts.
+    sameProgJson(JSON.parse((await tsbpf("-f", "-j", "prog", "show", "pinned", path)).out), JSON.parse(bpftool("-f", "-j", "prog", "show", "pinned", path)));
     const pretty = await tsbpf("prog", "show", "pinned", path, "-p");
     assert.match(pretty.out, /^\{\n {4}"id": \d+,/);
   }
@@ -77,6 +79,7 @@ test("map show, update, lookup and dump agree with bpftool", { skip }, async () 
   const path = `${ROOT}/netmaps/counters`;
   assert.deepEqual(JSON.parse((await tsbpf("-j", "map", "show", "pinned", path)).out), JSON.parse(bpftool("-j", "map", "show", "pinned", path)));
   assert.equal((await tsbpf("map", "show", "pinned", path)).out, bpftool("map", "show", "pinned", path));
+  assert.equal((await tsbpf("-f", "map", "show", "pinned", path)).out, bpftool("-f", "map", "show", "pinned", path));
   const up = await tsbpf("map", "update", "pinned", path, "key", "2", "0", "0", "0", "value", "hex", "2a", "00", "00", "00", "00", "00", "00", "01");
   assert.equal(up.code, 0, up.err);
   assert.equal(bpftool("map", "lookup", "pinned", path, "key", "2", "0", "0", "0"), (await tsbpf("map", "lookup", "pinned", path, "key", "2", "0", "0", "0")).out);
