@@ -4,7 +4,7 @@
  * bpftool prog show), dump xlated and jited, and tracelog (the trace pipe).
  */
 
-import { createReadStream, mkdirSync, readFileSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync } from "node:fs";
 import { BpfError } from "../errors.js";
 import { listInstructions, listingLines } from "../isa/disassembler.js";
 import * as bpf from "../kernel/bpf.js";
@@ -193,24 +193,40 @@ async function load(io: Io, g: Globals, args: string[], all: boolean): Promise<n
   }
 }
 
-/** `prog tracelog`: the trace pipe, line by line, until interrupted. */
-async function tracelog(io: Io): Promise<number> {
-  const pipe = `${tracefsRoot()}/trace_pipe`;
-  const stream = createReadStream(pipe, { encoding: "utf8" });
-  const stop = () => stream.destroy();
+/**
+ * `prog tracelog`: the trace pipe (bpf_trace_printk's output), line by line, until
+ * interrupted. The pipe is read without blocking, so nothing waits in a worker thread
+ * when Ctrl-C (or `signal`) ends it.
+ */
+export async function tracelog(io: Io, signal?: AbortSignal): Promise<number> {
+  const fd = openSync(`${tracefsRoot()}/trace_pipe`, constants.O_RDONLY | constants.O_NONBLOCK);
+  const ac = new AbortController();
+  const stop = () => ac.abort();
   process.once("SIGINT", stop);
+  signal?.addEventListener("abort", stop);
+  const buf = Buffer.alloc(64 * 1024);
   let rest = "";
   try {
-    for await (const chunk of stream) {
-      rest += chunk;
+    while (!ac.signal.aborted) {
+      let n = 0;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      }
+      if (n === 0) {
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      rest += buf.toString("utf8", 0, n);
       const lines = rest.split("\n");
       rest = lines.pop()!;
       for (const l of lines) io.out(l);
     }
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") throw e;
   } finally {
     process.off("SIGINT", stop);
+    signal?.removeEventListener("abort", stop);
+    closeSync(fd);
   }
   return 0;
 }

@@ -10,6 +10,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, rmdirSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { main } from "../../src/cli/main.js";
+import { tracelog } from "../../src/cli/bpftool-prog.js";
 import { memoryIo } from "../../src/cli/io.js";
 import { BPFFS_PATH, ensureBpffs, KernelProgram, tcAttach, withNetns } from "../../src/kernel/index.js";
 import { openFds, skip as noKernel } from "../kernel/helpers.js";
@@ -178,5 +179,26 @@ test("tsbpf trace streams a child's exec formatted through BTF, then detaches", 
   assert.match(io.stderr, /attached raw_exec: raw_tp sched_process_exec/);
   assert.equal(bpftool("-j", "link", "list").includes("sched_process_exec"), false);
   for (let i = 0; i < 20 && openFds() !== fds; i++) await new Promise((res) => setTimeout(res, 20));
+  assert.equal(openFds(), fds);
+});
+
+test("prog tracelog prints what bpf_printk wrote, until interrupted", { skip }, async () => {
+  const fds = openFds();
+  const io = memoryIo();
+  const ac = new AbortController();
+  const reading = tracelog(io, ac.signal);
+  const r = await tsbpf("prog", "loadall", fixture("attach-trace.bpf.o"), `${ROOT}/hello`);
+  assert.equal(r.code, 0, r.err);
+  const prog = KernelProgram.fromPin(`${ROOT}/hello/say_hello`);
+  try {
+    prog.testRun({ data: new Uint8Array(64) });
+    for (let i = 0; i < 40 && !io.stdout.includes("tsbpf tracelog 4242"); i++) await new Promise((res) => setTimeout(res, 50));
+  } finally {
+    prog.close();
+    ac.abort();
+    rmSync(`${ROOT}/hello`, { recursive: true, force: true });
+  }
+  assert.equal(await reading, 0);
+  assert.match(io.stdout, /bpf_trace_printk: tsbpf tracelog 4242/);
   assert.equal(openFds(), fds);
 });
