@@ -159,10 +159,11 @@ test("cgroup attach and show: the same table and JSON as bpftool cgroup show", {
   }
 });
 
-test("tsbpf trace streams a child's exec formatted through BTF, then detaches", { skip }, async () => {
+test("tsbpf trace streams a child's exec from the bundled example, formatted through BTF, then detaches and dumps the maps", { skip }, async () => {
   const fds = openFds();
   const io = memoryIo();
-  const running = main(["trace", fixture("attach-trace.bpf.o"), "--type", "execs=exec_event", "--json", "--duration", "3", "--no-maps"], io);
+  const example = new URL("../../examples/exectrace.bpf.o", import.meta.url).pathname;
+  const running = main(["trace", example, "--type", "events=exec_event", "--json", "--duration", "3"], io);
   // Children exec until the tracer has seen one of them.
   const pids: number[] = [];
   for (let i = 0; i < 40 && !pids.some((p) => io.stdout.includes(`"pid":${p},`)); i++) {
@@ -172,11 +173,17 @@ test("tsbpf trace streams a child's exec formatted through BTF, then detaches", 
     await new Promise((res) => c.once("exit", res));
   }
   assert.equal(await running, 0);
-  const records = io.stdout.trim().split("\n").map((l) => JSON.parse(l) as { map: string; data?: { pid: number; comm: string; source: number } });
-  const mine = records.filter((r) => r.map === "execs" && pids.includes(r.data!.pid));
-  assert.ok(mine.length >= 2, io.stderr);
-  for (const r of mine) assert.equal(r.data!.comm, "true");
-  assert.match(io.stderr, /attached raw_exec: raw_tp sched_process_exec/);
+  const lines = io.stdout.trim().split("\n");
+  const records = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { map: string; data?: { pid: number; uid: number; comm: string } });
+  const mine = records.filter((r) => r.map === "events" && pids.includes(r.data!.pid));
+  assert.ok(mine.length >= 1, io.stderr);
+  for (const r of mine) assert.deepEqual(r.data, { pid: r.data!.pid, uid: process.getuid!(), comm: "true" });
+  assert.match(io.stderr, /attached trace_exec: raw_tp sched_process_exec/);
+  // After the stream, the other maps as bpftool map dump prints them.
+  const at = lines.indexOf("execs_by_uid:");
+  assert.ok(at > 0, io.stdout.slice(-500));
+  const dump = JSON.parse(lines.slice(at + 1).join("\n")) as { key: number; value: number }[];
+  assert.ok(dump.find((e) => e.key === process.getuid!())!.value >= mine.length);
   assert.equal(bpftool("-j", "link", "list").includes("sched_process_exec"), false);
   for (let i = 0; i < 20 && openFds() !== fds; i++) await new Promise((res) => setTimeout(res, 20));
   assert.equal(openFds(), fds);
