@@ -48,6 +48,7 @@ after(() => {
 });
 
 test("prog show: the same text and JSON as bpftool for every program tsbpf loaded and pinned", { skip }, async () => {
+  const fds = openFds();
   for (const prog of ["xdp_drop_icmp", "tc_mark", "sock_drop_word", "cg_count_socks"]) {
     const path = `${ROOT}/net/${prog}`;
     const mine = await tsbpf("-j", "prog", "show", "pinned", path);
@@ -67,16 +68,20 @@ test("prog show: the same text and JSON as bpftool for every program tsbpf loade
   // name and tag select programs as in bpftool.
   const byName = JSON.parse((await tsbpf("-j", "prog", "show", "name", "tc_count_marked")).out);
   assert.equal((Array.isArray(byName) ? byName[0] : byName).name, "tc_count_marked");
+  assert.equal(openFds(), fds);
 });
 
 test("prog dump xlated: the same instructions as bpftool's listing", { skip }, async () => {
+  const fds = openFds();
   const path = `${ROOT}/net/xdp_drop_icmp`;
   const theirs = bpftool("prog", "dump", "xlated", "pinned", path).split("\n").filter((l) => /^\s*\d+: /.test(l));
   const mine = (await tsbpf("prog", "dump", "xlated", "pinned", path)).out.trimEnd().split("\n");
   assert.deepEqual(mine, theirs);
+  assert.equal(openFds(), fds);
 });
 
 test("map show, update, lookup and dump agree with bpftool", { skip }, async () => {
+  const fds = openFds();
   const path = `${ROOT}/netmaps/counters`;
   assert.deepEqual(JSON.parse((await tsbpf("-j", "map", "show", "pinned", path)).out), JSON.parse(bpftool("-j", "map", "show", "pinned", path)));
   assert.equal((await tsbpf("map", "show", "pinned", path)).out, bpftool("map", "show", "pinned", path));
@@ -92,9 +97,11 @@ test("map show, update, lookup and dump agree with bpftool", { skip }, async () 
   assert.match(bad.err, /key expected 4 bytes got 2/);
   const wrongKind = await tsbpf("map", "show", "pinned", `${ROOT}/net/tc_mark`);
   assert.match(wrongKind.err, /incorrect object type: prog/);
+  assert.equal(openFds(), fds);
 });
 
 test("link list: tsbpf's autoattach links read the same in both tools", { skip }, async () => {
+  const fds = openFds();
   const r = await tsbpf("prog", "loadall", fixture("attach-trace.bpf.o"), `${ROOT}/trace`, "autoattach");
   assert.equal(r.code, 0, r.err);
   try {
@@ -112,6 +119,7 @@ test("link list: tsbpf's autoattach links read the same in both tools", { skip }
   } finally {
     rmSync(`${ROOT}/trace`, { recursive: true, force: true });
   }
+  assert.equal(openFds(), fds);
 });
 
 test("net attach through netlink: bpftool net list sees what tsbpf attached, in the same JSON", { skip: skip || (!has("ip") ? "needs iproute2" : false) }, async () => {
@@ -145,6 +153,7 @@ test("net attach through netlink: bpftool net list sees what tsbpf attached, in 
 const CGROUP_ROOT = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"].find((d) => existsSync(`${d}/cgroup.controllers`));
 
 test("cgroup attach and show: the same table and JSON as bpftool cgroup show", { skip: skip || (!CGROUP_ROOT ? "no cgroup v2" : false) }, async () => {
+  const fds = openFds();
   const dir = `${CGROUP_ROOT}/tsbpf-cli-${process.pid}`;
   mkdirSync(dir);
   try {
@@ -157,6 +166,7 @@ test("cgroup attach and show: the same table and JSON as bpftool cgroup show", {
   } finally {
     rmdirSync(dir);
   }
+  assert.equal(openFds(), fds);
 });
 
 test("tsbpf trace streams a child's exec from the bundled example, formatted through BTF, then detaches and dumps the maps", { skip }, async () => {
