@@ -225,3 +225,33 @@ test("a link dropped without close() is detached when garbage collected", { skip
   assert.equal([...linkIds()].includes(id), false, "the link outlived its last reference");
   assert.equal(openFds(), fds);
 });
+
+test("tp_btf sched_process_exec, loaded against the kernel's BTF, counts one exec of a child by its old_pid", { skip }, async () => {
+  const { parseBtf } = await import("../../src/btf/index.js");
+  const fds = openFds();
+  const btfSpec = loadObjectSpec(new Uint8Array(readFileSync(new URL("./fixtures/attach-btf.bpf.o", import.meta.url))), { name: "attach-btf" });
+  const btfObj = await loadObject(btfSpec, { engine: "kernel", targetBtf: parseBtf(new Uint8Array(readFileSync("/sys/kernel/btf/vmlinux"))), pinRoot: false });
+  try {
+    const all = attachAll(btfObj.programs, btfSpec.programs);
+    try {
+      const link = all.links.get("btf_exec") as import("../../src/kernel/index.js").KernelLink;
+      // The kernel makes a BTF tracepoint's link a raw_tracepoint link, named by its target.
+      assert.equal(link.info().typeName, "raw_tracepoint");
+      assert.equal(link.info().tpName, "sched_process_exec");
+      const seen = btfObj.maps.get("seen")!;
+      // The child waits for a line, then execs: only that exec is its own after the pid is set.
+      const child = spawn("/bin/sh", ["-c", "read x; exec /bin/true"], { stdio: ["pipe", "ignore", "ignore"] });
+      await new Promise((res) => setTimeout(res, 100));
+      seen.set(u32(0), u64(child.pid!));
+      const done = new Promise((res) => child.once("exit", res));
+      child.stdin!.end("go\n");
+      await done;
+      assert.equal(readU64(seen.get(u32(1))!), 1n);
+    } finally {
+      all.close();
+    }
+  } finally {
+    btfObj.close();
+  }
+  assert.equal(openFds(), fds);
+});
