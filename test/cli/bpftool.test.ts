@@ -219,3 +219,27 @@ test("prog tracelog prints what bpf_printk wrote, until interrupted", { skip }, 
   assert.match(io.stdout, /bpf_trace_printk: tsbpf tracelog 4242/);
   assert.equal(openFds(), fds);
 });
+
+test("prog load autoattach pins the link at PATH; map pin and link pin pin by reference", { skip }, async () => {
+  const fds = openFds();
+  const example = new URL("../../examples/exectrace.bpf.o", import.meta.url).pathname;
+  const r = await tsbpf("prog", "load", example, `${ROOT}/exec-link`, "pinmaps", `${ROOT}/exec-maps`, "autoattach");
+  assert.equal(r.code, 0, r.err);
+  try {
+    const link = JSON.parse(bpftool("-j", "link", "show", "pinned", `${ROOT}/exec-link`));
+    assert.equal(link.type, "raw_tracepoint");
+    assert.equal(link.tp_name, "sched_process_exec");
+    assert.equal((await tsbpf("link", "pin", "id", String(link.id), `${ROOT}/exec-link2`)).code, 0);
+    assert.equal(JSON.parse(bpftool("-j", "link", "show", "pinned", `${ROOT}/exec-link2`)).id, link.id);
+    const map = JSON.parse(bpftool("-j", "map", "show", "pinned", `${ROOT}/exec-maps/execs_by_uid`));
+    assert.equal((await tsbpf("map", "pin", "id", String(map.id), `${ROOT}/exec-map2`)).code, 0);
+    assert.equal(JSON.parse(bpftool("-j", "map", "show", "pinned", `${ROOT}/exec-map2`)).id, map.id);
+    // The pinned link keeps tracing after tsbpf exited: an exec is counted.
+    spawnSync("/bin/true");
+    const dump = JSON.parse(bpftool("-j", "map", "dump", "pinned", `${ROOT}/exec-map2`)) as { formatted: { value: number } }[];
+    assert.ok(dump.length > 0 && dump.every((e) => e.formatted.value > 0));
+  } finally {
+    for (const p of ["exec-link", "exec-link2", "exec-map2", "exec-maps"]) rmSync(`${ROOT}/${p}`, { recursive: true, force: true });
+  }
+  assert.equal(openFds(), fds);
+});
