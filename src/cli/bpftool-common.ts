@@ -253,9 +253,53 @@ export function holdersOf(kind: Kind, id: number): Holder[] {
 /** bpftool's text for holders: `pids node(123), bpftool(77)`. */
 export const holdersText = (h: readonly Holder[]): string => h.map((x) => `${x.comm}(${x.pid})`).join(", ");
 
+let pins: Map<string, string[]> | undefined;
+
+/** Where an object is pinned, for -f: every bpffs mount walked once per command, as bpftool builds its table. */
+export function pinnedPaths(kind: Kind, id: number): string[] {
+  if (!pins) {
+    pins = new Map();
+    const mounts = readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")).filter((f) => f[2] === "bpf").map((f) => f[1]!);
+    const walk = (dir: string) => {
+      let entries;
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const path = `${dir}/${e.name}`;
+        if (e.isDirectory()) { walk(path); continue; }
+        let fd: number;
+        try {
+          fd = bpf.objGet(path);
+        } catch {
+          continue;
+        }
+        try {
+          const k = fdKind(fd);
+          const objId = k === "prog" ? programInfo(fd).id : k === "map" ? mapInfo(fd).id : k === "link" ? linkInfo(fd).id : undefined;
+          if (objId !== undefined) {
+            const list = pins!.get(`${k}:${objId}`) ?? [];
+            list.push(path);
+            pins!.set(`${k}:${objId}`, list);
+          }
+        } catch {
+          // Not an object tsbpf can read the id of.
+        } finally {
+          closeFd(fd);
+        }
+      }
+    };
+    for (const m of mounts) walk(m);
+  }
+  return pins.get(`${kind}:${id}`) ?? [];
+}
+
 /** Forgets the holders read, for a long-running command. */
 export function resetHolders(): void {
   holders = undefined;
+  pins = undefined;
 }
 
 /** A `fdinfo` field of one of our own fds ("memlock", "frozen"). */

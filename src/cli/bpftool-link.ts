@@ -9,7 +9,7 @@ import { detachLinkFd } from "../kernel/link.js";
 import type { LinkInfo } from "../kernel/link-info.js";
 import { ifIndexToName } from "../kernel/native.js";
 import {
-  allLinks, holdersOf, holdersText, linkIdOf, need, parseRef, printJson, splitGlobals, UsageError, withFd, type Globals,
+  allLinks, holdersOf, holdersText, linkIdOf, need, parseRef, pinnedPaths, printJson, splitGlobals, UsageError, withFd, type Globals,
 } from "./bpftool-common.js";
 import type { Io } from "./io.js";
 
@@ -44,27 +44,30 @@ function details(i: LinkInfo): [string, unknown, string][] {
 }
 
 /** bpftool link show's JSON object. */
-export function linkJson(i: LinkInfo): Record<string, unknown> {
+export function linkJson(i: LinkInfo, pinned: readonly string[] = []): Record<string, unknown> {
   const o: Record<string, unknown> = { id: i.id, type: i.typeName, prog_id: i.progId };
   for (const [k, v] of details(i)) if (v !== undefined) o[k] = v;
+  if (pinned.length) o.pinned = pinned;
   const pids = holdersOf("link", i.id);
   if (pids.length) o.pids = pids;
   return o;
 }
 
 /** bpftool link show's text: the header, then a tab-indented line of details, two spaces after each field. */
-export function linkText(i: LinkInfo): string {
+export function linkText(i: LinkInfo, pinned: readonly string[] = []): string {
   let s = `${i.id}: ${i.typeName}  prog ${i.progId}  `;
   const d = details(i).filter(([, , t]) => t !== "");
   if (d.length) s += `\n\t${d.map(([, , t]) => `${t}  `).join("")}`;
+  for (const p of pinned) s += `\n\tpinned ${p}`;
   const pids = holdersOf("link", i.id);
   if (pids.length) s += `\n\tpids ${holdersText(pids)}`;
   return s;
 }
 
 function show(io: Io, g: Globals, links: readonly LinkInfo[], list: boolean): number {
-  if (g.json) printJson(io, g, list ? links.map(linkJson) : linkJson(links[0]!));
-  else for (const l of links) io.out(linkText(l));
+  const pins = (id: number) => (g.bpffs ? pinnedPaths("link", id) : []);
+  if (g.json) printJson(io, g, list ? links.map((l) => linkJson(l, pins(l.id))) : linkJson(links[0]!, pins(links[0]!.id)));
+  else for (const l of links) io.out(linkText(l, pins(l.id)));
   return 0;
 }
 

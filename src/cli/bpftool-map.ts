@@ -14,7 +14,7 @@ import { BTF_INFO } from "../kernel/uapi.js";
 import { formatMapDump, type MapBtf } from "../maps/dump.js";
 import { mapTypeInfo } from "../maps/types.js";
 import {
-  bpftoolPretty, fdinfoField, hexArray, hexWords, holdersOf, holdersText, mapIdsOf, need, parseBytes, parseRef, printJson, splitGlobals, tryInfo,
+  bpftoolPretty, fdinfoField, hexArray, pinnedPaths, hexWords, holdersOf, holdersText, mapIdsOf, need, parseBytes, parseRef, printJson, splitGlobals, tryInfo,
   UsageError, withFd, type Globals,
 } from "./bpftool-common.js";
 import type { Io } from "./io.js";
@@ -47,7 +47,7 @@ export function mapBtf(info: MapInfo): MapBtf | undefined {
 }
 
 /** bpftool map show's JSON object. */
-export function mapJson(info: MapInfo, fd: number): Record<string, unknown> {
+export function mapJson(info: MapInfo, fd: number, pinned: readonly string[] = []): Record<string, unknown> {
   const o: Record<string, unknown> = { id: info.id, type: info.typeName };
   if (info.name) o.name = info.name;
   o.flags = info.flags;
@@ -58,18 +58,20 @@ export function mapJson(info: MapInfo, fd: number): Record<string, unknown> {
   if (memlock !== undefined) o.bytes_memlock = memlock;
   o.frozen = fdinfoField(fd, "frozen") ?? 0;
   if (info.btfId) o.btf_id = info.btfId;
+  if (pinned.length) o.pinned = pinned;
   const pids = holdersOf("map", info.id);
   if (pids.length) o.pids = pids;
   return o;
 }
 
 /** bpftool map show's text. */
-export function mapText(info: MapInfo, fd: number): string {
+export function mapText(info: MapInfo, fd: number, pinned: readonly string[] = []): string {
   let s = `${info.id}: ${info.typeName}  ${info.name ? `name ${info.name}  ` : ""}flags 0x${info.flags.toString(16)}`;
   s += `\n\tkey ${info.keySize}B  value ${info.valueSize}B  max_entries ${info.maxEntries}`;
   const memlock = fdinfoField(fd, "memlock");
   if (memlock !== undefined) s += `  memlock ${memlock}B`;
   if (fdinfoField(fd, "frozen")) s += "\n\tfrozen";
+  for (const p of pinned) s += `\n\tpinned ${p}`;
   if (info.btfId) s += `\n\tbtf_id ${info.btfId}`;
   const pids = holdersOf("map", info.id);
   if (pids.length) s += `\n\tpids ${holdersText(pids)}`;
@@ -119,7 +121,8 @@ function showMaps(io: Io, g: Globals, ids: readonly number[], list: boolean): nu
   for (const id of ids) {
     const r = tryInfo(() => withMap(id, (m) => {
       const info = m.info();
-      return g.json ? mapJson(info, m.fd) : mapText(info, m.fd);
+      const pinned = g.bpffs ? pinnedPaths("map", info.id) : [];
+      return g.json ? mapJson(info, m.fd, pinned) : mapText(info, m.fd, pinned);
     }));
     if (r === undefined) continue;
     if (g.json) out.push(r);

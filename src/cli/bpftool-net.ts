@@ -12,6 +12,7 @@ import { ifindexOf } from "../kernel/attach.js";
 import { programInfo } from "../kernel/info.js";
 import { progAttach, progDetach, progQuery } from "../kernel/link-bpf.js";
 import { MprogFlags } from "../kernel/link-uapi.js";
+import { tcList } from "../kernel/netlink-tc.js";
 import { netlinkInterfaces, netlinkXdpAttach, netlinkXdpDetach, netlinkXdpList } from "../kernel/netlink-xdp.js";
 import { ATTACH_TYPES, attachTypeId } from "../programs/types.js";
 import { need, parseRef, printJson, programIdsOf, splitGlobals, tryInfo, UsageError, withFd, type Globals } from "./bpftool-common.js";
@@ -62,6 +63,8 @@ async function netList(io: Io, g: Globals, args: string[]): Promise<number> {
       const q = tryInfo(() => progQuery(d.ifindex, attachTypeId(`tcx_${dir}`)));
       q?.progIds.forEach((id, i) => tc.push({ devname: d.name, ifindex: d.ifindex, kind: `tcx/${dir}`, name: progName(id), prog_id: id, ...(q.linkIds[i] ? { link_id: q.linkIds[i] } : {}) }));
     }
+    // cls_bpf filters on the clsact qdisc, as bpftool lists them.
+    for (const f of tcList(d.ifindex)) tc.push({ devname: d.name, ifindex: d.ifindex, kind: `clsact/${f.direction}`, name: f.name, id: f.progId });
   }
   const ns = openSync("/proc/self/ns/net", "r");
   let flow: Record<string, unknown>[] = [];
@@ -79,7 +82,10 @@ async function netList(io: Io, g: Globals, args: string[]): Promise<number> {
   io.out("xdp:");
   for (const x of xdp) io.out(`${x.devname}(${x.ifindex}) ${x.mode} id ${x.id}`);
   io.out("\ntc:");
-  for (const t of tc) io.out(`${t.devname}(${t.ifindex}) ${t.kind} ${t.name} prog_id ${t.prog_id}${t.link_id ? ` link_id ${t.link_id}` : ""} `);
+  for (const t of tc) {
+    if (t.id !== undefined) io.out(`${t.devname}(${t.ifindex}) ${t.kind} ${t.name} id ${t.id}`);
+    else io.out(`${t.devname}(${t.ifindex}) ${t.kind} ${t.name} prog_id ${t.prog_id}${t.link_id ? ` link_id ${t.link_id}` : ""} `);
+  }
   io.out("\nflow_dissector:");
   for (const f of flow) io.out(`id ${f.id}`);
   io.out("");

@@ -4,7 +4,7 @@
  * bpftool prog show), dump xlated and jited, and tracelog (the trace pipe).
  */
 
-import { createReadStream, mkdirSync, readFileSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync } from "node:fs";
 import { BpfError } from "../errors.js";
 import { listInstructions, listingLines } from "../isa/disassembler.js";
 import * as bpf from "../kernel/bpf.js";
@@ -17,7 +17,7 @@ import { HOST_LITTLE_ENDIAN } from "../kernel/layout.js";
 import { PROG_INFO } from "../kernel/uapi.js";
 import { loadObject, loadObjectSpec } from "../object/index.js";
 import {
-  fdinfoField, holdersOf, holdersText, isoLocal, need, parseRef, printJson, programIdsOf, splitGlobals, tryInfo, UsageError,
+  fdinfoField, holdersOf, holdersText, isoLocal, need, parseRef, pinnedPaths, printJson, programIdsOf, splitGlobals, tryInfo, UsageError,
   wallClockSeconds, withFd, type Globals,
 } from "./bpftool-common.js";
 import type { Io } from "./io.js";
@@ -32,7 +32,7 @@ export const PROG_USAGE = `usage: tsbpf prog { show | list } [PROG]
        OPTIONS := { -j|--json [-p|--pretty] }`;
 
 /** bpftool prog show's JSON object for one program. */
-export function programJson(info: ProgramInfo, memlock: number | undefined): Record<string, unknown> {
+export function programJson(info: ProgramInfo, memlock: number | undefined, pinned: readonly string[] = []): Record<string, unknown> {
   const o: Record<string, unknown> = { id: info.id, type: info.typeName };
   if (info.name) o.name = info.name;
   o.tag = info.tag;
@@ -47,13 +47,14 @@ export function programJson(info: ProgramInfo, memlock: number | undefined): Rec
   if (memlock !== undefined) o.bytes_memlock = memlock;
   if (info.mapIds.length) o.map_ids = info.mapIds;
   if (info.btfId) o.btf_id = info.btfId;
+  if (pinned.length) o.pinned = pinned;
   const pids = holdersOf("prog", info.id);
   if (pids.length) o.pids = pids;
   return o;
 }
 
 /** bpftool prog show's text for one program. */
-export function programText(info: ProgramInfo, memlock: number | undefined): string {
+export function programText(info: ProgramInfo, memlock: number | undefined, pinned: readonly string[] = []): string {
   let s = `${info.id}: ${info.typeName}  `;
   if (info.name) s += `name ${info.name}  `;
   s += `tag ${info.tag}${info.gplCompatible ? "  gpl" : ""}`;
@@ -63,6 +64,7 @@ export function programText(info: ProgramInfo, memlock: number | undefined): str
   s += `\txlated ${info.xlatedProgLen}B  ${info.jitedProgLen ? `jited ${info.jitedProgLen}B` : "not jited"}`;
   if (memlock !== undefined) s += `  memlock ${memlock}B`;
   if (info.mapIds.length) s += `  map_ids ${info.mapIds.join(",")}`;
+  for (const p of pinned) s += `\n\tpinned ${p}`;
   if (info.btfId) s += `\n\tbtf_id ${info.btfId}`;
   const pids = holdersOf("prog", info.id);
   if (pids.length) s += `\n\tpids ${holdersText(pids)}`;
@@ -75,8 +77,9 @@ function show(io: Io, g: Globals, ids: readonly number[], list: boolean): number
     const r = tryInfo(() => withFd(bpf.progGetFdById(id), (fd) => ({ info: programInfo(fd), memlock: fdinfoField(fd, "memlock") })));
     if (r) shown.push(r);
   }
-  if (g.json) printJson(io, g, list ? shown.map((r) => programJson(r.info, r.memlock)) : programJson(shown[0]!.info, shown[0]!.memlock));
-  else for (const r of shown) io.out(programText(r.info, r.memlock));
+  const pins = (id: number) => (g.bpffs ? pinnedPaths("prog", id) : []);
+  if (g.json) printJson(io, g, list ? shown.map((r) => programJson(r.info, r.memlock, pins(r.info.id))) : programJson(shown[0]!.info, shown[0]!.memlock, pins(shown[0]!.info.id)));
+  else for (const r of shown) io.out(programText(r.info, r.memlock, pins(r.info.id)));
   return 0;
 }
 
@@ -190,24 +193,40 @@ async function load(io: Io, g: Globals, args: string[], all: boolean): Promise<n
   }
 }
 
-/** `prog tracelog`: the trace pipe, line by line, until interrupted. */
-async function tracelog(io: Io): Promise<number> {
-  const pipe = `${tracefsRoot()}/trace_pipe`;
-  const stream = createReadStream(pipe, { encoding: "utf8" });
-  const stop = () => stream.destroy();
+/**
+ * `prog tracelog`: the trace pipe (bpf_trace_printk's output), line by line, until
+ * interrupted. The pipe is read without blocking, so nothing waits in a worker thread
+ * when Ctrl-C (or `signal`) ends it.
+ */
+export async function tracelog(io: Io, signal?: AbortSignal): Promise<number> {
+  const fd = openSync(`${tracefsRoot()}/trace_pipe`, constants.O_RDONLY | constants.O_NONBLOCK);
+  const ac = new AbortController();
+  const stop = () => ac.abort();
   process.once("SIGINT", stop);
+  signal?.addEventListener("abort", stop);
+  const buf = Buffer.alloc(64 * 1024);
   let rest = "";
   try {
-    for await (const chunk of stream) {
-      rest += chunk;
+    while (!ac.signal.aborted) {
+      let n = 0;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      }
+      if (n === 0) {
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      rest += buf.toString("utf8", 0, n);
       const lines = rest.split("\n");
       rest = lines.pop()!;
       for (const l of lines) io.out(l);
     }
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") throw e;
   } finally {
     process.off("SIGINT", stop);
+    signal?.removeEventListener("abort", stop);
+    closeSync(fd);
   }
   return 0;
 }

@@ -36,5 +36,6 @@ export { attachAll, type AttachAllOptions, type AttachedObject, type SectionOf }
 export { AttachError, attachReason, kindUnavailable, type HookKind } from "./attach-errors.js";
 export { resolveSymbol } from "./elf-symbols.js";
 export { LINK_TYPES, linkTypeName, MprogFlags, XdpFlags } from "./link-uapi.js";
-export { netnsPath, withNetns } from "./netns.js";
+export { currentNetns, netnsPath, withNetns, withNetnsFd } from "./netns.js";
 export { netlinkInterfaces, netlinkXdpAttach, netlinkXdpDetach, netlinkXdpList, type NetlinkXdpOptions, type XdpAttachment } from "./netlink-xdp.js";
+export { ensureClsact, tcAttach, tcDetach, tcList, type TcFilter, type TcFilterInfo, type TcFilterOptions } from "./netlink-tc.js";

@@ -8,78 +8,34 @@
 import { AttachError, attachReason } from "./attach-errors.js";
 import { ifindexOf, type Interface } from "./attach.js";
 import { errno } from "./errno.js";
-import { netlinkSocket } from "./native.js";
+import { concat, NLA_F_NESTED, nlAttr, nlAttrs, nlExchange, nlMessage, NlmF, s32, type NlReply } from "./netlink.js";
 import { XdpFlags } from "./link-uapi.js";
 
-/** NETLINK_ROUTE; RTM_GETLINK, RTM_SETLINK; NLMSG_ERROR, NLMSG_DONE */
-const NETLINK_ROUTE = 0, RTM_GETLINK = 18, RTM_SETLINK = 19, NLMSG_ERROR = 2, NLMSG_DONE = 3;
-/** NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP */
-const NLM_F_REQUEST = 1, NLM_F_ACK = 4, NLM_F_DUMP = 0x300;
-/** IFLA_IFNAME, IFLA_XDP; NLA_F_NESTED */
-const IFLA_IFNAME = 3, IFLA_XDP = 43, NLA_F_NESTED = 0x8000;
+/** RTM_GETLINK, RTM_SETLINK */
+const RTM_GETLINK = 18, RTM_SETLINK = 19;
+/** IFLA_IFNAME, IFLA_XDP */
+const IFLA_IFNAME = 3, IFLA_XDP = 43;
 /** IFLA_XDP_FD, _ATTACHED, _FLAGS, _PROG_ID, _DRV_PROG_ID, _SKB_PROG_ID, _HW_PROG_ID */
 const XDP_FD = 1, XDP_ATTACHED = 2, XDP_FLAGS = 3, XDP_PROG_ID = 4, XDP_DRV_PROG_ID = 5, XDP_SKB_PROG_ID = 6, XDP_HW_PROG_ID = 7;
-const NLMSG_HDR = 16, IFINFOMSG = 16;
+const IFINFOMSG = 16;
 
-const align4 = (n: number) => (n + 3) & ~3;
-
-function attr(type: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(align4(4 + payload.length));
-  const v = new DataView(out.buffer);
-  v.setUint16(0, 4 + payload.length, true);
-  v.setUint16(2, type, true);
-  out.set(payload, 4);
-  return out;
-}
-
-const s32 = (n: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setInt32(0, n, true); return b; };
-const concat = (parts: Uint8Array[]) => { const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0)); let at = 0; for (const p of parts) { out.set(p, at); at += p.length; } return out; };
-
-let seq = 1;
-
+/** A link request: ifinfomsg (family AF_UNSPEC, the ifindex at offset 4), then attributes. */
 function message(type: number, flags: number, ifindex: number, attrs: Uint8Array[]): Uint8Array {
-  const body = concat(attrs);
-  const out = new Uint8Array(NLMSG_HDR + IFINFOMSG + body.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, out.length, true);
-  v.setUint16(4, type, true);
-  v.setUint16(6, flags, true);
-  v.setUint32(8, seq++, true);
-  // ifinfomsg: family AF_UNSPEC, then the ifindex at offset 4.
-  v.setInt32(NLMSG_HDR + 4, ifindex, true);
-  out.set(body, NLMSG_HDR + IFINFOMSG);
-  return out;
+  const header = new Uint8Array(IFINFOMSG);
+  new DataView(header.buffer).setInt32(4, ifindex, true);
+  return nlMessage(type, flags, header, attrs);
 }
 
-/** Every netlink message of the replies to one request, until the ack or NLMSG_DONE; an error reply throws. */
-function exchange(request: Uint8Array, hook: string, untilDone = true): { type: number; body: Uint8Array }[] {
-  const sock = netlinkSocket(NETLINK_ROUTE, hook);
-  try {
-    sock.send(request);
-    const out: { type: number; body: Uint8Array }[] = [];
-    for (;;) {
-      const buf = sock.recv();
-      const v = new DataView(buf.buffer);
-      for (let at = 0; at + NLMSG_HDR <= buf.length;) {
-        const len = v.getUint32(at, true), type = v.getUint16(at + 4, true);
-        if (len < NLMSG_HDR) return out;
-        if (type === NLMSG_ERROR) {
-          const err = -v.getInt32(at + NLMSG_HDR, true);
-          if (err === 0) return out; // the ack
-          const taken = err === errno("EBUSY") || err === errno("EEXIST");
-          throw new AttachError(hook, err, taken ? "a program is already attached to this interface (use overwrite to replace it)" : attachReason("xdp", err));
-        }
-        if (type === NLMSG_DONE) return out;
-        out.push({ type, body: buf.slice(at + NLMSG_HDR, at + len) });
-        at += align4(len);
-      }
-      // A request for one interface is answered by one message, with no NLMSG_DONE after it.
-      if (!untilDone) return out;
-    }
-  } finally {
-    sock.close();
-  }
+function exchange(request: Uint8Array, hook: string, untilDone = true): NlReply[] {
+  return nlExchange(request, hook, (err) => {
+    const taken = err === errno("EBUSY") || err === errno("EEXIST");
+    throw new AttachError(hook, err, taken ? "a program is already attached to this interface (use overwrite to replace it)" : attachReason("xdp", err));
+  }, untilDone);
 }
+
+const attr = nlAttr;
+const attrs = nlAttrs;
+const NLM_F_REQUEST = NlmF.Request, NLM_F_ACK = NlmF.Ack, NLM_F_DUMP = NlmF.Dump;
 
 export interface NetlinkXdpOptions {
   readonly mode?: "generic" | "native" | "offload" | "auto";
@@ -116,18 +72,6 @@ export interface XdpAttachment {
 
 /** XDP_ATTACHED_DRV, _SKB, _HW, _MULTI */
 const ATTACHED_MODES: Record<number, XdpAttachment["mode"]> = { 1: "driver", 2: "generic", 3: "offload" };
-
-function attrs(buf: Uint8Array, from: number): Map<number, Uint8Array> {
-  const out = new Map<number, Uint8Array>();
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  for (let at = from; at + 4 <= buf.length;) {
-    const len = v.getUint16(at, true), type = v.getUint16(at + 2, true) & 0x3fff;
-    if (len < 4) break;
-    out.set(type, buf.subarray(at + 4, at + len));
-    at += align4(len);
-  }
-  return out;
-}
 
 interface LinkMessage { readonly ifindex: number; readonly devname: string; readonly top: Map<number, Uint8Array> }
 

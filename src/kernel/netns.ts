@@ -20,23 +20,31 @@ export const netnsPath = (ns: string): string => (ns.includes("/") ? ns : `/run/
 export function withNetns<T>(ns: string, fn: () => T): T {
   const path = netnsPath(ns);
   if (!existsSync(path)) throw new BpfError("EINVAL", `network namespace ${ns}: no ${path}`);
+  const target = openSync(path, "r");
+  try {
+    return withNetnsFd(target, fn, ns);
+  } finally {
+    closeSync(target);
+  }
+}
+
+/** The same with the namespace as an open fd (of /run/netns/NAME or /proc/PID/ns/net). */
+export function withNetnsFd<T>(target: number, fn: () => T, what = `fd ${target}`): T {
   const home = openSync("/proc/thread-self/ns/net", "r");
   try {
-    const target = openSync(path, "r");
-    try {
-      const err = setNs(target, CLONE_NEWNET);
-      if (err !== 0) throw new BpfError("ESYSCALL", `enter network namespace ${ns}: setns: ${errnoName(err)}`);
-    } finally {
-      closeSync(target);
-    }
+    const err = setNs(target, CLONE_NEWNET);
+    if (err !== 0) throw new BpfError("ESYSCALL", `enter network namespace ${what}: setns: ${errnoName(err)}`);
     try {
       return fn();
     } finally {
       const back = setNs(home, CLONE_NEWNET);
       // Staying in the wrong namespace would silently misdirect everything after.
-      if (back !== 0) throw new BpfError("ESYSCALL", `return from network namespace ${ns}: setns: ${errnoName(back)}`);
+      if (back !== 0) throw new BpfError("ESYSCALL", `return from network namespace ${what}: setns: ${errnoName(back)}`);
     }
   } finally {
     closeSync(home);
   }
 }
+
+/** An fd of this thread's network namespace, to come back to it later (`withNetnsFd`). */
+export const currentNetns = (): number => openSync("/proc/thread-self/ns/net", "r");

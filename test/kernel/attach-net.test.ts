@@ -14,7 +14,7 @@ import { after, before, test } from "node:test";
 import { loadObject, loadObjectSpec, type BpfObject } from "../../src/object/index.js";
 import {
   AttachError, attachAll, attachSockmap, BPFFS_PATH, ensureBpffs, KernelLink, attachCgroup, attachKprobe, attachSocketFilter, attachTcx, attachXdp, ifindexOf,
-  linkIds, netlinkXdpAttach, netlinkXdpDetach, netlinkXdpList, withNetns, type KernelMap, type KernelProgram,
+  linkIds, netlinkXdpAttach, tcAttach, tcList, netlinkXdpDetach, netlinkXdpList, withNetns, type KernelMap, type KernelProgram,
 } from "../../src/kernel/index.js";
 import { progQuery } from "../../src/kernel/link-bpf.js";
 import { attachTypeId } from "../../src/programs/types.js";
@@ -164,6 +164,32 @@ test("tcx runs programs in the order asked: a marker placed before a counter", {
     markerLink.close();
     counterLink.close();
   }
+  assert.equal(openFds(), fds);
+});
+
+test("legacy tc through netlink: clsact filters in priority order mark and count, listed as bpftool lists them", { skip }, () => {
+  const fds = openFds();
+  resetCounters();
+  const mark = withNetns(NS_B, () => tcAttach(prog("tc_mark").fd, VETH_B, "ingress", { priority: 1 }));
+  const count = withNetns(NS_B, () => tcAttach(prog("tc_count_marked").fd, VETH_B, "ingress", { priority: 2 }));
+  try {
+    assert.throws(() => withNetns(NS_B, () => tcAttach(prog("tc_mark").fd, VETH_B, "ingress", { priority: 1 })), /already there \(use replace\)/);
+    const listed = withNetns(NS_B, () => tcList(VETH_B));
+    assert.deepEqual(listed.map((f) => [f.priority, f.progId, f.name]), [
+      [1, prog("tc_mark").info().id, `tc_mark:[${prog("tc_mark").info().id}]`],
+      [2, prog("tc_count_marked").info().id, `tc_count_marked:[${prog("tc_count_marked").info().id}]`],
+    ]);
+    const theirs = JSON.parse(execFileSync("ip", ["netns", "exec", NS_B, "bpftool", "-j", "net", "list", "dev", VETH_B], { encoding: "utf8" }))[0].tc;
+    assert.deepEqual(theirs.map((t: { id: number }) => t.id), listed.map((f) => f.progId));
+    const r = ping(3);
+    assert.equal(r.received, 3);
+    assert.equal(counter(1), 3n);
+    assert.equal(counter(2), 3n);
+  } finally {
+    count.close();
+    mark.close();
+  }
+  assert.deepEqual(withNetns(NS_B, () => tcList(VETH_B)), []);
   assert.equal(openFds(), fds);
 });
 

@@ -25,7 +25,7 @@ const stats = () => obj!.maps.get("stats")!;
 const stat = (slot: number): bigint => readU64(stats().get(u32(slot))!);
 const setStat = (slot: number, v: number | bigint) => stats().set(u32(slot), u64(v));
 const prog = (name: string) => obj!.programs.get(name)!;
-const TARGET_PID = 0, UPROBE_HITS = 1, URETPROBE_HITS = 2, STRESS_SUBMITTED = 3, STRESS_DROPPED = 4, BURST_SIZE = 5, BURST_SENT = 6;
+const TARGET_PID = 0, UPROBE_HITS = 1, URETPROBE_HITS = 2, STRESS_SUBMITTED = 3, STRESS_DROPPED = 4, BURST_SIZE = 5, BURST_SENT = 6, AUTO_HITS = 7;
 
 /** The fd count settles once epoll waits that were in flight at close() have returned. */
 async function settledFds(expected: number): Promise<number> {
@@ -76,7 +76,7 @@ test("raw_tp and tracepoint sched_process_exec report a child's exec through the
 
 test("the ring buffer's async iterator yields records as they come", { skip }, async () => {
   const fds = openFds();
-  const all = attachAll(obj!.programs, spec.programs, { skip: ["tp_exec", "stress_submit"] });
+  const all = attachAll(obj!.programs, spec.programs, { skip: ["tp_exec", "stress_submit", "count_calls_auto"] });
   const reader = new KernelRingBufReader(obj!.maps.get("execs")!);
   try {
     assert.deepEqual([...all.links.keys()], ["raw_exec"]);
@@ -103,12 +103,15 @@ test("a uprobe and a uretprobe on libc's abs() count a child's calls exactly", {
   const calls = 250;
   setStat(UPROBE_HITS, 0);
   setStat(URETPROBE_HITS, 0);
+  setStat(AUTO_HITS, 0);
   // A Node child calls abs() through koffi when told to, so the probes are in place first.
   const code = `const k=require("koffi");const abs=k.load(${JSON.stringify(libc)}).func("int abs(int)");` +
     `process.stdin.once("data",()=>{let s=0;for(let i=0;i<${calls};i++)s+=abs(-i);console.log(s);process.exit(0)})`;
   const child = spawn(process.execPath, ["-e", code], { cwd: new URL("../..", import.meta.url).pathname, stdio: ["pipe", "pipe", "inherit"] });
   const entry = attachUprobe(prog("count_calls"), libc, { symbol: "abs" });
   const exit = attachUprobe(prog("count_returns"), libc, { symbol: "abs", retprobe: true, pid: child.pid! });
+  // The section uprobe/libc.so.6:abs says where; attachAll finds libc as the loader would.
+  const auto = attachAll(new Map([["count_calls_auto", prog("count_calls_auto")]]), spec.programs);
   try {
     setStat(TARGET_PID, child.pid!);
     const info = entry.info();
@@ -122,7 +125,10 @@ test("a uprobe and a uretprobe on libc's abs() count a child's calls exactly", {
     assert.equal(out.trim(), String((calls * (calls - 1)) / 2));
     assert.equal(stat(UPROBE_HITS), BigInt(calls));
     assert.equal(stat(URETPROBE_HITS), BigInt(calls));
+    assert.equal(stat(AUTO_HITS), BigInt(calls));
+    assert.match(auto.links.get("count_calls_auto")!.description, /^uprobe .*libc\.so\.6:abs$/);
   } finally {
+    auto.close();
     exit.close();
     entry.close();
     setStat(TARGET_PID, 0);
@@ -217,5 +223,35 @@ test("a link dropped without close() is detached when garbage collected", { skip
     await new Promise((r) => setTimeout(r, 25));
   }
   assert.equal([...linkIds()].includes(id), false, "the link outlived its last reference");
+  assert.equal(openFds(), fds);
+});
+
+test("tp_btf sched_process_exec, loaded against the kernel's BTF, counts one exec of a child by its old_pid", { skip }, async () => {
+  const { parseBtf } = await import("../../src/btf/index.js");
+  const fds = openFds();
+  const btfSpec = loadObjectSpec(new Uint8Array(readFileSync(new URL("./fixtures/attach-btf.bpf.o", import.meta.url))), { name: "attach-btf" });
+  const btfObj = await loadObject(btfSpec, { engine: "kernel", targetBtf: parseBtf(new Uint8Array(readFileSync("/sys/kernel/btf/vmlinux"))), pinRoot: false });
+  try {
+    const all = attachAll(btfObj.programs, btfSpec.programs);
+    try {
+      const link = all.links.get("btf_exec") as import("../../src/kernel/index.js").KernelLink;
+      // The kernel makes a BTF tracepoint's link a raw_tracepoint link, named by its target.
+      assert.equal(link.info().typeName, "raw_tracepoint");
+      assert.equal(link.info().tpName, "sched_process_exec");
+      const seen = btfObj.maps.get("seen")!;
+      // The child waits for a line, then execs: only that exec is its own after the pid is set.
+      const child = spawn("/bin/sh", ["-c", "read x; exec /bin/true"], { stdio: ["pipe", "ignore", "ignore"] });
+      await new Promise((res) => setTimeout(res, 100));
+      seen.set(u32(0), u64(child.pid!));
+      const done = new Promise((res) => child.once("exit", res));
+      child.stdin!.end("go\n");
+      await done;
+      assert.equal(readU64(seen.get(u32(1))!), 1n);
+    } finally {
+      all.close();
+    }
+  } finally {
+    btfObj.close();
+  }
   assert.equal(openFds(), fds);
 });
