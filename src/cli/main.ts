@@ -28,6 +28,8 @@ commands:
   btf dump FILE        BTF as bpftool btf dump prints it (--format c|raw)
   kernel probe         what the running kernel supports, as bpftool feature probe
   demo                 open, disassemble and run the bundled examples (npm start)
+  tools NAME -p PID    BCC-style tools on a running Node process (tsbpf tools help NAME)
+  attach PID FILE.o    load hook programs into a running Node process and stream its maps
 
 tsbpf COMMAND --help prints the command's options.`;
 

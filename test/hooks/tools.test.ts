@@ -99,3 +99,15 @@ test("policy denies what its rules name, in the running app, and prints the deni
   assert.throws(() => parseRules("allow fs.open /x"), /rules:1: a rule starts with deny/);
   assert.throws(() => parseRules("deny fs.chmod /x"), /unknown operation fs.chmod/);
 });
+
+test("tools without a process, or unknown, say so; help lists each tool's options", async () => {
+  const io = memoryIo();
+  assert.notEqual(await main(["tools", "httplat"], io), 0);
+  assert.match(io.stderr, /httplat: name the Node process to trace with -p PID/);
+  const io2 = memoryIo();
+  assert.equal(await main(["tools", "nope"], io2), 2);
+  assert.match(io2.stderr, /unknown tool nope/);
+  const io3 = memoryIo();
+  assert.equal(await main(["tools", "help", "httplat"], io3), 0);
+  assert.match(io3.stdout, /^usage: tsbpf tools httplat -p PID \[-m\] \[-R\] \[-T\] \[interval \[count\]\]/);
+});
