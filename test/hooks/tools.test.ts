@@ -43,11 +43,13 @@ test("fssnoop prints the app's fs calls with their paths", async () => {
   const out = await tool(["fssnoop", "2"], async () => {
     assert.equal((await app.get("/file/a.txt")).body, "data:a.txt");
     assert.equal((await app.get("/open/missing.txt")).status, 404);
+    assert.equal((await app.get("/cb/a.txt")).body, "data:a.txt");
   });
   const f = join(app.dir, "a.txt");
   assert.match(out, new RegExp(`fs\\.writeFileSync +\\d+\\.\\d{3} +0 ${f}\\n`));
   assert.match(out, new RegExp(`fs\\.promises\\.readFile +\\d+\\.\\d{3} +0 ${f}\\n`));
   assert.match(out, new RegExp(`fs\\.promises\\.readFile +\\d+\\.\\d{3} +1 ${join(app.dir, "missing.txt")}\\n`), "the failed read, ERR 1");
+  assert.match(out, new RegExp(`fs\\.readFile +\\d+\\.\\d{3} +0 ${f}\\n`), "the callback API, timed until its callback");
 });
 
 test("funclatency times the function calls the app makes", async () => {
