@@ -79,6 +79,7 @@ export async function benchHooks(o: { budgetMs: number; say: (l: string) => void
   const policy = obj("../src/tools/progs/policy.bpf.o");
   const rule = Buffer.alloc(80); rule.writeUInt32LE(1, 0); rule.writeUInt32LE(12, 8); rule.write("/nonexistent", 16);
   policy.maps.get("rules")!.set(new Uint8Array(4), rule);
+  policy.maps.get("config")!.set(new Uint8Array(4), new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]));
   link = attach(policy.program("policy"), "fs.open", { key: "bench" });
   add("policy fs.open (openSync + closeSync)", "policy (1 rule)", perCall(openClose, ms));
   link.detach("bench");

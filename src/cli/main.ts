@@ -43,6 +43,8 @@ commands:
   filter EXPR -r IN    tcpdump's filter language over a capture (--count, -w OUT, -d|-dd|-ddd, -O, -y)
   prog|map|link|net|cgroup ...  bpftool's commands on the running kernel (-j, -p for JSON)
   trace FILE.o         load, attach every program, stream its ring/perf buffer records
+  tools NAME -p PID    BCC-style tools on a running Node process (tsbpf tools help NAME)
+  attach PID FILE.o    load hook programs into a running Node process and stream its maps
 
 tsbpf COMMAND --help prints the command's options.`;
 

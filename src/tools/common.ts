@@ -146,11 +146,12 @@ export function histSections(entries: readonly Entry[], name: (section: Buffer) 
 }
 
 /** A struct tool_config for the `config` map. */
-export function toolConfig(c: { unitNs?: number; perRoute?: boolean; failedOnly?: boolean }): Uint8Array {
+export function toolConfig(c: { unitNs?: number; perRoute?: boolean; failedOnly?: boolean; count?: number }): Uint8Array {
   const b = Buffer.alloc(16);
   b.writeUInt32LE(c.unitNs ?? 1000, 0);
   b.writeUInt32LE(c.perRoute ? 1 : 0, 4);
   b.writeUInt32LE(c.failedOnly ? 1 : 0, 8);
+  b.writeUInt32LE(c.count ?? 0, 12);
   return b;
 }
 

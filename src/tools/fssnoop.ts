@@ -1,6 +1,6 @@
 /**
- * @fileoverview `tsbpf tools fssnoop`: every fs call of a Node process (the sync and
- * promise APIs) with its path, latency and error, one line each in the manner of BCC's
+ * @fileoverview `tsbpf tools fssnoop`: every fs call of a Node process (the sync, callback
+ * and promise APIs) with its path, latency and error, one line each in the manner of BCC's
  * opensnoop (TIME(s) CALL LAT(ms) ERR PATH); -x only failed calls.
  */
 
@@ -8,13 +8,13 @@ import type { Io } from "../cli/io.js";
 import { connectionFor, cstr, intervalCount, loop, toolArgs, toolConfig, type ToolOptions, ToolSession, ZERO_KEY } from "./common.js";
 
 export const FSSNOOP_USAGE = `usage: tsbpf tools fssnoop -p PID [-x] [duration]
-  trace fs calls (sync and fs.promises) with path, latency and error
+  trace fs calls (sync, callback and fs.promises) with path, latency and error
   -x   only failed calls`;
 
-/** The calls traced: fs's sync API and fs.promises (callback APIs are not timed). */
+/** The calls traced: fs's sync, callback (timed until the callback) and promise APIs. */
 export const FS_CALLS = [
   ...["openSync", "readFileSync", "writeFileSync", "appendFileSync", "unlinkSync", "statSync", "lstatSync", "readdirSync", "mkdirSync", "rmSync", "renameSync", "copyFileSync", "accessSync"].map((f) => `fs.${f}`),
-  ...["open", "readFile", "writeFile", "appendFile", "unlink", "stat", "lstat", "readdir", "mkdir", "rm", "rename", "copyFile", "access"].map((f) => `fs.promises.${f}`),
+  ...["open", "readFile", "writeFile", "appendFile", "unlink", "stat", "lstat", "readdir", "mkdir", "rm", "rename", "copyFile", "access"].flatMap((f) => [`fs.${f}`, `fs.promises.${f}`]),
 ];
 
 export async function fssnoop(args: string[], io: Io, o: ToolOptions = {}): Promise<number> {

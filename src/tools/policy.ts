@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Io } from "../cli/io.js";
 import { HookError } from "../hooks/errors.js";
-import { clock, connectionFor, cstr, intervalCount, loop, toolArgs, type ToolOptions, ToolSession } from "./common.js";
+import { clock, connectionFor, cstr, intervalCount, loop, toolArgs, toolConfig, type ToolOptions, ToolSession, ZERO_KEY } from "./common.js";
 
 export const POLICY_USAGE = `usage: tsbpf tools policy -p PID RULES [duration]
   enforce deny rules in a Node process and print each denial
@@ -63,6 +63,7 @@ export async function policy(args: string[], io: Io, o: ToolOptions = {}): Promi
       b.write(r.prefix, 16);
       await s.set("rules", new Uint8Array(new Uint32Array([i]).buffer), b);
     }
+    await s.set("config", ZERO_KEY, toolConfig({ count: rules.length }));
     for (const op of new Set(rules.map((r) => r.op))) await s.attach("policy", op, key);
     io.out(`Enforcing ${rules.length} rules in process ${conn.pid}... Hit Ctrl-C to end.`);
     io.out(`${"TIME".padEnd(8)} ${"OP".padEnd(20)} ${"CALL".padEnd(22)} TARGET`);

@@ -87,3 +87,32 @@ test("a policy denies spawning a command and connecting to a port", async () => 
     o.close();
   }
 });
+
+test("the policy tool's program denies listening on a port and starting a worker, by its rules", async () => {
+  const o = loadHooks(fs.readFileSync(new URL("../../src/tools/progs/policy.bpf.o", import.meta.url)));
+  const rule = (i: number, op: number, prefix: string, port: number) => {
+    const b = Buffer.alloc(80);
+    b.writeUInt32LE(op, 0); b.writeUInt32LE(port, 4); b.writeUInt32LE(prefix.length, 8); b.write(prefix, 16);
+    o.maps.get("rules")!.set(u32(i), b);
+  };
+  rule(0, 5, "", 47001); // net.listen on :47001
+  rule(1, 7, "/forbidden/", 0); // worker.start of /forbidden/*
+  o.maps.get("config")!.set(u32(0), new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0]));
+  const p = o.program("policy");
+  const links = ["net.listen", "worker.start"].map((h) => attach(p, h, { key: "k3" }));
+  try {
+    assert.throws(() => net.createServer().listen(47001, "127.0.0.1"), eperm);
+    const other = net.createServer().listen(0, "127.0.0.1");
+    await new Promise((res) => other.once("listening", res));
+    other.close();
+    // Imported after the attach: an ESM binding taken before it keeps the original class.
+    const { Worker } = await import("node:worker_threads");
+    assert.throws(() => new Worker("/forbidden/w.js"), eperm);
+    const w = new Worker("0", { eval: true });
+    await new Promise((res) => w.once("exit", res));
+    assert.equal(o.maps.get("denials")!.constructor.name, "RingBufMap");
+  } finally {
+    for (const l of links) l.detach("k3");
+    o.close();
+  }
+});

@@ -14,6 +14,11 @@ export interface CallObserver {
   before(args: readonly unknown[], self: unknown): unknown;
   /** Runs when the call has returned (or its promise settled); not run when `before` threw. */
   after?(token: unknown, outcome: { value?: unknown; threw: boolean }): void;
+  /**
+   * Callback APIs (a last argument that is a function): the call ends when the callback is
+   * called, `(err, value)` as Node's APIs call theirs; `after` runs then.
+   */
+  readonly untilCallback?: boolean;
 }
 
 /**
@@ -46,9 +51,9 @@ const SITES = new Map<object, Map<string, Site>>();
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
 
-function call(site: Site, invoke: () => unknown, args: readonly unknown[], self: unknown): unknown {
+function call(site: Site, invoke: (args: readonly unknown[]) => unknown, args: readonly unknown[], self: unknown): unknown {
   const obs = site.observers;
-  if (obs.length === 0) return invoke();
+  if (obs.length === 0) return invoke(args);
   // Copied: an observer detached by an observer does not shift the others.
   const list = obs.slice();
   const tokens: unknown[] = [];
@@ -58,21 +63,36 @@ function call(site: Site, invoke: () => unknown, args: readonly unknown[], self:
     if (e instanceof Refusal) return e.deliver(args);
     throw e;
   }
-  const done = (outcome: { value?: unknown; threw: boolean }) => {
-    for (let i = 0; i < list.length; i++) list[i]!.after?.(tokens[i], outcome);
+  const cb = args[args.length - 1];
+  const byCallback = typeof cb === "function" ? list.map((o) => o.untilCallback === true) : list.map(() => false);
+  const done = (outcome: { value?: unknown; threw: boolean }, callback: boolean) => {
+    for (let i = 0; i < list.length; i++) if (byCallback[i] === callback) list[i]!.after?.(tokens[i], outcome);
   };
+  let callArgs = args;
+  if (byCallback.includes(true)) {
+    let called = false;
+    const wrapped = function (this: unknown, ...r: unknown[]) {
+      if (!called) {
+        called = true;
+        done(r[0] != null ? { value: r[0], threw: true } : { value: r[1], threw: false }, true);
+      }
+      return Reflect.apply(cb as (...a: unknown[]) => unknown, this, r);
+    };
+    callArgs = [...args.slice(0, -1), wrapped];
+  }
   let value: unknown;
   try {
-    value = invoke();
+    value = invoke(callArgs);
   } catch (e) {
-    done({ value: e, threw: true });
+    done({ value: e, threw: true }, false);
+    if (byCallback.includes(true)) done({ value: e, threw: true }, true);
     throw e;
   }
   if (isThenable(value) && list.some((o) => o.after)) {
     // The outcome of an async call is its promise's; the app still gets the same promise.
-    value.then((v) => done({ value: v, threw: false }), (e) => done({ value: e, threw: true }));
+    value.then((v) => done({ value: v, threw: false }, false), (e) => done({ value: e, threw: true }, false));
   } else {
-    done({ value, threw: false });
+    done({ value, threw: false }, false);
   }
   return value;
 }
@@ -86,8 +106,8 @@ function site(obj: Record<string, unknown>, prop: string): Site {
   if (typeof original !== "function") throw new TypeError(`${prop} is not a function (${typeof original})`);
   const observers: CallObserver[] = [];
   const wrapper: object = new Proxy(original as (...a: unknown[]) => unknown, {
-    apply: (t, self, args) => call(s!, () => Reflect.apply(t, self, args), args, self),
-    construct: (t, args, nt): object => call(s!, () => Reflect.construct(t, args, nt === wrapper ? t : nt), args, undefined) as object,
+    apply: (t, self, args) => call(s!, (a) => Reflect.apply(t, self, a), args, self),
+    construct: (t, args, nt): object => call(s!, (a) => Reflect.construct(t, a as unknown[], nt === wrapper ? t : nt), args, undefined) as object,
   });
   s = { obj, prop, original, wrapper, observers, locked: false };
   byProp.set(prop, s);

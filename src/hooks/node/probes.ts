@@ -52,19 +52,21 @@ function writeArg(c: HookContext, base: string, v: unknown): void {
 const ARG_NAMES = Array.from({ length: TSBPF_MAX_ARGS }, (_, i) => `args[${i}]`);
 
 /** The object and property a probe target names: `mod.a.b`, `mod#a.b` or `globalThis.a.b`. */
-export function resolveTarget(target: string, from = process.cwd() + "/"): { obj: Record<string, unknown>; prop: string } {
+export function resolveTarget(target: string, from = process.cwd() + "/"): { obj: Record<string, unknown>; prop: string; builtin: boolean } {
   const hash = target.lastIndexOf("#");
   let mod: string, path: string[];
   if (hash > 0) { mod = target.slice(0, hash); path = target.slice(hash + 1).split("."); }
   else { const parts = target.split("."); mod = parts[0]!; path = parts.slice(1); }
   if (path.length === 0 || path.some((p) => p === "")) throw new HookError(`probe target ${target}: name a function (module.fn, module#path.fn or globalThis.fn)`);
   let root: unknown;
+  let builtin = false;
   if (mod === "globalThis") root = globalThis;
   else {
     const bare = mod.replace(/^node:/, "");
     const req = createRequire(from);
     try {
-      root = builtinModules.includes(bare) ? req(`node:${bare}`) : req(mod);
+      builtin = builtinModules.includes(bare);
+      root = builtin ? req(`node:${bare}`) : req(mod);
     } catch (e) {
       throw new HookError(`probe target ${target}: cannot load module ${mod}: ${(e as Error).message.split("\n")[0]}`, { cause: e });
     }
@@ -77,14 +79,21 @@ export function resolveTarget(target: string, from = process.cwd() + "/"): { obj
   }
   const prop = path[path.length - 1]!;
   if (typeof obj[prop] !== "function") throw new HookError(`probe target ${target}: not a function (${typeof obj[prop]})`);
-  return { obj, prop };
+  return { obj, prop, builtin };
 }
+
+/**
+ * Node's callback APIs: a function of a builtin module, not *Sync, not under `promises`:
+ * called with a last function argument, its return probe fires when that callback runs.
+ */
+const callbackApi = (target: string, builtin: boolean, prop: string) => builtin && !prop.endsWith("Sync") && !/\.promises\./.test(target) && !target.includes("#");
 
 let nextCall = 1;
 
 function attachProbe(ret: boolean) {
   return (program: HookProgram, target: string): (() => void) => {
-    const { obj, prop } = resolveTarget(target);
+    const { obj, prop, builtin } = resolveTarget(target);
+    const untilCallback = ret && callbackApi(target, builtin, prop);
     const c = program.ctx;
     const begin = (args: readonly unknown[], t0: number, id: number) => {
       c.clear();
@@ -97,6 +106,7 @@ function attachProbe(ret: boolean) {
     };
     return observe(obj, prop, ret
       ? {
+          untilCallback,
           before: (args) => ({ args, t0: HookContext.nowNs(), id: nextCall++ }),
           after: (tok, out) => {
             const { args, t0, id } = tok as { args: readonly unknown[]; t0: number; id: number };

@@ -5,7 +5,8 @@
  * inspector is closed again. Only the process's owner (or root) can, as with a debugger.
  */
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import net from "node:net";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -100,6 +101,38 @@ export async function connectAgent(pid: number, options: { timeoutMs?: number } 
   checkOwner(pid);
   const path = agentSocket(pid);
   if (existsSync(path)) return new AgentClient(await connectSocket(path), pid, "agent");
+  await withInspectorLock(() => installThroughInspector(pid, path, options));
+  return new AgentClient(await connectSocket(path), pid, "inspector");
+}
+
+/**
+ * One attach through the inspector at a time, machine-wide: every process opens the same
+ * port on SIGUSR1. A lock file whose owner has died is taken over.
+ */
+async function withInspectorLock<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = join(tmpdir(), "tsbpf-inspector.lock");
+  const until = Date.now() + 20_000;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx", mode: 0o600 });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      let alive = true;
+      try { process.kill(Number(readFileSync(lock, "utf8")), 0); } catch { alive = false; }
+      if (!alive) { rmSync(lock, { force: true }); continue; }
+      if (Date.now() > until) throw new HookError(`another attach holds the inspector port (${lock}); try again`);
+      await sleep(50);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+async function installThroughInspector(pid: number, path: string, options: { timeoutMs?: number }): Promise<void> {
   const wasOpen = (await inspectorTargets(INSPECTOR_PORT)) !== undefined;
   if (!wasOpen) process.kill(pid, "SIGUSR1");
   const deadline = Date.now() + (options.timeoutMs ?? 5000);
@@ -119,13 +152,16 @@ export async function connectAgent(pid: number, options: { timeoutMs?: number } 
     if (!wasOpen) void cdp.call("Runtime.evaluate", { expression: `process.getBuiltinModule("inspector").close()` }).catch(() => undefined);
     await sleep(100);
     cdp.close();
+    if (!wasOpen) {
+      const closed = Date.now() + 3000;
+      while ((await inspectorTargets(INSPECTOR_PORT)) !== undefined && Date.now() < closed) await sleep(50);
+    }
   }
   const until = Date.now() + 2000;
   while (!existsSync(path)) {
     if (Date.now() > until) throw new HookError(`process ${pid}: the agent did not start`);
     await sleep(20);
   }
-  return new AgentClient(await connectSocket(path), pid, "inspector");
 }
 
 /** Whether anything listens on the inspector's port (for tests: the attach closed it). */

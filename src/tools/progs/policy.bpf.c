@@ -64,9 +64,11 @@ int policy(struct tsbpf_policy_ctx *ctx)
 {
 	struct match_ctx m = { .op = ctx->op, .port = ctx->port, .hit = -1 };
 	struct denial *d;
+	struct tool_config *c = tool_config();
+	__u32 n = c && c->count < MAX_RULES ? c->count : MAX_RULES;
 	if (ctx->path.len)
 		bpf_probe_read_user_str(m.path, sizeof(m.path), (void *)ctx->path.ptr);
-	bpf_loop(MAX_RULES, match_rule, &m, 0);
+	bpf_loop(n, match_rule, &m, 0);
 	if (m.hit < 0)
 		return 0;
 	d = bpf_ringbuf_reserve(&denials, sizeof(*d), 0);

@@ -26,7 +26,7 @@ struct tool_config {
 	__u32 unit_ns;   /* histogram unit: 1, 1000 (usecs) or 1000000 (msecs) */
 	__u32 per_route; /* httplat -R / gcstat per kind: one histogram per key */
 	__u32 failed_only;
-	__u32 _pad;
+	__u32 count;     /* policy: rules in use */
 };
 
 struct {

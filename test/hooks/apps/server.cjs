@@ -1,5 +1,5 @@
 // A Node app that knows nothing of tsbpf: an HTTP server on loopback whose routes do file
-// work (/file/NAME), start a child (/spawn/CMD) or burn CPU (/spin/MS); prints its port.
+// work (/file/NAME, /open/NAME, /cb/NAME), start a child (/spawn/CMD) or burn CPU (/spin/MS); prints its port.
 const http = require("node:http");
 const fs = require("node:fs");
 const path = require("node:path");
@@ -14,6 +14,8 @@ const srv = http.createServer((q, r) => {
     fs.promises.readFile(f, "utf8").then((d) => r.end(d), (err) => { r.statusCode = err.code === "EPERM" ? 403 : 500; r.end(err.code); });
   } else if (route === "open") {
     fs.promises.readFile(path.join(dir, arg), "utf8").then((d) => r.end(d), (err) => { r.statusCode = err.code === "EPERM" ? 403 : 404; r.end(err.code); });
+  } else if (route === "cb") {
+    fs.readFile(path.join(dir, arg), "utf8", (err, d) => { r.statusCode = err ? 404 : 200; r.end(err ? err.code : d); });
   } else if (route === "spawn") {
     try {
       execFile(decodeURIComponent(arg), ["tsbpf-arg"], (err, out) => { r.end(err ? "err " + err.message : out); });
