@@ -21,6 +21,9 @@ const KNOWN_GAPS: Readonly<Record<string, string>> = {
   // BTF-typed pointers (tp_btf arguments): tsbpf reads them as scalars; the kernel walks the BTF.
   "runq-latency.bpf.o/handle_wakeup": "R1 invalid mem access 'scalar' reading p->pid; the kernel accepts a load from a ptr_to_btf_id task_struct",
   "runq-latency.bpf.o/handle_switch": "R8 invalid mem access 'scalar' reading prev->pid; the kernel accepts a load from a ptr_to_btf_id task_struct",
+  "iter-tasks.bpf.o/dump_tasks": "R1 invalid mem access 'scalar' reading ctx->meta (a BTF-typed iterator context); the kernel walks struct bpf_iter__task",
+  // Sockets from a sockmap lookup: tsbpf types the result as a map value, the kernel as a socket.
+  "sk-lookup-steer.bpf.o/steer": "R2 type=map_value expected=sock at bpf_sk_assign; the kernel types a SOCKMAP lookup as sock_or_null and accepts",
   // A byte-wise option walk compiled for -mcpu=v4: tsbpf sees the same state twice in the loop.
   "tcp-options.v4.bpf.o/clamp_mss": "infinite loop detected at insn 40; the kernel accepts (2,358 insns processed), its states differ in the loop counter",
 };
@@ -56,7 +59,7 @@ function disagreements(object: string, kernelAccepts: (program: string) => boole
 }
 
 test("every corpus object has a recorded kernel verdict, as its source meant", () => {
-  assert.ok(corpusObjects().flatMap((o) => openCorpus(o).programs).length >= 20, "the corpus has its programs");
+  assert.ok(corpusObjects().length >= 35 && corpusObjects().filter((o) => !meantToLoad(o)).length >= 10, "the corpus has its programs");
   for (const object of corpusObjects()) {
     for (const p of openCorpus(object).programs) {
       const r = recordedOf(object, p.name);
