@@ -1,0 +1,44 @@
+/**
+ * @fileoverview Prints the results section of src/verifier/CORPUS.md: tsbpf's verdict, processed
+ * instructions and time beside the kernel's recorded ones for every corpus program, and the
+ * disagreements grouped by tsbpf's first error, ranked by how many programs each blocks.
+ * `npx tsx scripts/corpus-report.ts > /tmp/r.md` (after scripts/build-corpus.sh).
+ */
+
+import { readFileSync } from "node:fs";
+import { verifyObject } from "../src/verifier/index.js";
+import { corpusObjects, openCorpus, VERDICTS_FILE, type KernelVerdict } from "../test/verifier/corpus/corpus.js";
+
+const recorded = JSON.parse(readFileSync(VERDICTS_FILE, "utf8")) as { kernel: string; verdicts: KernelVerdict[] };
+const rows: string[] = [];
+const gaps = new Map<string, string[]>();
+let agree = 0;
+let total = 0;
+const verdict = (a: boolean) => (a ? "accept" : "reject");
+for (const object of corpusObjects()) {
+  for (const v of verifyObject(openCorpus(object))) {
+    const k = recorded.verdicts.find((r) => r.object === object && r.program === v.name);
+    total++;
+    const same = k?.accepted === v.accepted;
+    if (same) agree++;
+    else {
+      // Group by the error with registers, offsets and numbers taken out.
+      const cause = (v.error ?? `accepted where the kernel says: ${k?.error}`).replace(/^\d+: \([0-9a-f]+\) [^:]*: /, "").replace(/\bR\d+\b/g, "Rn").replace(/-?\d+/g, "N");
+      gaps.set(cause, [...(gaps.get(cause) ?? []), `${object}/${v.name}`]);
+    }
+    const err = (s?: string) => (s ? s.replace(/\|/g, "\\|").slice(0, 90) : "");
+    rows.push(`| ${object} | ${v.name} | ${k ? verdict(k.accepted) : "?"} | ${verdict(v.accepted)}${same ? "" : " **(gap)**"} | ${k?.insnsProcessed ?? ""} | ${v.insnsProcessed ?? ""} | ${k?.verificationMs?.toFixed(2) ?? ""} | ${v.verificationMs.toFixed(2)} | ${err(v.error ?? k?.error)} |`);
+  }
+}
+const out = [
+  `Kernel ${recorded.kernel}; ${agree} of ${total} programs get the kernel's verdict from tsbpf.`,
+  "",
+  "| object | program | kernel | tsbpf | kernel insns | tsbpf insns | kernel ms | tsbpf ms | first error (tsbpf's, else the kernel's) |",
+  "|---|---|---|---|---:|---:|---:|---:|---|",
+  ...rows,
+  "",
+  "Gaps, ranked by the programs each blocks:",
+  "",
+  ...[...gaps].sort((a, b) => b[1].length - a[1].length).map(([cause, ps], i) => `${i + 1}. \`${cause}\`: ${ps.length} (${ps.join(", ")})`),
+];
+process.stdout.write(`${out.join("\n")}\n`);

@@ -1,0 +1,94 @@
+/**
+ * @fileoverview The corpus of real-world-style programs (test/verifier/corpus/README.md):
+ * tsbpf's verdict on each must equal the kernel's, asked in the same run where bpf() works,
+ * else as recorded in kernel-verdicts.json. Known gaps are listed with their reason, and a
+ * gap that starts agreeing fails the test so that the list stays honest.
+ */
+
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { test } from "node:test";
+import { explain, verifyObject, type ProgramVerdict } from "../../src/verifier/index.js";
+import { skip } from "../kernel/helpers.js";
+import { corpusObjects, kernelVerdict, meantToLoad, openCorpus, VERDICTS_FILE, type KernelVerdict } from "./corpus/corpus.js";
+
+/**
+ * Programs on which tsbpf disagrees with the kernel today, `object/program`: the first error
+ * line tsbpf gives and what the kernel does. The verifier engineer's work list
+ * (src/verifier/CORPUS.md ranks them).
+ */
+const KNOWN_GAPS: Readonly<Record<string, string>> = {
+  // BTF-typed pointers (tp_btf arguments): tsbpf reads them as scalars; the kernel walks the BTF.
+  "runq-latency.bpf.o/handle_wakeup": "R1 invalid mem access 'scalar' reading p->pid; the kernel accepts a load from a ptr_to_btf_id task_struct",
+  "runq-latency.bpf.o/handle_switch": "R8 invalid mem access 'scalar' reading prev->pid; the kernel accepts a load from a ptr_to_btf_id task_struct",
+  "iter-tasks.bpf.o/dump_tasks": "R1 invalid mem access 'scalar' reading ctx->meta (a BTF-typed iterator context); the kernel walks struct bpf_iter__task",
+  // Sockets from a sockmap lookup: tsbpf types the result as a map value, the kernel as a socket.
+  "sk-lookup-steer.bpf.o/steer": "R2 type=map_value expected=sock at bpf_sk_assign; the kernel types a SOCKMAP lookup as sock_or_null and accepts",
+  // A byte-wise option walk compiled for -mcpu=v4: tsbpf sees the same state twice in the loop.
+  "tcp-options.v4.bpf.o/clamp_mss": "infinite loop detected at insn 40; the kernel accepts (2,358 insns processed), its states differ in the loop counter",
+};
+
+const recorded: readonly KernelVerdict[] = existsSync(VERDICTS_FILE) ? (JSON.parse(readFileSync(VERDICTS_FILE, "utf8")) as { verdicts: KernelVerdict[] }).verdicts : [];
+const recordedOf = (object: string, program: string) => recorded.find((v) => v.object === object && v.program === program);
+
+const verdicts = new Map<string, ProgramVerdict[]>();
+function tsbpfVerdicts(object: string): ProgramVerdict[] {
+  let v = verdicts.get(object);
+  if (!v) verdicts.set(object, (v = verifyObject(openCorpus(object))));
+  return v;
+}
+
+/** The mismatches and the gaps that now agree, given the kernel's verdict on each program. */
+function disagreements(object: string, kernelAccepts: (program: string) => boolean | undefined): string[] {
+  const wrong: string[] = [];
+  for (const v of tsbpfVerdicts(object)) {
+    const key = `${object}/${v.name}`;
+    const kernel = kernelAccepts(v.name);
+    if (kernel === undefined) {
+      wrong.push(`${key}: no recorded kernel verdict (run scripts/build-corpus.sh)`);
+      continue;
+    }
+    const agrees = kernel === v.accepted;
+    if (key in KNOWN_GAPS) {
+      if (agrees) wrong.push(`${key}: listed as a known gap but tsbpf now agrees with the kernel (${kernel ? "accepted" : "rejected"}): remove it from KNOWN_GAPS`);
+    } else if (!agrees) {
+      wrong.push(`${key}: kernel ${kernel ? "accepts" : "rejects"}, tsbpf ${v.accepted ? "accepts" : `rejects: ${explain(v.detail!)}`}`);
+    }
+  }
+  return wrong;
+}
+
+test("every corpus object has a recorded kernel verdict, as its source meant", () => {
+  assert.ok(corpusObjects().length >= 35 && corpusObjects().filter((o) => !meantToLoad(o)).length >= 10, "the corpus has its programs");
+  for (const object of corpusObjects()) {
+    for (const p of openCorpus(object).programs) {
+      const r = recordedOf(object, p.name);
+      assert.ok(r, `${object}/${p.name} has no recorded verdict`);
+      // Real-world programs are accepted ones; the near misses (bad-*) are rejected.
+      assert.equal(r.accepted, meantToLoad(object), `${object}/${p.name}: the kernel ${r.accepted ? "accepted" : `rejected (${r.error})`}`);
+    }
+  }
+});
+
+test("every known gap names a program of the corpus", () => {
+  for (const key of Object.keys(KNOWN_GAPS)) {
+    const [object, program] = key.split("/") as [string, string];
+    assert.ok(recordedOf(object, program), `${key} is not in the corpus`);
+  }
+});
+
+for (const object of corpusObjects()) {
+  test(`tsbpf's verdicts on ${object} equal the kernel's recorded ones`, () => {
+    assert.deepEqual(disagreements(object, (p) => recordedOf(object, p)?.accepted), []);
+  });
+}
+
+test("tsbpf's verdicts equal the running kernel's", { skip }, async () => {
+  const wrong: string[] = [];
+  for (const object of corpusObjects()) {
+    const live = new Map<string, boolean>();
+    for (const p of openCorpus(object).programs) live.set(p.name, (await kernelVerdict(object, p.name))!.accepted);
+    wrong.push(...disagreements(object, (p) => live.get(p)));
+  }
+  assert.deepEqual(wrong, []);
+});
