@@ -99,7 +99,7 @@ test("run --data --json shows the maps, the records and the redirect target the 
     assert.equal(await main(["run", obj, "--data", pkt, "--engine", engine, "--json"], io), 0, io.stderr);
     const r = JSON.parse(io.stdout);
     assert.equal(r.retval, 4, engine);
-    assert.deepEqual(r.records.events, [{ len: 64, first: 1, pad: "" }], engine);
+    assert.deepEqual(r.records.events, [{ len: 64, first: 1, pad: [0, 0, 0] }], engine);
     // A kernel that refuses perf_event_open (perf_event_paranoid) has no perf records to show.
     if (engine === "interp" || r.records.perf) assert.equal(r.records.perf.length, 1, engine);
     assert.ok("run_summ.bss" in r.maps, engine);
