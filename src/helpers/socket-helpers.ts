@@ -2,7 +2,8 @@
  * @fileoverview Socket lookups against the host's sockets (`socketsOf(host)`, empty until a
  * test or the CLI adds some): bpf_sk_lookup_tcp/udp and bpf_skc_lookup_tcp by a packet's
  * tuple as the kernel's inet lookups choose (an established match, else a listener on the
- * address, else on the wildcard), handing back a struct bpf_sock; bpf_sk_release.
+ * address, else on the wildcard), handing back a struct bpf_sock; bpf_sk_release,
+ * bpf_sk_fullsock and bpf_get_listener_sock on what they handed back.
  */
 
 import { BPF_SOCK } from "../programs/layouts.js";
@@ -118,8 +119,21 @@ const skRelease: HelperFn = (a, env) => {
   return 0;
 };
 
+/** bpf_sk_fullsock(sk): sk itself, every socket of the host being a full one (no request or time-wait socks). */
+const skFullsock: HelperFn = (a, env) => (socketAt(env.space, a.addr(1)) ? a.addr(1) : 0);
+
+/** bpf_get_listener_sock(sk): sk if it is a TCP listener, else NULL. */
+const getListenerSock: HelperFn = (a, env) => {
+  const s = socketAt(env.space, a.addr(1));
+  return s && s.protocol === "tcp" && !s.remote && (s.state ?? TCP_LISTEN) === TCP_LISTEN ? a.addr(1) : 0;
+};
+
 /** The socket lookup helpers, by id (enum bpf_func_id). */
 export const SOCKET_HELPERS: readonly HelperDef[] = [
+  /** BPF_FUNC_sk_fullsock */
+  { id: 95, name: "sk_fullsock", fn: skFullsock },
+  /** BPF_FUNC_get_listener_sock */
+  { id: 98, name: "get_listener_sock", fn: getListenerSock },
   /** BPF_FUNC_sk_lookup_tcp */
   { id: 84, name: "sk_lookup_tcp", fn: skLookup("tcp") },
   /** BPF_FUNC_sk_lookup_udp */

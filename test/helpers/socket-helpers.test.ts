@@ -178,3 +178,59 @@ test("under a SYN flood tcp_gen_syncookie makes a cookie with the clamp MSS", as
   assert.equal(Number(r.r0 >> 32n), 536, "the MSS: IPv4's clamp, the SYN has no MSS option");
   assert.notEqual(r.retval, 0);
 });
+
+test("sk_fullsock and get_listener_sock on looked-up sockets answer as the kernel's", { skip }, async () => {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const udp = createSocket("udp4");
+  await new Promise<void>((r) => udp.bind(0, "127.0.0.1", r));
+  try {
+    const tcpPort = (server.address() as { port: number }).port, udpPort = udp.address().port;
+    const { nodeHost } = await import("../../src/kernel/index.js");
+    const host = nodeHost();
+    const lo = Uint8Array.of(127, 0, 0, 1);
+    socketsOf(host).push({ protocol: "tcp", local: { addr: lo, port: tcpPort } }, { protocol: "udp", local: { addr: lo, port: udpPort } });
+    // fp-64: sk_fullsock gave sk back; fp-60: get_listener_sock found one; fp-56: its state.
+    const body = (helper: number, port: number) => assemble(`
+      *(u32 *)(r10 - 88) = 0x0100007f
+      *(u32 *)(r10 - 84) = 0x0100007f
+      *(u16 *)(r10 - 80) = ${((40000 & 0xff) << 8) | (40000 >> 8)}
+      *(u16 *)(r10 - 78) = ${((port & 0xff) << 8) | (port >> 8)}
+      r1 = r6
+      r2 = r10
+      r2 += -88
+      r3 = 12
+      r4 = -1
+      r5 = 0
+      call ${helper}
+      if r0 == 0 goto out
+      r8 = r0
+      r1 = r8
+      call 95
+      if r0 == 0 goto listener
+      *(u32 *)(r10 - 64) = 1
+    listener:
+      r1 = r8
+      call 98
+      if r0 == 0 goto release
+      *(u32 *)(r10 - 60) = 1
+      r1 = *(u32 *)(r0 + 72)
+      *(u32 *)(r10 - 56) = r1
+    release:
+      r1 = r8
+      call 86
+    out:
+      r0 = 0
+    `).instructions;
+    const got: string[] = [];
+    for (const [what, insns] of [["tcp listener", body(84, tcpPort)], ["udp socket", body(85, udpPort)]] as const) {
+      const { kernel, runtime } = bothWays(() => insns, { type: "sched_cls", host });
+      assert.deepEqual([...runtime.out.subarray(0, 12)], [...kernel.out.subarray(0, 12)], what);
+      got.push(`${what}: ${kernel.out[0]}${kernel.out[4]}${kernel.out[8]}`);
+    }
+    assert.deepEqual(got, ["tcp listener: 1110", "udp socket: 100"]);
+  } finally {
+    server.close();
+    udp.close();
+  }
+});
