@@ -12,6 +12,8 @@ import { BpfError, NotSupportedError } from "../errors.js";
 import { LDDW, slotsOf } from "../isa/instruction.js";
 import { ArrayMap, programArrays } from "../maps/array.js";
 import { createMap } from "../maps/create.js";
+import { runtimeMapSpec } from "../maps/spec.js";
+import type { Btf } from "../btf/types.js";
 import { cpusOf } from "../maps/cpus.js";
 import type { BpfMap } from "../maps/map.js";
 import { installHelpers, onTrace, traceOf } from "../helpers/table.js";
@@ -58,7 +60,7 @@ export function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions, en
   let tailCalls: TailCallSlot[] = [];
   const warnings: string[] = [];
   try {
-    for (const m of spec.maps) maps.set(m.name, makeMap(space, m, (id) => byId[id - 1]));
+    for (const m of spec.maps) maps.set(m.name, makeMap(space, m, (id) => byId[id - 1], spec.btf));
     for (const m of spec.maps) {
       for (const e of m.contents ?? []) {
         if (e.value) maps.get(m.name)!.set(e.key, e.value);
@@ -97,13 +99,14 @@ export function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions, en
   };
 }
 
-function makeMap(space: Runtime["space"], m: MapSpec, programs: (id: number) => RuntimeProgram | undefined): BpfMap {
+function makeMap(space: Runtime["space"], m: MapSpec, programs: (id: number) => RuntimeProgram | undefined, btf?: Btf): BpfMap {
   if (/^type \d+$/.test(m.type)) throw new NotSupportedError(`map type ${m.type} in the userspace runtime (map ${m.name})`);
   if (m.type === "unspec") throw new ObjectError(`map ${m.name}: no map type (unspec)`);
   try {
     // As libbpf: a perf_event_array declared without max_entries gets one slot per possible CPU.
     const maxEntries = m.maxEntries === 0 && m.type === "perf_event_array" ? cpusOf(space).cpus : m.maxEntries;
-    return createMap(space, { type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries, flags: m.flags, name: m.name }, { programs });
+    // The value's BTF gives its bpf_spin_lock and bpf_timer offsets (BPF_F_LOCK, timers), as in the kernel.
+    return createMap(space, runtimeMapSpec({ ...m, maxEntries }, btf), { programs });
   } catch (e) {
     if (e instanceof BpfError && !(e instanceof NotSupportedError) && !e.message.includes(m.name)) throw new ObjectError(`map ${m.name}: ${e.message}`);
     throw e;
