@@ -137,6 +137,8 @@ export function optimizeBlocks(start: Block): Block {
     const { order, preds } = graph(root);
     // A first test of a constant decides the whole program's start.
     for (;;) {
+      // A first test whose edges meet decides nothing: the program starts at its target.
+      if (root.jt !== null && root.jt === root.jf && !root.stmts.some((x) => x.jt || x.jf)) { root = root.jt; continue; }
       const te = isCondBlock(root) && root.stmts.every((x) => step({}, x).pure) ? run({}, root.stmts).a : undefined;
       if (te === undefined || !/^#\d+$/.test(te)) break;
       const d = decide({ lo: Number(te.slice(1)), hi: Number(te.slice(1)), set: 0, clear: 0 }, root.code, root.k >>> 0);
