@@ -44,6 +44,15 @@ function step(st: State, s: Stmt): { next: State; pure: boolean; dest?: "a" | "x
 
 const run = (st: State, stmts: readonly Stmt[]) => stmts.reduce((s, x) => step(s, x).next, st);
 
+/** What a block's statements leave in A from nothing (gencode's blocks are self-contained), memoized by list. */
+const A_OF = new WeakMap<readonly Stmt[], string | undefined>();
+function aOf(stmts: readonly Stmt[]): string | undefined {
+  if (A_OF.has(stmts)) return A_OF.get(stmts);
+  const a = run({}, stmts).a;
+  A_OF.set(stmts, a);
+  return a;
+}
+
 /** What a taken or not-taken edge of a test on A tells about A: a range, an excluded value, known bits. */
 interface Fact { lo: number; hi: number; nots?: readonly number[]; set: number; clear: number; /** masks A has some bit of */ some?: readonly number[] }
 
@@ -137,6 +146,8 @@ export function optimizeBlocks(start: Block): Block {
     const { order, preds } = graph(root);
     // A first test of a constant decides the whole program's start.
     for (;;) {
+      // A first test whose edges meet decides nothing: the program starts at its target.
+      if (root.jt !== null && root.jt === root.jf && !root.stmts.some((x) => x.jt || x.jf)) { root = root.jt; continue; }
       const te = isCondBlock(root) && root.stmts.every((x) => step({}, x).pure) ? run({}, root.stmts).a : undefined;
       if (te === undefined || !/^#\d+$/.test(te)) break;
       const d = decide({ lo: Number(te.slice(1)), hi: Number(te.slice(1)), set: 0, clear: 0 }, root.code, root.k >>> 0);
@@ -144,12 +155,20 @@ export function optimizeBlocks(start: Block): Block {
       root = (d ? root.jt : root.jf)!;
       changed0 = true;
     }
-    const tested = new Map<Block, string | undefined>(order.map((b) => [b, isCondBlock(b) ? run({}, b.stmts).a : undefined]));
+    const tested = new Map<Block, string | undefined>(order.map((b) => [b, isCondBlock(b) ? aOf(b.stmts) : undefined]));
     const edgeFacts = new Map<Block, { jt?: Facts; jf?: Facts }>();
     const factsIn = new Map<Block, Facts>();
     let changed = false;
+    // One pass in layout order: an edge is only ever moved further down, so every block's
+    // predecessors are final (kept current below) by the time its facts are computed.
     for (const b of order) {
       const ps = preds.get(b)!;
+      if (ps.length === 0 && b !== root) {
+        // Unreachable now: it no longer weakens what its successors know.
+        for (const t of [b.jt, b.jf]) if (t) preds.set(t, preds.get(t)!.filter((p) => p !== b));
+        edgeFacts.set(b, {});
+        continue;
+      }
       let facts: Facts = new Map();
       if (ps.length) {
         const ins = ps.flatMap((p) => [p.jt === b ? edgeFacts.get(p)!.jt! : undefined, p.jf === b ? edgeFacts.get(p)!.jf! : undefined].filter((x): x is Facts => x !== undefined));
@@ -183,13 +202,24 @@ export function optimizeBlocks(start: Block): Block {
           if (d === undefined) break;
           target = (d ? target.jt : target.jf)!;
         }
-        if (target !== b[edge]) { b[edge] = target; changed = true; }
+        if (target !== b[edge]) {
+          const old = b[edge]!;
+          const other = edge === "jt" ? b.jf : b.jt;
+          if (other !== old) preds.set(old, preds.get(old)!.filter((p) => p !== b));
+          if (!preds.get(target)!.includes(b)) preds.get(target)!.push(b);
+          b[edge] = target;
+          changed = true;
+        }
       }
       edgeFacts.set(b, out);
-      if (changed) break;
     }
     if (changed) continue;
-    for (const b of order) if (pullup(b, preds, "jf") || pullup(b, preds, "jt")) { changed = true; break; }
+    // Pull-ups until none is left (only the cheap graph is recomputed between them).
+    for (let again = true; again;) {
+      again = false;
+      const g = graph(root);
+      for (const b of g.order) if (pullup(b, g.preds, "jf") || pullup(b, g.preds, "jt")) { again = true; changed = true; break; }
+    }
     if (changed) continue;
     // Merge blocks that are the same in every respect (libpcap's ret blocks, repeated tests).
     const byKey = new Map<string, Block>();
@@ -245,9 +275,9 @@ function pullup(b: Block, preds: Map<Block, Block[]>, along: "jt" | "jf"): boole
   const other = along === "jf" ? "jt" : "jf";
   const ps = preds.get(b)!;
   if (ps.length === 0 || !isCondBlock(b)) return false;
-  const val = run({}, ps[0]!.stmts).a;
-  if (val === undefined || ps.some((p) => run({}, p.stmts).a !== val)) return false;
-  const valOf = (x: Block) => (isCondBlock(x) ? run({}, x.stmts).a : undefined);
+  const val = aOf(ps[0]!.stmts);
+  if (val === undefined || ps.some((p) => aOf(p.stmts) !== val)) return false;
+  const valOf = (x: Block) => (isCondBlock(x) ? aOf(x.stmts) : undefined);
   const exit = b[other];
   // diff: the first block of the chain testing something else; prevOfDiff: where it hangs.
   let diff: Block = b, prevOfDiff: Block | undefined;
