@@ -18,6 +18,7 @@ import { benchVmlinuxBtf } from "./btf.js";
 import { benchJitCompile } from "./jit-compile.js";
 import { benchObjectLoad } from "./object-load.js";
 import { benchVerifier, verifierLines } from "./verifier.js";
+import { benchFilters, filterLines } from "./filters.js";
 
 const { values } = parseArgs({
   options: {
@@ -168,6 +169,7 @@ const jitCompile = benchJitCompile();
 const objectLoads = benchObjectLoad();
 const mapOps = (await import("./maps.js")).benchMaps({ kernel, budgetMs, mode, say });
 const vmlinux = benchVmlinuxBtf();
+const filters = benchFilters(budgetMs);
 if (values.json) {
   console.log(JSON.stringify({
     results: results.map(({ instructions: _, ...r }) => r), skipped, ...(geomean ? { geomean_ratio: round(geomean) } : {}),
@@ -175,6 +177,7 @@ if (values.json) {
     jit_compile: jitCompile,
     object_load: objectLoads.map((r) => ({ ...r, ms_per_load: Math.round(r.ms_per_load * 100) / 100 })),
     ...(vmlinux ? { vmlinux_btf: vmlinux } : {}), map_ops: mapOps,
+    filters,
   }, null, 2));
 } else {
   if (jitMean && interpMean) {
@@ -183,6 +186,7 @@ if (values.json) {
   for (const r of jitCompile) say(`jit compile   ${String(r.instructions).padStart(6)} insns  ${r.ms.toFixed(1)} ms (our emitter ${r.emit_ms.toFixed(1)} ms, ${(r.bytes / 1024).toFixed(0)} KB of WebAssembly)`);
   for (const r of objectLoads) say(`object load   ${r.object.padEnd(15)} ${(r.bytes / 1024).toFixed(0).padStart(5)} KB  ${r.ms_per_load.toFixed(2)} ms per loadObjectSpec`);
   for (const line of verifierLines(await benchVerifier(dir, kernel))) say(line);
+  for (const line of filterLines(filters)) say(line);
   if (vmlinux) say(`vmlinux BTF   ${(vmlinux.bytes / 1e6).toFixed(1)} MB, ${vmlinux.types} types: parse ${vmlinux.parse_ms} ms, dump as C ${vmlinux.dump_c_ms} ms`);
 }
 

@@ -9,6 +9,7 @@ import { ASM_USAGE, asmCommand } from "./asm.js";
 import { BTF_USAGE, btfCommand } from "./btf.js";
 import { demoCommand } from "./demo.js";
 import { DISASM_USAGE, disasmCommand } from "./disasm.js";
+import { FILTER_USAGE, filterCommand } from "./filter.js";
 import { KERNEL_USAGE, kernelCommand } from "./kernel.js";
 import { OBJECT_USAGE, objectCommand } from "./object.js";
 import { RUN_USAGE, runCommand } from "./run.js";
@@ -30,6 +31,7 @@ commands:
   kernel probe         what the running kernel supports, as bpftool feature probe
   seccomp compile|eval|run  seccomp profiles: compile to classic BPF, evaluate, run a command under one
   demo                 open, disassemble and run the bundled examples (npm start)
+  filter EXPR -r IN    tcpdump's filter language over a capture (--count, -w OUT, -d|-dd|-ddd, -O, -y)
 
 tsbpf COMMAND --help prints the command's options.`;
 
@@ -46,6 +48,7 @@ const USAGES: Record<string, string> = {
   btf: BTF_USAGE,
   kernel: KERNEL_USAGE,
   seccomp: SECCOMP_USAGE,
+  filter: FILTER_USAGE,
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -58,6 +61,7 @@ const COMMANDS: Record<string, Command> = {
   btf: btfCommand,
   kernel: (args, io) => kernelCommand(args, (line) => io.out(line)),
   seccomp: seccompCommand,
+  filter: filterCommand,
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

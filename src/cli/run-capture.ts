@@ -14,6 +14,9 @@ import { programType, returnCodeName, RUN_TYPES, type Disposition } from "../pro
 import { SK_BUFF } from "../programs/layouts.js";
 import type { RunMode } from "../runtime/index.js";
 import { dumpMap, mapToJson, type DumpableMap } from "./map-dump.js";
+import { runCbpf } from "../cbpf/interpreter.js";
+import { compileFilter } from "../cbpf/pcap/index.js";
+import { hostNames } from "./filter-names.js";
 
 /** What `run --pcap` was asked to do. */
 export interface CaptureRunOptions {
@@ -30,6 +33,8 @@ export interface CaptureRunOptions {
   readonly json: boolean;
   readonly mode: RunMode;
   readonly budget?: number | undefined;
+  /** --filter: a pcap-filter expression choosing the packets the program sees. */
+  readonly filter?: string | undefined;
   /** Where a progress bar may go (a terminal), if anywhere. */
   readonly progress?: ((line: string) => void) | undefined;
 }
@@ -126,6 +131,16 @@ export async function runCapture(o: CaptureRunOptions, out: (line: string) => vo
     for (const x of [write, tx]) if (x) outputs.push(x);
 
     const reader = new CaptureReader();
+    // The filter is compiled per link type, as the capture's own frames are what it reads.
+    const names = o.filter !== undefined ? hostNames() : undefined;
+    const filters = new Map<number, ReturnType<typeof compileFilter>["program"]>();
+    const selected = (p: CapturePacket) => {
+      if (o.filter === undefined) return true;
+      let prog = filters.get(p.linkType);
+      if (!prog) filters.set(p.linkType, (prog = compileFilter(o.filter, { linkType: p.linkType, names, savefile: true }).program));
+      return runCbpf(prog, p.data, { length: p.originalLength }) > 0;
+    };
+    if (o.filter !== undefined) compileFilter(o.filter, { names, savefile: true });
     const warnings: CaptureWarning[] = [];
     const verdicts = new Map<string, number>();
     const times: number[] = [];
@@ -138,6 +153,7 @@ export async function runCapture(o: CaptureRunOptions, out: (line: string) => vo
     let lastBar = 0;
     try {
       for await (const p of packets(o.capture, reader, (n) => (read += n))) {
+        if (!selected(p)) continue;
         const index = count++;
         const frame = toEthernet(p.data, p.linkType);
         if (!frame) {

@@ -36,6 +36,7 @@ export const RUN_USAGE = `usage: tsbpf run PROG.o --pcap IN [-w OUT.pcap|OUT.pca
   -w OUT            write the packets that go on, as the program left them (to a .pcapng,
                     TX and redirected ones too, each with its verdict as a comment)
   --tx-out FILE     write TX and redirected packets there
+  --filter EXPR     only the packets a tcpdump filter expression matches reach the program
   --compare A,B     run each packet in each engine and report where verdicts, output or maps differ
   --data FILE       one packet; --data-out FILE writes it back as the program left it
   --ctx-json JSON   tracing and syscall programs: the context's fields by name (an array: one run
@@ -88,6 +89,7 @@ export async function runCommand(args: string[], out: (line: string) => void, er
       ctx: { type: "string" },
       "data-out": { type: "string" },
       pcap: { type: "string" },
+      filter: { type: "string" },
       write: { type: "string", short: "w" },
       "tx-out": { type: "string" },
       compare: { type: "string" },
@@ -132,7 +134,7 @@ export async function runCommand(args: string[], out: (line: string) => void, er
       if (values.compare !== undefined && engines.length < 2) throw new BpfError("EINVAL", `--compare ${values.compare}: name two or three engines (interp,kernel)`);
       const { runCapture } = await import("./run-capture.js");
       return runCapture({
-        spec, program, capture: values.pcap, engines, compare: values.compare !== undefined, write: values.write, txOut: values["tx-out"],
+        spec, program, capture: values.pcap, engines, compare: values.compare !== undefined, write: values.write, txOut: values["tx-out"], filter: values.filter,
         json: values.json!, mode, budget, progress: process.stderr.isTTY && !values.json ? (l) => process.stderr.write(l) : undefined,
       }, out, err);
     }

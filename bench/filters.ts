@@ -1,0 +1,89 @@
+/**
+ * @fileoverview Filters in `npm run bench`: packets per second of typical tcpdump filters on
+ * the cBPF interpreter over a capture, and compile time per expression beside `tcpdump -d`'s
+ * wall time. Engines after conversion to eBPF (interpreter, JIT, kernel test run) plug in
+ * through FILTER_ENGINES, so their columns appear beside the interpreter's.
+ */
+
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { readCapture } from "../src/capture/index.js";
+import type { SockFilter } from "../src/cbpf/insn.js";
+import { runCbpf } from "../src/cbpf/interpreter.js";
+import { compileFilter } from "../src/cbpf/pcap/index.js";
+
+/** The filters measured (issue 15). */
+export const BENCH_FILTERS = ["tcp port 80", "host 10.0.0.1 and not port 22", "vlan and udp", "ip6 and tcp[tcpflags] & tcp-syn != 0"];
+
+/**
+ * An engine that runs a compiled classic program: `prepare` returns a function giving the
+ * accepted length for one packet. The hook for the eBPF/JIT/kernel columns: push
+ * `{ name: "jit", prepare: (p) => ... convert(p) ... }` here before calling benchFilters.
+ */
+export interface FilterEngine {
+  readonly name: string;
+  prepare(program: readonly SockFilter[]): ((packet: Uint8Array, wireLength: number) => number) | undefined;
+}
+export const FILTER_ENGINES: FilterEngine[] = [
+  { name: "cbpf-interp", prepare: (program) => (packet, length) => runCbpf(program, packet, { length }) },
+];
+
+export interface FilterBenchResult {
+  filter: string;
+  instructions: number;
+  matched: number;
+  /** Packets per second by engine name. */
+  pps: Record<string, number>;
+  compile_us: number;
+  /** tcpdump -d wall time (process start included), if tcpdump is installed. */
+  tcpdump_d_ms?: number;
+}
+
+export function benchFilters(budgetMs: number): FilterBenchResult[] {
+  const cap = new URL("../test/cbpf/captures/ethernet.pcap", import.meta.url);
+  const { packets } = readCapture(new Uint8Array(readFileSync(cap)));
+  const hasTcpdump = spawnSync("tcpdump", ["--version"]).status === 0;
+  const out: FilterBenchResult[] = [];
+  for (const filter of BENCH_FILTERS) {
+    // Compile time: the mean over enough compiles to take a few milliseconds.
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < Math.max(20, budgetMs / 10)) { compileFilter(filter); n++; }
+    const compileUs = ((performance.now() - t0) * 1000) / n;
+    const { program } = compileFilter(filter);
+    const pps: Record<string, number> = {};
+    let matched = 0;
+    for (const engine of FILTER_ENGINES) {
+      const run = engine.prepare(program);
+      if (!run) continue;
+      matched = packets.filter((p) => run(p.data, p.originalLength) > 0).length;
+      // The best of several passes over the capture.
+      let best = Infinity;
+      const until = performance.now() + budgetMs;
+      do {
+        const s = performance.now();
+        for (let r = 0; r < 20; r++) for (const p of packets) run(p.data, p.originalLength);
+        best = Math.min(best, (performance.now() - s) / (20 * packets.length));
+      } while (performance.now() < until);
+      pps[engine.name] = Math.round(1000 / best);
+    }
+    let tcpdumpMs: number | undefined;
+    if (hasTcpdump) {
+      const times: number[] = [];
+      for (let k = 0; k < 5; k++) {
+        const s = performance.now();
+        spawnSync("tcpdump", ["-d", "--", filter], { stdio: "ignore" });
+        times.push(performance.now() - s);
+      }
+      tcpdumpMs = Math.round(times.sort((a, b) => a - b)[2]! * 100) / 100;
+    }
+    out.push({ filter, instructions: program.length, matched, pps, compile_us: Math.round(compileUs * 10) / 10, ...(tcpdumpMs !== undefined ? { tcpdump_d_ms: tcpdumpMs } : {}) });
+  }
+  return out;
+}
+
+export function filterLines(results: readonly FilterBenchResult[]): string[] {
+  return results.map((r) => `filter  ${JSON.stringify(r.filter).padEnd(42)} ${String(r.instructions).padStart(3)} insns  `
+    + Object.entries(r.pps).map(([e, v]) => `${e} ${(v / 1e6).toFixed(2)} Mpkt/s`).join("  ")
+    + `  compile ${r.compile_us.toFixed(0)} us` + (r.tcpdump_d_ms !== undefined ? ` (tcpdump -d ${r.tcpdump_d_ms.toFixed(1)} ms wall)` : ""));
+}
