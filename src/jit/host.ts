@@ -205,6 +205,7 @@ export class JitContext {
     g[6]!.value = Number.isFinite(m.budget) ? BigInt(Math.floor(m.budget)) : I64_MAX;
     g[9]!.value = m.packetStart;
     g[10]!.value = m.packetEnd;
+    g[13]!.value = m.packetMac;
     m.current = code.prog;
     if (m.stackTop - code.prog.stackDepths[0]! < m.stack.base) throw new CallFault(0, describeInsn(code.prog.insnAt[0]), "stack too deep");
     let lo: number;
