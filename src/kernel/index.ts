@@ -25,3 +25,4 @@ export { nodeHost } from "./host.js";
 export * as bpf from "./bpf.js";
 export { attachClassicFilter, attachSocketProgram, detachFilter, loadClassicSocketFilter, DatagramPair, PacketSocket, inNetns, SyscallError } from "./socket-filter.js";
 export { installSeccompFilter, runSeccomp, type SeccompRunOptions, type SeccompRunResult } from "./seccomp.js";
+export { attachFilterExpression, attachTest, type AttachTestResult } from "./filter-attach.js";
