@@ -186,7 +186,7 @@ function compare(packets: readonly CapturePacket[], engines: FilterEngineName[],
     const cut = p.data.length < p.originalLength ? ` (captured ${p.data.length} of ${p.originalLength} bytes: the eBPF engines see len ${p.data.length})` : "";
     io.out(`packet ${i + 1}: ${engines.map((e, k) => `${e} ${answers[k]}`).join(", ")}${cut}`);
   });
-  io.out(engines.map((e) => `${e} ${counts.get(e)} packets`).join(", "));
+  io.out(engines.map((e) => `${e} ${counts.get(e)} packet${counts.get(e) === 1 ? "" : "s"}`).join(", "));
   io.out(differ === 0 ? `the engines agree on all ${packets.length} packets` : `${differ} of ${packets.length} packets differ`);
   return differ === 0 ? 0 : 1;
 }
