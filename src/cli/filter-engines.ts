@@ -159,7 +159,24 @@ export function filterEnginesCommand(args: string[], io: Io): number {
     return p;
   };
   try {
-    if (values.compare) return compare(capture.packets, engines, on, io);
+    if (values.compare) {
+      // An engine that cannot take the program (a backward jump the kernel refuses, an
+      // ancillary load without an eBPF form) is left out, with the reason.
+      const usable = engines.filter((e) => {
+        for (const lt of new Set(capture.packets.map((p) => p.linkType))) {
+          try { on(e, lt); } catch (err) {
+            io.err(`warning: ${e} left out: ${(err as Error).message}`);
+            return false;
+          }
+        }
+        return true;
+      });
+      if (usable.length < 2) {
+        io.out(`only ${usable.join("")} could run the program: nothing to compare`);
+        return 0;
+      }
+      return compare(capture.packets, usable, on, io);
+    }
     let matched = 0;
     for (const p of capture.packets) {
       if (matched >= max) break;

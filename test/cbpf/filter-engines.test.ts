@@ -79,6 +79,11 @@ test("--compare: agreement, and the packets a cut capture makes differ on `len`"
   assert.equal(cut.code, 1);
   assert.match(cut.stdout, /^packet 2: cbpf 262144, interp 0, jit 0.* \(captured 60 of 142 bytes: the eBPF engines see len 60\)$/m);
   assert.match(cut.stdout, /1 of 3 packets differ/);
+  // protochain loops backwards, which no socket filter may: only the classic interpreter runs it.
+  const loop = await run("filter", "protochain 6", "-r", cap, "--compare");
+  assert.equal(loop.code, 0);
+  assert.match(loop.stderr, /warning: jit left out: insn \d+: ja .* jumps out of the program/);
+  assert.match(loop.stdout, /only cbpf could run the program/);
 });
 
 function netnsSkip(): string | false {
