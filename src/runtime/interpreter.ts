@@ -259,10 +259,6 @@ function tailCallTarget(m: Machine): CompiledProgram | undefined {
   return array.program(index)?.compiled;
 }
 
-/**
- * Runs `prog` from slot 0 with the registers as the caller set them (r1 and, for raw
- * runs, r2; r10 is set here). Leaves r0 in `m.R[0..1]`.
- */
 /** SKF_NET_OFF, SKF_LL_OFF (include/uapi/linux/filter.h); ETH_HLEN */
 const SKF_NET_OFF = -0x100000, SKF_LL_OFF = -0x200000, ETH_HLEN = 14;
 
@@ -276,6 +272,10 @@ export function negativeLoad(mac: number, offset: number): number {
   return offset >= SKF_NET_OFF ? mac + ETH_HLEN + (offset - SKF_NET_OFF) : mac + (offset - SKF_LL_OFF);
 }
 
+/**
+ * Runs `prog` from slot 0 with the registers as the caller set them (r1 and, for raw
+ * runs, r2; r10 is set here). Leaves r0 in `m.R[0..1]`.
+ */
 export function execute(m: Machine, entry: CompiledProgram, start = 0, nested = false): void {
   // Only what nearly every instruction needs lives in locals; the rest (call depth,
   // may_goto count, frames) stays on the machine, so the loop keeps fewer values live.
