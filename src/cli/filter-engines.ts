@@ -4,9 +4,9 @@
  * filter); `tsbpf filter EXPR -r IN --engine E | --compare | --attach-test` on top of them.
  */
 
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { readCapture, type CapturePacket } from "../capture/index.js";
+import { PcapWriter, readCapture, type CapturePacket } from "../capture/index.js";
 import { convertClassic } from "../cbpf/convert.js";
 import type { SockFilter } from "../cbpf/insn.js";
 import { runCbpf } from "../cbpf/interpreter.js";
@@ -94,7 +94,7 @@ export function kernelUnavailable(): string | false {
   return a.ok ? false : a.reason;
 }
 
-export const FILTER_ENGINES_USAGE = `  --engine E      run the filter on E: cbpf (classic interpreter, the default), interp (eBPF
+export const FILTER_ENGINES_USAGE = `  --engine E      run the filter (with -r, and --count, -c, -w, -O) on E: cbpf (classic interpreter, the default), interp (eBPF
                   interpreter after conversion), jit, kernel (BPF_PROG_TEST_RUN of the socket filter)
   --compare       run every engine over -r IN and print the packets on which they differ
   --attach-test   attach the compiled filter to a packet socket (SO_ATTACH_FILTER) on a veth pair
@@ -112,6 +112,7 @@ export function filterEnginesCommand(args: string[], io: Io): number {
     allowPositionals: true,
     options: {
       read: { type: "string", short: "r" },
+      write: { type: "string", short: "w" },
       count: { type: "boolean", default: false },
       max: { type: "string", short: "c" },
       "no-optimize": { type: "boolean", short: "O", default: false },
@@ -178,12 +179,18 @@ export function filterEnginesCommand(args: string[], io: Io): number {
       return compare(capture.packets, usable, on, io);
     }
     let matched = 0;
+    const writer = values.write !== undefined && capture.packets[0] ? new PcapWriter({ linkType: capture.packets[0].linkType, nanosecond: true }) : undefined;
+    const out: Uint8Array[] = writer ? [writer.header()] : [];
     for (const p of capture.packets) {
       if (matched >= max) break;
       if (on(engine, p.linkType).run(p.data, p.originalLength) === 0) continue;
       matched++;
-      if (!values.count) io.out(summarize(p));
+      if (writer) {
+        if (p.linkType !== writer.options.linkType) throw new BpfError("EINVAL", `-w: a pcap file holds one link type; packet of link type ${p.linkType} after ${writer.options.linkType}`);
+        out.push(writer.packet(p));
+      } else if (!values.count) io.out(summarize(p));
     }
+    if (values.write !== undefined) writeFileSync(values.write, Buffer.concat(out));
     if (values.count) io.out(`${matched} packet${matched === 1 ? "" : "s"}`);
     return 0;
   } finally {

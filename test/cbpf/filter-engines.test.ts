@@ -63,6 +63,12 @@ test("--engine prints one summary line per match, as the default engine does", a
   const b = await run("filter", "udp port 53", "-r", ETHERNET, "--engine", "jit");
   assert.ok(a.stdout.split("\n").length > 2);
   assert.equal(b.stdout, a.stdout);
+  // -w writes the same packets the default engine writes.
+  const [wa, wb] = [join(dir, "a.pcap"), join(dir, "b.pcap")];
+  assert.equal((await run("filter", "udp port 53", "-r", ETHERNET, "-w", wa)).code, 0);
+  assert.equal((await run("filter", "udp port 53", "-r", ETHERNET, "-w", wb, "--engine", "interp")).code, 0);
+  assert.deepEqual(readCapture(new Uint8Array(readFileSync(wb))).packets.map((p) => p.data), readCapture(new Uint8Array(readFileSync(wa))).packets.map((p) => p.data));
+  assert.equal(readCapture(new Uint8Array(readFileSync(wb))).packets.length, a.stdout.trim().split("\n").length);
 });
 
 test("--compare: agreement, and the packets a cut capture makes differ on `len`", async () => {
