@@ -94,8 +94,9 @@ export function kernelUnavailable(): string | false {
   return a.ok ? false : a.reason;
 }
 
-export const FILTER_ENGINES_USAGE = `  --engine E      run the filter (with -r, and --count, -c, -w, -O) on E: cbpf (classic interpreter, the default), interp (eBPF
-                  interpreter after conversion), jit, kernel (BPF_PROG_TEST_RUN of the socket filter)
+export const FILTER_ENGINES_USAGE = `  --engine E      run the filter over -r IN (with --count, -c, -w, -O) on E: cbpf (the classic
+                  interpreter, the default), interp (the eBPF interpreter after conversion), jit,
+                  kernel (BPF_PROG_TEST_RUN of the converted socket filter)
   --compare       run every engine over -r IN and print the packets on which they differ
   --attach-test   attach the compiled filter to a packet socket (SO_ATTACH_FILTER) on a veth pair
                   in a new network namespace, send the capture's Ethernet frames, count what passes`;
