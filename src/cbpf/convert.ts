@@ -17,9 +17,9 @@ export interface ConvertOptions {
   readonly kind?: ClassicKind;
   /**
    * How absolute loads at SKF_NET_OFF / SKF_LL_OFF are converted: "ld_abs" (the default, as
-   * the kernel does: a negative LD_ABS immediate, which only the kernel's helper resolves) or
-   * "helper": bpf_skb_load_bytes_relative from the network or MAC header, which tsbpf's
-   * runtime runs too. Indirect loads stay LD_IND either way.
+   * the kernel does: a negative LD_ABS immediate, which the kernel's and tsbpf's LD_ABS
+   * resolve from the headers) or "helper": bpf_skb_load_bytes_relative from the network or
+   * MAC header. Indirect loads stay LD_IND either way.
    */
   readonly negativeOffsets?: "ld_abs" | "helper";
 }

@@ -94,6 +94,7 @@ function firstLinkType(path: string): number {
 }
 
 export async function filterCommand(args: string[], io: Io): Promise<number> {
+  if ((await import("./filter-engines.js")).wantsEngines(args)) return (await import("./filter-engines.js")).filterEnginesCommand(args, io);
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,

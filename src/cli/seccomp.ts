@@ -6,7 +6,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { constants as osConstants, release } from "node:os";
 import { parseArgs } from "node:util";
-import { encodeCbpf, type SockFilter } from "../cbpf/insn.js";
+import { encodeCbpf } from "../cbpf/insn.js";
+import { formatC, formatListing } from "../cbpf/text.js";
 import { BpfError } from "../errors.js";
 import { runSeccomp } from "../kernel/seccomp.js";
 import { actionName, actionOf, resolveArch, type ArchInfo } from "../seccomp/constants.js";
@@ -43,25 +44,6 @@ function load(path: string, ctx: PolicyContext) {
   return compilePolicy(spec);
 }
 
-/** One instruction as tcpdump -d lists it (the subset a seccomp filter uses, and the rest plainly). */
-function listLine(f: SockFilter, pc: number): string {
-  const k = f.k >>> 0;
-  const hex = `#0x${k.toString(16)}`;
-  const at = `(${String(pc).padStart(3, "0")})`;
-  const jt = pc + 1 + f.jt, jf = pc + 1 + f.jf;
-  const ops: Record<number, string> = {
-    0x20: `ld       [${k}]`, 0x00: `ld       #${k}`, 0x01: `ldx      #${k}`, 0x80: "ld       #pktlen", 0x81: "ldx      #pktlen",
-    0x60: `ld       M[${k}]`, 0x61: `ldx      M[${k}]`, 0x02: `st       M[${k}]`, 0x03: `stx      M[${k}]`,
-    0x07: "tax", 0x87: "txa", 0x06: `ret      #${k}`, 0x16: "ret", 0x05: `ja       ${pc + 1 + k}`, 0x84: "neg",
-  };
-  const alu: Record<number, string> = { 0x00: "add", 0x10: "sub", 0x20: "mul", 0x30: "div", 0x40: "or", 0x50: "and", 0x60: "lsh", 0x70: "rsh", 0x90: "mod", 0xa0: "xor" };
-  const jmp: Record<number, string> = { 0x10: "jeq", 0x20: "jgt", 0x30: "jge", 0x40: "jset" };
-  let text = ops[f.code];
-  if (text === undefined && (f.code & 7) === 4) text = `${alu[f.code & 0xf0] ?? "alu?"}      ${f.code & 8 ? "x" : hex}`;
-  if (text === undefined && (f.code & 7) === 5) text = `${(jmp[f.code & 0xf0] ?? "j?").padEnd(8)} ${f.code & 8 ? "x" : hex}  jt ${jt}\tjf ${jf}`;
-  return `${at} ${text ?? `.word 0x${f.code.toString(16)} ${f.jt} ${f.jf} ${hex}`}`;
-}
-
 /** `0x10`, `16`, `-1` (as u64) to a bigint. */
 function parseValue(s: string, what: string): bigint {
   try {
@@ -83,8 +65,8 @@ export async function seccompCommand(argv: string[], io: Io): Promise<number> {
     if (positionals.length !== 1) throw new BpfError("EINVAL", "compile takes one profile");
     const { filter, unknown } = load(positionals[0]!, context(values));
     if (values.o) writeFileSync(values.o, encodeCbpf(filter));
-    else if (values.d) filter.forEach((f, pc) => io.out(listLine(f, pc)));
-    else for (const f of filter) io.out(`{ 0x${f.code.toString(16).padStart(2, "0")}, ${f.jt}, ${f.jf}, 0x${(f.k >>> 0).toString(16).padStart(8, "0")} },`);
+    // tcpdump's forms, from the classic text module: -d its listing, else -dd's C array.
+    else io.out((values.d ? formatListing(filter) : formatC(filter)).replace(/\n$/, ""));
     if (unknown.length) io.err(`tsbpf seccomp: ${unknown.length} syscall names unknown on their architecture, skipped as runc skips them`);
     return 0;
   }

@@ -66,7 +66,7 @@ export type JitModule =
 /** Indices of the imported functions, in import order. */
 const enum F { Helper, MissFault, Fault, Budget, CallFault, Tail, BudgetTail, Lean64, Lean32, Count }
 /** Indices of the imported globals, in import order. */
-const enum G { R1, R2, R3, R4, R5, Cnt, Budget, Depth, Tail, PStart, PEnd, Scratch, Abort, Cpu, Count }
+const enum G { R1, R2, R3, R4, R5, Cnt, Budget, Depth, Tail, PStart, PEnd, Scratch, Abort, Cpu, PMac, Count }
 /** Shared globals: name, type. Kept in `G` order. */
 export const SHARED_GLOBALS: readonly (readonly [string, "i64" | "i32"])[] = [
   ["r1", "i64"], ["r2", "i64"], ["r3", "i64"], ["r4", "i64"], ["r5", "i64"],
@@ -74,9 +74,13 @@ export const SHARED_GLOBALS: readonly (readonly [string, "i64" | "i32"])[] = [
   ["pstart", "i32"], ["pend", "i32"], ["scratch", "i32"], ["abort", "i32"],
   // The CPU the run is on (per-CPU maps' slot), set by the host before each run.
   ["cpu", "i32"],
+  // Where a socket filter's link-layer header starts (SKF_LL_OFF loads), set per run.
+  ["pmac", "i32"],
 ];
 /** The global holding the current CPU, for the inlined per-CPU lookups. */
 export const CPU_GLOBAL: number = G.Cpu;
+/** The global holding the socket filter's MAC header address. */
+export const PMAC_GLOBAL: number = G.PMac;
 
 /** Locals of a subprogram function: params r1-r5 and r10, then the rest. */
 const enum L { R1 = 0, R10 = 5, R0 = 6, R6 = 7, Cnt = 11, A = 12, T64 = 13, Loops = 14, Label = 15, T32 = 16, P = 17, E = 18, Key = 19, Ha = 20, Hb = 21, Hc = 22 }
@@ -984,15 +988,22 @@ class FunctionCompiler {
     if (op >= Op.LdIndB) c.get(s).op(O.I32WrapI64).i32(imm).op(O.I32Add);
     else c.i32(imm);
     c.set(L.T32);
-    c.get(L.T32).i32(0).op(O.I32LtS);
-    c.gget(G.PStart).op(O.I64ExtendI32U).get(L.T32).op(O.I64ExtendI32S).op(O.I64Add).i64(size).op(O.I64Add);
-    c.gget(G.PEnd).op(O.I64ExtendI32U).op(O.I64GtS).op(O.I32Or);
+    // The address: data + offset, or for a negative offset as the kernel's
+    // bpf_internal_load_pointer_neg_helper: network header (MAC + 14) + offset - SKF_NET_OFF,
+    // MAC header + offset - SKF_LL_OFF; -1 below SKF_LL_OFF or without an skb (pmac < 0).
+    c.get(L.T32).i32(0).op(O.I32LtS).if_(T.I64);
+    c.get(L.T32).i32(-0x200000).op(O.I32LtS).gget(G.PMac).i32(0).op(O.I32LtS).op(O.I32Or).if_(T.I64).i64(-1).op(O.Else);
+    c.gget(G.PMac).op(O.I64ExtendI32U).i64(14 + 0x100000).i64(0x200000).get(L.T32).i32(-0x100000).op(O.I32GeS).op(O.Select);
+    c.op(O.I64Add).get(L.T32).op(O.I64ExtendI32S).op(O.I64Add).end();
+    c.op(O.Else).gget(G.PStart).op(O.I64ExtendI32U).get(L.T32).op(O.I64ExtendI32S).op(O.I64Add).end();
+    c.tee(L.T64).i64(0).op(O.I64LtS);
+    c.get(L.T64).i64(size).op(O.I64Add).gget(G.PEnd).op(O.I64ExtendI32U).op(O.I64GtS).op(O.I32Or);
     c.if_();
     // Out of bounds ends the program with r0 = 0, as the kernel's rewrite of these loads.
     if (this.options.budgeted) c.get(L.Cnt).i64(this.runOf - pc - 1).op(O.I64Sub).gset(G.Cnt);
     c.i32(1).gset(G.Abort).i64(0).op(O.Return);
     c.end();
-    c.gget(G.PStart).get(L.T32).op(O.I32Add);
+    c.get(L.T64).op(O.I32WrapI64);
     if (size === 1) c.mem(O.I32Load8U, 0);
     else if (size === 2) { c.mem(O.I32Load16U, 0); this.bswap16(); }
     else { c.mem(O.I32Load, 0); this.bswap32(); }

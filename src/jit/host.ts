@@ -11,7 +11,7 @@ import { BudgetExhaustedError, CallFault, describeInsn, ExecutionError, MemoryFa
 import {
   BPF_MAX_LOOPS, CALLBACK_TAG, callHelper, execute, fault, invokeCallback, type Machine, MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT,
 } from "../runtime/interpreter.js";
-import { compileModule, CPU_GLOBAL, REGION_ENTRIES, REGION_ENTRY, REGION_MAX, REGION_TABLE, SHARED_GLOBALS } from "./compiler.js";
+import { compileModule, CPU_GLOBAL, PMAC_GLOBAL, REGION_ENTRIES, REGION_ENTRY, REGION_MAX, REGION_TABLE, SHARED_GLOBALS } from "./compiler.js";
 import { NotSupportedError } from "../errors.js";
 import { MAP_HELPERS } from "../helpers/map-helpers.js";
 import { MISC_HELPERS } from "../helpers/misc-helpers.js";
@@ -80,6 +80,7 @@ export class JitContext {
   #pstart = -1;
   #pend = -1;
   #cpu = 0;
+  #pmac = -1;
   /** The code whose helper call is running: a callback it makes runs compiled. */
   #active: JitCode | undefined;
   /** Callbacks run as compiled code so far (bpf_loop's and the like), for tests and tools. */
@@ -314,6 +315,7 @@ export class JitContext {
     if (m.packetEnd !== this.#pend) g[10]!.value = this.#pend = m.packetEnd;
     const cpu = cpusOf(m.space).current;
     if (cpu !== this.#cpu) g[CPU_GLOBAL]!.value = this.#cpu = cpu;
+    if (m.packetMac !== this.#pmac) g[PMAC_GLOBAL]!.value = this.#pmac = m.packetMac;
     m.current = code.prog;
     if (m.stackTop - code.prog.stackDepths[0]! < m.stack.base) throw new CallFault(0, describeInsn(code.prog.insnAt[0]), "stack too deep");
     let lo: number;

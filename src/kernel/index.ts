@@ -39,3 +39,4 @@ export { LINK_TYPES, linkTypeName, MprogFlags, XdpFlags } from "./link-uapi.js";
 export { currentNetns, netnsPath, withNetns, withNetnsFd } from "./netns.js";
 export { netlinkInterfaces, netlinkXdpAttach, netlinkXdpDetach, netlinkXdpList, type NetlinkXdpOptions, type XdpAttachment } from "./netlink-xdp.js";
 export { ensureClsact, tcAttach, tcDetach, tcList, type TcFilter, type TcFilterInfo, type TcFilterOptions } from "./netlink-tc.js";
+export { attachFilterExpression, attachTest, type AttachTestResult } from "./filter-attach.js";

@@ -154,6 +154,11 @@ export class Machine implements HelperEnv {
   /** The packet bytes LD_ABS and LD_IND read: `[packetStart, packetEnd)`. */
   packetStart = 0;
   packetEnd = 0;
+  /**
+   * The MAC header of an skb run (its network header ETH_HLEN past it), which LD_ABS/LD_IND
+   * with SKF_LL_OFF/SKF_NET_OFF offsets read from; -1 for a run without one (raw).
+   */
+  packetMac = -1;
   programArray: ProgramArrayResolver | undefined;
   /** The program being run, for helper faults. */
   current: CompiledProgram | undefined;
@@ -252,6 +257,19 @@ function tailCallTarget(m: Machine): CompiledProgram | undefined {
   if (m.tailCalls >= MAX_TAIL_CALL_CNT) return undefined;
   m.tailCalls++; // counted before the slot is read, as the kernel does
   return array.program(index)?.compiled;
+}
+
+/** SKF_NET_OFF, SKF_LL_OFF (include/uapi/linux/filter.h); ETH_HLEN */
+const SKF_NET_OFF = -0x100000, SKF_LL_OFF = -0x200000, ETH_HLEN = 14;
+
+/**
+ * The address a legacy packet load at a negative offset reads, as the kernel's
+ * bpf_internal_load_pointer_neg_helper resolves it: from the network header at SKF_NET_OFF,
+ * the MAC header at SKF_LL_OFF; -1 below SKF_LL_OFF or without an skb.
+ */
+export function negativeLoad(mac: number, offset: number): number {
+  if (mac < 0 || offset < SKF_LL_OFF) return -1;
+  return offset >= SKF_NET_OFF ? mac + ETH_HLEN + (offset - SKF_NET_OFF) : mac + (offset - SKF_LL_OFF);
 }
 
 /**
@@ -527,15 +545,15 @@ export function execute(m: Machine, entry: CompiledProgram, start = 0, nested = 
         const op = code[i]!;
         const size = accessSize(op);
         const o = op >= Op.LdIndB ? (R[code[i + W.Src]!]! + code[i + W.Imm]!) | 0 : code[i + W.Imm]!;
-        const start = m.packetStart;
-        if (o < 0 || start + o + size > m.packetEnd) {
+        const at = o >= 0 ? m.packetStart + o : negativeLoad(m.packetMac, o);
+        if (at < 0 || at + size > m.packetEnd) {
           // As the kernel's rewrite of these loads: out of bounds ends the program with r0 = 0.
           executed += pc - runStart + 1;
           R[0] = R[1] = 0;
           m.executed = executed;
           return;
         }
-        R[0] = size === 1 ? view.getUint8(start + o) : size === 2 ? view.getUint16(start + o, false) : view.getInt32(start + o, false);
+        R[0] = size === 1 ? view.getUint8(at) : size === 2 ? view.getUint16(at, false) : view.getInt32(at, false);
         R[1] = 0;
         pc++; continue;
       }

@@ -169,6 +169,8 @@ export class RuntimeProgram {
       m.run = { programType: ops.name, ctx, packet, data: pkt.data };
       m.packetStart = pkt.data;
       m.packetEnd = pkt.dataEnd;
+      // A test run's skb starts at its Ethernet header, wherever the program's data begins.
+      m.packetMac = ops.ctx ? start : -1;
       m.budget = this.budget;
       const R = m.R;
       const r1 = ctx ? ctx.base : data.length > 0 || ops.name === "raw" ? pkt.data : 0;
@@ -221,6 +223,7 @@ export class RuntimeProgram {
       const { machine: m } = this.runtime;
       m.run = { programType: "raw", ctx: undefined, packet: undefined, data: 0 };
       m.packetStart = m.packetEnd = 0;
+      m.packetMac = -1;
       m.budget = this.budget;
       if (this.mode === "checked") m.stack.bytes().fill(0);
       m.R.fill(0);

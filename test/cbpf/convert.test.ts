@@ -80,7 +80,7 @@ test("the kernel's test run of the converted programs gives the same answers", {
 });
 
 test("negative offsets reach the network and link headers in the kernel", { skip }, () => {
-  // The userspace runtime's LD_ABS ends the program on a negative offset: see the helper form below.
+  // The runtime's side of the LD_ABS form: test/cbpf/negative-offsets.test.ts.
   const cases: [SockFilter[], number][] = [
     [[stmt(0x30, SKF_NET_OFF + 9), RET_A], 6],
     [[stmt(0x28, SKF_LL_OFF + 12), RET_A], 0x0800],

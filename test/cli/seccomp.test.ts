@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { decodeCbpf } from "../../src/cbpf/insn.js";
+import { parseProgram } from "../../src/cbpf/text.js";
 import { memoryIo } from "../../src/cli/io.js";
 import { main } from "../../src/cli/main.js";
 
@@ -35,11 +36,13 @@ test("compile prints the filter as C array lines, -d as a listing, -o as raw byt
   assert.equal(lines[0], "{ 0x20, 0, 0, 0x00000004 },", "the architecture is loaded first");
   assert.match(lines[1]!, /^\{ 0x15, 0, 1, 0xc000003e \},$/);
   const d = await run("seccomp", "compile", DOCKER, "--arch", "x86_64", "-d");
-  assert.match(d.stdout, /^\(000\) ld {7}\[4\]\n\(001\) jeq {6}#0xc000003e {2}jt 2\tjf 3\n/);
+  assert.match(d.stdout, /^\(000\) ld {7}\[4\]\n\(001\) jeq {6}#0xc000003e {6}jt 2\tjf 3\n/);
+  // Both forms read back (tcpdump's -d and -dd syntax) to the same program.
+  assert.deepEqual(parseProgram(d.stdout), parseProgram(c.stdout));
   assert.equal(d.stdout.trim().split("\n").length, lines.length);
   const out = join(dir, "docker.bin");
   assert.equal((await run("seccomp", "compile", DOCKER, "-o", out, "--arch", "x86_64")).code, 0);
-  assert.equal(decodeCbpf(new Uint8Array(readFileSync(out))).length, lines.length);
+  assert.deepEqual(decodeCbpf(new Uint8Array(readFileSync(out))), parseProgram(c.stdout));
 });
 
 test("eval names the action for one syscall and its arguments", async () => {
