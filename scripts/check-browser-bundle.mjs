@@ -12,7 +12,7 @@ const FORBIDDEN = [
   [/^node:|^\0?(fs|path|os|zlib|child_process|util|url|crypto|worker_threads)(\/|$)/, "a Node built-in"],
   [/node_modules\/koffi\//, "koffi (native calls)"],
   [/\/src\/kernel\//, "the kernel backend (src/kernel)"],
-  [/\/src\/hooks\//, "the hooks' Node side (src/hooks)"],
+  [/\/src\/hooks\/node\//, "the hooks' Node side (src/hooks/node)"],
   [/\/src\/cli\//, "the CLI (src/cli)"],
   [/\/src\/object\/(host|kernel-engine|kernel-pins)\.ts$/, "the loader's Node-only host files"],
   [/__vite-browser-external/, "a Node module Vite replaced by an empty stub"],

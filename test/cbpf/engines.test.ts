@@ -17,7 +17,7 @@ import { FILTER_ENGINE_NAMES, prepareFilter, type FilterEngineName } from "../..
 import { skip as noKernel } from "../kernel/helpers.js";
 
 const CAPTURE_OF: Record<string, string> = {
-  EN10MB: "ethernet", RAW: "raw", LINUX_SLL: "sll", LINUX_SLL2: "sll2", NULL: "null", LOOP: "loop",
+  EN10MB: "ethernet", RAW: "raw", IPV4: "ipv4", IPV6: "ipv6", LINUX_SLL: "sll", LINUX_SLL2: "sll2", NULL: "null", LOOP: "loop",
 };
 
 function corpus(): { lt: string; expr: string }[] {
