@@ -20,6 +20,14 @@ export interface ToolOptions {
   readonly signal?: AbortSignal;
   /** Called once the tool is attached (after its `Tracing ...` line). */
   readonly onAttached?: () => void;
+  /** Redraw each interval in place (default: when stdout is a terminal and the tool prints there). */
+  readonly live?: boolean;
+}
+
+/** Clears the terminal before an interval's output, for the live view of the histogram tools. */
+export function liveClear(io: Io, o: ToolOptions, interval: number | undefined): void {
+  const live = o.live ?? (o.conn === undefined && process.stdout.isTTY === true && interval !== undefined);
+  if (live) io.out("\x1b[H\x1b[2J");
 }
 
 /** One entry of a map, as bytes. */
