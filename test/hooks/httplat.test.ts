@@ -91,7 +91,7 @@ test("httplat -R keeps one histogram per route", async () => {
     assert.equal(await run, 0);
     assert.match(io.stdout, /\nroute = GET \/a\n     usecs {15}: count {5}distribution\n/);
     // /spin/6 spins 5 to 6 ms: its one request lies in 4096 -> 8191 usecs (up to 32767 on a loaded machine).
-    assert.match(io.stdout, /route = GET \/spin\/6\n(?:.*\n)*?\s+(4096 -> 8191|8192 -> 16383)\s+: 1 /);
+    assert.match(io.stdout, /route = GET \/spin\/6\n(?:.*\n)*?\s+(4096 -> 8191|8192 -> 16383|16384 -> 32767)\s+: 1 /);
   } finally {
     await app.stop();
   }
