@@ -70,6 +70,15 @@ export class ToolSession {
   }
 }
 
+/**
+ * Disconnects from the traced process; an agent this attach installed through the inspector
+ * is uninstalled again once idle, so the process is left as it was.
+ */
+export async function leave(conn: AgentConnection): Promise<void> {
+  if ((conn as { via?: string }).via === "inspector") await conn.request("uninstall").catch(() => undefined);
+  conn.close();
+}
+
 /** A NUL-terminated string out of a fixed char array. */
 export const cstr = (b: Buffer, off = 0, len = b.length - off): string => {
   const s = b.subarray(off, off + len);

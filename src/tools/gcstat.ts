@@ -5,7 +5,7 @@
 
 import type { Io } from "../cli/io.js";
 import { log2Hist } from "./hist.js";
-import { clock, connectionFor, liveClear, histSections, intervalCount, loop, toolArgs, toolConfig, type ToolOptions, ToolSession, ZERO_KEY } from "./common.js";
+import { clock, connectionFor, liveClear, histSections, intervalCount, loop, toolArgs, toolConfig, type ToolOptions, ToolSession, leave, ZERO_KEY } from "./common.js";
 
 export const GCSTAT_USAGE = `usage: tsbpf tools gcstat -p PID [-m] [-T] [interval [count]]
   GC pauses by kind as log2 histograms (microseconds; -m milliseconds)`;
@@ -35,7 +35,7 @@ export async function gcstat(args: string[], io: Io, o: ToolOptions = {}): Promi
     }, o);
   } finally {
     await s.close();
-    if (!o.conn) conn.close();
+    if (!o.conn) await leave(conn);
   }
   return 0;
 }

@@ -7,6 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { memoryIo } from "../../src/cli/io.js";
 import { main } from "../../src/cli/main.js";
+import { existsSync } from "node:fs";
+import { agentSocket } from "../../src/hooks/node/agent.js";
 import { connectAgent, inspectorOpen } from "../../src/hooks/node/remote.js";
 import { histSections, ToolSession, toolConfig, ZERO_KEY } from "../../src/tools/common.js";
 import { log2Hist, stars } from "../../src/tools/hist.js";
@@ -40,7 +42,8 @@ test("tsbpf tools httplat -p PID 1 1 attaches from outside, prints the histogram
     assert.ok(header > 0, io.stdout);
     const total = lines.slice(header + 1).reduce((n, l) => n + Number(/: (\d+) /.exec(l)?.[1] ?? 0), 0);
     assert.equal(total, 20, io.stdout);
-    // Detached: nothing of the tool is left subscribed in the app.
+    // Detached: the agent the attach installed is gone, and nothing is left subscribed.
+    await until(() => !existsSync(agentSocket(app.pid)));
     const c = await connectAgent(app.pid);
     const hello = await c.request("hello");
     assert.deepEqual([hello.subscribed, hello.links], [[], 0]);
