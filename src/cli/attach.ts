@@ -51,7 +51,11 @@ export async function attachCommand(args: string[], io: Io): Promise<number> {
       if (Date.now() >= until) break;
     }
     process.off("SIGINT", onInt);
-    if (v.key === undefined) await conn.request("close", { object: r.object });
+    if (v.key === undefined) {
+      await conn.request("close", { object: r.object });
+      // An agent this attach put in through the inspector goes again: the process is as it was.
+      if (conn.via === "inspector") await conn.request("uninstall");
+    }
     io.out(`detached from process ${pid}`);
   } finally {
     conn.close();

@@ -20,6 +20,14 @@ export interface ToolOptions {
   readonly signal?: AbortSignal;
   /** Called once the tool is attached (after its `Tracing ...` line). */
   readonly onAttached?: () => void;
+  /** Redraw each interval in place (default: when stdout is a terminal and the tool prints there). */
+  readonly live?: boolean;
+}
+
+/** Clears the terminal before an interval's output, for the live view of the histogram tools. */
+export function liveClear(io: Io, o: ToolOptions, interval: number | undefined): void {
+  const live = o.live ?? (o.conn === undefined && process.stdout.isTTY === true && interval !== undefined);
+  if (live) io.out("\x1b[H\x1b[2J");
 }
 
 /** One entry of a map, as bytes. */
@@ -60,6 +68,15 @@ export class ToolSession {
     for (const l of this.links) await this.conn.request("detach", { link: l, ...(key !== undefined ? { key } : {}) }).catch(() => undefined);
     await this.conn.request("close", { object: this.object }).catch(() => undefined);
   }
+}
+
+/**
+ * Disconnects from the traced process; an agent this attach installed through the inspector
+ * is uninstalled again once idle, so the process is left as it was.
+ */
+export async function leave(conn: AgentConnection): Promise<void> {
+  if ((conn as { via?: string }).via === "inspector") await conn.request("uninstall").catch(() => undefined);
+  conn.close();
 }
 
 /** A NUL-terminated string out of a fixed char array. */

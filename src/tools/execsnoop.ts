@@ -4,7 +4,7 @@
  */
 
 import type { Io } from "../cli/io.js";
-import { clock, connectionFor, cstr, intervalCount, loop, toolArgs, type ToolOptions, ToolSession } from "./common.js";
+import { clock, connectionFor, cstr, intervalCount, loop, toolArgs, type ToolOptions, ToolSession, leave } from "./common.js";
 
 export const EXECSNOOP_USAGE = `usage: tsbpf tools execsnoop -p PID [-T] [-t] [duration]
   trace the child processes (spawn, exec, execFile, fork) a Node process starts
@@ -35,7 +35,7 @@ export async function execsnoop(args: string[], io: Io, o: ToolOptions = {}): Pr
     await loop(duration, 1, drain, o, 100, drain);
   } finally {
     await s.close();
-    if (!o.conn) conn.close();
+    if (!o.conn) await leave(conn);
   }
   return 0;
 }

@@ -5,7 +5,7 @@
  */
 
 import type { Io } from "../cli/io.js";
-import { connectionFor, cstr, intervalCount, loop, toolArgs, toolConfig, type ToolOptions, ToolSession, ZERO_KEY } from "./common.js";
+import { connectionFor, cstr, intervalCount, loop, toolArgs, toolConfig, type ToolOptions, ToolSession, leave, ZERO_KEY } from "./common.js";
 
 export const FSSNOOP_USAGE = `usage: tsbpf tools fssnoop -p PID [-x] [duration]
   trace fs calls (sync, callback and fs.promises) with path, latency and error
@@ -41,7 +41,7 @@ export async function fssnoop(args: string[], io: Io, o: ToolOptions = {}): Prom
     await loop(duration, 1, drain, o, 100, drain);
   } finally {
     await s.close();
-    if (!o.conn) conn.close();
+    if (!o.conn) await leave(conn);
   }
   return 0;
 }

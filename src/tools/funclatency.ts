@@ -7,7 +7,7 @@
 import type { Io } from "../cli/io.js";
 import { HookError } from "../hooks/errors.js";
 import { log2Hist } from "./hist.js";
-import { clock, connectionFor, histSections, loop, toolArgs, toolConfig, type ToolOptions, ToolSession, ZERO_KEY } from "./common.js";
+import { clock, connectionFor, histSections, loop, toolArgs, toolConfig, type ToolOptions, ToolSession, leave, ZERO_KEY } from "./common.js";
 
 export const FUNCLATENCY_USAGE = `usage: tsbpf tools funclatency -p PID [-u|-m] [-i INTERVAL] [-d DURATION] [-T] FN
   time a function of a Node process (module.fn, module#path.fn or globalThis.fn), as a histogram
@@ -47,7 +47,7 @@ export async function funclatency(args: string[], io: Io, o: ToolOptions = {}): 
     }, o);
   } finally {
     await s.close();
-    if (!o.conn) conn.close();
+    if (!o.conn) await leave(conn);
   }
   return 0;
 }

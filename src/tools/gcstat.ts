@@ -5,7 +5,7 @@
 
 import type { Io } from "../cli/io.js";
 import { log2Hist } from "./hist.js";
-import { clock, connectionFor, histSections, intervalCount, loop, toolArgs, toolConfig, type ToolOptions, ToolSession, ZERO_KEY } from "./common.js";
+import { clock, connectionFor, liveClear, histSections, intervalCount, loop, toolArgs, toolConfig, type ToolOptions, ToolSession, leave, ZERO_KEY } from "./common.js";
 
 export const GCSTAT_USAGE = `usage: tsbpf tools gcstat -p PID [-m] [-T] [interval [count]]
   GC pauses by kind as log2 histograms (microseconds; -m milliseconds)`;
@@ -25,6 +25,7 @@ export async function gcstat(args: string[], io: Io, o: ToolOptions = {}): Promi
     o.onAttached?.();
     await loop(interval, count, async () => {
       const sections = histSections(await s.entries("hist", true), (b) => String(b[0]! - 48));
+      liveClear(io, o, interval);
       io.out("");
       if (v.timestamp) io.out(clock());
       for (const [kind, vals] of [...sections].sort()) {
@@ -34,7 +35,7 @@ export async function gcstat(args: string[], io: Io, o: ToolOptions = {}): Promi
     }, o);
   } finally {
     await s.close();
-    if (!o.conn) conn.close();
+    if (!o.conn) await leave(conn);
   }
   return 0;
 }

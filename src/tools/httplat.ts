@@ -6,7 +6,7 @@
 
 import type { Io } from "../cli/io.js";
 import { log2Hist } from "./hist.js";
-import { clock, connectionFor, cstr, histSections, intervalCount, loop, toolArgs, toolConfig, type ToolOptions, ToolSession, ZERO_KEY } from "./common.js";
+import { clock, connectionFor, liveClear, cstr, histSections, intervalCount, loop, toolArgs, toolConfig, type ToolOptions, ToolSession, leave, ZERO_KEY } from "./common.js";
 
 export const HTTPLAT_USAGE = `usage: tsbpf tools httplat -p PID [-m] [-R] [-T] [interval [count]]
   HTTP server latency (request start to response finish) as a log2 histogram
@@ -27,6 +27,7 @@ export async function httplat(args: string[], io: Io, o: ToolOptions = {}): Prom
     o.onAttached?.();
     await loop(interval, count, async () => {
       const sections = histSections(await s.entries("hist", true), (b) => (v.routes ? `${cstr(b, 0, 8)} ${cstr(b, 8, 56)}` : ""));
+      liveClear(io, o, interval);
       io.out("");
       if (v.timestamp) io.out(clock());
       const unit = v.milliseconds ? "msecs" : "usecs";
@@ -37,7 +38,7 @@ export async function httplat(args: string[], io: Io, o: ToolOptions = {}): Prom
     }, o);
   } finally {
     await s.close();
-    if (!o.conn) conn.close();
+    if (!o.conn) await leave(conn);
   }
   return 0;
 }

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Io } from "../cli/io.js";
 import { HookError } from "../hooks/errors.js";
-import { clock, connectionFor, cstr, intervalCount, loop, toolArgs, toolConfig, type ToolOptions, ToolSession, ZERO_KEY } from "./common.js";
+import { clock, connectionFor, cstr, intervalCount, loop, toolArgs, toolConfig, type ToolOptions, ToolSession, leave, ZERO_KEY } from "./common.js";
 
 export const POLICY_USAGE = `usage: tsbpf tools policy -p PID RULES [duration]
   enforce deny rules in a Node process and print each denial
@@ -78,7 +78,7 @@ export async function policy(args: string[], io: Io, o: ToolOptions = {}): Promi
     await loop(duration, 1, drain, o, 100, drain);
   } finally {
     await s.close(key);
-    if (!o.conn) conn.close();
+    if (!o.conn) await leave(conn);
   }
   return 0;
 }

@@ -4,7 +4,7 @@
  */
 
 import type { Io } from "../cli/io.js";
-import { connectionFor, intervalCount, loop, toolArgs, type ToolOptions, ToolSession } from "./common.js";
+import { connectionFor, intervalCount, loop, toolArgs, type ToolOptions, ToolSession, leave } from "./common.js";
 
 export const PROFILE_USAGE = `usage: tsbpf tools profile -p PID [-F HZ] [-f] [duration]
   sample the JavaScript stack (V8's sampling profiler) and count stacks
@@ -48,7 +48,7 @@ export async function profile(args: string[], io: Io, o: ToolOptions = {}): Prom
   } finally {
     if (!detached) for (const l of s.links.splice(0)) await conn.request("detach", { link: l }).catch(() => undefined);
     await s.close();
-    if (!o.conn) conn.close();
+    if (!o.conn) await leave(conn);
   }
   return 0;
 }

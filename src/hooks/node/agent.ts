@@ -77,6 +77,12 @@ class Agent {
         this.#map(r.object, r.name).set(Buffer.from(String(r.key), "base64"), Buffer.from(String(r.value), "base64"));
         return {};
       }
+      case "uninstall": {
+        // Only an idle agent goes: nothing attached, nothing loaded (policies keep it).
+        if (this.links.size > 0 || this.objects.size > 0) return { uninstalled: false };
+        setImmediate(() => uninstall?.());
+        return { uninstalled: true };
+      }
       case "frames": return { names: (r.ids as number[]).map((id) => jsFrameName(id) ?? `[unknown ${id}]`) };
       case "stats": {
         const o = this.#obj(r.object);
@@ -144,6 +150,9 @@ export function localAgent(): AgentConnection {
 
 const STATE = Symbol.for("tsbpf.agent");
 
+/** Stops the agent's server and removes its socket (set while one runs). */
+let uninstall: (() => void) | undefined;
+
 /** Starts the agent in this process (once); resolves with its socket path. */
 export function installAgent(): Promise<string> {
   const g = globalThis as unknown as Record<symbol, Promise<string> | undefined>;
@@ -187,5 +196,11 @@ export function installAgent(): Promise<string> {
     server.listen(path, () => { chmodSync(path, 0o600); res(path); });
   });
   g[STATE] = ready;
+  uninstall = () => {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+    g[STATE] = undefined;
+    uninstall = undefined;
+  };
   return ready;
 }

@@ -22,34 +22,39 @@ const enum Arg { Undefined = 0, Number = 1, Boolean = 2, String = 3, Buffer = 4,
 
 const INT64_MAX = 2 ** 63;
 
-/** Writes one value as the `struct tsbpf_arg` at `base` ("args[0]" or "ret"). */
-function writeArg(c: HookContext, base: string, v: unknown): void {
-  const type = F[`${base}.type`]!;
+/** The offsets of one `struct tsbpf_arg` ("args[0]" or "ret"), looked up once. */
+interface ArgOffsets { readonly type: number; readonly len: number; readonly num: number; readonly bits: number; readonly str: number }
+const argOffsets = (base: string): ArgOffsets => ({
+  type: F[`${base}.type`]!, len: F[`${base}.len`]!, num: F[`${base}.num`]!, bits: F[`${base}.bits`]!, str: F[`${base}.str.ptr`]!,
+});
+const ARGS = Array.from({ length: TSBPF_MAX_ARGS }, (_, i) => argOffsets(`args[${i}]`));
+const RET = argOffsets("ret");
+
+/** Writes one value as the `struct tsbpf_arg` at `a`. */
+function writeArg(c: HookContext, a: ArgOffsets, v: unknown): void {
   switch (typeof v) {
     case "undefined": return; // zeroed: TSBPF_ARG_UNDEFINED
     case "number": {
-      c.u32(type, Arg.Number);
+      c.u32(a.type, Arg.Number);
       const n = Math.trunc(v);
-      c.u64(F[`${base}.num`]!, Number.isFinite(n) ? Math.max(-INT64_MAX, Math.min(INT64_MAX - 1024, n)) : 0);
-      c.f64(F[`${base}.bits`]!, v);
+      c.u64(a.num, Number.isFinite(n) ? Math.max(-INT64_MAX, Math.min(INT64_MAX - 1024, n)) : 0);
+      c.f64(a.bits, v);
       return;
     }
-    case "boolean": c.u32(type, Arg.Boolean); c.u64(F[`${base}.num`]!, v ? 1 : 0); return;
-    case "string": c.u32(type, Arg.String); c.u32(F[`${base}.len`]!, v.length); c.str(F[`${base}.str.ptr`]!, v); return;
-    case "bigint": c.u32(type, Arg.BigInt); c.big(F[`${base}.num`]!, v); return;
-    case "function": c.u32(type, Arg.Function); return;
+    case "boolean": c.u32(a.type, Arg.Boolean); c.u64(a.num, v ? 1 : 0); return;
+    case "string": c.u32(a.type, Arg.String); c.u32(a.len, v.length); c.str(a.str, v); return;
+    case "bigint": c.u32(a.type, Arg.BigInt); c.big(a.num, v); return;
+    case "function": c.u32(a.type, Arg.Function); return;
     default:
-      if (v === null) { c.u32(type, Arg.Null); return; }
+      if (v === null) { c.u32(a.type, Arg.Null); return; }
       if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) {
         const b = v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-        c.u32(type, Arg.Buffer); c.u32(F[`${base}.len`]!, b.length); c.bytes(F[`${base}.str.ptr`]!, b);
+        c.u32(a.type, Arg.Buffer); c.u32(a.len, b.length); c.bytes(a.str, b);
         return;
       }
-      c.u32(type, Arg.Object);
+      c.u32(a.type, Arg.Object);
   }
 }
-
-const ARG_NAMES = Array.from({ length: TSBPF_MAX_ARGS }, (_, i) => `args[${i}]`);
 
 /** The object and property a probe target names: `mod.a.b`, `mod#a.b` or `globalThis.a.b`. */
 export function resolveTarget(target: string, from = process.cwd() + "/"): { obj: Record<string, unknown>; prop: string; builtin: boolean } {
@@ -101,7 +106,7 @@ function attachProbe(ret: boolean) {
       c.u32(F.nargs!, args.length);
       c.str(F["name.ptr"]!, target);
       const n = Math.min(args.length, TSBPF_MAX_ARGS);
-      for (let i = 0; i < n; i++) writeArg(c, ARG_NAMES[i]!, args[i]);
+      for (let i = 0; i < n; i++) writeArg(c, ARGS[i]!, args[i]);
       return t0;
     };
     return observe(obj, prop, ret
@@ -117,7 +122,7 @@ function attachProbe(ret: boolean) {
               c.u64(F.duration_ns!, now - t0);
               c.u32(F.is_return!, 1);
               c.u32(F.threw!, out.threw ? 1 : 0);
-              writeArg(c, "ret", out.value);
+              writeArg(c, RET, out.value);
             } catch (e) { program.faults++; program.lastFault = e; return; }
             program.run();
           },
