@@ -373,6 +373,12 @@ export class Walker {
       setScalar(dst, scalarAlu("mov", scalarUnknown(), scalarUnknown(), false));
       return;
     }
+    if (src.s.umax <= 0xffffffffn) {
+      // A value within 32 bits is copied whole, and linked as a 64-bit copy is (get_reg_width <= 32).
+      if (!src.id && !isConst(src.s)) src.id = this.newId();
+      Object.assign(dst, src);
+      return;
+    }
     setScalar(dst, scalarAlu("mov", src.s, src.s, false));
   }
 
