@@ -368,4 +368,5 @@ export const CASES: readonly Case[] = [
   { name: "a misaligned atomic on a map value", asm: `${LOOKUP}\nif r0 == 0 goto +2\nr1 = 1\nlock *(u64 *)(r0 + 4) += r1\nr0 = 0\nexit`, reject: /misaligned value access off|invalid access to map value/ },
   { name: "a bound learnt through a 32-bit copy", asm: "r0 = 0\n*(u64 *)(r10 - 8) = r0\nr1 = *(u32 *)(r1 + 12)\nr1 &= 0xff\nw2 = w1\nif w2 > 7 goto +4\nr3 = r10\nr3 += -8\nr3 += r1\nr0 = *(u8 *)(r3 + 0)\nexit", accept: true },
   { name: "a 32-bit copy of a wide value learns nothing", asm: "r0 = 0\n*(u64 *)(r10 - 8) = r0\nr1 = *(u32 *)(r1 + 12)\nr1 <<= 8\nw2 = w1\nif w2 > 7 goto +4\nr3 = r10\nr3 += -8\nr3 += r1\nr0 = *(u8 *)(r3 + 0)\nexit", reject: /invalid variable-offset read from stack R3|R3 min value is outside|invalid unbounded variable-offset read from stack R3/ },
+  { name: "a bound learnt through a copy plus a constant", asm: "r0 = 0\n*(u64 *)(r10 - 8) = r0\nr1 = *(u32 *)(r1 + 12)\nr2 = r1\nr2 += 1\nif r2 > 8 goto +4\nr3 = r10\nr3 += -8\nr3 += r1\nr0 = *(u8 *)(r3 + 0)\nexit", accept: true },
 ];
