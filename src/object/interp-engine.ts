@@ -77,7 +77,8 @@ export function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions, en
         type: p.type,
         name: p.name,
         engine,
-        mode: options.mode ?? verified?.modes.get(p.name) ?? "checked",
+        mode: options.mode ?? verified?.runs.get(p.name)?.mode ?? "checked",
+        ...(verified?.runs.get(p.name)?.stackDepths ? { stackDepths: verified.runs.get(p.name)!.stackDepths! } : {}),
         ...(options.budget !== undefined ? { budget: options.budget } : {}),
         resolveLoad: resolver(p, maps),
       });

@@ -7,7 +7,8 @@
 
 import { BpfError } from "../errors.js";
 import type { RunMode } from "../runtime/runtime.js";
-import { explain, verifyObject } from "../verifier/index.js";
+import { buildCfg } from "../verifier/cfg.js";
+import { explain, verifyProgram } from "../verifier/index.js";
 import type { ObjectSpec, ProgramSpec } from "./types.js";
 
 /** A program tsbpf's verifier rejected, at load time; `detail` says where and why. */
@@ -26,20 +27,28 @@ export class ProgramRejectedError extends BpfError {
  */
 const NOT_MODELLED: readonly RegExp[] = [/^calling kernel function/, /^BPF program is too large/, /struct_ops/];
 
-/** The run mode of each program, and the warnings of those that fell back to checked mode. */
-export function verifyFirst(spec: ObjectSpec, programs: readonly ProgramSpec[]): { modes: Map<string, RunMode>; warnings: string[] } {
-  const modes = new Map<string, RunMode>();
+/** How to run each verified program: its mode, and its frames' depths as the verifier found them. */
+export interface VerifiedRun {
+  readonly mode: RunMode;
+  /** Subprogram start slot to stack depth (the runtime's own estimate also counts code no path reaches). */
+  readonly stackDepths?: ReadonlyMap<number, number>;
+}
+
+/** The run of each program, and the warnings of those that fell back to checked mode. */
+export function verifyFirst(spec: ObjectSpec, programs: readonly ProgramSpec[]): { runs: Map<string, VerifiedRun>; warnings: string[] } {
+  const runs = new Map<string, VerifiedRun>();
   const warnings: string[] = [];
-  const names = programs.map((p) => p.name);
-  for (const v of verifyObject(spec, { programs: names })) {
-    if (v.accepted) {
-      modes.set(v.name, "fast");
-    } else if (NOT_MODELLED.some((re) => re.test(v.error ?? ""))) {
-      modes.set(v.name, "checked");
-      warnings.push(`program ${v.name}: tsbpf's verifier cannot judge it (${v.error}); it runs in checked mode`);
+  for (const p of programs) {
+    const r = verifyProgram(p, { maps: spec.maps, ...(p.expectedAttachType ? { attachType: p.expectedAttachType } : {}) });
+    if (r.accepted) {
+      const starts = buildCfg(p.instructions, { allowLoops: true }).subprogs.map((s) => s.start);
+      runs.set(p.name, { mode: "fast", stackDepths: new Map(starts.map((start, k) => [start, r.stats.stackDepth[k] ?? 0])) });
+    } else if (NOT_MODELLED.some((re) => re.test(r.error?.message ?? ""))) {
+      runs.set(p.name, { mode: "checked" });
+      warnings.push(`program ${p.name}: tsbpf's verifier cannot judge it (${r.error?.message}); it runs in checked mode`);
     } else {
-      throw new ProgramRejectedError(v.name, v.detail ? explain(v.detail) : v.error ?? "rejected");
+      throw new ProgramRejectedError(p.name, r.error ? explain(r.error) : "rejected");
     }
   }
-  return { modes, warnings };
+  return { runs, warnings };
 }

@@ -17,7 +17,7 @@ export function typeName(r: Reg): string {
 
 /** One register's value, as the kernel prints it after `R1=`. */
 export function formatReg(r: Reg): string {
-  if (r.type === "scalar") return formatScalar(r.s, { ...(r.id ? { id: r.id } : {}), precise: r.precise });
+  if (r.type === "scalar") return formatScalar(r.s, { ...(r.id ? { id: r.id, offset: r.off } : {}), precise: r.precise });
   if (r.type === "fp") return `fp${r.off}`;
   const parts: string[] = [];
   if (r.id) parts.push(`id=${r.id}`);

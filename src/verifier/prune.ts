@@ -198,7 +198,7 @@ function regsafe(w: Walker, o: Reg, c: Reg, ids: IdMap, mode: Mode3): boolean {
   if (o.type === "scalar") {
     if (c.type !== "scalar") return false;
     if (!o.precise && w.env.privileged && mode === Mode3.NotExact) return true;
-    if (o.id && !ids.check(o.id, c.id || -1)) return false;
+    if (o.id && (!ids.check(o.id, c.id || -1) || o.off !== c.off)) return false;
     return scalarWithin(o.s, c.s);
   }
   if (o.type !== c.type || o.maybeNull !== c.maybeNull || o.rdonly !== c.rdonly || o.ringbuf !== c.ringbuf) return false;

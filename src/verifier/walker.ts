@@ -341,7 +341,16 @@ export class Walker {
     const name = ALU_NAMES[op]!;
     const signed = i.off === 1 && (op === AluOp.Div || op === AluOp.Mod);
     const fast = isConst(dst.s) && isConst(srcVal) ? constAlu(op, dst.s.varOff.value, srcVal.varOff.value, is64) : undefined;
+    const { id, off } = dst;
     setScalar(dst, fast ?? scalarAlu(signed ? (op === AluOp.Div ? "sdiv" : "smod") : name, dst.s, srcVal, is64));
+    // rX += K keeps rX linked to its copies, K apart (BPF_ADD_CONST), once and for K within S32_MAX.
+    if (this.env.privileged && op === AluOp.Add && is64 && id && off === 0 && isConst(srcVal)) {
+      const k = constValue(srcVal)!;
+      if (k <= 0x7fffffffn) {
+        dst.id = id;
+        dst.off = Number(k);
+      }
+    }
   }
 
   private mov(i: Instruction, is64: boolean, x: boolean): void {
@@ -371,6 +380,12 @@ export class Walker {
     if (src.type !== "scalar") {
       if (!this.env.privileged) this.reject(`R${i.src} partial copy of pointer`);
       setScalar(dst, scalarAlu("mov", scalarUnknown(), scalarUnknown(), false));
+      return;
+    }
+    if (src.s.umax <= 0xffffffffn) {
+      // A value within 32 bits is copied whole, and linked as a 64-bit copy is (get_reg_width <= 32).
+      if (!src.id && !isConst(src.s)) src.id = this.newId();
+      Object.assign(dst, src);
       return;
     }
     setScalar(dst, scalarAlu("mov", src.s, src.s, false));
@@ -761,8 +776,10 @@ function setLinked(s: State, r: Reg, v: Scalar): void {
   const id = r.id;
   r.s = v;
   if (!id) return;
+  // A copy `off` apart (rX += K after the copy) holds v plus the difference (sync_linked_regs).
+  const at = (q: Reg): Scalar => (q.off === r.off ? v : scalarAlu("add", v, constScalar(BigInt(q.off - r.off)), true));
   for (const fr of s.frames) {
-    for (const q of fr.regs) if (q !== r && q.type === "scalar" && q.id === id) q.s = v;
-    for (const sl of fr.stack) if (sl.spilled && sl.spilled.type === "scalar" && sl.spilled.id === id) sl.spilled.s = v;
+    for (const q of fr.regs) if (q !== r && q.type === "scalar" && q.id === id) q.s = at(q);
+    for (const sl of fr.stack) if (sl.spilled && sl.spilled.type === "scalar" && sl.spilled.id === id) sl.spilled.s = at(sl.spilled);
   }
 }
