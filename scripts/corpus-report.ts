@@ -23,7 +23,7 @@ for (const object of corpusObjects()) {
     if (same) agree++;
     else {
       // Group by the error with registers, offsets and numbers taken out.
-      const cause = (v.error ?? `accepted where the kernel says: ${k?.error}`).replace(/^\d+: \([0-9a-f]+\) [^:]*: /, "").replace(/\bR\d+\b/g, "Rn").replace(/-?\d+/g, "N");
+      const cause = (v.error ?? `accepted where the kernel says: ${k?.error}`).replace(/^\d+: \([0-9a-f]+\) [^:]*: /, "").replace(/scalar\(\S*/g, "scalar(...)").replace(/\bR\d+\b/g, "Rn").replace(/-?\d+/g, "N");
       gaps.set(cause, [...(gaps.get(cause) ?? []), `${object}/${v.name}`]);
     }
     const err = (s?: string) => (s ? s.replace(/\|/g, "\\|").slice(0, 90) : "");
