@@ -6,10 +6,17 @@
  */
 
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { verifyObject } from "../src/verifier/index.js";
-import { corpusObjects, openCorpus, VERDICTS_FILE, type KernelVerdict } from "../test/verifier/corpus/corpus.js";
+import { CORPUS, corpusObjects, openCorpus, VERDICTS_FILE, type KernelVerdict } from "../test/verifier/corpus/corpus.js";
 
 const recorded = JSON.parse(readFileSync(VERDICTS_FILE, "utf8")) as { kernel: string; verdicts: KernelVerdict[] };
+// What each source exercises comes from the corpus README's table, the one place it is written.
+const exercises = new Map<string, string>();
+for (const line of readFileSync(join(CORPUS, "README.md"), "utf8").split("\n")) {
+  const cells = line.split("|").map((c) => c.trim());
+  if (cells.length >= 5 && /^[a-z0-9-]+$/.test(cells[1]!)) exercises.set(cells[1]!, cells[3]!);
+}
 const rows: string[] = [];
 const gaps = new Map<string, string[]>();
 let agree = 0;
@@ -27,14 +34,14 @@ for (const object of corpusObjects()) {
       gaps.set(cause, [...(gaps.get(cause) ?? []), `${object}/${v.name}`]);
     }
     const err = (s?: string) => (s ? s.replace(/\|/g, "\\|").slice(0, 90) : "");
-    rows.push(`| ${object} | ${v.name} | ${k ? verdict(k.accepted) : "?"} | ${verdict(v.accepted)}${same ? "" : " **(gap)**"} | ${k?.insnsProcessed ?? ""} | ${v.insnsProcessed ?? ""} | ${k?.verificationMs?.toFixed(2) ?? ""} | ${v.verificationMs.toFixed(2)} | ${err(v.error ?? k?.error)} |`);
+    rows.push(`| ${object} | ${v.name} | ${exercises.get(object.replace(/(\.v\d)?\.bpf\.o$/, "")) ?? ""} | ${k ? verdict(k.accepted) : "?"} | ${verdict(v.accepted)}${same ? "" : " **(gap)**"} | ${k?.insnsProcessed ?? ""} | ${v.insnsProcessed ?? ""} | ${k?.verificationMs?.toFixed(2) ?? ""} | ${v.verificationMs.toFixed(2)} | ${err(v.error)} | ${err(k?.error)} |`);
   }
 }
 const out = [
   `Kernel ${recorded.kernel}; ${agree} of ${total} programs get the kernel's verdict from tsbpf.`,
   "",
-  "| object | program | kernel | tsbpf | kernel insns | tsbpf insns | kernel ms | tsbpf ms | first error (tsbpf's, else the kernel's) |",
-  "|---|---|---|---|---:|---:|---:|---:|---|",
+  "| object | program | exercises | kernel | tsbpf | kernel insns | tsbpf insns | kernel ms | tsbpf ms | tsbpf's error | kernel's error |",
+  "|---|---|---|---|---|---:|---:|---:|---:|---|---|",
   ...rows,
   "",
   "Gaps, ranked by the programs each blocks:",
