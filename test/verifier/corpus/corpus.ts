@@ -29,6 +29,8 @@ export interface KernelVerdict {
   readonly accepted: boolean;
   /** The last meaningful line of the kernel's log when it rejects. */
   readonly error?: string;
+  /** The end of the kernel's log when it rejects (at most its last 40 lines), where the fault is named. */
+  readonly log?: string;
   readonly insnsProcessed?: number;
   /** The kernel's own `verification time N usec`, in ms. */
   readonly verificationMs?: number;
@@ -58,7 +60,7 @@ export async function kernelVerdict(object: string, program: string): Promise<Ke
   return {
     ...base,
     accepted,
-    ...(error !== undefined ? { error } : {}),
+    ...(error !== undefined ? { error, log: log.trimEnd().split("\n").slice(-40).join("\n") } : {}),
     ...(processed ? { insnsProcessed: Number(processed) } : {}),
     ...(usec ? { verificationMs: Number(usec) / 1000 } : {}),
   };
