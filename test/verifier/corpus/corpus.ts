@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadObject, loadObjectSpec } from "../../../src/object/index.js";
+import type { Btf } from "../../../src/btf/index.js";
 import type { ObjectSpec } from "../../../src/object/types.js";
 
 export const CORPUS = new URL("./", import.meta.url).pathname;
@@ -17,8 +18,13 @@ export const corpusObjects = (): string[] => readdirSync(CORPUS).filter((f) => f
 /** Near-miss programs (sources named `bad-*`) are written to be rejected; the others to be accepted. */
 export const meantToLoad = (object: string): boolean => !object.startsWith("bad-");
 
-export function openCorpus(object: string): ObjectSpec {
-  return loadObjectSpec(new Uint8Array(readFileSync(join(CORPUS, object))), { name: object });
+/**
+ * The object's spec; with `targetBtf` (the running kernel's), CO-RE relocated against it as
+ * `tsbpf verify` does. Without, the compile-time offsets stay: those of the vmlinux.h the
+ * build generated, i.e. of the kernel whose verdicts kernel-verdicts.json records.
+ */
+export function openCorpus(object: string, targetBtf?: Btf): ObjectSpec {
+  return loadObjectSpec(new Uint8Array(readFileSync(join(CORPUS, object))), { name: object, ...(targetBtf ? { targetBtf } : {}) });
 }
 
 /** The kernel's verdict on one program, as recorded in kernel-verdicts.json. */
@@ -37,8 +43,8 @@ export interface KernelVerdict {
 }
 
 /** Loads one program of `object` alone in the kernel (log level 4: statistics only). */
-export async function kernelVerdict(object: string, program: string): Promise<KernelVerdict | undefined> {
-  const spec = openCorpus(object);
+export async function kernelVerdict(object: string, program: string, targetBtf?: Btf): Promise<KernelVerdict | undefined> {
+  const spec = openCorpus(object, targetBtf);
   const p = spec.programs.find((q) => q.name === program)!;
   const base = { object, program, section: p.sectionName };
   let log: string;
