@@ -20,6 +20,10 @@ for (const line of readFileSync(join(CORPUS, "README.md"), "utf8").split("\n")) 
 const rows: string[] = [];
 const gaps = new Map<string, string[]>();
 let agree = 0;
+/** Over the programs both accept: the kernel's and tsbpf's processed instructions, and tsbpf's time over the kernel's. */
+let kernelInsns = 0;
+let ourInsns = 0;
+const timeRatios: number[] = [];
 let total = 0;
 const verdict = (a: boolean) => (a ? "accept" : "reject");
 for (const object of corpusObjects()) {
@@ -28,6 +32,11 @@ for (const object of corpusObjects()) {
     total++;
     const same = k?.accepted === v.accepted;
     if (same) agree++;
+    if (same && v.accepted && k.insnsProcessed && k.verificationMs) {
+      kernelInsns += k.insnsProcessed;
+      ourInsns += v.insnsProcessed;
+      timeRatios.push(v.verificationMs / k.verificationMs);
+    }
     else {
       // Group by the error with registers, offsets and numbers taken out.
       const cause = (v.error ?? `accepted where the kernel says: ${k?.error}`).replace(/^\d+: \([0-9a-f]+\) [^:]*: /, "").replace(/scalar\(\S*/g, "scalar(...)").replace(/\bR\d+\b/g, "Rn").replace(/-?\d+/g, "N");
@@ -39,6 +48,7 @@ for (const object of corpusObjects()) {
 }
 const out = [
   `Kernel ${recorded.kernel}; ${agree} of ${total} programs get the kernel's verdict from tsbpf.`,
+  `On the ${timeRatios.length} programs both accept, tsbpf processes ${ourInsns} instructions to the kernel's ${kernelInsns} (${(ourInsns / kernelInsns).toFixed(2)} times) and takes a median ${timeRatios.sort((a, b) => a - b)[timeRatios.length >> 1]!.toFixed(1)} times the kernel's time.`,
   "",
   "| object | program | exercises | kernel | tsbpf | kernel insns | tsbpf insns | kernel ms | tsbpf ms | tsbpf's error | kernel's error |",
   "|---|---|---|---|---|---:|---:|---:|---:|---|---|",

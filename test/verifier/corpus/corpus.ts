@@ -27,6 +27,12 @@ export function openCorpus(object: string, targetBtf?: Btf): ObjectSpec {
   return loadObjectSpec(new Uint8Array(readFileSync(join(CORPUS, object))), { name: object, ...(targetBtf ? { targetBtf } : {}) });
 }
 
+/** The log's last line naming the fault: not a state dump, a BTF note or the statistics. */
+function faultLine(log: string): string | undefined {
+  const lines = log.split("\n").map((l) => l.trim()).filter((l) => l && !/^(cur state|old state|arg#\d|verification time|stack depth|processed \d+ insns|\d+: )/.test(l));
+  return lines.at(-1);
+}
+
 /** The kernel's verdict on one program, as recorded in kernel-verdicts.json. */
 export interface KernelVerdict {
   readonly object: string;
@@ -59,7 +65,7 @@ export async function kernelVerdict(object: string, program: string, targetBtf?:
     if (err.name !== "KernelVerifierError") throw e;
     accepted = false;
     log = err.log ?? "";
-    error = err.summary ?? err.message;
+    error = faultLine(log) ?? err.summary ?? err.message;
   }
   const processed = /processed (\d+) insns/.exec(log)?.[1];
   const usec = /verification time (\d+) usec/.exec(log)?.[1];
