@@ -31,12 +31,12 @@ for (const object of corpusObjects()) {
     const k = recorded.verdicts.find((r) => r.object === object && r.program === v.name);
     total++;
     const same = k?.accepted === v.accepted;
-    if (same) agree++;
     if (same && v.accepted && k.insnsProcessed && k.verificationMs) {
       kernelInsns += k.insnsProcessed;
       ourInsns += v.insnsProcessed;
       timeRatios.push(v.verificationMs / k.verificationMs);
     }
+    if (same) agree++;
     else {
       // Group by the error with registers, offsets and numbers taken out.
       const cause = (v.error ?? `accepted where the kernel says: ${k?.error}`).replace(/^\d+: \([0-9a-f]+\) [^:]*: /, "").replace(/scalar\(\S*/g, "scalar(...)").replace(/\bR\d+\b/g, "Rn").replace(/-?\d+/g, "N");
