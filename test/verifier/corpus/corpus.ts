@@ -59,7 +59,15 @@ export async function kernelVerdict(object: string, program: string, targetBtf?:
   try {
     const o = await loadObject(spec, { engine: "kernel", logLevel: 4, pinRoot: false, skip: spec.programs.filter((q) => q.name !== program).map((q) => q.name) });
     log = (o.programs.get(program) as unknown as { log: string }).log ?? "";
+    // The kernel engine retries a program the kernel rejected with its func and line info
+    // without them, which turns global functions into static ones; libbpf does not, so the
+    // first load's verdict is the kernel's.
+    const refused = o.warnings?.find((w) => w.startsWith(`program ${program}: the kernel refused its func and line info`));
     o.close();
+    if (refused) {
+      const why = /\((?:[^"]*"[^"]*": )?(.*)\); loaded without them$/.exec(refused)?.[1] ?? refused;
+      return { ...base, accepted: false, error: why, log: why };
+    }
   } catch (e) {
     const err = e as { name: string; log?: string; summary?: string; message: string };
     if (err.name !== "KernelVerifierError") throw e;
