@@ -33,7 +33,7 @@ for (const object of corpusObjects()) {
     const same = k?.accepted === v.accepted;
     if (same && v.accepted && k.insnsProcessed && k.verificationMs) {
       kernelInsns += k.insnsProcessed;
-      ourInsns += v.insnsProcessed;
+      ourInsns += v.insnsProcessed ?? 0;
       timeRatios.push(v.verificationMs / k.verificationMs);
     }
     if (same) agree++;
