@@ -30,6 +30,8 @@ build exec-events.bpf.c exec-events.v2.bpf.o -mcpu=v2
 build xdp-ipv6-ext.bpf.c xdp-ipv6-ext.v2.bpf.o -mcpu=v2
 build tcp-options.bpf.c tcp-options.v4.bpf.o -mcpu=v4
 build xdp-vlan.bpf.c xdp-vlan.v4.bpf.o -mcpu=v4
+build tc-conntrack.bpf.c tc-conntrack.v4.bpf.o -mcpu=v4
+build exec-lineage.bpf.c exec-lineage.v4.bpf.o -mcpu=v4
 
 cd ../../..
 if [ "$(id -u)" = 0 ]; then
