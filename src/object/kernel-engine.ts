@@ -86,6 +86,9 @@ function loadIntoKernel(spec: ObjectSpec, options: LoadObjectOptions): BpfObject
   return object;
 }
 
+/** The kernel's words when it refuses a program's func_info or line_info (check_btf_info), not the program itself. */
+const BTF_INFO_REFUSED = /func[_ ]info|line[_ ]info|invalid type id|subprog layout|rec size/i;
+
 /** The object's BTF in the kernel, or why not: a kernel that refuses it still runs the programs, without func/line info. */
 function loadBtf(spec: ObjectSpec): { btf?: KernelBtf; btfError?: string } {
   if (!spec.btf) return { btfError: "the object has no .BTF" };
@@ -189,7 +192,11 @@ function loadProgram(
     return KernelProgram.load({ ...base, btfFd: btf.fd, funcInfo, lineInfo });
   } catch (e) {
     // A kernel that takes the BTF but not this func/line info still gets the program, as without BTF.
+    // Only then: a program the verifier rejects stays rejected (without func info its global
+    // functions would be checked as static ones, and pass where libbpf's load fails).
     if (!(e instanceof BpfError)) throw e;
+    const log = "log" in e && typeof e.log === "string" ? e.log : e.message;
+    if (!BTF_INFO_REFUSED.test(log)) throw e;
     let loaded: KernelProgram;
     try {
       loaded = KernelProgram.load(base);

@@ -33,7 +33,6 @@ const KNOWN_GAPS: Readonly<Record<string, string>> = {
   // signature: tsbpf sees the caller's stack pointer and accepts (too permissive).
   "bad-global-func-null.bpf.o/tc_account": "tsbpf accepts; the kernel verifies account() alone, its pointer argument maybe NULL: R1 invalid mem access 'mem_or_null'",
   // A byte-wise option walk compiled for -mcpu=v4: tsbpf sees the same state twice in the loop.
-  "tcp-options.v4.bpf.o/clamp_mss": "infinite loop detected at insn 40; the kernel accepts (2,358 insns processed), its states differ in the loop counter",
 };
 
 /**
