@@ -901,7 +901,7 @@ class FunctionCompiler {
     if (id === BPF_FUNC_map_update_elem && this.options.inlineMap) {
       const handle = this.constantR1(pc);
       const m = handle !== undefined && handle < 0x80000000n ? this.options.inlineMap(Number(handle), id) : undefined;
-      if (m?.kind === "array" && m.valueSize <= MAX_BPF_STACK) {
+      if (m?.kind === "array" && !m.hasTimer && m.valueSize <= MAX_BPF_STACK) {
         // Inline when the key and the value lie in the stack region, else the helper.
         c.get(REG[2]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - 4).op(O.I64LeU);
         c.get(REG[3]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - m.valueSize).op(O.I64LeU);

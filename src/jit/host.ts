@@ -122,6 +122,10 @@ export class JitContext {
     // A nested run counts from zero against the budget, as the interpreter's does.
     g[5]!.value = 0n;
     this.compiledCallbacks++;
+    // The helper running this callback may have changed the layout (a key copy, a record):
+    // the callback's accesses go through the regions table, so it is brought up to date first.
+    if (m.space.layoutVersion !== this.#layout) this.#invalidate();
+    this.#dirty.add(code);
     try {
       const a = (k: number) => args[k] ?? 0n;
       return BigInt.asUintN(64, code.subs[sub]!(a(0), a(1), a(2), a(3), a(4), BigInt(top)));

@@ -22,6 +22,8 @@ export type InlineMap =
     /** Bytes an update copies, and whether the value has a bpf_spin_lock (BPF_F_LOCK allowed). */
     readonly valueSize: number;
     readonly hasLock: boolean;
+    /** The value holds a bpf_timer: an update must free it (the helper's work), so it is not inlined. */
+    readonly hasTimer: boolean;
     /** percpu_array: bytes of one CPU's slot (the current CPU's is at index * elemSize + cpu * slot); 0 otherwise. */
     readonly cpuSlot: number;
   }
@@ -48,7 +50,7 @@ export function inlineMapOf(map: BpfMap): InlineMap | undefined {
   if (map instanceof ArrayMap && (map.typeName === "array" || map.typeName === "percpu_array") && map.keySize === 4) {
     return {
       kind: "array", keySize: 4, base: map.valueAddress(0), elemSize: map.elemSize, maxEntries: map.maxEntries,
-      valueSize: map.valueSize, hasLock: map.spinLockOffset >= 0, cpuSlot: map.perCpu ? map.elemSize / map.cpus : 0,
+      valueSize: map.valueSize, hasLock: map.spinLockOffset >= 0, hasTimer: map.timerOffset >= 0, cpuSlot: map.perCpu ? map.elemSize / map.cpus : 0,
     };
   }
   if (map.perCpu) return undefined;
