@@ -38,12 +38,14 @@ export type InlineMap =
     readonly hashField: number;
     readonly valueField: number;
     readonly keyOffset: number;
+    /** percpu_hash: bytes of one CPU's slot after the value's address (CPU 0's); 0 otherwise. */
+    readonly cpuSlot: number;
   };
 
 /**
  * How `map`'s program lookups compile inline, or undefined where the helper must run:
- * per-CPU hash maps, LRU maps (a lookup marks the element used), devmap_hash and every
- * other type. A percpu_array's element is the current CPU's slot (the global `cpu`).
+ * LRU maps (a lookup marks the element used), devmap_hash and every other type. A per-CPU
+ * map's value is the current CPU's slot (the global `cpu`).
  */
 export function inlineMapOf(map: BpfMap): InlineMap | undefined {
   if (map.closed) return undefined;
@@ -53,13 +55,13 @@ export function inlineMapOf(map: BpfMap): InlineMap | undefined {
       valueSize: map.valueSize, hasLock: map.spinLockOffset >= 0, hasTimer: map.timerOffset >= 0, cpuSlot: map.perCpu ? map.elemSize / map.cpus : 0,
     };
   }
-  if (map.perCpu) return undefined;
-  if (map instanceof HashMap && map.typeName === "hash" && !map.lru && map.keySize > 0) {
+  if (map instanceof HashMap && (map.typeName === "hash" || map.typeName === "percpu_hash") && !map.lru && map.keySize > 0) {
     const l = map.layout;
     if (l.byIndex) return undefined;
     return {
       kind: "hash", keySize: map.keySize, buckets: l.buckets, mask: l.mask,
       nextField: l.nextField, hashField: l.hashField, valueField: l.valueField, keyOffset: l.keyOffset,
+      cpuSlot: map.perCpu ? l.slot : 0,
     };
   }
   return undefined;
@@ -103,7 +105,9 @@ export function emitInlineLookup(c: Code, m: InlineMap, l: InlineLocals): void {
   emitKeyEquals(c, m.keySize, m.keyOffset, l);
   c.op(O.I32And);
   c.if_();
-  c.get(l.e).mem(O.I32Load, 2, m.valueField).op(O.I64ExtendI32U).br(2);
+  c.get(l.e).mem(O.I32Load, 2, m.valueField).op(O.I64ExtendI32U);
+  if (m.cpuSlot) c.gget(l.cpu).op(O.I64ExtendI32U).i64(m.cpuSlot).op(O.I64Mul).op(O.I64Add);
+  c.br(2);
   c.end();
   c.get(l.e).mem(O.I32Load, 2, m.nextField).set(l.e).br(0);
   c.end();

@@ -118,14 +118,27 @@ test("inlined percpu_array lookups and updates take the current CPU's slot, as s
   }
 });
 
-test("a key outside the stack, LRU and per-CPU maps, and a registry's own lookup keep the helper call", () => {
+test("inlined percpu_hash lookups give the current CPU's slot of the element", () => {
+  const rt = runtime();
+  setCpus(rt.space, { cpus: 3, current: 0 });
+  const map = createMap(rt.space, { type: "percpu_hash", keySize: 6, valueSize: 4, maxEntries: 64 });
+  const next = rng(5);
+  const key = () => Uint8Array.from({ length: 6 }, () => next() & 3);
+  for (let k = 0; k < 40; k++) map.set(key(), new Uint8Array(4).fill(k));
+  for (let cpu = 0; cpu < 3; cpu++) {
+    setCpus(rt.space, { current: cpu });
+    assert.equal(compare(rt, map, Array.from({ length: 100 }, key)).inlined, 1);
+  }
+});
+
+test("a key outside the stack, LRU maps, and a registry's own lookup keep the helper call", () => {
   const rt = runtime();
   const hash = createMap(rt.space, { type: "hash", keySize: 8, valueSize: 8, maxEntries: 16 });
   const key = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
   hash.set(key, new Uint8Array(8));
   // The key in the memory block: compiled inline behind the stack check, answered by the helper.
   compare(rt, hash, [key, new Uint8Array(8)], false);
-  for (const type of ["lru_hash", "percpu_hash"] as const) {
+  for (const type of ["lru_hash", "lru_percpu_hash"] as const) {
     const m = createMap(rt.space, { type, keySize: 8, valueSize: 8, maxEntries: 16 });
     assert.equal(compare(rt, m, [new Uint8Array(m.keySize)]).inlined, 0, type);
   }
