@@ -7,6 +7,8 @@
 import { readFileSync } from "node:fs";
 import { NotSupportedError } from "../errors.js";
 import { attachAll, type AttachedObject } from "../kernel/attach-all.js";
+import { attachUprobe, type UprobeOptions } from "../kernel/attach.js";
+import type { KernelLink } from "../kernel/link.js";
 import { kernelAvailable } from "../kernel/available.js";
 import type { KernelMap } from "../kernel/map.js";
 import type { KernelProgram } from "../kernel/program.js";
@@ -28,6 +30,7 @@ export function toolEngine(v: string | boolean | undefined, tool: string): ToolE
 /** A tool's kernel object, loaded and attached; `close()` detaches and frees every fd. */
 export class KernelToolSession {
   readonly #readers: KernelRingBufReader[] = [];
+  readonly #links: KernelLink[] = [];
   #attached: AttachedObject | undefined;
   #closed = false;
 
@@ -57,6 +60,15 @@ export class KernelToolSession {
     return [...this.#attached.links.values()].map((l) => l.description);
   }
 
+  /** Attaches `program` as a uprobe (or uretprobe) on BINARY's SYMBOL in one process, closed with the session. */
+  attachUprobe(program: string, binary: string, o: UprobeOptions): string {
+    const p = this.object.programs.get(program);
+    if (!p) throw new HookError(`the tool's object has no program ${program}`);
+    const link = attachUprobe(p, binary, o);
+    this.#links.push(link);
+    return link.description;
+  }
+
   /** A reader of the ring buffer `name`, closed with the session. */
   ringbuf(name: string, onRecord: (r: Uint8Array) => void): KernelRingBufReader {
     const r = new KernelRingBufReader(this.map(name), onRecord);
@@ -68,6 +80,7 @@ export class KernelToolSession {
     if (this.#closed) return;
     this.#closed = true;
     for (const r of this.#readers) r.close();
+    for (const l of this.#links.reverse()) l.close();
     this.#attached?.close();
     this.object.close();
   }
