@@ -5,7 +5,8 @@
  */
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import http from "node:http";
 import { memoryIo } from "../../src/cli/io.js";
 import { main } from "../../src/cli/main.js";
 import { kernelAvailable } from "../../src/kernel/available.js";
@@ -23,6 +24,16 @@ after(async () => { await app?.stop(); });
  * The fds of the kinds a kernel tool opens (bpf maps, programs, links, perf events, epoll),
  * by target: sockets and pipes of the app's HTTP client and the agent come and go on their own.
  */
+/** A request to the app on a fresh connection: the helper's keep-alive sockets may be closed by the server's idle timeout between tests. */
+const get = (path: string) => new Promise<{ status: number; body: string }>((res, rej) => {
+  http.get({ host: "127.0.0.1", port: app!.port, path, agent: false }, (r) => {
+    let body = "";
+    r.setEncoding("utf8");
+    r.on("data", (d) => (body += d));
+    r.on("end", () => res({ status: r.statusCode!, body }));
+  }).on("error", rej);
+});
+
 const openFds = (): string[] => readdirSync("/proc/self/fd").flatMap((fd) => {
   try {
     const target = readlinkSync(`/proc/self/fd/${fd}`);
@@ -48,8 +59,8 @@ test("execsnoop --engine kernel -p PID and the in-process execsnoop see the same
   const fds = openFds();
   const kernel = await started(["execsnoop", "--engine", "kernel", "-p", String(app!.pid), "4"]);
   const node = await started(["execsnoop", "-p", String(app!.pid), "4"]);
-  assert.equal((await app!.get("/spawn/%2Fbin%2Fecho")).body, "tsbpf-arg\n");
-  assert.equal((await app!.get("/spawn/%2Fbin%2Ftrue")).status, 200);
+  assert.equal((await get("/spawn/%2Fbin%2Fecho")).body, "tsbpf-arg\n");
+  assert.equal((await get("/spawn/%2Fbin%2Ftrue")).status, 200);
   assert.equal(await kernel.run, 0, kernel.io.stderr);
   assert.equal(await node.run, 0, node.io.stderr);
   assert.match(kernel.io.stdout.split("\n")[0]!, /^PCOMM {12}PID {5}PPID {4}RET ARGS$/);
@@ -70,6 +81,27 @@ test("execsnoop --engine kernel without -p sees every exec on the machine, this 
   assert.equal(await kernel.run, 0, kernel.io.stderr);
   assert.match(kernel.io.stdout, new RegExp(`\\necho +${child.pid} +${process.pid} +0 /bin/echo tsbpf-kernel-view\\n`));
   assert.deepEqual(openFds(), fds);
+});
+
+test("funclatency --engine kernel times a function of the node binary in the app through a uprobe and uretprobe", { skip }, async () => {
+  const fds = openFds();
+  // Each /file request opens its file twice through libuv: writeFileSync, then promises.readFile.
+  const lat = await started(["funclatency", "--engine", "kernel", "-u", "-d", "3", "-p", String(app!.pid), `${realpathSync(process.execPath)}:uv_fs_open`]);
+  for (let i = 0; i < 5; i++) assert.equal((await get(`/file/k${i}`)).body, `data:k${i}`);
+  assert.equal(await lat.run, 0, lat.io.stderr);
+  const out = lat.io.stdout;
+  assert.match(out, /^Tracing 1 functions for ".*:uv_fs_open"\.\.\. Hit Ctrl-C to end\.\n/);
+  assert.match(out, /\n     usecs {15}: count {5}distribution\n/);
+  const counted = [...out.matchAll(/^ +\d+ -> \d+ +: (\d+) +\|/gm)].reduce((a, m) => a + Number(m[1]), 0);
+  assert.equal(counted, 10, out);
+  assert.match(out, /\navg = \d+ usecs, total: \d+ usecs, count: 10\nDetaching...\n$/);
+  assert.deepEqual(openFds(), fds);
+});
+
+test("funclatency --engine kernel wants BINARY:SYMBOL and -p PID", async () => {
+  const io = memoryIo();
+  assert.notEqual(await main(["tools", "funclatency", "--engine", "kernel", "-p", "1", "fs.readFileSync"], io), 0);
+  assert.match(io.stderr, /--engine kernel times BINARY:SYMBOL/);
 });
 
 test("execsnoop --engine refuses an engine it does not know", async () => {
