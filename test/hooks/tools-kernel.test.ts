@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import http from "node:http";
 import { memoryIo } from "../../src/cli/io.js";
 import { main } from "../../src/cli/main.js";
+import { TOOLS } from "../../src/tools/index.js";
 import { kernelAvailable } from "../../src/kernel/available.js";
 import { type App, startApp, until } from "./helpers.js";
 
@@ -43,12 +44,17 @@ const openFds = (): string[] => readdirSync("/proc/self/fd").flatMap((fd) => {
   }
 }).sort();
 
-/** Starts `tsbpf tools ARGS`, resolved once it has printed its header (it is attached then). */
-async function started(args: string[]): Promise<{ io: ReturnType<typeof memoryIo>; run: Promise<number> }> {
+/**
+ * Starts a tool without a duration, resolved once it is attached; `stop()` ends it as Ctrl-C
+ * would (a last drain, then detach), so a slow attach on a loaded machine cannot eat the run.
+ */
+async function started(args: string[]): Promise<{ io: ReturnType<typeof memoryIo>; run: Promise<number>; stop: () => Promise<number> }> {
   const io = memoryIo();
-  const run = main(["tools", ...args], io);
-  await until(() => io.stdout.length > 0 || io.stderr !== "", run);
-  return { io, run };
+  const ac = new AbortController();
+  let attached = false;
+  const run = TOOLS[args[0]!]!.run(args.slice(1), io, { signal: ac.signal, onAttached: () => (attached = true) });
+  await until(() => attached, run);
+  return { io, run, stop: () => { ac.abort(); return run; } };
 }
 
 /** PCOMM PID PPID RET ARGS rows, whitespace-normalised, sorted by pid. */
@@ -57,12 +63,12 @@ const rows = (out: string) => out.trim().split("\n").slice(1).map((l) => l.trim(
 
 test("execsnoop --engine kernel -p PID and the in-process execsnoop see the same children", { skip }, async () => {
   const fds = openFds();
-  const kernel = await started(["execsnoop", "--engine", "kernel", "-p", String(app!.pid), "4"]);
-  const node = await started(["execsnoop", "-p", String(app!.pid), "4"]);
+  const node = await started(["execsnoop", "-p", String(app!.pid)]);
+  const kernel = await started(["execsnoop", "--engine", "kernel", "-p", String(app!.pid)]);
   assert.equal((await get("/spawn/%2Fbin%2Fecho")).body, "tsbpf-arg\n");
   assert.equal((await get("/spawn/%2Fbin%2Ftrue")).status, 200);
-  assert.equal(await kernel.run, 0, kernel.io.stderr);
-  assert.equal(await node.run, 0, node.io.stderr);
+  assert.equal(await kernel.stop(), 0, kernel.io.stderr);
+  assert.equal(await node.stop(), 0, node.io.stderr);
   assert.match(kernel.io.stdout.split("\n")[0]!, /^PCOMM {12}PID {5}PPID {4}RET ARGS$/);
   const k = rows(kernel.io.stdout), n = rows(node.io.stdout);
   assert.equal(k.length, 2, kernel.io.stdout);
@@ -75,10 +81,10 @@ test("execsnoop --engine kernel -p PID and the in-process execsnoop see the same
 test("execsnoop --engine kernel without -p sees every exec on the machine, this test's own child too", { skip }, async () => {
   const { spawnSync } = await import("node:child_process");
   const fds = openFds();
-  const kernel = await started(["execsnoop", "--engine", "kernel", "2"]);
+  const kernel = await started(["execsnoop", "--engine", "kernel"]);
   const child = spawnSync("/bin/echo", ["tsbpf-kernel-view"]);
   assert.equal(child.status, 0);
-  assert.equal(await kernel.run, 0, kernel.io.stderr);
+  assert.equal(await kernel.stop(), 0, kernel.io.stderr);
   assert.match(kernel.io.stdout, new RegExp(`\\necho +${child.pid} +${process.pid} +0 /bin/echo tsbpf-kernel-view\\n`));
   assert.deepEqual(openFds(), fds);
 });
@@ -86,9 +92,9 @@ test("execsnoop --engine kernel without -p sees every exec on the machine, this 
 test("funclatency --engine kernel times a function of the node binary in the app through a uprobe and uretprobe", { skip }, async () => {
   const fds = openFds();
   // Each /file request opens its file twice through libuv: writeFileSync, then promises.readFile.
-  const lat = await started(["funclatency", "--engine", "kernel", "-u", "-d", "3", "-p", String(app!.pid), `${realpathSync(process.execPath)}:uv_fs_open`]);
+  const lat = await started(["funclatency", "--engine", "kernel", "-u", "-p", String(app!.pid), `${realpathSync(process.execPath)}:uv_fs_open`]);
   for (let i = 0; i < 5; i++) assert.equal((await get(`/file/k${i}`)).body, `data:k${i}`);
-  assert.equal(await lat.run, 0, lat.io.stderr);
+  assert.equal(await lat.stop(), 0, lat.io.stderr);
   const out = lat.io.stdout;
   assert.match(out, /^Tracing 1 functions for ".*:uv_fs_open"\.\.\. Hit Ctrl-C to end\.\n/);
   assert.match(out, /\n     usecs {15}: count {5}distribution\n/);
