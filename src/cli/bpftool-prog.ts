@@ -15,7 +15,8 @@ import { KernelLink } from "../kernel/link.js";
 import { programIds, programInfo, programXlatedBytes, type ProgramInfo } from "../kernel/info.js";
 import { HOST_LITTLE_ENDIAN } from "../kernel/layout.js";
 import { PROG_INFO } from "../kernel/uapi.js";
-import { loadObject, loadObjectSpec } from "../object/index.js";
+import { loadObject } from "../object/index.js";
+import { openObject } from "./object.js";
 import {
   fdinfoField, holdersOf, holdersText, isoLocal, need, parseRef, pinnedPaths, printJson, programIdsOf, splitGlobals, tryInfo, UsageError,
   wallClockSeconds, withFd, type Globals,
@@ -160,7 +161,8 @@ async function load(io: Io, g: Globals, args: string[], all: boolean): Promise<n
     else if (w === "map") throw new UsageError("map replacement (map idx|name ...) is not supported by tsbpf yet");
     else throw new UsageError(`unknown argument '${w}'`);
   }
-  const spec = loadObjectSpec(new Uint8Array(readFileSync(file)), { name: file.split("/").pop()! });
+  // As libbpf opens it for this kernel: the host's kconfig, CO-RE against the running kernel's BTF.
+  const spec = openObject(new Uint8Array(readFileSync(file)), file.split("/").pop()!);
   if (type) for (const p of spec.programs) p.type = type;
   ensureBpffs();
   const obj = await loadObject(spec, { engine: "kernel" });

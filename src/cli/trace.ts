@@ -14,7 +14,8 @@ import { attachAll } from "../kernel/attach-all.js";
 import { KernelPerfReader } from "../kernel/perf.js";
 import { KernelRingBufReader } from "../kernel/ringbuf.js";
 import { formatMapDump, toJson } from "../maps/dump.js";
-import { loadObject, loadObjectSpec } from "../object/index.js";
+import { loadObject } from "../object/index.js";
+import { openObject } from "./object.js";
 import type { Io } from "./io.js";
 
 export const TRACE_USAGE = `usage: tsbpf trace FILE.o [--json] [--type [MAP=]STRUCT] [--interface IFACE] [--cgroup DIR]
@@ -64,7 +65,8 @@ export async function traceCommand(args: string[], io: Io): Promise<number> {
   });
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new BpfError("EINVAL", `expected one object file\n${TRACE_USAGE}`);
-  const spec = loadObjectSpec(new Uint8Array(readFileSync(file)), { name: file.split("/").pop()! });
+  // As libbpf opens it for this kernel: the host's kconfig, CO-RE against the running kernel's BTF.
+  const spec = openObject(new Uint8Array(readFileSync(file)), file.split("/").pop()!);
   const types = recordTypes(spec.btf, values.type ?? []);
   const obj = await loadObject(spec, { engine: "kernel" });
   const readers: { close(): void }[] = [];
