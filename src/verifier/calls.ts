@@ -8,7 +8,8 @@ import type { ArgSpec, HelperProto } from "../helpers/proto.js";
 import { HELPER_NAMES } from "../helpers/names.js";
 import type { Instruction } from "../isa/instruction.js";
 import type { MapSpec } from "../object/types.js";
-import { MAX_FRAMES, MAX_VAR_SIZE } from "./env.js";
+import { MAX_FRAMES, MAX_VAR_SIZE, Reject } from "./env.js";
+import type { GlobalArg, GlobalFunc } from "./globals.js";
 import { typeName } from "./log.js";
 import { checkHelperMem } from "./memory.js";
 import { markPrecise } from "./prune.js";
@@ -270,6 +271,8 @@ function clearPacketPointers(w: Walker): void {
 
 export function checkSubprogCall(w: Walker, i: Instruction, t: number): number {
   const target = t + i.imm + 1;
+  const global = w.env.globals.get(w.cfg.subprogOf[target]!);
+  if (global) return checkGlobalCall(w, global, t);
   if (w.cur.frames.length >= MAX_FRAMES) w.reject(`the call stack of ${w.cur.frames.length + 1} frames is too deep`);
   if (w.cur.activeLock) w.reject("function calls are not allowed while holding a lock");
   const caller = w.frame;
@@ -279,6 +282,51 @@ export function checkSubprogCall(w: Walker, i: Instruction, t: number): number {
   callee.regs[10]!.frameno = callee.frameno;
   w.cur.frames.push(callee);
   return target;
+}
+
+/**
+ * check_func_call for a global function: the arguments are checked against its BTF signature
+ * (btf_check_func_arg_match), the function itself is verified alone later, and r0 is unknown.
+ */
+function checkGlobalCall(w: Walker, g: GlobalFunc, t: number): number {
+  const caller = w.frame;
+  if (w.cur.activeLock) w.reject2("global function calls are not allowed while holding a lock,", "use static function instead");
+  const invalid = `Caller passes invalid args into func#${g.subprog} ('${g.name}')`;
+  if (g.unsupported) w.reject2(g.unsupported, invalid);
+  try {
+    g.args.forEach((a, k) => checkGlobalArg(w, a, k));
+  } catch (e) {
+    if (!(e instanceof Reject)) throw e;
+    throw new Reject(e.insn, invalid, [...e.detail, e.message]);
+  }
+  w.say(`Func#${g.subprog} ('${g.name}') is global and assumed valid.`);
+  w.calledGlobals.add(g.subprog);
+  for (let r = 1; r <= 5; r++) setNotInit(caller.regs[r]!);
+  setScalar(caller.regs[0]!, scalarUnknown());
+  return t + 1;
+}
+
+function checkGlobalArg(w: Walker, a: GlobalArg, k: number): void {
+  const regno = k + 1;
+  const r = w.readReg(regno);
+  if (a.kind === "scalar") {
+    if (r.type !== "scalar") w.reject(`R${regno} is not a scalar`);
+    return;
+  }
+  // check_func_arg_reg_off: a fixed offset only where the pointer type allows one.
+  if (a.kind === "ctx") {
+    if (r.type === "ctx" && r.off !== 0) w.reject(`dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
+    if (r.type !== "ctx") w.reject(`arg#${k} expects pointer to ctx`);
+    return;
+  }
+  // check_mem_reg: NULL passes; otherwise a read and a write of the whole size, as if not NULL.
+  if (r.type === "scalar" && isConst(r.s) && constValue(r.s)! === 0n) return;
+  if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
+  const probe = copyReg(r);
+  probe.maybeNull = false;
+  checkHelperMem(w, regno, probe, a.size, false, true);
+  checkHelperMem(w, regno, probe, a.size, true, true);
+  if (!a.nullable && r.maybeNull) w.reject(`arg#${k} is expected to be non-NULL`);
 }
 
 /** Enters a callback as the kernel does: a pushed state runs it, this one goes on past the call. */

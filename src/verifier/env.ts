@@ -7,6 +7,7 @@
 import type { HelperProto } from "../helpers/proto.js";
 import type { MapSpec } from "../object/types.js";
 import type { ProgramTypeVerifierOps } from "../programs/access.js";
+import type { GlobalFunc } from "./globals.js";
 
 export interface VerifierEnv {
   readonly type: string;
@@ -23,6 +24,8 @@ export interface VerifierEnv {
   readonly sleepable: boolean;
   /** BPF_COMPLEXITY_LIMIT_INSNS, or lower. */
   readonly complexityLimit: number;
+  /** The global functions, by subprogram index: verified alone, calls checked by signature. */
+  readonly globals: ReadonlyMap<number, GlobalFunc>;
 }
 
 /** A rejection: the kernel's message and the slot it was found at. */

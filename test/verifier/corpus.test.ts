@@ -29,9 +29,6 @@ const KNOWN_GAPS: Readonly<Record<string, string>> = {
   "exec-dataloc.bpf.o/exec_name": "R6 variable ctx access var_off=... disallowed (at the ctx + offset arithmetic); the kernel accepts a ctx pointer with a variable offset as an ARG_ANYTHING helper argument",
   // Open-coded iterators are kfuncs (bpf_iter_num_*), not modelled yet.
   "iter-num-loop.bpf.o/sum_buckets": "calling kernel function N is not allowed (N is 0 without the kernel's BTF, its BTF id with it); the kernel accepts bpf_iter_num_new/next/destroy and proves the loop through the iterator's state",
-  // Global functions are verified inline with the caller's arguments, not alone from their BTF
-  // signature: tsbpf sees the caller's stack pointer and accepts (too permissive).
-  "bad-global-func-null.bpf.o/tc_account": "tsbpf accepts; the kernel verifies account() alone, its pointer argument maybe NULL: R1 invalid mem access 'mem_or_null'",
   // A byte-wise option walk compiled for -mcpu=v4: tsbpf sees the same state twice in the loop.
 };
 
