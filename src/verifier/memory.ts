@@ -333,7 +333,7 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
       const lo = base0(r) + (isConst(s) ? Number(BigInt.asIntN(64, constValue(s)!)) : Number(s.smin));
       const hi = base0(r) + (isConst(s) ? Number(BigInt.asIntN(64, constValue(s)!)) : Number(s.smax));
       if (!isConst(s) && (s.smin < -BigInt(MAX_STACK) || s.smax > 0n)) w.reject(`R${regno} unbounded indirect variable offset stack access`);
-      if (lo < -MAX_STACK || hi + size > 0) w.reject(`invalid indirect access to stack R${regno} off=${lo} size=${size}`);
+      if (lo < -MAX_STACK || hi + size > 0) w.reject(`invalid ${write ? "write to" : "read from"} stack R${regno} off=${lo} size=${size}`);
       touch(w, f, lo);
       for (let b = lo; b < hi + size; b++) {
         const k = Math.floor((-b - 1) / 8);

@@ -37,7 +37,6 @@ const KNOWN_GAPS: Readonly<Record<string, string>> = {
  * log: `object/program` to tsbpf's words and the kernel's.
  */
 const WORDING_GAPS: Readonly<Record<string, string>> = {
-  "bad-comm-size.bpf.o/on_fsync": "tsbpf: invalid indirect access to stack R1 off=-16 size=32; the kernel: invalid write to stack R1 off=-16 size=32 (a helper's ARG_PTR_TO_UNINIT_MEM)",
 };
 
 const recorded: readonly KernelVerdict[] = existsSync(VERDICTS_FILE) ? (JSON.parse(readFileSync(VERDICTS_FILE, "utf8")) as { verdicts: KernelVerdict[] }).verdicts : [];
