@@ -11,7 +11,7 @@ import type { MapSpec } from "../object/types.js";
 import { MAX_FRAMES, MAX_VAR_SIZE, Reject } from "./env.js";
 import type { GlobalArg, GlobalFunc } from "./globals.js";
 import { typeName } from "./log.js";
-import { checkHelperMem } from "./memory.js";
+import { checkCtxOff, checkHelperMem } from "./memory.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarRange, scalarUnknown } from "./scalar.js";
 import { copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
@@ -105,7 +105,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       return;
     case "ptr_to_ctx":
       if (r.type !== "ctx") bad("ctx");
-      if (r.off !== 0) w.reject(`dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
+      checkCtxOff(w, regno, r);
       return;
     case "ptr_to_map_key":
     case "ptr_to_map_value": {
@@ -315,7 +315,7 @@ function checkGlobalArg(w: Walker, a: GlobalArg, k: number): void {
   }
   // check_func_arg_reg_off: a fixed offset only where the pointer type allows one.
   if (a.kind === "ctx") {
-    if (r.type === "ctx" && r.off !== 0) w.reject(`dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
+    if (r.type === "ctx") checkCtxOff(w, regno, r);
     if (r.type !== "ctx") w.reject(`arg#${k} expects pointer to ctx`);
     return;
   }

@@ -8,6 +8,7 @@ import type { Instruction } from "../isa/instruction.js";
 import { AtomicOp, Class, Mode, opMode, opSize, sizeBytes } from "../isa/opcodes.js";
 import { F_RDONLY_PROG, F_WRONLY_PROG, MAX_PACKET_OFF, MAX_STACK, MAX_VAR_OFF, PKT_WRITE_TYPES, type VerifierEnv } from "./env.js";
 import { formatReg, typeName } from "./log.js";
+import { tnumStr } from "./tnum.js";
 import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
 import { copyReg, histPush, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
 import type { Walker } from "./walker.js";
@@ -147,11 +148,15 @@ function packetAccess(w: Walker, regno: number, base: Reg, off: number, size: nu
   if (s.umax + BigInt(o) > BigInt(MAX_PACKET_OFF)) w.reject(`R${regno} unbounded memory access, make sure to bounds check any such access`);
 }
 
+/** __check_ptr_off_reg for a ctx pointer: no fixed offset, no variable one, in the kernel's order. */
+export function checkCtxOff(w: Walker, regno: number, r: Reg): void {
+  if (r.off < 0) w.reject(`negative offset ctx ptr R${regno} off=${r.off} disallowed`);
+  if (r.off !== 0) w.reject(`dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
+  if (!isConst(r.s) || constValue(r.s)! !== 0n) w.reject(`variable ctx access var_off=${tnumStr(r.s.varOff)} disallowed`);
+}
+
 function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean): Reg | undefined {
-  if (base.off !== 0 || !isConst(base.s) || constValue(base.s)! !== 0n) {
-    if (!isConst(base.s)) w.reject(`variable ctx access var_off=${formatReg(base)} disallowed`);
-    w.reject(`dereference of modified ctx ptr R${regno} off=${base.off} disallowed`);
-  }
+  checkCtxOff(w, regno, base);
   const ops = w.env.ops;
   if (!ops) w.reject(`invalid bpf_context access off=${off} size=${size}`);
   const v = ops.isValidAccess({ off, size, write, attachType: w.env.attachType, privileged: w.env.privileged });

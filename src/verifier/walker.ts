@@ -476,7 +476,8 @@ export class Walker {
     } else if (off.smin >= BigInt(MAX_VAR_OFF) || off.smin <= -BigInt(MAX_VAR_OFF)) {
       this.reject(`value ${off.smin} makes ${t} pointer be out of bounds`);
     }
-    if (ptr.type === "ctx" && !isConst(off)) this.reject(`R${dstNo} variable ctx access var_off=${formatReg({ ...ptr, type: "scalar", s: off })} disallowed`);
+    // A ctx pointer may take a variable offset (an ARG_ANYTHING helper argument, a tracepoint's
+    // __data_loc string); only loads, stores and ctx arguments refuse it (__check_ptr_off_reg).
     if (ptr.type === "fp" && !isConst(off) && !this.env.privileged) this.reject(`R${dstNo} variable stack access prohibited for !root`);
     void offReg;
     if (isConst(off)) {

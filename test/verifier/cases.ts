@@ -232,7 +232,10 @@ export const CASES: readonly Case[] = [
   { name: "root may read the map struct through a map pointer", asm: "r1 = map[hash8] ll\nr0 = *(u64 *)(r1 + 0)\nexit", accept: true },
   { name: "a map pointer read before the struct", asm: "r1 = map[hash8] ll\nr0 = *(u64 *)(r1 - 8)\nexit", reject: /invalid negative access: off=-8/ },
   { name: "a store through pkt_end", asm: "r2 = *(u32 *)(r1 + 4)\nr0 = 0\n*(u8 *)(r2 + 0) = r0\nexit", reject: /R2 invalid mem access 'pkt_end'/ },
-  { name: "a context pointer with a variable offset", asm: "r2 = *(u32 *)(r1 + 12)\nr2 &= 4\nr1 += r2\nr0 = *(u32 *)(r1 + 0)\nexit", reject: /variable ctx access var_off=/ },
+  { name: "a context pointer with a variable offset", asm: "r2 = *(u32 *)(r1 + 12)\nr2 &= 4\nr1 += r2\nr0 = *(u32 *)(r1 + 0)\nexit", reject: /variable ctx access var_off=\(0x0; 0x4\) disallowed/ },
+  { name: "a context pointer plus a variable offset to an ARG_ANYTHING helper", asm: "r6 = r1\nr2 = *(u32 *)(r6 + 12)\nr2 &= 0xff\nr3 = r6\nr3 += r2\nr1 = r10\nr1 += -8\nr2 = 8\ncall 113\nr0 = 2\nexit", accept: true },
+  { name: "a context pointer with a variable offset to a ctx argument", asm: "r2 = *(u32 *)(r1 + 12)\nr2 &= 4\nr1 += r2\nr2 = 0\ncall 44\nr0 = 2\nexit", reject: /variable ctx access var_off=\(0x0; 0x4\) disallowed/ },
+  { name: "a context pointer with a negative offset to a ctx argument", asm: "r1 += -4\nr2 = 0\ncall 44\nr0 = 2\nexit", reject: /negative offset ctx ptr R1 off=-4 disallowed/ },
 
   // ---- branches and bounds ----
   { name: "a jset the constants decide", asm: "r0 = 4\nif r0 & 1 goto +1\nr0 = 0\nexit", accept: true },
