@@ -196,6 +196,8 @@ function memArg(w: Walker, regno: number, r: Reg, proto: HelperProto): void {
 function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): void {
   const r0 = w.reg(0);
   const ret = proto.ret;
+  // A lookup in a SOCKMAP/SOCKHASH gives a socket or NULL, with a reference to release (is_acquire_function).
+  const sockLookup = proto.name === "map_lookup_elem" && (meta.map?.type === "sockmap" || meta.map?.type === "sockhash");
   switch (ret.kind) {
     case "void":
       setNotInit(r0);
@@ -205,6 +207,12 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
       return;
     case "ptr_to_map_value":
       if (!meta.map) w.reject(`kernel subsystem misconfigured verifier`);
+      if (sockLookup) {
+        // map_value_or_null until the NULL check makes it a socket (mark_ptr_or_null_reg).
+        setPointer(r0, "map_value");
+        r0.map = meta.map;
+        break;
+      }
       setPointer(r0, "map_value");
       r0.map = meta.map.innerMap && /of_maps/.test(meta.map.type) ? meta.map : meta.map;
       if (/of_maps/.test(meta.map.type) && meta.map.innerMap) {
@@ -235,7 +243,7 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
   }
   r0.maybeNull = !!ret.maybeNull;
   if (r0.maybeNull) r0.id = w.newId();
-  if (proto.acquire) {
+  if (proto.acquire || sockLookup) {
     const id = r0.id || w.newId();
     r0.id = id;
     r0.refObjId = id;

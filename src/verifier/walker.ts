@@ -640,6 +640,7 @@ export class Walker {
           setScalar(r, scalarConst(0n));
         } else {
           r.maybeNull = false;
+          if (r.type === "map_value" && (r.map?.type === "sockmap" || r.map?.type === "sockhash")) r.type = "sock";
           if (r.type === "map_value" || r.type === "mem") {
             // The id linked the copies for this check only (unless it holds a reference).
             if (!r.refObjId) r.id = 0;

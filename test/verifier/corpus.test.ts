@@ -23,8 +23,6 @@ const KNOWN_GAPS: Readonly<Record<string, string>> = {
   "runq-latency.bpf.o/handle_wakeup": "R1 invalid mem access 'scalar' reading p->pid; the kernel accepts a load from a ptr_to_btf_id task_struct",
   "runq-latency.bpf.o/handle_switch": "R8 invalid mem access 'scalar' reading prev->pid; the kernel accepts a load from a ptr_to_btf_id task_struct",
   "iter-tasks.bpf.o/dump_tasks": "R1 invalid mem access 'scalar' reading ctx->meta (a BTF-typed iterator context); the kernel walks struct bpf_iter__task",
-  // Sockets from a sockmap lookup: tsbpf types the result as a map value, the kernel as a socket.
-  "sk-lookup-steer.bpf.o/steer": "R2 type=map_value expected=sock at bpf_sk_assign; the kernel types a SOCKMAP lookup as sock_or_null and accepts",
   // Open-coded iterators are kfuncs (bpf_iter_num_*), not modelled yet.
   "iter-num-loop.bpf.o/sum_buckets": "calling kernel function N is not allowed (N is 0 without the kernel's BTF, its BTF id with it); the kernel accepts bpf_iter_num_new/next/destroy and proves the loop through the iterator's state",
   // A byte-wise option walk compiled for -mcpu=v4: tsbpf sees the same state twice in the loop.
