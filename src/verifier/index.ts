@@ -20,6 +20,7 @@ import { COMPLEXITY_LIMIT, MAX_STACK, Reject, type VerifierEnv } from "./env.js"
 import { liveRegisters } from "./liveness.js";
 import { fixHint, formatState, statsLine } from "./log.js";
 import { globalFuncs } from "./globals.js";
+import { iteratorArgs, tracepointArgs } from "./btf-ptr.js";
 import { Walker } from "./walker.js";
 import type { Btf } from "../btf/types.js";
 
@@ -43,6 +44,8 @@ export interface VerifyOptions {
   readonly complexityLimit?: number;
   /** The object's BTF, for func_info: global functions are verified alone from their signature. */
   readonly btf?: Btf;
+  /** The kernel's BTF (/sys/kernel/btf/vmlinux), for BTF-typed pointers (tp_btf arguments, loads through them). */
+  readonly kernelBtf?: Btf;
 }
 
 export interface VerifyError {
@@ -91,7 +94,7 @@ export function setVerifierTables(t: typeof defaults): void {
 
 const now: () => number = typeof performance !== "undefined" ? () => performance.now() : () => Date.now();
 
-type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, "name" | "type" | "references" | "lineInfo" | "funcInfo" | "license" | "expectedAttachType" | "flags">>;
+type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, "name" | "type" | "references" | "lineInfo" | "funcInfo" | "license" | "expectedAttachType" | "flags" | "attachTo">>;
 
 /** Verifies one program. Never throws for a bad program: the verdict says why. */
 export function verifyProgram(program: Verifiable, options: VerifyOptions = {}): VerifyResult {
@@ -151,7 +154,14 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
   }
   const starts = new Map(cfg.subprogs.map((sp, k) => [sp.start, k]));
   const globals = globalFuncs(program.funcInfo ?? [], options.btf, (slot) => starts.get(slot), type);
-  const verifyEnv: VerifierEnv = { ...env, globals };
+  const kb = type === "tracing" && program.attachTo ? options.kernelBtf : undefined;
+  const ctxArgs = !kb ? undefined : env.attachType === "trace_raw_tp" ? tracepointArgs(kb, program.attachTo!) : env.attachType === "trace_iter" ? iteratorArgs(kb, program.attachTo!) : undefined;
+  const verifyEnv: VerifierEnv = {
+    ...env,
+    globals,
+    kernelBtf: options.kernelBtf,
+    btfCtxArgs: ctxArgs,
+  };
   const live = liveRegisters(cfg, (id) => env.proto(id)?.args.filter((a) => a.kind !== "dontcare").length ?? 5);
   walker = new Walker(cfg, verifyEnv, live, lineInfo);
   walks.push(walker);

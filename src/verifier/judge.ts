@@ -38,6 +38,7 @@ export const tsbpfJudge: ProgramJudge = (spec, program, options) => {
   const r = verifyProgram(program, {
     maps: spec.maps,
     ...(spec.btf ? { btf: spec.btf } : {}),
+    ...(options.targetBtf ? { kernelBtf: options.targetBtf } : {}),
     logLevel,
     ...(program.expectedAttachType ? { attachType: program.expectedAttachType } : {}),
   });

@@ -19,10 +19,6 @@ import { corpusObjects, kernelVerdict, meantToLoad, openCorpus, VERDICTS_FILE, t
  * (src/verifier/CORPUS.md ranks them).
  */
 const KNOWN_GAPS: Readonly<Record<string, string>> = {
-  // BTF-typed pointers (tp_btf arguments): tsbpf reads them as scalars; the kernel walks the BTF.
-  "runq-latency.bpf.o/handle_wakeup": "R1 invalid mem access 'scalar' reading p->pid; the kernel accepts a load from a ptr_to_btf_id task_struct",
-  "runq-latency.bpf.o/handle_switch": "R8 invalid mem access 'scalar' reading prev->pid; the kernel accepts a load from a ptr_to_btf_id task_struct",
-  "iter-tasks.bpf.o/dump_tasks": "R1 invalid mem access 'scalar' reading ctx->meta (a BTF-typed iterator context); the kernel walks struct bpf_iter__task",
   // Open-coded iterators are kfuncs (bpf_iter_num_*), not modelled yet.
   "iter-num-loop.bpf.o/sum_buckets": "calling kernel function N is not allowed (N is 0 without the kernel's BTF, its BTF id with it); the kernel accepts bpf_iter_num_new/next/destroy and proves the loop through the iterator's state",
   // A byte-wise option walk compiled for -mcpu=v4: tsbpf sees the same state twice in the loop.
@@ -39,9 +35,10 @@ const recorded: readonly KernelVerdict[] = existsSync(VERDICTS_FILE) ? (JSON.par
 const recordedOf = (object: string, program: string) => recorded.find((v) => v.object === object && v.program === program);
 
 const verdicts = new Map<string, ProgramVerdict[]>();
+const hostBtf = kernelBtf();
 function tsbpfVerdicts(object: string): ProgramVerdict[] {
   let v = verdicts.get(object);
-  if (!v) verdicts.set(object, (v = verifyObject(openCorpus(object))));
+  if (!v) verdicts.set(object, (v = verifyObject(openCorpus(object), hostBtf ? { kernelBtf: hostBtf } : {})));
   return v;
 }
 
@@ -117,7 +114,7 @@ test("tsbpf's verdicts equal the running kernel's", { skip }, async () => {
     const live = new Map<string, boolean>();
     const spec = openCorpus(object, vmlinux);
     for (const p of spec.programs) live.set(p.name, (await kernelVerdict(object, p.name, vmlinux))!.accepted);
-    wrong.push(...disagreements(object, verifyObject(spec), (p) => live.get(p)));
+    wrong.push(...disagreements(object, verifyObject(spec, vmlinux ? { kernelBtf: vmlinux } : {}), (p) => live.get(p)));
   }
   assert.deepEqual(wrong, []);
 });
