@@ -8,6 +8,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { verifyObject } from "../src/verifier/index.js";
+import { kernelBtf } from "../src/object/host.js";
+
+/** The kernel's BTF, for BTF-typed pointers, as `tsbpf verify` gives it. */
+const hostBtf = kernelBtf();
 import { CORPUS, corpusObjects, openCorpus, VERDICTS_FILE, type KernelVerdict } from "../test/verifier/corpus/corpus.js";
 
 const recorded = JSON.parse(readFileSync(VERDICTS_FILE, "utf8")) as { kernel: string; verdicts: KernelVerdict[] };
@@ -27,7 +31,7 @@ const timeRatios: number[] = [];
 let total = 0;
 const verdict = (a: boolean) => (a ? "accept" : "reject");
 for (const object of corpusObjects()) {
-  for (const v of verifyObject(openCorpus(object))) {
+  for (const v of verifyObject(openCorpus(object), hostBtf ? { kernelBtf: hostBtf } : {})) {
     const k = recorded.verdicts.find((r) => r.object === object && r.program === v.name);
     total++;
     const same = k?.accepted === v.accepted;

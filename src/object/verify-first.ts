@@ -39,7 +39,7 @@ export function verifyFirst(spec: ObjectSpec, programs: readonly ProgramSpec[]):
   const runs = new Map<string, VerifiedRun>();
   const warnings: string[] = [];
   for (const p of programs) {
-    const r = verifyProgram(p, { maps: spec.maps, ...(p.expectedAttachType ? { attachType: p.expectedAttachType } : {}) });
+    const r = verifyProgram(p, { maps: spec.maps, ...(spec.btf ? { btf: spec.btf } : {}), ...(p.expectedAttachType ? { attachType: p.expectedAttachType } : {}) });
     if (r.accepted) {
       const starts = buildCfg(p.instructions, { allowLoops: true }).subprogs.map((s) => s.start);
       runs.set(p.name, { mode: "fast", stackDepths: new Map(starts.map((start, k) => [start, r.stats.stackDepth[k] ?? 0])) });

@@ -8,9 +8,10 @@ import type { ArgSpec, HelperProto } from "../helpers/proto.js";
 import { HELPER_NAMES } from "../helpers/names.js";
 import type { Instruction } from "../isa/instruction.js";
 import type { MapSpec } from "../object/types.js";
-import { MAX_FRAMES, MAX_VAR_SIZE } from "./env.js";
+import { MAX_FRAMES, MAX_VAR_SIZE, Reject } from "./env.js";
+import type { GlobalArg, GlobalFunc } from "./globals.js";
 import { typeName } from "./log.js";
-import { checkHelperMem } from "./memory.js";
+import { checkCtxOff, checkHelperMem } from "./memory.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarRange, scalarUnknown } from "./scalar.js";
 import { copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
@@ -104,7 +105,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       return;
     case "ptr_to_ctx":
       if (r.type !== "ctx") bad("ctx");
-      if (r.off !== 0) w.reject(`dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
+      checkCtxOff(w, regno, r);
       return;
     case "ptr_to_map_key":
     case "ptr_to_map_value": {
@@ -195,6 +196,8 @@ function memArg(w: Walker, regno: number, r: Reg, proto: HelperProto): void {
 function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): void {
   const r0 = w.reg(0);
   const ret = proto.ret;
+  // A lookup in a SOCKMAP/SOCKHASH gives a socket or NULL, with a reference to release (is_acquire_function).
+  const sockLookup = proto.name === "map_lookup_elem" && (meta.map?.type === "sockmap" || meta.map?.type === "sockhash");
   switch (ret.kind) {
     case "void":
       setNotInit(r0);
@@ -204,6 +207,12 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
       return;
     case "ptr_to_map_value":
       if (!meta.map) w.reject(`kernel subsystem misconfigured verifier`);
+      if (sockLookup) {
+        // map_value_or_null until the NULL check makes it a socket (mark_ptr_or_null_reg).
+        setPointer(r0, "map_value");
+        r0.map = meta.map;
+        break;
+      }
       setPointer(r0, "map_value");
       r0.map = meta.map.innerMap && /of_maps/.test(meta.map.type) ? meta.map : meta.map;
       if (/of_maps/.test(meta.map.type) && meta.map.innerMap) {
@@ -234,7 +243,7 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
   }
   r0.maybeNull = !!ret.maybeNull;
   if (r0.maybeNull) r0.id = w.newId();
-  if (proto.acquire) {
+  if (proto.acquire || sockLookup) {
     const id = r0.id || w.newId();
     r0.id = id;
     r0.refObjId = id;
@@ -270,6 +279,8 @@ function clearPacketPointers(w: Walker): void {
 
 export function checkSubprogCall(w: Walker, i: Instruction, t: number): number {
   const target = t + i.imm + 1;
+  const global = w.env.globals.get(w.cfg.subprogOf[target]!);
+  if (global) return checkGlobalCall(w, global, t);
   if (w.cur.frames.length >= MAX_FRAMES) w.reject(`the call stack of ${w.cur.frames.length + 1} frames is too deep`);
   if (w.cur.activeLock) w.reject("function calls are not allowed while holding a lock");
   const caller = w.frame;
@@ -279,6 +290,51 @@ export function checkSubprogCall(w: Walker, i: Instruction, t: number): number {
   callee.regs[10]!.frameno = callee.frameno;
   w.cur.frames.push(callee);
   return target;
+}
+
+/**
+ * check_func_call for a global function: the arguments are checked against its BTF signature
+ * (btf_check_func_arg_match), the function itself is verified alone later, and r0 is unknown.
+ */
+function checkGlobalCall(w: Walker, g: GlobalFunc, t: number): number {
+  const caller = w.frame;
+  if (w.cur.activeLock) w.reject2("global function calls are not allowed while holding a lock,", "use static function instead");
+  const invalid = `Caller passes invalid args into func#${g.subprog} ('${g.name}')`;
+  if (g.unsupported) w.reject2(g.unsupported, invalid);
+  try {
+    g.args.forEach((a, k) => checkGlobalArg(w, a, k));
+  } catch (e) {
+    if (!(e instanceof Reject)) throw e;
+    throw new Reject(e.insn, invalid, [...e.detail, e.message]);
+  }
+  w.say(`Func#${g.subprog} ('${g.name}') is global and assumed valid.`);
+  w.calledGlobals.add(g.subprog);
+  for (let r = 1; r <= 5; r++) setNotInit(caller.regs[r]!);
+  setScalar(caller.regs[0]!, scalarUnknown());
+  return t + 1;
+}
+
+function checkGlobalArg(w: Walker, a: GlobalArg, k: number): void {
+  const regno = k + 1;
+  const r = w.readReg(regno);
+  if (a.kind === "scalar") {
+    if (r.type !== "scalar") w.reject(`R${regno} is not a scalar`);
+    return;
+  }
+  // check_func_arg_reg_off: a fixed offset only where the pointer type allows one.
+  if (a.kind === "ctx") {
+    if (r.type === "ctx") checkCtxOff(w, regno, r);
+    if (r.type !== "ctx") w.reject(`arg#${k} expects pointer to ctx`);
+    return;
+  }
+  // check_mem_reg: NULL passes; otherwise a read and a write of the whole size, as if not NULL.
+  if (r.type === "scalar" && isConst(r.s) && constValue(r.s)! === 0n) return;
+  if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
+  const probe = copyReg(r);
+  probe.maybeNull = false;
+  checkHelperMem(w, regno, probe, a.size, false, true);
+  checkHelperMem(w, regno, probe, a.size, true, true);
+  if (!a.nullable && r.maybeNull) w.reject(`arg#${k} is expected to be non-NULL`);
 }
 
 /** Enters a callback as the kernel does: a pushed state runs it, this one goes on past the call. */

@@ -7,6 +7,9 @@
 import type { HelperProto } from "../helpers/proto.js";
 import type { MapSpec } from "../object/types.js";
 import type { ProgramTypeVerifierOps } from "../programs/access.js";
+import type { GlobalFunc } from "./globals.js";
+import type { Btf } from "../btf/types.js";
+import type { BtfCtxArg } from "./btf-ptr.js";
 
 export interface VerifierEnv {
   readonly type: string;
@@ -23,6 +26,12 @@ export interface VerifierEnv {
   readonly sleepable: boolean;
   /** BPF_COMPLEXITY_LIMIT_INSNS, or lower. */
   readonly complexityLimit: number;
+  /** The global functions, by subprogram index: verified alone, calls checked by signature. */
+  readonly globals: ReadonlyMap<number, GlobalFunc>;
+  /** The kernel's BTF (vmlinux), for BTF-typed pointers; without it their loads are scalars. */
+  readonly kernelBtf?: Btf | undefined;
+  /** A tp_btf program's arguments: per u64 ctx slot, the struct a pointer argument points to. */
+  readonly btfCtxArgs?: readonly (BtfCtxArg | undefined)[] | undefined;
 }
 
 /** A rejection: the kernel's message and the slot it was found at. */

@@ -19,7 +19,10 @@ import { buildCfg, CfgError } from "./cfg.js";
 import { COMPLEXITY_LIMIT, MAX_STACK, Reject, type VerifierEnv } from "./env.js";
 import { liveRegisters } from "./liveness.js";
 import { fixHint, formatState, statsLine } from "./log.js";
+import { globalFuncs } from "./globals.js";
+import { iteratorArgs, tracepointArgs } from "./btf-ptr.js";
 import { Walker } from "./walker.js";
+import type { Btf } from "../btf/types.js";
 
 export interface VerifyOptions {
   /** The maps references name (by name), or a map from map-load slot to its map. */
@@ -39,6 +42,10 @@ export interface VerifyOptions {
   readonly sleepable?: boolean;
   /** Processed instructions before giving up (the kernel's 1,000,000); lower only rejects sooner. */
   readonly complexityLimit?: number;
+  /** The object's BTF, for func_info: global functions are verified alone from their signature. */
+  readonly btf?: Btf;
+  /** The kernel's BTF (/sys/kernel/btf/vmlinux), for BTF-typed pointers (tp_btf arguments, loads through them). */
+  readonly kernelBtf?: Btf;
 }
 
 export interface VerifyError {
@@ -87,7 +94,7 @@ export function setVerifierTables(t: typeof defaults): void {
 
 const now: () => number = typeof performance !== "undefined" ? () => performance.now() : () => Date.now();
 
-type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, "name" | "type" | "references" | "lineInfo" | "funcInfo" | "license" | "expectedAttachType" | "flags">>;
+type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, "name" | "type" | "references" | "lineInfo" | "funcInfo" | "license" | "expectedAttachType" | "flags" | "attachTo">>;
 
 /** Verifies one program. Never throws for a bad program: the verdict says why. */
 export function verifyProgram(program: Verifiable, options: VerifyOptions = {}): VerifyResult {
@@ -106,16 +113,20 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     gpl: isGpl(program.license ?? "GPL"),
     sleepable: options.sleepable ?? ((program.flags ?? 0) & 1) !== 0,
     complexityLimit: options.complexityLimit ?? COMPLEXITY_LIMIT,
+    globals: new Map(),
   };
   const lineInfo = program.lineInfo ?? [];
   let walker: Walker | undefined;
+  // The main walk, then one per global function it (or another global) called.
+  const walks: Walker[] = [];
   const finish = (error?: VerifyError): VerifyResult => {
     const w = walker;
-    const lines = w ? w.log : [];
-    const depth = w ? w.stackDepth : [];
+    const lines = walks.flatMap((x) => x.log);
+    const depth = w ? w.stackDepth.map((_, k) => Math.max(...walks.map((x) => x.stackDepth[k]!))) : [];
     if (!error && w) lines.push(`stack depth ${depth.map((d) => roundDepth(d)).join("+")}`);
     if (error) lines.push(...error.detail, error.message);
-    const stats = { processed: w?.stats.processed ?? 0, maxStatesPerInsn: w?.stats.maxStatesPerInsn ?? 0, totalStates: w?.stats.totalStates ?? 0, peakStates: w?.stats.peakStates ?? 0, markRead: 0 };
+    const sum = (f: (x: Walker) => number) => walks.reduce((n, x) => n + f(x), 0);
+    const stats = { processed: sum((x) => x.stats.processed), maxStatesPerInsn: Math.max(0, ...walks.map((x) => x.stats.maxStatesPerInsn)), totalStates: sum((x) => x.stats.totalStates), peakStates: Math.max(0, ...walks.map((x) => x.stats.peakStates)), markRead: 0 };
     lines.push(statsLine(stats));
     return {
       accepted: !error,
@@ -124,7 +135,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
       verificationMs: now() - start,
       log: logLevel > 0 || error ? lines.join("\n") + "\n" : "",
       stats: { maxStatesPerInsn: stats.maxStatesPerInsn, totalStates: stats.totalStates, peakStates: stats.peakStates, stackDepth: depth },
-      ...(w && logLevel > 1 ? { states: w.states } : {}),
+      ...(w && logLevel > 1 ? { states: walks.flatMap((x) => x.states) } : {}),
     };
   };
   let cfg;
@@ -141,11 +152,39 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
       if (i && i.opcode === 0x85 && i.src === 0 && i.imm === 12) return finish(describe(program.instructions, lineInfo, t, "tail_call is not allowed in subprogs without BTF", undefined, []));
     }
   }
+  const starts = new Map(cfg.subprogs.map((sp, k) => [sp.start, k]));
+  const globals = globalFuncs(program.funcInfo ?? [], options.btf, (slot) => starts.get(slot), type);
+  const kb = type === "tracing" && program.attachTo ? options.kernelBtf : undefined;
+  const ctxArgs = !kb ? undefined : env.attachType === "trace_raw_tp" ? tracepointArgs(kb, program.attachTo!) : env.attachType === "trace_iter" ? iteratorArgs(kb, program.attachTo!) : undefined;
+  const verifyEnv: VerifierEnv = {
+    ...env,
+    globals,
+    kernelBtf: options.kernelBtf,
+    btfCtxArgs: ctxArgs,
+  };
   const live = liveRegisters(cfg, (id) => env.proto(id)?.args.filter((a) => a.kind !== "dontcare").length ?? 5);
-  walker = new Walker(cfg, env, live, lineInfo);
+  walker = new Walker(cfg, verifyEnv, live, lineInfo);
+  walks.push(walker);
   try {
     walker.run();
-    checkStackDepth(walker);
+    // do_check_subprogs: every global function called, alone, until no new one is called.
+    const verified = new Set<number>();
+    for (let again = true; again; ) {
+      again = false;
+      for (const [k, g] of globals) {
+        if (verified.has(k) || !walks.some((x) => x.calledGlobals.has(k))) continue;
+        verified.add(k);
+        again = true;
+        const used = walks.reduce((n, x) => n + x.stats.processed, 0);
+        walker = new Walker(cfg, { ...verifyEnv, complexityLimit: verifyEnv.complexityLimit - used }, live, lineInfo);
+        walks.push(walker);
+        walker.say(`Validating ${g.name}() func#${k}...`);
+        walker.startGlobal(g);
+        walker.run();
+      }
+    }
+    walker = walks[0]!;
+    checkStackDepth(walker, walks);
   } catch (e) {
     if (!(e instanceof Reject)) throw e;
     return finish(describe(program.instructions, lineInfo, e.insn, e.message, walker, e.detail));
@@ -156,9 +195,9 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
 const roundDepth = (d: number): number => (d === 0 ? 0 : Math.ceil(d / 8) * 8);
 
 /** check_max_stack_depth: the deepest chain of frames may use 512 bytes in all (16-byte rounded frames). */
-function checkStackDepth(w: Walker): void {
+function checkStackDepth(w: Walker, walks: readonly Walker[]): void {
   const { cfg } = w;
-  const depth = (k: number) => Math.ceil(w.stackDepth[k]! / 16) * 16;
+  const depth = (k: number) => Math.ceil(Math.max(...walks.map((x) => x.stackDepth[k]!)) / 16) * 16;
   const calls: number[][] = cfg.subprogs.map(() => []);
   for (let t = 0; t < cfg.length; t++) {
     const i = cfg.insns[t];
@@ -226,7 +265,7 @@ export function verifyObject(spec: ObjectSpec, options: Omit<VerifyOptions, "map
   const out: ProgramVerdict[] = [];
   for (const p of spec.programs) {
     if (options.programs && !options.programs.includes(p.name)) continue;
-    const r = verifyProgram(p, { ...options, maps: spec.maps, ...(p.expectedAttachType ? { attachType: p.expectedAttachType } : {}) });
+    const r = verifyProgram(p, { ...options, maps: spec.maps, ...(spec.btf ? { btf: spec.btf } : {}), ...(p.expectedAttachType ? { attachType: p.expectedAttachType } : {}) });
     out.push({
       name: p.name,
       section: p.sectionName,

@@ -37,6 +37,8 @@ export const tsbpfJudge: ProgramJudge = (spec, program, options) => {
   const logLevel = options.logLevel ?? (options.log ? 1 : 0);
   const r = verifyProgram(program, {
     maps: spec.maps,
+    ...(spec.btf ? { btf: spec.btf } : {}),
+    ...(options.targetBtf ? { kernelBtf: options.targetBtf } : {}),
     logLevel,
     ...(program.expectedAttachType ? { attachType: program.expectedAttachType } : {}),
   });

@@ -8,6 +8,8 @@ import type { Instruction } from "../isa/instruction.js";
 import { AtomicOp, Class, Mode, opMode, opSize, sizeBytes } from "../isa/opcodes.js";
 import { F_RDONLY_PROG, F_WRONLY_PROG, MAX_PACKET_OFF, MAX_STACK, MAX_VAR_OFF, PKT_WRITE_TYPES, type VerifierEnv } from "./env.js";
 import { formatReg, typeName } from "./log.js";
+import { tnumStr } from "./tnum.js";
+import { structLoad } from "./btf-ptr.js";
 import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
 import { copyReg, histPush, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
 import type { Walker } from "./walker.js";
@@ -71,6 +73,11 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
     case "ptr_":
       if (write) w.reject(`only read is supported`);
       if (off + base.off < 0) w.reject(`R${regno} is ptr_${base.btfType} invalid negative access: off=${off + base.off}`);
+      if (w.env.kernelBtf && base.btfType && isConst(base.s)) {
+        const l = structLoad(w.env.kernelBtf, base.btfType, off + base.off + Number(BigInt.asIntN(64, constValue(base.s)!)), size);
+        if (l.kind === "bad") w.reject(l.message);
+        if (l.kind === "ptr") return btfPtr(w, l.struct);
+      }
       return undefined;
     case "sock":
     case "sock_common":
@@ -147,13 +154,32 @@ function packetAccess(w: Walker, regno: number, base: Reg, off: number, size: nu
   if (s.umax + BigInt(o) > BigInt(MAX_PACKET_OFF)) w.reject(`R${regno} unbounded memory access, make sure to bounds check any such access`);
 }
 
+/** __check_ptr_off_reg for a ctx pointer: no fixed offset, no variable one, in the kernel's order. */
+export function checkCtxOff(w: Walker, regno: number, r: Reg): void {
+  if (r.off < 0) w.reject(`negative offset ctx ptr R${regno} off=${r.off} disallowed`);
+  if (r.off !== 0) w.reject(`dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
+  if (!isConst(r.s) || constValue(r.s)! !== 0n) w.reject(`variable ctx access var_off=${tnumStr(r.s.varOff)} disallowed`);
+}
+
+/** A PTR_TO_BTF_ID of the kernel's struct `name`, as a load gives it. */
+function btfPtr(w: Walker, name: string): Reg {
+  const r = copyReg(w.reg(0));
+  setPointer(r, "ptr_");
+  r.btfType = name;
+  return r;
+}
+
 function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean): Reg | undefined {
-  if (base.off !== 0 || !isConst(base.s) || constValue(base.s)! !== 0n) {
-    if (!isConst(base.s)) w.reject(`variable ctx access var_off=${formatReg(base)} disallowed`);
-    w.reject(`dereference of modified ctx ptr R${regno} off=${base.off} disallowed`);
-  }
+  checkCtxOff(w, regno, base);
   const ops = w.env.ops;
   if (!ops) w.reject(`invalid bpf_context access off=${off} size=${size}`);
+  // btf_ctx_access: a tp_btf program's pointer arguments are BTF-typed kernel pointers.
+  const arg = !write && size === 8 && off % 8 === 0 ? w.env.btfCtxArgs?.[off / 8] : undefined;
+  if (arg) {
+    const r = btfPtr(w, arg.struct);
+    if (arg.nullable) { r.maybeNull = true; r.id = w.newId(); }
+    return r;
+  }
   const v = ops.isValidAccess({ off, size, write, attachType: w.env.attachType, privileged: w.env.privileged });
   if (!v.ok) w.reject(`invalid bpf_context access off=${off} size=${size}`);
   if (write || v.type === "scalar") return undefined;
@@ -333,7 +359,7 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
       const lo = base0(r) + (isConst(s) ? Number(BigInt.asIntN(64, constValue(s)!)) : Number(s.smin));
       const hi = base0(r) + (isConst(s) ? Number(BigInt.asIntN(64, constValue(s)!)) : Number(s.smax));
       if (!isConst(s) && (s.smin < -BigInt(MAX_STACK) || s.smax > 0n)) w.reject(`R${regno} unbounded indirect variable offset stack access`);
-      if (lo < -MAX_STACK || hi + size > 0) w.reject(`invalid indirect access to stack R${regno} off=${lo} size=${size}`);
+      if (lo < -MAX_STACK || hi + size > 0) w.reject(`invalid ${write ? "write to" : "read from"} stack R${regno} off=${lo} size=${size}`);
       touch(w, f, lo);
       for (let b = lo; b < hi + size; b++) {
         const k = Math.floor((-b - 1) / 8);

@@ -481,6 +481,12 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): b
     return true;
   }
   if (op === JmpOp.Call) {
+    if (i.src === PseudoCall.Local && w.env.globals.has(w.cfg.subprogOf[slot + i.imm + 1]!)) {
+      // A global function is not entered: r0 is its unknown result, r1-r5 died at the call.
+      if (bt.regs[bt.frame]! & 0x3e) return false;
+      bt.clear(0);
+      return true;
+    }
     if (i.src === PseudoCall.Local) {
       // Leaving the callee backwards: its r1-r5 were the caller's.
       if (bt.frame === 0) return false;

@@ -16,6 +16,7 @@ import { JMP_SEQ_LIMIT, LD_ABS_TYPES, MAX_VAR_OFF, Reject, type VerifierEnv } fr
 import { formatReg, formatState, typeName } from "./log.js";
 import { checkMemAccess, checkAtomic } from "./memory.js";
 import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
+import type { GlobalFunc } from "./globals.js";
 import { isStateVisited, linkedEntry, markPrecise, type Explored } from "./prune.js";
 import { branchTaken, constValue, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
 import { copyState, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
@@ -90,6 +91,10 @@ export class Walker {
   /** Per-instruction states for --json (only with logLevel 2). */
   readonly states: { insn: number; state: string }[] = [];
   lastLine = -1;
+  /** Global functions this walk called (each is verified alone afterwards). */
+  readonly calledGlobals = new Set<number>();
+  /** The global function this walk verifies alone, if not the main program. */
+  global: GlobalFunc | undefined;
   /** A branch was just resumed: its first line says where from (do_print_state). */
   popped = false;
 
@@ -103,6 +108,26 @@ export class Walker {
     setPointer(f.regs[1]!, "ctx");
     setPointer(f.regs[10]!, "fp");
     this.cur = { frames: [f], refs: [], activeLock: 0, parent: undefined, branches: 1, insn: 0, history: undefined, mayGotoDepth: 0, callbackDepth: 0, scc: undefined, trail: undefined };
+  }
+
+  /** do_check_common for a global function: frame 0 is the function, its registers from its BTF signature. */
+  startGlobal(g: GlobalFunc): void {
+    this.global = g;
+    const f = newFrame(-1, g.subprog, 0);
+    setPointer(f.regs[10]!, "fp");
+    g.args.forEach((a, k) => {
+      const r = f.regs[k + 1]!;
+      if (a.kind === "scalar") setScalar(r, scalarUnknown());
+      else if (a.kind === "ctx") setPointer(r, "ctx");
+      else {
+        setPointer(r, "mem");
+        r.memSize = a.size;
+        r.maybeNull = a.nullable;
+        r.id = this.newId();
+      }
+    });
+    this.cur = { ...this.cur, frames: [f] };
+    this.insn = this.cfg.subprogs[g.subprog]!.start;
   }
 
   get frame(): Frame {
@@ -451,7 +476,8 @@ export class Walker {
     } else if (off.smin >= BigInt(MAX_VAR_OFF) || off.smin <= -BigInt(MAX_VAR_OFF)) {
       this.reject(`value ${off.smin} makes ${t} pointer be out of bounds`);
     }
-    if (ptr.type === "ctx" && !isConst(off)) this.reject(`R${dstNo} variable ctx access var_off=${formatReg({ ...ptr, type: "scalar", s: off })} disallowed`);
+    // A ctx pointer may take a variable offset (an ARG_ANYTHING helper argument, a tracepoint's
+    // __data_loc string); only loads, stores and ctx arguments refuse it (__check_ptr_off_reg).
     if (ptr.type === "fp" && !isConst(off) && !this.env.privileged) this.reject(`R${dstNo} variable stack access prohibited for !root`);
     void offReg;
     if (isConst(off)) {
@@ -614,6 +640,7 @@ export class Walker {
           setScalar(r, scalarConst(0n));
         } else {
           r.maybeNull = false;
+          if (r.type === "map_value" && (r.map?.type === "sockmap" || r.map?.type === "sockhash")) r.type = "sock";
           if (r.type === "map_value" || r.type === "mem") {
             // The id linked the copies for this check only (unless it holds a reference).
             if (!r.refObjId) r.id = 0;
@@ -674,6 +701,11 @@ export class Walker {
       this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
     }
     void f;
+    if (this.global) {
+      // A global function returns a scalar whatever the program type (check_return_code).
+      if (r0.type !== "scalar") this.reject(`At subprogram exit the register R0 is not a scalar value (${typeName(r0)})`);
+      return -1;
+    }
     this.checkReturnCode(r0);
     return -1;
   }

@@ -34,6 +34,7 @@ export const MAPS: readonly MapSpec[] = [
   map("rb", "ringbuf", 0, 0, 4096),
   map("ro", "array", 4, 8, 1, 0x80),
   map("progs", "prog_array", 4, 4, 4),
+  map("socks", "sockmap", 4, 8, 4),
 ];
 
 /** A lookup in hash8 with a zeroed key at fp-4, leaving r0 the result. */
@@ -44,6 +45,8 @@ const LOOKUP = `
   r2 += -4
   r1 = map[hash8] ll
   call 1`;
+/** The same lookup in a SOCKMAP: a socket or NULL, with a reference. */
+const SOCK_LOOKUP = LOOKUP.replace("map[hash8]", "map[socks]");
 
 /** r2 = data, r3 = data_end, r4 = data + 8: after it, r2 has 8 bytes when r4 <= r3. */
 const PKT = `
@@ -232,7 +235,13 @@ export const CASES: readonly Case[] = [
   { name: "root may read the map struct through a map pointer", asm: "r1 = map[hash8] ll\nr0 = *(u64 *)(r1 + 0)\nexit", accept: true },
   { name: "a map pointer read before the struct", asm: "r1 = map[hash8] ll\nr0 = *(u64 *)(r1 - 8)\nexit", reject: /invalid negative access: off=-8/ },
   { name: "a store through pkt_end", asm: "r2 = *(u32 *)(r1 + 4)\nr0 = 0\n*(u8 *)(r2 + 0) = r0\nexit", reject: /R2 invalid mem access 'pkt_end'/ },
-  { name: "a context pointer with a variable offset", asm: "r2 = *(u32 *)(r1 + 12)\nr2 &= 4\nr1 += r2\nr0 = *(u32 *)(r1 + 0)\nexit", reject: /variable ctx access var_off=/ },
+  { name: "a context pointer with a variable offset", asm: "r2 = *(u32 *)(r1 + 12)\nr2 &= 4\nr1 += r2\nr0 = *(u32 *)(r1 + 0)\nexit", reject: /variable ctx access var_off=\(0x0; 0x4\) disallowed/ },
+  { name: "a socket from a sockmap lookup released", asm: `${SOCK_LOOKUP}\nif r0 == 0 goto +3\nr1 = r0\ncall 86\nr0 = 2\nexit`, accept: true },
+  { name: "a socket from a sockmap lookup never released", asm: `${SOCK_LOOKUP}\nif r0 == 0 goto +1\nr0 = *(u32 *)(r0 + 4)\nr0 = 2\nexit`, reject: /Unreleased reference id=\d+ alloc_insn=\d+/ },
+  { name: "a socket from a sockmap lookup read unchecked", asm: `${SOCK_LOOKUP}\nr1 = *(u32 *)(r0 + 4)\nr0 = 2\nexit`, reject: /R0 invalid mem access 'map_value_or_null'/ },
+  { name: "a context pointer plus a variable offset to an ARG_ANYTHING helper", asm: "r6 = r1\nr2 = *(u32 *)(r6 + 12)\nr2 &= 0xff\nr3 = r6\nr3 += r2\nr1 = r10\nr1 += -8\nr2 = 8\ncall 113\nr0 = 2\nexit", accept: true },
+  { name: "a context pointer with a variable offset to a ctx argument", asm: "r2 = *(u32 *)(r1 + 12)\nr2 &= 4\nr1 += r2\nr2 = 0\ncall 44\nr0 = 2\nexit", reject: /variable ctx access var_off=\(0x0; 0x4\) disallowed/ },
+  { name: "a context pointer with a negative offset to a ctx argument", asm: "r1 += -4\nr2 = 0\ncall 44\nr0 = 2\nexit", reject: /negative offset ctx ptr R1 off=-4 disallowed/ },
 
   // ---- branches and bounds ----
   { name: "a jset the constants decide", asm: "r0 = 4\nif r0 & 1 goto +1\nr0 = 0\nexit", accept: true },

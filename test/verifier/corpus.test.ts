@@ -19,19 +19,8 @@ import { corpusObjects, kernelVerdict, meantToLoad, openCorpus, VERDICTS_FILE, t
  * (src/verifier/CORPUS.md ranks them).
  */
 const KNOWN_GAPS: Readonly<Record<string, string>> = {
-  // BTF-typed pointers (tp_btf arguments): tsbpf reads them as scalars; the kernel walks the BTF.
-  "runq-latency.bpf.o/handle_wakeup": "R1 invalid mem access 'scalar' reading p->pid; the kernel accepts a load from a ptr_to_btf_id task_struct",
-  "runq-latency.bpf.o/handle_switch": "R8 invalid mem access 'scalar' reading prev->pid; the kernel accepts a load from a ptr_to_btf_id task_struct",
-  "iter-tasks.bpf.o/dump_tasks": "R1 invalid mem access 'scalar' reading ctx->meta (a BTF-typed iterator context); the kernel walks struct bpf_iter__task",
-  // Sockets from a sockmap lookup: tsbpf types the result as a map value, the kernel as a socket.
-  "sk-lookup-steer.bpf.o/steer": "R2 type=map_value expected=sock at bpf_sk_assign; the kernel types a SOCKMAP lookup as sock_or_null and accepts",
-  // A tracepoint's __data_loc string: ctx plus a variable offset, passed to a probe-read helper.
-  "exec-dataloc.bpf.o/exec_name": "R6 variable ctx access var_off=... disallowed (at the ctx + offset arithmetic); the kernel accepts a ctx pointer with a variable offset as an ARG_ANYTHING helper argument",
   // Open-coded iterators are kfuncs (bpf_iter_num_*), not modelled yet.
   "iter-num-loop.bpf.o/sum_buckets": "calling kernel function N is not allowed (N is 0 without the kernel's BTF, its BTF id with it); the kernel accepts bpf_iter_num_new/next/destroy and proves the loop through the iterator's state",
-  // Global functions are verified inline with the caller's arguments, not alone from their BTF
-  // signature: tsbpf sees the caller's stack pointer and accepts (too permissive).
-  "bad-global-func-null.bpf.o/tc_account": "tsbpf accepts; the kernel verifies account() alone, its pointer argument maybe NULL: R1 invalid mem access 'mem_or_null'",
   // A byte-wise option walk compiled for -mcpu=v4: tsbpf sees the same state twice in the loop.
 };
 
@@ -40,16 +29,16 @@ const KNOWN_GAPS: Readonly<Record<string, string>> = {
  * log: `object/program` to tsbpf's words and the kernel's.
  */
 const WORDING_GAPS: Readonly<Record<string, string>> = {
-  "bad-comm-size.bpf.o/on_fsync": "tsbpf: invalid indirect access to stack R1 off=-16 size=32; the kernel: invalid write to stack R1 off=-16 size=32 (a helper's ARG_PTR_TO_UNINIT_MEM)",
 };
 
 const recorded: readonly KernelVerdict[] = existsSync(VERDICTS_FILE) ? (JSON.parse(readFileSync(VERDICTS_FILE, "utf8")) as { verdicts: KernelVerdict[] }).verdicts : [];
 const recordedOf = (object: string, program: string) => recorded.find((v) => v.object === object && v.program === program);
 
 const verdicts = new Map<string, ProgramVerdict[]>();
+const hostBtf = kernelBtf();
 function tsbpfVerdicts(object: string): ProgramVerdict[] {
   let v = verdicts.get(object);
-  if (!v) verdicts.set(object, (v = verifyObject(openCorpus(object))));
+  if (!v) verdicts.set(object, (v = verifyObject(openCorpus(object), hostBtf ? { kernelBtf: hostBtf } : {})));
   return v;
 }
 
@@ -125,7 +114,7 @@ test("tsbpf's verdicts equal the running kernel's", { skip }, async () => {
     const live = new Map<string, boolean>();
     const spec = openCorpus(object, vmlinux);
     for (const p of spec.programs) live.set(p.name, (await kernelVerdict(object, p.name, vmlinux))!.accepted);
-    wrong.push(...disagreements(object, verifyObject(spec), (p) => live.get(p)));
+    wrong.push(...disagreements(object, verifyObject(spec, vmlinux ? { kernelBtf: vmlinux } : {}), (p) => live.get(p)));
   }
   assert.deepEqual(wrong, []);
 });
