@@ -63,10 +63,11 @@ test("funclatency times the function calls the app makes", async () => {
 
 test("gcstat shows the pauses of the app's collections", async () => {
   const out = await tool(["gcstat", "2", "1"], async () => {
-    for (let i = 0; i < 40; i++) await app.get("/spin/1");
+    // 40 MB of short-lived arrays: the young generation fills, so scavenges happen.
+    for (let i = 0; i < 10; i++) await app.get("/alloc/4");
   });
   assert.match(out, /^Tracing GC pauses of process \d+\.\.\. Hit Ctrl-C to end\.\n/);
-  // Serving requests allocates: some collection happens, of some kind.
+  // Some collection happens, of some kind.
   assert.match(out, /\nkind = (minor|major|incremental|weakcb)\n     usecs {15}: count {5}distribution\n/, out);
 });
 

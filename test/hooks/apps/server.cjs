@@ -1,5 +1,6 @@
 // A Node app that knows nothing of tsbpf: an HTTP server on loopback whose routes do file
-// work (/file/NAME, /open/NAME, /cb/NAME), start a child (/spawn/CMD) or burn CPU (/spin/MS); prints its port.
+// work (/file/NAME, /open/NAME, /cb/NAME), start a child (/spawn/CMD), burn CPU (/spin/MS) or
+// allocate short-lived garbage (/alloc/MB, so that collections happen); prints its port.
 const http = require("node:http");
 const fs = require("node:fs");
 const path = require("node:path");
@@ -22,6 +23,10 @@ const srv = http.createServer((q, r) => {
     } catch (e) { r.statusCode = 403; r.end(e.code); }
   } else if (route === "spin") {
     r.end(String(spin(Number(arg) || 10)));
+  } else if (route === "alloc") {
+    let n = 0;
+    for (let i = 0; i < (Number(arg) || 1) * 1024; i++) n += new Array(128).fill(i).length;
+    r.end(String(n));
   } else {
     r.end("ok");
   }
