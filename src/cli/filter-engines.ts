@@ -18,7 +18,7 @@ import { attachTest } from "../kernel/filter-attach.js";
 import { HelperRegistry, Runtime } from "../runtime/index.js";
 import type { Instruction } from "../isa/index.js";
 import { hostNames } from "./filter-names.js";
-import { summarize } from "./filter.js";
+import { CAPTURE_FILTER_OPTIONS, packetLimit, summarize } from "./filter.js";
 import type { Io } from "./io.js";
 
 /** The engines, in the order --compare prints them. */
@@ -94,13 +94,6 @@ export function kernelUnavailable(): string | false {
   return a.ok ? false : a.reason;
 }
 
-export const FILTER_ENGINES_USAGE = `  --engine E      run the filter over -r IN (with --count, -c, -w, -O) on E: cbpf (the classic
-                  interpreter, the default), interp (the eBPF interpreter after conversion), jit,
-                  kernel (BPF_PROG_TEST_RUN of the converted socket filter)
-  --compare       run every engine over -r IN and print the packets on which they differ
-  --attach-test   attach the compiled filter to a packet socket (SO_ATTACH_FILTER) on a veth pair
-                  in a new network namespace, send the capture's Ethernet frames, count what passes`;
-
 /** True when filter.ts should hand its arguments here. */
 export function wantsEngines(args: readonly string[]): boolean {
   return args.some((a) => a === "--engine" || a.startsWith("--engine=") || a === "--compare" || a === "--attach-test");
@@ -112,11 +105,7 @@ export function filterEnginesCommand(args: string[], io: Io): number {
     args,
     allowPositionals: true,
     options: {
-      read: { type: "string", short: "r" },
-      write: { type: "string", short: "w" },
-      count: { type: "boolean", default: false },
-      max: { type: "string", short: "c" },
-      "no-optimize": { type: "boolean", short: "O", default: false },
+      ...CAPTURE_FILTER_OPTIONS,
       engine: { type: "string" },
       compare: { type: "boolean", default: false },
       "attach-test": { type: "boolean", default: false },
@@ -126,8 +115,7 @@ export function filterEnginesCommand(args: string[], io: Io): number {
   const engine = (values.engine ?? "cbpf") as FilterEngineName;
   if (!FILTER_ENGINE_NAMES.includes(engine)) throw new BpfError("EINVAL", `--engine ${values.engine}: not one of ${FILTER_ENGINE_NAMES.join(", ")}`);
   if (values.read === undefined) throw new BpfError("EINVAL", "nothing to filter: give -r IN.pcap");
-  const max = values.max === undefined ? Infinity : Number(values.max);
-  if (!(max > 0) || !Number.isInteger(max === Infinity ? 1 : max)) throw new BpfError("EINVAL", `-c ${values.max}: not a positive count`);
+  const max = packetLimit(values.max);
   const capture = readCapture(new Uint8Array(readFileSync(values.read)));
   for (const w of capture.warnings) io.err(`warning: offset ${w.offset}: ${w.message}`);
   const names = hostNames();

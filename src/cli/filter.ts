@@ -15,6 +15,7 @@ import { hostNames } from "./filter-names.js";
 import type { Io } from "./io.js";
 
 export const FILTER_USAGE = `usage: tsbpf filter EXPR [-r IN.pcap] [-w OUT.pcap] [--count] [-c N] [-d|-dd|-ddd] [-O] [-y LINKTYPE]
+                    [--engine E | --compare | --attach-test]
   EXPR            a pcap-filter(7) expression (several arguments are joined, as tcpdump does)
   -r IN           read packets from a pcap or pcapng capture and print one line per match
   -w OUT          write the matching packets to a pcap file instead
@@ -23,7 +24,29 @@ export const FILTER_USAGE = `usage: tsbpf filter EXPR [-r IN.pcap] [-w OUT.pcap]
   -d, -dd, -ddd   print the compiled program as tcpdump does (listing, C array, decimal)
   -O              do not run the optimizer
   -y LINKTYPE     the link type to compile for without -r: EN10MB (default), RAW, LINUX_SLL,
-                  LINUX_SLL2, NULL, LOOP`;
+                  LINUX_SLL2, NULL, LOOP
+  --engine E      run the filter over -r IN (with --count, -c, -w, -O) on E: cbpf (the classic
+                  interpreter, the default), interp (the eBPF interpreter after conversion), jit,
+                  kernel (BPF_PROG_TEST_RUN of the converted socket filter)
+  --compare       run every engine over -r IN and print the packets on which they differ
+  --attach-test   attach the compiled filter to a packet socket (SO_ATTACH_FILTER) on a veth pair
+                  in a new network namespace, send the capture's Ethernet frames, count what passes`;
+
+/** The options every form of `tsbpf filter` reads a capture with. */
+export const CAPTURE_FILTER_OPTIONS = {
+  read: { type: "string", short: "r" },
+  write: { type: "string", short: "w" },
+  count: { type: "boolean", default: false },
+  max: { type: "string", short: "c" },
+  "no-optimize": { type: "boolean", short: "O", default: false },
+} as const;
+
+/** `-c N`: how many matches to stop after (Infinity without it). */
+export function packetLimit(max: string | undefined): number {
+  const n = max === undefined ? Infinity : Number(max);
+  if (!(n > 0) || !Number.isInteger(n === Infinity ? 1 : n)) throw new BpfError("EINVAL", `-c ${max}: not a positive count`);
+  return n;
+}
 
 const pad = (n: number, w = 2) => String(n).padStart(w, "0");
 
@@ -99,12 +122,8 @@ export async function filterCommand(args: string[], io: Io): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      read: { type: "string", short: "r" },
-      write: { type: "string", short: "w" },
-      count: { type: "boolean", default: false },
-      max: { type: "string", short: "c" },
+      ...CAPTURE_FILTER_OPTIONS,
       dump: { type: "boolean", short: "d", multiple: true },
-      "no-optimize": { type: "boolean", short: "O", default: false },
       linktype: { type: "string", short: "y" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -113,8 +132,7 @@ export async function filterCommand(args: string[], io: Io): Promise<number> {
   const expr = positionals.join(" ");
   const dumps = values.dump?.length ?? 0;
   if (dumps > 3) throw new BpfError("EINVAL", "at most -ddd");
-  const max = values.max === undefined ? Infinity : Number(values.max);
-  if (!(max > 0) || !Number.isInteger(max === Infinity ? 1 : max)) throw new BpfError("EINVAL", `-c ${values.max}: not a positive count`);
+  const max = packetLimit(values.max);
   const names = hostNames();
   const optimize = !values["no-optimize"];
   const savefile = values.read !== undefined;
