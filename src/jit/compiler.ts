@@ -879,43 +879,55 @@ class FunctionCompiler {
     return undefined;
   }
 
+  /** The map a helper call at `pc` names by a constant r1, when its calls compile inline. */
+  inlineMapAt(pc: number, id: number): InlineMap | undefined {
+    if (!this.options.inlineMap) return undefined;
+    const handle = this.constantR1(pc);
+    return handle !== undefined && handle < 0x80000000n ? this.options.inlineMap(Number(handle), id) : undefined;
+  }
+
+  /** `r0 = guard ? inline : helper()`: the inline code where `guard` (an i32 on the stack) holds. */
+  guardedInline(pc: number, id: number, guard: () => void, inline: () => void): void {
+    const c = this.c;
+    guard();
+    c.if_();
+    inline();
+    c.set(L.R0);
+    c.op(O.Else);
+    this.inlined.push(pc);
+    this.callHelperImport(pc, id);
+    c.end();
+  }
+
   callHelper(pc: number, id: number): void {
     const c = this.c;
-    if (id === BPF_FUNC_map_lookup_elem && this.options.inlineMap) {
-      const handle = this.constantR1(pc);
-      const m = handle !== undefined && handle < 0x80000000n ? this.options.inlineMap(Number(handle), id) : undefined;
+    if (id === BPF_FUNC_map_lookup_elem) {
+      const m = this.inlineMapAt(pc, id);
       if (m && m.keySize <= MAX_BPF_STACK) {
         // Inline when the key lies in the stack region (where compilers put it), else the helper.
-        c.get(REG[2]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - m.keySize).op(O.I64LeU);
-        c.if_();
-        c.get(REG[2]!).op(O.I32WrapI64).set(L.Key);
-        emitInlineLookup(c, m, INLINE_LOCALS);
-        c.set(L.R0);
-        c.op(O.Else);
-        this.inlined.push(pc);
-        this.callHelperImport(pc, id);
-        c.end();
+        this.guardedInline(pc, id, () => {
+          c.get(REG[2]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - m.keySize).op(O.I64LeU);
+        }, () => {
+          c.get(REG[2]!).op(O.I32WrapI64).set(L.Key);
+          emitInlineLookup(c, m, INLINE_LOCALS);
+        });
         return;
       }
     }
-    if (id === BPF_FUNC_map_update_elem && this.options.inlineMap) {
-      const handle = this.constantR1(pc);
-      const m = handle !== undefined && handle < 0x80000000n ? this.options.inlineMap(Number(handle), id) : undefined;
+    if (id === BPF_FUNC_map_update_elem) {
+      const m = this.inlineMapAt(pc, id);
       if (m?.kind === "array" && !m.hasTimer && m.valueSize <= MAX_BPF_STACK) {
         // Inline when the key and the value lie in the stack region, else the helper.
-        c.get(REG[2]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - 4).op(O.I64LeU);
-        c.get(REG[3]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - m.valueSize).op(O.I64LeU);
-        c.op(O.I32And);
-        c.if_();
-        c.get(REG[2]!).op(O.I32WrapI64).set(L.Key);
-        c.get(REG[3]!).op(O.I32WrapI64).set(L.Ha);
-        c.get(REG[4]!).op(O.I32WrapI64).set(L.Hb);
-        emitInlineArrayUpdate(c, m, INLINE_LOCALS);
-        c.set(L.R0);
-        c.op(O.Else);
-        this.inlined.push(pc);
-        this.callHelperImport(pc, id);
-        c.end();
+        this.guardedInline(pc, id, () => {
+          c.get(REG[2]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - 4).op(O.I64LeU);
+          c.get(REG[3]!).i64(this.options.stackBase).op(O.I64Sub).i64(MAX_BPF_STACK - m.valueSize).op(O.I64LeU);
+          c.op(O.I32And);
+        }, () => {
+          c.get(REG[2]!).op(O.I32WrapI64).set(L.Key);
+          c.get(REG[3]!).op(O.I32WrapI64).set(L.Ha);
+          c.get(REG[4]!).op(O.I32WrapI64).set(L.Hb);
+          emitInlineArrayUpdate(c, m, INLINE_LOCALS);
+        });
         return;
       }
     }
