@@ -90,7 +90,7 @@ export function loadHooks(input: Uint8Array | ObjectSpec, options: LoadHooksOpti
     if (!h) continue;
     if (h.target === "") throw new HookError(`program ${p.name}: section ${p.sectionName} names no hook`);
     checkContextBtf(spec, p, h.row.ctx);
-    const v = verifyProgram(p, { type: h.row.name, ops: hookVerifierOps(h.row), maps: spec.maps });
+    const v = verifyProgram(p, { type: h.row.name, ops: hookVerifierOps(h.row), maps: spec.maps, ...(spec.btf ? { btf: spec.btf } : {}) });
     if (!v.accepted) {
       const e = v.error!;
       throw new HookError(`program ${p.name}: rejected by the verifier: insn ${e.insn}: ${e.message}${e.source ? ` (${e.source.file}:${e.source.line})` : ""}`, { cause: v });
