@@ -166,6 +166,10 @@ function loadProgram(
   options: LoadObjectOptions,
   warnings: string[],
 ): KernelProgram {
+  // libbpf fails such a load too: the compiled offsets are the build host's, not this kernel's.
+  if (p.pendingCore.length > 0) {
+    throw new ObjectError(`program ${p.name}: ${p.pendingCore.length} CO-RE relocations are unresolved: open the object with this kernel's BTF (loadObjectSpec(bytes, { targetBtf }), /sys/kernel/btf/vmlinux)`);
+  }
   const insns = resolveMaps(p, maps);
   const fdArray = target.resolveExterns(spec, p, insns);
   const base = {
