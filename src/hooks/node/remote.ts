@@ -100,7 +100,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function connectAgent(pid: number, options: { timeoutMs?: number } = {}): Promise<AgentClient> {
   checkOwner(pid);
   const path = agentSocket(pid);
-  if (existsSync(path)) return new AgentClient(await connectSocket(path), pid, "agent");
+  if (existsSync(path)) {
+    try {
+      return new AgentClient(await connectSocket(path), pid, "agent");
+    } catch (e) {
+      // The agent was going away as we came (its last session had just detached): install afresh.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ECONNREFUSED") throw e;
+    }
+  }
   await withInspectorLock(() => installThroughInspector(pid, path, options));
   return new AgentClient(await connectSocket(path), pid, "inspector");
 }
