@@ -17,7 +17,8 @@ import {
 const ENOENT = errno("ENOENT");
 const ENOSPC = errno("ENOSPC");
 
-function attr(s: Scratch, layout: Layout): [Chunk, StructWriter] {
+/** A zeroed attribute struct of `layout` in the call's scratch memory, and its writer. */
+export function attr(s: Scratch, layout: Layout): [Chunk, StructWriter] {
   const chunk = s.alloc(layout.size);
   return [chunk, new StructWriter(layout, chunk.bytes)];
 }

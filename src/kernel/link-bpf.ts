@@ -4,19 +4,15 @@
  * BPF_PROG_QUERY and the link id walk, speaking plain numbers and fds.
  */
 
+import { attr } from "./bpf.js";
 import { BpfSyscallError } from "./errors.js";
 import { errno } from "./errno.js";
-import { StructReader, StructWriter, type Layout } from "./layout.js";
-import { bpfCall, bpfRaw, withScratch, type Chunk, type Scratch } from "./native.js";
+import { StructReader } from "./layout.js";
+import { bpfCall, bpfRaw, withScratch } from "./native.js";
 import { LINK_CREATE, LINK_DETACH, LINK_UPDATE, PROG_ATTACH, PROG_QUERY, RAW_TP_OPEN } from "./link-uapi.js";
 import { Cmd, cmdName, GET_ID } from "./uapi.js";
 
 const ENOENT = errno("ENOENT");
-
-function attr(s: Scratch, layout: Layout): [Chunk, StructWriter] {
-  const chunk = s.alloc(layout.size);
-  return [chunk, new StructWriter(layout, chunk.bytes)];
-}
 
 /** The attributes of BPF_LINK_CREATE; the tail members are those of the link's kind. */
 export interface LinkCreateAttr {

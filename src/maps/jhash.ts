@@ -45,15 +45,7 @@ export function htabHash(u8: Uint8Array, at: number, size: number, seed: number)
   if (len > 8) c = (c + tail(u8, k + 8, len - 8)) | 0;
   if (len > 4) b = (b + (len >= 8 ? word(u8, k + 4) : tail(u8, k + 4, len - 4))) | 0;
   a = (a + (len >= 4 ? word(u8, k) : tail(u8, k, len))) | 0;
-  // __jhash_final
-  c ^= b; c = (c - rol(b, 14)) | 0;
-  a ^= c; a = (a - rol(c, 11)) | 0;
-  b ^= a; b = (b - rol(a, 25)) | 0;
-  c ^= b; c = (c - rol(b, 16)) | 0;
-  a ^= c; a = (a - rol(c, 4)) | 0;
-  b ^= a; b = (b - rol(a, 14)) | 0;
-  c ^= b; c = (c - rol(b, 24)) | 0;
-  return c >>> 0;
+  return jhashFinal(a, b, c);
 }
 
 /**
@@ -65,6 +57,11 @@ export function htabHashWords(w0: number, w1: number, size: 4 | 8, seed: number)
   a = b = c = (JHASH_INITVAL + size + seed) | 0;
   a = (a + w0) | 0;
   if (size === 8) b = (b + w1) | 0;
+  return jhashFinal(a, b, c);
+}
+
+/** __jhash_final: the last mix of the three words, whose `c` is the hash. */
+function jhashFinal(a: number, b: number, c: number): number {
   c ^= b; c = (c - rol(b, 14)) | 0;
   a ^= c; a = (a - rol(c, 11)) | 0;
   b ^= a; b = (b - rol(a, 25)) | 0;
