@@ -23,6 +23,7 @@ import { MAP_USAGE, mapCommand } from "./bpftool-map.js";
 import { CGROUP_USAGE, cgroupCommand, NET_USAGE, netCommand } from "./bpftool-net.js";
 import { PROG_USAGE, progCommand } from "./bpftool-prog.js";
 import { TRACE_USAGE, traceCommand } from "./trace.js";
+import { CONFORMANCE_USAGE, conformanceCommand } from "./conformance.js";
 
 const USAGE = `usage: tsbpf <command> [options]
 
@@ -34,6 +35,7 @@ commands:
   run --raw FILE.bin   run bytecode on a memory block and print r0 (--engine interp|jit|kernel)
   map dump FILE.o NAME one map after a run, as bpftool map dump (tsbpf run's options)
   verify FILE.o        a verdict for each program, loaded alone (--engine kernel, --json)
+  conformance PATH     run the BPF conformance suite's .data tests (--plugin: act as its plugin)
   object FILE.o        programs and maps as libbpf sees them (--json)
   btf dump FILE        BTF as bpftool btf dump prints it (--format c|raw)
   kernel probe         what the running kernel supports, as bpftool feature probe
@@ -69,6 +71,7 @@ const USAGES: Record<string, string> = {
   net: NET_USAGE,
   cgroup: CGROUP_USAGE,
   trace: TRACE_USAGE,
+  conformance: CONFORMANCE_USAGE,
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -92,6 +95,7 @@ const COMMANDS: Record<string, Command> = {
   net: netCommand,
   cgroup: cgroupCommand,
   trace: traceCommand,
+  conformance: (args, io) => conformanceCommand(args, io),
   tools: (args, io) => import("./tools.js").then((m) => m.toolsCommand(args, io)),
   attach: (args, io) => import("./attach.js").then((m) => m.attachCommand(args, io)),
 };
