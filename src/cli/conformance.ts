@@ -13,8 +13,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { BpfError, NotSupportedError } from "../errors.js";
-import { parseConformanceTest, type ConformanceTest } from "../isa/conformance-data.js";
-import { decodeRaw, insn, type Instruction } from "../isa/instruction.js";
+import { parseConformanceTest, parseHexBytes, type ConformanceTest } from "../isa/conformance-data.js";
+import { decodeRaw, insn, slotIndices } from "../isa/instruction.js";
 import { createMap, mapTypeName, type MapTypeName } from "../maps/index.js";
 import { helperId } from "../helpers/names.js";
 import { installHelpers } from "../helpers/table.js";
@@ -120,7 +120,7 @@ function execute(test: ConformanceTest, engine: Engine, mode: RunMode): bigint {
     const type = mapTypeName(m.type) as MapTypeName;
     handles.set(m.name, createMap(runtime.space, { name: m.name, type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries }).handle);
   }
-  const slots = slotStarts(test.instructions);
+  const slots = slotIndices(test.instructions);
   const mapAt = new Map<number, number>();
   for (const use of test.mapUses) {
     const handle = handles.get(use.name);
@@ -138,8 +138,8 @@ let kernelRun: (test: ConformanceTest) => bigint = () => {
 async function plugin(positionals: string[], programHex: string, engine: Engine, mode: RunMode, debug: boolean, io: Io): Promise<number> {
   if (engine === "kernel") await loadKernel();
   // The runner passes its plugin options as a second argument, often empty.
-  const memory = hexBytes(positionals.filter((p) => p.trim() !== "")[0] ?? "");
-  const bytes = hexBytes(programHex);
+  const memory = parseHexBytes(positionals.filter((p) => p.trim() !== "")[0] ?? "");
+  const bytes = parseHexBytes(programHex);
   const test: ConformanceTest = {
     name: "stdin", instructions: decodeRaw(bytes.subarray(0, bytes.length - (bytes.length % 8))), bytes, memory,
     result: undefined, error: undefined, maps: [], mapUses: [],
@@ -192,16 +192,7 @@ function dataFiles(path: string): string[] {
   });
 }
 
-function hexBytes(text: string): Uint8Array {
-  return Uint8Array.from(text.split(/\s+/).filter((w) => /^[0-9a-f]{1,2}$/i.test(w)), (w) => parseInt(w, 16));
-}
 
-function slotStarts(insns: readonly Instruction[]): number[] {
-  const out: number[] = [];
-  let slot = 0;
-  for (const i of insns) { out.push(slot); slot += i.opcode === 0x18 ? 2 : 1; }
-  return out;
-}
 
 function readStdin(): string {
   try {

@@ -8,7 +8,7 @@
 
 import { AssemblerError } from "../errors.js";
 import { assembleConformance, type ConformanceAsmOptions } from "./conformance-asm.js";
-import { decodeRaw, type Instruction } from "./instruction.js";
+import { decodeRaw, encode, type Instruction } from "./instruction.js";
 
 /** A map a test declares: `name type key_size value_size max_entries`. */
 export interface ConformanceMapDecl {
@@ -83,8 +83,8 @@ export function parseConformanceTest(text: string, name: string, options: Omit<C
   return {
     name,
     instructions,
-    bytes: encodeSlots(instructions),
-    memory: hexBytes(mem.join(" ")),
+    bytes: encode(instructions),
+    memory: parseHexBytes(mem.join(" ")),
     result: result === undefined ? undefined : BigInt.asUintN(64, BigInt(result)),
     error,
     maps,
@@ -103,26 +103,7 @@ function sectionOf(directive: string): Section {
   return "ignore";
 }
 
-function hexBytes(text: string): Uint8Array {
-  const words = text.split(/\s+/).filter((w) => w !== "");
-  return Uint8Array.from(words, (w) => parseInt(w, 16) & 0xff);
-}
-
-/** Encodes without validating: the suite's negative tests carry instructions a runtime must refuse. */
-function encodeSlots(insns: readonly Instruction[]): Uint8Array {
-  const slots: bigint[] = [];
-  const slot = (opcode: number, dst: number, src: number, off: number, imm: number) =>
-    BigInt(opcode & 0xff) | (BigInt(((src & 0xf) << 4) | (dst & 0xf)) << 8n) | (BigInt(off & 0xffff) << 16n) | (BigInt(imm >>> 0) << 32n);
-  for (const i of insns) {
-    if (i.opcode === 0x18) {
-      const v = i.imm64 ?? BigInt(i.imm >>> 0);
-      slots.push(slot(i.opcode, i.dst, i.src, i.off, Number(v & 0xffffffffn)), slot(0, 0, 0, 0, Number(v >> 32n)));
-    } else {
-      slots.push(slot(i.opcode, i.dst, i.src, i.off, i.imm));
-    }
-  }
-  const bytes = new Uint8Array(slots.length * 8);
-  const view = new DataView(bytes.buffer);
-  slots.forEach((s, k) => view.setBigUint64(k * 8, s, true));
-  return bytes;
+/** Bytes written as hex pairs separated by spaces, as the suite writes memory and programs. */
+export function parseHexBytes(text: string): Uint8Array {
+  return Uint8Array.from(text.split(/\s+/).filter((w) => /^[0-9a-f]{1,2}$/i.test(w)), (w) => parseInt(w, 16));
 }
