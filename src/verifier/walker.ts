@@ -398,7 +398,7 @@ export class Walker {
         return;
       }
       // Linked copies: a later bound on one is a bound on the other (find_equal_scalars).
-      if (src.type === "scalar" && !src.id && !isConst(src.s)) src.id = this.newId();
+      if (src.type === "scalar") this.idBeforeMov(src);
       Object.assign(dst, src);
       return;
     }
@@ -409,11 +409,20 @@ export class Walker {
     }
     if (src.s.umax <= 0xffffffffn) {
       // A value within 32 bits is copied whole, and linked as a 64-bit copy is (get_reg_width <= 32).
-      if (!src.id && !isConst(src.s)) src.id = this.newId();
+      this.idBeforeMov(src);
       Object.assign(dst, src);
       return;
     }
     setScalar(dst, scalarAlu("mov", src.s, src.s, false));
+  }
+
+  /** assign_scalar_id_before_mov: a copy of rX+K (BPF_ADD_CONST) starts a new link, as one add is all a link holds. */
+  private idBeforeMov(src: Reg): void {
+    if (src.id && src.off !== 0) {
+      src.id = 0;
+      src.off = 0;
+    }
+    if (!src.id && !isConst(src.s)) src.id = this.newId();
   }
 
   /** adjust_ptr_min_max_vals and its guards. */
