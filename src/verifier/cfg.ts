@@ -32,6 +32,8 @@ export interface Cfg {
   readonly prunePoint: Uint8Array;
   /** Where a checkpoint is always made (may_goto, iterators: mark_force_checkpoint). */
   readonly forceCheckpoint: Uint8Array;
+  /** Where a path's history takes an entry (mark_jmp_point): branch targets, returns from calls. */
+  readonly jmpPoint: Uint8Array;
   /** scc[slot]: the loop (strongly connected component) the slot is in, 0 for none (compute_scc). */
   readonly scc: Int32Array;
 }
@@ -114,6 +116,7 @@ export function buildCfg(program: readonly Instruction[], options: { allowLoops:
   // check_cfg: a depth-first walk marking every edge, so back-edges and unreachable insns show.
   const prunePoint = new Uint8Array(n);
   const forceCheckpoint = new Uint8Array(n);
+  const jmpPoint = new Uint8Array(n);
   const state = new Uint8Array(n); // 0 undiscovered, 1 discovered (on the stack), 2 explored
   const walk = (entry: number) => {
     const stack: number[] = [entry];
@@ -121,7 +124,7 @@ export function buildCfg(program: readonly Instruction[], options: { allowLoops:
     state[entry] = 1;
     while (stack.length) {
       const t = stack[stack.length - 1]!;
-      const succ = successors(insns, t, prunePoint, forceCheckpoint);
+      const succ = successors(insns, t, prunePoint, forceCheckpoint, jmpPoint);
       const k = nextEdge.get(t) ?? 0;
       if (k >= succ.length) {
         state[t] = 2;
@@ -150,7 +153,7 @@ export function buildCfg(program: readonly Instruction[], options: { allowLoops:
     }
     if (state[t] !== 2) throw new CfgError(t, `unreachable insn ${t}`);
   }
-  return { insns, forms, length: n, subprogs, subprogOf, prunePoint, forceCheckpoint, scc: loops(insns, n) };
+  return { insns, forms, length: n, subprogs, subprogOf, prunePoint, forceCheckpoint, jmpPoint, scc: loops(insns, n) };
 }
 
 /** Tarjan's strongly connected components over the slots; only loops get an id. */
@@ -161,7 +164,7 @@ function loops(insns: readonly (Instruction | undefined)[], n: number): Int32Arr
   const onStack = new Uint8Array(n);
   const stack: number[] = [];
   const dummy = new Uint8Array(n);
-  const succ = (t: number) => successors(insns, t, dummy, dummy).filter((w) => w >= 0 && w < n);
+  const succ = (t: number) => successors(insns, t, dummy, dummy, dummy).filter((w) => w >= 0 && w < n);
   let counter = 0;
   let ids = 0;
   for (let root = 0; root < n; root++) {
@@ -207,7 +210,7 @@ function loops(insns: readonly (Instruction | undefined)[], n: number): Int32Arr
 }
 
 /** The CFG successors of slot t; marks prune points on the way, as visit_insn does. */
-function successors(insns: readonly (Instruction | undefined)[], t: number, prune: Uint8Array, force: Uint8Array): number[] {
+function successors(insns: readonly (Instruction | undefined)[], t: number, prune: Uint8Array, force: Uint8Array, jmp: Uint8Array): number[] {
   const i = insns[t];
   if (!i) return [t + 1];
   const cls = opClass(i.opcode);
@@ -219,28 +222,32 @@ function successors(insns: readonly (Instruction | undefined)[], t: number, prun
   if (op === JmpOp.Exit) return [];
   if (op === JmpOp.Call) {
     mark(prune, t + 1);
+    mark(jmp, t + 1);
     if (i.src === PseudoCall.Local) {
       mark(prune, t);
       mark(prune, t + i.imm + 1);
+      mark(jmp, t + i.imm + 1);
       return [t + 1, t + i.imm + 1];
     }
     if (i.src === PseudoCall.Helper && CALLBACK_HELPERS.has(i.imm)) {
       mark(prune, t);
       mark(force, t);
+      mark(jmp, t);
     }
     return [t + 1];
   }
   if (op === JmpOp.Ja) {
     const target = jumpTarget(i, t);
     mark(prune, target);
+    mark(jmp, target);
     return [target];
   }
-  // A conditional jump is itself a prune point, and so is its branch target (push_insn).
+  // A conditional jump is itself a prune point, and so is its branch target (push_insn), not its fall-through.
   mark(prune, t);
   if (isMayGoto(i)) mark(force, t);
   const target = jumpTarget(i, t);
-  mark(prune, t + 1);
   mark(prune, target);
+  mark(jmp, target);
   return [t + 1, target];
 }
 

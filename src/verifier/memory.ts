@@ -334,7 +334,7 @@ function varStackAccess(w: Walker, regno: number, base: Reg, f: Frame, off: numb
 /** Replaces the path's newest entry (this insn) by one naming the stack slot it touched. */
 function markStackAccess(w: Walker, frame: number, spi: number): void {
   const h = w.cur.history;
-  w.cur.history = histPush(h?.prev, stackEntry(w.insn, frame, spi));
+  w.cur.history = histPush(h?.prev, stackEntry(w.insn, frame, spi), true);
 }
 
 /** A history entry that says the instruction touched stack slot `spi` of `frame` (INSN_F_STACK_ACCESS). */

@@ -25,15 +25,16 @@ const enum Mode3 { NotExact, RangeWithin, Exact }
 /** Returns true when the current state is covered by an explored one (prune this path). */
 export function isStateVisited(w: Walker, insn: number): boolean {
   const cur = w.cur;
-  // A long path since the last checkpoint forces one (the kernel's jmp_history_cnt > 40, counted here as insns / 8).
-  const force = w.cfg.forceCheckpoint[insn] === 1 || (cur.history?.n ?? 0) > 320;
+  // A long path since the last checkpoint forces one (jmp_history_cnt > 40).
+  const force = w.cfg.forceCheckpoint[insn] === 1 || (cur.history?.j ?? 0) > 40;
   // 2 jumps or 8 insns since the last checkpoint: more often than the kernel (2 jumps and 8 insns), which
   // makes up for the stack liveness it has and we do not (state_machine: 1.26x its insns instead of 1.52x).
-  let addNew = force || w.jmpsProcessed - w.prevJmpsProcessed >= 2 || w.stats.processed - w.prevInsnProcessed >= 8;
+  let addNew = force || (w.jmpsProcessed - w.prevJmpsProcessed >= 2 && w.stats.processed - w.prevInsnProcessed >= 8);
   let list = w.explored.get(insn);
   const i = w.cfg.insns[insn]!;
   if (list) {
-    for (let k = 0; k < list.length; k++) {
+    // Newest first, as the kernel's list (list_add at the head): the first hit decides which marks propagate.
+    for (let k = list.length - 1; k >= 0; k--) {
       const e = list[k]!;
       const old = e.state;
       if (!sameCallsites(old, cur)) continue;
@@ -58,7 +59,7 @@ export function isStateVisited(w: Walker, insn: number): boolean {
       if (addNew) e.miss++;
       const n = force && old.branches > 0 ? 64 : 3;
       if (e.miss > e.hit * n + n) {
-        list.splice(k--, 1);
+        list.splice(k, 1);
         w.stats.curStates--;
       }
     }
@@ -149,8 +150,14 @@ function sameScalar(a: Scalar, b: Scalar): boolean {
 class IdMap {
   readonly map = new Map<number, number>();
   readonly back = new Map<number, number>();
+  private tmp = 0;
   reset(): void {
     if (this.map.size) { this.map.clear(); this.back.clear(); }
+    this.tmp = 0;
+  }
+  /** A temporary id no state uses (check_scalar_ids' tmp_id_gen), negative so it never meets a real one. */
+  fresh(): number {
+    return -++this.tmp;
   }
   check(o: number, c: number): boolean {
     if (!o && !c) return true;
@@ -198,7 +205,7 @@ function regsafe(w: Walker, o: Reg, c: Reg, ids: IdMap, mode: Mode3): boolean {
   if (o.type === "scalar") {
     if (c.type !== "scalar") return false;
     if (!o.precise && w.env.privileged && mode === Mode3.NotExact) return true;
-    if (o.id && (!ids.check(o.id, c.id || -1) || o.off !== c.off)) return false;
+    if (o.id && (!ids.check(o.id, c.id || ids.fresh()) || o.off !== c.off)) return false;
     return scalarWithin(o.s, c.s);
   }
   if (o.type !== c.type || o.maybeNull !== c.maybeNull || o.rdonly !== c.rdonly || o.ringbuf !== c.ringbuf) return false;
@@ -292,7 +299,8 @@ export function markPrecise(w: Walker, regno: number): void {
   const cur = w.cur;
   const f = cur.frames[cur.frames.length - 1]!;
   const r = f.regs[regno]!;
-  if (r.type !== "scalar" || r.precise || !w.env.privileged) return;
+  // The current state itself is not marked (its marks die at its next checkpoint), so nothing short-cuts the walk back.
+  if (r.type !== "scalar" || !w.env.privileged) return;
   const bt = new Backtrack(cur.frames.length);
   bt.set(regno);
   backtrack(w, bt, true);
@@ -331,7 +339,6 @@ function backtrack(w: Walker, bt: Backtrack, skipFirst = false): void {
   let st: State | undefined = w.cur;
   // The slot backtracked just before (the next one on the path), as the kernel's subseq_idx.
   let next = -1;
-  markIn(st, bt, false);
   while (st) {
     let linked: number[] | undefined;
     for (let h = st.history; h; h = h.prev) {

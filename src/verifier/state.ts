@@ -173,11 +173,15 @@ export interface State {
 export interface Hist {
   readonly e: number;
   readonly prev: Hist | undefined;
-  /** Entries up to and including this one. */
-  readonly n: number;
+  /** Entries the kernel's jmp_history would hold up to here (jump points, stack accesses, linked scalars). */
+  readonly j: number;
 }
 
-export const histPush = (h: Hist | undefined, e: number): Hist => ({ e, prev: h, n: (h ? h.n : 0) + 1 });
+/** `counts`: the kernel would record this entry too (jmp_history_cnt grows by one). */
+export const histPush = (h: Hist | undefined, e: number, counts: boolean): Hist => ({ e, prev: h, j: (h ? h.j : 0) + (counts ? 1 : 0) });
+
+/** Whether the newest entry (the insn being checked) is one the kernel records already. */
+export const histCounted = (h: Hist | undefined): boolean => !!h && h.j !== (h.prev ? h.prev.j : 0);
 
 /** One branch taken: the jump's slot and where the path went. */
 export interface Trail {

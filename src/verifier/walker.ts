@@ -19,7 +19,7 @@ import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
 import type { GlobalFunc } from "./globals.js";
 import { isStateVisited, linkedEntry, markPrecise, type Explored } from "./prune.js";
 import { branchTaken, constValue, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
-import { copyState, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
+import { copyState, histCounted, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
 
 type AluName = Parameters<typeof scalarAlu>[0];
 type CmpName = Parameters<typeof branchTaken>[0];
@@ -185,7 +185,7 @@ export class Walker {
         this.popped = false;
       }
       // Entries are slot * 1024 (stackEntry adds the stack slot an access touched).
-      this.cur.history = histPush(this.cur.history, t * 1024);
+      this.cur.history = histPush(this.cur.history, t * 1024, cfg.jmpPoint[t] === 1);
       const i = cfg.insns[t]!;
       if (this.env.logLevel > 0) this.logInsn(t, i);
       const next = this.step(t, i);
@@ -398,7 +398,7 @@ export class Walker {
         return;
       }
       // Linked copies: a later bound on one is a bound on the other (find_equal_scalars).
-      if (src.type === "scalar" && !src.id && !isConst(src.s)) src.id = this.newId();
+      if (src.type === "scalar") this.idBeforeMov(src);
       Object.assign(dst, src);
       return;
     }
@@ -409,11 +409,20 @@ export class Walker {
     }
     if (src.s.umax <= 0xffffffffn) {
       // A value within 32 bits is copied whole, and linked as a 64-bit copy is (get_reg_width <= 32).
-      if (!src.id && !isConst(src.s)) src.id = this.newId();
+      this.idBeforeMov(src);
       Object.assign(dst, src);
       return;
     }
     setScalar(dst, scalarAlu("mov", src.s, src.s, false));
+  }
+
+  /** assign_scalar_id_before_mov: a copy of rX+K (BPF_ADD_CONST) starts a new link, as one add is all a link holds. */
+  private idBeforeMov(src: Reg): void {
+    if (src.id && src.off !== 0) {
+      src.id = 0;
+      src.off = 0;
+    }
+    if (!src.id && !isConst(src.s)) src.id = this.newId();
   }
 
   /** adjust_ptr_min_max_vals and its guards. */
@@ -584,7 +593,14 @@ export class Walker {
       fr.regs.forEach((q, n) => { if (n < 10 && q.type === "scalar" && ids.includes(q.id)) found.push(linkedEntry(k, n, true)); });
       fr.stack.forEach((sl, n) => { if (sl.spilled?.type === "scalar" && ids.includes(sl.spilled.id)) found.push(linkedEntry(k, n, false)); });
     });
-    if (found.length > 1) for (const e of found) this.cur.history = histPush(this.cur.history, e);
+    if (found.length > 1) {
+      // The kernel keeps them in the jump's own entry: one more only if the jump had none.
+      let counts = !histCounted(this.cur.history);
+      for (const e of found) {
+        this.cur.history = histPush(this.cur.history, e, counts);
+        counts = false;
+      }
+    }
   }
 
   /** Writes refined bounds into a state, and into every register linked to them by id. */
