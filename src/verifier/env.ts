@@ -32,6 +32,12 @@ export interface VerifierEnv {
   readonly kernelBtf?: Btf | undefined;
   /** A tp_btf program's arguments: per u64 ctx slot, the struct a pointer argument points to. */
   readonly btfCtxArgs?: readonly (BtfCtxArg | undefined)[] | undefined;
+  /** The object's own BTF: kfunc prototypes from their extern declarations when the kernel's BTF is missing. */
+  readonly objectBtf?: Btf | undefined;
+  /** The kfunc each kfunc call names, by slot (from the object's relocations). */
+  readonly kfuncAt?: ReadonlyMap<number, string> | undefined;
+  /** Slots of bpf_iter_*_next calls: checkpoints where loops over iterators converge. */
+  readonly iterNextAt?: ReadonlySet<number> | undefined;
 }
 
 /** A rejection: the kernel's message and the slot it was found at. */

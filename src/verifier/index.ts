@@ -22,6 +22,7 @@ import { fixHint, formatState, statsLine } from "./log.js";
 import { globalFuncs } from "./globals.js";
 import { iteratorArgs, tracepointArgs } from "./btf-ptr.js";
 import { Walker } from "./walker.js";
+import { isIterNextCall } from "./kfuncs.js";
 import type { Btf } from "../btf/types.js";
 
 export interface VerifyOptions {
@@ -156,11 +157,13 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
   const globals = globalFuncs(program.funcInfo ?? [], options.btf, (slot) => starts.get(slot), type);
   const kb = type === "tracing" && program.attachTo ? options.kernelBtf : undefined;
   const ctxArgs = !kb ? undefined : env.attachType === "trace_raw_tp" ? tracepointArgs(kb, program.attachTo!) : env.attachType === "trace_iter" ? iteratorArgs(kb, program.attachTo!) : undefined;
+  const kfuncEnv = { ...env, kernelBtf: options.kernelBtf, objectBtf: options.btf, kfuncAt: kfuncsBySlot(program) };
+  const iterNextAt = iterNextCalls(cfg, kfuncEnv);
   const verifyEnv: VerifierEnv = {
-    ...env,
+    ...kfuncEnv,
     globals,
-    kernelBtf: options.kernelBtf,
     btfCtxArgs: ctxArgs,
+    iterNextAt,
   };
   const live = liveRegisters(cfg, (id) => env.proto(id)?.args.filter((a) => a.kind !== "dontcare").length ?? 5);
   walker = new Walker(cfg, verifyEnv, live, lineInfo);
@@ -239,6 +242,27 @@ function mapsBySlot(program: Verifiable, maps: VerifyOptions["maps"]): ReadonlyM
     const name = r.kind === "kconfig" ? r.map ?? "" : r.name;
     const m = list.find((x) => x.name === name);
     if (m && slots[r.insnIndex] !== undefined) out.set(slots[r.insnIndex]!, m);
+  }
+  return out;
+}
+
+/** The kfunc each BPF_PSEUDO_KFUNC_CALL names, by slot. */
+function kfuncsBySlot(program: Verifiable): ReadonlyMap<number, string> {
+  const out = new Map<number, string>();
+  const slots = slotIndices(program.instructions);
+  for (const r of program.references ?? []) if (r.kind === "kfunc" && slots[r.insnIndex] !== undefined) out.set(slots[r.insnIndex]!, r.name);
+  return out;
+}
+
+/** visit_insn: a call of an iterator's next is a prune point and a forced checkpoint. */
+function iterNextCalls(cfg: ReturnType<typeof buildCfg>, env: VerifierEnv): ReadonlySet<number> {
+  const out = new Set<number>();
+  for (let t = 0; t < cfg.length; t++) {
+    const i = cfg.insns[t];
+    if (!i || i.opcode !== 0x85 || i.src !== 2 || !isIterNextCall(env, i, t)) continue;
+    out.add(t);
+    cfg.prunePoint[t] = 1;
+    cfg.forceCheckpoint[t] = 1;
   }
   return out;
 }

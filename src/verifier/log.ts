@@ -52,6 +52,11 @@ export function formatFrame(f: Frame, live?: number): string {
     if (/^\?+$/.test(s.types)) continue;
     const off = -8 * (k + 1);
     if (s.spilled && s.types.includes("r")) out.push(`fp${off}=${formatReg(s.spilled)}`);
+    else if (s.spilled?.type === "iter") {
+      // print_verifier_state: the iterator's type, reference, state and depth.
+      const it = s.spilled;
+      out.push(`fp${off}=${it.btfType.replace(/^bpf_/, "")}(ref_id=${it.refObjId},state=${it.memSize === 1 ? "active" : "drained"},depth=${it.off})`);
+    }
     else out.push(`fp${off}=${[...s.types].reverse().map((c) => SLOT_CHARS[c] ?? c).join("")}`);
   }
   if (f.frameno > 0 || out.length === 0) return out.join(" ");

@@ -12,6 +12,7 @@ import { formatState } from "./log.js";
 import { type Scalar, scalarEqual, scalarWithin } from "./scalar.js";
 import { copyReg, copyState, type Frame, type Reg, SCALAR_UNKNOWN, SCALAR_ZERO, type State } from "./state.js";
 import type { Walker } from "./walker.js";
+import { ITER_ACTIVE, iterAtR1, iterSafe } from "./iterators.js";
 
 /** One explored state at an instruction (bpf_verifier_state_list). */
 export interface Explored {
@@ -41,7 +42,11 @@ export function isStateVisited(w: Walker, insn: number): boolean {
         if ((isMayGoto(i) && old.mayGotoDepth !== cur.mayGotoDepth) || isCallbackCall(i)) {
           if (statesEqual(w, old, cur, Mode3.RangeWithin)) return loopHit(w, e);
         }
-        if (maybeLooping(old, cur) && old.mayGotoDepth === cur.mayGotoDepth && old.callbackDepth === cur.callbackDepth && statesEqual(w, old, cur, Mode3.Exact)) {
+        if (w.env.iterNextAt?.has(insn)) {
+          // An iterator's next call: a state of the loop still being explored covers us when
+          // equal but for the iterator's depth, while the iterator is still active (is_iter_next_insn).
+          if (statesEqual(w, old, cur, Mode3.RangeWithin) && iterAtR1(cur)?.memSize === ITER_ACTIVE) return loopHit(w, e);
+        } else if (maybeLooping(old, cur) && old.mayGotoDepth === cur.mayGotoDepth && old.callbackDepth === cur.callbackDepth && statesEqual(w, old, cur, Mode3.Exact)) {
           w.say(`infinite loop detected at insn ${insn}`);
           w.say(`cur state: ${formatState(cur)}`);
           w.say(`old state: ${formatState(old)}`);
@@ -169,6 +174,7 @@ const IDS = new IdMap();
 
 function statesEqual(w: Walker, old: State, cur: State, mode: Mode3): boolean {
   if (old.activeLock !== 0 !== (cur.activeLock !== 0)) return false;
+  if (old.rcuLock !== cur.rcuLock) return false;
   if (old.refs.length !== cur.refs.length) return false;
   if (mode !== Mode3.Exact && old.mayGotoDepth !== cur.mayGotoDepth && false) return false;
   const ids = IDS;
@@ -231,6 +237,12 @@ function stacksafe(w: Walker, fo: Frame, fc: Frame, ids: IdMap, mode: Mode3): bo
     const to = so.types;
     const tc = sc ? sc.types : "????????";
     if (mode !== Mode3.Exact && to === "????????") continue;
+    if (to === "iiiiiiii") {
+      // STACK_ITER: type, state and reference compared, not the depth (except for Exact, as iter_active_depths_differ).
+      if (tc !== to || !iterSafe(so.spilled, sc?.spilled, (a, b) => ids.check(a, b))) return false;
+      if (mode === Mode3.Exact && so.spilled?.off !== sc?.spilled?.off) return false;
+      continue;
+    }
     if (mode === Mode3.Exact) {
       if (to !== tc) return false;
       if (so.spilled && !regsExact(so.spilled, sc!.spilled!, ids)) return false;
@@ -499,7 +511,7 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): b
       bt.slots.length = bt.frame + 1;
       return true;
     }
-    if (CALLBACK_HELPERS.has(i.imm) && next >= 0 && next !== slot + 1) {
+    if (i.src === PseudoCall.Helper && CALLBACK_HELPERS.has(i.imm) && next >= 0 && next !== slot + 1) {
       // Leaving a callback backwards, to the helper that called it: its r1-r5 were the helper's.
       if (bt.frame === 0) return false;
       bt.regs[bt.frame]! &= ~0x3e;

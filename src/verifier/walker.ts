@@ -16,6 +16,7 @@ import { JMP_SEQ_LIMIT, LD_ABS_TYPES, MAX_VAR_OFF, Reject, type VerifierEnv } fr
 import { formatReg, formatState, typeName } from "./log.js";
 import { checkMemAccess, checkAtomic } from "./memory.js";
 import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
+import { checkKfuncCall } from "./kfuncs.js";
 import type { GlobalFunc } from "./globals.js";
 import { isStateVisited, linkedEntry, markPrecise, type Explored } from "./prune.js";
 import { branchTaken, constValue, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
@@ -107,7 +108,7 @@ export class Walker {
     const f = newFrame(-1, 0, 0);
     setPointer(f.regs[1]!, "ctx");
     setPointer(f.regs[10]!, "fp");
-    this.cur = { frames: [f], refs: [], activeLock: 0, parent: undefined, branches: 1, insn: 0, history: undefined, mayGotoDepth: 0, callbackDepth: 0, scc: undefined, trail: undefined };
+    this.cur = { frames: [f], refs: [], activeLock: 0, rcuLock: 0, parent: undefined, branches: 1, insn: 0, history: undefined, mayGotoDepth: 0, callbackDepth: 0, scc: undefined, trail: undefined };
   }
 
   /** do_check_common for a global function: frame 0 is the function, its registers from its BTF signature. */
@@ -506,7 +507,7 @@ export class Walker {
         return this.exit(t);
       case JmpOp.Call:
         if (i.src === PseudoCall.Local) return checkSubprogCall(this, i, t);
-        if (i.src === PseudoCall.Kfunc) this.reject(`calling kernel function ${i.imm} is not allowed`);
+        if (i.src === PseudoCall.Kfunc) return checkKfuncCall(this, i, t);
         return checkHelperCall(this, i, t);
     }
     if (isMayGoto(i)) {
@@ -700,6 +701,7 @@ export class Walker {
       const r = this.cur.refs[0]!;
       this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
     }
+    if (this.cur.rcuLock) this.reject("BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region");
     void f;
     if (this.global) {
       // A global function returns a scalar whatever the program type (check_return_code).
