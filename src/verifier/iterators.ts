@@ -10,9 +10,9 @@
 import type { Btf } from "../btf/types.js";
 import { acquireReference, releaseReference } from "./calls.js";
 import { checkHelperMem } from "./memory.js";
-import { constValue, isConst } from "./scalar.js";
-import { copyReg, type Frame, newReg, type Reg, type StackSlot, type State, setScalar } from "./state.js";
-import { constScalar, widenImprecise, type Walker } from "./walker.js";
+import { constValue, isConst, scalarEqual } from "./scalar.js";
+import { copyReg, type Frame, newReg, type Reg, SCALAR_UNKNOWN, type StackSlot, type State, setScalar } from "./state.js";
+import { constScalar, type Walker } from "./walker.js";
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_RCU_PROTECTED, type Kfunc } from "./kfuncs.js";
 
 /** BPF_ITER_STATE_ACTIVE / BPF_ITER_STATE_DRAINED, kept in the iterator register's memSize. */
@@ -99,7 +99,7 @@ export function iterNext(w: Walker, at: { frameno: number; slot: number }, t: nu
     qi.off++;
     for (const s of q.frames[at.frameno]!.stack) if (s.spilled?.type === "iter" && s.spilled.refObjId === qi.refObjId) s.spilled.off = qi.off;
     const prev = findPrevEntry(w, t);
-    if (prev) widenImprecise(prev, q);
+    if (prev) widenScalars(prev, q);
     const r0 = q.frames[q.frames.length - 1]!.regs[0]!;
     r0.maybeNull = false;
     if (r0.type === "ptr_") r0.id = 0;
@@ -107,6 +107,32 @@ export function iterNext(w: Walker, at: { frameno: number; slot: number }, t: nu
   for (const s of w.cur.frames[at.frameno]!.stack) if (s.spilled?.type === "iter" && s.spilled.refObjId === cur.refObjId) s.spilled.memSize = ITER_DRAINED;
   const r0 = w.reg(0);
   setScalar(r0, constScalar(0n));
+}
+
+/**
+ * widen_imprecise_scalars: a scalar that no decision needed and that is not the same as in
+ * the previous iteration's checkpoint becomes unknown, so that counters do not keep the
+ * iterations apart (maybe_widen_reg: the same value and the same links is regs_exact).
+ */
+function widenScalars(prev: State, cur: State): void {
+  const ids = new Map<number, number>();
+  const sameId = (a: number, b: number): boolean => {
+    if (!a && !b) return true;
+    if (!a || !b) return false;
+    const m = ids.get(a);
+    if (m === undefined) { ids.set(a, b); return true; }
+    return m === b;
+  };
+  const widen = (o: Reg | undefined, c: Reg | undefined): void => {
+    if (!o || !c || o.type !== "scalar" || c.type !== "scalar" || o.precise || c.precise) return;
+    if ((o.s === c.s || scalarEqual(o.s, c.s)) && o.off === c.off && sameId(o.id, c.id)) return;
+    setScalar(c, SCALAR_UNKNOWN);
+  };
+  prev.frames.forEach((f, k) => {
+    const g = cur.frames[k]!;
+    for (let r = 0; r < 10; r++) widen(f.regs[r], g.regs[r]);
+    f.stack.forEach((sl, n) => widen(sl.spilled, g.stack[n]?.spilled));
+  });
 }
 
 /**

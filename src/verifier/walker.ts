@@ -18,7 +18,7 @@ import { checkMemAccess, checkAtomic } from "./memory.js";
 import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
 import { checkKfuncCall } from "./kfuncs.js";
 import type { GlobalFunc } from "./globals.js";
-import { isStateVisited, linkedEntry, markPrecise, type Explored } from "./prune.js";
+import { isStateVisited, linkedEntry, markPrecise, propagateBackedges, type Explored } from "./prune.js";
 import { branchTaken, constValue, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
 import { copyState, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
 
@@ -236,6 +236,7 @@ export class Walker {
       if (s.scc) {
         if (s.scc.backedges > 0) this.liveBackedges--;
         this.visits.delete(s.scc.key);
+        propagateBackedges(this, s.scc);
       }
     }
     const p = this.stack.pop();
