@@ -9,7 +9,7 @@ import type { MapSpec } from "../object/types.js";
 import type { ProgramTypeVerifierOps } from "../programs/access.js";
 import type { GlobalFunc } from "./globals.js";
 import type { Btf } from "../btf/types.js";
-import type { BtfCtxArg } from "./btf-ptr.js";
+import type { BtfCtx, BtfCtxArg } from "./btf-ptr.js";
 
 export interface VerifierEnv {
   readonly type: string;
@@ -32,6 +32,10 @@ export interface VerifierEnv {
   readonly kernelBtf?: Btf | undefined;
   /** A tp_btf program's arguments: per u64 ctx slot, the struct a pointer argument points to. */
   readonly btfCtxArgs?: readonly (BtfCtxArg | undefined)[] | undefined;
+  /** A program attached through BTF (tp_btf, fentry, fexit, fmod_ret, lsm): its ctx's argument slots. */
+  readonly btfCtx?: BtfCtx | undefined;
+  /** The return range when the attach target decides it (lsm hooks): null for any value. */
+  readonly returnRange?: { readonly min: number; readonly max: number; readonly only32: boolean } | null | undefined;
   /** The object's own BTF: kfunc prototypes from their extern declarations when the kernel's BTF is missing. */
   readonly objectBtf?: Btf | undefined;
   /** The kfunc each kfunc call names, by slot (from the object's relocations). */

@@ -20,7 +20,10 @@ import { COMPLEXITY_LIMIT, MAX_STACK, Reject, type VerifierEnv } from "./env.js"
 import { liveRegisters } from "./liveness.js";
 import { fixHint, formatState, statsLine } from "./log.js";
 import { globalFuncs } from "./globals.js";
-import { iteratorArgs, tracepointArgs } from "./btf-ptr.js";
+import { btfCtxOf, iteratorArgs, lsmReturnRange } from "./btf-ptr.js";
+
+/** Attach types whose ctx is the attach function's arguments (btf_ctx_access). */
+const BTF_CTX_ATTACH = new Set(["trace_raw_tp", "trace_fentry", "trace_fexit", "modify_return", "lsm_mac", "lsm_cgroup"]);
 import { Walker } from "./walker.js";
 import { isIterNextCall } from "./kfuncs.js";
 import type { Btf } from "../btf/types.js";
@@ -155,14 +158,19 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
   }
   const starts = new Map(cfg.subprogs.map((sp, k) => [sp.start, k]));
   const globals = globalFuncs(program.funcInfo ?? [], options.btf, (slot) => starts.get(slot), type);
-  const kb = type === "tracing" && program.attachTo ? options.kernelBtf : undefined;
-  const ctxArgs = !kb ? undefined : env.attachType === "trace_raw_tp" ? tracepointArgs(kb, program.attachTo!) : env.attachType === "trace_iter" ? iteratorArgs(kb, program.attachTo!) : undefined;
+  const kb = (type === "tracing" || type === "lsm") && program.attachTo ? options.kernelBtf : undefined;
+  const ctxArgs = kb && env.attachType === "trace_iter" ? iteratorArgs(kb, program.attachTo!) : undefined;
+  const btfCtx = kb && env.attachType && BTF_CTX_ATTACH.has(env.attachType) ? btfCtxOf(kb, env.attachType, program.attachTo!) : undefined;
+  // bpf_check_attach_target: no BTF for the target, no load (libbpf stops before the kernel sees it).
+  if (typeof btfCtx === "string") return finish(describe(program.instructions, lineInfo, 0, btfCtx, undefined, []));
   const kfuncEnv = { ...env, kernelBtf: options.kernelBtf, objectBtf: options.btf, kfuncAt: kfuncsBySlot(program) };
   const iterNextAt = iterNextCalls(cfg, kfuncEnv);
   const verifyEnv: VerifierEnv = {
     ...kfuncEnv,
     globals,
     btfCtxArgs: ctxArgs,
+    btfCtx,
+    returnRange: btfCtx && type === "lsm" ? lsmReturnRange(btfCtx, env.attachType ?? "lsm_mac") : undefined,
     iterNextAt,
   };
   const live = liveRegisters(cfg, (id) => env.proto(id)?.args.filter((a) => a.kind !== "dontcare").length ?? 5);

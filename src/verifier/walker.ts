@@ -714,7 +714,7 @@ export class Walker {
   }
 
   private checkReturnCode(r0: Reg): void {
-    const range = this.env.ops?.returnRange(this.env.attachType);
+    const range = this.env.returnRange !== undefined ? this.env.returnRange : this.env.ops?.returnRange(this.env.attachType);
     if (isPointer(r0)) {
       if (!this.env.privileged) this.reject("R0 leaks addr as return value");
       if (range) this.reject(`At program exit the register R0 is not a known value (${typeName(r0)})`);
@@ -725,7 +725,7 @@ export class Walker {
     const s = r0.s;
     const lo = BigInt(range.min);
     const hi = BigInt(range.max);
-    if (s.s32min >= lo && s.s32max <= hi && s.smin >= lo && s.smax <= hi) return;
+    if (s.s32min >= lo && s.s32max <= hi && (s.smin >= lo && s.smax <= hi || this.env.returnRange?.only32)) return;
     if (s.s32min >= lo && s.s32max <= hi && s.umax <= 0xffffffffn) return;
     let m = "At program exit the register R0 has";
     let unknown = true;
