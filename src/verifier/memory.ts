@@ -325,6 +325,9 @@ function stackRead(w: Walker, f: Frame, o: number, size: number, regno: number):
     return r;
   }
   if (!w.env.privileged && bytes.includes("?")) w.reject(`invalid read from stack off ${o}+0 size ${size}`);
+  // An iterator's (or dynptr's) slots are not data (check_stack_read_fixed_off).
+  const special = bytes.search(/[id]/);
+  if (special >= 0) w.reject(`invalid read from stack off ${o}+${special} size ${size}`);
   if (/^0+$/.test(bytes)) {
     const r = copyReg(w.reg(0));
     setScalar(r, scalarConst(0n));
