@@ -40,6 +40,8 @@ export interface VerifierEnv {
   readonly objectBtf?: Btf | undefined;
   /** The kfunc each kfunc call names, by slot (from the object's relocations). */
   readonly kfuncAt?: ReadonlyMap<number, string> | undefined;
+  /** Unresolved CO-RE type ids (bpf_core_type_id_kernel) and the kernel struct each names. */
+  readonly pendingTypeIds?: ReadonlyMap<number, string> | undefined;
   /** Slots of bpf_iter_*_next calls: checkpoints where loops over iterators converge. */
   readonly iterNextAt?: ReadonlySet<number> | undefined;
 }

@@ -98,7 +98,7 @@ export function setVerifierTables(t: typeof defaults): void {
 
 const now: () => number = typeof performance !== "undefined" ? () => performance.now() : () => Date.now();
 
-type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, "name" | "type" | "references" | "lineInfo" | "funcInfo" | "license" | "expectedAttachType" | "flags" | "attachTo">>;
+type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, "name" | "type" | "references" | "lineInfo" | "funcInfo" | "license" | "expectedAttachType" | "flags" | "attachTo" | "pendingCore">>;
 
 /** Verifies one program. Never throws for a bad program: the verdict says why. */
 export function verifyProgram(program: Verifiable, options: VerifyOptions = {}): VerifyResult {
@@ -163,7 +163,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
   const btfCtx = kb && env.attachType && BTF_CTX_ATTACH.has(env.attachType) ? btfCtxOf(kb, env.attachType, program.attachTo!) : undefined;
   // bpf_check_attach_target: no BTF for the target, no load (libbpf stops before the kernel sees it).
   if (typeof btfCtx === "string") return finish(describe(program.instructions, lineInfo, 0, btfCtx, undefined, []));
-  const kfuncEnv = { ...env, kernelBtf: options.kernelBtf, objectBtf: options.btf, kfuncAt: kfuncsBySlot(program) };
+  const kfuncEnv = { ...env, kernelBtf: options.kernelBtf, objectBtf: options.btf, kfuncAt: kfuncsBySlot(program), pendingTypeIds: pendingTypeIds(program, options.btf) };
   const iterNextAt = iterNextCalls(cfg, kfuncEnv);
   const verifyEnv: VerifierEnv = {
     ...kfuncEnv,
@@ -260,6 +260,20 @@ function kfuncsBySlot(program: Verifiable): ReadonlyMap<number, string> {
   const slots = slotIndices(program.instructions);
   for (const r of program.references ?? []) if (r.kind === "kfunc" && slots[r.insnIndex] !== undefined) out.set(slots[r.insnIndex]!, r.name);
   return out;
+}
+
+/**
+ * The local type ids of unresolved `bpf_core_type_id_kernel` relocations, by the name libbpf
+ * would find in the kernel's BTF (for bpf_rdonly_cast in an object opened without it).
+ */
+function pendingTypeIds(program: Verifiable, btf: Btf | undefined): ReadonlyMap<number, string> | undefined {
+  const out = new Map<number, string>();
+  for (const r of program.pendingCore ?? []) {
+    if (r.kind !== "target_type_id" || !btf || r.typeId >= btf.types.length) continue;
+    const t = btf.resolve(r.typeId);
+    if ((t.kind === "struct" || t.kind === "union") && t.name) out.set(r.typeId, t.name);
+  }
+  return out.size ? out : undefined;
 }
 
 /** visit_insn: a call of an iterator's next is a prune point and a forced checkpoint. */

@@ -57,8 +57,8 @@ export function iterArg(w: Walker, k: Kfunc, regno: number, r: Reg, iter: { name
     st.btfType = iter.name;
     st.refObjId = id;
     st.memSize = ITER_ACTIVE;
-    // KF_RCU_PROTECTED: made outside bpf_rcu_read_lock, the iterator is untrusted and unusable.
-    st.rdonly = !!(k.flags & KF_RCU_PROTECTED) && !w.cur.rcuLock;
+    // KF_RCU_PROTECTED: made outside an RCU section (in_rcu_cs: a non-sleepable program is always in one), it is unusable.
+    st.rdonly = !!(k.flags & KF_RCU_PROTECTED) && w.env.sleepable && !w.cur.rcuLock && !w.cur.activeLock;
     for (const s of slots()) { s.types = "iiiiiiii"; s.spilled = copyReg(st); }
     return;
   }

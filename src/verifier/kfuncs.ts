@@ -192,6 +192,18 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     return a;
   }
   if (type.kind !== "ptr") w.reject(`Unrecognized arg#${a} type ${kindStr(type)}`);
+  // __ign: not checked at all; __prog: the verifier fills it in.
+  if (p.name.endsWith("__ign") || p.name.endsWith("__prog") || p.name.endsWith("__aux")) return a;
+  if (p.name.endsWith("__map")) {
+    if (r.type !== "map_ptr") w.reject(`arg#${a} expected pointer to map, but got ${r.type}`);
+    return a;
+  }
+  if (p.name.endsWith("__str")) {
+    // KF_ARG_PTR_TO_CONST_STR: a string in a frozen read-only map.
+    if (r.type !== "map_value") w.reject(`R${regno} doesn't point to a const string`);
+    if (!(r.map && r.map.flags & 0x80)) w.reject(`R${regno} does not point to a readonly map'`);
+    return a;
+  }
   const nullable = p.name.endsWith("__nullable") || p.name.endsWith("__opt");
   const isNull = r.type === "scalar" && isConst(r.s) && constValue(r.s)! === 0n;
   if (r.type !== "scalar" && r.refObjId) {
@@ -237,11 +249,8 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     checkHelperMem(w, regno, r, Number(sz.s.umax), false, true);
     return a + 1;
   }
-  if (pointee.kind === "void") {
-    // A `void *` with no size: any pointer the kernel can check (the catch-all arg type).
-    if (r.type === "scalar" && !isNull) w.reject(`arg#${a} pointer type UNKNOWN  must point to scalar, or struct with scalar`);
-    return a;
-  }
+  // A `void *` with no size is none of the kinds the kernel checks (get_kfunc_ptr_arg_type).
+  if (pointee.kind === "void") w.reject(`arg#${a} pointer type UNKNOWN  must point to scalar, or struct with scalar`);
   let size = 0;
   try { size = btf.sizeof(type.type); } catch { w.reject(`arg#${a} reference type('${kindStr(pointee)} ${pointeeName}') size cannot be determined: -22`); }
   if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
@@ -280,7 +289,10 @@ function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
   if (name === "bpf_rdonly_cast" || /obj_new_impl$/.test(name)) {
     // The type is the constant argument's: a kernel type for rdonly_cast, the program's own for obj_new.
     const tb = name === "bpf_rdonly_cast" ? w.env.kernelBtf : w.env.objectBtf;
-    const target = tb && meta.typeId > 0 && meta.typeId < tb.types.length ? tb.resolve(meta.typeId) : undefined;
+    // An id left for CO-RE to resolve names the kernel's struct of the same name.
+    const pending = name === "bpf_rdonly_cast" ? w.env.pendingTypeIds?.get(meta.typeId) : undefined;
+    const target = pending && tb ? tb.byName(pending).find((x) => x.kind === "struct" || x.kind === "union")
+      : tb && meta.typeId > 0 && meta.typeId < tb.types.length ? tb.resolve(meta.typeId) : undefined;
     if (target && (target.kind === "struct" || target.kind === "union") && name === "bpf_rdonly_cast") {
       setPointer(r0, "ptr_");
       r0.btfType = target.name;
