@@ -103,7 +103,7 @@ export function parseTracepointFormat(text: string, name = "tracepoint"): Contex
  * (kernel/bpf/btf.c) lists them: a nibble per argument, 0x1 the first. The common ones;
  * the kernel's list is longer (filesystems, rxrpc, drivers).
  */
-const RAW_TP_NULL_ARGS: Readonly<Record<string, number>> = {
+export const RAW_TP_NULL_ARGS: Readonly<Record<string, number>> = {
   sched_pi_setprio: 0x10, sched_stick_numa: 0x100, sched_swap_numa: 0x100, kfree_skb: 0x1000,
   tcp_send_reset: 0x11, tcp_sendmsg_locked: 0x100, mm_khugepaged_scan_pmd: 0x10, mm_khugepaged_collapse_file: 0x10,
 };

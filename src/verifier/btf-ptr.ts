@@ -4,6 +4,7 @@
  */
 
 import type { Btf, BtfType } from "../btf/types.js";
+import { RAW_TP_NULL_ARGS } from "../programs/trace-context.js";
 
 /**
  * The arguments of a BTF tracepoint, from its `btf_trace_<name>` typedef (a pointer to a
@@ -94,3 +95,102 @@ export function structLoad(btf: Btf, name: string, off: number, size: number): S
   }
   return { kind: "scalar" };
 }
+
+/** What reading one argument slot of a BTF-typed ctx gives, as btf_ctx_access decides it. */
+export type BtfCtxSlot =
+  | { readonly kind: "scalar"; readonly pointer: boolean }
+  | { readonly kind: "ptr"; readonly struct: string; readonly nullable: boolean; readonly btfId: number; readonly arg: number }
+  /** Refused: `pointer` when the kernel checks the size (8) before saying why. */
+  | { readonly kind: "bad"; readonly message: string; readonly pointer: boolean };
+
+/**
+ * The ctx of a program attached through BTF (tp_btf, fentry, fexit, fmod_ret, lsm): the
+ * attach function's FUNC_PROTO (`btf_trace_<name>`'s, whose first `void *__data` is not an
+ * argument, for tp_btf; `bpf_lsm_<hook>` for lsm), its arguments' u64 slots, and after them
+ * the return value for fexit, fmod_ret and lsm programs.
+ */
+export interface BtfCtx {
+  /** The name the kernel's messages give (attach_func_name). */
+  readonly func: string;
+  /** For each u64 slot, the argument it belongs to (btf_ctx_arg_idx); past them, `beyond`. */
+  readonly argOfSlot: readonly number[];
+  readonly beyond: number;
+  /** Each argument's slot kind, and at index nr_args the return value where it may be read. */
+  readonly args: readonly BtfCtxSlot[];
+  readonly nrArgs: number;
+  /** The return type is void (lsm void hooks: any value; a fexit has no return slot). */
+  readonly returnsVoid: boolean;
+}
+
+const RETVAL_ATTACH = new Set(["trace_fexit", "modify_return", "lsm_mac", "lsm_cgroup"]);
+
+/** The attach function's FUNC_PROTO and its name, or the reason it cannot be found. */
+function attachProto(btf: Btf, attachType: string, target: string): { func: string; proto: Extract<BtfType, { kind: "func_proto" }>; skipFirst: boolean } | string {
+  if (attachType === "trace_raw_tp") {
+    const td = btf.byName(`btf_trace_${target}`, "typedef")[0];
+    const ptr = td ? btf.resolve(td.id) : undefined;
+    const proto = ptr?.kind === "ptr" ? btf.resolve(ptr.type) : undefined;
+    return proto?.kind === "func_proto" ? { func: target, proto, skipFirst: true } : `The tracepoint ${target} has no BTF typedef btf_trace_${target}`;
+  }
+  const name = attachType.startsWith("lsm") ? `bpf_lsm_${target}` : target;
+  const fn = btf.byName(name, "func")[0];
+  if (!fn || fn.kind !== "func") return `The function ${name} has no BTF FUNC in the kernel's BTF`;
+  const proto = btf.type(fn.type);
+  if (proto.kind !== "func_proto") return `attach_btf_id ${fn.id} is not a function`;
+  return { func: name, proto, skipFirst: false };
+}
+
+/** btf_ctx_access's typing of each argument (and the return value) of what a program attaches to. */
+export function btfCtxOf(btf: Btf, attachType: string, target: string): BtfCtx | string {
+  const found = attachProto(btf, attachType, target);
+  if (typeof found === "string") return found;
+  const { func, proto, skipFirst } = found;
+  const params = proto.params.filter((p) => p.type !== 0);
+  const nullMask = attachType === "trace_raw_tp" ? RAW_TP_NULL_ARGS[target] ?? 0 : 0;
+  const args: BtfCtxSlot[] = params.slice(skipFirst ? 1 : 0).map((p, k) => slotKind(btf, func, p.type, k, p.name.endsWith("__nullable") || ((nullMask >> (4 * k)) & 0xf) !== 0));
+  const nrArgs = args.length;
+  const returnsVoid = btf.resolve(proto.returnType).kind === "void";
+  if (RETVAL_ATTACH.has(attachType) && !returnsVoid) args.push(slotKind(btf, func, proto.returnType, nrArgs, false));
+  // btf_ctx_arg_idx: a struct passed by value takes as many slots as its size in u64s.
+  const argOfSlot: number[] = [];
+  params.slice(skipFirst ? 1 : 0).forEach((p, k) => {
+    const t = btf.resolve(p.type);
+    let size = 8;
+    try { size = t.kind === "ptr" ? 8 : Math.max(8, Math.ceil(btf.sizeof(p.type) / 8) * 8); } catch { /* void or a forward declaration: one slot */ }
+    for (let s = 0; s < size / 8; s++) argOfSlot.push(k);
+  });
+  // The slot after the arguments is the return value's (or, for tp_btf, the one `void *__data` shifted).
+  if (!returnsVoid || skipFirst) argOfSlot.push(nrArgs);
+  return { func, argOfSlot, beyond: nrArgs + (skipFirst ? 2 : 1), args, nrArgs, returnsVoid };
+}
+
+/** What btf_ctx_access makes of one argument's type: a scalar, a BTF pointer, or a refusal. */
+function slotKind(btf: Btf, func: string, typeId: number, arg: number, nullable: boolean): BtfCtxSlot {
+  const t = btf.resolve(typeId);
+  if ((t.kind === "int" && t.size <= 8) || t.kind === "enum" || t.kind === "struct" || t.kind === "union") return { kind: "scalar", pointer: false };
+  if (t.kind !== "ptr") return { kind: "bad", message: `func '${func}' arg${arg} '${t.name ?? ""}' has type ${btfKindName(t)}. Only pointer access is allowed`, pointer: false };
+  const to = btf.resolve(t.type);
+  // A pointer to void or an int is as good as a number: no walking through it.
+  if (to.kind === "void" || to.kind === "int") return { kind: "scalar", pointer: true };
+  if (to.kind !== "struct" && to.kind !== "union") return { kind: "bad", message: `func '${func}' arg${arg} type ${btfKindName(to)} is not a struct`, pointer: true };
+  return { kind: "ptr", struct: to.name, nullable, btfId: to.id, arg };
+}
+
+/** btf_type_str */
+export function btfKindName(t: BtfType): string {
+  if (t.kind === "enum") return t.enum64 ? "ENUM64" : "ENUM";
+  return t.kind === "void" ? "UNKNOWN" : t.kind.toUpperCase();
+}
+
+/**
+ * The return values an lsm program may give (bpf_lsm_get_retval_range): 0 or 1 for the hooks
+ * that return a bool, else 0 or a negative errno, checked on the 32-bit value; a void hook's
+ * any. lsm_cgroup programs on void hooks must return 1.
+ */
+export function lsmReturnRange(ctx: BtfCtx, attachType: string): { min: number; max: number; only32: boolean } | null | undefined {
+  if (attachType === "lsm_cgroup") return ctx.returnsVoid ? { min: 1, max: 1, only32: false } : undefined;
+  if (ctx.returnsVoid) return null;
+  return BOOL_LSM_HOOKS.has(ctx.func) ? { min: 0, max: 1, only32: true } : { min: -4095, max: 0, only32: true };
+}
+
+const BOOL_LSM_HOOKS = new Set(["bpf_lsm_xfrm_state_pol_flow_match", "bpf_lsm_audit_rule_known", "bpf_lsm_inode_xattr_skipcap"]);

@@ -251,8 +251,15 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
   }
 }
 
+/** acquire_reference: a new reference the path must release before it exits. */
+export function acquireReference(w: Walker, t: number): number {
+  const id = w.newId();
+  w.cur.refs.push({ id, insn: t });
+  return id;
+}
+
 /** release_reference: the reference ends, and every copy of the pointer with it. */
-function releaseReference(w: Walker, id: number): void {
+export function releaseReference(w: Walker, id: number): void {
   const k = w.cur.refs.findIndex((r) => r.id === id);
   if (k < 0) w.reject(`release kernel function bpf_${"?"} expects refcounted PTR_TO_BTF_ID`);
   w.cur.refs.splice(k, 1);

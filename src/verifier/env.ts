@@ -9,7 +9,7 @@ import type { MapSpec } from "../object/types.js";
 import type { ProgramTypeVerifierOps } from "../programs/access.js";
 import type { GlobalFunc } from "./globals.js";
 import type { Btf } from "../btf/types.js";
-import type { BtfCtxArg } from "./btf-ptr.js";
+import type { BtfCtx, BtfCtxArg } from "./btf-ptr.js";
 
 export interface VerifierEnv {
   readonly type: string;
@@ -32,6 +32,18 @@ export interface VerifierEnv {
   readonly kernelBtf?: Btf | undefined;
   /** A tp_btf program's arguments: per u64 ctx slot, the struct a pointer argument points to. */
   readonly btfCtxArgs?: readonly (BtfCtxArg | undefined)[] | undefined;
+  /** A program attached through BTF (tp_btf, fentry, fexit, fmod_ret, lsm): its ctx's argument slots. */
+  readonly btfCtx?: BtfCtx | undefined;
+  /** The return range when the attach target decides it (lsm hooks): null for any value. */
+  readonly returnRange?: { readonly min: number; readonly max: number; readonly only32: boolean } | null | undefined;
+  /** The object's own BTF: kfunc prototypes from their extern declarations when the kernel's BTF is missing. */
+  readonly objectBtf?: Btf | undefined;
+  /** The kfunc each kfunc call names, by slot (from the object's relocations). */
+  readonly kfuncAt?: ReadonlyMap<number, string> | undefined;
+  /** Unresolved CO-RE type ids (bpf_core_type_id_kernel) and the kernel struct each names. */
+  readonly pendingTypeIds?: ReadonlyMap<number, string> | undefined;
+  /** Slots of bpf_iter_*_next calls: checkpoints where loops over iterators converge. */
+  readonly iterNextAt?: ReadonlySet<number> | undefined;
 }
 
 /** A rejection: the kernel's message and the slot it was found at. */

@@ -20,8 +20,12 @@ import { COMPLEXITY_LIMIT, MAX_STACK, Reject, type VerifierEnv } from "./env.js"
 import { liveRegisters } from "./liveness.js";
 import { fixHint, formatState, statsLine } from "./log.js";
 import { globalFuncs } from "./globals.js";
-import { iteratorArgs, tracepointArgs } from "./btf-ptr.js";
+import { btfCtxOf, iteratorArgs, lsmReturnRange } from "./btf-ptr.js";
+
+/** Attach types whose ctx is the attach function's arguments (btf_ctx_access). */
+const BTF_CTX_ATTACH = new Set(["trace_raw_tp", "trace_fentry", "trace_fexit", "modify_return", "lsm_mac", "lsm_cgroup"]);
 import { Walker } from "./walker.js";
+import { isIterNextCall } from "./kfuncs.js";
 import type { Btf } from "../btf/types.js";
 
 export interface VerifyOptions {
@@ -94,7 +98,7 @@ export function setVerifierTables(t: typeof defaults): void {
 
 const now: () => number = typeof performance !== "undefined" ? () => performance.now() : () => Date.now();
 
-type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, "name" | "type" | "references" | "lineInfo" | "funcInfo" | "license" | "expectedAttachType" | "flags" | "attachTo">>;
+type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, "name" | "type" | "references" | "lineInfo" | "funcInfo" | "license" | "expectedAttachType" | "flags" | "attachTo" | "pendingCore">>;
 
 /** Verifies one program. Never throws for a bad program: the verdict says why. */
 export function verifyProgram(program: Verifiable, options: VerifyOptions = {}): VerifyResult {
@@ -154,13 +158,20 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
   }
   const starts = new Map(cfg.subprogs.map((sp, k) => [sp.start, k]));
   const globals = globalFuncs(program.funcInfo ?? [], options.btf, (slot) => starts.get(slot), type);
-  const kb = type === "tracing" && program.attachTo ? options.kernelBtf : undefined;
-  const ctxArgs = !kb ? undefined : env.attachType === "trace_raw_tp" ? tracepointArgs(kb, program.attachTo!) : env.attachType === "trace_iter" ? iteratorArgs(kb, program.attachTo!) : undefined;
+  const kb = (type === "tracing" || type === "lsm") && program.attachTo ? options.kernelBtf : undefined;
+  const ctxArgs = kb && env.attachType === "trace_iter" ? iteratorArgs(kb, program.attachTo!) : undefined;
+  const btfCtx = kb && env.attachType && BTF_CTX_ATTACH.has(env.attachType) ? btfCtxOf(kb, env.attachType, program.attachTo!) : undefined;
+  // bpf_check_attach_target: no BTF for the target, no load (libbpf stops before the kernel sees it).
+  if (typeof btfCtx === "string") return finish(describe(program.instructions, lineInfo, 0, btfCtx, undefined, []));
+  const kfuncEnv = { ...env, kernelBtf: options.kernelBtf, objectBtf: options.btf, kfuncAt: kfuncsBySlot(program), pendingTypeIds: pendingTypeIds(program, options.btf) };
+  const iterNextAt = iterNextCalls(cfg, kfuncEnv);
   const verifyEnv: VerifierEnv = {
-    ...env,
+    ...kfuncEnv,
     globals,
-    kernelBtf: options.kernelBtf,
     btfCtxArgs: ctxArgs,
+    btfCtx,
+    returnRange: btfCtx && type === "lsm" ? lsmReturnRange(btfCtx, env.attachType ?? "lsm_mac") : undefined,
+    iterNextAt,
   };
   const live = liveRegisters(cfg, (id) => env.proto(id)?.args.filter((a) => a.kind !== "dontcare").length ?? 5);
   walker = new Walker(cfg, verifyEnv, live, lineInfo);
@@ -239,6 +250,41 @@ function mapsBySlot(program: Verifiable, maps: VerifyOptions["maps"]): ReadonlyM
     const name = r.kind === "kconfig" ? r.map ?? "" : r.name;
     const m = list.find((x) => x.name === name);
     if (m && slots[r.insnIndex] !== undefined) out.set(slots[r.insnIndex]!, m);
+  }
+  return out;
+}
+
+/** The kfunc each BPF_PSEUDO_KFUNC_CALL names, by slot. */
+function kfuncsBySlot(program: Verifiable): ReadonlyMap<number, string> {
+  const out = new Map<number, string>();
+  const slots = slotIndices(program.instructions);
+  for (const r of program.references ?? []) if (r.kind === "kfunc" && slots[r.insnIndex] !== undefined) out.set(slots[r.insnIndex]!, r.name);
+  return out;
+}
+
+/**
+ * The local type ids of unresolved `bpf_core_type_id_kernel` relocations, by the name libbpf
+ * would find in the kernel's BTF (for bpf_rdonly_cast in an object opened without it).
+ */
+function pendingTypeIds(program: Verifiable, btf: Btf | undefined): ReadonlyMap<number, string> | undefined {
+  const out = new Map<number, string>();
+  for (const r of program.pendingCore ?? []) {
+    if (r.kind !== "target_type_id" || !btf || r.typeId >= btf.types.length) continue;
+    const t = btf.resolve(r.typeId);
+    if ((t.kind === "struct" || t.kind === "union") && t.name) out.set(r.typeId, t.name);
+  }
+  return out.size ? out : undefined;
+}
+
+/** visit_insn: a call of an iterator's next is a prune point and a forced checkpoint. */
+function iterNextCalls(cfg: ReturnType<typeof buildCfg>, env: VerifierEnv): ReadonlySet<number> {
+  const out = new Set<number>();
+  for (let t = 0; t < cfg.length; t++) {
+    const i = cfg.insns[t];
+    if (!i || i.opcode !== 0x85 || i.src !== 2 || !isIterNextCall(env, i, t)) continue;
+    out.add(t);
+    cfg.prunePoint[t] = 1;
+    cfg.forceCheckpoint[t] = 1;
   }
   return out;
 }

@@ -9,9 +9,11 @@ import type { Frame, Reg, State } from "./state.js";
 
 /** The type's name as reg_type_str gives it, with its prefixes and _or_null. */
 export function typeName(r: Reg): string {
-  let base: string = r.type === "ptr_" ? `ptr_${r.btfType}` : r.type === "?" ? "?" : r.type;
+  let base: string = r.type === "?" ? "?" : r.type;
   if (r.ringbuf) base = `ringbuf_${base}`;
   if (r.rdonly) base = `rdonly_${base}`;
+  // reg_type_str: a BTF pointer's NULL flag comes before the struct's name (`ptr_or_null_`), which only states print.
+  if (r.type === "ptr_") return r.maybeNull ? `${base}or_null_` : base;
   return r.maybeNull ? `${base}_or_null` : base;
 }
 
@@ -33,7 +35,7 @@ export function formatReg(r: Reg): string {
     const inner = v.startsWith("scalar(") ? v.slice(7, -1) : v;
     if (inner) parts.push(inner);
   }
-  return `${typeName(r)}(${parts.join(",")})`;
+  return `${typeName(r)}${r.type === "ptr_" ? r.btfType : ""}(${parts.join(",")})`;
 }
 
 const SLOT_CHARS: Record<string, string> = { "?": "?", r: "r", m: "m", "0": "0" };
@@ -52,6 +54,11 @@ export function formatFrame(f: Frame, live?: number): string {
     if (/^\?+$/.test(s.types)) continue;
     const off = -8 * (k + 1);
     if (s.spilled && s.types.includes("r")) out.push(`fp${off}=${formatReg(s.spilled)}`);
+    else if (s.spilled?.type === "iter") {
+      // print_verifier_state: the iterator's type, reference, state and depth.
+      const it = s.spilled;
+      out.push(`fp${off}=${it.btfType.replace(/^bpf_/, "")}(ref_id=${it.refObjId},state=${it.memSize === 1 ? "active" : "drained"},depth=${it.off})`);
+    }
     else out.push(`fp${off}=${[...s.types].reverse().map((c) => SLOT_CHARS[c] ?? c).join("")}`);
   }
   if (f.frameno > 0 || out.length === 0) return out.join(" ");
@@ -77,7 +84,7 @@ export function statsLine(st: { processed: number; maxStatesPerInsn: number; tot
 export function fixHint(message: string, line?: number): string | undefined {
   const at = line !== undefined ? ` before line ${line}` : "";
   const rules: [RegExp, string][] = [
-    [/invalid mem access '(map_value|ptr_.*|sock.*|mem|ringbuf_mem)_or_null'/, `check the pointer against NULL${at} (the helper that returned it may fail)`],
+    [/invalid mem access '(map_value|ptr_.*|sock.*|mem|ringbuf_mem)_or_null'|invalid mem access 'ptr_or_null_'/, `check the pointer against NULL${at} (the helper that returned it may fail)`],
     [/invalid access to packet|offset is outside of the packet/, `compare data + offset + size with data_end${at}, and access only below the bound you checked`],
     [/min value is negative/, `make the index unsigned or check it is >= 0${at}`],
     [/unbounded (memory access|min value)/, `bound the index with & MASK or a comparison against a constant${at}`],

@@ -9,7 +9,7 @@ import { AtomicOp, Class, Mode, opMode, opSize, sizeBytes } from "../isa/opcodes
 import { F_RDONLY_PROG, F_WRONLY_PROG, MAX_PACKET_OFF, MAX_STACK, MAX_VAR_OFF, PKT_WRITE_TYPES, type VerifierEnv } from "./env.js";
 import { formatReg, typeName } from "./log.js";
 import { tnumStr } from "./tnum.js";
-import { structLoad } from "./btf-ptr.js";
+import { type BtfCtx, structLoad } from "./btf-ptr.js";
 import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
 import { copyReg, histPush, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
 import type { Walker } from "./walker.js";
@@ -173,7 +173,8 @@ function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: numbe
   checkCtxOff(w, regno, base);
   const ops = w.env.ops;
   if (!ops) w.reject(`invalid bpf_context access off=${off} size=${size}`);
-  // btf_ctx_access: a tp_btf program's pointer arguments are BTF-typed kernel pointers.
+  if (w.env.btfCtx) return btfCtxRead(w, w.env.btfCtx, off, size, write);
+  // btf_ctx_access: an iterator's pointer arguments are BTF-typed kernel pointers.
   const arg = !write && size === 8 && off % 8 === 0 ? w.env.btfCtxArgs?.[off / 8] : undefined;
   if (arg) {
     const r = btfPtr(w, arg.struct);
@@ -198,6 +199,32 @@ function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: numbe
     case "btf_id": r.type = "ptr_"; r.btfType = v.btfType ?? ""; break;
     case "btf_id_or_null": r.type = "ptr_"; r.btfType = v.btfType ?? ""; r.maybeNull = true; r.id = w.newId(); break;
   }
+  return r;
+}
+
+/**
+ * tracing_prog_is_valid_access and btf_ctx_access: a BTF-typed ctx (tp_btf, fentry, fexit,
+ * fmod_ret, lsm) is read one u64 argument slot at a time, typed by the attach function's BTF.
+ */
+function btfCtxRead(w: Walker, ctx: BtfCtx, off: number, size: number, write: boolean): Reg | undefined {
+  const refuse = (why?: string): never => {
+    const m = `invalid bpf_context access off=${off} size=${size}`;
+    return why ? w.reject2(why, m) : w.reject(m);
+  };
+  if (off < 0 || off >= 8 * 12 || write || off % size) refuse();
+  const f = ctx.func;
+  if (off % 8) refuse(`func '${f}' offset ${off} is not multiple of 8`);
+  const arg = ctx.argOfSlot[off / 8] ?? ctx.beyond;
+  const slot = ctx.args[arg];
+  if (arg > ctx.nrArgs || !slot) refuse(`func '${f}' doesn't have ${arg + 1}-th argument`);
+  if (slot.kind === "scalar" && !slot.pointer) return undefined;
+  if (slot.kind === "bad" && !slot.pointer) return refuse(slot.message);
+  if (size !== 8) refuse(`func '${f}' size ${size} must be 8`);
+  if (slot.kind === "bad") return refuse(slot.message);
+  if (slot.kind === "scalar") return undefined;
+  w.say(`func '${f}' arg${slot.arg} has btf_id ${slot.btfId} type STRUCT '${slot.struct}'`);
+  const r = btfPtr(w, slot.struct);
+  if (slot.nullable) { r.maybeNull = true; r.id = w.newId(); }
   return r;
 }
 
@@ -298,6 +325,9 @@ function stackRead(w: Walker, f: Frame, o: number, size: number, regno: number):
     return r;
   }
   if (!w.env.privileged && bytes.includes("?")) w.reject(`invalid read from stack off ${o}+0 size ${size}`);
+  // An iterator's (or dynptr's) slots are not data (check_stack_read_fixed_off).
+  const special = bytes.search(/[id]/);
+  if (special >= 0) w.reject(`invalid read from stack off ${o}+${special} size ${size}`);
   if (/^0+$/.test(bytes)) {
     const r = copyReg(w.reg(0));
     setScalar(r, scalarConst(0n));

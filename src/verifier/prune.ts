@@ -10,8 +10,9 @@ import { Class, JmpOp, Mode, opClass, opCode, opMode, opSource, PseudoCall, Sour
 import { CALLBACK_HELPERS, isMayGoto } from "./cfg.js";
 import { formatState } from "./log.js";
 import { type Scalar, scalarEqual, scalarWithin } from "./scalar.js";
-import { copyReg, copyState, type Frame, type Reg, SCALAR_UNKNOWN, SCALAR_ZERO, type State } from "./state.js";
+import { copyReg, copyState, type Frame, type Reg, SCALAR_UNKNOWN, SCALAR_ZERO, type SccVisit, type State } from "./state.js";
 import type { Walker } from "./walker.js";
+import { ITER_ACTIVE, iterAtR1, iterSafe } from "./iterators.js";
 
 /** One explored state at an instruction (bpf_verifier_state_list). */
 export interface Explored {
@@ -42,7 +43,11 @@ export function isStateVisited(w: Walker, insn: number): boolean {
         if ((isMayGoto(i) && old.mayGotoDepth !== cur.mayGotoDepth) || isCallbackCall(i)) {
           if (statesEqual(w, old, cur, Mode3.RangeWithin)) return loopHit(w, e);
         }
-        if (maybeLooping(old, cur) && old.mayGotoDepth === cur.mayGotoDepth && old.callbackDepth === cur.callbackDepth && statesEqual(w, old, cur, Mode3.Exact)) {
+        if (w.env.iterNextAt?.has(insn)) {
+          // An iterator's next call: a state of the loop still being explored covers us when
+          // equal but for the iterator's depth, while the iterator is still active (is_iter_next_insn).
+          if (statesEqual(w, old, cur, Mode3.RangeWithin) && iterAtR1(cur)?.memSize === ITER_ACTIVE) return backedgeHit(w, e);
+        } else if (maybeLooping(old, cur) && old.mayGotoDepth === cur.mayGotoDepth && old.callbackDepth === cur.callbackDepth && statesEqual(w, old, cur, Mode3.Exact)) {
           w.say(`infinite loop detected at insn ${insn}`);
           w.say(`cur state: ${formatState(cur)}`);
           w.say(`old state: ${formatState(old)}`);
@@ -115,6 +120,59 @@ function loopHit(w: Walker, e: Explored): true {
   return true;
 }
 
+/** A hit over a loop's back-edge whose precision is settled when the loop's visit completes. */
+interface Backedge {
+  readonly state: State;
+  readonly old: State;
+}
+const BACKEDGES = new WeakMap<SccVisit, Backedge[]>();
+
+/**
+ * A hit on an iterator loop's state still being explored (add_scc_backedge): the marks the
+ * old state has now are propagated, and again over every such back-edge once the loop's
+ * visit is complete (propagate_backedges). Marking every live scalar precise instead, as
+ * loopHit does, would keep the loop's counters from being widened, and it would not converge.
+ */
+function backedgeHit(w: Walker, e: Explored): true {
+  const visit = w.visits.get(sccKey(w, e.state));
+  if (!visit) return loopHit(w, e);
+  e.hit++;
+  if (visit.backedges++ === 0) w.liveBackedges++;
+  propagatePrecision(w, e.state);
+  let list = BACKEDGES.get(visit);
+  if (!list) BACKEDGES.set(visit, (list = []));
+  list.push({ state: copyState(w.cur), old: e.state });
+  return true;
+}
+
+/** propagate_backedges: each back-edge's old state's marks onto its path, until none grows. */
+export function propagateBackedges(w: Walker, visit: SccVisit): void {
+  const list = BACKEDGES.get(visit);
+  if (!list) return;
+  BACKEDGES.delete(visit);
+  const saved = w.cur;
+  const marks = () => list.reduce((n, b) => n + countPrecise(b.old), 0);
+  try {
+    for (let before = -1, now = marks(); before !== now; before = now, now = marks()) {
+      for (const b of list) {
+        w.cur = b.state;
+        propagatePrecision(w, b.old);
+      }
+    }
+  } finally {
+    w.cur = saved;
+  }
+}
+
+function countPrecise(s: State): number {
+  let n = 0;
+  for (const f of s.frames) {
+    for (const r of f.regs) if (r.precise) n++;
+    for (const sl of f.stack) if (sl.spilled?.precise) n++;
+  }
+  return n;
+}
+
 function hit(w: Walker, e: Explored): true {
   e.hit++;
   propagatePrecision(w, e.state);
@@ -176,6 +234,7 @@ const IDS = new IdMap();
 
 function statesEqual(w: Walker, old: State, cur: State, mode: Mode3): boolean {
   if (old.activeLock !== 0 !== (cur.activeLock !== 0)) return false;
+  if (old.rcuLock !== cur.rcuLock) return false;
   if (old.refs.length !== cur.refs.length) return false;
   if (mode !== Mode3.Exact && old.mayGotoDepth !== cur.mayGotoDepth && false) return false;
   const ids = IDS;
@@ -238,6 +297,12 @@ function stacksafe(w: Walker, fo: Frame, fc: Frame, ids: IdMap, mode: Mode3): bo
     const to = so.types;
     const tc = sc ? sc.types : "????????";
     if (mode !== Mode3.Exact && to === "????????") continue;
+    if (to === "iiiiiiii") {
+      // STACK_ITER: type, state and reference compared, not the depth (except for Exact, as iter_active_depths_differ).
+      if (tc !== to || !iterSafe(so.spilled, sc?.spilled, (a, b) => ids.check(a, b))) return false;
+      if (mode === Mode3.Exact && so.spilled?.off !== sc?.spilled?.off) return false;
+      continue;
+    }
     if (mode === Mode3.Exact) {
       if (to !== tc) return false;
       if (so.spilled && !regsExact(so.spilled, sc!.spilled!, ids)) return false;
@@ -506,7 +571,7 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): b
       bt.slots.length = bt.frame + 1;
       return true;
     }
-    if (CALLBACK_HELPERS.has(i.imm) && next >= 0 && next !== slot + 1) {
+    if (i.src === PseudoCall.Helper && CALLBACK_HELPERS.has(i.imm) && next >= 0 && next !== slot + 1) {
       // Leaving a callback backwards, to the helper that called it: its r1-r5 were the helper's.
       if (bt.frame === 0) return false;
       bt.regs[bt.frame]! &= ~0x3e;

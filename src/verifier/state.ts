@@ -26,7 +26,8 @@ export type RegType =
   /** PTR_TO_SOCKET */ | "sock"
   /** PTR_TO_SOCK_COMMON */ | "sock_common"
   /** PTR_TO_TCP_SOCK */ | "tcp_sock"
-  /** PTR_TO_FUNC */ | "func";
+  /** PTR_TO_FUNC */ | "func"
+  /** An open-coded iterator's state, held in its STACK_ITER slots (iterators.ts) */ | "iter";
 
 /** One register. Mutable inside a state; states copy registers when they fork. */
 export interface Reg {
@@ -148,6 +149,8 @@ export interface State {
   refs: RefState[];
   /** Held bpf_spin_lock: the map value's id, 0 for none. */
   activeLock: number;
+  /** Inside bpf_rcu_read_lock() (active_rcu_lock). */
+  rcuLock: number;
   /** The checkpoint this state descends from. */
   parent: State | undefined;
   /** Live paths descending from this checkpoint (branches). */
@@ -223,6 +226,7 @@ export function copyState(s: State): State {
     frames: s.frames.map(copyFrame),
     refs: s.refs.slice(),
     activeLock: s.activeLock,
+    rcuLock: s.rcuLock,
     parent: s.parent,
     branches: s.branches,
     insn: s.insn,

@@ -16,8 +16,9 @@ import { JMP_SEQ_LIMIT, LD_ABS_TYPES, MAX_VAR_OFF, Reject, type VerifierEnv } fr
 import { formatReg, formatState, typeName } from "./log.js";
 import { checkMemAccess, checkAtomic } from "./memory.js";
 import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
+import { checkKfuncCall } from "./kfuncs.js";
 import type { GlobalFunc } from "./globals.js";
-import { isStateVisited, linkedEntry, markPrecise, type Explored } from "./prune.js";
+import { isStateVisited, linkedEntry, markPrecise, propagateBackedges, type Explored } from "./prune.js";
 import { branchTaken, constValue, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
 import { copyState, histCounted, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
 
@@ -107,7 +108,7 @@ export class Walker {
     const f = newFrame(-1, 0, 0);
     setPointer(f.regs[1]!, "ctx");
     setPointer(f.regs[10]!, "fp");
-    this.cur = { frames: [f], refs: [], activeLock: 0, parent: undefined, branches: 1, insn: 0, history: undefined, mayGotoDepth: 0, callbackDepth: 0, scc: undefined, trail: undefined };
+    this.cur = { frames: [f], refs: [], activeLock: 0, rcuLock: 0, parent: undefined, branches: 1, insn: 0, history: undefined, mayGotoDepth: 0, callbackDepth: 0, scc: undefined, trail: undefined };
   }
 
   /** do_check_common for a global function: frame 0 is the function, its registers from its BTF signature. */
@@ -235,6 +236,7 @@ export class Walker {
       if (s.scc) {
         if (s.scc.backedges > 0) this.liveBackedges--;
         this.visits.delete(s.scc.key);
+        propagateBackedges(this, s.scc);
       }
     }
     const p = this.stack.pop();
@@ -515,7 +517,7 @@ export class Walker {
         return this.exit(t);
       case JmpOp.Call:
         if (i.src === PseudoCall.Local) return checkSubprogCall(this, i, t);
-        if (i.src === PseudoCall.Kfunc) this.reject(`calling kernel function ${i.imm} is not allowed`);
+        if (i.src === PseudoCall.Kfunc) return checkKfuncCall(this, i, t);
         return checkHelperCall(this, i, t);
     }
     if (isMayGoto(i)) {
@@ -716,6 +718,7 @@ export class Walker {
       const r = this.cur.refs[0]!;
       this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
     }
+    if (this.cur.rcuLock) this.reject("BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region");
     void f;
     if (this.global) {
       // A global function returns a scalar whatever the program type (check_return_code).
@@ -727,7 +730,7 @@ export class Walker {
   }
 
   private checkReturnCode(r0: Reg): void {
-    const range = this.env.ops?.returnRange(this.env.attachType);
+    const range = this.env.returnRange !== undefined ? this.env.returnRange : this.env.ops?.returnRange(this.env.attachType);
     if (isPointer(r0)) {
       if (!this.env.privileged) this.reject("R0 leaks addr as return value");
       if (range) this.reject(`At program exit the register R0 is not a known value (${typeName(r0)})`);
@@ -738,7 +741,7 @@ export class Walker {
     const s = r0.s;
     const lo = BigInt(range.min);
     const hi = BigInt(range.max);
-    if (s.s32min >= lo && s.s32max <= hi && s.smin >= lo && s.smax <= hi) return;
+    if (s.s32min >= lo && s.s32max <= hi && (s.smin >= lo && s.smax <= hi || this.env.returnRange?.only32)) return;
     if (s.s32min >= lo && s.s32max <= hi && s.umax <= 0xffffffffn) return;
     let m = "At program exit the register R0 has";
     let unknown = true;

@@ -19,8 +19,6 @@ import { corpusObjects, kernelVerdict, meantToLoad, openCorpus, VERDICTS_FILE, t
  * (src/verifier/CORPUS.md ranks them).
  */
 const KNOWN_GAPS: Readonly<Record<string, string>> = {
-  // Open-coded iterators are kfuncs (bpf_iter_num_*), not modelled yet.
-  "iter-num-loop.bpf.o/sum_buckets": "calling kernel function N is not allowed (N is 0 without the kernel's BTF, its BTF id with it); the kernel accepts bpf_iter_num_new/next/destroy and proves the loop through the iterator's state",
   // A byte-wise option walk compiled for -mcpu=v4: tsbpf sees the same state twice in the loop.
 };
 

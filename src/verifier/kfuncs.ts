@@ -1,0 +1,333 @@
+/**
+ * @fileoverview Calls of kernel functions (BPF_PSEUDO_KFUNC_CALL), as check_kfunc_call does
+ * them: the FUNC found in the kernel's BTF (by the call's BTF id once relocated, else by the
+ * extern's name), each argument checked by its BTF type (scalars, `__k` constants, memory
+ * with a `__sz` size after it, the ctx, kernel struct pointers, iterators on the stack), the
+ * return value typed from the prototype, and the flags of the well-known kfuncs (KF_ACQUIRE,
+ * KF_RELEASE, KF_RET_NULL...), which the kernel keeps only in its source.
+ */
+
+import type { Btf, BtfType } from "../btf/types.js";
+import type { Instruction } from "../isa/instruction.js";
+import { acquireReference, releaseReference } from "./calls.js";
+import { checkHelperMem } from "./memory.js";
+import { iterArg, iterNext, iterStructOf } from "./iterators.js";
+import { markPrecise } from "./prune.js";
+import { constValue, isConst, scalarUnknown } from "./scalar.js";
+import { type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
+import type { Walker } from "./walker.js";
+import type { VerifierEnv } from "./env.js";
+
+/** The kfunc flags of include/linux/btf.h that the verifier acts on here. */
+export const KF_ACQUIRE = 1 << 0;
+export const KF_RELEASE = 1 << 1;
+export const KF_RET_NULL = 1 << 2;
+export const KF_TRUSTED_ARGS = 1 << 4;
+export const KF_SLEEPABLE = 1 << 5;
+export const KF_DESTRUCTIVE = 1 << 6;
+export const KF_RCU = 1 << 7;
+export const KF_ITER_NEW = 1 << 8;
+export const KF_ITER_NEXT = 1 << 9;
+export const KF_ITER_DESTROY = 1 << 10;
+export const KF_RCU_PROTECTED = 1 << 11;
+
+const ITER_NEW = KF_ITER_NEW;
+const ITER_NEXT = KF_ITER_NEXT | KF_RET_NULL;
+const ITER_DESTROY = KF_ITER_DESTROY;
+
+/**
+ * The flags of well-known kfuncs, as their BTF_ID_FLAGS in the kernel's source give them
+ * (kernel/bpf/helpers.c, task_iter.c, cgroup_iter.c, bpf_iter.c, fs/bpf_fs_kfuncs.c). A
+ * kfunc not listed is checked by its prototype alone: no reference, no NULL return.
+ */
+const KFUNC_FLAGS: Readonly<Record<string, number>> = {
+  bpf_task_acquire: KF_ACQUIRE | KF_RCU | KF_RET_NULL,
+  bpf_task_release: KF_RELEASE,
+  bpf_task_from_pid: KF_ACQUIRE | KF_RET_NULL,
+  bpf_task_from_vpid: KF_ACQUIRE | KF_RET_NULL,
+  bpf_task_get_cgroup1: KF_ACQUIRE | KF_RCU | KF_RET_NULL,
+  bpf_task_under_cgroup: KF_RCU,
+  bpf_cgroup_acquire: KF_ACQUIRE | KF_RCU | KF_RET_NULL,
+  bpf_cgroup_release: KF_RELEASE,
+  bpf_cgroup_ancestor: KF_ACQUIRE | KF_RCU | KF_RET_NULL,
+  bpf_cgroup_from_id: KF_ACQUIRE | KF_RET_NULL,
+  bpf_obj_new_impl: KF_ACQUIRE | KF_RET_NULL,
+  bpf_percpu_obj_new_impl: KF_ACQUIRE | KF_RET_NULL,
+  bpf_obj_drop_impl: KF_RELEASE,
+  bpf_percpu_obj_drop_impl: KF_RELEASE,
+  bpf_cpumask_create: KF_ACQUIRE | KF_RET_NULL,
+  bpf_cpumask_acquire: KF_ACQUIRE | KF_TRUSTED_ARGS,
+  bpf_cpumask_release: KF_RELEASE,
+  bpf_get_task_exe_file: KF_ACQUIRE | KF_TRUSTED_ARGS | KF_RET_NULL,
+  bpf_put_file: KF_RELEASE,
+  bpf_get_file_xattr: KF_SLEEPABLE | KF_TRUSTED_ARGS,
+  bpf_path_d_path: KF_TRUSTED_ARGS,
+  bpf_iter_num_new: ITER_NEW,
+  bpf_iter_num_next: ITER_NEXT,
+  bpf_iter_num_destroy: ITER_DESTROY,
+  bpf_iter_bits_new: ITER_NEW,
+  bpf_iter_bits_next: ITER_NEXT,
+  bpf_iter_bits_destroy: ITER_DESTROY,
+  bpf_iter_task_new: ITER_NEW | KF_TRUSTED_ARGS | KF_RCU_PROTECTED,
+  bpf_iter_task_next: ITER_NEXT,
+  bpf_iter_task_destroy: ITER_DESTROY,
+  bpf_iter_css_new: ITER_NEW | KF_TRUSTED_ARGS | KF_RCU_PROTECTED,
+  bpf_iter_css_next: ITER_NEXT,
+  bpf_iter_css_destroy: ITER_DESTROY,
+  bpf_iter_css_task_new: ITER_NEW | KF_TRUSTED_ARGS,
+  bpf_iter_css_task_next: ITER_NEXT,
+  bpf_iter_css_task_destroy: ITER_DESTROY,
+  bpf_iter_task_vma_new: ITER_NEW | KF_TRUSTED_ARGS | KF_RCU,
+  bpf_iter_task_vma_next: ITER_NEXT,
+  bpf_iter_task_vma_destroy: ITER_DESTROY,
+  bpf_rcu_read_lock: 0,
+  bpf_rcu_read_unlock: 0,
+};
+
+/** A kfunc as the call names it: its FUNC, its FUNC_PROTO and the BTF they come from. */
+export interface Kfunc {
+  readonly name: string;
+  readonly btf: Btf;
+  readonly proto: Extract<BtfType, { kind: "func_proto" }>;
+  readonly flags: number;
+}
+
+/**
+ * The kfunc a call names: by BTF id in the kernel's BTF when the call was relocated (off 0
+ * is vmlinux), else by the extern's name, in the kernel's BTF or, without it, in the
+ * object's own declaration of it. A string is the kernel's reason to refuse the call.
+ */
+export function resolveKfunc(env: VerifierEnv, i: Instruction, t: number): Kfunc | string {
+  const kb = env.kernelBtf;
+  let func: BtfType | undefined;
+  let btf: Btf | undefined;
+  if (kb && i.imm > 0 && i.off === 0) {
+    func = i.imm < kb.types.length ? kb.types[i.imm] : undefined;
+    if (!func || func.kind !== "func") return `kernel btf_id ${i.imm} is not a function`;
+    btf = kb;
+  } else {
+    const name = env.kfuncAt?.get(t);
+    if (!name) return `calling kernel function ${i.imm} is not allowed`;
+    for (const b of [kb, env.objectBtf]) {
+      const f = b?.byName(name, "func")[0];
+      if (f) { func = f; btf = b; break; }
+    }
+    if (!func || !btf) return `calling kernel function ${name} is not allowed`;
+  }
+  if (func.kind !== "func") return `kernel btf_id ${i.imm} is not a function`;
+  const proto = btf.type(func.type);
+  if (proto.kind !== "func_proto") return `kernel function btf_id ${func.id} does not have a valid func_proto`;
+  return { name: func.name, btf, proto, flags: KFUNC_FLAGS[func.name] ?? 0 };
+}
+
+/** The name of the kfunc a call names, if it can be told (for the front end's prune points). */
+export function kfuncName(env: VerifierEnv, i: Instruction, t: number): string | undefined {
+  const k = resolveKfunc(env, i, t);
+  return typeof k === "string" ? undefined : k.name;
+}
+
+const isIterNextName = (name: string): boolean => (KFUNC_FLAGS[name] ?? 0) & KF_ITER_NEXT ? true : /^bpf_iter_\w+_next$/.test(name);
+
+/** is_iter_next_insn: such calls are prune points and forced checkpoints. */
+export function isIterNextCall(env: VerifierEnv, i: Instruction, t: number): boolean {
+  const name = kfuncName(env, i, t);
+  return !!name && isIterNextName(name);
+}
+
+/** What the arguments told about the call (bpf_kfunc_call_arg_meta). */
+interface KfuncMeta {
+  /** The reference a KF_RELEASE kfunc ends (or an iterator's, for its next and destroy). */
+  refObjId: number;
+  releaseRegno: number;
+  /** The iterator's stack slot (frame, slot index), for next. */
+  iter: { frameno: number; slot: number } | undefined;
+  /** r0's type id for bpf_rdonly_cast / bpf_obj_new (a constant argument). */
+  typeId: number;
+}
+
+export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
+  const k = resolveKfunc(w.env, i, t);
+  if (typeof k === "string") w.reject(k);
+  if (!w.env.gpl) w.reject("cannot call kernel function from non-GPL compatible program");
+  if (!w.env.privileged) w.reject("kernel function calls are not allowed in unprivileged programs");
+  const { name, flags } = k;
+  if (flags & KF_SLEEPABLE && !w.env.sleepable) w.reject(`program must be sleepable to call sleepable kfunc ${name}`);
+  if (flags & KF_DESTRUCTIVE && !w.env.privileged) w.reject("calling kernel function with KF_DESTRUCTIVE flag is not allowed");
+  if (w.cur.activeLock && name !== "bpf_rcu_read_lock" && name !== "bpf_rcu_read_unlock") w.reject("function calls are not allowed while holding a lock");
+  if (name === "bpf_rcu_read_lock") {
+    if (w.cur.rcuLock) w.reject(`nested rcu read lock (kernel function ${name})`);
+    w.cur.rcuLock = 1;
+  } else if (name === "bpf_rcu_read_unlock") {
+    if (!w.cur.rcuLock) w.reject(`unmatched rcu read unlock (kernel function ${name})`);
+    w.cur.rcuLock = 0;
+  } else if (flags & KF_SLEEPABLE && w.cur.rcuLock) {
+    w.reject(`kernel func ${name} is sleepable within rcu_read_lock region`);
+  }
+  const params = k.proto.params;
+  if (params.length > 5) w.reject(`Function ${name} has ${params.length} > 5 args`);
+  const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0, iter: undefined, typeId: 0 };
+  for (let a = 0; a < params.length; a++) a = checkArg(w, k, a, meta, t);
+  if (flags & KF_RELEASE && !meta.releaseRegno) w.reject(`release kernel function ${name} expects refcounted PTR_TO_BTF_ID`);
+  if (meta.releaseRegno) releaseReference(w, meta.refObjId);
+  for (let r = 1; r <= 5; r++) setNotInit(w.reg(r));
+  setReturn(w, k, meta, t);
+  if (flags & KF_ITER_NEXT && meta.iter) iterNext(w, meta.iter, t);
+  return t + 1;
+}
+
+/** One argument of a kfunc; returns the index of the last parameter it used (a size pair uses two). */
+function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): number {
+  const { btf, name } = k;
+  const p = k.proto.params[a]!;
+  const regno = a + 1;
+  const r = w.readReg(regno);
+  const type = btf.resolve(p.type);
+  if (type.kind === "int" || type.kind === "enum") {
+    if (r.type !== "scalar") w.reject(`R${regno} is not a scalar`);
+    if (p.name.endsWith("__k") || (name === "bpf_rdonly_cast" && a === 1) || (/^bpf_(percpu_)?obj_new_impl$/.test(name) && a === 0)) {
+      if (!isConst(r.s)) w.reject(`R${regno} must be a known constant`);
+      markPrecise(w, regno);
+      if (name === "bpf_rdonly_cast" || /obj_new_impl$/.test(name)) meta.typeId = Number(constValue(r.s)!);
+    }
+    return a;
+  }
+  if (type.kind !== "ptr") w.reject(`Unrecognized arg#${a} type ${kindStr(type)}`);
+  // __ign: not checked at all; __prog: the verifier fills it in.
+  if (p.name.endsWith("__ign") || p.name.endsWith("__prog") || p.name.endsWith("__aux")) return a;
+  if (p.name.endsWith("__map")) {
+    if (r.type !== "map_ptr") w.reject(`arg#${a} expected pointer to map, but got ${r.type}`);
+    return a;
+  }
+  if (p.name.endsWith("__str")) {
+    // KF_ARG_PTR_TO_CONST_STR: a string in a frozen read-only map.
+    if (r.type !== "map_value") w.reject(`R${regno} doesn't point to a const string`);
+    if (!(r.map && r.map.flags & 0x80)) w.reject(`R${regno} does not point to a readonly map'`);
+    return a;
+  }
+  const nullable = p.name.endsWith("__nullable") || p.name.endsWith("__opt");
+  const isNull = r.type === "scalar" && isConst(r.s) && constValue(r.s)! === 0n;
+  if (r.type !== "scalar" && r.refObjId) {
+    meta.refObjId = r.refObjId;
+    if (k.flags & KF_RELEASE) meta.releaseRegno = regno;
+  }
+  const pointee = btf.resolve(type.type);
+  const pointeeName = "name" in pointee ? pointee.name : "";
+  // KF_ARG_PTR_TO_ITER: the iterator's state lives on the stack.
+  if (iterStructOf(btf, type.type)) {
+    iterArg(w, k, regno, r, iterStructOf(btf, type.type)!, meta, t);
+    return a;
+  }
+  if (nullable && isNull) return a;
+  if ((k.flags & (KF_TRUSTED_ARGS | KF_RCU)) && (isNull || r.maybeNull)) w.reject(`Possibly NULL pointer passed to trusted arg${a}`);
+  if (pointeeName === "bpf_dynptr" || pointeeName === "bpf_dynptr_kern") {
+    if (r.type !== "fp" && r.type !== "ptr_") w.reject(`arg#${a} expected pointer to stack or const struct bpf_dynptr`);
+    return a;
+  }
+  // KF_ARG_PTR_TO_BTF_ID: a kernel pointer of the struct the prototype names.
+  if (r.type === "ptr_" || r.type === "sock" || r.type === "sock_common" || r.type === "tcp_sock") {
+    if (pointee.kind !== "struct" && pointee.kind !== "union") w.reject(`kernel function ${name} args#${a} pointer type ${kindStr(pointee)} ${pointeeName} is not supported`);
+    if (r.maybeNull && !nullable) w.reject(`arg#${a} pointer type STRUCT ${pointeeName} must not be NULL`);
+    if (r.type === "ptr_" && r.btfType && r.btfType !== pointeeName && r.btfType !== "ksym" && !embeds(w.env.kernelBtf ?? btf, r.btfType, pointeeName)) {
+      w.reject(`kernel function ${name} args#${a} expected pointer to STRUCT ${pointeeName} but R${regno} has a pointer to STRUCT ${r.btfType}`);
+    }
+    if (r.type === "ptr_" && r.off !== 0) w.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
+    return a;
+  }
+  if (pointee.kind === "struct" && r.type === "scalar" && !isNull) w.reject(`arg#${a} pointer type STRUCT ${pointeeName} must point to scalar, or struct with scalar`);
+  // KF_ARG_PTR_TO_MEM(_SIZE): memory the helper rules check, of the pointee's size or of the size argument after it.
+  const next = k.proto.params[a + 1];
+  const sizeArg = next && (next.name.endsWith("__sz") || next.name.endsWith("__szk"));
+  if (sizeArg) {
+    const sz = w.readReg(regno + 1);
+    if (sz.type !== "scalar") w.reject(`R${regno + 1} is not a scalar`);
+    if (next.name.endsWith("__szk") && !isConst(sz.s)) w.reject(`R${regno + 1} must be a known constant`);
+    markPrecise(w, regno + 1);
+    if (sz.s.smin < 0n) w.reject(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
+    if (sz.s.umax >= 1n << 29n) w.reject(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+    if (nullable && isNull) return a + 1;
+    if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
+    checkHelperMem(w, regno, r, Number(sz.s.umax), false, true);
+    return a + 1;
+  }
+  // A `void *` with no size is none of the kinds the kernel checks (get_kfunc_ptr_arg_type).
+  if (pointee.kind === "void") w.reject(`arg#${a} pointer type UNKNOWN  must point to scalar, or struct with scalar`);
+  let size = 0;
+  try { size = btf.sizeof(type.type); } catch { w.reject(`arg#${a} reference type('${kindStr(pointee)} ${pointeeName}') size cannot be determined: -22`); }
+  if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
+  checkHelperMem(w, regno, r, size, false, false);
+  return a;
+}
+
+/** Whether struct `inner` is the first member of `outer` (btf_struct_ids_match's walk at offset 0). */
+function embeds(btf: Btf, outer: string, inner: string): boolean {
+  let s = btf.byName(outer).find((x) => x.kind === "struct");
+  for (let d = 0; s && s.kind === "struct" && d < 8; d++) {
+    const m = s.members[0];
+    if (!m || m.bitOffset !== 0) return false;
+    const t = btf.resolve(m.type);
+    if ((t.kind === "struct" || t.kind === "union") && t.name === inner) return true;
+    s = t;
+  }
+  return false;
+}
+
+/** btf_type_str */
+function kindStr(t: BtfType): string {
+  const names: Record<string, string> = { void: "UNKNOWN", int: "INT", ptr: "PTR", array: "ARRAY", struct: "STRUCT", union: "UNION", enum: "ENUM", fwd: "FWD", typedef: "TYPEDEF", volatile: "VOLATILE", const: "CONST", restrict: "RESTRICT", func: "FUNC", func_proto: "FUNC_PROTO", var: "VAR", datasec: "DATASEC", float: "FLOAT", decl_tag: "DECL_TAG", type_tag: "TYPE_TAG" };
+  return t.kind === "enum" && t.enum64 ? "ENUM64" : names[t.kind] ?? "UNKNOWN";
+}
+export { kindStr as btfKindStr };
+
+/** r0 from the prototype's return type, with KF_RET_NULL and KF_ACQUIRE. */
+function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
+  const r0 = w.reg(0);
+  const { btf, name, flags } = k;
+  const ret = btf.resolve(k.proto.returnType);
+  if (ret.kind === "void") { setNotInit(r0); return; }
+  if (ret.kind !== "ptr") { setScalar(r0, scalarUnknown()); return; }
+  const pointee = btf.resolve(ret.type);
+  if (name === "bpf_rdonly_cast" || /obj_new_impl$/.test(name)) {
+    // The type is the constant argument's: a kernel type for rdonly_cast, the program's own for obj_new.
+    const tb = name === "bpf_rdonly_cast" ? w.env.kernelBtf : w.env.objectBtf;
+    // An id left for CO-RE to resolve names the kernel's struct of the same name.
+    const pending = name === "bpf_rdonly_cast" ? w.env.pendingTypeIds?.get(meta.typeId) : undefined;
+    const target = pending && tb ? tb.byName(pending).find((x) => x.kind === "struct" || x.kind === "union")
+      : tb && meta.typeId > 0 && meta.typeId < tb.types.length ? tb.resolve(meta.typeId) : undefined;
+    if (target && (target.kind === "struct" || target.kind === "union") && name === "bpf_rdonly_cast") {
+      setPointer(r0, "ptr_");
+      r0.btfType = target.name;
+    } else if (target && target.kind === "struct") {
+      setPointer(r0, "mem");
+      r0.memSize = target.size;
+    } else {
+      setScalar(r0, SCALAR_UNKNOWN);
+      return;
+    }
+  } else if (pointee.kind === "void") {
+    // A kfunc returning `void *` returns a number as far as the verifier knows.
+    setScalar(r0, scalarUnknown());
+    return;
+  } else if (pointee.kind === "struct" || pointee.kind === "union") {
+    setPointer(r0, "ptr_");
+    r0.btfType = pointee.name;
+  } else {
+    let size = 0;
+    try { size = btf.sizeof(ret.type); } catch { w.reject(`kernel function ${name} returns pointer type ${kindStr(pointee)} ${"name" in pointee ? pointee.name : ""} is not supported`); }
+    setPointer(r0, "mem");
+    r0.memSize = size;
+    r0.rdonly = true;
+    if (meta.refObjId) r0.refObjId = meta.refObjId;
+  }
+  if (flags & KF_RET_NULL) {
+    r0.maybeNull = true;
+    r0.id = w.newId();
+  }
+  if (flags & KF_ACQUIRE) {
+    // The NULL check and the release both go by the reference's id (mark_ptr_or_null_reg).
+    const id = acquireReference(w, t);
+    if (r0.maybeNull) r0.id = id;
+    r0.refObjId = id;
+  }
+}
+
+export type { Reg };
