@@ -4,11 +4,15 @@
  */
 
 import { corpusObjects, kernelVerdict, openCorpus, type KernelVerdict } from "../test/verifier/corpus/corpus.js";
+import { kernelBtf } from "../src/object/host.js";
+
+// CO-RE relocated against the running kernel, as libbpf loads them (the kernel engine refuses unresolved relocations).
+const hostBtf = kernelBtf();
 
 const out: KernelVerdict[] = [];
 for (const object of corpusObjects()) {
   for (const p of openCorpus(object).programs) {
-    const v = await kernelVerdict(object, p.name);
+    const v = await kernelVerdict(object, p.name, hostBtf);
     if (v) out.push(v);
   }
 }
