@@ -3,14 +3,19 @@
  * the command line, every program is judged by tsbpf's verifier and by the running kernel's
  * (each loaded alone, as `tsbpf verify --compare` does), and objects tsbpf's loader cannot open
  * are listed too. Prints a markdown table, the disagreements grouped by tsbpf's error, and a
- * summary; `--json FILE` also writes every row with both logs' last lines.
+ * summary; `--json FILE` also writes every row with both logs' last lines. `--libbpf` also
+ * loads each program with libbpf itself (test/object/libbpf-verdicts.c, built with cc and
+ * libbpf-dev): where libbpf's verdict differs from the kernel engine's, tsbpf's loader
+ * handed the kernel something other than libbpf does (a loader bug both verdicts hide).
  *
- *   npx tsx scripts/realworld.ts DIR [--json FILE] [--log-level 1|2]
+ *   npx tsx scripts/realworld.ts DIR [--json FILE] [--log-level 1|2] [--libbpf]
  *
  * Needs root and bpf() for the kernel's side (without them only tsbpf's verdicts are printed).
  */
 
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { openObject } from "../src/cli/object.js";
@@ -20,11 +25,11 @@ import { kernelAvailable } from "../src/kernel/index.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { json: { type: "string" }, "log-level": { type: "string", default: "1" } },
+  options: { json: { type: "string" }, "log-level": { type: "string", default: "1" }, libbpf: { type: "boolean", default: false } },
 });
 const dir = positionals[0];
 if (!dir) {
-  console.error("usage: npx tsx scripts/realworld.ts DIR [--json FILE] [--log-level 1|2]");
+  console.error("usage: npx tsx scripts/realworld.ts DIR [--json FILE] [--log-level 1|2] [--libbpf]");
   process.exit(2);
 }
 
@@ -49,11 +54,35 @@ interface Row {
   tsbpf?: ProgramVerdict;
   openError?: string;
   machine?: string;
+  /** libbpf's own verdict (--libbpf), and its last message when it refused. */
+  libbpf?: { accepted: boolean; error: string };
+}
+
+/** test/object/libbpf-verdicts.c built into a temporary directory, or why not. */
+function libbpfHelper(): string {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-realworld-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, "libbpf-verdicts");
+  const cc = spawnSync("cc", ["-O1", "-o", out, new URL("../test/object/libbpf-verdicts.c", import.meta.url).pathname, "-lbpf"], { encoding: "utf8" });
+  if (cc.error || cc.status !== 0) throw new Error(`--libbpf: cannot build test/object/libbpf-verdicts.c (cc, libbpf-dev): ${cc.error?.message ?? cc.stderr.trim()}`);
+  return out;
+}
+
+/** libbpf's verdict on each program of an object, loaded alone, by name. */
+function libbpfVerdicts(helper: string, path: string): Map<string, { accepted: boolean; error: string }> {
+  const run = spawnSync(helper, [path], { encoding: "utf8" });
+  const verdicts = new Map<string, { accepted: boolean; error: string }>();
+  for (const line of run.stdout.split("\n")) {
+    const [name, , status, error = ""] = line.split("\t");
+    if (name && !name.startsWith("#") && status !== undefined) verdicts.set(name, { accepted: status === "ok", error });
+  }
+  return verdicts;
 }
 
 const hostBtf = kernelBtf();
 const kernel = kernelAvailable();
 const logLevel = Number(values["log-level"]);
+const helper = values.libbpf && kernel.ok ? libbpfHelper() : undefined;
 const rows: Row[] = [];
 const objects = readdirSync(dir).filter((f) => f.endsWith(".o")).sort();
 for (const file of objects) {
@@ -70,9 +99,11 @@ for (const file of objects) {
     rows.push({ object: file, program: "", section: "", openError: `tsbpf judge: ${ours.message}` });
     continue;
   }
+  const libbpf = helper ? libbpfVerdicts(helper, join(dir, file)) : undefined;
   ours.forEach((o, k) => {
     const t = theirs instanceof Error ? undefined : theirs?.[k];
-    rows.push({ object: file, program: o.name, section: o.section, tsbpf: o, ...(t ? { kernel: t, machine: machineReason(t) } : {}) });
+    const l = libbpf?.get(o.name);
+    rows.push({ object: file, program: o.name, section: o.section, tsbpf: o, ...(t ? { kernel: t, machine: machineReason(t) } : {}), ...(l ? { libbpf: l } : {}) });
   });
 }
 
@@ -112,6 +143,12 @@ const judged = rows.filter((r) => r.kernel && !r.openError);
 const agree = judged.filter((r) => r.kernel!.accepted === r.tsbpf!.accepted).length;
 const machine = judged.filter((r) => r.machine);
 const openFailed = rows.filter((r) => r.openError);
+const loaderBugs = rows.filter((r) => r.kernel && r.libbpf && r.libbpf.accepted !== r.kernel.accepted);
+if (helper) {
+  out.push("", "Where libbpf's own load differs from the kernel engine's (what tsbpf's loader gave the kernel):", "");
+  for (const r of loaderBugs) out.push(`- ${r.object}/${r.program}: libbpf ${r.libbpf!.accepted ? "loads it" : `refuses: ${r.libbpf!.error}`}; kernel engine ${r.kernel!.accepted ? "loads it" : `refuses: ${r.kernel!.error}`}`);
+  if (!loaderBugs.length) out.push("- none");
+}
 out.push("", `${objects.length} objects, ${openFailed.length} tsbpf could not open; ${judged.length} programs judged by both, ${agree} agree.`,
   `${machine.length} programs the kernel here refuses for this machine's reasons; tsbpf accepts ${machine.filter((r) => r.tsbpf!.accepted).length} of them.`);
 if (!kernel.ok) out.push(`(no kernel verdicts: ${kernel.reason})`);
