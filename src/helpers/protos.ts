@@ -556,6 +556,11 @@ const TRACING_VARIANTS: Readonly<Record<number, HelperProto>> = {
 const TYPE_VARIANTS: Readonly<Record<string, Readonly<Record<number, HelperProto>>>> = {
   tracing: TRACING_VARIANTS,
   lsm: TRACING_VARIANTS,
+  // sock_filter_func_proto: the context is the socket.
+  cgroup_sock: {
+    /** bpf_sk_storage_get_cg_sock_proto */
+    107: row(107, VALUE_PTR_OR_NULL, [MAP, CTX, VALUE_OR_NULL, ANY]),
+  },
 };
 
 /** The prototype of helper `id` as a program of type `type` sees it (the general row where the type has no variant). */
