@@ -66,6 +66,8 @@ export const STB_WEAK = 2;
 
 /** STV_DEFAULT: visibility as its binding says */
 export const STV_DEFAULT = 0;
+/** STV_INTERNAL: hidden, and never called from outside (libbpf treats it as hidden) */
+export const STV_INTERNAL = 1;
 /** STV_HIDDEN: not visible outside the component (`__hidden` in libbpf) */
 export const STV_HIDDEN = 2;
 

@@ -543,3 +543,27 @@ export const HELPER_PROTOS: readonly (HelperProto | undefined)[] = [
 export function helperProto(id: number): HelperProto | undefined {
   return Number.isInteger(id) && id > 0 ? HELPER_PROTOS[id] : undefined;
 }
+
+/**
+ * Helpers whose prototype the program type changes (its `*_func_proto` returns another
+ * bpf_func_proto for the same id), by program type. tracing_prog_func_proto serves tracing
+ * programs (tp_btf, fentry/fexit, iterators) and, through lsm_func_proto's fallback, LSM ones.
+ */
+const TRACING_VARIANTS: Readonly<Record<number, HelperProto>> = {
+  /** bpf_get_socket_ptr_cookie_proto: the socket a BTF pointer names, not the context */
+  46: row(46, INT, [BTF_SOCK_COMMON]),
+};
+const TYPE_VARIANTS: Readonly<Record<string, Readonly<Record<number, HelperProto>>>> = {
+  tracing: TRACING_VARIANTS,
+  lsm: TRACING_VARIANTS,
+  // sock_filter_func_proto: the context is the socket.
+  cgroup_sock: {
+    /** bpf_sk_storage_get_cg_sock_proto */
+    107: row(107, VALUE_PTR_OR_NULL, [MAP, CTX, VALUE_OR_NULL, ANY]),
+  },
+};
+
+/** The prototype of helper `id` as a program of type `type` sees it (the general row where the type has no variant). */
+export function helperProtoFor(type: string | undefined, id: number): HelperProto | undefined {
+  return (type !== undefined ? TYPE_VARIANTS[type]?.[id] : undefined) ?? helperProto(id);
+}

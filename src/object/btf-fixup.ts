@@ -8,7 +8,8 @@ import type { Btf } from "../btf/index.js";
 
 /** BTF_KIND_* numbers this walk needs. */
 const KIND = { INT: 1, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FUNC: 12, FUNC_PROTO: 13, VAR: 14, DATASEC: 15, DECL_TAG: 17, ENUM64: 19 } as const;
-/** BTF_FUNC_GLOBAL, BTF_FUNC_EXTERN */
+/** BTF_FUNC_STATIC, BTF_FUNC_GLOBAL, BTF_FUNC_EXTERN */
+const FUNC_STATIC = 0;
 const FUNC_GLOBAL = 1;
 const FUNC_EXTERN = 2;
 /** BTF_VAR_GLOBAL_ALLOCATED, BTF_VAR_GLOBAL_EXTERN */
@@ -30,9 +31,11 @@ function extraBytes(kind: number, vlen: number): number {
  * A copy of `btf.raw` with each DATASEC's size set when it is 0 (from `sizes` by section
  * name, else the end of its last variable), variable offsets from `varOffsets` (keyed
  * "section/variable": the ELF symbols' values, or the kconfig layout), and extern VARs
- * made global, which is all the kernel accepts.
+ * made global, which is all the kernel accepts. Global FUNCs named in `staticFuncs` become
+ * static: libbpf's mark_btf_static for `__hidden` subprograms, which the verifier then checks
+ * in their caller's context instead of alone.
  */
-export function finalizeBtf(btf: Btf, sizes: ReadonlyMap<string, number>, varOffsets: ReadonlyMap<string, number> = new Map()): Uint8Array {
+export function finalizeBtf(btf: Btf, sizes: ReadonlyMap<string, number>, varOffsets: ReadonlyMap<string, number> = new Map(), staticFuncs: ReadonlySet<string> = new Set()): Uint8Array {
   const out = btf.raw.slice();
   const v = new DataView(out.buffer);
   const le = btf.littleEndian;
@@ -60,6 +63,7 @@ export function finalizeBtf(btf: Btf, sizes: ReadonlyMap<string, number>, varOff
       funcAt.set(id, at);
       // An extern FUNC (a kfunc's declaration) has a linkage the kernel refuses; libbpf makes it global.
       if (vlen === FUNC_EXTERN) v.setUint32(at + 4, (info & ~0xffff) | FUNC_GLOBAL, le);
+      if (vlen === FUNC_GLOBAL && staticFuncs.has(btf.types[id]?.name ?? "")) v.setUint32(at + 4, (info & ~0xffff) | FUNC_STATIC, le);
     }
     if (kind === KIND.VAR) {
       varAt.set(id, at);

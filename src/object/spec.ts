@@ -24,7 +24,10 @@ import {
   SHN_UNDEF,
   SHT_NOBITS,
   SHT_PROGBITS,
+  STB_LOCAL,
   STT_FUNC,
+  STV_HIDDEN,
+  STV_INTERNAL,
   bpfRelocationName,
   readElf,
   type ElfFile,
@@ -213,12 +216,28 @@ class SpecBuilder {
       kconfigEnd = Math.max(kconfigEnd, e.offset + e.size);
     }
     if (kconfigEnd) sizes.set(KCONFIG_SECTION, kconfigEnd);
-    if (sizes.size === 0) return btf;
+    const hidden = this.hiddenSubprograms();
+    if (sizes.size === 0 && hidden.size === 0) return btf;
     try {
-      return parseBtf(finalizeBtf(btf, sizes, offsets));
+      return parseBtf(finalizeBtf(btf, sizes, offsets, hidden));
     } catch (e) {
       throw new ObjectError(`bad BTF: ${(e as Error).message}`, { section: ".BTF" });
     }
+  }
+
+  /**
+   * Subprograms (.text functions) that are global or weak but `__hidden` (STV_HIDDEN or
+   * STV_INTERNAL): libbpf's mark_btf_static makes their BTF FUNC static, so they are verified
+   * with their caller's argument types rather than alone as global functions are.
+   */
+  private hiddenSubprograms(): Set<string> {
+    const names = new Set<string>();
+    const text = this.elf.section(".text");
+    if (!text) return names;
+    for (const sym of this.elf.symbolsIn(text.index)) {
+      if (sym.type === STT_FUNC && sym.bind !== STB_LOCAL && (sym.visibility === STV_HIDDEN || sym.visibility === STV_INTERNAL)) names.add(sym.name);
+    }
+    return names;
   }
 
   private readLicense(): string {

@@ -6,7 +6,7 @@
  */
 
 import { HELPER_NAMES } from "../helpers/names.js";
-import { helperProto } from "../helpers/protos.js";
+import { helperProto, helperProtoFor } from "../helpers/protos.js";
 import { programType, verifierOpsFor } from "../programs/table.js";
 import type { HelperProto } from "../helpers/proto.js";
 import { formatKernelLine } from "../isa/format.js";
@@ -110,7 +110,8 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     type,
     attachType: options.attachType ?? program.expectedAttachType,
     ops: options.ops ?? defaults.ops?.(type),
-    proto: options.helperProto ?? defaults.proto ?? (() => undefined),
+    // The default table knows the program type's variants (bpf_get_socket_cookie in tracing programs...).
+    proto: options.helperProto ?? (defaults.proto === helperProto ? (id: number) => helperProtoFor(type, id) : defaults.proto) ?? (() => undefined),
     mapAt: mapsBySlot(program, options.maps),
     privileged,
     logLevel,

@@ -315,3 +315,15 @@ test("a CO-RE relocation libbpf cannot resolve fails that program's load, not th
   assert.match(p.loadError ?? "", /CO-RE relocation .*ambiguity/);
   await assert.rejects(loadObject(spec, { engine: "interp" }), (e: unknown) => e instanceof ObjectError && /ambiguity/.test(e.message));
 });
+
+test("a __hidden global subprogram gets static BTF linkage, as libbpf's mark_btf_static; a plain global keeps its own", () => {
+  const corpus = join(import.meta.dirname, "../verifier/corpus");
+  const linkage = (object: string, fn: string) => {
+    const spec = loadObjectSpec(new Uint8Array(readFileSync(join(corpus, object))), { name: object });
+    const t = spec.btf!.types.find((x) => x.kind === "func" && x.name === fn);
+    return t?.kind === "func" ? t.linkage : undefined;
+  };
+  assert.equal(linkage("hidden-arg-fetch.bpf.o", "fetch_arg"), "static");
+  assert.equal(linkage("hidden-arg-fetch.bpf.o", "on_marker"), "global");
+  assert.equal(linkage("global-func-args.bpf.o", "flow_hash"), "global");
+});
