@@ -100,7 +100,12 @@ function objectFiles(args: readonly string[]): string[] {
   return args.flatMap((a) => (statSync(a).isDirectory() ? readdirSync(a).filter((f) => f.endsWith(".o")).sort().map((f) => join(a, f)) : [a]));
 }
 
-function summary(rows: readonly Row[]): string[] {
+/** A kernel rejection without a verifier log (EPERM for an attach target, a missing kfunc): no verdict to compare. */
+const kernelJudged = (r: Row) => r.kernel.accepted || r.kernel.insns !== null;
+
+function summary(all: readonly Row[]): string[] {
+  const rows = all.filter(kernelJudged);
+  const unjudged = all.filter((r) => !kernelJudged(r));
   const falseAccepts = rows.filter((r) => r.tsbpf.accepted && !r.kernel.accepted);
   const falseRejects = rows.filter((r) => !r.tsbpf.accepted && r.kernel.accepted);
   const annotated = rows.filter((r) => r.expectSuccess !== undefined);
@@ -108,6 +113,7 @@ function summary(rows: readonly Row[]): string[] {
   const line = (r: Row) => `  ${r.file}/${r.name}${r.description ? ` ("${r.description}")` : ""}\n      kernel: ${r.kernel.accepted ? "accepted" : `rejected: ${r.kernel.error}`}\n      tsbpf:  ${r.tsbpf.accepted ? "accepted" : `rejected: ${r.tsbpf.error}`}`;
   return [
     `${rows.length} programs in ${new Set(rows.map((r) => r.file)).size} objects: ${rows.length - falseAccepts.length - falseRejects.length} agree, ${falseAccepts.length} false accepts, ${falseRejects.length} false rejects`,
+    ...(unjudged.length ? [`${unjudged.length} more the kernel refused before its verifier ran (not compared): ${unjudged.map((r) => `${r.file}/${r.name}`).join(", ")}`] : []),
     `kernel accepts ${rows.filter((r) => r.kernel.accepted).length}, rejects ${rows.filter((r) => !r.kernel.accepted).length}; the annotations' privileged verdict differs from this kernel's on ${kernelOff.length} of ${annotated.length}`,
     ...(falseAccepts.length ? ["", "FALSE ACCEPTS (tsbpf accepts, the kernel rejects):", ...falseAccepts.map(line)] : []),
     ...(falseRejects.length ? ["", "FALSE REJECTS (tsbpf rejects, the kernel accepts):", ...falseRejects.map(line)] : []),
@@ -144,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (out) writeFileSync(out, JSON.stringify(rows, null, 1));
   for (const l of summary(rows)) console.log(l);
-  return rows.some((r) => r.tsbpf.accepted !== r.kernel.accepted) ? 1 : 0;
+  return rows.filter(kernelJudged).some((r) => r.tsbpf.accepted !== r.kernel.accepted) ? 1 : 0;
 }
 
 process.exitCode = await main(process.argv.slice(2));
