@@ -126,7 +126,7 @@ async function main(argv: string[]): Promise<number> {
   const only: string[] = [];
   const inputs: string[] = [];
   for (let k = 0; k < argv.length; k++) {
-    if (k === json || k === json + 1) continue;
+    if (json >= 0 && (k === json || k === json + 1)) continue;
     if (argv[k] === "--only") only.push(argv[++k]!);
     else inputs.push(argv[k]!);
   }

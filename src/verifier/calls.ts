@@ -26,7 +26,12 @@ interface CallMeta {
   allocSize: number;
   releaseId: number;
   callback: number;
+  /** The reference an argument holds (meta.ref_obj_id): a cast's result shares it. */
+  refObjId: number;
 }
+
+/** is_ptr_cast_function: the result is the argument seen as another socket type, under the argument's reference. */
+const PTR_CASTS = new Set(["tcp_sock", "sk_fullsock", "skc_to_tcp_sock", "skc_to_tcp6_sock", "skc_to_udp6_sock", "skc_to_mptcp_sock", "skc_to_tcp_timewait_sock", "skc_to_tcp_request_sock"]);
 
 /** Helpers that take a callback: the range its r0 must be in, and the callback's arguments. */
 const CALLBACKS: Record<string, { ret: readonly [number, number]; args: (w: Walker, meta: CallMeta) => Reg[] }> = {
@@ -62,7 +67,7 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   if (proto.gplOnly && !w.env.gpl) w.reject("cannot call GPL-restricted function from non-GPL compatible program");
   if (proto.mightSleep && !w.env.sleepable) w.reject(`helper call might sleep in a non-sleepable prog`);
   if (proto.privileged && !w.env.privileged) w.reject(`unknown func ${helperName(id)}`);
-  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1 };
+  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1, refObjId: 0 };
   for (let a = 0; a < 5; a++) {
     const spec = proto.args[a];
     if (!spec || spec.kind === "dontcare") break;
@@ -95,6 +100,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
   const r = w.readReg(regno);
   const t = typeName(r);
   const bad = (expected: string): never => w.reject(`R${regno} type=${t} expected=${expected}`);
+  if (r.refObjId && r.type !== "scalar") meta.refObjId = r.refObjId;
   if (spec.maybeNull && r.type === "scalar" && isConst(r.s) && constValue(r.s)! === 0n) return;
   switch (spec.kind) {
     case "anything":
@@ -243,6 +249,8 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
   }
   r0.maybeNull = !!ret.maybeNull;
   if (r0.maybeNull) r0.id = w.newId();
+  // A cast of a referenced socket is released with it (release_reference finds it by ref_obj_id).
+  if (PTR_CASTS.has(proto.name) && meta.refObjId) r0.refObjId = meta.refObjId;
   if (proto.acquire || sockLookup) {
     const id = r0.id || w.newId();
     r0.id = id;

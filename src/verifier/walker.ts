@@ -188,6 +188,7 @@ export class Walker {
       this.cur.history = histPush(this.cur.history, t * 1024);
       const i = cfg.insns[t]!;
       if (this.env.logLevel > 0) this.logInsn(t, i);
+      if (cfg.writesFp?.has(t)) this.reject("frame pointer is read only");
       const next = this.step(t, i);
       if (this.env.logLevel > 1 && next >= 0) {
         this.say(insnStateLine(`${t}: ${formatKernelLine(i, cfg.forms[t])}`, this.scratched(i, cfg.forms[t])));
@@ -623,7 +624,13 @@ export class Walker {
       this.packetRange(this.cur, dst, src!, cmp, false, i);
       return t + 1;
     }
-    this.pushBranch(target, t);
+    const other = this.pushBranch(target, t);
+    // rX == rY with one of them known non-NULL: the other is non-NULL where they are equal (check_cond_jmp_op).
+    if (x && !is32 && (cmp === "jeq" || cmp === "jne") && isPointer(dst) && isPointer(src!) && dst.maybeNull !== src!.maybeNull && dst.type !== "ptr_" && src!.type !== "ptr_") {
+      const eq = cmp === "jeq" ? other : this.cur;
+      const regs = eq.frames[eq.frames.length - 1]!.regs;
+      markNotNull(regs[dst.maybeNull ? i.dst : i.src]!);
+    }
     return t + 1;
   }
 
@@ -636,16 +643,10 @@ export class Walker {
       for (const r of regs) {
         if (r.id !== id || !r.maybeNull) continue;
         if (isNull) {
-          ref = r.refObjId || ref;
+          // Only the acquired pointer's NULL ends its reference (ref_obj_id == id), not a cast of it.
+          if (r.refObjId === id) ref = id;
           setScalar(r, scalarConst(0n));
-        } else {
-          r.maybeNull = false;
-          if (r.type === "map_value" && (r.map?.type === "sockmap" || r.map?.type === "sockhash")) r.type = "sock";
-          if (r.type === "map_value" || r.type === "mem") {
-            // The id linked the copies for this check only (unless it holds a reference).
-            if (!r.refObjId) r.id = 0;
-          }
-        }
+        } else markNotNull(r);
       }
     }
     if (isNull && ref) s.refs = s.refs.filter((r) => r.id !== ref);
@@ -814,4 +815,12 @@ function setLinked(s: State, r: Reg, v: Scalar): void {
     for (const q of fr.regs) if (q !== r && q.type === "scalar" && q.id === id) q.s = at(q);
     for (const sl of fr.stack) if (sl.spilled && sl.spilled.type === "scalar" && sl.spilled.id === id) sl.spilled.s = at(sl.spilled);
   }
+}
+
+/** mark_ptr_not_null_reg: a maybe-NULL pointer known non-NULL. */
+function markNotNull(r: Reg): void {
+  r.maybeNull = false;
+  if (r.type === "map_value" && (r.map?.type === "sockmap" || r.map?.type === "sockhash")) r.type = "sock";
+  // The id linked the copies for the NULL check only (unless it holds a reference).
+  if ((r.type === "map_value" || r.type === "mem") && !r.refObjId) r.id = 0;
 }
