@@ -101,7 +101,9 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
   const t = typeName(r);
   const bad = (expected: string): never => w.reject(`R${regno} type=${t} expected=${expected}`);
   if (r.refObjId && r.type !== "scalar") meta.refObjId = r.refObjId;
-  if (spec.maybeNull && r.type === "scalar" && isConst(r.s) && constValue(r.s)! === 0n) return;
+  const isNull = r.type === "scalar" && isConst(r.s) && constValue(r.s)! === 0n;
+  // NULL skips the type check of a nullable argument; a memory argument still needs a size of 0.
+  if (spec.maybeNull && isNull && spec.kind !== "ptr_to_mem") return;
   switch (spec.kind) {
     case "anything":
       return;
@@ -122,8 +124,10 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       return;
     }
     case "ptr_to_mem": {
-      memArg(w, regno, r, proto);
+      const nullable = spec.maybeNull && isNull;
+      if (!nullable) memArg(w, regno, r, proto);
       if (spec.fixedSize !== undefined) {
+        if (nullable) return;
         checkHelperMem(w, regno, r, spec.fixedSize, !!(spec.uninit || spec.write), false);
         return;
       }
@@ -136,6 +140,11 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       if (sz.s.smin < 0n) w.reject(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
       if (sz.s.umin === 0n && !zeroOk) w.reject(`R${regno + 1} invalid zero-sized read: u64=[${sz.s.umin},${sz.s.umax}]`);
       if (sz.s.umax >= BigInt(MAX_VAR_SIZE)) w.reject(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+      // check_helper_mem_access on NULL: only a zero-byte access is allowed.
+      if (nullable) {
+        if (sz.s.umax !== 0n) bad("fp");
+        return;
+      }
       checkHelperMem(w, regno, r, Number(sz.s.umax), !!(spec.uninit || spec.write), zeroOk);
       return;
     }
@@ -195,7 +204,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
 
 /** The pointer types a memory argument may have (mem_types). */
 function memArg(w: Walker, regno: number, r: Reg, proto: HelperProto): void {
-  if (r.maybeNull) w.reject(`R${regno} type=${typeName(r)} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
+  if (r.maybeNull || r.type === "scalar") w.reject(`R${regno} type=${typeName(r)} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
   if (isPacketPtr(r) && !proto.pktAccess) w.reject(`helper access to the packet is not allowed`);
 }
 

@@ -361,10 +361,8 @@ export function stackEntry(slot: number, frame: number, spi: number): number {
  * for reads of the stack, initialised). `write`: the helper fills them.
  */
 export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, write: boolean, zeroOk: boolean): void {
-  if (size === 0) {
-    if (!zeroOk) w.reject(`R${regno} invalid zero-sized read`);
-    return;
-  }
+  // A zero-sized access is still bounds-checked where it points (check_helper_mem_access).
+  if (size === 0 && !zeroOk) w.reject(`R${regno} invalid zero-sized read`);
   const t = typeName(r);
   switch (r.type) {
     case "fp": {
@@ -373,7 +371,8 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
       const lo = base0(r) + (isConst(s) ? Number(BigInt.asIntN(64, constValue(s)!)) : Number(s.smin));
       const hi = base0(r) + (isConst(s) ? Number(BigInt.asIntN(64, constValue(s)!)) : Number(s.smax));
       if (!isConst(s) && (s.smin < -BigInt(MAX_STACK) || s.smax > 0n)) w.reject(`R${regno} unbounded indirect variable offset stack access`);
-      if (lo < -MAX_STACK || hi + size > 0) w.reject(`invalid ${write ? "write to" : "read from"} stack R${regno} off=${lo} size=${size}`);
+      // check_stack_slot_within_bounds: the first byte below the frame even when nothing is read.
+      if (lo < -MAX_STACK || lo > -1 || hi + size > 0) w.reject(`invalid ${write ? "write to" : "read from"} stack R${regno} off=${lo} size=${size}`);
       touch(w, f, lo);
       for (let b = lo; b < hi + size; b++) {
         const k = Math.floor((-b - 1) / 8);

@@ -458,7 +458,7 @@ export class Walker {
     if (ptr.maybeNull) this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited, null-check it first`);
     switch (ptr.type) {
       case "map_ptr":
-        if (isConst(off) && constValue(off)! === 0n) return;
+        if (isConst(off) && constValue(off)! === 0n && op === "add") return;
         this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited`);
         break;
       case "pkt_end":
@@ -477,6 +477,8 @@ export class Walker {
     } else if (off.smin >= BigInt(MAX_VAR_OFF) || off.smin <= -BigInt(MAX_VAR_OFF)) {
       this.reject(`value ${off.smin} makes ${t} pointer be out of bounds`);
     }
+    // JITs may not cope with a frame pointer moved down by a subtraction (adjust_ptr_min_max_vals).
+    if (op === "sub" && ptr.type === "fp") this.reject(`R${dstNo} subtraction from stack pointer prohibited`);
     // A ctx pointer may take a variable offset (an ARG_ANYTHING helper argument, a tracepoint's
     // __data_loc string); only loads, stores and ctx arguments refuse it (__check_ptr_off_reg).
     if (ptr.type === "fp" && !isConst(off) && !this.env.privileged) this.reject(`R${dstNo} variable stack access prohibited for !root`);
@@ -694,8 +696,9 @@ export class Walker {
   private exit(t: number): number {
     const f = this.frame;
     const r0 = this.reg(0);
-    if (r0.type === "?") this.reject("R0 !read_ok");
+    // A static subprogram hands r0 back unread (prepare_func_exit): the caller may never use it.
     if (this.cur.frames.length > 1) return returnFromCall(this, t);
+    if (r0.type === "?") this.reject("R0 !read_ok");
     if (this.cur.activeLock) this.reject("bpf_spin_unlock is missing");
     if (this.cur.refs.length) {
       const r = this.cur.refs[0]!;
