@@ -26,7 +26,12 @@ interface CallMeta {
   allocSize: number;
   releaseId: number;
   callback: number;
+  /** The reference an argument holds (meta.ref_obj_id): a cast's result shares it. */
+  refObjId: number;
 }
+
+/** is_ptr_cast_function: the result is the argument seen as another socket type, under the argument's reference. */
+const PTR_CASTS = new Set(["tcp_sock", "sk_fullsock", "skc_to_tcp_sock", "skc_to_tcp6_sock", "skc_to_udp6_sock", "skc_to_mptcp_sock", "skc_to_tcp_timewait_sock", "skc_to_tcp_request_sock"]);
 
 /** Helpers that take a callback: the range its r0 must be in, and the callback's arguments. */
 const CALLBACKS: Record<string, { ret: readonly [number, number]; args: (w: Walker, meta: CallMeta) => Reg[] }> = {
@@ -62,7 +67,7 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   if (proto.gplOnly && !w.env.gpl) w.reject("cannot call GPL-restricted function from non-GPL compatible program");
   if (proto.mightSleep && !w.env.sleepable) w.reject(`helper call might sleep in a non-sleepable prog`);
   if (proto.privileged && !w.env.privileged) w.reject(`unknown func ${helperName(id)}`);
-  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1 };
+  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1, refObjId: 0 };
   for (let a = 0; a < 5; a++) {
     const spec = proto.args[a];
     if (!spec || spec.kind === "dontcare") break;
@@ -95,7 +100,10 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
   const r = w.readReg(regno);
   const t = typeName(r);
   const bad = (expected: string): never => w.reject(`R${regno} type=${t} expected=${expected}`);
-  if (spec.maybeNull && r.type === "scalar" && isConst(r.s) && constValue(r.s)! === 0n) return;
+  if (r.refObjId && r.type !== "scalar") meta.refObjId = r.refObjId;
+  const isNull = r.type === "scalar" && isConst(r.s) && constValue(r.s)! === 0n;
+  // NULL skips the type check of a nullable argument; a memory argument still needs a size of 0.
+  if (spec.maybeNull && isNull && spec.kind !== "ptr_to_mem") return;
   switch (spec.kind) {
     case "anything":
       return;
@@ -116,8 +124,10 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       return;
     }
     case "ptr_to_mem": {
-      memArg(w, regno, r, proto);
+      const nullable = spec.maybeNull && isNull;
+      if (!nullable) memArg(w, regno, r, proto);
       if (spec.fixedSize !== undefined) {
+        if (nullable) return;
         checkHelperMem(w, regno, r, spec.fixedSize, !!(spec.uninit || spec.write), false);
         return;
       }
@@ -130,6 +140,11 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       if (sz.s.smin < 0n) w.reject(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
       if (sz.s.umin === 0n && !zeroOk) w.reject(`R${regno + 1} invalid zero-sized read: u64=[${sz.s.umin},${sz.s.umax}]`);
       if (sz.s.umax >= BigInt(MAX_VAR_SIZE)) w.reject(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+      // check_helper_mem_access on NULL: only a zero-byte access is allowed.
+      if (nullable) {
+        if (sz.s.umax !== 0n) bad("fp");
+        return;
+      }
       checkHelperMem(w, regno, r, Number(sz.s.umax), !!(spec.uninit || spec.write), zeroOk);
       return;
     }
@@ -189,7 +204,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
 
 /** The pointer types a memory argument may have (mem_types). */
 function memArg(w: Walker, regno: number, r: Reg, proto: HelperProto): void {
-  if (r.maybeNull) w.reject(`R${regno} type=${typeName(r)} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
+  if (r.maybeNull || r.type === "scalar") w.reject(`R${regno} type=${typeName(r)} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
   if (isPacketPtr(r) && !proto.pktAccess) w.reject(`helper access to the packet is not allowed`);
 }
 
@@ -243,6 +258,8 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
   }
   r0.maybeNull = !!ret.maybeNull;
   if (r0.maybeNull) r0.id = w.newId();
+  // A cast of a referenced socket is released with it (release_reference finds it by ref_obj_id).
+  if (PTR_CASTS.has(proto.name) && meta.refObjId) r0.refObjId = meta.refObjId;
   if (proto.acquire || sockLookup) {
     const id = r0.id || w.newId();
     r0.id = id;

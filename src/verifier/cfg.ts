@@ -36,6 +36,8 @@ export interface Cfg {
   readonly jmpPoint: Uint8Array;
   /** scc[slot]: the loop (strongly connected component) the slot is in, 0 for none (compute_scc). */
   readonly scc: Int32Array;
+  /** Slots that write r10: rejected when a path reaches them, as check_reg_arg does, not before. */
+  readonly writesFp?: ReadonlySet<number>;
 }
 
 /** A rejection found before the walk, with the kernel's message. */
@@ -60,13 +62,17 @@ export function jumpTarget(i: Instruction, slot: number): number {
 export function buildCfg(program: readonly Instruction[], options: { allowLoops: boolean }): Cfg {
   const insns: (Instruction | undefined)[] = [];
   const forms: (InstructionForm | undefined)[] = [];
+  const writesFp = new Set<number>();
   for (const i of program) {
     const slot = insns.length;
     try {
       forms.push(validateInstruction(i, slot));
     } catch (e) {
-      if (e instanceof InvalidInstructionError) throw new CfgError(slot, e.reason);
-      throw e;
+      if (!(e instanceof InvalidInstructionError)) throw e;
+      if (e.reason !== "frame pointer is read only") throw new CfgError(slot, e.reason);
+      // The form does not depend on which register is written: find it with r0 in r10's place.
+      forms.push(validateInstruction({ ...i, dst: i.dst === 10 ? 0 : i.dst, src: i.src === 10 ? 0 : i.src }, slot));
+      writesFp.add(slot);
     }
     insns.push(i);
     if (i.opcode === LDDW) {
@@ -153,7 +159,7 @@ export function buildCfg(program: readonly Instruction[], options: { allowLoops:
     }
     if (state[t] !== 2) throw new CfgError(t, `unreachable insn ${t}`);
   }
-  return { insns, forms, length: n, subprogs, subprogOf, prunePoint, forceCheckpoint, jmpPoint, scc: loops(insns, n) };
+  return { insns, forms, length: n, subprogs, subprogOf, prunePoint, forceCheckpoint, jmpPoint, scc: loops(insns, n), writesFp };
 }
 
 /** Tarjan's strongly connected components over the slots; only loops get an id. */

@@ -85,10 +85,24 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
     case "flow_keys":
       if (write && base.type !== "flow_keys") w.reject(`R${regno} cannot write into ${t}`);
       if (off + base.off < 0) w.reject(`R${regno} invalid ${base.type} access off=${off + base.off} size=${size}`);
+      if (base.type !== "flow_keys" && !sockFieldOk(base.type, off + base.off, size)) w.reject(`R${regno} invalid ${base.type} access off=${off + base.off} size=${size}`);
       return undefined;
     default:
       w.reject(`R${regno} invalid mem access '${t}'`);
   }
+}
+
+/** struct bpf_sock's fields that allow 1-, 2- and 4-byte loads (bpf_sock_is_valid_access): state, family, type, protocol, src_port, rx_queue_mapping, the addresses. */
+const SOCK_NARROW = (off: number): boolean => [4, 8, 12, 44, 72, 76].includes(off) || (off >= 24 && off < 44) || (off >= 52 && off < 72);
+
+/** check_sock_access: bpf_sock_is_valid_access and its sock_common and tcp_sock variants, for a load. */
+function sockFieldOk(type: string, off: number, size: number): boolean {
+  if (off % size !== 0) return false;
+  if (type === "tcp_sock") return off < 112 && size === (off === 80 || off === 88 ? 8 : 4);
+  if (off >= 80 || (type === "sock_common" && off >= 8 && off < 24)) return false;
+  if (SOCK_NARROW(off & ~3)) return size <= 4;
+  if (off >= 48 && off < 52) return off < 50 && size <= 4; // dst_port, then padding
+  return size === 4;
 }
 
 /**
@@ -377,10 +391,8 @@ export function stackEntry(slot: number, frame: number, spi: number): number {
  * for reads of the stack, initialised). `write`: the helper fills them.
  */
 export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, write: boolean, zeroOk: boolean): void {
-  if (size === 0) {
-    if (!zeroOk) w.reject(`R${regno} invalid zero-sized read`);
-    return;
-  }
+  // A zero-sized access is still bounds-checked where it points (check_helper_mem_access).
+  if (size === 0 && !zeroOk) w.reject(`R${regno} invalid zero-sized read`);
   const t = typeName(r);
   switch (r.type) {
     case "fp": {
@@ -389,7 +401,8 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
       const lo = base0(r) + (isConst(s) ? Number(BigInt.asIntN(64, constValue(s)!)) : Number(s.smin));
       const hi = base0(r) + (isConst(s) ? Number(BigInt.asIntN(64, constValue(s)!)) : Number(s.smax));
       if (!isConst(s) && (s.smin < -BigInt(MAX_STACK) || s.smax > 0n)) w.reject(`R${regno} unbounded indirect variable offset stack access`);
-      if (lo < -MAX_STACK || hi + size > 0) w.reject(`invalid ${write ? "write to" : "read from"} stack R${regno} off=${lo} size=${size}`);
+      // check_stack_slot_within_bounds: the first byte below the frame even when nothing is read.
+      if (lo < -MAX_STACK || lo > -1 || hi + size > 0) w.reject(`invalid ${write ? "write to" : "read from"} stack R${regno} off=${lo} size=${size}`);
       touch(w, f, lo);
       for (let b = lo; b < hi + size; b++) {
         const k = Math.floor((-b - 1) / 8);

@@ -189,6 +189,7 @@ export class Walker {
       this.cur.history = histPush(this.cur.history, t * 1024, cfg.jmpPoint[t] === 1);
       const i = cfg.insns[t]!;
       if (this.env.logLevel > 0) this.logInsn(t, i);
+      if (cfg.writesFp?.has(t)) this.reject("frame pointer is read only");
       const next = this.step(t, i);
       if (this.env.logLevel > 1 && next >= 0) {
         this.say(insnStateLine(`${t}: ${formatKernelLine(i, cfg.forms[t])}`, this.scratched(i, cfg.forms[t])));
@@ -468,7 +469,7 @@ export class Walker {
     if (ptr.maybeNull) this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited, null-check it first`);
     switch (ptr.type) {
       case "map_ptr":
-        if (isConst(off) && constValue(off)! === 0n) return;
+        if (isConst(off) && constValue(off)! === 0n && op === "add") return;
         this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited`);
         break;
       case "pkt_end":
@@ -487,6 +488,8 @@ export class Walker {
     } else if (off.smin >= BigInt(MAX_VAR_OFF) || off.smin <= -BigInt(MAX_VAR_OFF)) {
       this.reject(`value ${off.smin} makes ${t} pointer be out of bounds`);
     }
+    // JITs may not cope with a frame pointer moved down by a subtraction (adjust_ptr_min_max_vals).
+    if (op === "sub" && ptr.type === "fp") this.reject(`R${dstNo} subtraction from stack pointer prohibited`);
     // A ctx pointer may take a variable offset (an ARG_ANYTHING helper argument, a tracepoint's
     // __data_loc string); only loads, stores and ctx arguments refuse it (__check_ptr_off_reg).
     if (ptr.type === "fp" && !isConst(off) && !this.env.privileged) this.reject(`R${dstNo} variable stack access prohibited for !root`);
@@ -641,7 +644,13 @@ export class Walker {
       this.packetRange(this.cur, dst, src!, cmp, false, i);
       return t + 1;
     }
-    this.pushBranch(target, t);
+    const other = this.pushBranch(target, t);
+    // rX == rY with one of them known non-NULL: the other is non-NULL where they are equal (check_cond_jmp_op).
+    if (x && !is32 && (cmp === "jeq" || cmp === "jne") && isPointer(dst) && isPointer(src!) && dst.maybeNull !== src!.maybeNull && dst.type !== "ptr_" && src!.type !== "ptr_") {
+      const eq = cmp === "jeq" ? other : this.cur;
+      const regs = eq.frames[eq.frames.length - 1]!.regs;
+      markNotNull(regs[dst.maybeNull ? i.dst : i.src]!);
+    }
     return t + 1;
   }
 
@@ -654,16 +663,10 @@ export class Walker {
       for (const r of regs) {
         if (r.id !== id || !r.maybeNull) continue;
         if (isNull) {
-          ref = r.refObjId || ref;
+          // Only the acquired pointer's NULL ends its reference (ref_obj_id == id), not a cast of it.
+          if (r.refObjId === id) ref = id;
           setScalar(r, scalarConst(0n));
-        } else {
-          r.maybeNull = false;
-          if (r.type === "map_value" && (r.map?.type === "sockmap" || r.map?.type === "sockhash")) r.type = "sock";
-          if (r.type === "map_value" || r.type === "mem") {
-            // The id linked the copies for this check only (unless it holds a reference).
-            if (!r.refObjId) r.id = 0;
-          }
-        }
+        } else markNotNull(r);
       }
     }
     if (isNull && ref) s.refs = s.refs.filter((r) => r.id !== ref);
@@ -711,8 +714,9 @@ export class Walker {
   private exit(t: number): number {
     const f = this.frame;
     const r0 = this.reg(0);
-    if (r0.type === "?") this.reject("R0 !read_ok");
+    // A static subprogram hands r0 back unread (prepare_func_exit): the caller may never use it.
     if (this.cur.frames.length > 1) return returnFromCall(this, t);
+    if (r0.type === "?") this.reject("R0 !read_ok");
     if (this.cur.activeLock) this.reject("bpf_spin_unlock is missing");
     if (this.cur.refs.length) {
       const r = this.cur.refs[0]!;
@@ -833,4 +837,12 @@ function setLinked(s: State, r: Reg, v: Scalar): void {
     for (const q of fr.regs) if (q !== r && q.type === "scalar" && q.id === id) q.s = at(q);
     for (const sl of fr.stack) if (sl.spilled && sl.spilled.type === "scalar" && sl.spilled.id === id) sl.spilled.s = at(sl.spilled);
   }
+}
+
+/** mark_ptr_not_null_reg: a maybe-NULL pointer known non-NULL. */
+function markNotNull(r: Reg): void {
+  r.maybeNull = false;
+  if (r.type === "map_value" && (r.map?.type === "sockmap" || r.map?.type === "sockhash")) r.type = "sock";
+  // The id linked the copies for the NULL check only (unless it holds a reference).
+  if ((r.type === "map_value" || r.type === "mem") && !r.refObjId) r.id = 0;
 }

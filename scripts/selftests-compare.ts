@@ -1,0 +1,156 @@
+/**
+ * @fileoverview The kernel's own verifier selftests (tools/testing/selftests/bpf/progs/verifier_*.c,
+ * built to .o files) judged by tsbpf's verifier and the running kernel's, program by program.
+ *
+ *   npx tsx scripts/selftests-compare.ts DIR_OR_FILE.o... [--json OUT.json] [--only NAME]...
+ *
+ * Each program is loaded alone, as root, with the prog flags its `__flag(...)` annotation asks
+ * for (read from the object's BTF decl tags, as the selftests' test_loader reads them). The
+ * summary counts agreements, false accepts (tsbpf accepts what the kernel rejects: soundness)
+ * and false rejects, then lists every disagreement with both reasons. The annotations'
+ * privileged expectation (`__success`/`__failure`) is shown too, since the selftests may be
+ * newer or older than the running kernel. Needs bpf() (root): without it, it says so and stops.
+ */
+
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { openObject } from "../src/cli/object.js";
+import { kernelAvailable } from "../src/kernel/index.js";
+import { kernelBtf } from "../src/object/host.js";
+import { verifyObject, type ProgramVerdict } from "../src/object/verify.js";
+import type { Btf } from "../src/btf/types.js";
+import type { ObjectSpec } from "../src/object/types.js";
+
+/** The names `__flag(...)` may use, as test_loader parses them (a number is taken as is). */
+const PROG_FLAGS: Record<string, number> = {
+  BPF_F_STRICT_ALIGNMENT: 1 << 0,
+  BPF_F_ANY_ALIGNMENT: 1 << 1,
+  BPF_F_TEST_RND_HI32: 1 << 2,
+  BPF_F_TEST_STATE_FREQ: 1 << 3,
+  BPF_F_SLEEPABLE: 1 << 4,
+  BPF_F_XDP_HAS_FRAGS: 1 << 5,
+  BPF_F_TEST_REG_INVARIANTS: 1 << 7,
+};
+
+/** What a program's annotations say: test_loader's `comment:` decl tags on its FUNC. */
+interface Annotations {
+  description?: string;
+  /** The privileged expectation: true for __success, false for __failure, unset when neither. */
+  expectSuccess?: boolean;
+  auxiliary: boolean;
+  flags: number;
+}
+
+function annotations(btf: Btf | undefined, func: string): Annotations {
+  const a: Annotations = { auxiliary: false, flags: 0 };
+  if (!btf) return a;
+  const ids = new Set(btf.byName(func, "func").map((t) => t.id));
+  for (const t of btf.types) {
+    if (t.kind !== "decl_tag" || !ids.has(t.type) || !t.name.startsWith("comment:")) continue;
+    const [key, ...rest] = t.name.slice("comment:".length).split("=");
+    const value = rest.join("=");
+    if (key === "test_description") a.description = value;
+    else if (key === "test_expect_success") a.expectSuccess = true;
+    else if (key === "test_expect_failure") a.expectSuccess = false;
+    else if (key === "test_auxiliary") a.auxiliary = true;
+    else if (key === "test_prog_flags") {
+      // `!FLAG` clears a flag test_loader would set by default; it sets none of ours.
+      if (value.startsWith("!")) continue;
+      a.flags |= PROG_FLAGS[value] ?? (/^(0x)?[0-9a-f]+$/i.test(value) ? Number(value) : 0);
+    }
+  }
+  return a;
+}
+
+interface Row {
+  readonly file: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly section: string;
+  readonly flags: number;
+  readonly expectSuccess?: boolean;
+  readonly kernel: { accepted: boolean; error: string | null; insns: number | null; refusedBy?: string };
+  readonly tsbpf: { accepted: boolean; error: string | null; insns: number | null };
+}
+
+const brief = (v: ProgramVerdict) => ({ accepted: v.accepted, error: v.error ?? null, insns: v.insnsProcessed ?? null, ...(v.refusedBy ? { refusedBy: v.refusedBy } : {}) });
+
+async function compareFile(path: string, targetBtf: Btf | undefined, only: readonly string[]): Promise<Row[]> {
+  const spec: ObjectSpec = openObject(new Uint8Array(readFileSync(path)), basename(path));
+  const rows: Row[] = [];
+  for (const p of spec.programs) {
+    if (only.length && !only.includes(p.name)) continue;
+    const a = annotations(spec.btf, p.name);
+    if (a.auxiliary) continue;
+    p.flags |= a.flags;
+    const options = { programs: [p.name], ...(targetBtf ? { targetBtf } : {}) };
+    const [ours] = await verifyObject(spec, { ...options, engine: "tsbpf" });
+    const [theirs] = await verifyObject(spec, { ...options, engine: "kernel" });
+    rows.push({
+      file: basename(path, ".o"), name: p.name, section: p.sectionName, flags: p.flags,
+      ...(a.description !== undefined ? { description: a.description } : {}),
+      ...(a.expectSuccess !== undefined ? { expectSuccess: a.expectSuccess } : {}),
+      kernel: brief(theirs!), tsbpf: brief(ours!),
+    });
+  }
+  return rows;
+}
+
+function objectFiles(args: readonly string[]): string[] {
+  return args.flatMap((a) => (statSync(a).isDirectory() ? readdirSync(a).filter((f) => f.endsWith(".o")).sort().map((f) => join(a, f)) : [a]));
+}
+
+/** A kernel rejection without a verifier log (EPERM for an attach target, a missing kfunc): no verdict to compare. */
+const kernelJudged = (r: Row) => r.kernel.accepted || r.kernel.insns !== null;
+
+function summary(all: readonly Row[]): string[] {
+  const rows = all.filter(kernelJudged);
+  const unjudged = all.filter((r) => !kernelJudged(r));
+  const falseAccepts = rows.filter((r) => r.tsbpf.accepted && !r.kernel.accepted);
+  const falseRejects = rows.filter((r) => !r.tsbpf.accepted && r.kernel.accepted);
+  const annotated = rows.filter((r) => r.expectSuccess !== undefined);
+  const kernelOff = annotated.filter((r) => r.expectSuccess !== r.kernel.accepted);
+  const line = (r: Row) => `  ${r.file}/${r.name}${r.description ? ` ("${r.description}")` : ""}\n      kernel: ${r.kernel.accepted ? "accepted" : `rejected: ${r.kernel.error}`}\n      tsbpf:  ${r.tsbpf.accepted ? "accepted" : `rejected: ${r.tsbpf.error}`}`;
+  return [
+    `${rows.length} programs in ${new Set(rows.map((r) => r.file)).size} objects: ${rows.length - falseAccepts.length - falseRejects.length} agree, ${falseAccepts.length} false accepts, ${falseRejects.length} false rejects`,
+    ...(unjudged.length ? [`${unjudged.length} more the kernel refused before its verifier ran (not compared): ${unjudged.map((r) => `${r.file}/${r.name}`).join(", ")}`] : []),
+    `kernel accepts ${rows.filter((r) => r.kernel.accepted).length}, rejects ${rows.filter((r) => !r.kernel.accepted).length}; the annotations' privileged verdict differs from this kernel's on ${kernelOff.length} of ${annotated.length}`,
+    ...(falseAccepts.length ? ["", "FALSE ACCEPTS (tsbpf accepts, the kernel rejects):", ...falseAccepts.map(line)] : []),
+    ...(falseRejects.length ? ["", "FALSE REJECTS (tsbpf rejects, the kernel accepts):", ...falseRejects.map(line)] : []),
+  ];
+}
+
+async function main(argv: string[]): Promise<number> {
+  const json = argv.indexOf("--json");
+  const out = json >= 0 ? argv[json + 1] : undefined;
+  const only: string[] = [];
+  const inputs: string[] = [];
+  for (let k = 0; k < argv.length; k++) {
+    if (json >= 0 && (k === json || k === json + 1)) continue;
+    if (argv[k] === "--only") only.push(argv[++k]!);
+    else inputs.push(argv[k]!);
+  }
+  if (inputs.length === 0) {
+    console.error("usage: npx tsx scripts/selftests-compare.ts DIR_OR_FILE.o... [--json OUT.json] [--only PROG]...");
+    return 2;
+  }
+  const here = kernelAvailable();
+  if (!here.ok) {
+    console.error(`selftests-compare: the kernel cannot be asked here: ${here.reason}`);
+    return 2;
+  }
+  const targetBtf = kernelBtf();
+  const rows: Row[] = [];
+  for (const f of objectFiles(inputs)) {
+    try {
+      rows.push(...(await compareFile(f, targetBtf, only)));
+    } catch (e) {
+      console.error(`${basename(f)}: not compared: ${(e as Error).message}`);
+    }
+  }
+  if (out) writeFileSync(out, JSON.stringify(rows, null, 1));
+  for (const l of summary(rows)) console.log(l);
+  return rows.filter(kernelJudged).some((r) => r.tsbpf.accepted !== r.kernel.accepted) ? 1 : 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
