@@ -10,7 +10,7 @@ import type { CompiledProgram } from "../runtime/compile.js";
 import { BPF_MAX_LOOPS, MAX_BPF_STACK, MAX_CALL_FRAMES, Op, SHIFT, W } from "../runtime/interpreter.js";
 import { layout, structure, type Edge, type Scope } from "./structure.js";
 import { emitInlineArrayUpdate, emitInlineLookup, type InlineMap } from "./inline-maps.js";
-import { Code, FE, ModuleBuilder, O, T } from "./wasm.js";
+import { Code, FE, ModuleBuilder, O, T, type HostCalls } from "./wasm.js";
 
 export interface JitCompileOptions {
   /** First byte of the runtime's stack region, and one past its last. */
@@ -31,6 +31,8 @@ export interface JitCompileOptions {
    * cheap helpers (clocks, prandom, the CPU) whose result is all they give, else undefined.
    */
   readonly leanHelper?: (id: number) => "i64" | "u32" | undefined;
+  /** The module's own slot in the shared table, passed back to the host with each host call (default the first). */
+  readonly slot?: number;
 }
 
 /** BPF_FUNC_map_lookup_elem */
@@ -65,6 +67,25 @@ export type JitModule =
 
 /** Indices of the imported functions, in import order. */
 const enum F { Helper, MissFault, Fault, Budget, CallFault, Tail, BudgetTail, Lean64, Lean32, Count }
+/**
+ * The host's functions, in `F` order: name, parameters, results. A module reaches them
+ * through the shared table's first slots (call_indirect, the calling module's slot as a
+ * last argument), not as imports: V8 compiles a wrapper for every imported function of
+ * every module, which cost several times what compiling a small program does.
+ */
+export const HOST_FUNCS: readonly (readonly [string, readonly T[], readonly T[]])[] = [
+  ["helper", Array<T>(14).fill(T.I32), [T.I32]],
+  ["missFault", Array<T>(6).fill(T.I32), []],
+  ["fault", [T.I32], []],
+  ["budget", [T.I32], []],
+  ["callFault", [T.I32, T.I32, T.I32], []],
+  ["tail", Array<T>(5).fill(T.I32), [T.I32]],
+  ["budgetTail", [T.I32], []],
+  ["lean64", [T.I32, T.I32], [T.I64]],
+  ["lean32", [T.I32, T.I32], [T.I32]],
+];
+/** The table's first slot holding a program (the host's functions come before). */
+export const FIRST_PROGRAM_SLOT: number = F.Count;
 /** Indices of the imported globals, in import order. */
 const enum G { R1, R2, R3, R4, R5, Cnt, Budget, Depth, Tail, PStart, PEnd, Scratch, Abort, Cpu, PMac, Count }
 /** Shared globals: name, type. Kept in `G` order. */
@@ -283,6 +304,23 @@ KIND[Op.StoreRelW] = K.StoreRelW;
 KIND[Op.StoreRelDW] = K.StoreRelDW;
 
 /** Compiles `prog` to a module, or says why it must run in the interpreter instead. */
+/**
+ * The module that imports the host's functions (HOST_FUNCS, with the caller's slot as a
+ * last parameter) once and exports them as WebAssembly functions, for the shared table.
+ */
+export function hostModule(): Uint8Array {
+  const mb = new ModuleBuilder();
+  const imported = HOST_FUNCS.map(([name, params, results]) => mb.importFunc("env", name, [...params, T.I32], results));
+  HOST_FUNCS.forEach(([name, params, results], k) => {
+    const f = mb.declare([...params, T.I32], results);
+    const c = new Code();
+    for (let p = 0; p <= params.length; p++) c.get(p);
+    mb.define(f, [], c.call(imported[k]!));
+    mb.exportFunc(name, f);
+  });
+  return mb.encode();
+}
+
 export function compileModule(prog: CompiledProgram, options: JitCompileOptions): JitModule {
   const { code, slots, subprograms } = prog;
   const at = (pc: number, w: number) => code[(pc << SHIFT) + w]!;
@@ -307,16 +345,8 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
 
   const mb = new ModuleBuilder();
   const I32 = T.I32, I64 = T.I64;
-  mb.importFunc("env", "helper", [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], [I32]);
-  mb.importFunc("env", "missFault", [I32, I32, I32, I32, I32, I32], []);
-  mb.importFunc("env", "fault", [I32], []);
-  mb.importFunc("env", "budget", [I32], []);
-  mb.importFunc("env", "callFault", [I32, I32, I32], []);
-  mb.importFunc("env", "tail", [I32, I32, I32, I32, I32], [I32]);
-  mb.importFunc("env", "budgetTail", [I32], []);
-  mb.importFunc("env", "lean64", [I32, I32], [I64]);
-  mb.importFunc("env", "lean32", [I32, I32], [I32]);
-  mb.importTable("env", "table", 1);
+  const hostTypes = HOST_FUNCS.map(([, params, results]) => mb.type([...params, I32], results));
+  mb.importTable("env", "table", FIRST_PROGRAM_SLOT);
   mb.importMemory("env", "memory", 0);
   for (const [name, type] of SHARED_GLOBALS) mb.importGlobal("env", `g_${name}`, type === "i64" ? I64 : I32, true);
   const subType = mb.type(SUB_PARAMS, [I64]);
@@ -337,7 +367,7 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   const lean: number[] = [];
   for (let k = 0; k < bounds.length; k++) {
     const [from, to] = bounds[k]!;
-    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, site, prog.stackDepths[k]!, inlined, lean);
+    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, hostTypes, site, prog.stackDepths[k]!, inlined, lean);
     mb.define(funcs[k]!, LOCALS, c.compile());
     if (c.bbIndex) dispatched.push(from);
   }
@@ -418,6 +448,7 @@ class FunctionCompiler {
     readonly last: boolean,
     readonly funcs: readonly number[],
     readonly subType: number,
+    readonly hostTypes: readonly number[],
     readonly site: () => number,
     /** Stack bytes below r10 this function may use: calls and the run's start check them. */
     readonly frame: number,
@@ -428,6 +459,10 @@ class FunctionCompiler {
   }
 
   at(pc: number, w: number): number { return this.code[(pc << SHIFT) + w]!; }
+
+  /** How this module calls the host's functions: its slot, and their types. */
+  get host(): HostCalls { return (this.#host ??= { slot: this.options.slot ?? FIRST_PROGRAM_SLOT, types: this.hostTypes }); }
+  #host: HostCalls | undefined;
 
   compile(): Code {
     const { prog, from, to, c } = this;
@@ -491,7 +526,7 @@ class FunctionCompiler {
         // The next block in slot order is not always the next one here: go there.
         const f = fallsTo[b]!;
         if (f >= 0 && order[p + 1] !== f) this.jump(lastOf[b]!, sortedLeaders[f]!, false, false);
-        else if (f === -2) c.i32(prog.slots).call(F.Fault).op(O.Unreachable);
+        else if (f === -2) c.i32(prog.slots).callHost(this.host, F.Fault).op(O.Unreachable);
       });
       while (stack.length > 0) { stack.pop(); this.close(); }
     } else {
@@ -511,7 +546,7 @@ class FunctionCompiler {
       this.close();
     }
     // Falling off the end: in the last function, the interpreter's "no exit" fault.
-    if (this.last) c.i32(prog.slots).call(F.Fault);
+    if (this.last) c.i32(prog.slots).callHost(this.host, F.Fault);
     c.op(O.Unreachable);
     return c;
   }
@@ -566,7 +601,7 @@ class FunctionCompiler {
       // A sentinel: count and check as the interpreter does, then its fault.
       if (cond) this.if_();
       this.budgetCheck(target);
-      c.i32(target).call(F.Fault).op(O.Unreachable);
+      c.i32(target).callHost(this.host, F.Fault).op(O.Unreachable);
       if (cond) this.close();
       return;
     }
@@ -597,7 +632,7 @@ class FunctionCompiler {
     if (!this.options.budgeted) return;
     const c = this.c;
     c.get(L.Cnt).gget(G.Budget).op(O.I64GtS);
-    c.if_().i32(pc).call(F.Budget).end();
+    c.if_().i32(pc).callHost(this.host, F.Budget).end();
   }
 
   /**
@@ -620,7 +655,7 @@ class FunctionCompiler {
     {
       const miss = () => {
         c.i32(pc).get(REG[base]!).op(O.I32WrapI64).get(REG[base]!).i64(32).op(O.I64ShrU).op(O.I32WrapI64).i32(off).i32(size).i32(kind);
-        c.call(F.MissFault).op(O.Unreachable);
+        c.callHost(this.host, F.MissFault).op(O.Unreachable);
       };
       // A pointer has a zero high half and a non-negative low one.
       c.get(REG[base]!).i64(0x80000000).op(O.I64GeU).if_();
@@ -790,7 +825,7 @@ class FunctionCompiler {
       default:
         if (op >= Op.Add32A && op <= Op.Cmpxchg64A) return this.atomic(pc, op, s, off);
         // Invalid, unresolved, a reached second slot: the interpreter's fault for this slot.
-        c.i32(pc).call(F.Fault).op(O.Unreachable);
+        c.i32(pc).callHost(this.host, F.Fault).op(O.Unreachable);
     }
   }
 
@@ -935,8 +970,8 @@ class FunctionCompiler {
     if (kind !== undefined) {
       // The result is all these helpers give: no registers cross the boundary.
       c.i32(pc).i32(id);
-      if (kind === "i64") c.call(F.Lean64);
-      else c.call(F.Lean32).op(O.I64ExtendI32U);
+      if (kind === "i64") c.callHost(this.host, F.Lean64);
+      else c.callHost(this.host, F.Lean32).op(O.I64ExtendI32U);
       c.set(L.R0);
       this.lean.push(pc);
       return;
@@ -950,21 +985,21 @@ class FunctionCompiler {
     for (let r = 1; r <= 5; r++) c.get(REG[r]!).op(O.I32WrapI64).get(REG[r]!).i64(32).op(O.I64ShrU).op(O.I32WrapI64);
     // r10 and the call depth too, for helpers that call back into the program.
     c.get(L.R10).op(O.I32WrapI64).gget(G.Depth);
-    c.call(F.Helper).op(O.I64ExtendI32U).gget(G.Scratch).op(O.I64ExtendI32U).i64(32).op(O.I64Shl).op(O.I64Or).set(L.R0);
+    c.callHost(this.host, F.Helper).op(O.I64ExtendI32U).gget(G.Scratch).op(O.I64ExtendI32U).i64(32).op(O.I64Shl).op(O.I64Or).set(L.R0);
   }
 
   callLocal(pc: number): void {
     const c = this.c;
     const target = this.at(pc, W_AUX), callerDepth = this.at(pc, W_IMMHI), calleeDepth = this.at(pc, W_AUX2);
     // The interpreter's enter(): frames first, then the stack the chain would use.
-    c.gget(G.Depth).i32(MAX_CALL_FRAMES - 1).op(O.I32GeS).if_().i32(pc).i32(0).gget(G.Depth).call(F.CallFault).end();
+    c.gget(G.Depth).i32(MAX_CALL_FRAMES - 1).op(O.I32GeS).if_().i32(pc).i32(0).gget(G.Depth).callHost(this.host, F.CallFault).end();
     c.get(L.R10).i64(callerDepth + calleeDepth).op(O.I64Sub).i64(this.options.stackBase).op(O.I64LtS).if_();
-    c.i32(pc).i32(1).i32(this.options.stackBase + MAX_BPF_STACK + callerDepth + calleeDepth).get(L.R10).op(O.I32WrapI64).op(O.I32Sub).call(F.CallFault);
+    c.i32(pc).i32(1).i32(this.options.stackBase + MAX_BPF_STACK + callerDepth + calleeDepth).get(L.R10).op(O.I32WrapI64).op(O.I32Sub).callHost(this.host, F.CallFault);
     c.end();
     this.budgetCheck(target);
     const k = this.prog.subprograms.indexOf(target);
     if (target >= this.prog.slots || k < 0) {
-      c.i32(target).call(F.Fault).op(O.Unreachable);
+      c.i32(target).callHost(this.host, F.Fault).op(O.Unreachable);
       return;
     }
     if (this.options.budgeted) c.get(L.Cnt).gset(G.Cnt);
@@ -981,11 +1016,11 @@ class FunctionCompiler {
   tailCall(pc: number): void {
     const c = this.c;
     c.i32(pc).get(REG[2]!).op(O.I32WrapI64).get(REG[2]!).i64(32).op(O.I64ShrU).op(O.I32WrapI64);
-    c.get(REG[3]!).op(O.I32WrapI64).get(L.R10).op(O.I32WrapI64).call(F.Tail).tee(L.T32);
+    c.get(REG[3]!).op(O.I32WrapI64).get(L.R10).op(O.I32WrapI64).callHost(this.host, F.Tail).tee(L.T32);
     c.i32(0).op(O.I32GeS);
     this.if_();
     if (this.options.budgeted) {
-      c.get(L.Cnt).gget(G.Budget).op(O.I64GtS).if_().get(L.T32).call(F.BudgetTail).end();
+      c.get(L.Cnt).gget(G.Budget).op(O.I64GtS).if_().get(L.T32).callHost(this.host, F.BudgetTail).end();
     }
     if (this.options.budgeted) c.get(L.Cnt).gset(G.Cnt);
     for (let r = 1; r <= 5; r++) c.get(REG[r]!);
