@@ -71,6 +71,7 @@ export function isStateVisited(w: Walker, insn: number): boolean {
   s.branches = 1;
   s.insn = insn;
   s.history = cur.history;
+  s.lastInsn = w.prevInsn;
   // maybe_enter_scc: a checkpoint inside a loop with no visit in progress starts one.
   if (w.cfg.scc[insn]) {
     const key = sccKey(w, s);
@@ -334,43 +335,61 @@ function markLivePrecise(w: Walker, old: State): void {
   if (!bt.empty()) backtrack(w, bt);
 }
 
-/** `skipFirst`: the path's last insn is the one being checked, whose inputs are what bt holds (skip_first). */
+/**
+ * `skipFirst`: the path's last insn is the one being checked, whose inputs are what bt holds
+ * (skip_first); otherwise the path ends with the insn before it (a hit at a prune point).
+ * Each state's part of the path is walked back from its last insn to the insn its parent
+ * checkpoint was taken at, by the history's entries where the path jumped, else slot by slot.
+ */
 function backtrack(w: Walker, bt: Backtrack, skipFirst = false): void {
-  let st: State | undefined = w.cur;
+  let st: State = w.cur;
+  let i = skipFirst ? w.insn : w.prevInsn;
+  let h = st.history;
   // The slot backtracked just before (the next one on the path), as the kernel's subseq_idx.
   let next = -1;
-  while (st) {
-    let linked: number[] | undefined;
-    for (let h = st.history; h; h = h.prev) {
-      const e = h.e;
-      if (e < 0) {
-        // The scalars linked at the jump just before (bt_sync_linked_regs).
-        (linked ??= []).push(e);
-        continue;
+  for (;;) {
+    const first = st.parent ? st.parent.insn : w.startInsn;
+    while (i >= 0) {
+      let linked: number[] | undefined;
+      // The scalars linked at this insn's jump lie right above its entry (bt_sync_linked_regs).
+      while (h && h.e < 0) {
+        (linked ??= []).push(h.e);
+        h = h.prev;
       }
-      if (skipFirst) {
-        skipFirst = false;
-        next = Math.floor(e / 1024);
-        continue;
+      let e = i * 1024;
+      let from = -1;
+      const own = !!h && Math.floor(h.e / 1024) === i;
+      if (own) {
+        e = h!.e;
+        from = h!.from;
+        h = h!.prev;
       }
-      if (linked) syncLinked(bt, linked);
-      if (bt.empty()) return;
-      if (!backtrackInsn(w, e, bt, next)) {
-        markAllPrecise(w);
-        return;
+      if (skipFirst) skipFirst = false;
+      else {
+        if (linked) syncLinked(bt, linked);
+        if (bt.empty()) return;
+        if (!backtrackInsn(w, e, bt, next)) {
+          markAllPrecise(w);
+          return;
+        }
+        if (linked) syncLinked(bt, linked);
       }
-      next = Math.floor(e / 1024);
-      if (linked) syncLinked(bt, linked);
-      linked = undefined;
+      next = i;
+      // get_prev_insn_idx: the segment's first insn ends it unless the path came back to it.
+      if (i === first && !h) break;
+      i = own ? from : w.cfg.insns[i - 1] ? i - 1 : i - 2;
     }
-    st = st.parent;
-    if (!st) break;
+    const parent = st.parent;
+    if (!parent) break;
+    st = parent;
     if (bt.frame !== st.frames.length - 1) {
       markAllPrecise(w);
       return;
     }
     markIn(st, bt, true);
     if (bt.empty()) return;
+    i = st.lastInsn;
+    h = st.history;
   }
 }
 

@@ -370,6 +370,8 @@ function tnumMulInto(avh: number, avl: number, amh: number, aml: number, bvh: nu
       const muH = ((cvh ^ TV_H) | cmh | TM_H) >>> 0, muL = ((cvl ^ TV_L) | cml | TM_L) >>> 0;
       cvh = (cvh & TV_H & ~muH) >>> 0; cvl = (cvl & TV_L & ~muL) >>> 0; cmh = muH; cml = muL;
     }
+    // An accumulator with no known bit stays so (tnum_add and tnum_union keep unknown bits unknown).
+    if (cmh === M32 && cml === M32) break;
     avl = ((avl >>> 1) | (avh << 31)) >>> 0; avh = avh >>> 1;
     aml = ((aml >>> 1) | (amh << 31)) >>> 0; amh = amh >>> 1;
     bvh = ((bvh << 1) | (bvl >>> 31)) >>> 0; bvl = (bvl << 1) >>> 0;

@@ -19,7 +19,7 @@ import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
 import type { GlobalFunc } from "./globals.js";
 import { isStateVisited, linkedEntry, markPrecise, type Explored } from "./prune.js";
 import { branchTaken, constValue, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
-import { copyState, histCounted, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
+import { assignReg, copyState, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
 
 type AluName = Parameters<typeof scalarAlu>[0];
 type CmpName = Parameters<typeof branchTaken>[0];
@@ -67,6 +67,8 @@ export class Walker {
   cur: State;
   insn = 0;
   prevInsn = -1;
+  /** Where the walk began: the main program's first insn, or the global function's. */
+  startInsn = 0;
   idGen = 0;
   readonly stack: Pending[] = [];
   readonly explored = new Map<number, Explored[]>();
@@ -107,7 +109,7 @@ export class Walker {
     const f = newFrame(-1, 0, 0);
     setPointer(f.regs[1]!, "ctx");
     setPointer(f.regs[10]!, "fp");
-    this.cur = { frames: [f], refs: [], activeLock: 0, parent: undefined, branches: 1, insn: 0, history: undefined, mayGotoDepth: 0, callbackDepth: 0, scc: undefined, trail: undefined };
+    this.cur = { frames: [f], refs: [], activeLock: 0, parent: undefined, branches: 1, insn: 0, history: undefined, lastInsn: -1, mayGotoDepth: 0, callbackDepth: 0, scc: undefined, trail: undefined };
   }
 
   /** do_check_common for a global function: frame 0 is the function, its registers from its BTF signature. */
@@ -127,7 +129,7 @@ export class Walker {
       }
     });
     this.cur = { ...this.cur, frames: [f] };
-    this.insn = this.cfg.subprogs[g.subprog]!.start;
+    this.insn = this.startInsn = this.cfg.subprogs[g.subprog]!.start;
   }
 
   get frame(): Frame {
@@ -184,8 +186,10 @@ export class Walker {
         if (this.env.logLevel > 0) this.say(`\nfrom ${this.prevInsn} to ${t}: ${formatState(this.cur)}`);
         this.popped = false;
       }
-      // Entries are slot * 1024 (stackEntry adds the stack slot an access touched).
-      this.cur.history = histPush(this.cur.history, t * 1024, cfg.jmpPoint[t] === 1);
+      // An entry where the path jumped (or could have: a jump point); elsewhere the slot before is implied.
+      const jmpPoint = cfg.jmpPoint[t] === 1;
+      this.histAt = -1;
+      if (jmpPoint || t !== this.fallsTo(this.prevInsn)) this.pushHist(t * 1024, jmpPoint);
       const i = cfg.insns[t]!;
       if (this.env.logLevel > 0) this.logInsn(t, i);
       const next = this.step(t, i);
@@ -200,6 +204,27 @@ export class Walker {
       this.prevInsn = t;
       this.insn = next;
     }
+  }
+
+  /** The slot after `t` in straight-line order (past both slots of a 64-bit immediate load). */
+  private fallsTo(t: number): number {
+    return t < 0 ? -1 : t + (this.cfg.insns[t + 1] ? 1 : 2);
+  }
+
+  /** Set while the insn being checked has its own history entry (histAt is its slot). */
+  histAt = -1;
+
+  /** Records the insn being checked in the path's history, once (the kernel merges an insn's flags into one entry). */
+  pushHist(e: number, counts: boolean): void {
+    const t = this.insn;
+    if (this.histAt === t) {
+      // Already recorded: the new entry replaces it, keeping where the path came from.
+      const h = this.cur.history!;
+      this.cur.history = histPush(h.prev, e, h.from, counts || h.j !== (h.prev ? h.prev.j : 0));
+      return;
+    }
+    this.cur.history = histPush(this.cur.history, e, this.prevInsn, counts);
+    this.histAt = t;
   }
 
   private logInsn(t: number, i: Instruction): void {
@@ -290,7 +315,7 @@ export class Walker {
     const v = i.imm64 ?? 0n;
     switch (i.src) {
       case PseudoLd.Imm:
-        setScalar(dst, scalarConst(v));
+        setScalar(dst, constScalar(v));
         return;
       case PseudoLd.Func: {
         setPointer(dst, "func");
@@ -399,7 +424,7 @@ export class Walker {
       }
       // Linked copies: a later bound on one is a bound on the other (find_equal_scalars).
       if (src.type === "scalar") this.idBeforeMov(src);
-      Object.assign(dst, src);
+      assignReg(dst, src);
       return;
     }
     if (src.type !== "scalar") {
@@ -410,7 +435,7 @@ export class Walker {
     if (src.s.umax <= 0xffffffffn) {
       // A value within 32 bits is copied whole, and linked as a 64-bit copy is (get_reg_width <= 32).
       this.idBeforeMov(src);
-      Object.assign(dst, src);
+      assignReg(dst, src);
       return;
     }
     setScalar(dst, scalarAlu("mov", src.s, src.s, false));
@@ -447,7 +472,7 @@ export class Walker {
       if (!is64) this.reject(`R${i.dst} 32-bit pointer arithmetic prohibited`);
       markPrecise(this, i.dst);
       const scalar = dst.s;
-      Object.assign(dst, src!);
+      assignReg(dst, src!);
       this.addToPointer(i, dst, i.src, scalar, "add");
       return;
     }
@@ -594,12 +619,9 @@ export class Walker {
       fr.stack.forEach((sl, n) => { if (sl.spilled?.type === "scalar" && ids.includes(sl.spilled.id)) found.push(linkedEntry(k, n, false)); });
     });
     if (found.length > 1) {
-      // The kernel keeps them in the jump's own entry: one more only if the jump had none.
-      let counts = !histCounted(this.cur.history);
-      for (const e of found) {
-        this.cur.history = histPush(this.cur.history, e, counts);
-        counts = false;
-      }
+      // The kernel keeps them in the jump's own entry, which the backtracking finds right under them.
+      this.pushHist(this.insn * 1024, true);
+      for (const e of found) this.cur.history = histPush(this.cur.history, e, -1, false);
     }
   }
 
