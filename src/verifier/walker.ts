@@ -18,7 +18,7 @@ import { checkMemAccess, checkAtomic } from "./memory.js";
 import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
 import type { GlobalFunc } from "./globals.js";
 import { isStateVisited, linkedEntry, markPrecise, type Explored } from "./prune.js";
-import { branchTaken, constValue, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
+import { branchTaken, constSmall, constValue, fitsU32, foldConst, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
 import { assignReg, copyState, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
 
 type AluName = Parameters<typeof scalarAlu>[0];
@@ -390,15 +390,15 @@ export class Walker {
     }
     const name = ALU_NAMES[op]!;
     const signed = i.off === 1 && (op === AluOp.Div || op === AluOp.Mod);
-    const fast = isConst(dst.s) && isConst(srcVal) ? constAlu(op, dst.s.varOff.value, srcVal.varOff.value, is64) : undefined;
+    const fast = isConst(dst.s) && isConst(srcVal) ? foldConst(name, dst.s, srcVal, is64) ?? constAlu(op, dst.s.varOff.value, srcVal.varOff.value, is64) : undefined;
     const { id, off } = dst;
     setScalar(dst, fast ?? scalarAlu(signed ? (op === AluOp.Div ? "sdiv" : "smod") : name, dst.s, srcVal, is64));
     // rX += K keeps rX linked to its copies, K apart (BPF_ADD_CONST), once and for K within S32_MAX.
     if (this.env.privileged && op === AluOp.Add && is64 && id && off === 0 && isConst(srcVal)) {
-      const k = constValue(srcVal)!;
-      if (k <= 0x7fffffffn) {
+      const k = constSmall(srcVal);
+      if (k !== undefined && k >= 0) {
         dst.id = id;
-        dst.off = Number(k);
+        dst.off = k;
       }
     }
   }
@@ -432,7 +432,7 @@ export class Walker {
       setScalar(dst, scalarAlu("mov", scalarUnknown(), scalarUnknown(), false));
       return;
     }
-    if (src.s.umax <= 0xffffffffn) {
+    if (fitsU32(src.s)) {
       // A value within 32 bits is copied whole, and linked as a 64-bit copy is (get_reg_width <= 32).
       this.idBeforeMov(src);
       assignReg(dst, src);
@@ -491,7 +491,7 @@ export class Walker {
     if (ptr.maybeNull) this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited, null-check it first`);
     switch (ptr.type) {
       case "map_ptr":
-        if (isConst(off) && constValue(off)! === 0n) return;
+        if (constSmall(off) === 0) return;
         this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited`);
         break;
       case "pkt_end":
@@ -502,9 +502,9 @@ export class Walker {
         this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited`);
     }
     // check_reg_sane_offset
+    const small = constSmall(off);
     if (isConst(off)) {
-      const v = BigInt.asIntN(64, constValue(off)!);
-      if (v >= BigInt(MAX_VAR_OFF) || v <= -BigInt(MAX_VAR_OFF)) this.reject(`math between ${t} pointer and ${v} is not allowed`);
+      if (small === undefined || small >= MAX_VAR_OFF || small <= -MAX_VAR_OFF) this.reject(`math between ${t} pointer and ${BigInt.asIntN(64, constValue(off)!)} is not allowed`);
     } else if (off.smin === -(1n << 63n)) {
       this.reject(`math between ${t} pointer and register with unbounded min value is not allowed`);
     } else if (off.smin >= BigInt(MAX_VAR_OFF) || off.smin <= -BigInt(MAX_VAR_OFF)) {
@@ -514,8 +514,8 @@ export class Walker {
     // __data_loc string); only loads, stores and ctx arguments refuse it (__check_ptr_off_reg).
     if (ptr.type === "fp" && !isConst(off) && !this.env.privileged) this.reject(`R${dstNo} variable stack access prohibited for !root`);
     void offReg;
-    if (isConst(off)) {
-      const v = Number(BigInt.asIntN(64, constValue(off)!));
+    if (small !== undefined) {
+      const v = small;
       const n = op === "add" ? ptr.off + v : ptr.off - v;
       if (n >= MAX_VAR_OFF || n <= -MAX_VAR_OFF) this.reject(`${t} pointer offset ${n} is not allowed`);
       ptr.off = n;
