@@ -34,6 +34,8 @@ export interface Cfg {
   readonly forceCheckpoint: Uint8Array;
   /** Where a path's history takes an entry (mark_jmp_point): branch targets, returns from calls. */
   readonly jmpPoint: Uint8Array;
+  /** prevSlot[t]: the slot before t in straight-line order (past a 64-bit immediate load's second slot). */
+  readonly prevSlot: Int32Array;
   /** scc[slot]: the loop (strongly connected component) the slot is in, 0 for none (compute_scc). */
   readonly scc: Int32Array;
 }
@@ -153,7 +155,9 @@ export function buildCfg(program: readonly Instruction[], options: { allowLoops:
     }
     if (state[t] !== 2) throw new CfgError(t, `unreachable insn ${t}`);
   }
-  return { insns, forms, length: n, subprogs, subprogOf, prunePoint, forceCheckpoint, jmpPoint, scc: loops(insns, n) };
+  const prevSlot = new Int32Array(n);
+  for (let t = 0; t < n; t++) prevSlot[t] = t > 0 && !insns[t - 1] ? t - 2 : t - 1;
+  return { insns, forms, length: n, subprogs, subprogOf, prunePoint, forceCheckpoint, jmpPoint, prevSlot, scc: loops(insns, n) };
 }
 
 /** Tarjan's strongly connected components over the slots; only loops get an id. */

@@ -16,8 +16,18 @@ import type { Walker } from "./walker.js";
 /** One explored state at an instruction (bpf_verifier_state_list). */
 export interface Explored {
   readonly state: State;
+  /** The state's call sites, as callsKey makes them: compared before the state itself is touched. */
+  readonly calls: string;
   hit: number;
   miss: number;
+}
+
+/** The call chain of a state (its frames' call sites), as one string; "" for the main program alone. */
+function callsKey(s: State): string {
+  if (s.frames.length === 1) return "";
+  let key = "";
+  for (let k = 1; k < s.frames.length; k++) key += `${s.frames[k]!.callsite},`;
+  return key;
 }
 
 const enum Mode3 { NotExact, RangeWithin, Exact }
@@ -32,12 +42,13 @@ export function isStateVisited(w: Walker, insn: number): boolean {
   let addNew = force || (w.jmpsProcessed - w.prevJmpsProcessed >= 2 && w.stats.processed - w.prevInsnProcessed >= 8);
   let list = w.explored.get(insn);
   const i = w.cfg.insns[insn]!;
+  const calls = callsKey(cur);
   if (list) {
     // Newest first, as the kernel's list (list_add at the head): the first hit decides which marks propagate.
     for (let k = list.length - 1; k >= 0; k--) {
       const e = list[k]!;
+      if (e.calls !== calls) continue;
       const old = e.state;
-      if (!sameCallsites(old, cur)) continue;
       if (old.branches > 0) {
         if ((isMayGoto(i) && old.mayGotoDepth !== cur.mayGotoDepth) || isCallbackCall(i)) {
           if (statesEqual(w, old, cur, Mode3.RangeWithin)) return loopHit(w, e);
@@ -85,7 +96,7 @@ export function isStateVisited(w: Walker, insn: number): boolean {
   cur.parent = s;
   cur.history = undefined;
   if (!list) w.explored.set(insn, (list = []));
-  list.push({ state: s, hit: 0, miss: 0 });
+  list.push({ state: s, calls, hit: 0, miss: 0 });
   w.stats.totalStates++;
   w.stats.curStates++;
   if (w.stats.curStates > w.stats.peakStates) w.stats.peakStates = w.stats.curStates;
@@ -125,12 +136,6 @@ function hit(w: Walker, e: Explored): true {
 const isCallbackCall = (i: { opcode: number; src: number; imm: number }): boolean =>
   i.opcode === 0x85 && i.src === PseudoCall.Helper && CALLBACK_HELPERS.has(i.imm);
 
-function sameCallsites(a: State, b: State): boolean {
-  if (a.frames.length !== b.frames.length) return false;
-  for (let k = 0; k < a.frames.length; k++) if (a.frames[k]!.callsite !== b.frames[k]!.callsite) return false;
-  return true;
-}
-
 /** states_maybe_looping: a quick exact look at the innermost frame's registers. */
 function maybeLooping(old: State, cur: State): boolean {
   const fo = old.frames[old.frames.length - 1]!;
@@ -149,11 +154,13 @@ function sameScalar(a: Scalar, b: Scalar): boolean {
 
 /** check_ids: old ids must map to current ids one to one. */
 class IdMap {
-  readonly map = new Map<number, number>();
-  readonly back = new Map<number, number>();
+  /** Pairs old[k] -> cur[k]; a state holds few ids, so a scan beats a hash map. */
+  private readonly olds: number[] = [];
+  private readonly curs: number[] = [];
+  private n = 0;
   private tmp = 0;
   reset(): void {
-    if (this.map.size) { this.map.clear(); this.back.clear(); }
+    this.n = 0;
     this.tmp = 0;
   }
   /** A temporary id no state uses (check_scalar_ids' tmp_id_gen), negative so it never meets a real one. */
@@ -163,11 +170,13 @@ class IdMap {
   check(o: number, c: number): boolean {
     if (!o && !c) return true;
     if (!o || !c) return false;
-    const m = this.map.get(o);
-    if (m !== undefined) return m === c;
-    if (this.back.has(c)) return false;
-    this.map.set(o, c);
-    this.back.set(c, o);
+    const { olds, curs } = this;
+    for (let k = 0; k < this.n; k++) {
+      if (olds[k] === o) return curs[k] === c;
+      if (curs[k] === c) return false;
+    }
+    olds[this.n] = o;
+    curs[this.n++] = c;
     return true;
   }
 }
@@ -377,7 +386,7 @@ function backtrack(w: Walker, bt: Backtrack, skipFirst = false): void {
       next = i;
       // get_prev_insn_idx: the segment's first insn ends it unless the path came back to it.
       if (i === first && !h) break;
-      i = own ? from : w.cfg.insns[i - 1] ? i - 1 : i - 2;
+      i = own ? from : w.cfg.prevSlot[i]!;
     }
     const parent = st.parent;
     if (!parent) break;
@@ -400,16 +409,17 @@ export function linkedEntry(frame: number, n: number, isReg: boolean): number {
 
 /** When one of the linked scalars needs precision, they all do. */
 function syncLinked(bt: Backtrack, linked: readonly number[]): void {
-  const members = linked.map((e) => {
-    const v = -e - 1;
-    return { frame: v >> 10, isReg: (v & 512) === 0, n: v & 511 };
-  });
-  const any = members.some((m) => m.frame < bt.regs.length && (m.isReg ? (bt.regs[m.frame]! & (1 << m.n)) !== 0 : bt.slots[m.frame]!.has(m.n)));
+  let any = false;
+  for (let k = 0; k < linked.length && !any; k++) {
+    const v = -linked[k]! - 1, frame = v >> 10, n = v & 511;
+    if (frame < bt.regs.length) any = (v & 512) === 0 ? (bt.regs[frame]! & (1 << n)) !== 0 : bt.slots[frame]!.has(n);
+  }
   if (!any) return;
-  for (const m of members) {
-    if (m.frame >= bt.regs.length) continue;
-    if (m.isReg) bt.regs[m.frame]! |= 1 << m.n;
-    else bt.slots[m.frame]!.add(m.n);
+  for (let k = 0; k < linked.length; k++) {
+    const v = -linked[k]! - 1, frame = v >> 10, n = v & 511;
+    if (frame >= bt.regs.length) continue;
+    if ((v & 512) === 0) bt.regs[frame]! |= 1 << n;
+    else bt.slots[frame]!.add(n);
   }
 }
 
