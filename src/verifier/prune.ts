@@ -288,21 +288,69 @@ function stacksafe(w: Walker, fo: Frame, fc: Frame, ids: IdMap, mode: Mode3): bo
 // ---- precision ----
 
 /** Registers and stack slots still to mark, per frame (backtrack_state). */
+/** A set of stack slots (spi 0..63: a frame has 512 bytes) as two 32-bit masks: no hashing, one small object. */
+class SlotSet {
+  private lo = 0;
+  private hi = 0;
+  add(n: number): void {
+    if (n < 32) this.lo |= 1 << n;
+    else this.hi |= 1 << (n - 32);
+  }
+  has(n: number): boolean {
+    return n < 32 ? (this.lo & (1 << n)) !== 0 : n < 64 && (this.hi & (1 << (n - 32))) !== 0;
+  }
+  delete(n: number): void {
+    if (n < 32) this.lo &= ~(1 << n);
+    else this.hi &= ~(1 << (n - 32));
+  }
+  clear(): void {
+    this.lo = this.hi = 0;
+  }
+  get size(): number {
+    return popcount(this.lo) + popcount(this.hi);
+  }
+  *[Symbol.iterator](): IterableIterator<number> {
+    for (let n = 0; n < 64; n++) if (this.has(n)) yield n;
+  }
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let v = x >>> 0; v; v &= v - 1) n++;
+  return n;
+}
+
 class Backtrack {
   regs: number[] = [];
-  slots: Set<number>[] = [];
+  slots: SlotSet[] = [];
   frame: number;
   constructor(frames: number) {
     this.frame = frames - 1;
-    for (let k = 0; k < frames; k++) { this.regs.push(0); this.slots.push(new Set()); }
+    for (let k = 0; k < frames; k++) { this.regs.push(0); this.slots.push(new SlotSet()); }
+  }
+  /** Empty again, for `frames` frames: one Backtrack serves every walk back (they never nest). */
+  reset(frames: number): this {
+    this.frame = frames - 1;
+    this.regs.length = frames;
+    this.regs.fill(0);
+    for (let k = 0; k < frames; k++) {
+      const set = this.slots[k];
+      if (set) set.clear();
+      else this.slots[k] = new SlotSet();
+    }
+    this.slots.length = frames;
+    return this;
   }
   empty(): boolean {
-    return this.regs.every((m) => m === 0) && this.slots.every((s) => s.size === 0);
+    for (let k = 0; k < this.regs.length; k++) if (this.regs[k] !== 0 || this.slots[k]!.size !== 0) return false;
+    return true;
   }
   has(r: number): boolean { return (this.regs[this.frame]! & (1 << r)) !== 0; }
   set(r: number): void { this.regs[this.frame]! |= 1 << r; }
   clear(r: number): void { this.regs[this.frame]! &= ~(1 << r); }
 }
+
+const BT = new Backtrack(1);
 
 /** mark_chain_precision(regno) in the current frame. */
 export function markPrecise(w: Walker, regno: number): void {
@@ -311,7 +359,7 @@ export function markPrecise(w: Walker, regno: number): void {
   const r = f.regs[regno]!;
   // The current state itself is not marked (its marks die at its next checkpoint), so nothing short-cuts the walk back.
   if (r.type !== "scalar" || !w.env.privileged) return;
-  const bt = new Backtrack(cur.frames.length);
+  const bt = BT.reset(cur.frames.length);
   bt.set(regno);
   backtrack(w, bt, true);
 }
@@ -320,11 +368,18 @@ export function markPrecise(w: Walker, regno: number): void {
 function propagatePrecision(w: Walker, old: State): void {
   if (!w.env.privileged) return;
   const cur = w.cur;
-  const bt = new Backtrack(cur.frames.length);
-  old.frames.forEach((f, k) => {
-    f.regs.forEach((r, n) => { if (r.type === "scalar" && r.precise && cur.frames[k]!.regs[n]!.type === "scalar") bt.regs[k]! |= 1 << n; });
-    f.stack.forEach((s, n) => { if (s.spilled?.type === "scalar" && s.spilled.precise && cur.frames[k]!.stack[n]?.spilled?.type === "scalar") bt.slots[k]!.add(n); });
-  });
+  const bt = BT.reset(cur.frames.length);
+  for (let k = 0; k < old.frames.length; k++) {
+    const f = old.frames[k]!, c = cur.frames[k]!;
+    for (let n = 0; n < f.regs.length; n++) {
+      const r = f.regs[n]!;
+      if (r.precise && r.type === "scalar" && c.regs[n]!.type === "scalar") bt.regs[k]! |= 1 << n;
+    }
+    for (let n = 0; n < f.stack.length; n++) {
+      const s = f.stack[n]!.spilled;
+      if (s && s.precise && s.type === "scalar" && c.stack[n]?.spilled?.type === "scalar") bt.slots[k]!.add(n);
+    }
+  }
   if (!bt.empty()) backtrack(w, bt);
 }
 
@@ -334,7 +389,7 @@ function propagatePrecision(w: Walker, old: State): void {
  */
 function markLivePrecise(w: Walker, old: State): void {
   const cur = w.cur;
-  const bt = new Backtrack(cur.frames.length);
+  const bt = BT.reset(cur.frames.length);
   const last = old.frames.length - 1;
   old.frames.forEach((f, k) => {
     const live = w.live[k === last ? old.insn : old.frames[k + 1]!.callsite + 1] ?? 0x3ff;
@@ -510,10 +565,10 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): b
     // Going back into the callee that returned here: the caller's r0 was its r0.
     const r0 = bt.has(0);
     bt.clear(0);
-    if (bt.frame + 1 >= bt.regs.length) { bt.regs.push(0); bt.slots.push(new Set()); }
+    if (bt.frame + 1 >= bt.regs.length) { bt.regs.push(0); bt.slots.push(new SlotSet()); }
     bt.frame++;
     bt.regs[bt.frame] = r0 ? 1 : 0;
-    bt.slots[bt.frame] = new Set();
+    bt.slots[bt.frame] = new SlotSet();
     return true;
   }
   if (op === JmpOp.Call) {
