@@ -331,14 +331,14 @@ class Backtrack {
   /** Empty again, for `frames` frames: one Backtrack serves every walk back (they never nest). */
   reset(frames: number): this {
     this.frame = frames - 1;
-    this.regs.length = frames;
+    if (this.regs.length !== frames) this.regs.length = frames;
     this.regs.fill(0);
     for (let k = 0; k < frames; k++) {
       const set = this.slots[k];
       if (set) set.clear();
       else this.slots[k] = new SlotSet();
     }
-    this.slots.length = frames;
+    if (this.slots.length !== frames) this.slots.length = frames;
     return this;
   }
   empty(): boolean {
@@ -514,20 +514,21 @@ function markAllPrecise(w: Walker): void {
 /** backtrack_insn: what bt needs before the instruction, given what it needs after. False: give up. */
 function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): boolean {
   const slot = Math.floor(entry / 1024);
-  const stackAcc = entry & 512 ? { frame: (entry >> 6) & 7, spi: entry & 63 } : undefined;
-  const i = w.cfg.insns[slot]!;
-  const cls = opClass(i.opcode);
-  const op = opCode(i.opcode);
-  const d = i.dst;
-  const s = i.src;
+  // The ALU case, the commonest, from the packed opcode and registers alone.
+  const code = w.cfg.packed[slot]!;
+  const opcode = code & 0xff, d = (code >> 8) & 15, s = (code >> 12) & 15;
+  const cls = opClass(opcode);
+  const op = opCode(opcode);
   if (cls === Class.Alu || cls === Class.Alu64) {
     if (!bt.has(d)) return true;
     if (op === 0xb0) {
       bt.clear(d);
-      if (opSource(i.opcode) === Source.X) bt.set(s);
-    } else if (opSource(i.opcode) === Source.X && op !== 0x80 && op !== 0xd0) bt.set(s);
+      if (opSource(opcode) === Source.X) bt.set(s);
+    } else if (opSource(opcode) === Source.X && op !== 0x80 && op !== 0xd0) bt.set(s);
     return true;
   }
+  const stackAcc = entry & 512 ? { frame: (entry >> 6) & 7, spi: entry & 63 } : undefined;
+  const i = w.cfg.insns[slot]!;
   if (cls === Class.Ldx || (cls === Class.Stx && opMode(i.opcode) === Mode.Atomic && i.imm === AtomicOp.LoadAcquire)) {
     if (!bt.has(d)) return true;
     bt.clear(d);
