@@ -6,7 +6,7 @@
  * states apart.
  */
 
-import { Class, JmpOp, Mode, opClass, opCode, opMode, opSource, PseudoCall, Source, AtomicOp } from "../isa/opcodes.js";
+import { Class, JmpOp, Mode, PseudoCall, Source, AtomicOp } from "../isa/opcodes.js";
 import { CALLBACK_HELPERS, isMayGoto } from "./cfg.js";
 import { formatState } from "./log.js";
 import { type Scalar, scalarEqual, scalarWithin } from "./scalar.js";
@@ -512,24 +512,31 @@ function markAllPrecise(w: Walker): void {
 }
 
 /** backtrack_insn: what bt needs before the instruction, given what it needs after. False: give up. */
+// Opcode fields as module constants, read once: under tsx's CommonJS transform every imported
+// binding is read through a getter, and backtrackInsn runs for every insn walked back (tsc
+// inlines the const enums anyway).
+const CLS_ALU = Class.Alu, CLS_ALU64 = Class.Alu64, CLS_LDX = Class.Ldx, CLS_STX = Class.Stx, CLS_ST = Class.St, CLS_LD = Class.Ld;
+const SRC_X = Source.X, MODE_ATOMIC = Mode.Atomic, MODE_IMM = Mode.Imm, CALL_LOCAL = PseudoCall.Local;
+const OP_EXIT = JmpOp.Exit, OP_CALL = JmpOp.Call, OP_JA = JmpOp.Ja, OP_JCOND = JmpOp.Jcond;
+const ATOMIC_LOAD_ACQUIRE = AtomicOp.LoadAcquire, ATOMIC_FETCH = AtomicOp.Fetch, ATOMIC_CMPXCHG = AtomicOp.Cmpxchg;
+
 function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): boolean {
   const slot = Math.floor(entry / 1024);
   // The ALU case, the commonest, from the packed opcode and registers alone.
   const code = w.cfg.packed[slot]!;
   const opcode = code & 0xff, d = (code >> 8) & 15, s = (code >> 12) & 15;
-  const cls = opClass(opcode);
-  const op = opCode(opcode);
-  if (cls === Class.Alu || cls === Class.Alu64) {
+  const cls = opcode & 0x07, op = opcode & 0xf0, srcX = (opcode & 0x08) === SRC_X, mode = opcode & 0xe0;
+  if (cls === CLS_ALU || cls === CLS_ALU64) {
     if (!bt.has(d)) return true;
     if (op === 0xb0) {
       bt.clear(d);
-      if (opSource(opcode) === Source.X) bt.set(s);
-    } else if (opSource(opcode) === Source.X && op !== 0x80 && op !== 0xd0) bt.set(s);
+      if (srcX) bt.set(s);
+    } else if (srcX && op !== 0x80 && op !== 0xd0) bt.set(s);
     return true;
   }
   const stackAcc = entry & 512 ? { frame: (entry >> 6) & 7, spi: entry & 63 } : undefined;
   const i = w.cfg.insns[slot]!;
-  if (cls === Class.Ldx || (cls === Class.Stx && opMode(i.opcode) === Mode.Atomic && i.imm === AtomicOp.LoadAcquire)) {
+  if (cls === CLS_LDX || (cls === CLS_STX && mode === MODE_ATOMIC && i.imm === ATOMIC_LOAD_ACQUIRE)) {
     if (!bt.has(d)) return true;
     bt.clear(d);
     if (stackAcc) {
@@ -538,9 +545,9 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): b
     }
     return true;
   }
-  if (cls === Class.Stx || cls === Class.St) {
-    if (opMode(i.opcode) === Mode.Atomic) {
-      if (i.imm & AtomicOp.Fetch) { bt.clear(i.imm === AtomicOp.Cmpxchg ? 0 : s); }
+  if (cls === CLS_STX || cls === CLS_ST) {
+    if (mode === MODE_ATOMIC) {
+      if (i.imm & ATOMIC_FETCH) { bt.clear(i.imm === ATOMIC_CMPXCHG ? 0 : s); }
       if (stackAcc && bt.slots[stackAcc.frame]?.has(stackAcc.spi)) return false;
       return true;
     }
@@ -548,7 +555,7 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): b
     const set = bt.slots[stackAcc.frame];
     if (!set || !set.has(stackAcc.spi)) return true;
     set.delete(stackAcc.spi);
-    if (cls === Class.Stx) {
+    if (cls === CLS_STX) {
       const save = bt.frame;
       bt.frame = Math.min(bt.frame, bt.regs.length - 1);
       bt.set(s);
@@ -556,13 +563,13 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): b
     }
     return true;
   }
-  if (cls === Class.Ld) {
+  if (cls === CLS_LD) {
     if (bt.has(d)) bt.clear(d);
-    if (opMode(i.opcode) !== Mode.Imm) for (let r = 0; r <= 5; r++) bt.clear(r);
+    if (mode !== MODE_IMM) for (let r = 0; r <= 5; r++) bt.clear(r);
     return true;
   }
   // jumps
-  if (op === JmpOp.Exit) {
+  if (op === OP_EXIT) {
     // Going back into the callee that returned here: the caller's r0 was its r0.
     const r0 = bt.has(0);
     bt.clear(0);
@@ -572,14 +579,14 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): b
     bt.slots[bt.frame] = new SlotSet();
     return true;
   }
-  if (op === JmpOp.Call) {
-    if (i.src === PseudoCall.Local && w.env.globals.has(w.cfg.subprogOf[slot + i.imm + 1]!)) {
+  if (op === OP_CALL) {
+    if (i.src === CALL_LOCAL && w.env.globals.has(w.cfg.subprogOf[slot + i.imm + 1]!)) {
       // A global function is not entered: r0 is its unknown result, r1-r5 died at the call.
       if (bt.regs[bt.frame]! & 0x3e) return false;
       bt.clear(0);
       return true;
     }
-    if (i.src === PseudoCall.Local) {
+    if (i.src === CALL_LOCAL) {
       // Leaving the callee backwards: its r1-r5 were the caller's.
       if (bt.frame === 0) return false;
       const args = bt.regs[bt.frame]! & 0x3e;
@@ -605,8 +612,8 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): b
     for (let r = 1; r <= 5; r++) bt.clear(r);
     return true;
   }
-  if (op === JmpOp.Ja || op === JmpOp.Jcond) return true;
-  if (opSource(i.opcode) === Source.X && (bt.has(d) || bt.has(s))) {
+  if (op === OP_JA || op === OP_JCOND) return true;
+  if (srcX && (bt.has(d) || bt.has(s))) {
     bt.set(d);
     bt.set(s);
   }

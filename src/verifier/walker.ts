@@ -59,6 +59,13 @@ export interface WalkStats {
   maxStatesPerInsn: number;
 }
 
+// Opcode fields as module constants, read once: under tsx's CommonJS transform every imported
+// binding is read through a getter, and step/alu/jmp run per insn (tsc inlines const enums anyway).
+const CLS_ALU = Class.Alu, CLS_ALU64 = Class.Alu64, CLS_LDX = Class.Ldx, CLS_ST = Class.St, CLS_STX = Class.Stx, CLS_LD = Class.Ld, CLS_JMP32 = Class.Jmp32;
+const MODE_ATOMIC = Mode.Atomic, SRC_X = Source.X, CALL_LOCAL = PseudoCall.Local, CALL_KFUNC = PseudoCall.Kfunc;
+const OP_END = AluOp.End, OP_NEG = AluOp.Neg, OP_MOV = AluOp.Mov, OP_DIV = AluOp.Div, OP_MOD = AluOp.Mod, OP_ADD = AluOp.Add;
+const OP_LSH = AluOp.Lsh, OP_RSH = AluOp.Rsh, OP_ARSH = AluOp.Arsh, J_JA = JmpOp.Ja, J_EXIT = JmpOp.Exit, J_CALL = JmpOp.Call;
+
 export class Walker {
   readonly cfg: Cfg;
   readonly env: VerifierEnv;
@@ -285,19 +292,19 @@ export class Walker {
 
   /** One instruction; returns the next slot, or -1 when the path ends. */
   private step(t: number, i: Instruction): number {
-    const cls = opClass(i.opcode);
+    const cls = i.opcode & 0x07;
     switch (cls) {
-      case Class.Alu:
-      case Class.Alu64:
-        this.alu(i, cls === Class.Alu64);
+      case CLS_ALU:
+      case CLS_ALU64:
+        this.alu(i, cls === CLS_ALU64);
         return t + 1;
-      case Class.Ldx:
-      case Class.St:
-      case Class.Stx:
-        if (cls === Class.Stx && opMode(i.opcode) === Mode.Atomic) checkAtomic(this, i);
+      case CLS_LDX:
+      case CLS_ST:
+      case CLS_STX:
+        if (cls === CLS_STX && (i.opcode & 0xe0) === MODE_ATOMIC) checkAtomic(this, i);
         else checkMemAccess(this, i, cls);
         return t + 1;
-      case Class.Ld:
+      case CLS_LD:
         if (i.opcode === LDDW) {
           this.ldImm64(i, t);
           return t + 2;
@@ -306,7 +313,7 @@ export class Walker {
         return t + 1;
       default:
         this.jmpsProcessed++;
-        return this.jmp(i, t, cls === Class.Jmp32);
+        return this.jmp(i, t, cls === CLS_JMP32);
     }
   }
 
@@ -358,28 +365,28 @@ export class Walker {
   // ---- ALU ----
 
   private alu(i: Instruction, is64: boolean): void {
-    const op = opCode(i.opcode);
-    const x = opSource(i.opcode) === Source.X;
+    const op = i.opcode & 0xf0;
+    const x = (i.opcode & 0x08) === SRC_X;
     const dst = this.reg(i.dst);
-    if (op === AluOp.End || op === AluOp.Neg) {
+    if (op === OP_END || op === OP_NEG) {
       this.readReg(i.dst);
       if (dst.type !== "scalar") {
         if (!this.env.privileged) this.reject(`R${i.dst} pointer arithmetic prohibited`);
         setScalar(dst, SCALAR_UNKNOWN);
         return;
       }
-      const name = op === AluOp.Neg ? "neg" : endName(i, is64);
-      setScalar(dst, scalarAlu(name, dst.s, dst.s, op === AluOp.Neg ? is64 : true));
+      const name = op === OP_NEG ? "neg" : endName(i, is64);
+      setScalar(dst, scalarAlu(name, dst.s, dst.s, op === OP_NEG ? is64 : true));
       return;
     }
-    if (op === AluOp.Mov) {
+    if (op === OP_MOV) {
       this.mov(i, is64, x);
       return;
     }
     const src: Reg | undefined = x ? this.readReg(i.src) : undefined;
     this.readReg(i.dst);
-    if (!x && (op === AluOp.Div || op === AluOp.Mod) && i.imm === 0) this.reject("div by zero");
-    if ((op === AluOp.Lsh || op === AluOp.Rsh || op === AluOp.Arsh) && !x && (i.imm < 0 || i.imm >= (is64 ? 64 : 32))) {
+    if (!x && (op === OP_DIV || op === OP_MOD) && i.imm === 0) this.reject("div by zero");
+    if ((op === OP_LSH || op === OP_RSH || op === OP_ARSH) && !x && (i.imm < 0 || i.imm >= (is64 ? 64 : 32))) {
       this.reject(`invalid shift ${i.imm}`);
     }
     const srcVal: Scalar = src ? src.s : this.imm(i, is64);
@@ -389,12 +396,12 @@ export class Walker {
       return;
     }
     const name = ALU_NAMES[op]!;
-    const signed = i.off === 1 && (op === AluOp.Div || op === AluOp.Mod);
+    const signed = i.off === 1 && (op === OP_DIV || op === OP_MOD);
     const fast = isConst(dst.s) && isConst(srcVal) ? foldConst(name, dst.s, srcVal, is64) ?? constAlu(op, dst.s.varOff.value, srcVal.varOff.value, is64) : undefined;
     const { id, off } = dst;
-    setScalar(dst, fast ?? scalarAlu(signed ? (op === AluOp.Div ? "sdiv" : "smod") : name, dst.s, srcVal, is64));
+    setScalar(dst, fast ?? scalarAlu(signed ? (op === OP_DIV ? "sdiv" : "smod") : name, dst.s, srcVal, is64));
     // rX += K keeps rX linked to its copies, K apart (BPF_ADD_CONST), once and for K within S32_MAX.
-    if (this.env.privileged && op === AluOp.Add && is64 && id && off === 0 && isConst(srcVal)) {
+    if (this.env.privileged && op === OP_ADD && is64 && id && off === 0 && isConst(srcVal)) {
       const k = constSmall(srcVal);
       if (k !== undefined && k >= 0) {
         dst.id = id;
@@ -532,15 +539,15 @@ export class Walker {
   // ---- jumps ----
 
   private jmp(i: Instruction, t: number, is32: boolean): number {
-    const op = opCode(i.opcode);
+    const op = i.opcode & 0xf0;
     switch (op) {
-      case JmpOp.Ja:
+      case J_JA:
         return jumpTarget(i, t);
-      case JmpOp.Exit:
+      case J_EXIT:
         return this.exit(t);
-      case JmpOp.Call:
-        if (i.src === PseudoCall.Local) return checkSubprogCall(this, i, t);
-        if (i.src === PseudoCall.Kfunc) this.reject(`calling kernel function ${i.imm} is not allowed`);
+      case J_CALL:
+        if (i.src === CALL_LOCAL) return checkSubprogCall(this, i, t);
+        if (i.src === CALL_KFUNC) this.reject(`calling kernel function ${i.imm} is not allowed`);
         return checkHelperCall(this, i, t);
     }
     if (isMayGoto(i)) {
@@ -553,7 +560,7 @@ export class Walker {
     }
     const cmp = CMP_NAMES[op];
     if (!cmp) this.reject(`invalid BPF_JMP/JMP32 opcode ${i.opcode.toString(16)}`);
-    const x = opSource(i.opcode) === Source.X;
+    const x = (i.opcode & 0x08) === SRC_X;
     const dst = this.readReg(i.dst);
     const src = x ? this.readReg(i.src) : undefined;
     const target = jumpTarget(i, t);
