@@ -306,6 +306,9 @@ class SlotSet {
   clear(): void {
     this.lo = this.hi = 0;
   }
+  isEmpty(): boolean {
+    return this.lo === 0 && this.hi === 0;
+  }
   get size(): number {
     return popcount(this.lo) + popcount(this.hi);
   }
@@ -342,7 +345,7 @@ class Backtrack {
     return this;
   }
   empty(): boolean {
-    for (let k = 0; k < this.regs.length; k++) if (this.regs[k] !== 0 || this.slots[k]!.size !== 0) return false;
+    for (let k = 0; k < this.regs.length; k++) if (this.regs[k] !== 0 || !this.slots[k]!.isEmpty()) return false;
     return true;
   }
   has(r: number): boolean { return (this.regs[this.frame]! & (1 << r)) !== 0; }
