@@ -28,10 +28,16 @@ let agree = 0;
 let kernelInsns = 0;
 let ourInsns = 0;
 const timeRatios: number[] = [];
+/** The same ratios with tsbpf's best of three runs: without the JIT's warm-up, which a first run mostly measures. */
+const warmRatios: number[] = [];
 let total = 0;
 const verdict = (a: boolean) => (a ? "accept" : "reject");
 for (const object of corpusObjects()) {
-  for (const v of verifyObject(openCorpus(object), hostBtf ? { kernelBtf: hostBtf } : {})) {
+  const spec = openCorpus(object);
+  const options = hostBtf ? { kernelBtf: hostBtf } : {};
+  const first = verifyObject(spec, options);
+  const again = [verifyObject(spec, options), verifyObject(spec, options)];
+  for (const v of first) {
     const k = recorded.verdicts.find((r) => r.object === object && r.program === v.name);
     total++;
     const same = k?.accepted === v.accepted;
@@ -39,6 +45,8 @@ for (const object of corpusObjects()) {
       kernelInsns += k.insnsProcessed;
       ourInsns += v.insnsProcessed ?? 0;
       timeRatios.push(v.verificationMs / k.verificationMs);
+      const best = Math.min(v.verificationMs, ...again.map((r) => r.find((x) => x.name === v.name)?.verificationMs ?? Infinity));
+      warmRatios.push(best / k.verificationMs);
     }
     if (same) agree++;
     else {
@@ -52,7 +60,7 @@ for (const object of corpusObjects()) {
 }
 const out = [
   `Kernel ${recorded.kernel}; ${agree} of ${total} programs get the kernel's verdict from tsbpf.`,
-  `On the ${timeRatios.length} programs both accept, tsbpf processes ${ourInsns} instructions to the kernel's ${kernelInsns} (${(ourInsns / kernelInsns).toFixed(2)} times) and takes a median ${timeRatios.sort((a, b) => a - b)[timeRatios.length >> 1]!.toFixed(1)} times the kernel's time.`,
+  `On the ${timeRatios.length} programs both accept, tsbpf processes ${ourInsns} instructions to the kernel's ${kernelInsns} (${(ourInsns / kernelInsns).toFixed(2)} times) and takes a median ${timeRatios.sort((a, b) => a - b)[timeRatios.length >> 1]!.toFixed(1)} times the kernel's time on a first run (${warmRatios.sort((a, b) => a - b)[warmRatios.length >> 1]!.toFixed(1)} times with the best of three runs).`,
   "",
   "| object | program | exercises | kernel | tsbpf | kernel insns | tsbpf insns | kernel ms | tsbpf ms | tsbpf's error | kernel's error |",
   "|---|---|---|---|---|---:|---:|---:|---:|---|---|",

@@ -34,6 +34,10 @@ export interface Cfg {
   readonly forceCheckpoint: Uint8Array;
   /** Where a path's history takes an entry (mark_jmp_point): branch targets, returns from calls. */
   readonly jmpPoint: Uint8Array;
+  /** prevSlot[t]: the slot before t in straight-line order (past a 64-bit immediate load's second slot). */
+  readonly prevSlot: Int32Array;
+  /** packed[t]: opcode | dst << 8 | src << 12, for the hot loops that need no more of the insn. */
+  readonly packed: Int32Array;
   /** scc[slot]: the loop (strongly connected component) the slot is in, 0 for none (compute_scc). */
   readonly scc: Int32Array;
   /** Slots that write r10: rejected when a path reaches them, as check_reg_arg does, not before. */
@@ -159,7 +163,14 @@ export function buildCfg(program: readonly Instruction[], options: { allowLoops:
     }
     if (state[t] !== 2) throw new CfgError(t, `unreachable insn ${t}`);
   }
-  return { insns, forms, length: n, subprogs, subprogOf, prunePoint, forceCheckpoint, jmpPoint, scc: loops(insns, n), writesFp };
+  const prevSlot = new Int32Array(n);
+  const packed = new Int32Array(n);
+  for (let t = 0; t < n; t++) {
+    prevSlot[t] = t > 0 && !insns[t - 1] ? t - 2 : t - 1;
+    const i = insns[t];
+    if (i) packed[t] = i.opcode | (i.dst << 8) | (i.src << 12);
+  }
+  return { insns, forms, length: n, subprogs, subprogOf, prunePoint, forceCheckpoint, jmpPoint, prevSlot, packed, scc: loops(insns, n), writesFp };
 }
 
 /** Tarjan's strongly connected components over the slots; only loops get an id. */

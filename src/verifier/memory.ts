@@ -11,7 +11,7 @@ import { formatReg, typeName } from "./log.js";
 import { tnumStr } from "./tnum.js";
 import { type BtfCtx, structLoad } from "./btf-ptr.js";
 import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
-import { copyReg, histPush, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
+import { assignReg, copyReg, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
 import type { Walker } from "./walker.js";
 
 const INVALID8 = "????????";
@@ -31,7 +31,7 @@ export function checkMemAccess(w: Walker, i: Instruction, cls: Class): void {
   const result = access(w, baseNo, base, i.off, size, write, value, cls === Class.St ? i.imm : undefined, signed);
   if (!write) {
     const dst = w.reg(i.dst);
-    if (result) Object.assign(dst, copyReg(result));
+    if (result) assignReg(dst, result);
     else setScalar(dst, scalarLoad(size, signed));
   }
 }
@@ -377,8 +377,7 @@ function varStackAccess(w: Walker, regno: number, base: Reg, f: Frame, off: numb
 
 /** Replaces the path's newest entry (this insn) by one naming the stack slot it touched. */
 function markStackAccess(w: Walker, frame: number, spi: number): void {
-  const h = w.cur.history;
-  w.cur.history = histPush(h?.prev, stackEntry(w.insn, frame, spi), true);
+  w.pushHist(stackEntry(w.insn, frame, spi), true);
 }
 
 /** A history entry that says the instruction touched stack slot `spi` of `frame` (INSN_F_STACK_ACCESS). */
@@ -453,7 +452,7 @@ export function checkAtomic(w: Walker, i: Instruction): void {
     const base = w.readReg(i.src);
     const r = access(w, i.src, base, i.off, size, false, undefined, undefined, false);
     const dst = w.reg(i.dst);
-    if (r) Object.assign(dst, copyReg(r));
+    if (r) assignReg(dst, r);
     else setScalar(dst, scalarLoad(size, false));
     return;
   }

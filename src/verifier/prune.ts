@@ -6,7 +6,7 @@
  * states apart.
  */
 
-import { Class, JmpOp, Mode, opClass, opCode, opMode, opSource, PseudoCall, Source, AtomicOp } from "../isa/opcodes.js";
+import { Class, JmpOp, Mode, PseudoCall, Source, AtomicOp } from "../isa/opcodes.js";
 import { CALLBACK_HELPERS, isMayGoto } from "./cfg.js";
 import { formatState } from "./log.js";
 import { type Scalar, scalarEqual, scalarWithin } from "./scalar.js";
@@ -17,8 +17,18 @@ import { ITER_ACTIVE, iterAtR1, iterSafe } from "./iterators.js";
 /** One explored state at an instruction (bpf_verifier_state_list). */
 export interface Explored {
   readonly state: State;
+  /** The state's call sites, as callsKey makes them: compared before the state itself is touched. */
+  readonly calls: string;
   hit: number;
   miss: number;
+}
+
+/** The call chain of a state (its frames' call sites), as one string; "" for the main program alone. */
+function callsKey(s: State): string {
+  if (s.frames.length === 1) return "";
+  let key = "";
+  for (let k = 1; k < s.frames.length; k++) key += `${s.frames[k]!.callsite},`;
+  return key;
 }
 
 const enum Mode3 { NotExact, RangeWithin, Exact }
@@ -33,12 +43,13 @@ export function isStateVisited(w: Walker, insn: number): boolean {
   let addNew = force || (w.jmpsProcessed - w.prevJmpsProcessed >= 2 && w.stats.processed - w.prevInsnProcessed >= 8);
   let list = w.explored.get(insn);
   const i = w.cfg.insns[insn]!;
+  const calls = callsKey(cur);
   if (list) {
     // Newest first, as the kernel's list (list_add at the head): the first hit decides which marks propagate.
     for (let k = list.length - 1; k >= 0; k--) {
       const e = list[k]!;
+      if (e.calls !== calls) continue;
       const old = e.state;
-      if (!sameCallsites(old, cur)) continue;
       if (old.branches > 0) {
         if ((isMayGoto(i) && old.mayGotoDepth !== cur.mayGotoDepth) || isCallbackCall(i)) {
           if (statesEqual(w, old, cur, Mode3.RangeWithin)) return loopHit(w, e);
@@ -76,6 +87,7 @@ export function isStateVisited(w: Walker, insn: number): boolean {
   s.branches = 1;
   s.insn = insn;
   s.history = cur.history;
+  s.lastInsn = w.prevInsn;
   // maybe_enter_scc: a checkpoint inside a loop with no visit in progress starts one.
   if (w.cfg.scc[insn]) {
     const key = sccKey(w, s);
@@ -89,7 +101,7 @@ export function isStateVisited(w: Walker, insn: number): boolean {
   cur.parent = s;
   cur.history = undefined;
   if (!list) w.explored.set(insn, (list = []));
-  list.push({ state: s, hit: 0, miss: 0 });
+  list.push({ state: s, calls, hit: 0, miss: 0 });
   w.stats.totalStates++;
   w.stats.curStates++;
   if (w.stats.curStates > w.stats.peakStates) w.stats.peakStates = w.stats.curStates;
@@ -182,12 +194,6 @@ function hit(w: Walker, e: Explored): true {
 const isCallbackCall = (i: { opcode: number; src: number; imm: number }): boolean =>
   i.opcode === 0x85 && i.src === PseudoCall.Helper && CALLBACK_HELPERS.has(i.imm);
 
-function sameCallsites(a: State, b: State): boolean {
-  if (a.frames.length !== b.frames.length) return false;
-  for (let k = 0; k < a.frames.length; k++) if (a.frames[k]!.callsite !== b.frames[k]!.callsite) return false;
-  return true;
-}
-
 /** states_maybe_looping: a quick exact look at the innermost frame's registers. */
 function maybeLooping(old: State, cur: State): boolean {
   const fo = old.frames[old.frames.length - 1]!;
@@ -206,11 +212,13 @@ function sameScalar(a: Scalar, b: Scalar): boolean {
 
 /** check_ids: old ids must map to current ids one to one. */
 class IdMap {
-  readonly map = new Map<number, number>();
-  readonly back = new Map<number, number>();
+  /** Pairs old[k] -> cur[k]; a state holds few ids, so a scan beats a hash map. */
+  private readonly olds: number[] = [];
+  private readonly curs: number[] = [];
+  private n = 0;
   private tmp = 0;
   reset(): void {
-    if (this.map.size) { this.map.clear(); this.back.clear(); }
+    this.n = 0;
     this.tmp = 0;
   }
   /** A temporary id no state uses (check_scalar_ids' tmp_id_gen), negative so it never meets a real one. */
@@ -220,11 +228,13 @@ class IdMap {
   check(o: number, c: number): boolean {
     if (!o && !c) return true;
     if (!o || !c) return false;
-    const m = this.map.get(o);
-    if (m !== undefined) return m === c;
-    if (this.back.has(c)) return false;
-    this.map.set(o, c);
-    this.back.set(c, o);
+    const { olds, curs } = this;
+    for (let k = 0; k < this.n; k++) {
+      if (olds[k] === o) return curs[k] === c;
+      if (curs[k] === c) return false;
+    }
+    olds[this.n] = o;
+    curs[this.n++] = c;
     return true;
   }
 }
@@ -343,21 +353,72 @@ function stacksafe(w: Walker, fo: Frame, fc: Frame, ids: IdMap, mode: Mode3): bo
 // ---- precision ----
 
 /** Registers and stack slots still to mark, per frame (backtrack_state). */
+/** A set of stack slots (spi 0..63: a frame has 512 bytes) as two 32-bit masks: no hashing, one small object. */
+class SlotSet {
+  private lo = 0;
+  private hi = 0;
+  add(n: number): void {
+    if (n < 32) this.lo |= 1 << n;
+    else this.hi |= 1 << (n - 32);
+  }
+  has(n: number): boolean {
+    return n < 32 ? (this.lo & (1 << n)) !== 0 : n < 64 && (this.hi & (1 << (n - 32))) !== 0;
+  }
+  delete(n: number): void {
+    if (n < 32) this.lo &= ~(1 << n);
+    else this.hi &= ~(1 << (n - 32));
+  }
+  clear(): void {
+    this.lo = this.hi = 0;
+  }
+  isEmpty(): boolean {
+    return this.lo === 0 && this.hi === 0;
+  }
+  get size(): number {
+    return popcount(this.lo) + popcount(this.hi);
+  }
+  *[Symbol.iterator](): IterableIterator<number> {
+    for (let n = 0; n < 64; n++) if (this.has(n)) yield n;
+  }
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let v = x >>> 0; v; v &= v - 1) n++;
+  return n;
+}
+
 class Backtrack {
   regs: number[] = [];
-  slots: Set<number>[] = [];
+  slots: SlotSet[] = [];
   frame: number;
   constructor(frames: number) {
     this.frame = frames - 1;
-    for (let k = 0; k < frames; k++) { this.regs.push(0); this.slots.push(new Set()); }
+    for (let k = 0; k < frames; k++) { this.regs.push(0); this.slots.push(new SlotSet()); }
+  }
+  /** Empty again, for `frames` frames: one Backtrack serves every walk back (they never nest). */
+  reset(frames: number): this {
+    this.frame = frames - 1;
+    if (this.regs.length !== frames) this.regs.length = frames;
+    this.regs.fill(0);
+    for (let k = 0; k < frames; k++) {
+      const set = this.slots[k];
+      if (set) set.clear();
+      else this.slots[k] = new SlotSet();
+    }
+    if (this.slots.length !== frames) this.slots.length = frames;
+    return this;
   }
   empty(): boolean {
-    return this.regs.every((m) => m === 0) && this.slots.every((s) => s.size === 0);
+    for (let k = 0; k < this.regs.length; k++) if (this.regs[k] !== 0 || !this.slots[k]!.isEmpty()) return false;
+    return true;
   }
   has(r: number): boolean { return (this.regs[this.frame]! & (1 << r)) !== 0; }
   set(r: number): void { this.regs[this.frame]! |= 1 << r; }
   clear(r: number): void { this.regs[this.frame]! &= ~(1 << r); }
 }
+
+const BT = new Backtrack(1);
 
 /** mark_chain_precision(regno) in the current frame. */
 export function markPrecise(w: Walker, regno: number): void {
@@ -366,7 +427,7 @@ export function markPrecise(w: Walker, regno: number): void {
   const r = f.regs[regno]!;
   // The current state itself is not marked (its marks die at its next checkpoint), so nothing short-cuts the walk back.
   if (r.type !== "scalar" || !w.env.privileged) return;
-  const bt = new Backtrack(cur.frames.length);
+  const bt = BT.reset(cur.frames.length);
   bt.set(regno);
   backtrack(w, bt, true);
 }
@@ -375,11 +436,18 @@ export function markPrecise(w: Walker, regno: number): void {
 function propagatePrecision(w: Walker, old: State): void {
   if (!w.env.privileged) return;
   const cur = w.cur;
-  const bt = new Backtrack(cur.frames.length);
-  old.frames.forEach((f, k) => {
-    f.regs.forEach((r, n) => { if (r.type === "scalar" && r.precise && cur.frames[k]!.regs[n]!.type === "scalar") bt.regs[k]! |= 1 << n; });
-    f.stack.forEach((s, n) => { if (s.spilled?.type === "scalar" && s.spilled.precise && cur.frames[k]!.stack[n]?.spilled?.type === "scalar") bt.slots[k]!.add(n); });
-  });
+  const bt = BT.reset(cur.frames.length);
+  for (let k = 0; k < old.frames.length; k++) {
+    const f = old.frames[k]!, c = cur.frames[k]!;
+    for (let n = 0; n < f.regs.length; n++) {
+      const r = f.regs[n]!;
+      if (r.precise && r.type === "scalar" && c.regs[n]!.type === "scalar") bt.regs[k]! |= 1 << n;
+    }
+    for (let n = 0; n < f.stack.length; n++) {
+      const s = f.stack[n]!.spilled;
+      if (s && s.precise && s.type === "scalar" && c.stack[n]?.spilled?.type === "scalar") bt.slots[k]!.add(n);
+    }
+  }
   if (!bt.empty()) backtrack(w, bt);
 }
 
@@ -389,7 +457,7 @@ function propagatePrecision(w: Walker, old: State): void {
  */
 function markLivePrecise(w: Walker, old: State): void {
   const cur = w.cur;
-  const bt = new Backtrack(cur.frames.length);
+  const bt = BT.reset(cur.frames.length);
   const last = old.frames.length - 1;
   old.frames.forEach((f, k) => {
     const live = w.live[k === last ? old.insn : old.frames[k + 1]!.callsite + 1] ?? 0x3ff;
@@ -399,43 +467,61 @@ function markLivePrecise(w: Walker, old: State): void {
   if (!bt.empty()) backtrack(w, bt);
 }
 
-/** `skipFirst`: the path's last insn is the one being checked, whose inputs are what bt holds (skip_first). */
+/**
+ * `skipFirst`: the path's last insn is the one being checked, whose inputs are what bt holds
+ * (skip_first); otherwise the path ends with the insn before it (a hit at a prune point).
+ * Each state's part of the path is walked back from its last insn to the insn its parent
+ * checkpoint was taken at, by the history's entries where the path jumped, else slot by slot.
+ */
 function backtrack(w: Walker, bt: Backtrack, skipFirst = false): void {
-  let st: State | undefined = w.cur;
+  let st: State = w.cur;
+  let i = skipFirst ? w.insn : w.prevInsn;
+  let h = st.history;
   // The slot backtracked just before (the next one on the path), as the kernel's subseq_idx.
   let next = -1;
-  while (st) {
-    let linked: number[] | undefined;
-    for (let h = st.history; h; h = h.prev) {
-      const e = h.e;
-      if (e < 0) {
-        // The scalars linked at the jump just before (bt_sync_linked_regs).
-        (linked ??= []).push(e);
-        continue;
+  for (;;) {
+    const first = st.parent ? st.parent.insn : w.startInsn;
+    while (i >= 0) {
+      let linked: number[] | undefined;
+      // The scalars linked at this insn's jump lie right above its entry (bt_sync_linked_regs).
+      while (h && h.e < 0) {
+        (linked ??= []).push(h.e);
+        h = h.prev;
       }
-      if (skipFirst) {
-        skipFirst = false;
-        next = Math.floor(e / 1024);
-        continue;
+      let e = i * 1024;
+      let from = -1;
+      const own = !!h && Math.floor(h.e / 1024) === i;
+      if (own) {
+        e = h!.e;
+        from = h!.from;
+        h = h!.prev;
       }
-      if (linked) syncLinked(bt, linked);
-      if (bt.empty()) return;
-      if (!backtrackInsn(w, e, bt, next)) {
-        markAllPrecise(w);
-        return;
+      if (skipFirst) skipFirst = false;
+      else {
+        if (linked) syncLinked(bt, linked);
+        if (bt.empty()) return;
+        if (!backtrackInsn(w, e, bt, next)) {
+          markAllPrecise(w);
+          return;
+        }
+        if (linked) syncLinked(bt, linked);
       }
-      next = Math.floor(e / 1024);
-      if (linked) syncLinked(bt, linked);
-      linked = undefined;
+      next = i;
+      // get_prev_insn_idx: the segment's first insn ends it unless the path came back to it.
+      if (i === first && !h) break;
+      i = own ? from : w.cfg.prevSlot[i]!;
     }
-    st = st.parent;
-    if (!st) break;
+    const parent = st.parent;
+    if (!parent) break;
+    st = parent;
     if (bt.frame !== st.frames.length - 1) {
       markAllPrecise(w);
       return;
     }
     markIn(st, bt, true);
     if (bt.empty()) return;
+    i = st.lastInsn;
+    h = st.history;
   }
 }
 
@@ -446,16 +532,17 @@ export function linkedEntry(frame: number, n: number, isReg: boolean): number {
 
 /** When one of the linked scalars needs precision, they all do. */
 function syncLinked(bt: Backtrack, linked: readonly number[]): void {
-  const members = linked.map((e) => {
-    const v = -e - 1;
-    return { frame: v >> 10, isReg: (v & 512) === 0, n: v & 511 };
-  });
-  const any = members.some((m) => m.frame < bt.regs.length && (m.isReg ? (bt.regs[m.frame]! & (1 << m.n)) !== 0 : bt.slots[m.frame]!.has(m.n)));
+  let any = false;
+  for (let k = 0; k < linked.length && !any; k++) {
+    const v = -linked[k]! - 1, frame = v >> 10, n = v & 511;
+    if (frame < bt.regs.length) any = (v & 512) === 0 ? (bt.regs[frame]! & (1 << n)) !== 0 : bt.slots[frame]!.has(n);
+  }
   if (!any) return;
-  for (const m of members) {
-    if (m.frame >= bt.regs.length) continue;
-    if (m.isReg) bt.regs[m.frame]! |= 1 << m.n;
-    else bt.slots[m.frame]!.add(m.n);
+  for (let k = 0; k < linked.length; k++) {
+    const v = -linked[k]! - 1, frame = v >> 10, n = v & 511;
+    if (frame >= bt.regs.length) continue;
+    if ((v & 512) === 0) bt.regs[frame]! |= 1 << n;
+    else bt.slots[frame]!.add(n);
   }
 }
 
@@ -493,23 +580,31 @@ function markAllPrecise(w: Walker): void {
 }
 
 /** backtrack_insn: what bt needs before the instruction, given what it needs after. False: give up. */
+// Opcode fields as module constants, read once: under tsx's CommonJS transform every imported
+// binding is read through a getter, and backtrackInsn runs for every insn walked back (tsc
+// inlines the const enums anyway).
+const CLS_ALU = Class.Alu, CLS_ALU64 = Class.Alu64, CLS_LDX = Class.Ldx, CLS_STX = Class.Stx, CLS_ST = Class.St, CLS_LD = Class.Ld;
+const SRC_X = Source.X, MODE_ATOMIC = Mode.Atomic, MODE_IMM = Mode.Imm, CALL_LOCAL = PseudoCall.Local;
+const OP_EXIT = JmpOp.Exit, OP_CALL = JmpOp.Call, OP_JA = JmpOp.Ja, OP_JCOND = JmpOp.Jcond;
+const ATOMIC_LOAD_ACQUIRE = AtomicOp.LoadAcquire, ATOMIC_FETCH = AtomicOp.Fetch, ATOMIC_CMPXCHG = AtomicOp.Cmpxchg;
+
 function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): boolean {
   const slot = Math.floor(entry / 1024);
-  const stackAcc = entry & 512 ? { frame: (entry >> 6) & 7, spi: entry & 63 } : undefined;
-  const i = w.cfg.insns[slot]!;
-  const cls = opClass(i.opcode);
-  const op = opCode(i.opcode);
-  const d = i.dst;
-  const s = i.src;
-  if (cls === Class.Alu || cls === Class.Alu64) {
+  // The ALU case, the commonest, from the packed opcode and registers alone.
+  const code = w.cfg.packed[slot]!;
+  const opcode = code & 0xff, d = (code >> 8) & 15, s = (code >> 12) & 15;
+  const cls = opcode & 0x07, op = opcode & 0xf0, srcX = (opcode & 0x08) === SRC_X, mode = opcode & 0xe0;
+  if (cls === CLS_ALU || cls === CLS_ALU64) {
     if (!bt.has(d)) return true;
     if (op === 0xb0) {
       bt.clear(d);
-      if (opSource(i.opcode) === Source.X) bt.set(s);
-    } else if (opSource(i.opcode) === Source.X && op !== 0x80 && op !== 0xd0) bt.set(s);
+      if (srcX) bt.set(s);
+    } else if (srcX && op !== 0x80 && op !== 0xd0) bt.set(s);
     return true;
   }
-  if (cls === Class.Ldx || (cls === Class.Stx && opMode(i.opcode) === Mode.Atomic && i.imm === AtomicOp.LoadAcquire)) {
+  const stackAcc = entry & 512 ? { frame: (entry >> 6) & 7, spi: entry & 63 } : undefined;
+  const i = w.cfg.insns[slot]!;
+  if (cls === CLS_LDX || (cls === CLS_STX && mode === MODE_ATOMIC && i.imm === ATOMIC_LOAD_ACQUIRE)) {
     if (!bt.has(d)) return true;
     bt.clear(d);
     if (stackAcc) {
@@ -518,9 +613,9 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): b
     }
     return true;
   }
-  if (cls === Class.Stx || cls === Class.St) {
-    if (opMode(i.opcode) === Mode.Atomic) {
-      if (i.imm & AtomicOp.Fetch) { bt.clear(i.imm === AtomicOp.Cmpxchg ? 0 : s); }
+  if (cls === CLS_STX || cls === CLS_ST) {
+    if (mode === MODE_ATOMIC) {
+      if (i.imm & ATOMIC_FETCH) { bt.clear(i.imm === ATOMIC_CMPXCHG ? 0 : s); }
       if (stackAcc && bt.slots[stackAcc.frame]?.has(stackAcc.spi)) return false;
       return true;
     }
@@ -528,7 +623,7 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): b
     const set = bt.slots[stackAcc.frame];
     if (!set || !set.has(stackAcc.spi)) return true;
     set.delete(stackAcc.spi);
-    if (cls === Class.Stx) {
+    if (cls === CLS_STX) {
       const save = bt.frame;
       bt.frame = Math.min(bt.frame, bt.regs.length - 1);
       bt.set(s);
@@ -536,30 +631,30 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): b
     }
     return true;
   }
-  if (cls === Class.Ld) {
+  if (cls === CLS_LD) {
     if (bt.has(d)) bt.clear(d);
-    if (opMode(i.opcode) !== Mode.Imm) for (let r = 0; r <= 5; r++) bt.clear(r);
+    if (mode !== MODE_IMM) for (let r = 0; r <= 5; r++) bt.clear(r);
     return true;
   }
   // jumps
-  if (op === JmpOp.Exit) {
+  if (op === OP_EXIT) {
     // Going back into the callee that returned here: the caller's r0 was its r0.
     const r0 = bt.has(0);
     bt.clear(0);
-    if (bt.frame + 1 >= bt.regs.length) { bt.regs.push(0); bt.slots.push(new Set()); }
+    if (bt.frame + 1 >= bt.regs.length) { bt.regs.push(0); bt.slots.push(new SlotSet()); }
     bt.frame++;
     bt.regs[bt.frame] = r0 ? 1 : 0;
-    bt.slots[bt.frame] = new Set();
+    bt.slots[bt.frame] = new SlotSet();
     return true;
   }
-  if (op === JmpOp.Call) {
-    if (i.src === PseudoCall.Local && w.env.globals.has(w.cfg.subprogOf[slot + i.imm + 1]!)) {
+  if (op === OP_CALL) {
+    if (i.src === CALL_LOCAL && w.env.globals.has(w.cfg.subprogOf[slot + i.imm + 1]!)) {
       // A global function is not entered: r0 is its unknown result, r1-r5 died at the call.
       if (bt.regs[bt.frame]! & 0x3e) return false;
       bt.clear(0);
       return true;
     }
-    if (i.src === PseudoCall.Local) {
+    if (i.src === CALL_LOCAL) {
       // Leaving the callee backwards: its r1-r5 were the caller's.
       if (bt.frame === 0) return false;
       const args = bt.regs[bt.frame]! & 0x3e;
@@ -585,8 +680,8 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): b
     for (let r = 1; r <= 5; r++) bt.clear(r);
     return true;
   }
-  if (op === JmpOp.Ja || op === JmpOp.Jcond) return true;
-  if (opSource(i.opcode) === Source.X && (bt.has(d) || bt.has(s))) {
+  if (op === OP_JA || op === OP_JCOND) return true;
+  if (srcX && (bt.has(d) || bt.has(s))) {
     bt.set(d);
     bt.set(s);
   }

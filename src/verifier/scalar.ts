@@ -278,6 +278,61 @@ export function isConstIn(s: Scalar, is32: boolean): boolean {
 
 const constant = (r: Sc): boolean => r.mh === 0 && r.ml === 0;
 
+/** A constant's signed 64-bit value as a number when it lies within ±2^31, else undefined (no BigInt made). */
+export function constSmall(s: Scalar): number | undefined {
+  const r = peek(s);
+  if (r.mh !== 0 || r.ml !== 0) return undefined;
+  if (r.vh === 0 && r.vl <= 0x7fffffff) return r.vl;
+  if (r.vh === M32 && r.vl >= SIGN) return r.vl - TWO32;
+  return undefined;
+}
+
+/** Whether every value lies within 32 bits unsigned (umax <= U32_MAX). */
+export function fitsU32(s: Scalar): boolean {
+  return peek(s).umaxH === 0;
+}
+
+/**
+ * The constant result of an operation on two constants, for the operations the kernel
+ * folds exactly (add, sub, the bitwise ones, shifts in range); undefined for the others.
+ * Works on the halves: no BigInt.
+ */
+export function foldConst(op: AluOp, a: Scalar, b: Scalar, is64: boolean): Scalar | undefined {
+  const x = peek(a), y = peek(b);
+  let h: number, l: number;
+  if (is64) {
+    const n = y.vh === 0 && y.vl < 64 ? y.vl : 64;
+    switch (op) {
+      case "add": add(x.vh, x.vl, y.vh, y.vl); h = RH; l = RL; break;
+      case "sub": sub(x.vh, x.vl, y.vh, y.vl); h = RH; l = RL; break;
+      case "or": h = (x.vh | y.vh) >>> 0; l = (x.vl | y.vl) >>> 0; break;
+      case "and": h = (x.vh & y.vh) >>> 0; l = (x.vl & y.vl) >>> 0; break;
+      case "xor": h = (x.vh ^ y.vh) >>> 0; l = (x.vl ^ y.vl) >>> 0; break;
+      case "lsh": if (n >= 64) return undefined; shl(x.vh, x.vl, n); h = RH; l = RL; break;
+      case "rsh": if (n >= 64) return undefined; shr(x.vh, x.vl, n); h = RH; l = RL; break;
+      case "arsh": if (n >= 64) return undefined; sar(x.vh, x.vl, n); h = RH; l = RL; break;
+      default: return undefined;
+    }
+  } else {
+    const u = x.vl, v = y.vl;
+    h = 0;
+    switch (op) {
+      case "add": l = (u + v) >>> 0; break;
+      case "sub": l = (u - v) >>> 0; break;
+      case "or": l = (u | v) >>> 0; break;
+      case "and": l = (u & v) >>> 0; break;
+      case "xor": l = (u ^ v) >>> 0; break;
+      case "lsh": if (v >= 32) return undefined; l = (u << v) >>> 0; break;
+      case "rsh": if (v >= 32) return undefined; l = u >>> v; break;
+      case "arsh": if (v >= 32) return undefined; l = ((u | 0) >> v) >>> 0; break;
+      default: return undefined;
+    }
+  }
+  const r = new Sc();
+  markKnown(r, h, l);
+  return view(r);
+}
+
 /** Whether every field equals: the kernel compares scalars this way where ids do not matter. */
 export function scalarEqual(x: Scalar, y: Scalar): boolean {
   const a = peek(x), b = peek(y);
@@ -370,6 +425,8 @@ function tnumMulInto(avh: number, avl: number, amh: number, aml: number, bvh: nu
       const muH = ((cvh ^ TV_H) | cmh | TM_H) >>> 0, muL = ((cvl ^ TV_L) | cml | TM_L) >>> 0;
       cvh = (cvh & TV_H & ~muH) >>> 0; cvl = (cvl & TV_L & ~muL) >>> 0; cmh = muH; cml = muL;
     }
+    // An accumulator with no known bit stays so (tnum_add and tnum_union keep unknown bits unknown).
+    if (cmh === M32 && cml === M32) break;
     avl = ((avl >>> 1) | (avh << 31)) >>> 0; avh = avh >>> 1;
     aml = ((aml >>> 1) | (amh << 31)) >>> 0; amh = amh >>> 1;
     bvh = ((bvh << 1) | (bvl >>> 31)) >>> 0; bvl = (bvl << 1) >>> 0;
@@ -1346,16 +1403,34 @@ function refineCondOp(r1: Sc, r2: Sc, op: RefineOp, is32: boolean): void {
  * an immediate, `b` is scalarConst of it, sign-extended.
  */
 export function refineBranch(op: JmpOp, a: Scalar, b: Scalar, is32: boolean, taken: boolean): readonly [Scalar, Scalar] | undefined {
-  const r1 = reg(a), r2 = reg(b);
+  // A constant operand (a jump on an immediate, mostly) refined into itself stays as it is:
+  // it is worked on in a scratch copy and handed back unchanged, with no copy and no sync.
+  const bc = b instanceof Sc && constant(b) && consistent(b);
+  const r1 = reg(a), r2 = bc ? copyInto(SCRATCH, b as Sc) : reg(b);
   refineCondOp(r1, r2, taken ? op : REVERSE[op], is32);
   // An empty range is a dead edge, even where the kernel's synchronisation would then
   // settle on a number; so is one the synchronisation finds inconsistent.
   if (emptyRange(r1) || emptyRange(r2)) return undefined;
   regBoundsSync(r1);
-  regBoundsSync(r2);
-  if (!consistent(r1) || !consistent(r2)) return undefined;
-  return [view(r1), view(r2)];
+  if (!consistent(r1)) return undefined;
+  if (bc && sameFields(r2, b as Sc)) return [view(r1), b];
+  const c2 = bc ? clone(r2) : r2;
+  regBoundsSync(c2);
+  if (!consistent(c2)) return undefined;
+  return [view(r1), view(c2)];
 }
+
+const SCRATCH = new Sc();
+
+function copyInto(c: Sc, r: Sc): Sc {
+  c.vh = r.vh; c.vl = r.vl; c.mh = r.mh; c.ml = r.ml;
+  c.sminH = r.sminH; c.sminL = r.sminL; c.smaxH = r.smaxH; c.smaxL = r.smaxL;
+  c.uminH = r.uminH; c.uminL = r.uminL; c.umaxH = r.umaxH; c.umaxL = r.umaxL;
+  c.i32min = r.i32min; c.i32max = r.i32max; c.w32min = r.w32min; c.w32max = r.w32max;
+  return c;
+}
+
+const sameFields = (a: Sc, b: Sc): boolean => scalarEqual(a, b);
 
 /**
  * reg_set_min_max exactly as the kernel 6.18 runs it without BPF_F_TEST_REG_INVARIANTS: an

@@ -82,6 +82,13 @@ export function copyReg(r: Reg): Reg {
   return new RegObj(r.type, r.maybeNull, r.rdonly, r.ringbuf, r.off, r.s, r.id, r.refObjId, r.range, r.map, r.memSize, r.btfType, r.frameno, r.subprog, r.precise);
 }
 
+/** dst = src, field by field (Object.assign is slower on this hot path, and keeps dst's shape only by luck). */
+export function assignReg(dst: Reg, src: Reg): void {
+  dst.type = src.type; dst.maybeNull = src.maybeNull; dst.rdonly = src.rdonly; dst.ringbuf = src.ringbuf; dst.off = src.off;
+  dst.s = src.s; dst.id = src.id; dst.refObjId = src.refObjId; dst.range = src.range; dst.map = src.map;
+  dst.memSize = src.memSize; dst.btfType = src.btfType; dst.frameno = src.frameno; dst.subprog = src.subprog; dst.precise = src.precise;
+}
+
 export function setScalar(r: Reg, s: Scalar): void {
   r.type = "scalar";
   r.maybeNull = r.rdonly = r.ringbuf = false;
@@ -159,6 +166,8 @@ export interface State {
   insn: number;
   /** The path since the parent checkpoint, newest first (for precision backtracking); shared by forks. */
   history: Hist | undefined;
+  /** For a checkpoint: the last insn of the path that reached it (last_insn_idx), where backtracking its history starts. */
+  lastInsn: number;
   /** may_goto depth in effect. */
   mayGotoDepth: number;
   /** How many times a callback has been unrolled along this path. */
@@ -170,18 +179,23 @@ export interface State {
 }
 
 /**
- * One entry of a path's history: slot * 1024, plus the stack slot an access touched
- * (stackEntry), or a negative linkedEntry. Immutable, so forks share their past.
+ * One entry of a path's history, as the kernel's jmp_history keeps it: only insns reached
+ * other than from the one before them, or that touched the stack, or whose jump linked
+ * scalars; every other step of the path is the previous slot. `e` is slot * 1024, plus the
+ * stack slot an access touched (stackEntry), or a negative linkedEntry. Immutable, so forks
+ * share their past.
  */
 export interface Hist {
   readonly e: number;
+  /** The insn the path came from (prev_idx); unused for linked entries. */
+  readonly from: number;
   readonly prev: Hist | undefined;
   /** Entries the kernel's jmp_history would hold up to here (jump points, stack accesses, linked scalars). */
   readonly j: number;
 }
 
 /** `counts`: the kernel would record this entry too (jmp_history_cnt grows by one). */
-export const histPush = (h: Hist | undefined, e: number, counts: boolean): Hist => ({ e, prev: h, j: (h ? h.j : 0) + (counts ? 1 : 0) });
+export const histPush = (h: Hist | undefined, e: number, from: number, counts: boolean): Hist => ({ e, from, prev: h, j: (h ? h.j : 0) + (counts ? 1 : 0) });
 
 /** Whether the newest entry (the insn being checked) is one the kernel records already. */
 export const histCounted = (h: Hist | undefined): boolean => !!h && h.j !== (h.prev ? h.prev.j : 0);
@@ -231,6 +245,7 @@ export function copyState(s: State): State {
     branches: s.branches,
     insn: s.insn,
     history: s.history,
+    lastInsn: s.lastInsn,
     mayGotoDepth: s.mayGotoDepth,
     callbackDepth: s.callbackDepth,
     scc: undefined,

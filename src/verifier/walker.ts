@@ -19,8 +19,8 @@ import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
 import { checkKfuncCall } from "./kfuncs.js";
 import type { GlobalFunc } from "./globals.js";
 import { isStateVisited, linkedEntry, markPrecise, propagateBackedges, type Explored } from "./prune.js";
-import { branchTaken, constValue, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
-import { copyState, histCounted, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
+import { branchTaken, constSmall, constValue, fitsU32, foldConst, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
+import { assignReg, copyState, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
 
 type AluName = Parameters<typeof scalarAlu>[0];
 type CmpName = Parameters<typeof branchTaken>[0];
@@ -60,6 +60,13 @@ export interface WalkStats {
   maxStatesPerInsn: number;
 }
 
+// Opcode fields as module constants, read once: under tsx's CommonJS transform every imported
+// binding is read through a getter, and step/alu/jmp run per insn (tsc inlines const enums anyway).
+const CLS_ALU = Class.Alu, CLS_ALU64 = Class.Alu64, CLS_LDX = Class.Ldx, CLS_ST = Class.St, CLS_STX = Class.Stx, CLS_LD = Class.Ld, CLS_JMP32 = Class.Jmp32;
+const MODE_ATOMIC = Mode.Atomic, SRC_X = Source.X, CALL_LOCAL = PseudoCall.Local, CALL_KFUNC = PseudoCall.Kfunc;
+const OP_END = AluOp.End, OP_NEG = AluOp.Neg, OP_MOV = AluOp.Mov, OP_DIV = AluOp.Div, OP_MOD = AluOp.Mod, OP_ADD = AluOp.Add;
+const OP_LSH = AluOp.Lsh, OP_RSH = AluOp.Rsh, OP_ARSH = AluOp.Arsh, J_JA = JmpOp.Ja, J_EXIT = JmpOp.Exit, J_CALL = JmpOp.Call;
+
 export class Walker {
   readonly cfg: Cfg;
   readonly env: VerifierEnv;
@@ -68,6 +75,8 @@ export class Walker {
   cur: State;
   insn = 0;
   prevInsn = -1;
+  /** Where the walk began: the main program's first insn, or the global function's. */
+  startInsn = 0;
   idGen = 0;
   readonly stack: Pending[] = [];
   readonly explored = new Map<number, Explored[]>();
@@ -108,7 +117,7 @@ export class Walker {
     const f = newFrame(-1, 0, 0);
     setPointer(f.regs[1]!, "ctx");
     setPointer(f.regs[10]!, "fp");
-    this.cur = { frames: [f], refs: [], activeLock: 0, rcuLock: 0, parent: undefined, branches: 1, insn: 0, history: undefined, mayGotoDepth: 0, callbackDepth: 0, scc: undefined, trail: undefined };
+    this.cur = { frames: [f], refs: [], activeLock: 0, rcuLock: 0, parent: undefined, branches: 1, insn: 0, history: undefined, lastInsn: -1, mayGotoDepth: 0, callbackDepth: 0, scc: undefined, trail: undefined };
   }
 
   /** do_check_common for a global function: frame 0 is the function, its registers from its BTF signature. */
@@ -128,7 +137,7 @@ export class Walker {
       }
     });
     this.cur = { ...this.cur, frames: [f] };
-    this.insn = this.cfg.subprogs[g.subprog]!.start;
+    this.insn = this.startInsn = this.cfg.subprogs[g.subprog]!.start;
   }
 
   get frame(): Frame {
@@ -185,8 +194,10 @@ export class Walker {
         if (this.env.logLevel > 0) this.say(`\nfrom ${this.prevInsn} to ${t}: ${formatState(this.cur)}`);
         this.popped = false;
       }
-      // Entries are slot * 1024 (stackEntry adds the stack slot an access touched).
-      this.cur.history = histPush(this.cur.history, t * 1024, cfg.jmpPoint[t] === 1);
+      // An entry where the path jumped (or could have: a jump point); elsewhere the slot before is implied.
+      const jmpPoint = cfg.jmpPoint[t] === 1;
+      this.histAt = -1;
+      if (jmpPoint || t !== this.fallsTo(this.prevInsn)) this.pushHist(t * 1024, jmpPoint);
       const i = cfg.insns[t]!;
       if (this.env.logLevel > 0) this.logInsn(t, i);
       if (cfg.writesFp?.has(t)) this.reject("frame pointer is read only");
@@ -202,6 +213,27 @@ export class Walker {
       this.prevInsn = t;
       this.insn = next;
     }
+  }
+
+  /** The slot after `t` in straight-line order (past both slots of a 64-bit immediate load). */
+  private fallsTo(t: number): number {
+    return t < 0 ? -1 : t + (this.cfg.insns[t + 1] ? 1 : 2);
+  }
+
+  /** Set while the insn being checked has its own history entry (histAt is its slot). */
+  histAt = -1;
+
+  /** Records the insn being checked in the path's history, once (the kernel merges an insn's flags into one entry). */
+  pushHist(e: number, counts: boolean): void {
+    const t = this.insn;
+    if (this.histAt === t) {
+      // Already recorded: the new entry replaces it, keeping where the path came from.
+      const h = this.cur.history!;
+      this.cur.history = histPush(h.prev, e, h.from, counts || h.j !== (h.prev ? h.prev.j : 0));
+      return;
+    }
+    this.cur.history = histPush(this.cur.history, e, this.prevInsn, counts);
+    this.histAt = t;
   }
 
   private logInsn(t: number, i: Instruction): void {
@@ -263,19 +295,19 @@ export class Walker {
 
   /** One instruction; returns the next slot, or -1 when the path ends. */
   private step(t: number, i: Instruction): number {
-    const cls = opClass(i.opcode);
+    const cls = i.opcode & 0x07;
     switch (cls) {
-      case Class.Alu:
-      case Class.Alu64:
-        this.alu(i, cls === Class.Alu64);
+      case CLS_ALU:
+      case CLS_ALU64:
+        this.alu(i, cls === CLS_ALU64);
         return t + 1;
-      case Class.Ldx:
-      case Class.St:
-      case Class.Stx:
-        if (cls === Class.Stx && opMode(i.opcode) === Mode.Atomic) checkAtomic(this, i);
+      case CLS_LDX:
+      case CLS_ST:
+      case CLS_STX:
+        if (cls === CLS_STX && (i.opcode & 0xe0) === MODE_ATOMIC) checkAtomic(this, i);
         else checkMemAccess(this, i, cls);
         return t + 1;
-      case Class.Ld:
+      case CLS_LD:
         if (i.opcode === LDDW) {
           this.ldImm64(i, t);
           return t + 2;
@@ -284,7 +316,7 @@ export class Walker {
         return t + 1;
       default:
         this.jmpsProcessed++;
-        return this.jmp(i, t, cls === Class.Jmp32);
+        return this.jmp(i, t, cls === CLS_JMP32);
     }
   }
 
@@ -293,7 +325,7 @@ export class Walker {
     const v = i.imm64 ?? 0n;
     switch (i.src) {
       case PseudoLd.Imm:
-        setScalar(dst, scalarConst(v));
+        setScalar(dst, constScalar(v));
         return;
       case PseudoLd.Func: {
         setPointer(dst, "func");
@@ -336,28 +368,28 @@ export class Walker {
   // ---- ALU ----
 
   private alu(i: Instruction, is64: boolean): void {
-    const op = opCode(i.opcode);
-    const x = opSource(i.opcode) === Source.X;
+    const op = i.opcode & 0xf0;
+    const x = (i.opcode & 0x08) === SRC_X;
     const dst = this.reg(i.dst);
-    if (op === AluOp.End || op === AluOp.Neg) {
+    if (op === OP_END || op === OP_NEG) {
       this.readReg(i.dst);
       if (dst.type !== "scalar") {
         if (!this.env.privileged) this.reject(`R${i.dst} pointer arithmetic prohibited`);
         setScalar(dst, SCALAR_UNKNOWN);
         return;
       }
-      const name = op === AluOp.Neg ? "neg" : endName(i, is64);
-      setScalar(dst, scalarAlu(name, dst.s, dst.s, op === AluOp.Neg ? is64 : true));
+      const name = op === OP_NEG ? "neg" : endName(i, is64);
+      setScalar(dst, scalarAlu(name, dst.s, dst.s, op === OP_NEG ? is64 : true));
       return;
     }
-    if (op === AluOp.Mov) {
+    if (op === OP_MOV) {
       this.mov(i, is64, x);
       return;
     }
     const src: Reg | undefined = x ? this.readReg(i.src) : undefined;
     this.readReg(i.dst);
-    if (!x && (op === AluOp.Div || op === AluOp.Mod) && i.imm === 0) this.reject("div by zero");
-    if ((op === AluOp.Lsh || op === AluOp.Rsh || op === AluOp.Arsh) && !x && (i.imm < 0 || i.imm >= (is64 ? 64 : 32))) {
+    if (!x && (op === OP_DIV || op === OP_MOD) && i.imm === 0) this.reject("div by zero");
+    if ((op === OP_LSH || op === OP_RSH || op === OP_ARSH) && !x && (i.imm < 0 || i.imm >= (is64 ? 64 : 32))) {
       this.reject(`invalid shift ${i.imm}`);
     }
     const srcVal: Scalar = src ? src.s : this.imm(i, is64);
@@ -367,16 +399,16 @@ export class Walker {
       return;
     }
     const name = ALU_NAMES[op]!;
-    const signed = i.off === 1 && (op === AluOp.Div || op === AluOp.Mod);
-    const fast = isConst(dst.s) && isConst(srcVal) ? constAlu(op, dst.s.varOff.value, srcVal.varOff.value, is64) : undefined;
+    const signed = i.off === 1 && (op === OP_DIV || op === OP_MOD);
+    const fast = isConst(dst.s) && isConst(srcVal) ? foldConst(name, dst.s, srcVal, is64) ?? constAlu(op, dst.s.varOff.value, srcVal.varOff.value, is64) : undefined;
     const { id, off } = dst;
-    setScalar(dst, fast ?? scalarAlu(signed ? (op === AluOp.Div ? "sdiv" : "smod") : name, dst.s, srcVal, is64));
+    setScalar(dst, fast ?? scalarAlu(signed ? (op === OP_DIV ? "sdiv" : "smod") : name, dst.s, srcVal, is64));
     // rX += K keeps rX linked to its copies, K apart (BPF_ADD_CONST), once and for K within S32_MAX.
-    if (this.env.privileged && op === AluOp.Add && is64 && id && off === 0 && isConst(srcVal)) {
-      const k = constValue(srcVal)!;
-      if (k <= 0x7fffffffn) {
+    if (this.env.privileged && op === OP_ADD && is64 && id && off === 0 && isConst(srcVal)) {
+      const k = constSmall(srcVal);
+      if (k !== undefined && k >= 0) {
         dst.id = id;
-        dst.off = Number(k);
+        dst.off = k;
       }
     }
   }
@@ -402,7 +434,7 @@ export class Walker {
       }
       // Linked copies: a later bound on one is a bound on the other (find_equal_scalars).
       if (src.type === "scalar") this.idBeforeMov(src);
-      Object.assign(dst, src);
+      assignReg(dst, src);
       return;
     }
     if (src.type !== "scalar") {
@@ -410,10 +442,10 @@ export class Walker {
       setScalar(dst, scalarAlu("mov", scalarUnknown(), scalarUnknown(), false));
       return;
     }
-    if (src.s.umax <= 0xffffffffn) {
+    if (fitsU32(src.s)) {
       // A value within 32 bits is copied whole, and linked as a 64-bit copy is (get_reg_width <= 32).
       this.idBeforeMov(src);
-      Object.assign(dst, src);
+      assignReg(dst, src);
       return;
     }
     setScalar(dst, scalarAlu("mov", src.s, src.s, false));
@@ -450,7 +482,7 @@ export class Walker {
       if (!is64) this.reject(`R${i.dst} 32-bit pointer arithmetic prohibited`);
       markPrecise(this, i.dst);
       const scalar = dst.s;
-      Object.assign(dst, src!);
+      assignReg(dst, src!);
       this.addToPointer(i, dst, i.src, scalar, "add");
       return;
     }
@@ -469,7 +501,7 @@ export class Walker {
     if (ptr.maybeNull) this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited, null-check it first`);
     switch (ptr.type) {
       case "map_ptr":
-        if (isConst(off) && constValue(off)! === 0n && op === "add") return;
+        if (constSmall(off) === 0 && op === "add") return;
         this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited`);
         break;
       case "pkt_end":
@@ -480,9 +512,9 @@ export class Walker {
         this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited`);
     }
     // check_reg_sane_offset
+    const small = constSmall(off);
     if (isConst(off)) {
-      const v = BigInt.asIntN(64, constValue(off)!);
-      if (v >= BigInt(MAX_VAR_OFF) || v <= -BigInt(MAX_VAR_OFF)) this.reject(`math between ${t} pointer and ${v} is not allowed`);
+      if (small === undefined || small >= MAX_VAR_OFF || small <= -MAX_VAR_OFF) this.reject(`math between ${t} pointer and ${BigInt.asIntN(64, constValue(off)!)} is not allowed`);
     } else if (off.smin === -(1n << 63n)) {
       this.reject(`math between ${t} pointer and register with unbounded min value is not allowed`);
     } else if (off.smin >= BigInt(MAX_VAR_OFF) || off.smin <= -BigInt(MAX_VAR_OFF)) {
@@ -494,8 +526,8 @@ export class Walker {
     // __data_loc string); only loads, stores and ctx arguments refuse it (__check_ptr_off_reg).
     if (ptr.type === "fp" && !isConst(off) && !this.env.privileged) this.reject(`R${dstNo} variable stack access prohibited for !root`);
     void offReg;
-    if (isConst(off)) {
-      const v = Number(BigInt.asIntN(64, constValue(off)!));
+    if (small !== undefined) {
+      const v = small;
       const n = op === "add" ? ptr.off + v : ptr.off - v;
       if (n >= MAX_VAR_OFF || n <= -MAX_VAR_OFF) this.reject(`${t} pointer offset ${n} is not allowed`);
       ptr.off = n;
@@ -512,15 +544,15 @@ export class Walker {
   // ---- jumps ----
 
   private jmp(i: Instruction, t: number, is32: boolean): number {
-    const op = opCode(i.opcode);
+    const op = i.opcode & 0xf0;
     switch (op) {
-      case JmpOp.Ja:
+      case J_JA:
         return jumpTarget(i, t);
-      case JmpOp.Exit:
+      case J_EXIT:
         return this.exit(t);
-      case JmpOp.Call:
-        if (i.src === PseudoCall.Local) return checkSubprogCall(this, i, t);
-        if (i.src === PseudoCall.Kfunc) return checkKfuncCall(this, i, t);
+      case J_CALL:
+        if (i.src === CALL_LOCAL) return checkSubprogCall(this, i, t);
+        if (i.src === CALL_KFUNC) return checkKfuncCall(this, i, t);
         return checkHelperCall(this, i, t);
     }
     if (isMayGoto(i)) {
@@ -533,7 +565,7 @@ export class Walker {
     }
     const cmp = CMP_NAMES[op];
     if (!cmp) this.reject(`invalid BPF_JMP/JMP32 opcode ${i.opcode.toString(16)}`);
-    const x = opSource(i.opcode) === Source.X;
+    const x = (i.opcode & 0x08) === SRC_X;
     const dst = this.readReg(i.dst);
     const src = x ? this.readReg(i.src) : undefined;
     const target = jumpTarget(i, t);
@@ -599,12 +631,9 @@ export class Walker {
       fr.stack.forEach((sl, n) => { if (sl.spilled?.type === "scalar" && ids.includes(sl.spilled.id)) found.push(linkedEntry(k, n, false)); });
     });
     if (found.length > 1) {
-      // The kernel keeps them in the jump's own entry: one more only if the jump had none.
-      let counts = !histCounted(this.cur.history);
-      for (const e of found) {
-        this.cur.history = histPush(this.cur.history, e, counts);
-        counts = false;
-      }
+      // The kernel keeps them in the jump's own entry, which the backtracking finds right under them.
+      this.pushHist(this.insn * 1024, true);
+      for (const e of found) this.cur.history = histPush(this.cur.history, e, -1, false);
     }
   }
 
