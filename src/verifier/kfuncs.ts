@@ -82,6 +82,17 @@ const KFUNC_FLAGS: Readonly<Record<string, number>> = {
   bpf_iter_task_vma_destroy: ITER_DESTROY,
   bpf_rcu_read_lock: 0,
   bpf_rcu_read_unlock: 0,
+  bpf_cast_to_kern_ctx: 0,
+  bpf_rdonly_cast: 0,
+};
+
+/** The kernel's own struct behind each program type's ctx (bpf_types.h), for bpf_cast_to_kern_ctx. */
+const KERN_CTX: Readonly<Record<string, string>> = {
+  socket_filter: "sk_buff", sched_cls: "sk_buff", sched_act: "sk_buff", cgroup_skb: "sk_buff", sk_skb: "sk_buff",
+  lwt_in: "sk_buff", lwt_out: "sk_buff", lwt_xmit: "sk_buff", lwt_seg6local: "sk_buff", xdp: "xdp_buff",
+  cgroup_sock: "sock", sock_ops: "bpf_sock_ops_kern", sk_msg: "sk_msg", kprobe: "pt_regs",
+  perf_event: "bpf_perf_event_data_kern", cgroup_sock_addr: "bpf_sock_addr_kern", flow_dissector: "bpf_flow_dissector",
+  sk_reuseport: "sk_reuseport_kern", sk_lookup: "bpf_sk_lookup_kern", cgroup_sysctl: "bpf_sysctl_kern", cgroup_sockopt: "bpf_sockopt_kern",
 };
 
 /** A kfunc as the call names it: its FUNC, its FUNC_PROTO and the BTF they come from. */
@@ -106,18 +117,25 @@ export function resolveKfunc(env: VerifierEnv, i: Instruction, t: number): Kfunc
     if (!func || func.kind !== "func") return `kernel btf_id ${i.imm} is not a function`;
     btf = kb;
   } else {
-    const name = env.kfuncAt?.get(t);
-    if (!name) return `calling kernel function ${i.imm} is not allowed`;
-    for (const b of [kb, env.objectBtf]) {
-      const f = b?.byName(name, "func")[0];
-      if (f) { func = f; btf = b; break; }
+    // By its essential name (`bpf_foo___v2` is `bpf_foo`), as libbpf resolves it.
+    const declared = env.kfuncAt?.get(t);
+    const name = declared?.replace(/___.*$/, "");
+    if (!declared || !name) return `calling kernel function ${i.imm} is not allowed`;
+    if (kb) {
+      func = kb.byName(name, "func")[0];
+      btf = kb;
+    } else if (name in KFUNC_FLAGS && env.objectBtf) {
+      // Without the kernel's BTF, only a well-known kfunc is taken at its declaration's word.
+      func = env.objectBtf.byName(declared, "func")[0];
+      btf = env.objectBtf;
     }
-    if (!func || !btf) return `calling kernel function ${name} is not allowed`;
+    if (!func || !btf) return `calling kernel function ${name} is not allowed${kb ? "" : " (no kernel BTF to find its prototype in)"}`;
   }
   if (func.kind !== "func") return `kernel btf_id ${i.imm} is not a function`;
   const proto = btf.type(func.type);
   if (proto.kind !== "func_proto") return `kernel function btf_id ${func.id} does not have a valid func_proto`;
-  return { name: func.name, btf, proto, flags: KFUNC_FLAGS[func.name] ?? 0 };
+  const name = func.name.replace(/___.*$/, "");
+  return { name, btf, proto, flags: KFUNC_FLAGS[name] ?? 0 };
 }
 
 /** The name of the kfunc a call names, if it can be told (for the front end's prune points). */
@@ -163,6 +181,7 @@ export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   } else if (flags & KF_SLEEPABLE && w.cur.rcuLock) {
     w.reject(`kernel func ${name} is sleepable within rcu_read_lock region`);
   }
+  if (name === "bpf_cast_to_kern_ctx") return castToKernCtx(w, t);
   const params = k.proto.params;
   if (params.length > 5) w.reject(`Function ${name} has ${params.length} > 5 args`);
   const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0, iter: undefined, typeId: 0 };
@@ -172,6 +191,18 @@ export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   for (let r = 1; r <= 5; r++) setNotInit(w.reg(r));
   setReturn(w, k, meta, t);
   if (flags & KF_ITER_NEXT && meta.iter) iterNext(w, meta.iter, t);
+  return t + 1;
+}
+
+/** bpf_cast_to_kern_ctx: the program's ctx as the kernel's struct behind it, a trusted BTF pointer. */
+function castToKernCtx(w: Walker, t: number): number {
+  const r1 = w.readReg(1);
+  if (r1.type !== "ctx") w.reject(`arg#0 expected pointer to ctx, but got ${r1.type}`);
+  const kern = KERN_CTX[w.env.type];
+  if (!kern) w.reject("kern ctx type id not found");
+  for (let r = 1; r <= 5; r++) setNotInit(w.reg(r));
+  setPointer(w.reg(0), "ptr_");
+  w.reg(0).btfType = kern;
   return t + 1;
 }
 
