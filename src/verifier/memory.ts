@@ -10,7 +10,7 @@ import { F_RDONLY_PROG, F_WRONLY_PROG, MAX_PACKET_OFF, MAX_STACK, MAX_VAR_OFF, P
 import { formatReg, typeName } from "./log.js";
 import { tnumStr } from "./tnum.js";
 import { type BtfCtx, structLoad } from "./btf-ptr.js";
-import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
+import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarSignedRange, scalarUnknown } from "./scalar.js";
 import { copyReg, histPush, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
 import type { Walker } from "./walker.js";
 
@@ -217,7 +217,14 @@ function btfCtxRead(w: Walker, ctx: BtfCtx, off: number, size: number, write: bo
   const arg = ctx.argOfSlot[off / 8] ?? ctx.beyond;
   const slot = ctx.args[arg];
   if (arg > ctx.nrArgs || !slot) refuse(`func '${f}' doesn't have ${arg + 1}-th argument`);
-  if (slot.kind === "scalar" && !slot.pointer) return undefined;
+  if (slot.kind === "scalar" && !slot.pointer) {
+    // An lsm hook's return value so far is within the hook's range (is_retval, __mark_reg_s32_range).
+    const range = w.env.returnRange;
+    if (arg !== ctx.nrArgs || w.env.attachType !== "lsm_mac" || !range || size !== 8) return undefined;
+    const r = copyReg(w.reg(0));
+    setScalar(r, scalarSignedRange(BigInt(range.min), BigInt(range.max)));
+    return r;
+  }
   if (slot.kind === "bad" && !slot.pointer) return refuse(slot.message);
   if (size !== 8) refuse(`func '${f}' size ${size} must be 8`);
   if (slot.kind === "bad") return refuse(slot.message);
