@@ -10,7 +10,8 @@
 import type { Btf, BtfType } from "../btf/types.js";
 import type { Instruction } from "../isa/instruction.js";
 import { acquireReference, releaseReference } from "./calls.js";
-import { checkHelperMem } from "./memory.js";
+import { checkCtxOff, checkHelperMem } from "./memory.js";
+import { typeName } from "./log.js";
 import { iterArg, iterNext, iterStructOf } from "./iterators.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarUnknown } from "./scalar.js";
@@ -84,6 +85,20 @@ const KFUNC_FLAGS: Readonly<Record<string, number>> = {
   bpf_rcu_read_unlock: 0,
   bpf_cast_to_kern_ctx: 0,
   bpf_rdonly_cast: 0,
+  bpf_dynptr_slice: KF_RET_NULL,
+  bpf_dynptr_slice_rdwr: KF_RET_NULL,
+  bpf_dynptr_from_skb: 0,
+  bpf_dynptr_from_xdp: 0,
+};
+
+/** Each program type's ctx struct as programs see it (bpf_types.h), for kfunc ctx arguments (btf_is_prog_ctx_type). */
+const UAPI_CTX: Readonly<Record<string, string>> = {
+  socket_filter: "__sk_buff", sched_cls: "__sk_buff", sched_act: "__sk_buff", cgroup_skb: "__sk_buff", sk_skb: "__sk_buff",
+  lwt_in: "__sk_buff", lwt_out: "__sk_buff", lwt_xmit: "__sk_buff", lwt_seg6local: "__sk_buff", flow_dissector: "__sk_buff",
+  xdp: "xdp_md", cgroup_sock: "bpf_sock", sock_ops: "bpf_sock_ops", sk_msg: "sk_msg_md", kprobe: "pt_regs",
+  perf_event: "bpf_perf_event_data", raw_tracepoint: "bpf_raw_tracepoint_args", raw_tracepoint_writable: "bpf_raw_tracepoint_args",
+  cgroup_sock_addr: "bpf_sock_addr", sk_reuseport: "sk_reuseport_md", sk_lookup: "bpf_sk_lookup", cgroup_sysctl: "bpf_sysctl",
+  cgroup_sockopt: "bpf_sockopt", netfilter: "bpf_nf_ctx",
 };
 
 /** The kernel's own struct behind each program type's ctx (bpf_types.h), for bpf_cast_to_kern_ctx. */
@@ -161,6 +176,8 @@ interface KfuncMeta {
   iter: { frameno: number; slot: number } | undefined;
   /** r0's type id for bpf_rdonly_cast / bpf_obj_new (a constant argument). */
   typeId: number;
+  /** A `__szk` constant size argument (arg_constant): the size of a dynptr slice. */
+  constSize: number;
 }
 
 export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
@@ -184,7 +201,7 @@ export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   if (name === "bpf_cast_to_kern_ctx") return castToKernCtx(w, t);
   const params = k.proto.params;
   if (params.length > 5) w.reject(`Function ${name} has ${params.length} > 5 args`);
-  const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0, iter: undefined, typeId: 0 };
+  const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0, iter: undefined, typeId: 0, constSize: 0 };
   for (let a = 0; a < params.length; a++) a = checkArg(w, k, a, meta, t);
   if (flags & KF_RELEASE && !meta.releaseRegno) w.reject(`release kernel function ${name} expects refcounted PTR_TO_BTF_ID`);
   if (meta.releaseRegno) releaseReference(w, meta.refObjId);
@@ -250,6 +267,12 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   }
   if (nullable && isNull) return a;
   if ((k.flags & (KF_TRUSTED_ARGS | KF_RCU)) && (isNull || r.maybeNull)) w.reject(`Possibly NULL pointer passed to trusted arg${a}`);
+  if (pointeeName && (pointeeName === UAPI_CTX[w.env.type] || pointeeName === KERN_CTX[w.env.type])) {
+    // KF_ARG_PTR_TO_CTX
+    if (r.type !== "ctx") w.reject(`arg#${a} expected pointer to ctx, but got ${typeName(r)}`);
+    checkCtxOff(w, regno, r);
+    return a;
+  }
   if (pointeeName === "bpf_dynptr" || pointeeName === "bpf_dynptr_kern") {
     if (r.type !== "fp" && r.type !== "ptr_") w.reject(`arg#${a} expected pointer to stack or const struct bpf_dynptr`);
     return a;
@@ -275,6 +298,7 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     markPrecise(w, regno + 1);
     if (sz.s.smin < 0n) w.reject(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
     if (sz.s.umax >= 1n << 29n) w.reject(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+    if (next.name.endsWith("__szk") && isConst(sz.s)) meta.constSize = Number(constValue(sz.s)!);
     if (nullable && isNull) return a + 1;
     if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
     checkHelperMem(w, regno, r, Number(sz.s.umax), false, true);
@@ -334,6 +358,11 @@ function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
       setScalar(r0, SCALAR_UNKNOWN);
       return;
     }
+  } else if (pointee.kind === "void" && /^bpf_dynptr_slice(_rdwr)?$/.test(name)) {
+    // A slice of the dynptr's data, or of the buffer it was copied to: `buffer__szk` bytes, maybe NULL.
+    setPointer(r0, "mem");
+    r0.memSize = meta.constSize;
+    r0.rdonly = name === "bpf_dynptr_slice";
   } else if (pointee.kind === "void") {
     // A kfunc returning `void *` returns a number as far as the verifier knows.
     setScalar(r0, scalarUnknown());
