@@ -79,6 +79,13 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
         if (l.kind === "ptr") return btfPtr(w, l.struct);
       }
       return undefined;
+    case "tp_buffer": {
+      // check_tp_buffer_access: any constant offset from the start, read or written.
+      const o = off + base.off;
+      if (o < 0) w.reject(`R${regno} invalid tracepoint buffer access: off=${o}, size=${size}`);
+      if (!isConst(base.s) || constValue(base.s) !== 0n) w.reject(`R${regno} invalid variable buffer offset: off=${o}, var_off=${tnumStr(base.s.varOff)}`);
+      return undefined;
+    }
     case "sock":
     case "sock_common":
     case "tcp_sock":
@@ -196,6 +203,7 @@ function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: numbe
     case "socket": r.type = "sock"; break;
     case "socket_or_null": r.type = "sock"; r.maybeNull = true; r.id = w.newId(); break;
     case "sock_common_or_null": r.type = "sock_common"; r.maybeNull = true; r.id = w.newId(); break;
+    case "tp_buffer": r.type = "tp_buffer"; break;
     case "btf_id": r.type = "ptr_"; r.btfType = v.btfType ?? ""; break;
     case "btf_id_or_null": r.type = "ptr_"; r.btfType = v.btfType ?? ""; r.maybeNull = true; r.id = w.newId(); break;
   }

@@ -27,6 +27,7 @@ export type RegType =
   /** PTR_TO_SOCK_COMMON */ | "sock_common"
   /** PTR_TO_TCP_SOCK */ | "tcp_sock"
   /** PTR_TO_FUNC */ | "func"
+  /** PTR_TO_TP_BUFFER: a writable raw tracepoint's buffer */ | "tp_buffer"
   /** An open-coded iterator's state, held in its STACK_ITER slots (iterators.ts) */ | "iter";
 
 /** One register. Mutable inside a state; states copy registers when they fork. */
