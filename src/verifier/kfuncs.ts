@@ -159,6 +159,13 @@ export function kfuncName(env: VerifierEnv, i: Instruction, t: number): string |
   return typeof k === "string" ? undefined : k.name;
 }
 
+/** A kfunc call as the kernel's log prints it (`(85) call bpf_iter_num_new#64177`), when it can be named. */
+export function kfuncCallText(env: VerifierEnv, i: Instruction, t: number): string | undefined {
+  if (i.opcode !== 0x85 || i.src !== 2) return undefined;
+  const name = kfuncName(env, i, t);
+  return name ? `(85) call ${name}#${i.imm}` : undefined;
+}
+
 const isIterNextName = (name: string): boolean => (KFUNC_FLAGS[name] ?? 0) & KF_ITER_NEXT ? true : /^bpf_iter_\w+_next$/.test(name);
 
 /** is_iter_next_insn: such calls are prune points and forced checkpoints. */
