@@ -137,8 +137,11 @@ export function resolveKfunc(env: VerifierEnv, i: Instruction, t: number): Kfunc
     const name = declared?.replace(/___.*$/, "");
     if (!declared || !name) return `calling kernel function ${i.imm} is not allowed`;
     if (kb) {
-      func = kb.byName(name, "func")[0];
-      btf = kb;
+      // vmlinux, then the modules (a module's kfunc is called with its BTF's fd index in `off`).
+      for (const b of [kb, ...(env.moduleBtfs?.() ?? [])]) {
+        func = b.byName(name, "func")[0];
+        if (func) { btf = b; break; }
+      }
     } else if (name in KFUNC_FLAGS && env.objectBtf) {
       // Without the kernel's BTF, only a well-known kfunc is taken at its declaration's word.
       func = env.objectBtf.byName(declared, "func")[0];
