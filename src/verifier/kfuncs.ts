@@ -291,10 +291,11 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   if (r.type === "ptr_" || r.type === "sock" || r.type === "sock_common" || r.type === "tcp_sock") {
     if (pointee.kind !== "struct" && pointee.kind !== "union") w.reject(`kernel function ${name} args#${a} pointer type ${kindStr(pointee)} ${pointeeName} is not supported`);
     if (r.maybeNull && !nullable) w.reject(`arg#${a} pointer type STRUCT ${pointeeName} must not be NULL`);
-    if (r.type === "ptr_" && r.btfType && r.btfType !== pointeeName && r.btfType !== "ksym" && !embeds(w.env.kernelBtf ?? btf, r.btfType, pointeeName)) {
+    // check_func_arg_reg_off: a fixed offset (a member of the struct) only where nothing is released or trusted.
+    if (r.type === "ptr_" && r.off !== 0 && (k.flags & (KF_RELEASE | KF_TRUSTED_ARGS | KF_RCU) || meta.releaseRegno === regno)) w.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
+    if (r.type === "ptr_" && r.off === 0 && r.btfType && r.btfType !== pointeeName && r.btfType !== "ksym" && !embeds(w.env.kernelBtf ?? btf, r.btfType, pointeeName)) {
       w.reject(`kernel function ${name} args#${a} expected pointer to STRUCT ${pointeeName} but R${regno} has a pointer to STRUCT ${r.btfType}`);
     }
-    if (r.type === "ptr_" && r.off !== 0) w.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
     return a;
   }
   if (pointee.kind === "struct" && r.type === "scalar" && !isNull) w.reject(`arg#${a} pointer type STRUCT ${pointeeName} must point to scalar, or struct with scalar`);
