@@ -268,6 +268,11 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     meta.refObjId = r.refObjId;
     if (k.flags & KF_RELEASE) meta.releaseRegno = regno;
   }
+  if (p.name.endsWith("__alloc")) {
+    // KF_ARG_PTR_TO_ALLOC_BTF_ID: an object from bpf_obj_new, which the call releases.
+    if (r.type !== "mem" || !r.refObjId || r.off !== 0) w.reject(`arg#${a} expected pointer to allocated object`);
+    return a;
+  }
   const pointee = btf.resolve(type.type);
   const pointeeName = "name" in pointee ? pointee.name : "";
   // KF_ARG_PTR_TO_ITER: the iterator's state lives on the stack.
