@@ -120,7 +120,12 @@ export interface BtfCtx {
   readonly nrArgs: number;
   /** The return type is void (lsm void hooks: any value; a fexit has no return slot). */
   readonly returnsVoid: boolean;
+  /** prog_args_trusted: pointer arguments are PTR_TRUSTED (tp_btf, lsm but its freeing hooks; not fentry/fexit). */
+  readonly trusted: boolean;
 }
+
+/** untrusted_lsm_hooks: the hooks that free what their argument points to. */
+const UNTRUSTED_LSM_HOOKS = new Set(["bpf_lsm_bpf_map_free_security", "bpf_lsm_bpf_prog_free_security", "bpf_lsm_file_free_security", "bpf_lsm_inode_free_security", "bpf_lsm_sk_free_security", "bpf_lsm_task_free", "bpf_lsm_bdev_free_security"]);
 
 const RETVAL_ATTACH = new Set(["trace_fexit", "modify_return", "lsm_mac", "lsm_cgroup"]);
 
@@ -169,7 +174,8 @@ export function btfCtxOf(vmlinux: Btf, attachType: string, target: string, modul
   });
   // The slot after the arguments is the return value's (or, for tp_btf, the one `void *__data` shifted).
   if (!returnsVoid || skipFirst) argOfSlot.push(nrArgs);
-  return { func, argOfSlot, beyond: nrArgs + (skipFirst ? 2 : 1), args, nrArgs, returnsVoid };
+  const trusted = attachType === "trace_raw_tp" || (attachType.startsWith("lsm") && !UNTRUSTED_LSM_HOOKS.has(func));
+  return { func, argOfSlot, beyond: nrArgs + (skipFirst ? 2 : 1), args, nrArgs, returnsVoid, trusted };
 }
 
 /** What btf_ctx_access makes of one argument's type: a scalar, a BTF pointer, or a refusal. */

@@ -15,7 +15,7 @@ import { typeName } from "./log.js";
 import { iterArg, iterNext, iterStructOf } from "./iterators.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarUnknown } from "./scalar.js";
-import { type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
+import { BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import type { Walker } from "./walker.js";
 import type { VerifierEnv } from "./env.js";
 
@@ -194,7 +194,7 @@ export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   const k = resolveKfunc(w.env, i, t);
   if (typeof k === "string") w.reject(k);
   if (!w.env.gpl) w.reject("cannot call kernel function from non-GPL compatible program");
-  if (!w.env.privileged) w.reject("kernel function calls are not allowed in unprivileged programs");
+  if (!w.env.privileged) w.reject("loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN");
   const { name, flags } = k;
   if (flags & KF_SLEEPABLE && !w.env.sleepable) w.reject(`program must be sleepable to call sleepable kfunc ${name}`);
   if (flags & KF_DESTRUCTIVE && !w.env.privileged) w.reject("calling kernel function with KF_DESTRUCTIVE flag is not allowed");
@@ -230,6 +230,7 @@ function castToKernCtx(w: Walker, t: number): number {
   for (let r = 1; r <= 5; r++) setNotInit(w.reg(r));
   setPointer(w.reg(0), "ptr_");
   w.reg(0).btfType = kern;
+  w.reg(0).range = BTF_PTR_TRUSTED;
   return t + 1;
 }
 
@@ -296,6 +297,7 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   if (r.type === "ptr_" || r.type === "sock" || r.type === "sock_common" || r.type === "tcp_sock") {
     if (pointee.kind !== "struct" && pointee.kind !== "union") w.reject(`kernel function ${name} args#${a} pointer type ${kindStr(pointee)} ${pointeeName} is not supported`);
     if (r.maybeNull && !nullable) w.reject(`arg#${a} pointer type STRUCT ${pointeeName} must not be NULL`);
+    if (r.type === "ptr_" && r.range & BTF_PTR_UNTRUSTED) w.reject(`arg#${a} is ${typeName(r)} expected ptr_ or socket`);
     // check_func_arg_reg_off: a fixed offset (a member of the struct) only where nothing is released or trusted.
     if (r.type === "ptr_" && r.off !== 0 && (k.flags & (KF_RELEASE | KF_TRUSTED_ARGS | KF_RCU) || meta.releaseRegno === regno)) w.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
     if (r.type === "ptr_" && r.off === 0 && r.btfType && r.btfType !== pointeeName && r.btfType !== "ksym" && !embeds(w.env.kernelBtf ?? btf, r.btfType, pointeeName)) {
@@ -367,6 +369,7 @@ function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
     if (target && (target.kind === "struct" || target.kind === "union") && name === "bpf_rdonly_cast") {
       setPointer(r0, "ptr_");
       r0.btfType = target.name;
+      r0.range = BTF_PTR_UNTRUSTED;
     } else if (target && target.kind === "struct") {
       setPointer(r0, "mem");
       r0.memSize = target.size;
@@ -386,6 +389,8 @@ function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
   } else if (pointee.kind === "struct" || pointee.kind === "union") {
     setPointer(r0, "ptr_");
     r0.btfType = pointee.name;
+    // What an iterator hands out is trusted (acquired objects are trusted by their reference, not a flag).
+    if (flags & KF_ITER_NEXT) r0.range = BTF_PTR_TRUSTED;
   } else {
     let size = 0;
     try { size = btf.sizeof(ret.type); } catch { w.reject(`kernel function ${name} returns pointer type ${kindStr(pointee)} ${"name" in pointee ? pointee.name : ""} is not supported`); }

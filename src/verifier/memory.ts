@@ -11,7 +11,7 @@ import { formatReg, typeName } from "./log.js";
 import { tnumStr } from "./tnum.js";
 import { type BtfCtx, structLoad } from "./btf-ptr.js";
 import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarSignedRange, scalarUnknown } from "./scalar.js";
-import { copyReg, histPush, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
+import { BTF_PTR_TRUSTED, copyReg, histPush, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
 import type { Walker } from "./walker.js";
 
 const INVALID8 = "????????";
@@ -184,7 +184,9 @@ function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: numbe
   // btf_ctx_access: an iterator's pointer arguments are BTF-typed kernel pointers.
   const arg = !write && size === 8 && off % 8 === 0 ? w.env.btfCtxArgs?.[off / 8] : undefined;
   if (arg) {
+    // prog_args_trusted: an iterator's objects are trusted.
     const r = btfPtr(w, arg.struct);
+    r.range = BTF_PTR_TRUSTED;
     if (arg.nullable) { r.maybeNull = true; r.id = w.newId(); }
     return r;
   }
@@ -239,6 +241,7 @@ function btfCtxRead(w: Walker, ctx: BtfCtx, off: number, size: number, write: bo
   if (slot.kind === "scalar") return undefined;
   w.say(`func '${f}' arg${slot.arg} has btf_id ${slot.btfId} type STRUCT '${slot.struct}'`);
   const r = btfPtr(w, slot.struct);
+  if (ctx.trusted) r.range = BTF_PTR_TRUSTED;
   if (slot.nullable) { r.maybeNull = true; r.id = w.newId(); }
   return r;
 }

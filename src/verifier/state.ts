@@ -47,7 +47,7 @@ export interface Reg {
   id: number;
   /** The reference this pointer holds (ref_obj_id), 0 for none. */
   refObjId: number;
-  /** Packet pointers: bytes past `off` proven readable (range). */
+  /** Packet pointers: bytes past `off` proven readable (range). ptr_: its type flags (BTF_PTR_TRUSTED...). */
   range: number;
   /** map_ptr, map_value, map_key: the map. */
   map: MapSpec | undefined;
@@ -105,6 +105,11 @@ export function setPointer(r: Reg, type: RegType): void {
   setScalar(r, SCALAR_ZERO);
   r.type = type;
 }
+
+/** A BTF pointer's PTR_TRUSTED flag, kept in `range` (which only packet pointers use otherwise). */
+export const BTF_PTR_TRUSTED = 1;
+/** PTR_UNTRUSTED: a pointer no kfunc may take (bpf_rdonly_cast's). */
+export const BTF_PTR_UNTRUSTED = 2;
 
 export const isPointer = (r: Reg): boolean => r.type !== "scalar" && r.type !== "?";
 export const isPacketPtr = (r: Reg): boolean => r.type === "pkt" || r.type === "pkt_meta";
