@@ -8,6 +8,7 @@
  */
 
 import type { Btf, BtfType } from "../btf/types.js";
+import { typesCompat } from "../btf/core.js";
 import type { Instruction } from "../isa/instruction.js";
 import { acquireReference, releaseReference } from "./calls.js";
 import { checkCtxOff, checkHelperMem } from "./memory.js";
@@ -147,7 +148,13 @@ export function resolveKfunc(env: VerifierEnv, i: Instruction, t: number): Kfunc
       func = env.objectBtf.byName(declared, "func")[0];
       btf = env.objectBtf;
     }
-    if (!func || !btf) return `calling kernel function ${name} is not allowed${kb ? "" : " (no kernel BTF to find its prototype in)"}`;
+    // libbpf stops at an extern the kernel has not; without the kernel's BTF the verifier cannot judge the call.
+    if (!func || !btf) return kb ? `extern (func ksym) '${declared}': not found in kernel or module BTFs` : `calling kernel function ${name} is not allowed (no kernel BTF to find its prototype in)`;
+    // libbpf refuses an extern whose prototype is not compatible with the kernel's (bpf_core_types_are_compat).
+    const local = env.objectBtf?.byName(declared, "func")[0];
+    if (kb && local?.kind === "func" && func.kind === "func" && btf !== env.objectBtf && !typesCompat(env.objectBtf!, local.type, btf, func.type)) {
+      return `extern (func ksym) '${declared}': func_proto [${local.type}] incompatible with vmlinux [${func.type}]`;
+    }
   }
   if (func.kind !== "func") return `kernel btf_id ${i.imm} is not a function`;
   const proto = btf.type(func.type);
