@@ -9,6 +9,7 @@
 
 import type { Btf, BtfType } from "../btf/types.js";
 import { typesCompat } from "../btf/core.js";
+import { KFUNC_PROBED_TYPES, KFUNC_TYPES } from "./kfunc-sets.js";
 import type { Instruction } from "../isa/instruction.js";
 import { acquireReference, releaseReference } from "./calls.js";
 import { checkCtxOff, checkHelperMem } from "./memory.js";
@@ -111,6 +112,9 @@ const KERN_CTX: Readonly<Record<string, string>> = {
   sk_reuseport: "sk_reuseport_kern", sk_lookup: "bpf_sk_lookup_kern", cgroup_sysctl: "bpf_sysctl_kern", cgroup_sockopt: "bpf_sockopt_kern",
 };
 
+/** The kfuncs whose flags this module knows (scripts/gen-kfunc-sets.ts asks the kernel who may call them). */
+export const WELL_KNOWN_KFUNCS: readonly string[] = Object.keys(KFUNC_FLAGS);
+
 /** A kfunc as the call names it: its FUNC, its FUNC_PROTO and the BTF they come from. */
 export interface Kfunc {
   readonly name: string;
@@ -203,6 +207,9 @@ export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   if (!w.env.gpl) w.reject("cannot call kernel function from non-GPL compatible program");
   if (!w.env.privileged) w.reject("loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN");
   const { name, flags } = k;
+  // The kernel's kfunc id sets: a type that may not call it is refused before its arguments.
+  const types = KFUNC_TYPES[name];
+  if (types && KFUNC_PROBED_TYPES.includes(w.env.type) && !types.includes(w.env.type)) w.reject(`calling kernel function ${name} is not allowed`);
   if (flags & KF_SLEEPABLE && !w.env.sleepable) w.reject(`program must be sleepable to call sleepable kfunc ${name}`);
   if (flags & KF_DESTRUCTIVE && !w.env.privileged) w.reject("calling kernel function with KF_DESTRUCTIVE flag is not allowed");
   if (w.cur.activeLock && name !== "bpf_rcu_read_lock" && name !== "bpf_rcu_read_unlock") w.reject("function calls are not allowed while holding a lock");
@@ -312,7 +319,7 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     }
     return a;
   }
-  if (pointee.kind === "struct" && r.type === "scalar" && !isNull) w.reject(`arg#${a} pointer type STRUCT ${pointeeName} must point to scalar, or struct with scalar`);
+  if (pointee.kind === "struct" && !scalarStruct(btf, pointee, 0)) w.reject(`arg#${a} pointer type STRUCT ${pointeeName} must point to scalar, or struct with scalar`);
   // KF_ARG_PTR_TO_MEM(_SIZE): memory the helper rules check, of the pointee's size or of the size argument after it.
   const next = k.proto.params[a + 1];
   const sizeArg = next && (next.name.endsWith("__sz") || next.name.endsWith("__szk"));
@@ -336,6 +343,16 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
   checkHelperMem(w, regno, r, size, false, false);
   return a;
+}
+
+/** __btf_type_is_scalar_struct: every member a number, an array of numbers, or such a struct (3 deep). */
+function scalarStruct(btf: Btf, t: BtfType, depth: number): boolean {
+  if (t.kind !== "struct" || depth > 3) return false;
+  return t.members.every((m) => {
+    let mt = btf.resolve(m.type);
+    if (mt.kind === "array") mt = btf.resolve(mt.type);
+    return mt.kind === "int" || mt.kind === "enum" || mt.kind === "float" || scalarStruct(btf, mt, depth + 1);
+  });
 }
 
 /** Whether struct `inner` is the first member of `outer` (btf_struct_ids_match's walk at offset 0). */

@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { release } from "node:os";
 import { test } from "node:test";
 import { loadObjectSpec } from "../../src/object/index.js";
 import { assemble } from "../../src/isa/assembler.js";
@@ -98,4 +99,22 @@ test("libbpf-tools-style trampoline programs all verify (trampoline/tracing-tool
   const verdicts = verifyObject(spec, { kernelBtf: vmlinux! });
   assert.equal(verdicts.length, 7);
   for (const v of verdicts) assert.ok(v.accepted, `${v.name}: ${v.detail ? explain(v.detail) : ""}`);
+});
+
+const KFUNC_SETS = /kernel \(([^)]+)\)/.exec(readFileSync(new URL("../../src/verifier/kfunc-sets.ts", import.meta.url), "utf8"))?.[1];
+const root = process.getuid?.() === 0;
+test("the kfunc sets are what this kernel answers for every probed type", { skip: !root || !vmlinux ? "needs root and the kernel's BTF" : KFUNC_SETS !== release() ? `kfunc sets were recorded on ${KFUNC_SETS}, this is ${release()}` : false }, async () => {
+  const { probeKfuncSets } = await import("../../scripts/gen-kfunc-sets.js");
+  const { KFUNC_TYPES } = await import("../../src/verifier/kfunc-sets.js");
+  assert.deepEqual(probeKfuncSets(), KFUNC_TYPES);
+});
+
+test("a kfunc the program type may not call is refused before its arguments", { skip }, () => {
+  const id = vmlinux!.byName("bpf_task_acquire", "func")[0]!.id;
+  const call = { ...assemble("call 0").instructions[0]!, src: 2, imm: id };
+  const [, ...rest] = assemble("call 0\nr0 = 0\nexit").instructions;
+  const r = verifyProgram({ instructions: [call, ...rest], license: "GPL" }, { type: "kprobe", kernelBtf: vmlinux! });
+  assert.equal(r.error?.message, "calling kernel function bpf_task_acquire is not allowed");
+  const t = verifyProgram({ instructions: [call, ...rest], license: "GPL" }, { type: "tracepoint", kernelBtf: vmlinux! });
+  assert.equal(t.error?.message, "arg#0 pointer type STRUCT task_struct must point to scalar, or struct with scalar");
 });
