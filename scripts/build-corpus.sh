@@ -32,6 +32,11 @@ build tcp-options.bpf.c tcp-options.v4.bpf.o -mcpu=v4
 build xdp-vlan.bpf.c xdp-vlan.v4.bpf.o -mcpu=v4
 build tc-conntrack.bpf.c tc-conntrack.v4.bpf.o -mcpu=v4
 build exec-lineage.bpf.c exec-lineage.v4.bpf.o -mcpu=v4
+# Trampoline programs (fentry, fexit, fmod_ret, lsm) the kernel here refuses to load (EPERM):
+# tsbpf judges them by the kernel's rules alone (test/verifier/btf-tracing.test.ts), no verdict recorded.
+for src in trampoline/*.bpf.c; do
+  build "$src" "${src%.c}.o"
+done
 
 cd ../../..
 if [ "$(id -u)" = 0 ]; then

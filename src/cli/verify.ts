@@ -4,7 +4,7 @@
  * one program's failure hides none of the others. `--json` prints the verdicts as data.
  */
 
-import { kernelBtf } from "../object/host.js";
+import { kernelBtf, moduleBtfs } from "../object/host.js";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
@@ -62,7 +62,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   const spec = openObject(new Uint8Array(readFileSync(path)), basename(path), values);
   // The kernel's BTF: tsbpf's verifier types BTF pointers (tp_btf arguments, iterators) by it.
   const hostBtf = kernelBtf();
-  const options = { log: Boolean(values.log), ...(logLevel !== undefined ? { logLevel } : {}), ...(values.prog ? { programs: values.prog } : {}), ...(values["pin-root"] ? { pinRoot: values["pin-root"] } : {}), ...(hostBtf ? { targetBtf: hostBtf } : {}) };
+  const options = { log: Boolean(values.log), ...(logLevel !== undefined ? { logLevel } : {}), ...(values.prog ? { programs: values.prog } : {}), ...(values["pin-root"] ? { pinRoot: values["pin-root"] } : {}), ...(hostBtf ? { targetBtf: hostBtf, moduleBtfs: () => [...moduleBtfs()].map((m) => m.btf) } : {}) };
   if (values.compare) return compareEngines(spec, options, Boolean(values.json), io);
   const verdicts = await verifyObject(spec, { engine, ...options });
   if (values.json) {

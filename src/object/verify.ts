@@ -39,6 +39,8 @@ export interface JudgeOptions {
   readonly log?: boolean;
   /** The target kernel's BTF, for attach targets and kfuncs (default: the running kernel's). */
   readonly targetBtf?: Btf;
+  /** Its modules' BTF, for attach targets and kfuncs vmlinux lacks (asked for only then). */
+  readonly moduleBtfs?: () => Iterable<Btf>;
   /** Pin and reuse maps under this directory, as loadObject's `pinRoot` (by default no map is pinned or reused). */
   readonly pinRoot?: string;
 }

@@ -120,31 +120,44 @@ export interface BtfCtx {
   readonly nrArgs: number;
   /** The return type is void (lsm void hooks: any value; a fexit has no return slot). */
   readonly returnsVoid: boolean;
+  /** prog_args_trusted: pointer arguments are PTR_TRUSTED (tp_btf, lsm but its freeing hooks; not fentry/fexit). */
+  readonly trusted: boolean;
 }
+
+/** untrusted_lsm_hooks: the hooks that free what their argument points to. */
+const UNTRUSTED_LSM_HOOKS = new Set(["bpf_lsm_bpf_map_free_security", "bpf_lsm_bpf_prog_free_security", "bpf_lsm_file_free_security", "bpf_lsm_inode_free_security", "bpf_lsm_sk_free_security", "bpf_lsm_task_free", "bpf_lsm_bdev_free_security"]);
 
 const RETVAL_ATTACH = new Set(["trace_fexit", "modify_return", "lsm_mac", "lsm_cgroup"]);
 
-/** The attach function's FUNC_PROTO and its name, or the reason it cannot be found. */
-function attachProto(btf: Btf, attachType: string, target: string): { func: string; proto: Extract<BtfType, { kind: "func_proto" }>; skipFirst: boolean } | string {
-  if (attachType === "trace_raw_tp") {
-    const td = btf.byName(`btf_trace_${target}`, "typedef")[0];
-    const ptr = td ? btf.resolve(td.id) : undefined;
-    const proto = ptr?.kind === "ptr" ? btf.resolve(ptr.type) : undefined;
-    return proto?.kind === "func_proto" ? { func: target, proto, skipFirst: true } : `The tracepoint ${target} has no BTF typedef btf_trace_${target}`;
+/** The attach function's FUNC_PROTO, its name and the BTF it is in (vmlinux, else a module's), or why it is not found. */
+function attachProto(btfs: Iterable<Btf>, attachType: string, target: string): { btf: Btf; func: string; proto: Extract<BtfType, { kind: "func_proto" }>; skipFirst: boolean } | string {
+  const tp = attachType === "trace_raw_tp";
+  const name = tp ? target : attachType.startsWith("lsm") ? `bpf_lsm_${target}` : target;
+  for (const btf of btfs) {
+    if (tp) {
+      const td = btf.byName(`btf_trace_${target}`, "typedef")[0];
+      const ptr = td ? btf.resolve(td.id) : undefined;
+      const proto = ptr?.kind === "ptr" ? btf.resolve(ptr.type) : undefined;
+      if (proto?.kind === "func_proto") return { btf, func: name, proto, skipFirst: true };
+      continue;
+    }
+    const fn = btf.byName(name, "func")[0];
+    if (!fn || fn.kind !== "func") continue;
+    const proto = btf.type(fn.type);
+    if (proto.kind !== "func_proto") return `attach_btf_id ${fn.id} is not a function`;
+    return { btf, func: name, proto, skipFirst: false };
   }
-  const name = attachType.startsWith("lsm") ? `bpf_lsm_${target}` : target;
-  const fn = btf.byName(name, "func")[0];
-  if (!fn || fn.kind !== "func") return `The function ${name} has no BTF FUNC in the kernel's BTF`;
-  const proto = btf.type(fn.type);
-  if (proto.kind !== "func_proto") return `attach_btf_id ${fn.id} is not a function`;
-  return { func: name, proto, skipFirst: false };
+  return tp ? `The tracepoint ${target} has no BTF typedef btf_trace_${target}` : `The function ${name} has no BTF FUNC in the kernel's BTF`;
 }
 
-/** btf_ctx_access's typing of each argument (and the return value) of what a program attaches to. */
-export function btfCtxOf(btf: Btf, attachType: string, target: string): BtfCtx | string {
-  const found = attachProto(btf, attachType, target);
+/**
+ * btf_ctx_access's typing of each argument (and the return value) of what a program attaches
+ * to, found in vmlinux's BTF or else in a module's (`modules`, asked only then).
+ */
+export function btfCtxOf(vmlinux: Btf, attachType: string, target: string, modules?: () => Iterable<Btf>): BtfCtx | string {
+  const found = attachProto(function* () { yield vmlinux; if (modules) yield* modules(); }(), attachType, target);
   if (typeof found === "string") return found;
-  const { func, proto, skipFirst } = found;
+  const { btf, func, proto, skipFirst } = found;
   const params = proto.params.filter((p) => p.type !== 0);
   const nullMask = attachType === "trace_raw_tp" ? RAW_TP_NULL_ARGS[target] ?? 0 : 0;
   const args: BtfCtxSlot[] = params.slice(skipFirst ? 1 : 0).map((p, k) => slotKind(btf, func, p.type, k, p.name.endsWith("__nullable") || ((nullMask >> (4 * k)) & 0xf) !== 0));
@@ -161,7 +174,8 @@ export function btfCtxOf(btf: Btf, attachType: string, target: string): BtfCtx |
   });
   // The slot after the arguments is the return value's (or, for tp_btf, the one `void *__data` shifted).
   if (!returnsVoid || skipFirst) argOfSlot.push(nrArgs);
-  return { func, argOfSlot, beyond: nrArgs + (skipFirst ? 2 : 1), args, nrArgs, returnsVoid };
+  const trusted = attachType === "trace_raw_tp" || (attachType.startsWith("lsm") && !UNTRUSTED_LSM_HOOKS.has(func));
+  return { func, argOfSlot, beyond: nrArgs + (skipFirst ? 2 : 1), args, nrArgs, returnsVoid, trusted };
 }
 
 /** What btf_ctx_access makes of one argument's type: a scalar, a BTF pointer, or a refusal. */

@@ -14,7 +14,7 @@ import { typeName } from "./log.js";
 import { checkCtxOff, checkHelperMem } from "./memory.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarRange, scalarUnknown } from "./scalar.js";
-import { copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
+import { BTF_PTR_TRUSTED, copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import { widenImprecise, type Walker } from "./walker.js";
 
 const helperName = (id: number): string => (HELPER_NAMES[id] ? `bpf_${HELPER_NAMES[id]}#${id}` : `unknown#${id}`);
@@ -254,6 +254,7 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
     case "ptr_to_btf_id":
       setPointer(r0, "ptr_");
       r0.btfType = ret.btfType ?? "";
+      if (ret.trusted) r0.range = BTF_PTR_TRUSTED;
       break;
   }
   r0.maybeNull = !!ret.maybeNull;

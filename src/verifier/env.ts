@@ -36,6 +36,8 @@ export interface VerifierEnv {
   readonly btfCtx?: BtfCtx | undefined;
   /** The return range when the attach target decides it (lsm hooks): null for any value. */
   readonly returnRange?: { readonly min: number; readonly max: number; readonly only32: boolean } | null | undefined;
+  /** The kernel modules' BTF, for kfuncs vmlinux lacks. */
+  readonly moduleBtfs?: (() => Iterable<Btf>) | undefined;
   /** The object's own BTF: kfunc prototypes from their extern declarations when the kernel's BTF is missing. */
   readonly objectBtf?: Btf | undefined;
   /** The kfunc each kfunc call names, by slot (from the object's relocations). */

@@ -50,6 +50,8 @@ export interface VerifyOptions {
   readonly btf?: Btf;
   /** The kernel's BTF (/sys/kernel/btf/vmlinux), for BTF-typed pointers (tp_btf arguments, loads through them). */
   readonly kernelBtf?: Btf;
+  /** The kernel modules' BTF (split over kernelBtf), asked for an attach target or kfunc vmlinux lacks. */
+  readonly moduleBtfs?: () => Iterable<Btf>;
 }
 
 export interface VerifyError {
@@ -161,10 +163,10 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
   const globals = globalFuncs(program.funcInfo ?? [], options.btf, (slot) => starts.get(slot), type);
   const kb = (type === "tracing" || type === "lsm") && program.attachTo ? options.kernelBtf : undefined;
   const ctxArgs = kb && env.attachType === "trace_iter" ? iteratorArgs(kb, program.attachTo!) : undefined;
-  const btfCtx = kb && env.attachType && BTF_CTX_ATTACH.has(env.attachType) ? btfCtxOf(kb, env.attachType, program.attachTo!) : undefined;
+  const btfCtx = kb && env.attachType && BTF_CTX_ATTACH.has(env.attachType) ? btfCtxOf(kb, env.attachType, program.attachTo!, options.moduleBtfs) : undefined;
   // bpf_check_attach_target: no BTF for the target, no load (libbpf stops before the kernel sees it).
   if (typeof btfCtx === "string") return finish(describe(program.instructions, lineInfo, 0, btfCtx, undefined, []));
-  const kfuncEnv = { ...env, kernelBtf: options.kernelBtf, objectBtf: options.btf, kfuncAt: kfuncsBySlot(program), pendingTypeIds: pendingTypeIds(program, options.btf) };
+  const kfuncEnv = { ...env, kernelBtf: options.kernelBtf, moduleBtfs: options.moduleBtfs, objectBtf: options.btf, kfuncAt: kfuncsBySlot(program), pendingTypeIds: pendingTypeIds(program, options.btf) };
   const iterNextAt = iterNextCalls(cfg, kfuncEnv);
   const verifyEnv: VerifierEnv = {
     ...kfuncEnv,

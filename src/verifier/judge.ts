@@ -39,6 +39,7 @@ export const tsbpfJudge: ProgramJudge = (spec, program, options) => {
     maps: spec.maps,
     ...(spec.btf ? { btf: spec.btf } : {}),
     ...(options.targetBtf ? { kernelBtf: options.targetBtf } : {}),
+    ...(options.moduleBtfs ? { moduleBtfs: options.moduleBtfs } : {}),
     logLevel,
     ...(program.expectedAttachType ? { attachType: program.expectedAttachType } : {}),
   });

@@ -8,13 +8,16 @@
  */
 
 import type { Btf, BtfType } from "../btf/types.js";
+import { typesCompat } from "../btf/core.js";
+import { KFUNC_PROBED_TYPES, KFUNC_TYPES } from "./kfunc-sets.js";
 import type { Instruction } from "../isa/instruction.js";
 import { acquireReference, releaseReference } from "./calls.js";
-import { checkHelperMem } from "./memory.js";
+import { checkCtxOff, checkHelperMem } from "./memory.js";
+import { typeName } from "./log.js";
 import { iterArg, iterNext, iterStructOf } from "./iterators.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarUnknown } from "./scalar.js";
-import { type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
+import { BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import type { Walker } from "./walker.js";
 import type { VerifierEnv } from "./env.js";
 
@@ -82,7 +85,35 @@ const KFUNC_FLAGS: Readonly<Record<string, number>> = {
   bpf_iter_task_vma_destroy: ITER_DESTROY,
   bpf_rcu_read_lock: 0,
   bpf_rcu_read_unlock: 0,
+  bpf_cast_to_kern_ctx: 0,
+  bpf_rdonly_cast: 0,
+  bpf_dynptr_slice: KF_RET_NULL,
+  bpf_dynptr_slice_rdwr: KF_RET_NULL,
+  bpf_dynptr_from_skb: 0,
+  bpf_dynptr_from_xdp: 0,
 };
+
+/** Each program type's ctx struct as programs see it (bpf_types.h), for kfunc ctx arguments (btf_is_prog_ctx_type). */
+const UAPI_CTX: Readonly<Record<string, string>> = {
+  socket_filter: "__sk_buff", sched_cls: "__sk_buff", sched_act: "__sk_buff", cgroup_skb: "__sk_buff", sk_skb: "__sk_buff",
+  lwt_in: "__sk_buff", lwt_out: "__sk_buff", lwt_xmit: "__sk_buff", lwt_seg6local: "__sk_buff", flow_dissector: "__sk_buff",
+  xdp: "xdp_md", cgroup_sock: "bpf_sock", sock_ops: "bpf_sock_ops", sk_msg: "sk_msg_md", kprobe: "pt_regs",
+  perf_event: "bpf_perf_event_data", raw_tracepoint: "bpf_raw_tracepoint_args", raw_tracepoint_writable: "bpf_raw_tracepoint_args",
+  cgroup_sock_addr: "bpf_sock_addr", sk_reuseport: "sk_reuseport_md", sk_lookup: "bpf_sk_lookup", cgroup_sysctl: "bpf_sysctl",
+  cgroup_sockopt: "bpf_sockopt", netfilter: "bpf_nf_ctx",
+};
+
+/** The kernel's own struct behind each program type's ctx (bpf_types.h), for bpf_cast_to_kern_ctx. */
+const KERN_CTX: Readonly<Record<string, string>> = {
+  socket_filter: "sk_buff", sched_cls: "sk_buff", sched_act: "sk_buff", cgroup_skb: "sk_buff", sk_skb: "sk_buff",
+  lwt_in: "sk_buff", lwt_out: "sk_buff", lwt_xmit: "sk_buff", lwt_seg6local: "sk_buff", xdp: "xdp_buff",
+  cgroup_sock: "sock", sock_ops: "bpf_sock_ops_kern", sk_msg: "sk_msg", kprobe: "pt_regs",
+  perf_event: "bpf_perf_event_data_kern", cgroup_sock_addr: "bpf_sock_addr_kern", flow_dissector: "bpf_flow_dissector",
+  sk_reuseport: "sk_reuseport_kern", sk_lookup: "bpf_sk_lookup_kern", cgroup_sysctl: "bpf_sysctl_kern", cgroup_sockopt: "bpf_sockopt_kern",
+};
+
+/** The kfuncs whose flags this module knows (scripts/gen-kfunc-sets.ts asks the kernel who may call them). */
+export const WELL_KNOWN_KFUNCS: readonly string[] = Object.keys(KFUNC_FLAGS);
 
 /** A kfunc as the call names it: its FUNC, its FUNC_PROTO and the BTF they come from. */
 export interface Kfunc {
@@ -106,24 +137,47 @@ export function resolveKfunc(env: VerifierEnv, i: Instruction, t: number): Kfunc
     if (!func || func.kind !== "func") return `kernel btf_id ${i.imm} is not a function`;
     btf = kb;
   } else {
-    const name = env.kfuncAt?.get(t);
-    if (!name) return `calling kernel function ${i.imm} is not allowed`;
-    for (const b of [kb, env.objectBtf]) {
-      const f = b?.byName(name, "func")[0];
-      if (f) { func = f; btf = b; break; }
+    // By its essential name (`bpf_foo___v2` is `bpf_foo`), as libbpf resolves it.
+    const declared = env.kfuncAt?.get(t);
+    const name = declared?.replace(/___.*$/, "");
+    if (!declared || !name) return `calling kernel function ${i.imm} is not allowed`;
+    if (kb) {
+      // vmlinux, then the modules (a module's kfunc is called with its BTF's fd index in `off`).
+      for (const b of [kb, ...(env.moduleBtfs?.() ?? [])]) {
+        func = b.byName(name, "func")[0];
+        if (func) { btf = b; break; }
+      }
+    } else if (name in KFUNC_FLAGS && env.objectBtf) {
+      // Without the kernel's BTF, only a well-known kfunc is taken at its declaration's word.
+      func = env.objectBtf.byName(declared, "func")[0];
+      btf = env.objectBtf;
     }
-    if (!func || !btf) return `calling kernel function ${name} is not allowed`;
+    // libbpf stops at an extern the kernel has not; without the kernel's BTF the verifier cannot judge the call.
+    if (!func || !btf) return kb ? `extern (func ksym) '${declared}': not found in kernel or module BTFs` : `calling kernel function ${name} is not allowed (no kernel BTF to find its prototype in)`;
+    // libbpf refuses an extern whose prototype is not compatible with the kernel's (bpf_core_types_are_compat).
+    const local = env.objectBtf?.byName(declared, "func")[0];
+    if (kb && local?.kind === "func" && func.kind === "func" && btf !== env.objectBtf && !typesCompat(env.objectBtf!, local.type, btf, func.type)) {
+      return `extern (func ksym) '${declared}': func_proto [${local.type}] incompatible with vmlinux [${func.type}]`;
+    }
   }
   if (func.kind !== "func") return `kernel btf_id ${i.imm} is not a function`;
   const proto = btf.type(func.type);
   if (proto.kind !== "func_proto") return `kernel function btf_id ${func.id} does not have a valid func_proto`;
-  return { name: func.name, btf, proto, flags: KFUNC_FLAGS[func.name] ?? 0 };
+  const name = func.name.replace(/___.*$/, "");
+  return { name, btf, proto, flags: KFUNC_FLAGS[name] ?? 0 };
 }
 
 /** The name of the kfunc a call names, if it can be told (for the front end's prune points). */
 export function kfuncName(env: VerifierEnv, i: Instruction, t: number): string | undefined {
   const k = resolveKfunc(env, i, t);
   return typeof k === "string" ? undefined : k.name;
+}
+
+/** A kfunc call as the kernel's log prints it (`(85) call bpf_iter_num_new#64177`), when it can be named. */
+export function kfuncCallText(env: VerifierEnv, i: Instruction, t: number): string | undefined {
+  if (i.opcode !== 0x85 || i.src !== 2) return undefined;
+  const name = kfuncName(env, i, t);
+  return name ? `(85) call ${name}#${i.imm}` : undefined;
 }
 
 const isIterNextName = (name: string): boolean => (KFUNC_FLAGS[name] ?? 0) & KF_ITER_NEXT ? true : /^bpf_iter_\w+_next$/.test(name);
@@ -143,14 +197,19 @@ interface KfuncMeta {
   iter: { frameno: number; slot: number } | undefined;
   /** r0's type id for bpf_rdonly_cast / bpf_obj_new (a constant argument). */
   typeId: number;
+  /** A `__szk` constant size argument (arg_constant): the size of a dynptr slice. */
+  constSize: number;
 }
 
 export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   const k = resolveKfunc(w.env, i, t);
   if (typeof k === "string") w.reject(k);
   if (!w.env.gpl) w.reject("cannot call kernel function from non-GPL compatible program");
-  if (!w.env.privileged) w.reject("kernel function calls are not allowed in unprivileged programs");
+  if (!w.env.privileged) w.reject("loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN");
   const { name, flags } = k;
+  // The kernel's kfunc id sets: a type that may not call it is refused before its arguments.
+  const types = KFUNC_TYPES[name];
+  if (types && KFUNC_PROBED_TYPES.includes(w.env.type) && !types.includes(w.env.type)) w.reject(`calling kernel function ${name} is not allowed`);
   if (flags & KF_SLEEPABLE && !w.env.sleepable) w.reject(`program must be sleepable to call sleepable kfunc ${name}`);
   if (flags & KF_DESTRUCTIVE && !w.env.privileged) w.reject("calling kernel function with KF_DESTRUCTIVE flag is not allowed");
   if (w.cur.activeLock && name !== "bpf_rcu_read_lock" && name !== "bpf_rcu_read_unlock") w.reject("function calls are not allowed while holding a lock");
@@ -163,15 +222,29 @@ export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   } else if (flags & KF_SLEEPABLE && w.cur.rcuLock) {
     w.reject(`kernel func ${name} is sleepable within rcu_read_lock region`);
   }
+  if (name === "bpf_cast_to_kern_ctx") return castToKernCtx(w, t);
   const params = k.proto.params;
   if (params.length > 5) w.reject(`Function ${name} has ${params.length} > 5 args`);
-  const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0, iter: undefined, typeId: 0 };
+  const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0, iter: undefined, typeId: 0, constSize: 0 };
   for (let a = 0; a < params.length; a++) a = checkArg(w, k, a, meta, t);
   if (flags & KF_RELEASE && !meta.releaseRegno) w.reject(`release kernel function ${name} expects refcounted PTR_TO_BTF_ID`);
   if (meta.releaseRegno) releaseReference(w, meta.refObjId);
   for (let r = 1; r <= 5; r++) setNotInit(w.reg(r));
   setReturn(w, k, meta, t);
   if (flags & KF_ITER_NEXT && meta.iter) iterNext(w, meta.iter, t);
+  return t + 1;
+}
+
+/** bpf_cast_to_kern_ctx: the program's ctx as the kernel's struct behind it, a trusted BTF pointer. */
+function castToKernCtx(w: Walker, t: number): number {
+  const r1 = w.readReg(1);
+  if (r1.type !== "ctx") w.reject(`arg#0 expected pointer to ctx, but got ${r1.type}`);
+  const kern = KERN_CTX[w.env.type];
+  if (!kern) w.reject("kern ctx type id not found");
+  for (let r = 1; r <= 5; r++) setNotInit(w.reg(r));
+  setPointer(w.reg(0), "ptr_");
+  w.reg(0).btfType = kern;
+  w.reg(0).range = BTF_PTR_TRUSTED;
   return t + 1;
 }
 
@@ -210,6 +283,11 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     meta.refObjId = r.refObjId;
     if (k.flags & KF_RELEASE) meta.releaseRegno = regno;
   }
+  if (p.name.endsWith("__alloc")) {
+    // KF_ARG_PTR_TO_ALLOC_BTF_ID: an object from bpf_obj_new, which the call releases.
+    if (r.type !== "mem" || !r.refObjId || r.off !== 0) w.reject(`arg#${a} expected pointer to allocated object`);
+    return a;
+  }
   const pointee = btf.resolve(type.type);
   const pointeeName = "name" in pointee ? pointee.name : "";
   // KF_ARG_PTR_TO_ITER: the iterator's state lives on the stack.
@@ -219,6 +297,12 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   }
   if (nullable && isNull) return a;
   if ((k.flags & (KF_TRUSTED_ARGS | KF_RCU)) && (isNull || r.maybeNull)) w.reject(`Possibly NULL pointer passed to trusted arg${a}`);
+  if (pointeeName && (pointeeName === UAPI_CTX[w.env.type] || pointeeName === KERN_CTX[w.env.type])) {
+    // KF_ARG_PTR_TO_CTX
+    if (r.type !== "ctx") w.reject(`arg#${a} expected pointer to ctx, but got ${typeName(r)}`);
+    checkCtxOff(w, regno, r);
+    return a;
+  }
   if (pointeeName === "bpf_dynptr" || pointeeName === "bpf_dynptr_kern") {
     if (r.type !== "fp" && r.type !== "ptr_") w.reject(`arg#${a} expected pointer to stack or const struct bpf_dynptr`);
     return a;
@@ -227,13 +311,15 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   if (r.type === "ptr_" || r.type === "sock" || r.type === "sock_common" || r.type === "tcp_sock") {
     if (pointee.kind !== "struct" && pointee.kind !== "union") w.reject(`kernel function ${name} args#${a} pointer type ${kindStr(pointee)} ${pointeeName} is not supported`);
     if (r.maybeNull && !nullable) w.reject(`arg#${a} pointer type STRUCT ${pointeeName} must not be NULL`);
-    if (r.type === "ptr_" && r.btfType && r.btfType !== pointeeName && r.btfType !== "ksym" && !embeds(w.env.kernelBtf ?? btf, r.btfType, pointeeName)) {
+    if (r.type === "ptr_" && r.range & BTF_PTR_UNTRUSTED) w.reject(`arg#${a} is ${typeName(r)} expected ptr_ or socket`);
+    // check_func_arg_reg_off: a fixed offset (a member of the struct) only where nothing is released or trusted.
+    if (r.type === "ptr_" && r.off !== 0 && (k.flags & (KF_RELEASE | KF_TRUSTED_ARGS | KF_RCU) || meta.releaseRegno === regno)) w.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
+    if (r.type === "ptr_" && r.off === 0 && r.btfType && r.btfType !== pointeeName && r.btfType !== "ksym" && !embeds(w.env.kernelBtf ?? btf, r.btfType, pointeeName)) {
       w.reject(`kernel function ${name} args#${a} expected pointer to STRUCT ${pointeeName} but R${regno} has a pointer to STRUCT ${r.btfType}`);
     }
-    if (r.type === "ptr_" && r.off !== 0) w.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
     return a;
   }
-  if (pointee.kind === "struct" && r.type === "scalar" && !isNull) w.reject(`arg#${a} pointer type STRUCT ${pointeeName} must point to scalar, or struct with scalar`);
+  if (pointee.kind === "struct" && !scalarStruct(btf, pointee, 0)) w.reject(`arg#${a} pointer type STRUCT ${pointeeName} must point to scalar, or struct with scalar`);
   // KF_ARG_PTR_TO_MEM(_SIZE): memory the helper rules check, of the pointee's size or of the size argument after it.
   const next = k.proto.params[a + 1];
   const sizeArg = next && (next.name.endsWith("__sz") || next.name.endsWith("__szk"));
@@ -244,6 +330,7 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     markPrecise(w, regno + 1);
     if (sz.s.smin < 0n) w.reject(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
     if (sz.s.umax >= 1n << 29n) w.reject(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+    if (next.name.endsWith("__szk") && isConst(sz.s)) meta.constSize = Number(constValue(sz.s)!);
     if (nullable && isNull) return a + 1;
     if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
     checkHelperMem(w, regno, r, Number(sz.s.umax), false, true);
@@ -256,6 +343,16 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
   checkHelperMem(w, regno, r, size, false, false);
   return a;
+}
+
+/** __btf_type_is_scalar_struct: every member a number, an array of numbers, or such a struct (3 deep). */
+function scalarStruct(btf: Btf, t: BtfType, depth: number): boolean {
+  if (t.kind !== "struct" || depth > 3) return false;
+  return t.members.every((m) => {
+    let mt = btf.resolve(m.type);
+    if (mt.kind === "array") mt = btf.resolve(mt.type);
+    return mt.kind === "int" || mt.kind === "enum" || mt.kind === "float" || scalarStruct(btf, mt, depth + 1);
+  });
 }
 
 /** Whether struct `inner` is the first member of `outer` (btf_struct_ids_match's walk at offset 0). */
@@ -296,6 +393,7 @@ function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
     if (target && (target.kind === "struct" || target.kind === "union") && name === "bpf_rdonly_cast") {
       setPointer(r0, "ptr_");
       r0.btfType = target.name;
+      r0.range = BTF_PTR_UNTRUSTED;
     } else if (target && target.kind === "struct") {
       setPointer(r0, "mem");
       r0.memSize = target.size;
@@ -303,6 +401,11 @@ function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
       setScalar(r0, SCALAR_UNKNOWN);
       return;
     }
+  } else if (pointee.kind === "void" && /^bpf_dynptr_slice(_rdwr)?$/.test(name)) {
+    // A slice of the dynptr's data, or of the buffer it was copied to: `buffer__szk` bytes, maybe NULL.
+    setPointer(r0, "mem");
+    r0.memSize = meta.constSize;
+    r0.rdonly = name === "bpf_dynptr_slice";
   } else if (pointee.kind === "void") {
     // A kfunc returning `void *` returns a number as far as the verifier knows.
     setScalar(r0, scalarUnknown());
@@ -310,6 +413,8 @@ function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
   } else if (pointee.kind === "struct" || pointee.kind === "union") {
     setPointer(r0, "ptr_");
     r0.btfType = pointee.name;
+    // What an iterator hands out is trusted (acquired objects are trusted by their reference, not a flag).
+    if (flags & KF_ITER_NEXT) r0.range = BTF_PTR_TRUSTED;
   } else {
     let size = 0;
     try { size = btf.sizeof(ret.type); } catch { w.reject(`kernel function ${name} returns pointer type ${kindStr(pointee)} ${"name" in pointee ? pointee.name : ""} is not supported`); }

@@ -5,7 +5,7 @@
  */
 
 import { formatScalar, isConst } from "./scalar.js";
-import type { Frame, Reg, State } from "./state.js";
+import { BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, type Frame, type Reg, type State } from "./state.js";
 
 /** The type's name as reg_type_str gives it, with its prefixes and _or_null. */
 export function typeName(r: Reg): string {
@@ -13,7 +13,10 @@ export function typeName(r: Reg): string {
   if (r.ringbuf) base = `ringbuf_${base}`;
   if (r.rdonly) base = `rdonly_${base}`;
   // reg_type_str: a BTF pointer's NULL flag comes before the struct's name (`ptr_or_null_`), which only states print.
-  if (r.type === "ptr_") return r.maybeNull ? `${base}or_null_` : base;
+  if (r.type === "ptr_") {
+    const flag = r.range & BTF_PTR_TRUSTED ? "trusted_" : r.range & BTF_PTR_UNTRUSTED ? "untrusted_" : "";
+    return `${flag}${base}${r.maybeNull ? "or_null_" : ""}`;
+  }
   return r.maybeNull ? `${base}_or_null` : base;
 }
 
@@ -84,7 +87,7 @@ export function statsLine(st: { processed: number; maxStatesPerInsn: number; tot
 export function fixHint(message: string, line?: number): string | undefined {
   const at = line !== undefined ? ` before line ${line}` : "";
   const rules: [RegExp, string][] = [
-    [/invalid mem access '(map_value|ptr_.*|sock.*|mem|ringbuf_mem)_or_null'|invalid mem access 'ptr_or_null_'/, `check the pointer against NULL${at} (the helper that returned it may fail)`],
+    [/invalid mem access '(map_value|ptr_.*|sock.*|mem|ringbuf_mem)_or_null'|invalid mem access '[a-z_]*ptr_or_null_'/, `check the pointer against NULL${at} (the helper that returned it may fail)`],
     [/invalid access to packet|offset is outside of the packet/, `compare data + offset + size with data_end${at}, and access only below the bound you checked`],
     [/min value is negative/, `make the index unsigned or check it is >= 0${at}`],
     [/unbounded (memory access|min value)/, `bound the index with & MASK or a comparison against a constant${at}`],

@@ -10,8 +10,8 @@ import { F_RDONLY_PROG, F_WRONLY_PROG, MAX_PACKET_OFF, MAX_STACK, MAX_VAR_OFF, P
 import { formatReg, typeName } from "./log.js";
 import { tnumStr } from "./tnum.js";
 import { type BtfCtx, structLoad } from "./btf-ptr.js";
-import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
-import { assignReg, copyReg, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
+import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarSignedRange, scalarUnknown } from "./scalar.js";
+import { assignReg, BTF_PTR_TRUSTED, copyReg, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
 import type { Walker } from "./walker.js";
 
 const INVALID8 = "????????";
@@ -79,6 +79,13 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
         if (l.kind === "ptr") return btfPtr(w, l.struct);
       }
       return undefined;
+    case "tp_buffer": {
+      // check_tp_buffer_access: any constant offset from the start, read or written.
+      const o = off + base.off;
+      if (o < 0) w.reject(`R${regno} invalid tracepoint buffer access: off=${o}, size=${size}`);
+      if (!isConst(base.s) || constValue(base.s) !== 0n) w.reject(`R${regno} invalid variable buffer offset: off=${o}, var_off=${tnumStr(base.s.varOff)}`);
+      return undefined;
+    }
     case "sock":
     case "sock_common":
     case "tcp_sock":
@@ -191,7 +198,9 @@ function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: numbe
   // btf_ctx_access: an iterator's pointer arguments are BTF-typed kernel pointers.
   const arg = !write && size === 8 && off % 8 === 0 ? w.env.btfCtxArgs?.[off / 8] : undefined;
   if (arg) {
+    // prog_args_trusted: an iterator's objects are trusted.
     const r = btfPtr(w, arg.struct);
+    r.range = BTF_PTR_TRUSTED;
     if (arg.nullable) { r.maybeNull = true; r.id = w.newId(); }
     return r;
   }
@@ -210,6 +219,7 @@ function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: numbe
     case "socket": r.type = "sock"; break;
     case "socket_or_null": r.type = "sock"; r.maybeNull = true; r.id = w.newId(); break;
     case "sock_common_or_null": r.type = "sock_common"; r.maybeNull = true; r.id = w.newId(); break;
+    case "tp_buffer": r.type = "tp_buffer"; break;
     case "btf_id": r.type = "ptr_"; r.btfType = v.btfType ?? ""; break;
     case "btf_id_or_null": r.type = "ptr_"; r.btfType = v.btfType ?? ""; r.maybeNull = true; r.id = w.newId(); break;
   }
@@ -231,13 +241,21 @@ function btfCtxRead(w: Walker, ctx: BtfCtx, off: number, size: number, write: bo
   const arg = ctx.argOfSlot[off / 8] ?? ctx.beyond;
   const slot = ctx.args[arg];
   if (arg > ctx.nrArgs || !slot) refuse(`func '${f}' doesn't have ${arg + 1}-th argument`);
-  if (slot.kind === "scalar" && !slot.pointer) return undefined;
+  if (slot.kind === "scalar" && !slot.pointer) {
+    // An lsm hook's return value so far is within the hook's range (is_retval, __mark_reg_s32_range).
+    const range = w.env.returnRange;
+    if (arg !== ctx.nrArgs || w.env.attachType !== "lsm_mac" || !range || size !== 8) return undefined;
+    const r = copyReg(w.reg(0));
+    setScalar(r, scalarSignedRange(BigInt(range.min), BigInt(range.max)));
+    return r;
+  }
   if (slot.kind === "bad" && !slot.pointer) return refuse(slot.message);
   if (size !== 8) refuse(`func '${f}' size ${size} must be 8`);
   if (slot.kind === "bad") return refuse(slot.message);
   if (slot.kind === "scalar") return undefined;
   w.say(`func '${f}' arg${slot.arg} has btf_id ${slot.btfId} type STRUCT '${slot.struct}'`);
   const r = btfPtr(w, slot.struct);
+  if (ctx.trusted) r.range = BTF_PTR_TRUSTED;
   if (slot.nullable) { r.maybeNull = true; r.id = w.newId(); }
   return r;
 }

@@ -27,6 +27,7 @@ export type RegType =
   /** PTR_TO_SOCK_COMMON */ | "sock_common"
   /** PTR_TO_TCP_SOCK */ | "tcp_sock"
   /** PTR_TO_FUNC */ | "func"
+  /** PTR_TO_TP_BUFFER: a writable raw tracepoint's buffer */ | "tp_buffer"
   /** An open-coded iterator's state, held in its STACK_ITER slots (iterators.ts) */ | "iter";
 
 /** One register. Mutable inside a state; states copy registers when they fork. */
@@ -46,7 +47,7 @@ export interface Reg {
   id: number;
   /** The reference this pointer holds (ref_obj_id), 0 for none. */
   refObjId: number;
-  /** Packet pointers: bytes past `off` proven readable (range). */
+  /** Packet pointers: bytes past `off` proven readable (range). ptr_: its type flags (BTF_PTR_TRUSTED...). */
   range: number;
   /** map_ptr, map_value, map_key: the map. */
   map: MapSpec | undefined;
@@ -111,6 +112,11 @@ export function setPointer(r: Reg, type: RegType): void {
   setScalar(r, SCALAR_ZERO);
   r.type = type;
 }
+
+/** A BTF pointer's PTR_TRUSTED flag, kept in `range` (which only packet pointers use otherwise). */
+export const BTF_PTR_TRUSTED = 1;
+/** PTR_UNTRUSTED: a pointer no kfunc may take (bpf_rdonly_cast's). */
+export const BTF_PTR_UNTRUSTED = 2;
 
 export const isPointer = (r: Reg): boolean => r.type !== "scalar" && r.type !== "?";
 export const isPacketPtr = (r: Reg): boolean => r.type === "pkt" || r.type === "pkt_meta";

@@ -16,7 +16,7 @@ import { JMP_SEQ_LIMIT, LD_ABS_TYPES, MAX_VAR_OFF, Reject, type VerifierEnv } fr
 import { formatReg, formatState, typeName } from "./log.js";
 import { checkMemAccess, checkAtomic } from "./memory.js";
 import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
-import { checkKfuncCall } from "./kfuncs.js";
+import { checkKfuncCall, kfuncCallText } from "./kfuncs.js";
 import type { GlobalFunc } from "./globals.js";
 import { isStateVisited, linkedEntry, markPrecise, propagateBackedges, type Explored } from "./prune.js";
 import { branchTaken, constSmall, constValue, fitsU32, foldConst, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
@@ -203,7 +203,7 @@ export class Walker {
       if (cfg.writesFp?.has(t)) this.reject("frame pointer is read only");
       const next = this.step(t, i);
       if (this.env.logLevel > 1 && next >= 0) {
-        this.say(insnStateLine(`${t}: ${formatKernelLine(i, cfg.forms[t])}`, this.scratched(i, cfg.forms[t])));
+        this.say(insnStateLine(`${t}: ${kfuncCallText(this.env, i, t) ?? formatKernelLine(i, cfg.forms[t])}`, this.scratched(i, cfg.forms[t])));
         this.states.push({ insn: t, state: formatState(this.cur) });
       }
       if (next < 0) {
@@ -242,7 +242,7 @@ export class Walker {
       this.lastLine = l.line;
       this.say(`; ${l.text.trim()} @ ${l.file.split("/").pop()}:${l.line}`);
     }
-    if (this.env.logLevel === 1) this.say(`${t}: ${formatKernelLine(i, this.cfg.forms[t])}`);
+    if (this.env.logLevel === 1) this.say(`${t}: ${kfuncCallText(this.env, i, t) ?? formatKernelLine(i, this.cfg.forms[t])}`);
   }
 
   /** The registers an instruction touched, as the kernel prints them after it (scratched registers). */

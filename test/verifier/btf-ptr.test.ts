@@ -50,7 +50,7 @@ test("tp_btf: an argument's pointer chain is read directly; the scalar argument 
 test("iter/task: the task is NULL at the end of the walk and must be checked", { skip }, () => {
   const pid = off("task_struct", "pid");
   const unchecked = verify(`r1 = *(u64 *)(r1 + 8)\nr0 = *(u32 *)(r1 + ${pid})\nr0 = 0\nexit`, "trace_iter", "task");
-  assert.match(unchecked.error?.message ?? "accepted", /R1 invalid mem access 'ptr_or_null_'/);
+  assert.match(unchecked.error?.message ?? "accepted", /R1 invalid mem access 'trusted_ptr_or_null_'/);
   const checked = verify(`r1 = *(u64 *)(r1 + 8)\nif r1 == 0 goto +1\nr0 = *(u32 *)(r1 + ${pid})\nr0 = 0\nexit`, "trace_iter", "task");
   assert.ok(checked.accepted, checked.error?.message);
 });

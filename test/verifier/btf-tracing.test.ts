@@ -7,11 +7,14 @@
  */
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { release } from "node:os";
 import { test } from "node:test";
+import { loadObjectSpec } from "../../src/object/index.js";
 import { assemble } from "../../src/isa/assembler.js";
 import { kernelBtf } from "../../src/object/host.js";
 import { btfCtxOf } from "../../src/verifier/btf-ptr.js";
-import { verifyProgram } from "../../src/verifier/index.js";
+import { explain, verifyObject, verifyProgram } from "../../src/verifier/index.js";
 
 const vmlinux = kernelBtf();
 const skip = vmlinux ? false : "no /sys/kernel/btf/vmlinux here";
@@ -82,4 +85,36 @@ test("lsm: the hook's arguments and its return value so far; pointers to pointer
 
 test("an attach target the kernel's BTF does not have is refused before the walk", { skip }, () => {
   assert.match(words(fentry("r0 = 0\nexit", "no_such_function_here")), /no_such_function_here has no BTF FUNC/);
+});
+
+test("lsm: the return value so far is read within the hook's range, and may be returned", { skip }, () => {
+  const ok = lsm("r0 = *(u64 *)(r1 + 8)\nexit", "file_open");
+  assert.ok(ok.accepted, words(ok));
+  assert.match(words(lsm("r0 = *(u64 *)(r1 + 8)\nr0 += 1\nexit", "file_open")), /At program exit the register R0 has smin=-4094 smax=1 should have been in \[-4095, 0\]/);
+});
+
+test("libbpf-tools-style trampoline programs all verify (trampoline/tracing-tools.bpf.c)", { skip }, () => {
+  const path = new URL("./corpus/trampoline/tracing-tools.bpf.o", import.meta.url).pathname;
+  const spec = loadObjectSpec(new Uint8Array(readFileSync(path)), { name: "tracing-tools.bpf.o", targetBtf: vmlinux! });
+  const verdicts = verifyObject(spec, { kernelBtf: vmlinux! });
+  assert.equal(verdicts.length, 7);
+  for (const v of verdicts) assert.ok(v.accepted, `${v.name}: ${v.detail ? explain(v.detail) : ""}`);
+});
+
+const KFUNC_SETS = /kernel \(([^)]+)\)/.exec(readFileSync(new URL("../../src/verifier/kfunc-sets.ts", import.meta.url), "utf8"))?.[1];
+const root = process.getuid?.() === 0;
+test("the kfunc sets are what this kernel answers for every probed type", { skip: !root || !vmlinux ? "needs root and the kernel's BTF" : KFUNC_SETS !== release() ? `kfunc sets were recorded on ${KFUNC_SETS}, this is ${release()}` : false }, async () => {
+  const { probeKfuncSets } = await import("../../scripts/gen-kfunc-sets.js");
+  const { KFUNC_TYPES } = await import("../../src/verifier/kfunc-sets.js");
+  assert.deepEqual(probeKfuncSets(), KFUNC_TYPES);
+});
+
+test("a kfunc the program type may not call is refused before its arguments", { skip }, () => {
+  const id = vmlinux!.byName("bpf_task_acquire", "func")[0]!.id;
+  const call = { ...assemble("call 0").instructions[0]!, src: 2, imm: id };
+  const [, ...rest] = assemble("call 0\nr0 = 0\nexit").instructions;
+  const r = verifyProgram({ instructions: [call, ...rest], license: "GPL" }, { type: "kprobe", kernelBtf: vmlinux! });
+  assert.equal(r.error?.message, "calling kernel function bpf_task_acquire is not allowed");
+  const t = verifyProgram({ instructions: [call, ...rest], license: "GPL" }, { type: "tracepoint", kernelBtf: vmlinux! });
+  assert.equal(t.error?.message, "arg#0 pointer type STRUCT task_struct must point to scalar, or struct with scalar");
 });

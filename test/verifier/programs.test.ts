@@ -25,8 +25,6 @@ const KNOWN_GAPS = new Set([
   // Programs no verifier sees: the loader refuses them first (a kfunc no kernel has, a kfunc
   // prototype that disagrees with the kernel's), as libbpf does.
   "calls_missing", "wrong_proto",
-  // kfunc calls are not modelled yet (tsbpf rejects `calling kernel function`); the kernel accepts.
-  "kern_ctx", "flavor",
   // struct_ops programs (BTF-typed context, the member's return type) are not modelled yet.
   "tsbpf_cong_avoid",
   // callbacks.bpf.c (added by the maps work): bpf_user_ringbuf_drain's callback does not
