@@ -553,9 +553,21 @@ const TRACING_VARIANTS: Readonly<Record<number, HelperProto>> = {
   /** bpf_get_socket_ptr_cookie_proto: the socket a BTF pointer names, not the context */
   46: row(46, INT, [BTF_SOCK_COMMON]),
 };
+/** ARG_PTR_TO_BTF_ID_OR_NULL of struct sock: a traced socket, or NULL */
+const BTF_SOCK_OR_NULL: ArgSpec = { ...BTF_SOCK_COMMON, maybeNull: true };
 const TYPE_VARIANTS: Readonly<Record<string, Readonly<Record<number, HelperProto>>>> = {
-  tracing: TRACING_VARIANTS,
+  tracing: {
+    ...TRACING_VARIANTS,
+    /** bpf_sk_storage_get_tracing_proto (LSM keeps bpf_sk_storage_get_proto) */
+    107: row(107, VALUE_PTR_OR_NULL, [MAP, BTF_SOCK_OR_NULL, VALUE_OR_NULL, ANY]),
+    /** bpf_sk_storage_delete_tracing_proto */
+    108: row(108, INT, [MAP, BTF_SOCK_OR_NULL]),
+  },
   lsm: TRACING_VARIANTS,
+  sk_lookup: {
+    /** bpf_sk_lookup_assign_proto: a full socket, or NULL to clear the selection */
+    124: row(124, INT, [CTX, { kind: "ptr_to_socket", maybeNull: true }, ANY]),
+  },
   // sock_filter_func_proto: the context is the socket.
   cgroup_sock: {
     /** bpf_sk_storage_get_cg_sock_proto */
