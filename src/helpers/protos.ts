@@ -24,10 +24,13 @@ const IN: ArgSpec = { kind: "ptr_to_mem", readOnly: true };
 const IN_OR_NULL: ArgSpec = { kind: "ptr_to_mem", readOnly: true, maybeNull: true };
 /** ARG_PTR_TO_UNINIT_MEM (ARG_PTR_TO_MEM | MEM_UNINIT | MEM_WRITE): memory the helper fills */
 const OUT: ArgSpec = { kind: "ptr_to_mem", uninit: true, write: true };
-/** ARG_PTR_TO_MEM: memory the helper reads and writes */
-const INOUT: ArgSpec = { kind: "ptr_to_mem" };
-/** ARG_PTR_TO_MEM | PTR_MAYBE_NULL (ARG_PTR_TO_MEM_OR_NULL) */
-const INOUT_OR_NULL: ArgSpec = { kind: "ptr_to_mem", maybeNull: true };
+/**
+ * ARG_PTR_TO_MEM | MEM_WRITE: memory the helper reads and writes (fib_lookup's params,
+ * sysctl_get_name's buffer...); the write clobbers what the verifier knew of the bytes.
+ */
+const INOUT: ArgSpec = { kind: "ptr_to_mem", write: true };
+/** ARG_PTR_TO_MEM_OR_NULL | MEM_WRITE (read_branch_records' buffer) */
+const INOUT_OR_NULL: ArgSpec = { kind: "ptr_to_mem", maybeNull: true, write: true };
 /** ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED, arg_size = sizeof(u64): a u64 result */
 const U64_OUT: ArgSpec = { kind: "ptr_to_mem", fixedSize: 8, uninit: true, write: true, aligned: true };
 /** ARG_CONST_SIZE */
