@@ -39,13 +39,15 @@ if (!dir) {
 /**
  * Why the kernel here refuses what a production kernel takes: fentry/fexit/lsm attach needs a
  * trampoline this machine refuses (EPERM), a kprobe target compiled out or renamed, a
- * tracepoint this kernel lacks. tsbpf should accept these when their code is sound.
+ * tracepoint this kernel lacks, a typed ksym this kernel does not have. tsbpf should accept
+ * these when their code is sound.
  */
 function machineReason(v: ProgramVerdict): string | undefined {
   const e = v.error ?? "";
   if (v.accepted) return undefined;
   if (/EPERM|Operation not permitted/i.test(e) && /^(fentry|fexit|fmod_ret|lsm|tp_btf|iter)/.test(v.section)) return "attach refused here (EPERM)";
   if (/attach target|no such (function|tracepoint)|not found in kernel BTF|Cannot find/i.test(e)) return "attach target missing here";
+  if (/extern \(ksym\) '[^']*': not found in \/proc\/kallsyms/.test(e)) return "ksym missing here";
   return undefined;
 }
 
