@@ -578,7 +578,16 @@ const TYPE_VARIANTS: Readonly<Record<string, Readonly<Record<number, HelperProto
   },
 };
 
+/** cgroup_sockopt's view of each helper, made once per helper. */
+const SOCKOPT_PROTOS = new Map<number, HelperProto>();
+
 /** The prototype of helper `id` as a program of type `type` sees it (the general row where the type has no variant). */
 export function helperProtoFor(type: string | undefined, id: number): HelperProto | undefined {
-  return (type !== undefined ? TYPE_VARIANTS[type]?.[id] : undefined) ?? helperProto(id);
+  const proto = (type !== undefined ? TYPE_VARIANTS[type]?.[id] : undefined) ?? helperProto(id);
+  // may_access_direct_pkt_data returns true for cgroup_sockopt whatever the proto's pkt_access:
+  // its optval (a packet pointer) goes to any helper's memory argument.
+  if (type !== "cgroup_sockopt" || !proto || proto.pktAccess) return proto;
+  let seen = SOCKOPT_PROTOS.get(id);
+  if (!seen) SOCKOPT_PROTOS.set(id, (seen = { ...proto, pktAccess: true }));
+  return seen;
 }

@@ -347,6 +347,10 @@ export const CASES: readonly Case[] = [
   { name: "a cgroup_sock program returns 2", type: "cgroup_sock", asm: "r0 = 2\nexit", reject: /At program exit the register R0 has smin=2 smax=2 should have been in \[0, 1\]/ },
   { name: "a cgroup_sock program returns 1", type: "cgroup_sock", asm: "r0 = 1\nexit", accept: true },
   { name: "a cgroup_device program returns 2", type: "cgroup_device", attachType: "cgroup_device", asm: "r0 = 2\nexit", reject: /At program exit the register R0 has smin=2 smax=2 should have been in \[0, 1\]/ },
+  // may_access_direct_pkt_data: cgroup_sockopt writes its optval directly and hands it to any
+  // helper; lwt_seg6local reads its packet directly but does not write it.
+  { name: "a setsockopt program rewrites optval in place", type: "cgroup_sockopt", attachType: "cgroup_setsockopt", asm: "r2 = *(u64 *)(r1 + 8)\nr3 = *(u64 *)(r1 + 16)\nr4 = r2\nr4 += 1\nr0 = 1\nif r4 > r3 goto +2\nr5 = 0\n*(u8 *)(r2 + 0) = r5\nexit", accept: true },
+  { name: "an lwt_seg6local program writes its packet", type: "lwt_seg6local", asm: "r2 = *(u32 *)(r1 + 76)\nr3 = *(u32 *)(r1 + 80)\nr4 = r2\nr4 += 1\nr0 = 0\nif r4 > r3 goto +2\nr5 = 0\n*(u8 *)(r2 + 0) = r5\nexit", reject: /cannot write into packet/ },
   { name: "a sock_ops program returns a bounded value", type: "sock_ops", attachType: "cgroup_sock_ops", asm: "r0 = *(u32 *)(r1 + 0)\nr0 &= 1\nexit", accept: true },
   { name: "a cgroup_skb program returns a value masked to 0-1", type: "cgroup_skb", asm: "r0 = *(u32 *)(r1 + 0)\nr0 &= 1\nexit", accept: true },
   // registers and jumps
