@@ -8,7 +8,10 @@
  * libbpf-dev): where libbpf's verdict differs from the kernel engine's, tsbpf's loader
  * handed the kernel something other than libbpf does (a loader bug both verdicts hide).
  *
- *   npx tsx scripts/realworld.ts DIR [--json FILE] [--log-level 1|2] [--libbpf]
+ *   npx tsx scripts/realworld.ts DIR [--json FILE] [--log-level 1|2] [--libbpf] [--type PROG=TYPE]...
+ *
+ * `--type` gives a program whose section names no type (old `sk_skb1`-style names) the type
+ * its loader would set (bpf_program__set_type), for every object of the directory.
  *
  * Needs root and bpf() for the kernel's side (without them only tsbpf's verdicts are printed).
  */
@@ -25,24 +28,26 @@ import { kernelAvailable } from "../src/kernel/index.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { json: { type: "string" }, "log-level": { type: "string", default: "1" }, libbpf: { type: "boolean", default: false } },
+  options: { json: { type: "string" }, "log-level": { type: "string", default: "1" }, libbpf: { type: "boolean", default: false }, type: { type: "string", multiple: true, default: [] } },
 });
 const dir = positionals[0];
 if (!dir) {
-  console.error("usage: npx tsx scripts/realworld.ts DIR [--json FILE] [--log-level 1|2] [--libbpf]");
+  console.error("usage: npx tsx scripts/realworld.ts DIR [--json FILE] [--log-level 1|2] [--libbpf] [--type PROG=TYPE]...");
   process.exit(2);
 }
 
 /**
  * Why the kernel here refuses what a production kernel takes: fentry/fexit/lsm attach needs a
  * trampoline this machine refuses (EPERM), a kprobe target compiled out or renamed, a
- * tracepoint this kernel lacks. tsbpf should accept these when their code is sound.
+ * tracepoint this kernel lacks, a typed ksym this kernel does not have. tsbpf should accept
+ * these when their code is sound.
  */
 function machineReason(v: ProgramVerdict): string | undefined {
   const e = v.error ?? "";
   if (v.accepted) return undefined;
   if (/EPERM|Operation not permitted/i.test(e) && /^(fentry|fexit|fmod_ret|lsm|tp_btf|iter)/.test(v.section)) return "attach refused here (EPERM)";
   if (/attach target|no such (function|tracepoint)|not found in kernel BTF|Cannot find/i.test(e)) return "attach target missing here";
+  if (/extern \(ksym\) '[^']*': not found in \/proc\/kallsyms/.test(e)) return "ksym missing here";
   return undefined;
 }
 
@@ -69,8 +74,8 @@ function libbpfHelper(): string {
 }
 
 /** libbpf's verdict on each program of an object, loaded alone, by name. */
-function libbpfVerdicts(helper: string, path: string): Map<string, { accepted: boolean; error: string }> {
-  const run = spawnSync(helper, [path], { encoding: "utf8" });
+function libbpfVerdicts(helper: string, path: string, types: readonly string[]): Map<string, { accepted: boolean; error: string }> {
+  const run = spawnSync(helper, [path, ...types.map((t) => t.replace("=", ":"))], { encoding: "utf8" });
   const verdicts = new Map<string, { accepted: boolean; error: string }>();
   for (const line of run.stdout.split("\n")) {
     const [name, , status, error = ""] = line.split("\t");
@@ -88,7 +93,11 @@ const objects = readdirSync(dir).filter((f) => f.endsWith(".o")).sort();
 for (const file of objects) {
   let spec;
   try {
-    spec = openObject(new Uint8Array(readFileSync(join(dir, file))), basename(file));
+    const bytes = new Uint8Array(readFileSync(join(dir, file)));
+    // Only the --type entries naming a program of this object (openObject refuses others).
+    const names = new Set(openObject(bytes, basename(file)).programs.map((p) => p.name));
+    const types = (values.type as string[]).filter((t) => names.has(t.split("=")[0]!));
+    spec = openObject(bytes, basename(file), { type: types });
   } catch (e) {
     rows.push({ object: file, program: "", section: "", openError: (e as Error).message });
     continue;
@@ -99,7 +108,8 @@ for (const file of objects) {
     rows.push({ object: file, program: "", section: "", openError: `tsbpf judge: ${ours.message}` });
     continue;
   }
-  const libbpf = helper ? libbpfVerdicts(helper, join(dir, file)) : undefined;
+  const types = (values.type as string[]).filter((t) => spec.programs.some((p) => p.name === t.split("=")[0]));
+  const libbpf = helper ? libbpfVerdicts(helper, join(dir, file), types) : undefined;
   ours.forEach((o, k) => {
     const t = theirs instanceof Error ? undefined : theirs?.[k];
     const l = libbpf?.get(o.name);

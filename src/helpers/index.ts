@@ -4,7 +4,7 @@
  */
 
 export { HELPER_NAMES, helperId, helperName } from "./names.js";
-export { HELPER_PROTOS, helperProto } from "./protos.js";
+export { HELPER_PROTOS, helperProto, helperProtoFor } from "./protos.js";
 export type { ArgKind, ArgSpec, HelperProto, RetKind, RetSpec } from "./proto.js";
 export { HELPERS, installHelpers, onTrace, seqOutput, traceOf } from "./table.js";
 export { fakeHost, FAKE_TASK_ADDRESS, hostOf, setHost, SystemClock, VirtualClock, writeTaskStruct, type Clock, type Host, type TaskModel } from "./host.js";

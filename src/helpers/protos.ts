@@ -24,10 +24,13 @@ const IN: ArgSpec = { kind: "ptr_to_mem", readOnly: true };
 const IN_OR_NULL: ArgSpec = { kind: "ptr_to_mem", readOnly: true, maybeNull: true };
 /** ARG_PTR_TO_UNINIT_MEM (ARG_PTR_TO_MEM | MEM_UNINIT | MEM_WRITE): memory the helper fills */
 const OUT: ArgSpec = { kind: "ptr_to_mem", uninit: true, write: true };
-/** ARG_PTR_TO_MEM: memory the helper reads and writes */
-const INOUT: ArgSpec = { kind: "ptr_to_mem" };
-/** ARG_PTR_TO_MEM | PTR_MAYBE_NULL (ARG_PTR_TO_MEM_OR_NULL) */
-const INOUT_OR_NULL: ArgSpec = { kind: "ptr_to_mem", maybeNull: true };
+/**
+ * ARG_PTR_TO_MEM | MEM_WRITE: memory the helper reads and writes (fib_lookup's params,
+ * sysctl_get_name's buffer...); the write clobbers what the verifier knew of the bytes.
+ */
+const INOUT: ArgSpec = { kind: "ptr_to_mem", write: true };
+/** ARG_PTR_TO_MEM_OR_NULL | MEM_WRITE (read_branch_records' buffer) */
+const INOUT_OR_NULL: ArgSpec = { kind: "ptr_to_mem", maybeNull: true, write: true };
 /** ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED, arg_size = sizeof(u64): a u64 result */
 const U64_OUT: ArgSpec = { kind: "ptr_to_mem", fixedSize: 8, uninit: true, write: true, aligned: true };
 /** ARG_CONST_SIZE */
@@ -553,9 +556,21 @@ const TRACING_VARIANTS: Readonly<Record<number, HelperProto>> = {
   /** bpf_get_socket_ptr_cookie_proto: the socket a BTF pointer names, not the context */
   46: row(46, INT, [BTF_SOCK_COMMON]),
 };
+/** ARG_PTR_TO_BTF_ID_OR_NULL of struct sock: a traced socket, or NULL */
+const BTF_SOCK_OR_NULL: ArgSpec = { ...BTF_SOCK_COMMON, maybeNull: true };
 const TYPE_VARIANTS: Readonly<Record<string, Readonly<Record<number, HelperProto>>>> = {
-  tracing: TRACING_VARIANTS,
+  tracing: {
+    ...TRACING_VARIANTS,
+    /** bpf_sk_storage_get_tracing_proto (LSM keeps bpf_sk_storage_get_proto) */
+    107: row(107, VALUE_PTR_OR_NULL, [MAP, BTF_SOCK_OR_NULL, VALUE_OR_NULL, ANY]),
+    /** bpf_sk_storage_delete_tracing_proto */
+    108: row(108, INT, [MAP, BTF_SOCK_OR_NULL]),
+  },
   lsm: TRACING_VARIANTS,
+  sk_lookup: {
+    /** bpf_sk_lookup_assign_proto: a full socket, or NULL to clear the selection */
+    124: row(124, INT, [CTX, { kind: "ptr_to_socket", maybeNull: true }, ANY]),
+  },
   // sock_filter_func_proto: the context is the socket.
   cgroup_sock: {
     /** bpf_sk_storage_get_cg_sock_proto */
@@ -563,7 +578,16 @@ const TYPE_VARIANTS: Readonly<Record<string, Readonly<Record<number, HelperProto
   },
 };
 
+/** cgroup_sockopt's view of each helper, made once per helper. */
+const SOCKOPT_PROTOS = new Map<number, HelperProto>();
+
 /** The prototype of helper `id` as a program of type `type` sees it (the general row where the type has no variant). */
 export function helperProtoFor(type: string | undefined, id: number): HelperProto | undefined {
-  return (type !== undefined ? TYPE_VARIANTS[type]?.[id] : undefined) ?? helperProto(id);
+  const proto = (type !== undefined ? TYPE_VARIANTS[type]?.[id] : undefined) ?? helperProto(id);
+  // may_access_direct_pkt_data returns true for cgroup_sockopt whatever the proto's pkt_access:
+  // its optval (a packet pointer) goes to any helper's memory argument.
+  if (type !== "cgroup_sockopt" || !proto || proto.pktAccess) return proto;
+  let seen = SOCKOPT_PROTOS.get(id);
+  if (!seen) SOCKOPT_PROTOS.set(id, (seen = { ...proto, pktAccess: true }));
+  return seen;
 }

@@ -77,7 +77,11 @@ export const F_RDONLY_PROG = 0x80;
 /** BPF_F_WRONLY_PROG */
 export const F_WRONLY_PROG = 0x100;
 
-/** Program types that may write packet data directly (may_access_direct_pkt_data). */
-export const PKT_WRITE_TYPES = new Set(["xdp", "sched_cls", "sched_act", "lwt_xmit", "sk_skb", "sk_msg", "lwt_seg6local"]);
+/**
+ * Program types that may write packet data directly (may_access_direct_pkt_data): cgroup_sockopt
+ * writes its optval buffer; lwt_seg6local reads only (with lwt_in/out, sk_reuseport,
+ * flow_dissector and cgroup_skb: "Program types only with direct read access").
+ */
+export const PKT_WRITE_TYPES = new Set(["xdp", "sched_cls", "sched_act", "lwt_xmit", "sk_skb", "sk_msg", "cgroup_sockopt"]);
 /** Program types with the legacy BPF_LD_ABS/IND loads (may_access_skb). */
 export const LD_ABS_TYPES = new Set(["socket_filter", "sched_cls", "sched_act"]);

@@ -417,9 +417,15 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
       const s = r.s;
       const lo = base0(r) + (isConst(s) ? Number(BigInt.asIntN(64, constValue(s)!)) : Number(s.smin));
       const hi = base0(r) + (isConst(s) ? Number(BigInt.asIntN(64, constValue(s)!)) : Number(s.smax));
-      if (!isConst(s) && (s.smin < -BigInt(MAX_STACK) || s.smax > 0n)) w.reject(`R${regno} unbounded indirect variable offset stack access`);
-      // check_stack_slot_within_bounds: the first byte below the frame even when nothing is read.
-      if (lo < -MAX_STACK || lo > -1 || hi + size > 0) w.reject(`invalid ${write ? "write to" : "read from"} stack R${regno} off=${lo} size=${size}`);
+      const access = write ? "write to" : "read from";
+      // check_stack_access_within_bounds: a variable part is bounded, then the whole range
+      // [fp+off+smin, fp+off+smax+size) must lie in the stack, wherever the variable part is.
+      if (!isConst(s) && (s.smax >= BigInt(MAX_VAR_OFF) || s.smin <= -BigInt(MAX_VAR_OFF))) w.reject(`invalid unbounded variable-offset ${access} stack R${regno}`);
+      if (lo < -MAX_STACK || lo > -1 || hi + size > 0) {
+        w.reject(isConst(s) ? `invalid ${access} stack R${regno} off=${lo} size=${size}` : `invalid variable-offset ${access} stack R${regno} var_off=${tnumStr(s.varOff)} off=${r.off} size=${size}`);
+      }
+      // check_stack_range_initialized: the Spectre v1 masking that a variable offset needs is root's only.
+      if (!isConst(s) && !w.env.privileged) w.reject(`R${regno} variable offset stack access prohibited for !root, var_off=${tnumStr(s.varOff)}`);
       touch(w, f, lo);
       for (let b = lo; b < hi + size; b++) {
         const k = Math.floor((-b - 1) / 8);

@@ -261,6 +261,10 @@ export const CASES: readonly Case[] = [
   // ---- the stack, more ----
   { name: "a variable offset into the stack", asm: "r0 = 0\n*(u64 *)(r10 - 16) = r0\n*(u64 *)(r10 - 8) = r0\nr1 = *(u32 *)(r1 + 12)\nr1 &= 7\nr2 = r10\nr2 += -16\nr2 += r1\nr0 = *(u8 *)(r2 + 0)\nexit", accept: true },
   { name: "a variable offset past the stack", asm: "r1 = *(u32 *)(r1 + 12)\nr1 &= 15\nr2 = r10\nr2 += -8\nr2 += r1\nr0 = *(u8 *)(r2 + 0)\nexit", reject: /invalid variable-offset read from stack R2/ },
+  // A helper's stack argument at a variable offset: the whole range it may reach must be in
+  // the stack (check_stack_access_within_bounds), not the variable part alone below zero.
+  { name: "a helper key at a variable offset into the stack", asm: "r0 = 0\n*(u64 *)(r10 - 16) = r0\n*(u64 *)(r10 - 8) = r0\nr2 = *(u32 *)(r1 + 12)\nr2 &= 7\nr3 = r10\nr3 += -16\nr3 += r2\nr2 = r3\nr1 = map[hash8] ll\ncall 1\nr0 = 0\nexit", accept: true },
+  { name: "a helper key at a variable offset past the stack", asm: "r0 = 0\n*(u64 *)(r10 - 8) = r0\nr2 = *(u32 *)(r1 + 12)\nr2 &= 15\nr3 = r10\nr3 += -8\nr3 += r2\nr2 = r3\nr1 = map[hash8] ll\ncall 1\nr0 = 0\nexit", reject: /invalid variable-offset read from stack R2 var_off=\(0x0; 0xf\) off=-8 size=4/ },
   { name: "a map value too small on the stack", asm: "r1 = 0\n*(u32 *)(r10 - 8) = r1\n*(u32 *)(r10 - 4) = r1\nr1 = map[hash8] ll\nr2 = r10\nr2 += -4\nr3 = r10\nr3 += -4\nr4 = 0\ncall 2\nr0 = 0\nexit", reject: /invalid (indirect )?access to stack R3 off=-4 size=8|invalid stack type R3|stack R3/ , kernel: /R3/ },
   { name: "the context where a key belongs", asm: "r2 = r1\nr1 = map[hash8] ll\ncall 1\nr0 = 0\nexit", reject: /R2 type=ctx expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf/ },
   { name: "a subprogram returns a pointer into its frame", asm: "call f\nr0 = *(u64 *)(r0 + 0)\nexit\nf:\nr0 = r10\nr0 += -8\nexit", reject: /cannot return stack pointer to the caller|R0 invalid mem access|invalid read from stack/, kernel: /stack/ },
@@ -343,6 +347,10 @@ export const CASES: readonly Case[] = [
   { name: "a cgroup_sock program returns 2", type: "cgroup_sock", asm: "r0 = 2\nexit", reject: /At program exit the register R0 has smin=2 smax=2 should have been in \[0, 1\]/ },
   { name: "a cgroup_sock program returns 1", type: "cgroup_sock", asm: "r0 = 1\nexit", accept: true },
   { name: "a cgroup_device program returns 2", type: "cgroup_device", attachType: "cgroup_device", asm: "r0 = 2\nexit", reject: /At program exit the register R0 has smin=2 smax=2 should have been in \[0, 1\]/ },
+  // may_access_direct_pkt_data: cgroup_sockopt writes its optval directly and hands it to any
+  // helper; lwt_seg6local reads its packet directly but does not write it.
+  { name: "a setsockopt program rewrites optval in place", type: "cgroup_sockopt", attachType: "cgroup_setsockopt", asm: "r2 = *(u64 *)(r1 + 8)\nr3 = *(u64 *)(r1 + 16)\nr4 = r2\nr4 += 1\nr0 = 1\nif r4 > r3 goto +2\nr5 = 0\n*(u8 *)(r2 + 0) = r5\nexit", accept: true },
+  { name: "an lwt_seg6local program writes its packet", type: "lwt_seg6local", asm: "r2 = *(u32 *)(r1 + 76)\nr3 = *(u32 *)(r1 + 80)\nr4 = r2\nr4 += 1\nr0 = 0\nif r4 > r3 goto +2\nr5 = 0\n*(u8 *)(r2 + 0) = r5\nexit", reject: /cannot write into packet/ },
   { name: "a sock_ops program returns a bounded value", type: "sock_ops", attachType: "cgroup_sock_ops", asm: "r0 = *(u32 *)(r1 + 0)\nr0 &= 1\nexit", accept: true },
   { name: "a cgroup_skb program returns a value masked to 0-1", type: "cgroup_skb", asm: "r0 = *(u32 *)(r1 + 0)\nr0 &= 1\nexit", accept: true },
   // registers and jumps

@@ -1,7 +1,8 @@
 // Imitates per-socket ownership tracking (container network accounting): a cgroup/sock_create
 // program attaches socket-local storage through its own context (the kernel's
-// bpf_sk_storage_get_cg_sock_proto takes the ctx as the socket), and a tp_btf program finds it
-// again from the traced BTF socket (bpf_sk_storage_get_tracing_proto).
+// bpf_sk_storage_get_cg_sock_proto takes the ctx as the socket), and tp_btf programs find it
+// again from the traced BTF socket (bpf_sk_storage_get/delete_tracing_proto, whose socket
+// may be NULL: a no-op).
 #include "corpus.h"
 
 struct owner {
@@ -38,4 +39,16 @@ int BPF_PROG(sock_state, const struct sock *sk, int oldstate, int newstate)
 	if (o)
 		__sync_fetch_and_add(&o->state_changes, 1);
 	return 0;
+}
+
+/* The socket whose record is done with: the closing one, else none. */
+static __always_inline void *closing(const struct sock *sk, int newstate)
+{
+	return newstate == BPF_TCP_CLOSE ? (void *)sk : NULL;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sock_closed, const struct sock *sk, int oldstate, int newstate)
+{
+	return bpf_sk_storage_delete(&owners, closing(sk, newstate)) == 0;
 }
