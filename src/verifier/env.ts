@@ -24,6 +24,8 @@ export interface VerifierEnv {
   readonly gpl: boolean;
   /** The program is sleepable (BPF_F_SLEEPABLE). */
   readonly sleepable: boolean;
+  /** BPF_F_STRICT_ALIGNMENT (without BPF_F_ANY_ALIGNMENT): every access aligned, packets as if NET_IP_ALIGN were 2. */
+  readonly strictAlignment?: boolean;
   /** BPF_COMPLEXITY_LIMIT_INSNS, or lower. */
   readonly complexityLimit: number;
   /** The global functions, by subprogram index: verified alone, calls checked by signature. */

@@ -15,8 +15,8 @@ import { slotIndices } from "../isa/instruction.js";
 import { sourceLineAtSlot } from "../object/source.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "../object/types.js";
 import type { ProgramTypeVerifierOps } from "../programs/access.js";
-import { buildCfg, CfgError } from "./cfg.js";
-import { COMPLEXITY_LIMIT, MAX_STACK, Reject, type VerifierEnv } from "./env.js";
+import { buildCfg, CfgError, isPseudoCall, isPseudoFunc } from "./cfg.js";
+import { COMPLEXITY_LIMIT, MAX_FRAMES, MAX_STACK, Reject, type VerifierEnv } from "./env.js";
 import { liveRegisters } from "./liveness.js";
 import { fixHint, formatState, statsLine } from "./log.js";
 import { globalFuncs } from "./globals.js";
@@ -92,6 +92,11 @@ export function setVerifierTables(t: typeof defaults): void {
   defaults = { ...defaults, ...t };
 }
 
+/** The prog flags the verifier reads (uapi bpf.h). */
+const BPF_F_STRICT_ALIGNMENT = 1 << 0;
+const BPF_F_ANY_ALIGNMENT = 1 << 1;
+const BPF_F_SLEEPABLE = 1 << 4;
+
 const now: () => number = typeof performance !== "undefined" ? () => performance.now() : () => Date.now();
 
 type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, "name" | "type" | "references" | "lineInfo" | "funcInfo" | "license" | "expectedAttachType" | "flags" | "attachTo">>;
@@ -111,7 +116,8 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     privileged,
     logLevel,
     gpl: isGpl(program.license ?? "GPL"),
-    sleepable: options.sleepable ?? ((program.flags ?? 0) & 1) !== 0,
+    sleepable: options.sleepable ?? ((program.flags ?? 0) & BPF_F_SLEEPABLE) !== 0,
+    strictAlignment: ((program.flags ?? 0) & (BPF_F_STRICT_ALIGNMENT | BPF_F_ANY_ALIGNMENT)) === BPF_F_STRICT_ALIGNMENT,
     complexityLimit: options.complexityLimit ?? COMPLEXITY_LIMIT,
     globals: new Map(),
   };
@@ -201,14 +207,19 @@ function checkStackDepth(w: Walker, walks: readonly Walker[]): void {
   const calls: number[][] = cfg.subprogs.map(() => []);
   for (let t = 0; t < cfg.length; t++) {
     const i = cfg.insns[t];
-    if (i && i.opcode === 0x85 && i.src === 1) calls[cfg.subprogOf[t]!]!.push(cfg.subprogOf[t + i.imm + 1]!);
+    // A callback's address counts as a call of it, as the kernel's walk of the call graph counts it.
+    if (i && (isPseudoCall(i) || isPseudoFunc(i))) calls[cfg.subprogOf[t]!]!.push(cfg.subprogOf[t + i.imm + 1]!);
   }
-  const walk = (k: number, total: number, frames: number, seen: Set<number>) => {
+  // Every chain of calls, recursive ones too (which end at the frame limit), from the main program.
+  const walk = (k: number, total: number, frame: number) => {
     const d = total + depth(k);
-    if (d > MAX_STACK) throw new Reject(cfg.subprogs[k]!.start, `combined stack size of ${frames} calls is ${d}. Too large`);
-    for (const c of calls[k]!) if (!seen.has(c)) walk(c, d, frames + 1, new Set([...seen, c]));
+    if (d > MAX_STACK) throw new Reject(cfg.subprogs[k]!.start, `combined stack size of ${frame + 1} calls is ${d}. Too large`);
+    for (const c of calls[k]!) {
+      if (frame + 1 >= MAX_FRAMES) throw new Reject(cfg.subprogs[c]!.start, `the call stack of ${frame + 1} frames is too deep !`);
+      walk(c, d, frame + 1);
+    }
   };
-  walk(0, 0, 1, new Set([0]));
+  walk(0, 0, 0);
 }
 
 function describe(insns: readonly Instruction[], lineInfo: ProgramSpec["lineInfo"], insn: number, message: string, w: Walker | undefined, detail: readonly string[]): VerifyError {

@@ -97,6 +97,8 @@ export class Walker {
   global: GlobalFunc | undefined;
   /** A branch was just resumed: its first line says where from (do_print_state). */
   popped = false;
+  /** The pointer type each load or store was first seen with, on any path (insn_aux_data[].ptr_type). */
+  readonly ptrTypeAt = new Map<number, string>();
 
   constructor(cfg: Cfg, env: VerifierEnv, live: Int32Array, lineInfo: readonly LineInfo[]) {
     this.cfg = cfg;
@@ -609,8 +611,9 @@ export class Walker {
     const ptrNo = isPointer(dst) ? i.dst : i.src;
     if (!is32 && zero && (cmp === "jeq" || cmp === "jne")) {
       if (!ptr.maybeNull) {
-        // A pointer that cannot be NULL: the comparison is decided (is_branch_taken).
-        if (ptr.type !== "ptr_") return cmp === "jne" ? target : t + 1;
+        // A pointer known non-NULL (reg_not_null): the comparison is decided (is_branch_taken).
+        // Others (ctx, stack, packet) are not assumed so: both edges are walked.
+        if (NOT_NULL.has(ptr.type)) return cmp === "jne" ? target : t + 1;
       } else {
         const other = this.pushBranch(target, t);
         // jeq 0: the jump is the NULL edge.
@@ -738,6 +741,9 @@ export class Walker {
 }
 
 const MAX_PACKET_OFF_RANGE = 0xffff;
+
+/** reg_not_null's types: a comparison of one of them with 0 is decided. */
+const NOT_NULL = new Set(["sock", "tcp_sock", "map_value", "map_key", "sock_common", "mem", "map_ptr"]);
 
 /** An instruction and the registers it touched, aligned as the kernel's log aligns them (vlog_alignment). */
 export function insnStateLine(insn: string, regs: string): string {
