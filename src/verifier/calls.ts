@@ -30,6 +30,16 @@ interface CallMeta {
   refObjId: number;
 }
 
+/** A taken lock as the kernel's lock state knows it: the value's id, or (id 0, global data) its map. */
+const mapKeys = new WeakMap<object, number>();
+let nextMapKey = 0;
+function lockKey(r: Reg): number {
+  if (r.id) return r.id;
+  const m: object = r.map ?? r;
+  if (!mapKeys.has(m)) mapKeys.set(m, -++nextMapKey);
+  return mapKeys.get(m)!;
+}
+
 /** is_ptr_cast_function: the result is the argument seen as another socket type, under the argument's reference. */
 const PTR_CASTS = new Set(["tcp_sock", "sk_fullsock", "skc_to_tcp_sock", "skc_to_tcp6_sock", "skc_to_udp6_sock", "skc_to_mptcp_sock", "skc_to_tcp_timewait_sock", "skc_to_tcp_request_sock"]);
 
@@ -82,9 +92,11 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   }
   if (proto.name === "spin_lock") {
     if (w.cur.activeLock) w.reject("Locking two bpf_spin_locks are not allowed");
-    w.cur.activeLock = w.reg(1).id || w.newId();
+    w.cur.activeLock = lockKey(w.reg(1));
   } else if (proto.name === "spin_unlock") {
     if (!w.cur.activeLock) w.reject("bpf_spin_unlock without taking a lock");
+    // release_lock_state: the lock taken, known by the map value's id.
+    if (lockKey(w.reg(1)) !== w.cur.activeLock) w.reject("bpf_spin_unlock of different lock");
     w.cur.activeLock = 0;
   }
   const cb = CALLBACKS[proto.name];
@@ -184,9 +196,16 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
     case "ptr_to_stack":
       if (r.type !== "fp") bad("fp");
       return;
-    case "ptr_to_spin_lock":
+    case "ptr_to_spin_lock": {
       if (r.type !== "map_value") bad("map_value");
+      // process_spin_lock: the lock the value's BTF places, at a constant offset.
+      if (!isConst(r.s)) w.reject(`R${regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`);
+      const at = w.env.valueFields?.(r.map!).spinLockOffset;
+      if (w.env.valueFields && at === undefined) w.reject(`map '${r.map!.name}' has to have BTF in order to use bpf_spin_lock`);
+      const off = r.off + Number(BigInt.asIntN(64, constValue(r.s)!));
+      if (at !== undefined && off !== at) w.reject(`off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${at}`);
       return;
+    }
     case "ptr_to_timer":
       if (r.type !== "map_value") bad("map_value");
       return;

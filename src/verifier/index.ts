@@ -23,6 +23,7 @@ import { globalFuncs } from "./globals.js";
 import { iteratorArgs, tracepointArgs } from "./btf-ptr.js";
 import { Walker } from "./walker.js";
 import type { Btf } from "../btf/types.js";
+import { valueFields, type ValueFields } from "../maps/dump.js";
 
 export interface VerifyOptions {
   /** The maps references name (by name), or a map from map-load slot to its map. */
@@ -117,6 +118,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     logLevel,
     gpl: isGpl(program.license ?? "GPL"),
     sleepable: options.sleepable ?? ((program.flags ?? 0) & BPF_F_SLEEPABLE) !== 0,
+    valueFields: mapValueFields(options.btf),
     strictAlignment: ((program.flags ?? 0) & (BPF_F_STRICT_ALIGNMENT | BPF_F_ANY_ALIGNMENT)) === BPF_F_STRICT_ALIGNMENT,
     complexityLimit: options.complexityLimit ?? COMPLEXITY_LIMIT,
     globals: new Map(),
@@ -196,6 +198,19 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     return finish(describe(program.instructions, lineInfo, e.insn, e.message, walker, e.detail));
   }
   return finish();
+}
+
+/** The special fields of each map's value, found once per map in the object's BTF. */
+function mapValueFields(btf: Btf | undefined): (m: MapSpec) => ValueFields {
+  const seen = new Map<MapSpec, ValueFields>();
+  return (m) => {
+    let f = seen.get(m);
+    if (!f) {
+      f = btf && m.valueType ? valueFields(btf, m.valueType) : {};
+      seen.set(m, f);
+    }
+    return f;
+  };
 }
 
 const roundDepth = (d: number): number => (d === 0 ? 0 : Math.ceil(d / 8) * 8);

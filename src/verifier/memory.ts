@@ -163,6 +163,13 @@ function mapValueAccess(w: Walker, regno: number, base: Reg, off: number, size: 
   if (write && map.flags & F_RDONLY_PROG) w.reject(`write into map forbidden, value_size=${map.valueSize} off=${base.off + off} size=${size}`);
   if (!write && map.flags & F_WRONLY_PROG) w.reject(`read from map forbidden, value_size=${map.valueSize} off=${base.off + off} size=${size}`);
   boundsCheck(w, regno, base, off, size, map.valueSize, "map value", `invalid access to map value, value_size=${map.valueSize}`);
+  // check_map_access: a bpf_spin_lock or bpf_timer is touched only through its helpers.
+  const fields = w.env.valueFields?.(map);
+  const lo = base.s.smin + BigInt(base.off + off);
+  const hi = base.s.umax + BigInt(base.off + off + size);
+  for (const [at, len, name] of [[fields?.spinLockOffset, 4, "bpf_spin_lock"], [fields?.timerOffset, 16, "bpf_timer"]] as const) {
+    if (at !== undefined && lo < BigInt(at + len) && BigInt(at) < hi) w.reject(`${name} cannot be accessed directly by load/store`);
+  }
   if (!write && isConst(base.s) && map.freeze && map.flags & F_RDONLY_PROG) {
     // bpf_map_direct_read: a frozen read-only map's bytes are known at verification.
     const bytes = map.contents?.[0]?.value;

@@ -328,6 +328,8 @@ export class Walker {
       const s = this.readReg(i.src);
       if (s.type !== "scalar") this.reject(`R${i.src} invalid mem access '${typeName(s)}'`);
     }
+    // check_resource_leak: the load may end the program, so no lock may be held either.
+    if (this.cur.activeLock) this.reject("BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region");
     if (this.cur.refs.length) this.reject("BPF_LD_[ABS|IND] cannot be mixed with socket references");
     for (let r = 1; r <= 5; r++) setNotInit(this.reg(r));
     setScalar(this.reg(0), scalarLoad(sizeBytes(opSize(i.opcode)), false));
@@ -462,6 +464,10 @@ export class Walker {
       case "map_ptr":
         if (isConst(off) && constValue(off)! === 0n && op === "add") return;
         this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited`);
+        break;
+      case "flow_keys":
+        // Flow keys take a constant offset only.
+        if (!isConst(off)) this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited`);
         break;
       case "pkt_end":
       case "sock":
@@ -651,7 +657,7 @@ export class Walker {
           // Only the acquired pointer's NULL ends its reference (ref_obj_id == id), not a cast of it.
           if (r.refObjId === id) ref = id;
           setScalar(r, scalarConst(0n));
-        } else markNotNull(r);
+        } else markNotNull(r, !!(r.map && this.env.valueFields?.(r.map).spinLockOffset !== undefined));
       }
     }
     if (isNull && ref) s.refs = s.refs.filter((r) => r.id !== ref);
@@ -827,9 +833,10 @@ function setLinked(s: State, r: Reg, v: Scalar): void {
 }
 
 /** mark_ptr_not_null_reg: a maybe-NULL pointer known non-NULL. */
-function markNotNull(r: Reg): void {
+function markNotNull(r: Reg, keepsLock = false): void {
   r.maybeNull = false;
   if (r.type === "map_value" && (r.map?.type === "sockmap" || r.map?.type === "sockhash")) r.type = "sock";
-  // The id linked the copies for the NULL check only (unless it holds a reference).
-  if ((r.type === "map_value" || r.type === "mem") && !r.refObjId) r.id = 0;
+  // The id linked the copies for the NULL check only (unless it holds a reference, or names
+  // the value whose bpf_spin_lock is taken: reg_may_point_to_spin_lock).
+  if ((r.type === "map_value" || r.type === "mem") && !r.refObjId && !keepsLock) r.id = 0;
 }
