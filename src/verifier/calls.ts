@@ -11,7 +11,7 @@ import type { MapSpec } from "../object/types.js";
 import { MAX_FRAMES, MAX_VAR_SIZE, Reject } from "./env.js";
 import type { GlobalArg, GlobalFunc } from "./globals.js";
 import { typeName } from "./log.js";
-import { checkCtxOff, checkHelperMem } from "./memory.js";
+import { checkAlignment, checkCtxOff, checkHelperMem } from "./memory.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarRange, scalarUnknown } from "./scalar.js";
 import { copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
@@ -140,6 +140,8 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       if (!nullable) memArg(w, regno, r, proto);
       if (spec.fixedSize !== undefined) {
         if (nullable) return;
+        // MEM_ALIGNED (ARG_PTR_TO_LONG): the kernel writes a whole word there.
+        if (spec.aligned) checkAlignment(w, r, 0, spec.fixedSize);
         checkHelperMem(w, regno, r, spec.fixedSize, !!(spec.uninit || spec.write), false);
         return;
       }

@@ -419,4 +419,6 @@ export const CASES: readonly Case[] = [
   { name: "a byte read inside a spilled zero is zero", asm: "r0 = 0\n*(u64 *)(r10 - 8) = r0\nr2 = *(u8 *)(r10 - 5)\nif r2 == 0 goto +1\nr0 = *(u64 *)(r0 + 0)\nexit", accept: true },
   { name: "strict alignment counts NET_IP_ALIGN in a packet load", flags: 1, asm: `${PKT}\nif r4 > r3 goto +1\nr0 = *(u32 *)(r2 + 0)\nr0 = 0\nexit`, reject: /misaligned packet access off 2\+0\+0\+0 size 4/ },
   { name: "strict alignment takes a packet load 2 bytes in", flags: 1, asm: `${PKT}\nif r4 > r3 goto +1\nr0 = *(u32 *)(r2 + 2)\nr0 = 0\nexit`, accept: true },
+  { name: "flow keys moved by a variable offset", type: "flow_dissector", asm: "r2 = *(u64 *)(r1 + 144)\nr3 = *(u8 *)(r2 + 0)\nr3 &= 4\nr2 += r3\nr0 = *(u16 *)(r2 + 0)\nr0 = 0\nexit", reject: /R2 pointer arithmetic on flow_keys prohibited/ },
+  { name: "strtoul's result word misaligned on the stack", type: "cgroup_sysctl", attachType: "cgroup_sysctl", asm: "r1 = 0x00303036\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\nr2 = 4\nr3 = 0\nr4 = r10\nr4 += -20\nr0 = 0\n*(u64 *)(r10 - 24) = r0\n*(u64 *)(r10 - 16) = r0\ncall 106\nr0 = 1\nexit", reject: /misaligned stack access off 0\+-20\+0 size 8/ },
 ];
