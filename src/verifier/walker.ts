@@ -669,11 +669,10 @@ export class Walker {
     // Normalise to "pkt <op> pkt_end".
     let op = cmp;
     let pkt = f.regs[i.dst]!;
-    if (dst.type === "pkt_end" || dst.type === "mem_end" as never) {
+    if (dst.type === "pkt_end" || (dst.type === "pkt" && src.type === "pkt_meta")) {
       op = FLIP[cmp];
       pkt = f.regs[i.src]!;
     }
-    void src;
     if (!isPacketPtr(pkt)) return;
     // pkt > end or pkt >= end: the fall-through knows pkt <= end (or < end).
     let good: boolean;
@@ -689,9 +688,10 @@ export class Walker {
     if (pkt.s.umax > 0n && !isConst(pkt.s)) {
       // Variable-offset packet pointers prove their own range.
     }
-    let range = pkt.off + (open ? 1 : 0);
-    if (range < 0) return;
-    if (range > MAX_PACKET_OFF_RANGE) range = MAX_PACKET_OFF_RANGE;
+    // find_good_pkt_pointers: past 64 KiB the offset could overflow the range, so nothing is learnt.
+    if (pkt.off < 0 || (pkt.off === 0 && open)) return;
+    if (pkt.s.umax > BigInt(MAX_PACKET_OFF_RANGE) || pkt.s.umax + BigInt(pkt.off) > BigInt(MAX_PACKET_OFF_RANGE)) return;
+    const range = pkt.off + (open ? 1 : 0);
     const type = pkt.type;
     const id = pkt.id;
     for (const fr of s.frames) {
@@ -808,9 +808,15 @@ function constAlu(op: number, a: bigint, b: bigint, is64: boolean): Scalar | und
   return constScalar(w(r));
 }
 
+/** try_match_pkt_pointers: data against data_end, or data_meta against data itself (unmoved). */
 function isPacketCmp(a: Reg, b: Reg): boolean {
-  return (isPacketPtr(a) && b.type === "pkt_end") || (a.type === "pkt_end" && isPacketPtr(b)) ||
-    (a.type === "pkt_meta" && b.type === "pkt") || (a.type === "pkt" && b.type === "pkt_meta");
+  return (a.type === "pkt" && b.type === "pkt_end") || (a.type === "pkt_end" && b.type === "pkt") ||
+    (a.type === "pkt_meta" && isInitPkt(b)) || (isInitPkt(a) && b.type === "pkt_meta");
+}
+
+/** reg_is_init_pkt_pointer: data as the context gave it, no offset added. */
+function isInitPkt(r: Reg): boolean {
+  return r.type === "pkt" && r.id === 0 && r.off === 0 && isConst(r.s) && constValue(r.s)! === 0n;
 }
 
 function endName(i: Instruction, is64: boolean): AluName {

@@ -421,4 +421,7 @@ export const CASES: readonly Case[] = [
   { name: "strict alignment takes a packet load 2 bytes in", flags: 1, asm: `${PKT}\nif r4 > r3 goto +1\nr0 = *(u32 *)(r2 + 2)\nr0 = 0\nexit`, accept: true },
   { name: "flow keys moved by a variable offset", type: "flow_dissector", asm: "r2 = *(u64 *)(r1 + 144)\nr3 = *(u8 *)(r2 + 0)\nr3 &= 4\nr2 += r3\nr0 = *(u16 *)(r2 + 0)\nr0 = 0\nexit", reject: /R2 pointer arithmetic on flow_keys prohibited/ },
   { name: "strtoul's result word misaligned on the stack", type: "cgroup_sysctl", attachType: "cgroup_sysctl", asm: "r1 = 0x00303036\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\nr2 = 4\nr3 = 0\nr4 = r10\nr4 += -20\nr0 = 0\n*(u64 *)(r10 - 24) = r0\n*(u64 *)(r10 - 16) = r0\ncall 106\nr0 = 1\nexit", reject: /misaligned stack access off 0\+-20\+0 size 8/ },
+  { name: "data_meta checked against data_end proves nothing", asm: "r2 = *(u32 *)(r1 + 8)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 0)\nr0 = 0\nexit", reject: /R2 offset is outside of the packet|invalid access to packet/ },
+  { name: "data_meta checked against data proves its bytes", asm: "r2 = *(u32 *)(r1 + 8)\nr3 = *(u32 *)(r1 + 0)\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 0)\nr0 = 0\nexit", accept: true },
+  { name: "a packet check 64 KiB past the pointer proves nothing", asm: `${PKT.replace("r4 += 8", "r4 += 0xffff\nr4 += 1")}\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 0)\nr0 = 0\nexit`, reject: /R2 offset is outside of the packet|invalid access to packet/ },
 ];
