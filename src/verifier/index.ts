@@ -158,8 +158,12 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     for (let t = cfg.subprogs[1]!.start; t < cfg.length; t++) {
       const i = cfg.insns[t];
       if (i && i.opcode === 0x85 && i.src === 0 && i.imm === 12) return finish(describe(program.instructions, lineInfo, t, "tail_call is not allowed in subprogs without BTF", undefined, []));
+      // Their hidden exit returns from the subprogram, which needs its BTF return type.
+      if (i && (i.opcode & 0x07) === 0 && ((i.opcode & 0xe0) === 0x20 || (i.opcode & 0xe0) === 0x40)) return finish(describe(program.instructions, lineInfo, t, "LD_ABS is not allowed in subprogs without BTF", undefined, []));
     }
   }
+  const ldAbsIn = ldAbsInVoidSubprog(cfg, program.funcInfo ?? [], options.btf);
+  if (ldAbsIn >= 0) return finish(describe(program.instructions, lineInfo, ldAbsIn, "LD_ABS is only allowed in functions that return 'int'.", undefined, []));
   const starts = new Map(cfg.subprogs.map((sp, k) => [sp.start, k]));
   const globals = globalFuncs(program.funcInfo ?? [], options.btf, (slot) => starts.get(slot), type);
   const kb = type === "tracing" && program.attachTo ? options.kernelBtf : undefined;
@@ -198,6 +202,25 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     return finish(describe(program.instructions, lineInfo, e.insn, e.message, walker, e.detail));
   }
   return finish();
+}
+
+/** check_btf_func: a subprogram with LD_ABS/IND returns its hidden exit's 0, so it must return int. The slot, or -1. */
+function ldAbsInVoidSubprog(cfg: ReturnType<typeof buildCfg>, funcInfo: readonly { insnOff: number; typeId: number }[], btf: Btf | undefined): number {
+  if (!btf) return -1;
+  for (const fi of funcInfo) {
+    if (fi.insnOff === 0) continue;
+    const sp = cfg.subprogs.find((s) => s.start === fi.insnOff);
+    if (!sp) continue;
+    const func = btf.type(fi.typeId);
+    const proto = func.kind === "func" ? btf.type(func.type) : undefined;
+    if (proto?.kind !== "func_proto" || (proto.returnType !== 0 && btf.resolve(proto.returnType).kind === "int")) continue;
+    for (let t = sp.start; t < sp.end; t++) {
+      const i = cfg.insns[t];
+      // BPF_LD | BPF_ABS or BPF_IND
+      if (i && (i.opcode & 0x07) === 0 && ((i.opcode & 0xe0) === 0x20 || (i.opcode & 0xe0) === 0x40)) return t;
+    }
+  }
+  return -1;
 }
 
 /** The special fields of each map's value, found once per map in the object's BTF. */

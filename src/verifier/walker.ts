@@ -280,8 +280,7 @@ export class Walker {
           this.ldImm64(i, t);
           return t + 2;
         }
-        this.ldAbs(i);
-        return t + 1;
+        return this.ldAbs(i, t);
       default:
         this.jmpsProcessed++;
         return this.jmp(i, t, cls === Class.Jmp32);
@@ -320,8 +319,10 @@ export class Walker {
   }
 
   /** BPF_LD_[ABS|IND]: skb loads that end the program on a fault. */
-  private ldAbs(i: Instruction): void {
+  private ldAbs(i: Instruction, t: number): number {
     if (!LD_ABS_TYPES.has(this.env.type)) this.reject("BPF_LD_[ABS|IND] instructions not allowed for this program type");
+    // A callback's own frame may not take the hidden exit (6.18 refuses it; a subprogram it calls may).
+    if (this.frame.inCallback) this.reject("cannot use BPF_LD_[ABS|IND] within callback");
     const r6 = this.readReg(6);
     if (r6.type !== "ctx") this.reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
     if (opMode(i.opcode) === Mode.Ind) {
@@ -333,6 +334,12 @@ export class Walker {
     if (this.cur.refs.length) this.reject("BPF_LD_[ABS|IND] cannot be mixed with socket references");
     for (let r = 1; r <= 5; r++) setNotInit(this.reg(r));
     setScalar(this.reg(0), scalarLoad(sizeBytes(opSize(i.opcode)), false));
+    if (this.cur.frames.length === 1) return t + 1;
+    // In a subprogram a failed load returns from it with r0 = 0 (bpf_gen_ld_abs's hidden exit):
+    // the loaded path waits on the stack while this one takes that exit.
+    this.pushBranch(t + 1, t);
+    setScalar(this.reg(0), scalarConst(0n));
+    return returnFromCall(this, t);
   }
 
   // ---- ALU ----

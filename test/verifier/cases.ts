@@ -424,4 +424,5 @@ export const CASES: readonly Case[] = [
   { name: "data_meta checked against data_end proves nothing", asm: "r2 = *(u32 *)(r1 + 8)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 0)\nr0 = 0\nexit", reject: /R2 offset is outside of the packet|invalid access to packet/ },
   { name: "data_meta checked against data proves its bytes", asm: "r2 = *(u32 *)(r1 + 8)\nr3 = *(u32 *)(r1 + 0)\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 0)\nr0 = 0\nexit", accept: true },
   { name: "a packet check 64 KiB past the pointer proves nothing", asm: `${PKT.replace("r4 += 8", "r4 += 0xffff\nr4 += 1")}\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 0)\nr0 = 0\nexit`, reject: /R2 offset is outside of the packet|invalid access to packet/ },
+  { name: "a packet load in a subprogram without BTF", type: "socket_filter", asm: "call f\nr0 = 0\nexit\nf:\nr6 = r1\nr0 = *(u8 *)skb[0]\nr0 = 1\nexit", reject: /LD_ABS is not allowed in subprogs without BTF/ },
 ];
