@@ -1,7 +1,7 @@
 // A near miss of a classic socket filter split into a helper function: the helper reads the
 // IP protocol byte with a legacy packet load and returns 1 after it. Where that load fails,
 // the helper returns 0 instead, and the caller then uses a register it never set. The kernel
-// walks that hidden exit too; the variant that does not depend on the helper's result loads.
+// walks that hidden exit too.
 #include "corpus.h"
 
 unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
@@ -26,11 +26,4 @@ int proto_filter(struct __sk_buff *skb)
 	else
 		verdict = 0;
 	return verdict;
-}
-
-SEC("socket")
-int proto_count(struct __sk_buff *skb)
-{
-	ip_proto(skb);
-	return 0;
 }
