@@ -424,5 +424,7 @@ export const CASES: readonly Case[] = [
   { name: "data_meta checked against data_end proves nothing", asm: "r2 = *(u32 *)(r1 + 8)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 0)\nr0 = 0\nexit", reject: /R2 offset is outside of the packet|invalid access to packet/ },
   { name: "data_meta checked against data proves its bytes", asm: "r2 = *(u32 *)(r1 + 8)\nr3 = *(u32 *)(r1 + 0)\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 0)\nr0 = 0\nexit", accept: true },
   { name: "a packet check 64 KiB past the pointer proves nothing", asm: `${PKT.replace("r4 += 8", "r4 += 0xffff\nr4 += 1")}\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 0)\nr0 = 0\nexit`, reject: /R2 offset is outside of the packet|invalid access to packet/ },
+  { name: "a prog_array given to a lookup", asm: "r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[progs] ll\ncall 1\nr0 = 0\nexit", reject: /cannot pass map_type 3 into func bpf_map_lookup_elem#1/ },
+  { name: "a hash map given to a tail call", asm: "r2 = map[hash8] ll\nr3 = 0\ncall 12\nr0 = 0\nexit", reject: /cannot pass map_type 1 into func bpf_tail_call#12|expected prog array map for tail call/ },
   { name: "a packet load in a subprogram without BTF", type: "socket_filter", asm: "call f\nr0 = 0\nexit\nf:\nr6 = r1\nr0 = *(u8 *)skb[0]\nr0 = 1\nexit", reject: /LD_ABS is not allowed in subprogs without BTF/ },
 ];
