@@ -7,11 +7,13 @@
 import type { ArgSpec, HelperProto } from "../helpers/proto.js";
 import { HELPER_NAMES } from "../helpers/names.js";
 import type { Instruction } from "../isa/instruction.js";
+import { mapTypeInfo } from "../maps/types.js";
 import type { MapSpec } from "../object/types.js";
+import { type Cfg, isPseudoCall, isPseudoFunc } from "./cfg.js";
 import { MAX_FRAMES, MAX_VAR_SIZE, Reject } from "./env.js";
 import type { GlobalArg, GlobalFunc } from "./globals.js";
 import { typeName } from "./log.js";
-import { checkCtxOff, checkHelperMem } from "./memory.js";
+import { checkAlignment, checkCtxOff, checkHelperMem } from "./memory.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarRange, scalarUnknown } from "./scalar.js";
 import { BTF_PTR_TRUSTED, copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
@@ -28,6 +30,16 @@ interface CallMeta {
   callback: number;
   /** The reference an argument holds (meta.ref_obj_id): a cast's result shares it. */
   refObjId: number;
+}
+
+/** A taken lock as the kernel's lock state knows it: the value's id, or (id 0, global data) its map. */
+const mapKeys = new WeakMap<object, number>();
+let nextMapKey = 0;
+function lockKey(r: Reg): number {
+  if (r.id) return r.id;
+  const m: object = r.map ?? r;
+  if (!mapKeys.has(m)) mapKeys.set(m, -++nextMapKey);
+  return mapKeys.get(m)!;
 }
 
 /** is_ptr_cast_function: the result is the argument seen as another socket type, under the argument's reference. */
@@ -73,6 +85,7 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
     if (!spec || spec.kind === "dontcare") break;
     checkArg(w, proto, a, spec, meta);
   }
+  if (meta.map) checkMapFuncCompatibility(w, meta.map, proto, id);
   if (w.cur.activeLock && proto.name !== "spin_unlock" && proto.name !== "spin_lock") {
     w.reject(`function calls are not allowed while holding a lock`);
   }
@@ -82,9 +95,11 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   }
   if (proto.name === "spin_lock") {
     if (w.cur.activeLock) w.reject("Locking two bpf_spin_locks are not allowed");
-    w.cur.activeLock = w.reg(1).id || w.newId();
+    w.cur.activeLock = lockKey(w.reg(1));
   } else if (proto.name === "spin_unlock") {
     if (!w.cur.activeLock) w.reject("bpf_spin_unlock without taking a lock");
+    // release_lock_state: the lock taken, known by the map value's id.
+    if (lockKey(w.reg(1)) !== w.cur.activeLock) w.reject("bpf_spin_unlock of different lock");
     w.cur.activeLock = 0;
   }
   const cb = CALLBACKS[proto.name];
@@ -94,6 +109,114 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   setReturn(w, proto, meta, t);
   return t + 1;
 }
+
+/** check_map_func_compatibility, first switch: the helpers a special map may be given to. */
+const MAP_ONLY_FOR: Readonly<Record<string, readonly string[]>> = {
+  prog_array: ["tail_call"],
+  perf_event_array: ["perf_event_read", "perf_event_output", "skb_output", "perf_event_read_value", "xdp_output"],
+  ringbuf: ["ringbuf_output", "ringbuf_reserve", "ringbuf_query", "ringbuf_reserve_dynptr", "ringbuf_submit_dynptr", "ringbuf_discard_dynptr"],
+  user_ringbuf: ["user_ringbuf_drain"],
+  stack_trace: ["get_stackid"],
+  cgroup_array: ["skb_under_cgroup", "current_task_under_cgroup"],
+  cgroup_storage: ["get_local_storage"],
+  percpu_cgroup_storage: ["get_local_storage"],
+  devmap: ["redirect_map", "map_lookup_elem"],
+  devmap_hash: ["redirect_map", "map_lookup_elem"],
+  cpumap: ["redirect_map"],
+  xskmap: ["redirect_map", "map_lookup_elem"],
+  array_of_maps: ["map_lookup_elem"],
+  hash_of_maps: ["map_lookup_elem"],
+  // may_update_sockmap decides update and delete by program type: left to the kernel here.
+  sockmap: ["sk_redirect_map", "sock_map_update", "msg_redirect_map", "sk_select_reuseport", "map_lookup_elem", "map_update_elem", "map_delete_elem"],
+  sockhash: ["sk_redirect_hash", "sock_hash_update", "msg_redirect_hash", "sk_select_reuseport", "map_lookup_elem", "map_update_elem", "map_delete_elem"],
+  reuseport_sockarray: ["sk_select_reuseport"],
+  queue: ["map_peek_elem", "map_pop_elem", "map_push_elem"],
+  stack: ["map_peek_elem", "map_pop_elem", "map_push_elem"],
+  sk_storage: ["sk_storage_get", "sk_storage_delete", "kptr_xchg"],
+  inode_storage: ["inode_storage_get", "inode_storage_delete", "kptr_xchg"],
+  task_storage: ["task_storage_get", "task_storage_delete", "kptr_xchg"],
+  cgrp_storage: ["cgrp_storage_get", "cgrp_storage_delete", "kptr_xchg"],
+  bloom_filter: ["map_peek_elem", "map_push_elem"],
+};
+
+/** The second switch: the map types a helper takes. */
+const HELPER_ONLY_FOR: Readonly<Record<string, readonly string[]>> = {
+  tail_call: ["prog_array"],
+  perf_event_read: ["perf_event_array"],
+  perf_event_output: ["perf_event_array"],
+  perf_event_read_value: ["perf_event_array"],
+  skb_output: ["perf_event_array"],
+  xdp_output: ["perf_event_array"],
+  ringbuf_output: ["ringbuf"],
+  ringbuf_reserve: ["ringbuf"],
+  ringbuf_query: ["ringbuf"],
+  ringbuf_reserve_dynptr: ["ringbuf"],
+  user_ringbuf_drain: ["user_ringbuf"],
+  get_stackid: ["stack_trace"],
+  current_task_under_cgroup: ["cgroup_array"],
+  skb_under_cgroup: ["cgroup_array"],
+  redirect_map: ["devmap", "devmap_hash", "cpumap", "xskmap"],
+  sk_redirect_map: ["sockmap"],
+  msg_redirect_map: ["sockmap"],
+  sock_map_update: ["sockmap"],
+  sk_redirect_hash: ["sockhash"],
+  msg_redirect_hash: ["sockhash"],
+  sock_hash_update: ["sockhash"],
+  get_local_storage: ["cgroup_storage", "percpu_cgroup_storage"],
+  sk_select_reuseport: ["reuseport_sockarray", "sockmap", "sockhash"],
+  map_pop_elem: ["queue", "stack"],
+  map_peek_elem: ["queue", "stack", "bloom_filter"],
+  map_push_elem: ["queue", "stack", "bloom_filter"],
+  map_lookup_percpu_elem: ["percpu_array", "percpu_hash", "lru_percpu_hash"],
+  sk_storage_get: ["sk_storage"],
+  sk_storage_delete: ["sk_storage"],
+  inode_storage_get: ["inode_storage"],
+  inode_storage_delete: ["inode_storage"],
+  task_storage_get: ["task_storage"],
+  task_storage_delete: ["task_storage"],
+  cgrp_storage_get: ["cgrp_storage"],
+  cgrp_storage_delete: ["cgrp_storage"],
+};
+
+/** check_map_func_compatibility: "cannot pass map_type N into func NAME#ID". */
+function checkMapFuncCompatibility(w: Walker, map: MapSpec, proto: HelperProto, id: number): void {
+  const info = mapTypeInfo(map.type);
+  if (!info) return;
+  const onlyFor = MAP_ONLY_FOR[info.name];
+  const takes = HELPER_ONLY_FOR[proto.name];
+  if ((onlyFor && !onlyFor.includes(proto.name)) || (takes && !takes.includes(info.name))) {
+    w.reject(`cannot pass map_type ${info.id} into func ${helperName(id)}`);
+  }
+}
+
+/**
+ * changes_pkt_data of each subprogram (mark_subprog_changes_pkt_data, merge_callee_effects):
+ * it calls a helper that may move the packet, or bpf_tail_call, or a subprogram (or names a
+ * callback) that does.
+ */
+const PKT_CHANGERS = new WeakMap<Cfg, Uint8Array>();
+export function subprogChangesPktData(w: Walker, subprog: number): boolean {
+  let marks = PKT_CHANGERS.get(w.cfg);
+  if (!marks) {
+    const cfg = w.cfg;
+    marks = new Uint8Array(cfg.subprogs.length);
+    const edges: [number, number][] = [];
+    for (let t = 0; t < cfg.length; t++) {
+      const i = cfg.insns[t];
+      if (!i) continue;
+      const from = cfg.subprogOf[t]!;
+      if (i.opcode === 0x85 && i.src === 0 && (i.imm === TAIL_CALL || w.env.proto(i.imm)?.changesPktData)) marks[from] = 1;
+      else if (isPseudoCall(i) || isPseudoFunc(i)) edges.push([from, cfg.subprogOf[t + i.imm + 1]!]);
+    }
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [from, to] of edges) if (marks[to] && !marks[from]) { marks[from] = 1; changed = true; }
+    }
+    PKT_CHANGERS.set(w.cfg, marks);
+  }
+  return marks[subprog] === 1;
+}
+const TAIL_CALL = 12;
 
 function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta: CallMeta): void {
   const regno = a + 1;
@@ -128,6 +251,8 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       if (!nullable) memArg(w, regno, r, proto);
       if (spec.fixedSize !== undefined) {
         if (nullable) return;
+        // MEM_ALIGNED (ARG_PTR_TO_LONG): the kernel writes a whole word there.
+        if (spec.aligned) checkAlignment(w, r, 0, spec.fixedSize);
         checkHelperMem(w, regno, r, spec.fixedSize, !!(spec.uninit || spec.write), false);
         return;
       }
@@ -184,9 +309,16 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
     case "ptr_to_stack":
       if (r.type !== "fp") bad("fp");
       return;
-    case "ptr_to_spin_lock":
+    case "ptr_to_spin_lock": {
       if (r.type !== "map_value") bad("map_value");
+      // process_spin_lock: the lock the value's BTF places, at a constant offset.
+      if (!isConst(r.s)) w.reject(`R${regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`);
+      const at = w.env.valueFields?.(r.map!).spinLockOffset;
+      if (w.env.valueFields && at === undefined) w.reject(`map '${r.map!.name}' has to have BTF in order to use bpf_spin_lock`);
+      const off = r.off + Number(BigInt.asIntN(64, constValue(r.s)!));
+      if (at !== undefined && off !== at) w.reject(`off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${at}`);
       return;
+    }
     case "ptr_to_timer":
       if (r.type !== "map_value") bad("map_value");
       return;
@@ -313,6 +445,9 @@ export function checkSubprogCall(w: Walker, i: Instruction, t: number): number {
   for (let r = 1; r <= 5; r++) callee.regs[r] = copyReg(caller.regs[r]!);
   setPointer(callee.regs[10]!, "fp");
   callee.regs[10]!.frameno = callee.frameno;
+  // A subprogram that may move the packet (a tail call in it included) leaves the caller's
+  // packet pointers unknown; what it was passed it may still use.
+  if (subprogChangesPktData(w, w.cfg.subprogOf[target]!)) clearPacketPointers(w);
   w.cur.frames.push(callee);
   return target;
 }
@@ -333,6 +468,7 @@ function checkGlobalCall(w: Walker, g: GlobalFunc, t: number): number {
     throw new Reject(e.insn, invalid, [...e.detail, e.message]);
   }
   w.say(`Func#${g.subprog} ('${g.name}') is global and assumed valid.`);
+  if (subprogChangesPktData(w, g.subprog)) clearPacketPointers(w);
   w.calledGlobals.add(g.subprog);
   for (let r = 1; r <= 5; r++) setNotInit(caller.regs[r]!);
   setScalar(caller.regs[0]!, scalarUnknown());

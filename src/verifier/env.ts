@@ -24,6 +24,10 @@ export interface VerifierEnv {
   readonly gpl: boolean;
   /** The program is sleepable (BPF_F_SLEEPABLE). */
   readonly sleepable: boolean;
+  /** Where a map's value keeps its bpf_spin_lock and bpf_timer (from the object's BTF, btf_record). */
+  readonly valueFields?: (m: MapSpec) => { readonly spinLockOffset?: number; readonly timerOffset?: number };
+  /** BPF_F_STRICT_ALIGNMENT (without BPF_F_ANY_ALIGNMENT): every access aligned, packets as if NET_IP_ALIGN were 2. */
+  readonly strictAlignment?: boolean;
   /** BPF_COMPLEXITY_LIMIT_INSNS, or lower. */
   readonly complexityLimit: number;
   /** The global functions, by subprogram index: verified alone, calls checked by signature. */

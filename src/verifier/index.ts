@@ -15,8 +15,8 @@ import { slotIndices } from "../isa/instruction.js";
 import { sourceLineAtSlot } from "../object/source.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "../object/types.js";
 import type { ProgramTypeVerifierOps } from "../programs/access.js";
-import { buildCfg, CfgError } from "./cfg.js";
-import { COMPLEXITY_LIMIT, MAX_STACK, Reject, type VerifierEnv } from "./env.js";
+import { buildCfg, CfgError, isPseudoCall, isPseudoFunc } from "./cfg.js";
+import { COMPLEXITY_LIMIT, MAX_FRAMES, MAX_STACK, Reject, type VerifierEnv } from "./env.js";
 import { liveRegisters } from "./liveness.js";
 import { fixHint, formatState, statsLine } from "./log.js";
 import { globalFuncs } from "./globals.js";
@@ -27,6 +27,7 @@ const BTF_CTX_ATTACH = new Set(["trace_raw_tp", "trace_fentry", "trace_fexit", "
 import { Walker } from "./walker.js";
 import { isIterNextCall } from "./kfuncs.js";
 import type { Btf } from "../btf/types.js";
+import { valueFields, type ValueFields } from "../maps/dump.js";
 
 export interface VerifyOptions {
   /** The maps references name (by name), or a map from map-load slot to its map. */
@@ -98,6 +99,11 @@ export function setVerifierTables(t: typeof defaults): void {
   defaults = { ...defaults, ...t };
 }
 
+/** The prog flags the verifier reads (uapi bpf.h). */
+const BPF_F_STRICT_ALIGNMENT = 1 << 0;
+const BPF_F_ANY_ALIGNMENT = 1 << 1;
+const BPF_F_SLEEPABLE = 1 << 4;
+
 const now: () => number = typeof performance !== "undefined" ? () => performance.now() : () => Date.now();
 
 type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, "name" | "type" | "references" | "lineInfo" | "funcInfo" | "license" | "expectedAttachType" | "flags" | "attachTo" | "pendingCore">>;
@@ -118,7 +124,9 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     privileged,
     logLevel,
     gpl: isGpl(program.license ?? "GPL"),
-    sleepable: options.sleepable ?? ((program.flags ?? 0) & 1) !== 0,
+    sleepable: options.sleepable ?? ((program.flags ?? 0) & BPF_F_SLEEPABLE) !== 0,
+    valueFields: mapValueFields(options.btf),
+    strictAlignment: ((program.flags ?? 0) & (BPF_F_STRICT_ALIGNMENT | BPF_F_ANY_ALIGNMENT)) === BPF_F_STRICT_ALIGNMENT,
     complexityLimit: options.complexityLimit ?? COMPLEXITY_LIMIT,
     globals: new Map(),
   };
@@ -157,8 +165,12 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     for (let t = cfg.subprogs[1]!.start; t < cfg.length; t++) {
       const i = cfg.insns[t];
       if (i && i.opcode === 0x85 && i.src === 0 && i.imm === 12) return finish(describe(program.instructions, lineInfo, t, "tail_call is not allowed in subprogs without BTF", undefined, []));
+      // Their hidden exit returns from the subprogram, which needs its BTF return type.
+      if (i && (i.opcode & 0x07) === 0 && ((i.opcode & 0xe0) === 0x20 || (i.opcode & 0xe0) === 0x40)) return finish(describe(program.instructions, lineInfo, t, "LD_ABS is not allowed in subprogs without BTF", undefined, []));
     }
   }
+  const ldAbsIn = ldAbsInVoidSubprog(cfg, program.funcInfo ?? [], options.btf);
+  if (ldAbsIn >= 0) return finish(describe(program.instructions, lineInfo, ldAbsIn, "LD_ABS is only allowed in functions that return 'int'.", undefined, []));
   const starts = new Map(cfg.subprogs.map((sp, k) => [sp.start, k]));
   const globals = globalFuncs(program.funcInfo ?? [], options.btf, (slot) => starts.get(slot), type);
   const kb = (type === "tracing" || type === "lsm") && program.attachTo ? options.kernelBtf : undefined;
@@ -206,6 +218,38 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
   return finish();
 }
 
+/** check_btf_func: a subprogram with LD_ABS/IND returns its hidden exit's 0, so it must return int. The slot, or -1. */
+function ldAbsInVoidSubprog(cfg: ReturnType<typeof buildCfg>, funcInfo: readonly { insnOff: number; typeId: number }[], btf: Btf | undefined): number {
+  if (!btf) return -1;
+  for (const fi of funcInfo) {
+    if (fi.insnOff === 0) continue;
+    const sp = cfg.subprogs.find((s) => s.start === fi.insnOff);
+    if (!sp) continue;
+    const func = btf.type(fi.typeId);
+    const proto = func.kind === "func" ? btf.type(func.type) : undefined;
+    if (proto?.kind !== "func_proto" || (proto.returnType !== 0 && btf.resolve(proto.returnType).kind === "int")) continue;
+    for (let t = sp.start; t < sp.end; t++) {
+      const i = cfg.insns[t];
+      // BPF_LD | BPF_ABS or BPF_IND
+      if (i && (i.opcode & 0x07) === 0 && ((i.opcode & 0xe0) === 0x20 || (i.opcode & 0xe0) === 0x40)) return t;
+    }
+  }
+  return -1;
+}
+
+/** The special fields of each map's value, found once per map in the object's BTF. */
+function mapValueFields(btf: Btf | undefined): (m: MapSpec) => ValueFields {
+  const seen = new Map<MapSpec, ValueFields>();
+  return (m) => {
+    let f = seen.get(m);
+    if (!f) {
+      f = btf && m.valueType ? valueFields(btf, m.valueType) : {};
+      seen.set(m, f);
+    }
+    return f;
+  };
+}
+
 const roundDepth = (d: number): number => (d === 0 ? 0 : Math.ceil(d / 8) * 8);
 
 /** check_max_stack_depth: the deepest chain of frames may use 512 bytes in all (16-byte rounded frames). */
@@ -215,14 +259,19 @@ function checkStackDepth(w: Walker, walks: readonly Walker[]): void {
   const calls: number[][] = cfg.subprogs.map(() => []);
   for (let t = 0; t < cfg.length; t++) {
     const i = cfg.insns[t];
-    if (i && i.opcode === 0x85 && i.src === 1) calls[cfg.subprogOf[t]!]!.push(cfg.subprogOf[t + i.imm + 1]!);
+    // A callback's address counts as a call of it, as the kernel's walk of the call graph counts it.
+    if (i && (isPseudoCall(i) || isPseudoFunc(i))) calls[cfg.subprogOf[t]!]!.push(cfg.subprogOf[t + i.imm + 1]!);
   }
-  const walk = (k: number, total: number, frames: number, seen: Set<number>) => {
+  // Every chain of calls, recursive ones too (which end at the frame limit), from the main program.
+  const walk = (k: number, total: number, frame: number) => {
     const d = total + depth(k);
-    if (d > MAX_STACK) throw new Reject(cfg.subprogs[k]!.start, `combined stack size of ${frames} calls is ${d}. Too large`);
-    for (const c of calls[k]!) if (!seen.has(c)) walk(c, d, frames + 1, new Set([...seen, c]));
+    if (d > MAX_STACK) throw new Reject(cfg.subprogs[k]!.start, `combined stack size of ${frame + 1} calls is ${d}. Too large`);
+    for (const c of calls[k]!) {
+      if (frame + 1 >= MAX_FRAMES) throw new Reject(cfg.subprogs[c]!.start, `the call stack of ${frame + 1} frames is too deep !`);
+      walk(c, d, frame + 1);
+    }
   };
-  walk(0, 0, 1, new Set([0]));
+  walk(0, 0, 0);
 }
 
 function describe(insns: readonly Instruction[], lineInfo: ProgramSpec["lineInfo"], insn: number, message: string, w: Walker | undefined, detail: readonly string[]): VerifyError {

@@ -28,12 +28,24 @@ export function checkMemAccess(w: Walker, i: Instruction, cls: Class): void {
     w.reject(`R${i.src} leaks addr into ${base.type === "map_value" ? "map" : typeName(base)}`);
   }
   const signed = opMode(i.opcode) === Mode.Memsx;
+  if (w.env.strictAlignment && size > 1 && base.type !== "fp" && base.type !== "scalar" && !base.maybeNull) strictAlignment(w, base, i.off, size);
   const result = access(w, baseNo, base, i.off, size, write, value, cls === Class.St ? i.imm : undefined, signed);
+  savePtrType(w, base.type);
   if (!write) {
     const dst = w.reg(i.dst);
     if (result) assignReg(dst, result);
     else setScalar(dst, scalarLoad(size, signed));
   }
+}
+
+/** Pointers whose loads and stores are rewritten by type (reg_type_mismatch_ok is false for them). */
+const REWRITTEN = new Set(["ctx", "sock", "sock_common", "tcp_sock", "xdp_sock", "ptr_", "arena"]);
+
+/** save_aux_ptr_type: one instruction cannot serve a rewritten pointer on one path and another pointer on another. */
+function savePtrType(w: Walker, type: string): void {
+  const prev = w.ptrTypeAt.get(w.insn);
+  if (prev === undefined) w.ptrTypeAt.set(w.insn, type);
+  else if (prev !== type && (REWRITTEN.has(prev) || REWRITTEN.has(type))) w.reject("same insn cannot be used with different pointers");
 }
 
 /**
@@ -145,11 +157,26 @@ export function checkAlignment(w: Walker, base: Reg, off: number, size: number):
   if ((known + base.off + off) % size !== 0) w.reject(`misaligned ${desc[base.type] ?? ""}access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
 }
 
+/** check_ptr_alignment in strict mode (the stack is checked in any mode): packets count NET_IP_ALIGN's 2 bytes. */
+function strictAlignment(w: Walker, base: Reg, off: number, size: number): void {
+  if (base.type !== "pkt" && base.type !== "pkt_meta") return checkAlignment(w, base, off, size);
+  const known = isConst(base.s) ? Number(BigInt.asIntN(64, base.s.varOff.value)) : undefined;
+  const aligned = known !== undefined ? (2 + known + base.off + off) % size === 0 : (base.s.varOff.mask & BigInt(size - 1)) === 0n && (BigInt(2 + base.off + off) + base.s.varOff.value) % BigInt(size) === 0n;
+  if (!aligned) w.reject(`misaligned packet access off 2+${varOffText(base)}+${base.off}+${off} size ${size}`);
+}
+
 function mapValueAccess(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean): Reg | undefined {
   const map = base.map!;
   if (write && map.flags & F_RDONLY_PROG) w.reject(`write into map forbidden, value_size=${map.valueSize} off=${base.off + off} size=${size}`);
   if (!write && map.flags & F_WRONLY_PROG) w.reject(`read from map forbidden, value_size=${map.valueSize} off=${base.off + off} size=${size}`);
   boundsCheck(w, regno, base, off, size, map.valueSize, "map value", `invalid access to map value, value_size=${map.valueSize}`);
+  // check_map_access: a bpf_spin_lock or bpf_timer is touched only through its helpers.
+  const fields = w.env.valueFields?.(map);
+  const lo = base.s.smin + BigInt(base.off + off);
+  const hi = base.s.umax + BigInt(base.off + off + size);
+  for (const [at, len, name] of [[fields?.spinLockOffset, 4, "bpf_spin_lock"], [fields?.timerOffset, 16, "bpf_timer"]] as const) {
+    if (at !== undefined && lo < BigInt(at + len) && BigInt(at) < hi) w.reject(`${name} cannot be accessed directly by load/store`);
+  }
   if (!write && isConst(base.s) && map.freeze && map.flags & F_RDONLY_PROG) {
     // bpf_map_direct_read: a frozen read-only map's bytes are known at verification.
     const bytes = map.contents?.[0]?.value;
@@ -349,11 +376,18 @@ function stackRead(w: Walker, f: Frame, o: number, size: number, regno: number):
       if (size !== 8 || at !== 0) w.reject(`invalid size of register fill`);
       return copyReg(sp);
     }
+    // The spill's own low bytes (bpf_stack_narrow_access_ok): the register, narrowed to the load.
     if (at === 0 && size === spillSize) return copyReg(sp);
-    if (at === 0 && size >= spillSize) return copyReg(sp);
+    if (at === 0 && size < spillSize && fitsIn(sp.s, size)) return copyReg(sp);
     const r = copyReg(w.reg(0));
     setScalar(r, scalarLoad(size as 1 | 2 | 4 | 8, false));
     if (at === 0 && isConst(sp.s) && size < spillSize) setScalar(r, scalarConst(BigInt.asUintN(size * 8, constValue(sp.s)!)));
+    // Any other fill (wider than the spill, or off its low bytes) knows only a spilled zero in every byte it reads.
+    else if (at !== 0 || size > spillSize) {
+      const spillZero = isConst(sp.s) && constValue(sp.s)! === 0n;
+      if (!w.env.privileged && bytes.includes("?")) w.reject(`invalid read from stack off ${o}+${bytes.indexOf("?")} size ${size}`);
+      if (spillZero && /^r+$/.test(bytes)) setScalar(r, scalarConst(0n));
+    }
     return r;
   }
   if (!w.env.privileged && bytes.includes("?")) w.reject(`invalid read from stack off ${o}+0 size ${size}`);
@@ -446,6 +480,7 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
     }
     case "map_value":
       if (write && r.map!.flags & F_RDONLY_PROG) w.reject(`write into map forbidden, value_size=${r.map!.valueSize} off=${r.off} size=${size}`);
+      if (!write && r.map!.flags & F_WRONLY_PROG) w.reject(`read from map forbidden, value_size=${r.map!.valueSize} off=${r.off} size=${size}`);
       boundsCheck(w, regno, r, 0, size, r.map!.valueSize, "map value", `invalid access to map value, value_size=${r.map!.valueSize}`);
       return;
     case "map_key":

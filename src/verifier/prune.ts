@@ -257,6 +257,8 @@ function statesEqual(w: Walker, old: State, cur: State, mode: Mode3): boolean {
     if (!frameEqual(w, old.frames[k]!, cur.frames[k]!, ids, mode, k === last ? live : live & ~0x3e)) return false;
   }
   for (let k = 0; k < old.refs.length; k++) if (!ids.check(old.refs[k]!.id, cur.refs[k]!.id)) return false;
+  // refsafe: the lock held is the same lock, under the ids mapped so far.
+  if (old.activeLock && !ids.check(old.activeLock, cur.activeLock)) return false;
   return true;
 }
 

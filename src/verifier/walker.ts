@@ -107,6 +107,8 @@ export class Walker {
   global: GlobalFunc | undefined;
   /** A branch was just resumed: its first line says where from (do_print_state). */
   popped = false;
+  /** The pointer type each load or store was first seen with, on any path (insn_aux_data[].ptr_type). */
+  readonly ptrTypeAt = new Map<number, string>();
 
   constructor(cfg: Cfg, env: VerifierEnv, live: Int32Array, lineInfo: readonly LineInfo[]) {
     this.cfg = cfg;
@@ -312,8 +314,7 @@ export class Walker {
           this.ldImm64(i, t);
           return t + 2;
         }
-        this.ldAbs(i);
-        return t + 1;
+        return this.ldAbs(i, t);
       default:
         this.jmpsProcessed++;
         return this.jmp(i, t, cls === CLS_JMP32);
@@ -352,17 +353,27 @@ export class Walker {
   }
 
   /** BPF_LD_[ABS|IND]: skb loads that end the program on a fault. */
-  private ldAbs(i: Instruction): void {
+  private ldAbs(i: Instruction, t: number): number {
     if (!LD_ABS_TYPES.has(this.env.type)) this.reject("BPF_LD_[ABS|IND] instructions not allowed for this program type");
+    // A callback's own frame may not take the hidden exit (6.18 refuses it; a subprogram it calls may).
+    if (this.frame.inCallback) this.reject("cannot use BPF_LD_[ABS|IND] within callback");
     const r6 = this.readReg(6);
     if (r6.type !== "ctx") this.reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
     if (opMode(i.opcode) === Mode.Ind) {
       const s = this.readReg(i.src);
       if (s.type !== "scalar") this.reject(`R${i.src} invalid mem access '${typeName(s)}'`);
     }
+    // check_resource_leak: the load may end the program, so no lock may be held either.
+    if (this.cur.activeLock) this.reject("BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region");
     if (this.cur.refs.length) this.reject("BPF_LD_[ABS|IND] cannot be mixed with socket references");
     for (let r = 1; r <= 5; r++) setNotInit(this.reg(r));
     setScalar(this.reg(0), scalarLoad(sizeBytes(opSize(i.opcode)), false));
+    if (this.cur.frames.length === 1) return t + 1;
+    // In a subprogram a failed load returns from it with r0 = 0 (bpf_gen_ld_abs's hidden exit):
+    // the loaded path waits on the stack while this one takes that exit.
+    this.pushBranch(t + 1, t);
+    setScalar(this.reg(0), scalarConst(0n));
+    return returnFromCall(this, t);
   }
 
   // ---- ALU ----
@@ -503,6 +514,10 @@ export class Walker {
       case "map_ptr":
         if (constSmall(off) === 0 && op === "add") return;
         this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited`);
+        break;
+      case "flow_keys":
+        // Flow keys take a constant offset only.
+        if (!isConst(off)) this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited`);
         break;
       case "pkt_end":
       case "sock":
@@ -656,8 +671,9 @@ export class Walker {
     const ptrNo = isPointer(dst) ? i.dst : i.src;
     if (!is32 && zero && (cmp === "jeq" || cmp === "jne")) {
       if (!ptr.maybeNull) {
-        // A pointer that cannot be NULL: the comparison is decided (is_branch_taken).
-        if (ptr.type !== "ptr_") return cmp === "jne" ? target : t + 1;
+        // A pointer known non-NULL (reg_not_null): the comparison is decided (is_branch_taken).
+        // Others (ctx, stack, packet) are not assumed so: both edges are walked.
+        if (NOT_NULL.has(ptr.type)) return cmp === "jne" ? target : t + 1;
       } else {
         const other = this.pushBranch(target, t);
         // jeq 0: the jump is the NULL edge.
@@ -695,7 +711,7 @@ export class Walker {
           // Only the acquired pointer's NULL ends its reference (ref_obj_id == id), not a cast of it.
           if (r.refObjId === id) ref = id;
           setScalar(r, scalarConst(0n));
-        } else markNotNull(r);
+        } else markNotNull(r, !!(r.map && this.env.valueFields?.(r.map).spinLockOffset !== undefined));
       }
     }
     if (isNull && ref) s.refs = s.refs.filter((r) => r.id !== ref);
@@ -707,11 +723,10 @@ export class Walker {
     // Normalise to "pkt <op> pkt_end".
     let op = cmp;
     let pkt = f.regs[i.dst]!;
-    if (dst.type === "pkt_end" || dst.type === "mem_end" as never) {
+    if (dst.type === "pkt_end" || (dst.type === "pkt" && src.type === "pkt_meta")) {
       op = FLIP[cmp];
       pkt = f.regs[i.src]!;
     }
-    void src;
     if (!isPacketPtr(pkt)) return;
     // pkt > end or pkt >= end: the fall-through knows pkt <= end (or < end).
     let good: boolean;
@@ -727,9 +742,10 @@ export class Walker {
     if (pkt.s.umax > 0n && !isConst(pkt.s)) {
       // Variable-offset packet pointers prove their own range.
     }
-    let range = pkt.off + (open ? 1 : 0);
-    if (range < 0) return;
-    if (range > MAX_PACKET_OFF_RANGE) range = MAX_PACKET_OFF_RANGE;
+    // find_good_pkt_pointers: past 64 KiB the offset could overflow the range, so nothing is learnt.
+    if (pkt.off < 0 || (pkt.off === 0 && open)) return;
+    if (pkt.s.umax > BigInt(MAX_PACKET_OFF_RANGE) || pkt.s.umax + BigInt(pkt.off) > BigInt(MAX_PACKET_OFF_RANGE)) return;
+    const range = pkt.off + (open ? 1 : 0);
     const type = pkt.type;
     const id = pkt.id;
     for (const fr of s.frames) {
@@ -786,6 +802,9 @@ export class Walker {
 }
 
 const MAX_PACKET_OFF_RANGE = 0xffff;
+
+/** reg_not_null's types: a comparison of one of them with 0 is decided. */
+const NOT_NULL = new Set(["sock", "tcp_sock", "map_value", "map_key", "sock_common", "mem", "map_ptr"]);
 
 /** An instruction and the registers it touched, aligned as the kernel's log aligns them (vlog_alignment). */
 export function insnStateLine(insn: string, regs: string): string {
@@ -844,9 +863,15 @@ function constAlu(op: number, a: bigint, b: bigint, is64: boolean): Scalar | und
   return constScalar(w(r));
 }
 
+/** try_match_pkt_pointers: data against data_end, or data_meta against data itself (unmoved). */
 function isPacketCmp(a: Reg, b: Reg): boolean {
-  return (isPacketPtr(a) && b.type === "pkt_end") || (a.type === "pkt_end" && isPacketPtr(b)) ||
-    (a.type === "pkt_meta" && b.type === "pkt") || (a.type === "pkt" && b.type === "pkt_meta");
+  return (a.type === "pkt" && b.type === "pkt_end") || (a.type === "pkt_end" && b.type === "pkt") ||
+    (a.type === "pkt_meta" && isInitPkt(b)) || (isInitPkt(a) && b.type === "pkt_meta");
+}
+
+/** reg_is_init_pkt_pointer: data as the context gave it, no offset added. */
+function isInitPkt(r: Reg): boolean {
+  return r.type === "pkt" && r.id === 0 && r.off === 0 && isConst(r.s) && constValue(r.s)! === 0n;
 }
 
 function endName(i: Instruction, is64: boolean): AluName {
@@ -869,9 +894,10 @@ function setLinked(s: State, r: Reg, v: Scalar): void {
 }
 
 /** mark_ptr_not_null_reg: a maybe-NULL pointer known non-NULL. */
-function markNotNull(r: Reg): void {
+function markNotNull(r: Reg, keepsLock = false): void {
   r.maybeNull = false;
   if (r.type === "map_value" && (r.map?.type === "sockmap" || r.map?.type === "sockhash")) r.type = "sock";
-  // The id linked the copies for the NULL check only (unless it holds a reference).
-  if ((r.type === "map_value" || r.type === "mem") && !r.refObjId) r.id = 0;
+  // The id linked the copies for the NULL check only (unless it holds a reference, or names
+  // the value whose bpf_spin_lock is taken: reg_may_point_to_spin_lock).
+  if ((r.type === "map_value" || r.type === "mem") && !r.refObjId && !keepsLock) r.id = 0;
 }

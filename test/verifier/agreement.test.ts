@@ -34,7 +34,7 @@ function kernelVerdict(c: Case, maps: Map<string, KernelMap>): string | undefine
     instructions[r.insnIndex] = { ...instructions[r.insnIndex]!, imm: m.fd, imm64: BigInt(m.fd) };
   }
   try {
-    const p = KernelProgram.load({ type: (c.type ?? "xdp") as "xdp", instructions, license: c.license ?? "GPL", logLevel: 1, ...(c.attachType ? { expectedAttachType: c.attachType as "xdp" } : {}) });
+    const p = KernelProgram.load({ type: (c.type ?? "xdp") as "xdp", instructions, license: c.license ?? "GPL", logLevel: 1, ...(c.flags ? { flags: c.flags } : {}), ...(c.attachType ? { expectedAttachType: c.attachType as "xdp" } : {}) });
     p.close();
     return undefined;
   } catch (e) {
@@ -46,7 +46,7 @@ function kernelVerdict(c: Case, maps: Map<string, KernelMap>): string | undefine
 for (const c of CASES) {
   test(`verifier agrees: ${c.name}`, () => {
     const { instructions, references } = build(c);
-    const r = verifyProgram({ instructions, references, license: c.license ?? "GPL" }, { maps: MAPS as MapSpec[], type: c.type ?? "xdp", ...(c.attachType ? { attachType: c.attachType } : {}) });
+    const r = verifyProgram({ instructions, references, license: c.license ?? "GPL", ...(c.flags ? { flags: c.flags } : {}) }, { maps: MAPS as MapSpec[], type: c.type ?? "xdp", ...(c.attachType ? { attachType: c.attachType } : {}) });
     if (c.accept) assert.ok(r.accepted, `tsbpf rejected: ${r.error?.message}\n${r.log}`);
     else {
       assert.ok(!r.accepted, "tsbpf accepted");

@@ -21,6 +21,8 @@ export interface Case {
   readonly callback?: string;
   /** When the kernel words it differently (same reason class). */
   readonly kernel?: RegExp;
+  /** BPF_F_* prog flags (BPF_F_STRICT_ALIGNMENT...), given to both verifiers. */
+  readonly flags?: number;
 }
 
 const map = (name: string, type: string, keySize: number, valueSize: number, maxEntries: number, flags = 0): MapSpec =>
@@ -35,6 +37,7 @@ export const MAPS: readonly MapSpec[] = [
   map("ro", "array", 4, 8, 1, 0x80),
   map("progs", "prog_array", 4, 4, 4),
   map("socks", "sockmap", 4, 8, 4),
+  map("wo", "array", 4, 8, 1, 0x100),
 ];
 
 /** A lookup in hash8 with a zeroed key at fp-4, leaving r0 the result. */
@@ -47,6 +50,18 @@ const LOOKUP = `
   call 1`;
 /** The same lookup in a SOCKMAP: a socket or NULL, with a reference. */
 const SOCK_LOOKUP = LOOKUP.replace("map[hash8]", "map[socks]");
+
+/** bpf_sk_lookup_tcp on a zeroed IPv4 tuple at fp-16, leaving r0 a socket or NULL with a reference. */
+const TCP_LOOKUP = `
+  r2 = 0
+  *(u64 *)(r10 - 16) = r2
+  *(u64 *)(r10 - 8) = r2
+  r2 = r10
+  r2 += -16
+  r3 = 12
+  r4 = 0
+  r5 = 0
+  call 84`;
 
 /** r2 = data, r3 = data_end, r4 = data + 8: after it, r2 has 8 bytes when r4 <= r3. */
 const PKT = `
@@ -391,4 +406,35 @@ export const CASES: readonly Case[] = [
   { name: "a second constant added breaks the link", asm: "r0 = 0\n*(u64 *)(r10 - 8) = r0\nr1 = *(u32 *)(r1 + 12)\nr2 = r1\nr2 += 1\nr2 += 1\nif r2 > 8 goto +4\nr3 = r10\nr3 += -8\nr3 += r1\nr0 = *(u8 *)(r3 + 0)\nexit", reject: /invalid (unbounded )?variable-offset read from stack R3/ },
   { name: "a 32-bit add breaks the link", asm: "r0 = 0\n*(u64 *)(r10 - 8) = r0\nr1 = *(u32 *)(r1 + 12)\nr2 = r1\nw2 += 1\nif r2 > 8 goto +4\nr3 = r10\nr3 += -8\nr3 += r1\nr0 = *(u8 *)(r3 + 0)\nexit", reject: /invalid (unbounded )?variable-offset read from stack R3/ },
   { name: "a bound on the base reaches the copy plus a constant", asm: "r0 = 0\n*(u64 *)(r10 - 16) = r0\n*(u64 *)(r10 - 8) = r0\nr1 = *(u32 *)(r1 + 12)\nr2 = r1\nr2 += 8\nif r1 > 7 goto +4\nr3 = r10\nr3 += -16\nr3 += r2\nr0 = *(u8 *)(r3 + 0)\nexit", accept: true },
+  // Rules the kernel's own verifier selftests showed (issue 12, scripts/selftests-compare.ts); each program is ours.
+  { name: "a socket cast dies with the socket it came from", type: "sched_cls", asm: `${TCP_LOOKUP}\nif r0 == 0 goto out\nr6 = r0\nr1 = r0\ncall 95\nif r0 == 0 goto rel\nr7 = r0\nr1 = r6\ncall 86\nr0 = *(u32 *)(r7 + 4)\nexit\nrel:\nr1 = r6\ncall 86\nout:\nr0 = 0\nexit`, reject: /R7 invalid mem access 'scalar'/ },
+  { name: "a tcp_sock cast releases the socket it came from", type: "sched_cls", asm: `${TCP_LOOKUP}\nif r0 == 0 goto out\nr6 = r0\nr1 = r0\ncall 137\nif r0 == 0 goto rel\nr1 = r0\ncall 86\nr0 = 0\nexit\nrel:\nr1 = r6\ncall 86\nout:\nr0 = 0\nexit`, accept: true },
+  { name: "an 8-byte load of a socket's first field", type: "sched_cls", asm: `${TCP_LOOKUP}\nif r0 == 0 goto out\nr6 = r0\nr2 = *(u64 *)(r0 + 0)\nr1 = r6\ncall 86\nout:\nr0 = 0\nexit`, reject: /invalid sock access off=0 size=8/ },
+  { name: "a 1-byte load of a socket's protocol", type: "sched_cls", asm: `${TCP_LOOKUP}\nif r0 == 0 goto out\nr6 = r0\nr2 = *(u8 *)(r0 + 12)\nr1 = r6\ncall 86\nout:\nr0 = 0\nexit`, accept: true },
+  { name: "a pointer equal to a non-NULL one is non-NULL", asm: `${LOOKUP}\nr6 = r0\n${LOOKUP}\nif r6 == 0 goto out\nif r6 != r0 goto out\nr0 = *(u64 *)(r0 + 0)\nout:\nr0 = 0\nexit`, accept: true },
+  { name: "a pointer unequal to a non-NULL one may still be NULL", asm: `${LOOKUP}\nr6 = r0\n${LOOKUP}\nif r6 == 0 goto out\nif r6 == r0 goto out\nr0 = *(u64 *)(r0 + 0)\nout:\nr0 = 0\nexit`, reject: /R0 invalid mem access 'map_value_or_null'/ },
+  { name: "a write to r10 no path reaches", asm: "r0 = 0\nif r0 == 0 goto +1\nr10 = 0\nexit", accept: true },
+  { name: "a subprogram may leave r0 unset for a caller that sets it", asm: "call f\nr0 = 0\nexit\nf:\nr1 = 1\nexit", accept: true },
+  { name: "a caller returns the r0 its subprogram left unset", asm: "call f\nexit\nf:\nr1 = 1\nexit", reject: /R0 !read_ok/ },
+  { name: "a subtraction from the frame pointer", asm: "r1 = r10\nr1 -= 8\nr0 = 0\nexit", reject: /R1 subtraction from stack pointer prohibited/ },
+  { name: "NULL as probe_read_kernel's destination, even for 0 bytes", type: "kprobe", asm: "r1 = 0\nr2 = 0\nr3 = 0\ncall 113\nr0 = 0\nexit", reject: /R1 type=scalar expected=fp/ },
+  { name: "NULL to csum_diff with a size that may not be 0", asm: "r2 = *(u32 *)(r1 + 12)\nr2 &= 8\nr1 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall 28\nr0 = 0\nexit", reject: /R1 type=scalar expected=fp/ },
+  { name: "NULL to csum_diff with a size of 0", asm: "r1 = 0\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall 28\nr0 = 0\nexit", accept: true },
+  { name: "a zero-sized helper write at the frame pointer itself", type: "kprobe", asm: "r1 = r10\nr2 = 0\nr3 = 0\ncall 113\nr0 = 0\nexit", reject: /invalid write to stack R1 off=0 size=0/ },
+  { name: "a helper reads a write-only map value", asm: `${LOOKUP.replace("map[hash8]", "map[wo]")}\nif r0 == 0 goto +6\nr1 = r0\nr2 = 8\nr3 = 0\nr4 = 0\nr5 = 0\ncall 28\nr0 = 0\nexit`, reject: /read from map forbidden/ },
+  { name: "a recursive subprogram, however shallow its walk", asm: "r1 = 0\ncall f\nexit\nf:\nr1 += 1\nr0 = r1\nif r1 > 2 goto +1\ncall f\nexit", reject: /the call stack of 8 frames is too deep/ },
+  { name: "one load through ctx on one path and the stack on another", type: "sched_cls", asm: "r6 = r10\nr6 += -8\nr2 = *(u32 *)(r1 + 8)\nif r2 == 0 goto a\nr3 = r10\nr3 += -16\n*(u64 *)(r6 + 0) = r3\ngoto b\na:\n*(u64 *)(r6 + 0) = r1\nb:\nr1 = *(u64 *)(r6 + 0)\nr0 = *(u32 *)(r1 + 0)\nexit", reject: /same insn cannot be used with different pointers/ },
+  { name: "ctx compared with NULL walks both edges", asm: "r0 = 0\nif r1 == 0 goto +1\nexit\nr0 = *(u64 *)(r0 + 0)\nexit", reject: /R0 invalid mem access 'scalar'/ },
+  { name: "a u64 fill of a u32 spill knows nothing of the high half", asm: "call 7\nr0 <<= 32\n*(u64 *)(r10 - 8) = r0\nw4 = 1\n*(u32 *)(r10 - 8) = r4\nr4 = *(u64 *)(r10 - 8)\nr0 = 0\nif r4 != 1 goto +1\nexit\nr0 = *(u64 *)(r0 + 0)\nexit", reject: /R0 invalid mem access 'scalar'/ },
+  { name: "a byte read inside a spilled zero is zero", asm: "r0 = 0\n*(u64 *)(r10 - 8) = r0\nr2 = *(u8 *)(r10 - 5)\nif r2 == 0 goto +1\nr0 = *(u64 *)(r0 + 0)\nexit", accept: true },
+  { name: "strict alignment counts NET_IP_ALIGN in a packet load", flags: 1, asm: `${PKT}\nif r4 > r3 goto +1\nr0 = *(u32 *)(r2 + 0)\nr0 = 0\nexit`, reject: /misaligned packet access off 2\+0\+0\+0 size 4/ },
+  { name: "strict alignment takes a packet load 2 bytes in", flags: 1, asm: `${PKT}\nif r4 > r3 goto +1\nr0 = *(u32 *)(r2 + 2)\nr0 = 0\nexit`, accept: true },
+  { name: "flow keys moved by a variable offset", type: "flow_dissector", asm: "r2 = *(u64 *)(r1 + 144)\nr3 = *(u8 *)(r2 + 0)\nr3 &= 4\nr2 += r3\nr0 = *(u16 *)(r2 + 0)\nr0 = 0\nexit", reject: /R2 pointer arithmetic on flow_keys prohibited/ },
+  { name: "strtoul's result word misaligned on the stack", type: "cgroup_sysctl", attachType: "cgroup_sysctl", asm: "r1 = 0x00303036\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\nr2 = 4\nr3 = 0\nr4 = r10\nr4 += -20\nr0 = 0\n*(u64 *)(r10 - 24) = r0\n*(u64 *)(r10 - 16) = r0\ncall 106\nr0 = 1\nexit", reject: /misaligned stack access off 0\+-20\+0 size 8/ },
+  { name: "data_meta checked against data_end proves nothing", asm: "r2 = *(u32 *)(r1 + 8)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 0)\nr0 = 0\nexit", reject: /R2 offset is outside of the packet|invalid access to packet/ },
+  { name: "data_meta checked against data proves its bytes", asm: "r2 = *(u32 *)(r1 + 8)\nr3 = *(u32 *)(r1 + 0)\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 0)\nr0 = 0\nexit", accept: true },
+  { name: "a packet check 64 KiB past the pointer proves nothing", asm: `${PKT.replace("r4 += 8", "r4 += 0xffff\nr4 += 1")}\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 0)\nr0 = 0\nexit`, reject: /R2 offset is outside of the packet|invalid access to packet/ },
+  { name: "a prog_array given to a lookup", asm: "r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[progs] ll\ncall 1\nr0 = 0\nexit", reject: /cannot pass map_type 3 into func bpf_map_lookup_elem#1/ },
+  { name: "a hash map given to a tail call", asm: "r2 = map[hash8] ll\nr3 = 0\ncall 12\nr0 = 0\nexit", reject: /cannot pass map_type 1 into func bpf_tail_call#12|expected prog array map for tail call/ },
+  { name: "a packet load in a subprogram without BTF", type: "socket_filter", asm: "call f\nr0 = 0\nexit\nf:\nr6 = r1\nr0 = *(u8 *)skb[0]\nr0 = 1\nexit", reject: /LD_ABS is not allowed in subprogs without BTF/ },
 ];
