@@ -30,6 +30,8 @@ export function checkMemAccess(w: Walker, i: Instruction, cls: Class): void {
   const signed = opMode(i.opcode) === Mode.Memsx;
   const result = access(w, baseNo, base, i.off, size, write, value, cls === Class.St ? i.imm : undefined, signed);
   if (!write) {
+    // Reached only when the access passed: for a packet pointer, within [data, data_end).
+    w.packetLoads.set(w.insn, (w.packetLoads.get(w.insn) ?? true) && base.type === "pkt");
     const dst = w.reg(i.dst);
     if (result) Object.assign(dst, copyReg(result));
     else setScalar(dst, scalarLoad(size, signed));
