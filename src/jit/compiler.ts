@@ -350,6 +350,26 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   const funcs = subprograms.map(() => mb.declare(SUB_PARAMS, [I64]));
   const entry = mb.declare([I32, I32, I32, I32], [I32]);
   const reset = mb.declare([], []);
+  // The module's own function for each host function of fewer arguments than the shared
+  // import's (made on first use), so that a call site passes just its own: a site pads
+  // nothing, and budget checks and access sites stay small.
+  const stubs = new Map<number, number>();
+  const host: HostCalls = {
+    emit(c, f) {
+      const [params, result] = HOST_FUNCS[f]!;
+      if (params === HOST_ARGS || result === "i64") { HOST.emit(c, f); return; }
+      let stub = stubs.get(f);
+      if (stub === undefined) {
+        const types = Array<T>(params).fill(I32), results = result === "i32" ? [I32] : [];
+        stubs.set(f, (stub = mb.declare(types, results)));
+        const body = new Code();
+        for (let p = 0; p < params; p++) body.get(p);
+        HOST.emit(body, f);
+        mb.define(stub, [], body);
+      }
+      c.call(stub);
+    },
+  };
   /** The epoch this module's site caches belong to. */
   const seen = mb.global(I32, true, -1);
   const sites: number[] = [];
@@ -366,7 +386,7 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   const lean: number[] = [];
   for (let k = 0; k < bounds.length; k++) {
     const [from, to] = bounds[k]!;
-    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, site, prog.stackDepths[k]!, inlined, lean);
+    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, host, site, prog.stackDepths[k]!, inlined, lean);
     mb.define(funcs[k]!, LOCALS, c.compile());
     if (c.bbIndex) dispatched.push(from);
   }
@@ -451,6 +471,8 @@ class FunctionCompiler {
     readonly last: boolean,
     readonly funcs: readonly number[],
     readonly subType: number,
+    /** How this module calls the host's functions. */
+    readonly host: HostCalls,
     readonly site: () => number,
     /** Stack bytes below r10 this function may use: calls and the run's start check them. */
     readonly frame: number,
@@ -462,8 +484,6 @@ class FunctionCompiler {
 
   at(pc: number, w: number): number { return this.code[(pc << SHIFT) + w]!; }
 
-  /** How this module calls the host's functions. */
-  readonly host = HOST;
 
   compile(): Code {
     const { prog, from, to, c } = this;
