@@ -16,7 +16,7 @@ import { NotSupportedError } from "../errors.js";
 import { MAP_HELPERS } from "../helpers/map-helpers.js";
 import { MISC_HELPERS } from "../helpers/misc-helpers.js";
 import { cpusOf } from "../maps/cpus.js";
-import { mapAt } from "../maps/map.js";
+import { type BpfMap, mapAt } from "../maps/map.js";
 import { inlineMapOf } from "./inline-maps.js";
 import { requireWasm, type WasmApi, type WasmGlobal, type WasmTable } from "./wasm-api.js";
 
@@ -47,6 +47,8 @@ export interface JitCode {
   readonly inlined: readonly number[];
   /** Slots of the helper calls made through a lean import (clocks, prandom, the CPU). */
   readonly lean: readonly number[];
+  /** @internal The maps whose layout the code compiled in (inline lookups and updates). */
+  readonly maps?: readonly BpfMap[];
 }
 
 /** The stock bpf_map_lookup_elem and bpf_map_update_elem: only they compile inline (a registry may define its own). */
@@ -140,11 +142,14 @@ export class JitContext {
     }
   }
 
-  /** The compiled code of `prog`, compiling it on first use. */
+  /**
+   * The compiled code of `prog`, compiling it on first use, and again once a map whose
+   * lookups it inlined is closed (its memory is freed, and the helper's way says so).
+   */
   code(prog: CompiledProgram, budgeted: boolean): JitCode {
     const cache = this.#cache[budgeted ? 1 : 0]!;
     let c = cache.get(prog);
-    if (!c) {
+    if (!c || c.maps?.some((map) => map.closed)) {
       c = this.#compile(prog, budgeted);
       cache.set(prog, c);
     }
@@ -154,10 +159,13 @@ export class JitContext {
   #compile(prog: CompiledProgram, budgeted: boolean): JitCode {
     const t0 = now();
     const m = this.#m;
+    const maps: BpfMap[] = [];
     const inlineMap = (handle: number, id: number) => {
       if (m.helpers.table[id] === undefined || m.helpers.table[id] !== STOCK_MAP_HELPERS.get(id)) return undefined;
       const map = mapAt(m.space, handle);
-      return map && inlineMapOf(map);
+      const inline = map && inlineMapOf(map);
+      if (inline) maps.push(map);
+      return inline;
     };
     const leanHelper = (id: number) => {
       const l = LEAN.get(id);
@@ -266,6 +274,7 @@ export class JitContext {
       dispatched: out.dispatched,
       inlined: out.inlined,
       lean: out.lean,
+      ...(maps.length ? { maps } : {}),
     };
     self = code;
     return code;
@@ -320,6 +329,7 @@ export class JitContext {
    */
   run(code: JitCode, repeat: number, r1: number, r2: number, zero: boolean): void {
     const m = this.#m;
+    if (code.maps?.some((map) => map.closed)) code = this.code(code.prog, code.budgeted);
     if (code.run === undefined) {
       for (let k = 0; k < repeat; k++) {
         if (zero) m.space.u8.fill(0, m.stack.base, m.stack.end);

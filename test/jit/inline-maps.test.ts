@@ -187,3 +187,25 @@ test("inlined array updates return the helper's errors and leave the map's own c
     assert.deepEqual(new Set(results[0]!.r0s.map((r) => BigInt.asIntN(64, r))), new Set([0n, -7n, -17n, -22n]));
   }
 });
+
+test("a program whose inlined map was closed fails as the interpreter's does, not on freed memory", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { loadObject, loadObjectSpec } = await import("../../src/object/index.js");
+  const spec = loadObjectSpec(new Uint8Array(readFileSync(new URL("../../bench/progs/flow_table.bpf.o", import.meta.url))), { name: "flow_table" });
+  const data = new Uint8Array(readFileSync(new URL("../../bench/pkt_udp64.bin", import.meta.url)));
+  const outcome = async (engine: "interp" | "jit") => {
+    const o = await loadObject(spec, { engine });
+    const p = o.programs.get(spec.programs[0]!.name)!;
+    const before = p.testRun({ data }).retval;
+    if (engine === "jit") assert.ok(p.jitCode!.inlined.length > 0, "the lookup is inlined");
+    for (const m of o.maps.values()) m.close();
+    try {
+      return { before, after: p.testRun({ data }).retval };
+    } catch (e) {
+      return { before, after: (e as Error).message };
+    }
+  };
+  const jit = await outcome("jit");
+  assert.deepEqual(jit, await outcome("interp"));
+  assert.match(String(jit.after), /is not a map/);
+});
