@@ -31,8 +31,6 @@ export interface JitCompileOptions {
    * cheap helpers (clocks, prandom, the CPU) whose result is all they give, else undefined.
    */
   readonly leanHelper?: (id: number) => "i64" | "u32" | undefined;
-  /** The module's own slot in the shared table, passed back to the host with each host call (default the first). */
-  readonly slot?: number;
 }
 
 /** BPF_FUNC_map_lookup_elem */
@@ -68,26 +66,32 @@ export type JitModule =
 /** Indices of the imported functions, in import order. */
 const enum F { Helper, MissFault, Fault, Budget, CallFault, Tail, BudgetTail, Lean64, Lean32, Count }
 /**
- * The host's functions, in `F` order: name, parameters, results. A module reaches them
- * through the shared table's first slots (call_indirect, the calling module's slot as a
- * last argument), not as imports: V8 compiles a wrapper for every imported function of
- * every module, which cost several times what compiling a small program does.
+ * How many i32 arguments each host function (in `F` order) takes, and what it returns.
+ * Lean64 is an import of its own (its i64 result); all the others share one import,
+ * `host(a0, ..., a13, f)`, the arguments a function does not take given as zeros: V8
+ * compiles a wrapper for every imported signature of every module, which cost several
+ * times what compiling a small program does.
  */
-export const HOST_FUNCS: readonly (readonly [string, readonly T[], readonly T[]])[] = [
-  ["helper", Array<T>(14).fill(T.I32), [T.I32]],
-  ["missFault", Array<T>(6).fill(T.I32), []],
-  ["fault", [T.I32], []],
-  ["budget", [T.I32], []],
-  ["callFault", [T.I32, T.I32, T.I32], []],
-  ["tail", Array<T>(5).fill(T.I32), [T.I32]],
-  ["budgetTail", [T.I32], []],
-  ["lean64", [T.I32, T.I32], [T.I64]],
-  ["lean32", [T.I32, T.I32], [T.I32]],
+const HOST_FUNCS: readonly (readonly [params: number, result: "i32" | "i64" | "none"])[] = [
+  [14, "i32"], [6, "none"], [1, "none"], [1, "none"], [3, "none"], [5, "i32"], [1, "none"], [2, "i64"], [2, "i32"],
 ];
-/** The table's first slot holding a program (the host's functions come before). */
-export const FIRST_PROGRAM_SLOT: number = F.Count;
+/** The arguments of the shared import before the function's index. */
+export const HOST_ARGS = 14;
+/** The import indices: the shared one, then lean64's. */
+const enum I { Host, Host64 }
+
+const HOST: HostCalls = {
+  emit(c: Code, f: number): void {
+    const [params, result] = HOST_FUNCS[f]!;
+    if (result === "i64") { c.call(I.Host64); return; }
+    for (let k = params; k < HOST_ARGS; k++) c.i32(0);
+    c.i32(f).call(I.Host);
+    if (result === "none") c.op(O.Drop);
+  },
+};
+
 /** Indices of the imported globals, in import order. */
-const enum G { R1, R2, R3, R4, R5, Cnt, Budget, Depth, Tail, PStart, PEnd, Scratch, Abort, Cpu, PMac, Count }
+const enum G { R1, R2, R3, R4, R5, Cnt, Budget, Depth, Tail, PStart, PEnd, Scratch, Abort, Cpu, PMac, Epoch, Count }
 /** Shared globals: name, type. Kept in `G` order. */
 export const SHARED_GLOBALS: readonly (readonly [string, "i64" | "i32"])[] = [
   ["r1", "i64"], ["r2", "i64"], ["r3", "i64"], ["r4", "i64"], ["r5", "i64"],
@@ -97,11 +101,16 @@ export const SHARED_GLOBALS: readonly (readonly [string, "i64" | "i32"])[] = [
   ["cpu", "i32"],
   // Where a socket filter's link-layer header starts (SKF_LL_OFF loads), set per run.
   ["pmac", "i32"],
+  // Bumped by the host whenever the regions table changes: a module whose own copy
+  // differs forgets its sites' regions as it is entered.
+  ["epoch", "i32"],
 ];
 /** The global holding the current CPU, for the inlined per-CPU lookups. */
 export const CPU_GLOBAL: number = G.Cpu;
 /** The global holding the socket filter's MAC header address. */
 export const PMAC_GLOBAL: number = G.PMac;
+/** The global holding the regions table's epoch. */
+export const EPOCH_GLOBAL: number = G.Epoch;
 
 /** Locals of a subprogram function: params r1-r5 and r10, then the rest. */
 const enum L { R1 = 0, R10 = 5, R0 = 6, R6 = 7, Cnt = 11, A = 12, T64 = 13, Loops = 14, Label = 15, T32 = 16, P = 17, E = 18, Key = 19, Ha = 20, Hb = 21, Hc = 22 }
@@ -304,23 +313,6 @@ KIND[Op.StoreRelW] = K.StoreRelW;
 KIND[Op.StoreRelDW] = K.StoreRelDW;
 
 /** Compiles `prog` to a module, or says why it must run in the interpreter instead. */
-/**
- * The module that imports the host's functions (HOST_FUNCS, with the caller's slot as a
- * last parameter) once and exports them as WebAssembly functions, for the shared table.
- */
-export function hostModule(): Uint8Array {
-  const mb = new ModuleBuilder();
-  const imported = HOST_FUNCS.map(([name, params, results]) => mb.importFunc("env", name, [...params, T.I32], results));
-  HOST_FUNCS.forEach(([name, params, results], k) => {
-    const f = mb.declare([...params, T.I32], results);
-    const c = new Code();
-    for (let p = 0; p <= params.length; p++) c.get(p);
-    mb.define(f, [], c.call(imported[k]!));
-    mb.exportFunc(name, f);
-  });
-  return mb.encode();
-}
-
 export function compileModule(prog: CompiledProgram, options: JitCompileOptions): JitModule {
   const { code, slots, subprograms } = prog;
   const at = (pc: number, w: number) => code[(pc << SHIFT) + w]!;
@@ -345,14 +337,41 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
 
   const mb = new ModuleBuilder();
   const I32 = T.I32, I64 = T.I64;
-  const hostTypes = HOST_FUNCS.map(([, params, results]) => mb.type([...params, I32], results));
-  mb.importTable("env", "table", FIRST_PROGRAM_SLOT);
+  mb.importFunc("env", "host", Array<T>(HOST_ARGS + 1).fill(I32), [I32]);
+  mb.importFunc("env", "host64", [I32, I32], [I64]);
+  // Only a module that tail calls imports the table: V8 keeps every instance importing a
+  // table alive as long as the table is, and makes each set or grow of it visit them all.
+  let tailCalls = false;
+  for (let pc = 0; pc < slots; pc++) if (isStart(pc) && opAt(pc) === Op.TailCall) tailCalls = true;
+  if (tailCalls) mb.importTable("env", "table", 1);
   mb.importMemory("env", "memory", 0);
   for (const [name, type] of SHARED_GLOBALS) mb.importGlobal("env", `g_${name}`, type === "i64" ? I64 : I32, true);
   const subType = mb.type(SUB_PARAMS, [I64]);
   const funcs = subprograms.map(() => mb.declare(SUB_PARAMS, [I64]));
   const entry = mb.declare([I32, I32, I32, I32], [I32]);
   const reset = mb.declare([], []);
+  // The module's own function for each host function of fewer arguments than the shared
+  // import's (made on first use), so that a call site passes just its own: a site pads
+  // nothing, and budget checks and access sites stay small.
+  const stubs = new Map<number, number>();
+  const host: HostCalls = {
+    emit(c, f) {
+      const [params, result] = HOST_FUNCS[f]!;
+      if (params === HOST_ARGS || result === "i64") { HOST.emit(c, f); return; }
+      let stub = stubs.get(f);
+      if (stub === undefined) {
+        const types = Array<T>(params).fill(I32), results = result === "i32" ? [I32] : [];
+        stubs.set(f, (stub = mb.declare(types, results)));
+        const body = new Code();
+        for (let p = 0; p < params; p++) body.get(p);
+        HOST.emit(body, f);
+        mb.define(stub, [], body);
+      }
+      c.call(stub);
+    },
+  };
+  /** The epoch this module's site caches belong to. */
+  const seen = mb.global(I32, true, -1);
   const sites: number[] = [];
   const site = () => {
     const lo = mb.global(I64, true, 0);
@@ -367,7 +386,7 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
   const lean: number[] = [];
   for (let k = 0; k < bounds.length; k++) {
     const [from, to] = bounds[k]!;
-    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, hostTypes, site, prog.stackDepths[k]!, inlined, lean);
+    const c = new FunctionCompiler(prog, options, from, to, k === bounds.length - 1, funcs, subType, host, site, prog.stackDepths[k]!, inlined, lean);
     mb.define(funcs[k]!, LOCALS, c.compile());
     if (c.bbIndex) dispatched.push(from);
   }
@@ -378,17 +397,13 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
     const repeat = 0, r1 = 1, r2 = 2, zero = 3, r0 = 4;
     // Every run starts from depth 0, no tail calls, no abort, no count. A run that returns
     // leaves depth at 0; the others are reset each time only where something sets them.
-    let calls = false, tails = false;
-    for (let pc = 0; pc < slots; pc++) {
-      if (!isStart(pc)) continue;
-      const op = opAt(pc);
-      if (op === Op.CallLocal) calls = true;
-      if (op === Op.TailCall) tails = true;
-    }
+    let calls = false;
+    for (let pc = 0; pc < slots; pc++) if (isStart(pc) && opAt(pc) === Op.CallLocal) calls = true;
     c.i32(0).gset(G.Depth).i64(0).gset(G.Cnt).i32(0).gset(G.Tail).i32(0).gset(G.Abort);
+    c.gget(G.Epoch).gget(seen).op(O.I32Ne).if_().call(reset).end();
     c.loop();
     c.get(zero).if_().i32(options.stackBase).i32(0).i32(MAX_BPF_STACK).memoryFill().end();
-    if (calls || tails) c.i32(0).gset(G.Depth).i32(0).gset(G.Tail).i32(0).gset(G.Abort);
+    if (calls || tailCalls) c.i32(0).gset(G.Depth).i32(0).gset(G.Tail).i32(0).gset(G.Abort);
     if (options.budgeted) c.i64(0).gset(G.Cnt);
     c.get(r1).op(O.I64ExtendI32U).get(r2).op(O.I64ExtendI32U).i64(0).i64(0).i64(0).i64(stackTop).call(funcs[0]!).set(r0);
     c.get(repeat).i32(1).op(O.I32Sub).tee(repeat).i32(0).op(O.I32GtS).brIf(0);
@@ -401,13 +416,21 @@ export function compileModule(prog: CompiledProgram, options: JitCompileOptions)
     // reset(): forget every access's region, after the layout changed.
     const c = new Code();
     for (const lo of sites) c.i64(0).gset(lo + 1);
+    c.gget(G.Epoch).gset(seen);
     mb.define(reset, [], c);
   }
   mb.exportFunc("run", entry);
-  mb.exportFunc("main", funcs[0]!);
   mb.exportFunc("reset", reset);
-  // The other subprograms, for helpers that call back into the program (bpf_loop...).
-  for (let k = 1; k < funcs.length; k++) mb.exportFunc(`f${k}`, funcs[k]!);
+  // Each subprogram's entry from outside (a tail call, a helper's callback): the epoch
+  // check `run` makes once, then the function.
+  funcs.forEach((f, k) => {
+    const e = mb.declare(SUB_PARAMS, [I64]);
+    const c = new Code();
+    c.gget(G.Epoch).gget(seen).op(O.I32Ne).if_().call(reset).end();
+    for (let p = 0; p < SUB_PARAMS.length; p++) c.get(p);
+    mb.define(e, [], c.call(f));
+    mb.exportFunc(k === 0 ? "main" : `f${k}`, e);
+  });
   return { ok: true, bytes: mb.encode(), sites: sites.length, dispatched, inlined, lean };
 }
 
@@ -448,7 +471,8 @@ class FunctionCompiler {
     readonly last: boolean,
     readonly funcs: readonly number[],
     readonly subType: number,
-    readonly hostTypes: readonly number[],
+    /** How this module calls the host's functions. */
+    readonly host: HostCalls,
     readonly site: () => number,
     /** Stack bytes below r10 this function may use: calls and the run's start check them. */
     readonly frame: number,
@@ -460,9 +484,6 @@ class FunctionCompiler {
 
   at(pc: number, w: number): number { return this.code[(pc << SHIFT) + w]!; }
 
-  /** How this module calls the host's functions: its slot, and their types. */
-  get host(): HostCalls { return (this.#host ??= { slot: this.options.slot ?? FIRST_PROGRAM_SLOT, types: this.hostTypes }); }
-  #host: HostCalls | undefined;
 
   compile(): Code {
     const { prog, from, to, c } = this;
@@ -645,6 +666,11 @@ class FunctionCompiler {
     if (base === 10 && off >= -this.frame && off + size <= 0) {
       // Inside this frame: calls and the run's start proved [r10 - frame, r10) is stack.
       c.get(L.R10).i64(off).op(O.I64Add).set(L.A);
+      return;
+    }
+    if (kind === Access.Read && this.prog.packetLoads?.has(pc)) {
+      // The verifier proved this load inside [data, data_end) on every path (fast runs only).
+      c.get(REG[base]!).i64(off).op(O.I64Add).set(L.A);
       return;
     }
     const g = this.site();

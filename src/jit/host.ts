@@ -11,14 +11,14 @@ import { BudgetExhaustedError, CallFault, describeInsn, ExecutionError, MemoryFa
 import {
   BPF_MAX_LOOPS, CALLBACK_TAG, callHelper, execute, fault, invokeCallback, type Machine, MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT,
 } from "../runtime/interpreter.js";
-import { compileModule, FIRST_PROGRAM_SLOT, HOST_FUNCS, hostModule, CPU_GLOBAL, PMAC_GLOBAL, REGION_ENTRIES, REGION_ENTRY, REGION_MAX, REGION_TABLE, SHARED_GLOBALS } from "./compiler.js";
+import { compileModule, CPU_GLOBAL, EPOCH_GLOBAL, PMAC_GLOBAL, REGION_ENTRIES, REGION_ENTRY, REGION_MAX, REGION_TABLE, SHARED_GLOBALS } from "./compiler.js";
 import { NotSupportedError } from "../errors.js";
 import { MAP_HELPERS } from "../helpers/map-helpers.js";
 import { MISC_HELPERS } from "../helpers/misc-helpers.js";
 import { cpusOf } from "../maps/cpus.js";
-import { mapAt } from "../maps/map.js";
+import { type BpfMap, mapAt } from "../maps/map.js";
 import { inlineMapOf } from "./inline-maps.js";
-import { requireWasm, type WasmApi, type WasmGlobal, type WasmModule, type WasmTable } from "./wasm-api.js";
+import { requireWasm, type WasmApi, type WasmGlobal, type WasmTable } from "./wasm-api.js";
 
 /** One program, compiled (or declined, with the reason, and run by the interpreter). */
 export interface JitCode {
@@ -47,8 +47,8 @@ export interface JitCode {
   readonly inlined: readonly number[];
   /** Slots of the helper calls made through a lean import (clocks, prandom, the CPU). */
   readonly lean: readonly number[];
-  /** @internal The host functions its module calls; kept alive with the code. */
-  readonly host?: object;
+  /** @internal The maps whose layout the code compiled in (inline lookups and updates). */
+  readonly maps?: readonly BpfMap[];
 }
 
 /** The stock bpf_map_lookup_elem and bpf_map_update_elem: only they compile inline (a registry may define its own). */
@@ -62,22 +62,6 @@ const I64_MAX = 0x7fffffffffffffffn;
 /** Regions ending this close to 2^31 are never cached: see `miss`. */
 const CACHE_LIMIT = 0x80000000 - 0x8000;
 
-/** The host functions' module (hostModule), compiled once per host WebAssembly. */
-const HOST_MODULES = new WeakMap<WasmApi, WasmModule>();
-
-/** One program's host functions (HOST_FUNCS), closing over its program. */
-interface HostFuncs {
-  helper(pc: number, id: number, a: number, b: number, c: number, d: number, e: number, f: number, h: number, i: number, j: number, k: number, r10: number, depth: number): number;
-  missFault(pc: number, lo: number, hi: number, off: number, size: number, kind: number): void;
-  fault(pc: number): void;
-  budget(pc: number): void;
-  callFault(pc: number, kind: number, value: number): void;
-  tail(pc: number, mlo: number, mhi: number, index: number, r10: number): number;
-  budgetTail(slot: number): void;
-  lean64(pc: number, id: number): bigint;
-  lean32(pc: number, id: number): number;
-}
-
 const now: () => number = typeof performance !== "undefined" ? () => performance.now() : () => Date.now();
 
 /** The JIT state of one runtime (one Machine, one address space). */
@@ -88,12 +72,9 @@ export class JitContext {
   readonly #g: WasmGlobal<number | bigint>[];
   /** Codes placed in the table (tail call targets), by slot; the others can be collected. */
   readonly #placed = new Map<number, JitCode>();
-  #slots = FIRST_PROGRAM_SLOT;
-  /** Each live module's host functions by slot; weak, so a program's code can be collected. */
-  readonly #hosts = new Map<number, WeakRef<HostFuncs>>();
-  readonly #gone = new FinalizationRegistry<number>((slot) => this.#hosts.delete(slot));
-  /** Modules that ran since the last invalidation: only their site caches can be full. */
-  readonly #dirty = new Set<JitCode>();
+  #slots = 0;
+  /** The regions table's epoch (EPOCH_GLOBAL): modules compare it with their own as they are entered. */
+  #epoch = 0;
   readonly #cache = [new WeakMap<CompiledProgram, JitCode>(), new WeakMap<CompiledProgram, JitCode>()];
   #layout = -1;
   /** A view of the regions table, remade when the memory grows. */
@@ -112,27 +93,8 @@ export class JitContext {
   constructor(m: Machine) {
     this.#wasm = requireWasm();
     this.#m = m;
-    const w = this.#wasm;
-    this.#table = new w.Table({ element: "anyfunc", initial: FIRST_PROGRAM_SLOT });
-    this.#g = SHARED_GLOBALS.map(([, t]) => new w.Global<number | bigint>({ value: t, mutable: true }, t === "i64" ? 0n : 0));
-    // The host functions, once for every module: each call names its module's slot last.
-    const at = (slot: number) => this.#hosts.get(slot)!.deref()!;
-    const env: { [K in keyof HostFuncs]: (...a: never[]) => unknown } = {
-      helper: (pc: number, id: number, a: number, b: number, c: number, d: number, e: number, f: number, h: number, i: number, j: number, k: number, r10: number, depth: number, s: number) =>
-        at(s).helper(pc, id, a, b, c, d, e, f, h, i, j, k, r10, depth),
-      missFault: (pc: number, lo: number, hi: number, off: number, size: number, kind: number, s: number) => at(s).missFault(pc, lo, hi, off, size, kind),
-      fault: (pc: number, s: number) => at(s).fault(pc),
-      budget: (pc: number, s: number) => at(s).budget(pc),
-      callFault: (pc: number, kind: number, value: number, s: number) => at(s).callFault(pc, kind, value),
-      tail: (pc: number, mlo: number, mhi: number, index: number, r10: number, s: number) => at(s).tail(pc, mlo, mhi, index, r10),
-      budgetTail: (slot: number, s: number) => at(s).budgetTail(slot),
-      lean64: (pc: number, id: number, s: number) => at(s).lean64(pc, id),
-      lean32: (pc: number, id: number, s: number) => at(s).lean32(pc, id),
-    };
-    let mod = HOST_MODULES.get(w);
-    if (!mod) HOST_MODULES.set(w, (mod = new w.Module(hostModule())));
-    const exports = new w.Instance(mod, { env }).exports;
-    HOST_FUNCS.forEach(([name], k) => this.#table.set(k, exports[name]));
+    this.#table = new this.#wasm.Table({ element: "anyfunc", initial: 1 });
+    this.#g = SHARED_GLOBALS.map(([, t]) => new this.#wasm.Global<number | bigint>({ value: t, mutable: true }, t === "i64" ? 0n : 0));
     // Callbacks of compiled code run compiled; the interpreter's run in the interpreter.
     m.callback = (fn, args) => (this.#active ? this.#callback(this.#active, fn, args) : invokeCallback(m, fn, args));
   }
@@ -167,7 +129,6 @@ export class JitContext {
     // The helper running this callback may have changed the layout (a key copy, a record):
     // the callback's accesses go through the regions table, so it is brought up to date first.
     if (m.space.layoutVersion !== this.#layout) this.#invalidate();
-    this.#dirty.add(code);
     try {
       const a = (k: number) => args[k] ?? 0n;
       return BigInt.asUintN(64, code.subs[sub]!(a(0), a(1), a(2), a(3), a(4), BigInt(top)));
@@ -181,11 +142,14 @@ export class JitContext {
     }
   }
 
-  /** The compiled code of `prog`, compiling it on first use. */
+  /**
+   * The compiled code of `prog`, compiling it on first use, and again once a map whose
+   * lookups it inlined is closed (its memory is freed, and the helper's way says so).
+   */
   code(prog: CompiledProgram, budgeted: boolean): JitCode {
     const cache = this.#cache[budgeted ? 1 : 0]!;
     let c = cache.get(prog);
-    if (!c) {
+    if (!c || c.maps?.some((map) => map.closed)) {
       c = this.#compile(prog, budgeted);
       cache.set(prog, c);
     }
@@ -195,17 +159,19 @@ export class JitContext {
   #compile(prog: CompiledProgram, budgeted: boolean): JitCode {
     const t0 = now();
     const m = this.#m;
+    const maps: BpfMap[] = [];
     const inlineMap = (handle: number, id: number) => {
       if (m.helpers.table[id] === undefined || m.helpers.table[id] !== STOCK_MAP_HELPERS.get(id)) return undefined;
       const map = mapAt(m.space, handle);
-      return map && inlineMapOf(map);
+      const inline = map && inlineMapOf(map);
+      if (inline) maps.push(map);
+      return inline;
     };
     const leanHelper = (id: number) => {
       const l = LEAN.get(id);
       return l && m.helpers.table[id] === l.fn ? l.kind : undefined;
     };
-    const slot = this.#slots++;
-    const out = compileModule(prog, { stackBase: m.stack.base, budgeted, inlineMap, leanHelper, slot });
+    const out = compileModule(prog, { stackBase: m.stack.base, budgeted, inlineMap, leanHelper });
     if (!out.ok) {
       return { prog, fallback: out.reason, bytes: 0, compileMs: now() - t0, slot: -1, run: undefined, reset: undefined, module: undefined, budgeted, dispatched: [], inlined: [], lean: [], subs: [] };
     }
@@ -216,7 +182,7 @@ export class JitContext {
     const space = m.space;
     const insnText = (pc: number) => describeInsn(prog.insnAt[pc]);
     let self: JitCode | undefined;
-    const host: HostFuncs = {
+    const fns = {
       helper: (pc: number, id: number, a: number, b: number, c: number, d: number, e: number, f: number, h: number, i: number, j: number, k: number, r10: number, depth: number) => {
         const R = m.R;
         R[2] = a; R[3] = b; R[4] = c; R[5] = d; R[6] = e; R[7] = f; R[8] = h; R[9] = i; R[10] = j; R[11] = k;
@@ -227,7 +193,8 @@ export class JitContext {
         this.#active = self;
         callHelper(m, prog, pc, id);
         this.#active = active;
-        if (space.layoutVersion !== this.#layout) { this.#invalidate(); this.#dirty.add(self!); }
+        // This module goes on running: it forgets its regions now, not at its next entry.
+        if (space.layoutVersion !== this.#layout && this.#invalidate()) self!.reset!();
         scratch.value = R[1]!;
         return R[0]!;
       },
@@ -261,7 +228,6 @@ export class JitContext {
         }
         const code = this.code(next, budgeted);
         if (code.fallback !== undefined) throw new CallFault(pc, insnText(pc), `tail call target cannot run in the jit: ${code.fallback}`);
-        this.#dirty.add(code);
         this.#place(code);
         return code.slot;
       },
@@ -279,9 +245,25 @@ export class JitContext {
         throw new BudgetExhaustedError(0, describeInsn(target.insnAt[0]), m.budget);
       },
     };
-    const env: Record<string, unknown> = { table: this.#table, memory: space.memory };
+    // Every host function but lean64 through one import, its index last (HOST_ARGS).
+    const { helper, missFault, fault: fault_, budget, callFault, tail: tail_, budgetTail, lean32 } = fns;
+    const host = (a: number, b: number, c: number, d: number, e: number, f: number, h: number, i: number, j: number, k: number, l: number, n: number, o: number, p: number, fn: number): number => {
+      switch (fn) {
+        case 0: return helper(a, b, c, d, e, f, h, i, j, k, l, n, o, p);
+        case 1: return missFault(a, b, c, d, e, f);
+        case 2: return fault_(a);
+        case 3: return budget(a);
+        case 4: return callFault(a, b, c);
+        case 5: return tail_(a, b, c, d, e);
+        case 6: return budgetTail(a);
+        case 8: return lean32(a, b);
+        default: throw new Error(`jit: no host function ${fn}`);
+      }
+    };
+    const env: Record<string, unknown> = { host, host64: fns.lean64, table: this.#table, memory: space.memory };
     SHARED_GLOBALS.forEach(([name], k) => { env[`g_${name}`] = g[k]; });
     const inst = new w.Instance(mod, { env });
+    const slot = this.#slots++;
     const code: JitCode = {
       prog, fallback: undefined, bytes: out.bytes.length, compileMs: now() - t0, slot,
       run: inst.exports.run as JitCode["run"],
@@ -292,10 +274,8 @@ export class JitContext {
       dispatched: out.dispatched,
       inlined: out.inlined,
       lean: out.lean,
-      host,
+      ...(maps.length ? { maps } : {}),
     };
-    this.#hosts.set(slot, new WeakRef(host));
-    this.#gone.register(code, slot);
     self = code;
     return code;
   }
@@ -311,9 +291,10 @@ export class JitContext {
 
   /**
    * After the layout changed: rewrites the regions table compiled code scans on a miss,
-   * and every module forgets the regions its accesses last hit.
+   * and when it differs bumps the epoch, so that every module forgets the regions its
+   * accesses last hit as it is next entered. Whether it differed.
    */
-  #invalidate(): void {
+  #invalidate(): boolean {
     const space = this.#m.space;
     this.#layout = space.layoutVersion;
     const regions = space.regions();
@@ -338,9 +319,8 @@ export class JitContext {
         fresh[at + 4] = wlo; fresh[at + 5] = whi; fresh[at + 6] = wspan;
       }
     }
-    if (!changed) return;
-    for (const c of this.#dirty) c.reset!();
-    this.#dirty.clear();
+    if (changed) this.#g[EPOCH_GLOBAL]!.value = ++this.#epoch | 0;
+    return changed;
   }
 
   /**
@@ -349,6 +329,7 @@ export class JitContext {
    */
   run(code: JitCode, repeat: number, r1: number, r2: number, zero: boolean): void {
     const m = this.#m;
+    if (code.maps?.some((map) => map.closed)) code = this.code(code.prog, code.budgeted);
     if (code.run === undefined) {
       for (let k = 0; k < repeat; k++) {
         if (zero) m.space.u8.fill(0, m.stack.base, m.stack.end);
@@ -360,7 +341,6 @@ export class JitContext {
       return;
     }
     if (m.space.layoutVersion !== this.#layout) this.#invalidate();
-    this.#dirty.add(code);
     const g = this.#g;
     if (m.budget !== this.#budget) {
       this.#budget = m.budget;

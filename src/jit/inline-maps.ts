@@ -40,12 +40,21 @@ export type InlineMap =
     readonly keyOffset: number;
     /** percpu_hash: bytes of one CPU's slot after the value's address (CPU 0's); 0 otherwise. */
     readonly cpuSlot: number;
+    /**
+     * LRU maps: where the reference bits lie (a byte by element number, the number at
+     * `numberField` in the header), set to 1 by a found lookup as bpf_lru_node_set_ref; 0 otherwise.
+     */
+    readonly refs: number;
+    readonly numberField: number;
   };
+
+/** The hash map types whose lookups compile inline. */
+const HASH_TYPES = new Set(["hash", "percpu_hash", "lru_hash", "lru_percpu_hash"]);
 
 /**
  * How `map`'s program lookups compile inline, or undefined where the helper must run:
- * LRU maps (a lookup marks the element used), devmap_hash and every other type. A per-CPU
- * map's value is the current CPU's slot (the global `cpu`).
+ * devmap_hash and every other type. A per-CPU map's value is the current CPU's slot (the
+ * global `cpu`); an LRU map's lookup also sets the element's reference bit.
  */
 export function inlineMapOf(map: BpfMap): InlineMap | undefined {
   if (map.closed) return undefined;
@@ -55,13 +64,14 @@ export function inlineMapOf(map: BpfMap): InlineMap | undefined {
       valueSize: map.valueSize, hasLock: map.spinLockOffset >= 0, hasTimer: map.timerOffset >= 0, cpuSlot: map.perCpu ? map.elemSize / map.cpus : 0,
     };
   }
-  if (map instanceof HashMap && (map.typeName === "hash" || map.typeName === "percpu_hash") && !map.lru && map.keySize > 0) {
+  if (map instanceof HashMap && HASH_TYPES.has(map.typeName) && map.keySize > 0) {
     const l = map.layout;
-    if (l.byIndex) return undefined;
+    if (l.byIndex || (map.lru && l.refs === 0)) return undefined;
     return {
       kind: "hash", keySize: map.keySize, buckets: l.buckets, mask: l.mask,
       nextField: l.nextField, hashField: l.hashField, valueField: l.valueField, keyOffset: l.keyOffset,
       cpuSlot: map.perCpu ? l.slot : 0,
+      refs: map.lru ? l.refs : 0, numberField: l.numberField,
     };
   }
   return undefined;
@@ -105,6 +115,7 @@ export function emitInlineLookup(c: Code, m: InlineMap, l: InlineLocals): void {
   emitKeyEquals(c, m.keySize, m.keyOffset, l);
   c.op(O.I32And);
   c.if_();
+  if (m.refs) c.get(l.e).mem(O.I32Load, 2, m.numberField).i32(1).mem(O.I32Store8, 0, m.refs);
   c.get(l.e).mem(O.I32Load, 2, m.valueField).op(O.I64ExtendI32U);
   if (m.cpuSlot) c.gget(l.cpu).op(O.I64ExtendI32U).i64(m.cpuSlot).op(O.I64Mul).op(O.I64Add);
   c.br(2);

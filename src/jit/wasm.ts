@@ -127,8 +127,8 @@ export class Bytes {
 }
 
 /** A function body under construction: instructions with their immediates. */
-/** How a module calls the host: its own slot in the shared table, and each host function's type index. */
-export interface HostCalls { readonly slot: number; readonly types: readonly number[] }
+/** How a module calls the host's function `f`, its arguments on the stack. */
+export interface HostCalls { emit(c: Code, f: number): void }
 
 export class Code extends Bytes {
   op(o: O): this { return this.byte(o); }
@@ -143,8 +143,8 @@ export class Code extends Bytes {
   gget(g: number): this { return this.byte(O.GlobalGet).u32(g); }
   gset(g: number): this { return this.byte(O.GlobalSet).u32(g); }
   call(f: number): this { return this.byte(O.Call).u32(f); }
-  /** Calls host function `f` through table 0 (its arguments pushed), the caller's slot last. */
-  callHost(h: HostCalls, f: number): this { return this.i32(h.slot).i32(f).byte(O.CallIndirect).u32(h.types[f]!).u32(0); }
+  /** Calls host function `f`, its arguments pushed, as `h` does it. */
+  callHost(h: HostCalls, f: number): this { h.emit(this, f); return this; }
   br(depth: number): this { return this.byte(O.Br).u32(depth); }
   brIf(depth: number): this { return this.byte(O.BrIf).u32(depth); }
   block(type: number = VOID): this { return this.byte(O.Block).byte(type); }

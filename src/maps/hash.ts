@@ -58,6 +58,8 @@ export class HashMap extends BpfMap {
   #made = 0;
   #count = 0;
   readonly #lruLists: Lru | undefined;
+  /** LRU maps: the elements' reference bits, a byte each by element number. */
+  #refs: Region | undefined;
   readonly #byIndex: boolean;
   readonly #valueCheck: ((value: Uint8Array) => number) | undefined;
   #gen = -1;
@@ -80,7 +82,14 @@ export class HashMap extends BpfMap {
     this.#value = new Int32Array(n);
     this.#used = new Uint8Array(n);
     this.#free = new Int32Array(kind.lru ? 0 : n);
-    if (kind.lru) this.#lruLists = new Lru(n, this.cpus, (this.flags & BPF_F_NO_COMMON_LRU) !== 0, (node) => this.#evict(node));
+    if (kind.lru) {
+      // The reference bits in linear memory, a byte per element: JIT code sets them inline.
+      const refs = (this.#refs = space.alloc({ name: `${this.name || this.typeName} lru refs`, kind: "other", size: n, perm: Perm.None }));
+      this.#lruLists = new Lru(n, this.cpus, (this.flags & BPF_F_NO_COMMON_LRU) !== 0, (node) => this.#evict(node), {
+        get: (node) => space.u8[refs.base + node]!,
+        set: (node, bit) => { space.u8[refs.base + node] = bit; },
+      });
+    }
   }
 
   #hash(u8: Uint8Array, at: number): number {
@@ -97,10 +106,13 @@ export class HashMap extends BpfMap {
    * (or the u32 key itself when `byIndex`); a header holds next at +0, hash at +4, the
    * value's address at +8 (CPU 0's slot for per-CPU maps, `slot` bytes per CPU), its
    * element number at +12 and the key at +16. LRU maps must also mark the element used
-   * (`markUsed`) on a program's lookup.
+   * on a program's lookup: a byte 1 at `refs` + its element number (or `markUsed`).
    */
-  get layout(): { buckets: number; mask: number; keyOffset: number; valueField: number; nextField: number; hashField: number; slot: number; byIndex: boolean } {
-    return { buckets: this.buckets.base, mask: this.#mask, keyOffset: HEADER, valueField: 8, nextField: 0, hashField: 4, slot: this.#slot, byIndex: this.#byIndex };
+  get layout(): { buckets: number; mask: number; keyOffset: number; valueField: number; nextField: number; hashField: number; numberField: number; slot: number; byIndex: boolean; refs: number } {
+    return {
+      buckets: this.buckets.base, mask: this.#mask, keyOffset: HEADER, valueField: 8, nextField: 0, hashField: 4, numberField: 12,
+      slot: this.#slot, byIndex: this.#byIndex, refs: this.#refs?.base ?? 0,
+    };
   }
 
   /** A program looked element `i` up (LRU maps: its reference bit). */
@@ -405,5 +417,7 @@ export class HashMap extends BpfMap {
     for (const s of this.#slabs) s.free();
     this.#slabs = [];
     this.buckets.free();
+    this.#refs?.free();
+    this.#refs = undefined;
   }
 }

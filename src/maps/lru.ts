@@ -27,6 +27,20 @@ interface LruList { readonly base: number; readonly counts: [number, number]; ne
  * `del(node)` removes the node's element from the hash table (htab_lru_map_delete_node)
  * and says whether it was there.
  */
+/**
+ * The nodes' reference bits, a byte each: by default an array of the list's own; a map
+ * whose lookups a JIT compiles inline keeps them in linear memory, where that code sets them.
+ */
+export interface LruRefs {
+  get(node: number): number;
+  set(node: number, bit: number): void;
+}
+
+function arrayRefs(n: number): LruRefs {
+  const bits = new Uint8Array(n);
+  return { get: (node) => bits[node]!, set: (node, bit) => { bits[node] = bit; } };
+}
+
 export class Lru {
   readonly nrScans: number;
   readonly targetFree: number;
@@ -36,14 +50,14 @@ export class Lru {
   readonly #next: Int32Array;
   readonly #prev: Int32Array;
   readonly #type: Uint8Array;
-  readonly #ref: Uint8Array;
+  readonly #ref: LruRefs;
   readonly #cpu: Int32Array;
   readonly #lists: LruList[] = [];
   readonly #nextSteal: Int32Array;
   readonly #tmp: number;
   readonly #del: (node: number) => boolean;
 
-  constructor(n: number, cpus: number, percpu: boolean, del: (node: number) => boolean) {
+  constructor(n: number, cpus: number, percpu: boolean, del: (node: number) => boolean, refs?: LruRefs) {
     this.#n = n;
     this.#cpus = cpus;
     this.#percpu = percpu;
@@ -54,7 +68,7 @@ export class Lru {
     this.#prev = new Int32Array(n + heads);
     for (let h = n; h < n + heads; h++) this.#next[h] = this.#prev[h] = h;
     this.#type = new Uint8Array(n);
-    this.#ref = new Uint8Array(n);
+    this.#ref = refs ?? arrayRefs(n);
     this.#cpu = new Int32Array(n);
     this.#tmp = n + heads - 1;
     this.#nextSteal = Int32Array.from({ length: cpus }, (_, c) => c);
@@ -114,7 +128,7 @@ export class Lru {
   #moveIn(l: LruList, node: number, t: T): void {
     this.#countInc(l, t);
     this.#type[node] = t;
-    this.#ref[node] = 0;
+    this.#ref.set(node, 0);
     this.#move(node, l.base + t);
   }
 
@@ -126,7 +140,7 @@ export class Lru {
       this.#countInc(l, t);
       this.#type[node] = t;
     }
-    this.#ref[node] = 0;
+    this.#ref.set(node, 0);
     if (node === l.nextInactiveRotation) l.nextInactiveRotation = this.#prev[node]!;
     this.#move(node, l.base + t);
   }
@@ -138,7 +152,7 @@ export class Lru {
     let i = 0;
     for (let node = this.#prev[active]!; node !== active;) {
       const tmp = this.#prev[node]!;
-      this.#moveTo(l, node, this.#ref[node] ? T.Active : T.Inactive);
+      this.#moveTo(l, node, this.#ref.get(node) ? T.Active : T.Inactive);
       if (++i === this.nrScans || node === first) break;
       node = tmp;
     }
@@ -154,7 +168,7 @@ export class Lru {
     while (i < this.nrScans) {
       if (cur === inactive) { cur = this.#prev[cur]!; continue; }
       next = this.#prev[cur]!;
-      if (this.#ref[cur]) this.#moveTo(l, cur, T.Active);
+      if (this.#ref.get(cur)) this.#moveTo(l, cur, T.Active);
       if (cur === last) break;
       cur = next;
       i++;
@@ -168,7 +182,7 @@ export class Lru {
     let shrunk = 0, i = 0;
     for (let node = this.#prev[inactive]!; node !== inactive;) {
       const tmp = this.#prev[node]!;
-      if (this.#ref[node]) {
+      if (this.#ref.get(node)) {
         this.#moveTo(l, node, T.Active);
       } else if (this.#del(node)) {
         this.#moveToFree(l, node, freeHead, t);
@@ -209,7 +223,7 @@ export class Lru {
     const pending = this.#pending(cpu);
     for (let node = this.#prev[pending]!; node !== pending;) {
       const tmp = this.#prev[node]!;
-      this.#moveIn(l, node, this.#ref[node] ? T.Active : T.Inactive);
+      this.#moveIn(l, node, this.#ref.get(node) ? T.Active : T.Inactive);
       node = tmp;
     }
     this.#rotate(l);
@@ -242,7 +256,7 @@ export class Lru {
     const head = this.#pending(cpu);
     for (let force = 0; force < 2; force++) {
       for (let node = this.#prev[head]!; node !== head; node = this.#prev[node]!) {
-        if ((!this.#ref[node] || force) && this.#del(node)) {
+        if ((!this.#ref.get(node) || force) && this.#del(node)) {
           this.#del_(node);
           return node;
         }
@@ -254,7 +268,7 @@ export class Lru {
   #addPending(cpu: number, node: number): void {
     this.#cpu[node] = cpu;
     this.#type[node] = T.LocalPending;
-    this.#ref[node] = 0;
+    this.#ref.set(node, 0);
     this.#add(node, this.#pending(cpu));
   }
 
@@ -267,7 +281,7 @@ export class Lru {
       if (this.#empty(free)) this.#shrink(l, PERCPU_FREE_TARGET, free, T.Free);
       if (this.#empty(free)) return -1;
       const node = this.#next[free]!;
-      this.#ref[node] = 0;
+      this.#ref.set(node, 0);
       this.#moveTo(l, node, T.Inactive);
       return node;
     }
@@ -302,7 +316,7 @@ export class Lru {
     }
     if (this.#type[node] === T.LocalPending) {
       this.#type[node] = T.LocalFree;
-      this.#ref[node] = 0;
+      this.#ref.set(node, 0);
       this.#move(node, this.#localFree(this.#cpu[node]!));
       return;
     }
@@ -311,6 +325,6 @@ export class Lru {
 
   /** bpf_lru_node_set_ref: a program looked the element up. */
   setRef(node: number): void {
-    this.#ref[node] = 1;
+    this.#ref.set(node, 1);
   }
 }

@@ -79,6 +79,7 @@ export function loadIntoRuntime(spec: ObjectSpec, options: LoadObjectOptions, en
         engine,
         mode: options.mode ?? verified?.runs.get(p.name)?.mode ?? "checked",
         ...(verified?.runs.get(p.name)?.stackDepths ? { stackDepths: verified.runs.get(p.name)!.stackDepths! } : {}),
+        ...(verified?.runs.get(p.name)?.packetLoads ? { packetLoads: verified.runs.get(p.name)!.packetLoads! } : {}),
         ...(options.budget !== undefined ? { budget: options.budget } : {}),
         resolveLoad: resolver(p, maps),
       });

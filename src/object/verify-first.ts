@@ -32,6 +32,8 @@ export interface VerifiedRun {
   readonly mode: RunMode;
   /** Subprogram start slot to stack depth (the runtime's own estimate also counts code no path reaches). */
   readonly stackDepths?: ReadonlyMap<number, number>;
+  /** Loads proven to read inside the packet (VerifyResult.packetLoads). */
+  readonly packetLoads?: ReadonlySet<number>;
 }
 
 /** The run of each program, and the warnings of those that fell back to checked mode. */
@@ -42,7 +44,11 @@ export function verifyFirst(spec: ObjectSpec, programs: readonly ProgramSpec[]):
     const r = verifyProgram(p, { maps: spec.maps, ...(spec.btf ? { btf: spec.btf } : {}), ...(p.expectedAttachType ? { attachType: p.expectedAttachType } : {}) });
     if (r.accepted) {
       const starts = buildCfg(p.instructions, { allowLoops: true }).subprogs.map((s) => s.start);
-      runs.set(p.name, { mode: "fast", stackDepths: new Map(starts.map((start, k) => [start, r.stats.stackDepth[k] ?? 0])) });
+      runs.set(p.name, {
+        mode: "fast",
+        stackDepths: new Map(starts.map((start, k) => [start, r.stats.stackDepth[k] ?? 0])),
+        ...(r.packetLoads ? { packetLoads: r.packetLoads } : {}),
+      });
     } else if (NOT_MODELLED.some((re) => re.test(r.error?.message ?? ""))) {
       runs.set(p.name, { mode: "checked" });
       warnings.push(`program ${p.name}: tsbpf's verifier cannot judge it (${r.error?.message}); it runs in checked mode`);

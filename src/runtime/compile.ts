@@ -28,6 +28,12 @@ export interface CompileOptions {
    * Missing entries are estimated from the program's stack accesses.
    */
   readonly stackDepths?: ReadonlyMap<number, number>;
+  /**
+   * Slots of loads a verifier proved to read inside the packet, [data, data_end), on
+   * every path (its `packetLoads`): the JIT compiles them without a bounds check. Only
+   * fast (verified) runs take it; Runtime.load drops it in checked mode.
+   */
+  readonly packetLoads?: ReadonlySet<number>;
 }
 
 /** A program in the interpreter's form, plus what fault messages need. */
@@ -44,6 +50,8 @@ export interface CompiledProgram {
   readonly subprograms: readonly number[];
   /** Stack bytes of each subprogram, in `subprograms` order, rounded up to 8. */
   readonly stackDepths: readonly number[];
+  /** CompileOptions.packetLoads, when given. */
+  readonly packetLoads?: ReadonlySet<number>;
 }
 
 const ALU_NAMES = ["add", "sub", "mul", "div", "or", "and", "lsh", "rsh", "neg", "mod", "xor", "mov", "arsh", "end"];
@@ -279,7 +287,7 @@ export function compile(insns: readonly Instruction[], options: CompileOptions =
     code[at + W.Aux] = s.from;
     code[at + W.Aux2] = s.target;
   });
-  return { code, slots, insns, insnAt, notes, subprograms, stackDepths };
+  return { code, slots, insns, insnAt, notes, subprograms, stackDepths, ...(options.packetLoads ? { packetLoads: options.packetLoads } : {}) };
 }
 
 function resolveLddw(insn: Instruction, pc: number, options: CompileOptions): bigint | string {

@@ -114,7 +114,9 @@ export class Runtime {
     if (!ops) throw new BpfError("ENOTSUP", `not supported: running program type ${type} (supported: ${Object.keys(RUN_TYPES).join(", ")})`);
     const mode = options.mode ?? "checked";
     refuseHelpers(insns, this.helpers);
-    const compiled = compile(insns, { ...options, validate: mode === "checked" });
+    // A checked run trusts no verifier: every access keeps its check.
+    const { packetLoads, ...rest } = options;
+    const compiled = compile(insns, { ...rest, ...(packetLoads && mode === "fast" ? { packetLoads } : {}), validate: mode === "checked" });
     const budget = mode === "checked" ? options.budget ?? DEFAULT_BUDGET : options.budget ?? Infinity;
     return new RuntimeProgram(this, compiled, ops, mode, budget, options.name, options.engine ?? defaultEngine());
   }

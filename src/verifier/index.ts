@@ -80,6 +80,12 @@ export interface VerifyResult {
   readonly stats: { readonly maxStatesPerInsn: number; readonly totalStates: number; readonly peakStates: number; readonly stackDepth: readonly number[] };
   /** With logLevel 2: the state after every processed instruction. */
   readonly states?: readonly { readonly insn: number; readonly state: string }[];
+  /**
+   * Accepted programs: the slots of the loads that, on every path the walks checked, read
+   * through a packet pointer within its proven range, so inside [data, data_end). The JIT
+   * compiles them without a bounds check.
+   */
+  readonly packetLoads?: ReadonlySet<number>;
 }
 
 let defaults: { ops?: (type: string) => ProgramTypeVerifierOps | undefined; proto?: (id: number) => HelperProto | undefined } = {
@@ -151,6 +157,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
       log: logLevel > 0 || error ? lines.join("\n") + "\n" : "",
       stats: { maxStatesPerInsn: stats.maxStatesPerInsn, totalStates: stats.totalStates, peakStates: stats.peakStates, stackDepth: depth },
       ...(w && logLevel > 1 ? { states: walks.flatMap((x) => x.states) } : {}),
+      ...(!error && w ? { packetLoads: provenPacketLoads(walks) } : {}),
     };
   };
   let cfg;
@@ -248,6 +255,14 @@ function mapValueFields(btf: Btf | undefined): (m: MapSpec) => ValueFields {
     }
     return f;
   };
+}
+
+/** The loads every walk that checked them found a proven packet read. */
+function provenPacketLoads(walks: readonly Walker[]): Set<number> {
+  const out = new Set<number>();
+  for (const x of walks) for (const [slot, ok] of x.packetLoads) if (ok) out.add(slot);
+  for (const x of walks) for (const [slot, ok] of x.packetLoads) if (!ok) out.delete(slot);
+  return out;
 }
 
 const roundDepth = (d: number): number => (d === 0 ? 0 : Math.ceil(d / 8) * 8);

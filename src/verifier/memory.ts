@@ -32,6 +32,8 @@ export function checkMemAccess(w: Walker, i: Instruction, cls: Class): void {
   const result = access(w, baseNo, base, i.off, size, write, value, cls === Class.St ? i.imm : undefined, signed);
   savePtrType(w, base.type);
   if (!write) {
+    // Reached only when the access passed: for a packet pointer, within [data, data_end).
+    w.packetLoads.set(w.insn, (w.packetLoads.get(w.insn) ?? true) && base.type === "pkt");
     const dst = w.reg(i.dst);
     if (result) assignReg(dst, result);
     else setScalar(dst, scalarLoad(size, signed));

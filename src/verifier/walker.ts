@@ -105,6 +105,11 @@ export class Walker {
   readonly calledGlobals = new Set<number>();
   /** The global function this walk verifies alone, if not the main program. */
   global: GlobalFunc | undefined;
+  /**
+   * Per load instruction: whether every time the walk checked it, it read a packet pointer
+   * (PTR_TO_PACKET) within its proven range. An output only: nothing in the walk reads it.
+   */
+  readonly packetLoads = new Map<number, boolean>();
   /** A branch was just resumed: its first line says where from (do_print_state). */
   popped = false;
   /** The pointer type each load or store was first seen with, on any path (insn_aux_data[].ptr_type). */

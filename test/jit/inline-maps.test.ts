@@ -4,10 +4,12 @@
  */
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { installHelpers } from "../../src/helpers/index.js";
 import { createMap, setCpus } from "../../src/maps/index.js";
 import type { BpfMap } from "../../src/maps/map.js";
+import { loadObject, loadObjectSpec } from "../../src/object/index.js";
 import { HelperRegistry, Runtime } from "../../src/runtime/index.js";
 import { asm } from "../runtime/util.js";
 
@@ -131,23 +133,41 @@ test("inlined percpu_hash lookups give the current CPU's slot of the element", (
   }
 });
 
-test("a key outside the stack, LRU maps, and a registry's own lookup keep the helper call", () => {
+test("a key outside the stack and a registry's own lookup keep the helper call", () => {
   const rt = runtime();
   const hash = createMap(rt.space, { type: "hash", keySize: 8, valueSize: 8, maxEntries: 16 });
   const key = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
   hash.set(key, new Uint8Array(8));
   // The key in the memory block: compiled inline behind the stack check, answered by the helper.
   compare(rt, hash, [key, new Uint8Array(8)], false);
-  for (const type of ["lru_hash", "lru_percpu_hash"] as const) {
-    const m = createMap(rt.space, { type, keySize: 8, valueSize: 8, maxEntries: 16 });
-    assert.equal(compare(rt, m, [new Uint8Array(m.keySize)]).inlined, 0, type);
-  }
   const own = runtime();
   own.helpers.define(1, "map_lookup_elem", () => 42);
   const m = createMap(own.space, { type: "hash", keySize: 8, valueSize: 8, maxEntries: 16 });
   const p = own.load(asm(lookupProgram(m)), { engine: "jit" });
   assert.equal(p.jitCode!.inlined.length, 0);
   assert.equal(p.runRaw(key).r0, 42n);
+});
+
+test("inlined LRU lookups mark the elements they find, so the same ones survive eviction", () => {
+  const u64 = (k: number) => Uint8Array.of(k, k >> 8, 0, 0, 0, 0, 0, 1);
+  for (const type of ["lru_hash", "lru_percpu_hash"] as const) {
+    // The same map three times: lookups through the interpreter, through the JIT, and none.
+    const survivors = (engine: "interp" | "jit" | undefined) => {
+      const rt = runtime();
+      const m = createMap(rt.space, { type, keySize: 8, valueSize: 8, maxEntries: 64 });
+      for (let k = 0; k < 64; k++) m.set(u64(k), new Uint8Array(8));
+      if (engine) {
+        const p = rt.load(asm(lookupProgram(m)), { engine });
+        if (engine === "jit") assert.equal(p.jitCode!.inlined.length, 1, `${type}: the lookup is inlined`);
+        for (let k = 0; k < 64; k += 3) assert.notEqual(p.runRaw(u64(k)).r0, 0n);
+      }
+      for (let k = 64; k < 96; k++) m.set(u64(k), new Uint8Array(8));
+      return Array.from({ length: 64 }, (_, k) => k).filter((k) => m.get(u64(k)) !== undefined);
+    };
+    const jit = survivors("jit");
+    assert.deepEqual(jit, survivors("interp"), type);
+    assert.notDeepEqual(jit, survivors(undefined), `${type}: the lookups changed what survived`);
+  }
 });
 
 /** Copies key, value and flags from the memory block to the stack and registers, then bpf_map_update_elem. */
@@ -186,4 +206,24 @@ test("inlined array updates return the helper's errors and leave the map's own c
     // The errors all occur: E2BIG, EEXIST, EINVAL, and successes.
     assert.deepEqual(new Set(results[0]!.r0s.map((r) => BigInt.asIntN(64, r))), new Set([0n, -7n, -17n, -22n]));
   }
+});
+
+test("a program whose inlined map was closed fails as the interpreter's does, not on freed memory", async () => {
+  const spec = loadObjectSpec(new Uint8Array(readFileSync(new URL("../../bench/progs/flow_table.bpf.o", import.meta.url))), { name: "flow_table" });
+  const data = new Uint8Array(readFileSync(new URL("../../bench/pkt_udp64.bin", import.meta.url)));
+  const outcome = async (engine: "interp" | "jit") => {
+    const o = engine === "jit" ? await loadObject(spec, { engine: "jit" }) : await loadObject(spec, { engine: "interp" });
+    const p = o.programs.get(spec.programs[0]!.name)!;
+    const before = p.testRun({ data }).retval;
+    if (engine === "jit") assert.ok(p.jitCode!.inlined.length > 0, "the lookup is inlined");
+    for (const m of o.maps.values()) m.close();
+    try {
+      return { before, after: p.testRun({ data }).retval };
+    } catch (e) {
+      return { before, after: (e as Error).message };
+    }
+  };
+  const jit = await outcome("jit");
+  assert.deepEqual(jit, await outcome("interp"));
+  assert.match(String(jit.after), /is not a map/);
 });
