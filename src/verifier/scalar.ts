@@ -123,10 +123,47 @@ const bigS = (h: number, l: number): bigint => BigInt.asIntN(64, big(h, l));
  * reading. Never mutated once it leaves this module.
  */
 class Sc implements Scalar {
-  vh = 0; vl = 0; mh = M32; ml = M32;
-  sminH = SIGN; sminL = 0; smaxH = 0x7fffffff; smaxL = M32;
-  uminH = 0; uminL = 0; umaxH = M32; umaxL = M32;
-  i32min = -SIGN; i32max = 0x7fffffff; w32min = 0; w32max = M32;
+  // The uint32 halves are kept as int32 (`| 0`) and read back unsigned: V8 keeps int32 fields
+  // as small integers, while one value at or above 2^31 would turn every field of the class
+  // into a boxed heap number, allocated again with every scalar made (after one program with
+  // such values, the next verified twice as slowly). Every value stored must lie in [0, 2^32).
+  private _vh = 0; private _vl = 0; private _mh = -1; private _ml = -1;
+  private _sminH = SIGN | 0; private _sminL = 0; private _smaxH = 0x7fffffff; private _smaxL = -1;
+  private _uminH = 0; private _uminL = 0; private _umaxH = -1; private _umaxL = -1;
+  private _w32min = 0; private _w32max = -1;
+  private _i32min = SIGN | 0; private _i32max = 0x7fffffff;
+  get i32min(): number { return this._i32min; }
+  set i32min(v: number) { this._i32min = v | 0; }
+  get i32max(): number { return this._i32max; }
+  set i32max(v: number) { this._i32max = v | 0; }
+  get vh(): number { return this._vh >>> 0; }
+  set vh(v: number) { this._vh = v | 0; }
+  get vl(): number { return this._vl >>> 0; }
+  set vl(v: number) { this._vl = v | 0; }
+  get mh(): number { return this._mh >>> 0; }
+  set mh(v: number) { this._mh = v | 0; }
+  get ml(): number { return this._ml >>> 0; }
+  set ml(v: number) { this._ml = v | 0; }
+  get sminH(): number { return this._sminH >>> 0; }
+  set sminH(v: number) { this._sminH = v | 0; }
+  get sminL(): number { return this._sminL >>> 0; }
+  set sminL(v: number) { this._sminL = v | 0; }
+  get smaxH(): number { return this._smaxH >>> 0; }
+  set smaxH(v: number) { this._smaxH = v | 0; }
+  get smaxL(): number { return this._smaxL >>> 0; }
+  set smaxL(v: number) { this._smaxL = v | 0; }
+  get uminH(): number { return this._uminH >>> 0; }
+  set uminH(v: number) { this._uminH = v | 0; }
+  get uminL(): number { return this._uminL >>> 0; }
+  set uminL(v: number) { this._uminL = v | 0; }
+  get umaxH(): number { return this._umaxH >>> 0; }
+  set umaxH(v: number) { this._umaxH = v | 0; }
+  get umaxL(): number { return this._umaxL >>> 0; }
+  set umaxL(v: number) { this._umaxL = v | 0; }
+  get w32min(): number { return this._w32min >>> 0; }
+  set w32min(v: number) { this._w32min = v | 0; }
+  get w32max(): number { return this._w32max >>> 0; }
+  set w32max(v: number) { this._w32max = v | 0; }
 
   get varOff(): Tnum { return { value: big(this.vh, this.vl), mask: big(this.mh, this.ml) }; }
   get smin(): bigint { return bigS(this.sminH, this.sminL); }
@@ -846,13 +883,10 @@ function mul64(d: Sc, s: Sc): void {
   const p = small(d.uminH, d.uminL), q = small(d.umaxH, d.umaxL), u = small(s.uminH, s.uminL), v = small(s.umaxH, s.umaxL);
   // All below 2^26 in magnitude, unsigned ones non-negative: no product overflows 2^52.
   if (a === a && b === b && x === x && y === y && p >= 0 && q >= 0 && u >= 0 && v >= 0) {
-    d.uminH = 0; d.uminL = p * u; d.umaxH = 0; d.umaxL = q * v;
-    if (d.umaxL > M32 || d.uminL > M32) {
-      // above 32 bits: split into halves exactly
-      const lo1 = p * u, hi1 = q * v;
-      d.uminH = Math.floor(lo1 / TWO32); d.uminL = lo1 % TWO32;
-      d.umaxH = Math.floor(hi1 / TWO32); d.umaxL = hi1 % TWO32;
-    }
+    // Exact products below 2^52, split into halves (the fields hold 32 bits only).
+    const lo1 = p * u, hi1 = q * v;
+    d.uminH = Math.floor(lo1 / TWO32); d.uminL = lo1 % TWO32;
+    d.umaxH = Math.floor(hi1 / TWO32); d.umaxL = hi1 % TWO32;
     const p0 = a * x, p1 = a * y, p2 = b * x, p3 = b * y;
     const mn = Math.min(p0, p1, p2, p3), mx = Math.max(p0, p1, p2, p3);
     d.sminH = mn < 0 ? Math.floor(mn / TWO32) >>> 0 : Math.floor(mn / TWO32); d.sminL = ((mn % TWO32) + TWO32) % TWO32;
