@@ -61,9 +61,22 @@ export type StructLoad = { readonly kind: "scalar" } | { readonly kind: "ptr"; r
 export function structLoad(btf: Btf, name: string, off: number, size: number): StructLoad {
   const s = btf.byName(name).find((t) => t.kind === "struct" || t.kind === "union");
   if (!s || (s.kind !== "struct" && s.kind !== "union")) return { kind: "scalar" };
-  if (off + size > s.size) return { kind: "bad", message: `access beyond struct ${name} at off ${off} size ${size}` };
   let t: BtfType = s;
   let at = off;
+  let sw: Extract<BtfType, { kind: "struct" | "union" }> = s;
+  // btf_struct_walk: past the end, a trailing flexible array of structs is read element by element.
+  while (at + size > sw.size) {
+    const last = sw.members[sw.members.length - 1];
+    const lt: BtfType | undefined = last && btf.resolve(last.type);
+    const elem: BtfType | undefined = lt && lt.kind === "array" && lt.nelems === 0 ? btf.resolve(lt.type) : undefined;
+    const moff = last ? Math.floor(last.bitOffset / 8) : 0;
+    if (!elem || at < moff || (elem.kind !== "struct" && elem.kind !== "union") || elem.size <= 0) {
+      return { kind: "bad", message: `access beyond struct ${sw.name} at off ${at} size ${size}` };
+    }
+    at = (at - moff) % elem.size;
+    sw = elem;
+    t = elem;
+  }
   // Descend into the member holding [at, at + size) until a leaf.
   for (let depth = 0; depth < 32; depth++) {
     if (t.kind === "struct" || t.kind === "union") {

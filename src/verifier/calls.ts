@@ -15,7 +15,7 @@ import type { GlobalArg, GlobalFunc } from "./globals.js";
 import { typeName } from "./log.js";
 import { checkAlignment, checkCtxOff, checkHelperMem } from "./memory.js";
 import { markPrecise } from "./prune.js";
-import { constValue, isConst, scalarRange, scalarUnknown } from "./scalar.js";
+import { constValue, isConst, scalarRange, scalarSignedRange32, scalarUnknown } from "./scalar.js";
 import { BTF_PTR_TRUSTED, copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import { widenImprecise, type Walker } from "./walker.js";
 
@@ -30,7 +30,13 @@ interface CallMeta {
   callback: number;
   /** The reference an argument holds (meta.ref_obj_id): a cast's result shares it. */
   refObjId: number;
+  /** The last size argument's umax (meta.msize_max_value), for do_refine_retval_range. */
+  msizeMax: number;
 }
+
+/** do_refine_retval_range: helpers whose r0 is at most the buffer size they were given, or a negative errno. */
+const RETVAL_BY_SIZE = new Set(["get_stack", "get_task_stack", "probe_read_str", "probe_read_kernel_str", "probe_read_user_str"]);
+const MAX_ERRNO = 4095;
 
 /** A taken lock as the kernel's lock state knows it: the value's id, or (id 0, global data) its map. */
 const mapKeys = new WeakMap<object, number>();
@@ -79,7 +85,7 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   if (proto.gplOnly && !w.env.gpl) w.reject("cannot call GPL-restricted function from non-GPL compatible program");
   if (proto.mightSleep && !w.env.sleepable) w.reject(`helper call might sleep in a non-sleepable prog`);
   if (proto.privileged && !w.env.privileged) w.reject(`unknown func ${helperName(id)}`);
-  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1, refObjId: 0 };
+  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1, refObjId: 0, msizeMax: 0 };
   for (let a = 0; a < 5; a++) {
     const spec = proto.args[a];
     if (!spec || spec.kind === "dontcare") break;
@@ -261,6 +267,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       const sz = w.readReg(regno + 1);
       if (sz.type !== "scalar") w.reject(`R${regno + 1} type=${typeName(sz)} expected=scalar`);
       markPrecise(w, regno + 1);
+      meta.msizeMax = Number(sz.s.umax);
       const zeroOk = next.kind === "const_size_or_zero";
       if (sz.s.smin < 0n) w.reject(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
       if (sz.s.umin === 0n && !zeroOk) w.reject(`R${regno + 1} invalid zero-sized read: u64=[${sz.s.umin},${sz.s.umax}]`);
@@ -350,7 +357,7 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
       setNotInit(r0);
       return;
     case "integer":
-      setScalar(r0, scalarUnknown());
+      setScalar(r0, RETVAL_BY_SIZE.has(proto.name) ? scalarSignedRange32(-MAX_ERRNO, meta.msizeMax) : scalarUnknown());
       return;
     case "ptr_to_map_value":
       if (!meta.map) w.reject(`kernel subsystem misconfigured verifier`);

@@ -319,7 +319,7 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     }
     return a;
   }
-  if (pointee.kind === "struct" && !scalarStruct(btf, pointee, 0)) w.reject(`arg#${a} pointer type STRUCT ${pointeeName} must point to scalar, or struct with scalar`);
+  if ((pointee.kind === "struct" || pointee.kind === "union") && !scalarStruct(btf, pointee, 0)) w.reject(`arg#${a} pointer type ${kindStr(pointee)} ${pointeeName} must point to scalar, or struct with scalar`);
   // KF_ARG_PTR_TO_MEM(_SIZE): memory the helper rules check, of the pointee's size or of the size argument after it.
   const next = k.proto.params[a + 1];
   const sizeArg = next && (next.name.endsWith("__sz") || next.name.endsWith("__szk"));
@@ -346,12 +346,19 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
 }
 
 /** __btf_type_is_scalar_struct: every member a number, an array of numbers, or such a struct (3 deep). */
-function scalarStruct(btf: Btf, t: BtfType, depth: number): boolean {
-  if (t.kind !== "struct" || depth > 3) return false;
+function scalarStruct(btf: Btf, t: BtfType, rec: number): boolean {
+  // __btf_type_is_scalar_struct: a struct or union whose members are scalars, arrays of
+  // scalars with elements, or such structs and unions nested at most three deep.
+  if (t.kind !== "struct" && t.kind !== "union") return false;
   return t.members.every((m) => {
-    let mt = btf.resolve(m.type);
-    if (mt.kind === "array") mt = btf.resolve(mt.type);
-    return mt.kind === "int" || mt.kind === "enum" || mt.kind === "float" || scalarStruct(btf, mt, depth + 1);
+    const mt = btf.resolve(m.type);
+    if (mt.kind === "struct" || mt.kind === "union") return rec < 3 && scalarStruct(btf, mt, rec + 1);
+    if (mt.kind === "array") {
+      if (mt.nelems === 0) return false;
+      const et = btf.resolve(mt.type);
+      return et.kind === "int" || et.kind === "enum";
+    }
+    return mt.kind === "int" || mt.kind === "enum" || mt.kind === "float";
   });
 }
 

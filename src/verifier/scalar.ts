@@ -275,6 +275,18 @@ export function scalarSignedRange(smin: bigint, smax: bigint): Scalar {
   return view(r);
 }
 
+/**
+ * [smin, smax] on the 64-bit and the 32-bit signed bounds alike, the rest unknown, as
+ * do_refine_retval_range sets a helper's r0 (both bounds must fit in s32).
+ */
+export function scalarSignedRange32(smin: number, smax: number): Scalar {
+  const r = new Sc();
+  r.sminH = hi(BigInt(smin)); r.sminL = lo(BigInt(smin)); r.smaxH = hi(BigInt(smax)); r.smaxL = lo(BigInt(smax));
+  r.i32min = smin; r.i32max = smax;
+  regBoundsSync(r);
+  return view(r);
+}
+
 /** A scalar from its parts, bounds checked by nothing: for tests and the walker's spills. */
 export function scalarOf(parts: Scalar): Scalar {
   return view(reg(parts));

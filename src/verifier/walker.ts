@@ -487,8 +487,16 @@ export class Walker {
       }
       this.reject(`R${i.dst} pointer ${ALU_TEXT[op]} pointer prohibited`);
     }
+    // adjust_ptr_min_max_vals: a 32-bit op on a pointer, either side, is refused first; a
+    // privileged 32-bit subtraction gives an unknown scalar (`w1 = w_end - w_ptr`).
+    if (!is64 && op === AluOp.Sub && this.env.privileged) {
+      if (!dstIsPtr) markPrecise(this, i.dst);
+      setScalar(dst, SCALAR_UNKNOWN);
+      return;
+    }
     if (!dstIsPtr) {
       // scalar op pointer: only scalar += pointer, which makes the destination the pointer.
+      if (!is64 && op === AluOp.Sub) this.reject(`R${i.dst} 32-bit pointer arithmetic prohibited`);
       if (op === AluOp.Sub) this.reject(`R${i.dst} tried to subtract pointer from scalar`);
       if (op !== AluOp.Add) {
         if (!this.env.privileged) this.reject(`R${i.dst} pointer arithmetic with ${ALU_TEXT[op]} operator prohibited`);
