@@ -123,6 +123,9 @@ export interface Kfunc {
   readonly flags: number;
 }
 
+/** XDP_METADATA_KFUNC_xxx (include/net/xdp.h): the kfuncs a device's driver implements. */
+const DEV_BOUND_KFUNCS = new Set(["bpf_xdp_metadata_rx_timestamp", "bpf_xdp_metadata_rx_hash", "bpf_xdp_metadata_rx_vlan_tag"]);
+
 /**
  * The kfunc a call names: by BTF id in the kernel's BTF when the call was relocated (off 0
  * is vmlinux), else by the extern's name, in the kernel's BTF or, without it, in the
@@ -164,6 +167,9 @@ export function resolveKfunc(env: VerifierEnv, i: Instruction, t: number): Kfunc
   const proto = btf.type(func.type);
   if (proto.kind !== "func_proto") return `kernel function btf_id ${func.id} does not have a valid func_proto`;
   const name = func.name.replace(/___.*$/, "");
+  // add_kfunc_call: the XDP metadata kfuncs (bpf_dev_bound_kfunc_id) need a program bound to
+  // a device (prog_ifindex with BPF_F_XDP_DEV_BOUND_ONLY), which tsbpf's programs never are.
+  if (DEV_BOUND_KFUNCS.has(name)) return `metadata kfuncs require device-bound program`;
   return { name, btf, proto, flags: KFUNC_FLAGS[name] ?? 0 };
 }
 
