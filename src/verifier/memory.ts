@@ -85,6 +85,9 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
       if (off + base.off < 0) w.reject(`R${regno} is ${t} invalid negative access: off=${off + base.off}`);
       return undefined;
     case "ptr_":
+      // check_ptr_to_btf_access: who may read kernel structs comes before where.
+      if (!w.env.privileged) w.reject(`'struct ${base.btfType}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`);
+      if (!w.env.gpl && w.env.kernelBtf && base.btfType) w.reject(`Cannot access kernel 'struct ${base.btfType}' from non-GPL compatible program`);
       if (write) w.reject(`only read is supported`);
       if (off + base.off < 0) w.reject(`R${regno} is ptr_${base.btfType} invalid negative access: off=${off + base.off}`);
       if (w.env.kernelBtf && base.btfType && isConst(base.s)) {
