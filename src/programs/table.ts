@@ -161,7 +161,9 @@ export const PROGRAM_TYPE_TABLE: readonly ProgramTypeRow[] = [
       return base;
     },
   }),
-  row("struct_ops", { ctx: RAW_TP_ARGS, ctxSize: RAW_TP_ARGS.size, access: R.btfCtxAccess, attachTypes: ["struct_ops"], helpers: () => [] }),
+  // Not probed (no struct_ops map to load with): bpf_tcp_ca_get_func_proto's, over the base set
+  // (other struct_ops kinds mostly add nothing to the base; setsockopt is refused only in release).
+  row("struct_ops", { ctx: RAW_TP_ARGS, ctxSize: RAW_TP_ARGS.size, access: R.btfCtxAccess, attachTypes: ["struct_ops"], helpers: () => ["tcp_send_ack", "sk_storage_get", "sk_storage_delete", "setsockopt", "getsockopt", "ktime_get_coarse_ns"] }),
   row("ext", { ctxSize: 0, access: R.noAccess("an extension program has its target's context"), helpers: () => [] }),
   row("lsm", {
     ctx: RAW_TP_ARGS, ctxSize: RAW_TP_ARGS.size, access: R.btfCtxAccess, attachTypes: ["lsm_mac", "lsm_cgroup"],

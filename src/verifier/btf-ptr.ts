@@ -135,6 +135,8 @@ export interface BtfCtx {
   readonly returnsVoid: boolean;
   /** prog_args_trusted: pointer arguments are PTR_TRUSTED (tp_btf, lsm but its freeing hooks; not fentry/fexit). */
   readonly trusted: boolean;
+  /** For a struct_ops program, the kernel struct whose member it implements (`tcp_congestion_ops`). */
+  readonly structOps?: string;
 }
 
 /** untrusted_lsm_hooks: the hooks that free what their argument points to. */
@@ -189,6 +191,82 @@ export function btfCtxOf(vmlinux: Btf, attachType: string, target: string, modul
   if (!returnsVoid || skipFirst) argOfSlot.push(nrArgs);
   const trusted = attachType === "trace_raw_tp" || (attachType.startsWith("lsm") && !UNTRUSTED_LSM_HOOKS.has(func));
   return { func, argOfSlot, beyond: nrArgs + (skipFirst ? 2 : 1), args, nrArgs, returnsVoid, trusted };
+}
+
+/**
+ * A struct_ops program's ctx: the arguments of the kernel struct's function-pointer member
+ * it is the value of (attach_func_proto, the member's FUNC_PROTO; attach_func_name, the
+ * member's name), trusted as every struct_ops argument is (prog_args_trusted); no return
+ * slot. A string is the kernel's or libbpf's reason to refuse.
+ */
+export function structOpsCtxOf(vmlinux: Btf, structName: string, member: string): BtfCtx | string {
+  const st = vmlinux.byName(structName, "struct")[0];
+  if (!st || st.kind !== "struct") return `struct_ops: this kernel has no struct_ops type ${structName}`;
+  const m = st.members.find((x) => x.name === member);
+  if (!m) return `struct_ops: the kernel's ${structName} has no member ${member}`;
+  const ptr = vmlinux.resolve(m.type);
+  const proto = ptr.kind === "ptr" ? vmlinux.resolve(ptr.type) : undefined;
+  if (!proto || proto.kind !== "func_proto") return `attach to invalid member ${member}(@idx ${st.members.indexOf(m)}) of struct ${structName}`;
+  const params = proto.params.filter((p) => p.type !== 0);
+  const args: BtfCtxSlot[] = params.map((p, k) => slotKind(vmlinux, member, p.type, k, false));
+  // bpf_tcp_ca_is_valid_access: a congestion control's `struct sock *` is read as the tcp_sock it is.
+  const tcpSock = structName === "tcp_congestion_ops" ? vmlinux.byName("tcp_sock", "struct")[0] : undefined;
+  if (tcpSock) args.forEach((a, k) => { if (a.kind === "ptr" && a.struct === "sock") args[k] = { ...a, struct: "tcp_sock", btfId: tcpSock.id }; });
+  const argOfSlot: number[] = [];
+  params.forEach((p, k) => {
+    const t = vmlinux.resolve(p.type);
+    let size = 8;
+    try { size = t.kind === "ptr" ? 8 : Math.max(8, Math.ceil(vmlinux.sizeof(p.type) / 8) * 8); } catch { /* one slot */ }
+    for (let q = 0; q < size / 8; q++) argOfSlot.push(k);
+  });
+  const returnsVoid = vmlinux.resolve(proto.returnType).kind === "void";
+  return { func: member, argOfSlot, beyond: params.length + 1, args, nrArgs: params.length, returnsVoid, trusted: true, structOps: structName };
+}
+
+/** The byte range [start, end) of a member found by its path (through embedded structs at any depth). */
+function memberRange(btf: Btf, struct: string, path: readonly string[]): readonly [number, number] | undefined {
+  let t: BtfType | undefined = btf.byName(struct, "struct")[0];
+  let at = 0;
+  for (const name of path) {
+    if (!t || (t.kind !== "struct" && t.kind !== "union")) return undefined;
+    const find = (s: Extract<BtfType, { kind: "struct" | "union" }>, base: number): [BtfType, number] | undefined => {
+      for (const m of s.members) {
+        const mt = btf.resolve(m.type);
+        if (m.name === name) return [mt, base + Math.floor(m.bitOffset / 8)];
+        if (!m.name && (mt.kind === "struct" || mt.kind === "union")) { const r = find(mt, base + Math.floor(m.bitOffset / 8)); if (r) return r; }
+      }
+      // Embedded first members (tcp_sock holds inet_connection_sock holds inet_sock holds sock).
+      const first = s.members[0];
+      const ft = first && btf.resolve(first.type);
+      return ft && first.bitOffset === 0 && (ft.kind === "struct" || ft.kind === "union") ? find(ft, base) : undefined;
+    };
+    const r = find(t, at);
+    if (!r) return undefined;
+    [t, at] = r;
+  }
+  let size = 0;
+  try { size = t ? btf.sizeof(t.id) : 0; } catch { return undefined; }
+  return [at, at + size];
+}
+
+/** The tcp_sock members a congestion control may write (bpf_tcp_ca_btf_struct_access). */
+const TCP_CA_WRITABLE: readonly (readonly string[])[] = [["sk_pacing_rate"], ["sk_pacing_status"], ["icsk_ca_priv"], ["icsk_ack", "pending"], ["snd_cwnd"], ["snd_cwnd_cnt"], ["snd_cwnd_stamp"], ["snd_ssthresh"], ["ecn_flags"], ["app_limited"]];
+
+/**
+ * A struct_ops program's write through a BTF pointer (the struct_ops' btf_struct_access): for
+ * tcp_congestion_ops, into the members above of a tcp_sock; a message is the kernel's refusal.
+ */
+export function structOpsWrite(btf: Btf, ops: string | undefined, struct: string, off: number, size: number): string | undefined {
+  if (ops !== "tcp_congestion_ops" || struct !== "tcp_sock") return "only read is supported";
+  for (const path of TCP_CA_WRITABLE) {
+    const r = memberRange(btf, "tcp_sock", path);
+    if (!r) continue;
+    // icsk_ca_priv is a range (bpf_ctx_range); the others are written from their first byte.
+    const hit = path[0] === "icsk_ca_priv" ? off >= r[0] && off < r[1] : off === r[0];
+    if (!hit) continue;
+    return off + size > r[1] ? `write access at off ${off} with size ${size} beyond the member of tcp_sock ended at ${r[1]}` : undefined;
+  }
+  return `no write support to tcp_sock at off ${off}`;
 }
 
 /** What btf_ctx_access makes of one argument's type: a scalar, a BTF pointer, or a refusal. */

@@ -20,7 +20,7 @@ import { COMPLEXITY_LIMIT, MAX_FRAMES, MAX_STACK, Reject, type VerifierEnv } fro
 import { liveRegisters } from "./liveness.js";
 import { fixHint, formatState, statsLine } from "./log.js";
 import { globalFuncs } from "./globals.js";
-import { btfCtxOf, iteratorArgs, lsmReturnRange } from "./btf-ptr.js";
+import { btfCtxOf, iteratorArgs, lsmReturnRange, structOpsCtxOf } from "./btf-ptr.js";
 
 /** Attach types whose ctx is the attach function's arguments (btf_ctx_access). */
 const BTF_CTX_ATTACH = new Set(["trace_raw_tp", "trace_fentry", "trace_fexit", "modify_return", "lsm_mac", "lsm_cgroup"]);
@@ -182,7 +182,11 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
   const globals = globalFuncs(program.funcInfo ?? [], options.btf, (slot) => starts.get(slot), type);
   const kb = (type === "tracing" || type === "lsm") && program.attachTo ? options.kernelBtf : undefined;
   const ctxArgs = kb && env.attachType === "trace_iter" ? iteratorArgs(kb, program.attachTo!) : undefined;
-  const btfCtx = kb && env.attachType && BTF_CTX_ATTACH.has(env.attachType) ? btfCtxOf(kb, env.attachType, program.attachTo!, options.moduleBtfs) : undefined;
+  // A struct_ops program is typed by the member of the struct_ops map that points at it.
+  const opsMap = type === "struct_ops" ? [...(options.maps ? options.maps.values() : [])].find((m) => m.structOps && Object.values(m.structOps.programs).includes(program.name ?? "")) : undefined;
+  const opsMember = opsMap ? Object.entries(opsMap.structOps!.programs).find(([, p]) => p === program.name)![0] : undefined;
+  const btfCtx = kb && env.attachType && BTF_CTX_ATTACH.has(env.attachType) ? btfCtxOf(kb, env.attachType, program.attachTo!, options.moduleBtfs)
+    : opsMap && opsMember && options.kernelBtf ? structOpsCtxOf(options.kernelBtf, opsMap.structOps!.typeName, opsMember) : undefined;
   // bpf_check_attach_target: no BTF for the target, no load (libbpf stops before the kernel sees it).
   if (typeof btfCtx === "string") return finish(describe(program.instructions, lineInfo, 0, btfCtx, undefined, []));
   const kfuncEnv = { ...env, kernelBtf: options.kernelBtf, moduleBtfs: options.moduleBtfs, objectBtf: options.btf, kfuncAt: kfuncsBySlot(program), pendingTypeIds: pendingTypeIds(program, options.btf) };

@@ -9,7 +9,7 @@ import { AtomicOp, Class, Mode, opMode, opSize, sizeBytes } from "../isa/opcodes
 import { F_RDONLY_PROG, F_WRONLY_PROG, MAX_PACKET_OFF, MAX_STACK, MAX_VAR_OFF, PKT_WRITE_TYPES, type VerifierEnv } from "./env.js";
 import { formatReg, typeName } from "./log.js";
 import { tnumStr } from "./tnum.js";
-import { type BtfCtx, structLoad } from "./btf-ptr.js";
+import { type BtfCtx, structLoad, structOpsWrite } from "./btf-ptr.js";
 import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarSignedRange, scalarUnknown } from "./scalar.js";
 import { assignReg, BTF_PTR_TRUSTED, copyReg, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
 import type { Walker } from "./walker.js";
@@ -88,8 +88,14 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
       // check_ptr_to_btf_access: who may read kernel structs comes before where.
       if (!w.env.privileged) w.reject(`'struct ${base.btfType}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`);
       if (!w.env.gpl && w.env.kernelBtf && base.btfType) w.reject(`Cannot access kernel 'struct ${base.btfType}' from non-GPL compatible program`);
-      if (write) w.reject(`only read is supported`);
       if (off + base.off < 0) w.reject(`R${regno} is ptr_${base.btfType} invalid negative access: off=${off + base.off}`);
+      if (write) {
+        const no = w.env.type === "struct_ops" && w.env.kernelBtf && isConst(base.s)
+          ? structOpsWrite(w.env.kernelBtf, w.env.btfCtx?.structOps, base.btfType, off + base.off + Number(BigInt.asIntN(64, constValue(base.s)!)), size)
+          : "only read is supported";
+        if (no) w.reject(no);
+        return undefined;
+      }
       if (w.env.kernelBtf && base.btfType && isConst(base.s)) {
         const l = structLoad(w.env.kernelBtf, base.btfType, off + base.off + Number(BigInt.asIntN(64, constValue(base.s)!)), size);
         if (l.kind === "bad") w.reject(l.message);

@@ -774,7 +774,9 @@ export class Walker {
     const r0 = this.reg(0);
     // A static subprogram hands r0 back unread (prepare_func_exit): the caller may never use it.
     if (this.cur.frames.length > 1) return returnFromCall(this, t);
-    if (r0.type === "?") this.reject("R0 !read_ok");
+    // check_return_code: an lsm or struct_ops program whose hook returns void need not set r0.
+    const voidHook = !this.global && !!this.env.btfCtx?.returnsVoid && (this.env.type === "struct_ops" || this.env.attachType === "lsm_mac");
+    if (r0.type === "?" && !voidHook) this.reject("R0 !read_ok");
     if (this.cur.activeLock) this.reject("bpf_spin_unlock is missing");
     if (this.cur.refs.length) {
       const r = this.cur.refs[0]!;
@@ -787,7 +789,7 @@ export class Walker {
       if (r0.type !== "scalar") this.reject(`At subprogram exit the register R0 is not a scalar value (${typeName(r0)})`);
       return -1;
     }
-    this.checkReturnCode(r0);
+    if (!voidHook) this.checkReturnCode(r0);
     return -1;
   }
 
