@@ -303,7 +303,9 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   }
   if (nullable && isNull) return a;
   if ((k.flags & (KF_TRUSTED_ARGS | KF_RCU)) && (isNull || r.maybeNull)) w.reject(`Possibly NULL pointer passed to trusted arg${a}`);
-  if (pointeeName && (pointeeName === UAPI_CTX[w.env.type] || pointeeName === KERN_CTX[w.env.type])) {
+  // btf_is_prog_ctx_type: the program type's uapi ctx only (a kernel ctx such as
+  // bpf_sock_addr_kern, from bpf_cast_to_kern_ctx, is a BTF pointer argument).
+  if (pointeeName && pointeeName === UAPI_CTX[w.env.type]) {
     // KF_ARG_PTR_TO_CTX
     if (r.type !== "ctx") w.reject(`arg#${a} expected pointer to ctx, but got ${typeName(r)}`);
     checkCtxOff(w, regno, r);
@@ -320,7 +322,9 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     if (r.type === "ptr_" && r.range & BTF_PTR_UNTRUSTED) w.reject(`arg#${a} is ${typeName(r)} expected ptr_ or socket`);
     // check_func_arg_reg_off: a fixed offset (a member of the struct) only where nothing is released or trusted.
     if (r.type === "ptr_" && r.off !== 0 && (k.flags & (KF_RELEASE | KF_TRUSTED_ARGS | KF_RCU) || meta.releaseRegno === regno)) w.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
-    if (r.type === "ptr_" && r.off === 0 && r.btfType && r.btfType !== pointeeName && r.btfType !== "ksym" && !embeds(w.env.kernelBtf ?? btf, r.btfType, pointeeName)) {
+    // btf_is_projection_of: a kfunc taking `__sk_buff *` or `xdp_md *` takes the kernel struct behind it.
+    const projection = (pointeeName === "__sk_buff" && r.btfType === "sk_buff") || (pointeeName === "xdp_md" && r.btfType === "xdp_buff");
+    if (r.type === "ptr_" && r.off === 0 && r.btfType && r.btfType !== pointeeName && r.btfType !== "ksym" && !projection && !embeds(w.env.kernelBtf ?? btf, r.btfType, pointeeName)) {
       w.reject(`kernel function ${name} args#${a} expected pointer to STRUCT ${pointeeName} but R${regno} has a pointer to STRUCT ${r.btfType}`);
     }
     return a;
