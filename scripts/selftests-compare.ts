@@ -2,7 +2,7 @@
  * @fileoverview The kernel's own verifier selftests (tools/testing/selftests/bpf/progs/verifier_*.c,
  * built to .o files) judged by tsbpf's verifier and the running kernel's, program by program.
  *
- *   npx tsx scripts/selftests-compare.ts DIR_OR_FILE.o... [--json OUT.json] [--only NAME]...
+ *   npx tsx scripts/selftests-compare.ts DIR_OR_FILE.o... [--json OUT.json] [--only NAME]... [--unpriv]
  *
  * Each program is loaded alone, as root, with the prog flags its `__flag(...)` annotation asks
  * for (read from the object's BTF decl tags, as the selftests' test_loader reads them). The
@@ -10,9 +10,16 @@
  * and false rejects, then lists every disagreement with both reasons. The annotations'
  * privileged expectation (`__success`/`__failure`) is shown too, since the selftests may be
  * newer or older than the running kernel. Needs bpf() (root): without it, it says so and stops.
+ *
+ * --unpriv compares unprivileged verdicts (the selftests' `__success_unpriv`/`__failure_unpriv`):
+ * tsbpf with `privileged: false`, the kernel as uid/gid 65534 without capabilities (this process
+ * drops root before it loads anything; kernel.unprivileged_bpf_disabled must be 0: as root,
+ * `sysctl -w kernel.unprivileged_bpf_disabled=0`, and set it back after). Such a loader cannot
+ * load BTF (BPF_BTF_LOAD needs CAP_BPF), so both sides judge the objects without it.
  */
 
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { basename, join } from "node:path";
 import { openObject } from "../src/cli/object.js";
 import { kernelAvailable } from "../src/kernel/index.js";
@@ -37,6 +44,8 @@ interface Annotations {
   description?: string;
   /** The privileged expectation: true for __success, false for __failure, unset when neither. */
   expectSuccess?: boolean;
+  /** The unprivileged one: __success_unpriv / __failure_unpriv. */
+  expectSuccessUnpriv?: boolean;
   auxiliary: boolean;
   flags: number;
 }
@@ -52,6 +61,8 @@ function annotations(btf: Btf | undefined, func: string): Annotations {
     if (key === "test_description") a.description = value;
     else if (key === "test_expect_success") a.expectSuccess = true;
     else if (key === "test_expect_failure") a.expectSuccess = false;
+    else if (key === "test_expect_success_unpriv") a.expectSuccessUnpriv = true;
+    else if (key === "test_expect_failure_unpriv") a.expectSuccessUnpriv = false;
     else if (key === "test_auxiliary") a.auxiliary = true;
     else if (key === "test_prog_flags") {
       // `!FLAG` clears a flag test_loader would set by default; it sets none of ours.
@@ -75,21 +86,28 @@ interface Row {
 
 const brief = (v: ProgramVerdict) => ({ accepted: v.accepted, error: v.error ?? null, insns: v.insnsProcessed ?? null, ...(v.refusedBy ? { refusedBy: v.refusedBy } : {}) });
 
-async function compareFile(path: string, targetBtf: Btf | undefined, only: readonly string[]): Promise<Row[]> {
-  const spec: ObjectSpec = openObject(new Uint8Array(readFileSync(path)), basename(path));
+/** The object as a loader without CAP_BPF hands it over: no BTF, so no func or line info. */
+function withoutBtf(spec: ObjectSpec): ObjectSpec {
+  const { btf: _, ...rest } = spec;
+  return { ...rest, programs: spec.programs.map((p) => ({ ...p, funcInfo: [], lineInfo: [] })) } as ObjectSpec;
+}
+
+async function compareFile(path: string, targetBtf: Btf | undefined, only: readonly string[], unpriv: boolean): Promise<Row[]> {
+  const opened: ObjectSpec = openObject(new Uint8Array(readFileSync(path)), basename(path));
+  const spec = unpriv ? withoutBtf(opened) : opened;
   const rows: Row[] = [];
   for (const p of spec.programs) {
     if (only.length && !only.includes(p.name)) continue;
-    const a = annotations(spec.btf, p.name);
+    const a = annotations(opened.btf, p.name);
     if (a.auxiliary) continue;
     p.flags |= a.flags;
-    const options = { programs: [p.name], ...(targetBtf ? { targetBtf } : {}) };
+    const options = { programs: [p.name], ...(targetBtf ? { targetBtf } : {}), ...(unpriv ? { privileged: false } : {}) };
     const [ours] = await verifyObject(spec, { ...options, engine: "tsbpf" });
     const [theirs] = await verifyObject(spec, { ...options, engine: "kernel" });
     rows.push({
       file: basename(path, ".o"), name: p.name, section: p.sectionName, flags: p.flags,
       ...(a.description !== undefined ? { description: a.description } : {}),
-      ...(a.expectSuccess !== undefined ? { expectSuccess: a.expectSuccess } : {}),
+      ...((unpriv ? a.expectSuccessUnpriv : a.expectSuccess) !== undefined ? { expectSuccess: unpriv ? a.expectSuccessUnpriv : a.expectSuccess } : {}),
       kernel: brief(theirs!), tsbpf: brief(ours!),
     });
   }
@@ -113,14 +131,16 @@ function summary(all: readonly Row[]): string[] {
   const line = (r: Row) => `  ${r.file}/${r.name}${r.description ? ` ("${r.description}")` : ""}\n      kernel: ${r.kernel.accepted ? "accepted" : `rejected: ${r.kernel.error}`}\n      tsbpf:  ${r.tsbpf.accepted ? "accepted" : `rejected: ${r.tsbpf.error}`}`;
   return [
     `${rows.length} programs in ${new Set(rows.map((r) => r.file)).size} objects: ${rows.length - falseAccepts.length - falseRejects.length} agree, ${falseAccepts.length} false accepts, ${falseRejects.length} false rejects`,
-    ...(unjudged.length ? [`${unjudged.length} more the kernel refused before its verifier ran (not compared): ${unjudged.map((r) => `${r.file}/${r.name}`).join(", ")}`] : []),
-    `kernel accepts ${rows.filter((r) => r.kernel.accepted).length}, rejects ${rows.filter((r) => !r.kernel.accepted).length}; the annotations' privileged verdict differs from this kernel's on ${kernelOff.length} of ${annotated.length}`,
+    ...(unjudged.length ? [`${unjudged.length} more the kernel refused before its verifier ran (not compared; tsbpf accepts ${unjudged.filter((r) => r.tsbpf.accepted).length} of them): ${unjudged.map((r) => `${r.file}/${r.name}`).join(", ")}`] : []),
+    `kernel accepts ${rows.filter((r) => r.kernel.accepted).length}, rejects ${rows.filter((r) => !r.kernel.accepted).length}; the annotations' verdict differs from this kernel's on ${kernelOff.length} of ${annotated.length}`,
     ...(falseAccepts.length ? ["", "FALSE ACCEPTS (tsbpf accepts, the kernel rejects):", ...falseAccepts.map(line)] : []),
     ...(falseRejects.length ? ["", "FALSE REJECTS (tsbpf rejects, the kernel accepts):", ...falseRejects.map(line)] : []),
   ];
 }
 
 async function main(argv: string[]): Promise<number> {
+  const unpriv = argv.includes("--unpriv");
+  argv = argv.filter((a) => a !== "--unpriv");
   const json = argv.indexOf("--json");
   const out = json >= 0 ? argv[json + 1] : undefined;
   const only: string[] = [];
@@ -131,7 +151,7 @@ async function main(argv: string[]): Promise<number> {
     else inputs.push(argv[k]!);
   }
   if (inputs.length === 0) {
-    console.error("usage: npx tsx scripts/selftests-compare.ts DIR_OR_FILE.o... [--json OUT.json] [--only PROG]...");
+    console.error("usage: npx tsx scripts/selftests-compare.ts DIR_OR_FILE.o... [--json OUT.json] [--only PROG]... [--unpriv]");
     return 2;
   }
   const here = kernelAvailable();
@@ -140,15 +160,31 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const targetBtf = kernelBtf();
+  // Opened now: an unprivileged process may not be allowed to create it.
+  const outFd = out ? openSync(out, "w") : undefined;
+  if (unpriv) {
+    const disabled = execFileSync("sysctl", ["-n", "kernel.unprivileged_bpf_disabled"], { encoding: "utf8" }).trim();
+    if (disabled !== "0") {
+      console.error(`selftests-compare --unpriv: kernel.unprivileged_bpf_disabled=${disabled}; as root: sysctl -w kernel.unprivileged_bpf_disabled=0 (and back to ${disabled} after)`);
+      return 2;
+    }
+    // Dropping root's uid clears every capability (no keepcaps): the kernel sees an unprivileged loader.
+    process.setgroups!([]);
+    process.setgid!(65534);
+    process.setuid!(65534);
+  }
   const rows: Row[] = [];
   for (const f of objectFiles(inputs)) {
     try {
-      rows.push(...(await compareFile(f, targetBtf, only)));
+      rows.push(...(await compareFile(f, targetBtf, only, unpriv)));
     } catch (e) {
       console.error(`${basename(f)}: not compared: ${(e as Error).message}`);
     }
   }
-  if (out) writeFileSync(out, JSON.stringify(rows, null, 1));
+  if (outFd !== undefined) {
+    writeSync(outFd, JSON.stringify(rows, null, 1));
+    closeSync(outFd);
+  }
   for (const l of summary(rows)) console.log(l);
   return rows.filter(kernelJudged).some((r) => r.tsbpf.accepted !== r.kernel.accepted) ? 1 : 0;
 }

@@ -43,6 +43,12 @@ export interface JudgeOptions {
   readonly moduleBtfs?: () => Iterable<Btf>;
   /** Pin and reuse maps under this directory, as loadObject's `pinRoot` (by default no map is pinned or reused). */
   readonly pinRoot?: string;
+  /**
+   * Judge as for a loader without CAP_BPF/CAP_SYS_ADMIN/CAP_PERFMON (the kernel's
+   * `!env->bpf_capable`, `!allow_ptr_leaks`): tsbpf's verifier in its unprivileged mode.
+   * The kernel engine cannot drop privileges for one call: run it as such a user.
+   */
+  readonly privileged?: boolean;
 }
 
 /** A judge: one program of an object (given alone by `programAlone`) to its verdict. */

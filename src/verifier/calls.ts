@@ -98,6 +98,13 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   if (meta.releaseId) releaseReference(w, meta.releaseId);
   if (proto.name === "tail_call") {
     if (w.cur.refs.length) w.reject("tail_call would lead to reference leak");
+    // record_func_map, then do_misc_fixups: for an unprivileged loader the map's index is masked
+    // by its max_entries, so one tail call cannot serve two prog arrays (a poisoned map_ptr).
+    if (!w.env.privileged && meta.map) {
+      const prev = w.tailCallMap.get(w.insn);
+      if (prev && prev !== meta.map) w.reject("tail_call abusing map_ptr");
+      w.tailCallMap.set(w.insn, meta.map);
+    }
   }
   if (proto.name === "spin_lock") {
     if (w.cur.activeLock) w.reject("Locking two bpf_spin_locks are not allowed");
@@ -235,6 +242,8 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
   if (spec.maybeNull && isNull && spec.kind !== "ptr_to_mem") return;
   switch (spec.kind) {
     case "anything":
+      // An unprivileged loader may not hand an address to a helper as a number.
+      if (r.type !== "scalar" && !w.env.privileged) w.reject(`R${regno} leaks addr into helper function`);
       return;
     case "const_map_ptr":
       if (r.type !== "map_ptr") bad("map_ptr");

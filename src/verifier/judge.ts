@@ -28,12 +28,26 @@ function refusedBeforeLoad(spec: ObjectSpec): string | undefined {
   return undefined;
 }
 
+/** BPF_MAXINSNS: the most instructions a loader without CAP_BPF may hand over. */
+const MAX_INSNS_UNPRIV = 4096;
+
+/** What bpf_prog_load refuses a loader without CAP_BPF before any verifier runs (EPERM, E2BIG). */
+function unprivilegedRefusal(type: string | undefined, insns: number): string | undefined {
+  if (insns > MAX_INSNS_UNPRIV) return `E2BIG: ${insns} instructions, more than the ${MAX_INSNS_UNPRIV} an unprivileged loader may load`;
+  if (type !== "socket_filter" && type !== "cgroup_skb") return `EPERM: an unprivileged loader may load socket_filter and cgroup_skb programs only, not ${type}`;
+  return undefined;
+}
+
 /** The judge: what libbpf refuses before the verifier runs, then the verifier itself. */
 export const tsbpfJudge: ProgramJudge = (spec, program, options) => {
   const base = { name: program.name, section: program.sectionName };
   // `spec` holds this program alone with its maps (programAlone), as the kernel's engine loads it.
   const refused = refusedBeforeLoad(spec);
   if (refused !== undefined) return { ...base, accepted: false, error: refused, verificationMs: 0 };
+  if (options.privileged === false) {
+    const why = unprivilegedRefusal(program.type, program.instructions.length);
+    if (why) return { ...base, accepted: false, error: why, verificationMs: 0 };
+  }
   const logLevel = options.logLevel ?? (options.log ? 1 : 0);
   const r = verifyProgram(program, {
     maps: spec.maps,
@@ -41,6 +55,7 @@ export const tsbpfJudge: ProgramJudge = (spec, program, options) => {
     ...(options.targetBtf ? { kernelBtf: options.targetBtf } : {}),
     ...(options.moduleBtfs ? { moduleBtfs: options.moduleBtfs } : {}),
     logLevel,
+    ...(options.privileged === false ? { privileged: false } : {}),
     ...(program.expectedAttachType ? { attachType: program.expectedAttachType } : {}),
   });
   if (r.accepted) {

@@ -67,7 +67,7 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
       boundsCheck(w, regno, base, off, size, base.map!.keySize, "map key", `invalid access to map key, key_size=${base.map!.keySize}`);
       return undefined;
     case "ctx":
-      return ctxAccess(w, regno, base, off, size, write);
+      return ctxAccess(w, regno, base, off, size, write, signed);
     case "pkt":
     case "pkt_meta":
       if (write && !PKT_WRITE_TYPES.has(w.env.type)) w.reject(`cannot write into packet`);
@@ -228,7 +228,7 @@ function btfPtr(w: Walker, name: string): Reg {
   return r;
 }
 
-function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean): Reg | undefined {
+function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean, signed = false): Reg | undefined {
   checkCtxOff(w, regno, base);
   const ops = w.env.ops;
   if (!ops) w.reject(`invalid bpf_context access off=${off} size=${size}`);
@@ -243,7 +243,8 @@ function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: numbe
     return r;
   }
   const v = ops.isValidAccess({ off, size, write, attachType: w.env.attachType, privileged: w.env.privileged });
-  if (!v.ok) w.reject(`invalid bpf_context access off=${off} size=${size}`);
+  // info->is_ldsx: the is_valid_access of every type refuses a sign-extending load of a pointer field.
+  if (!v.ok || (signed && v.type !== "scalar")) w.reject(`invalid bpf_context access off=${off} size=${size}`);
   if (write || v.type === "scalar") return undefined;
   const r = copyReg(w.reg(0));
   setPointer(r, "scalar");

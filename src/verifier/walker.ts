@@ -17,6 +17,7 @@ import { formatReg, formatState, typeName } from "./log.js";
 import { checkMemAccess, checkAtomic } from "./memory.js";
 import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
 import { checkKfuncCall, kfuncCallText } from "./kfuncs.js";
+import { sanitizeAfter, sanitizeBefore, sanitizeScalarAlu } from "./sanitize.js";
 import type { GlobalFunc } from "./globals.js";
 import { isStateVisited, linkedEntry, markPrecise, propagateBackedges, type Explored } from "./prune.js";
 import { branchTaken, constSmall, constValue, fitsU32, foldConst, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
@@ -114,6 +115,10 @@ export class Walker {
   popped = false;
   /** The pointer type each load or store was first seen with, on any path (insn_aux_data[].ptr_type). */
   readonly ptrTypeAt = new Map<number, string>();
+  /** Each add/sub's Spectre masking window for an unprivileged loader (bpf_insn_aux_data alu_state, alu_limit). */
+  readonly aluSanitation = new Map<number, { readonly state: number; readonly limit: number }>();
+  /** The prog array each tail call was given, for an unprivileged loader (bpf_map_ptr_store). */
+  readonly tailCallMap = new Map<number, object>();
 
   constructor(cfg: Cfg, env: VerifierEnv, live: Int32Array, lineInfo: readonly LineInfo[]) {
     this.cfg = cfg;
@@ -414,6 +419,7 @@ export class Walker {
       this.pointerAlu(i, dst, src, srcVal, is64, op);
       return;
     }
+    if (op === OP_ADD || op === AluOp.Sub) sanitizeScalarAlu(this, i);
     const name = ALU_NAMES[op]!;
     const signed = i.off === 1 && (op === OP_DIV || op === OP_MOD);
     const fast = isConst(dst.s) && isConst(srcVal) ? foldConst(name, dst.s, srcVal, is64) ?? constAlu(op, dst.s.varOff.value, srcVal.varOff.value, is64) : undefined;
@@ -507,7 +513,7 @@ export class Walker {
       markPrecise(this, i.dst);
       const scalar = dst.s;
       assignReg(dst, src!);
-      this.addToPointer(i, dst, i.src, scalar, "add");
+      this.addToPointer(i, dst, scalar, "add", true);
       return;
     }
     if (!is64) this.reject(`R${i.dst} 32-bit pointer arithmetic prohibited`);
@@ -516,16 +522,19 @@ export class Walker {
       this.reject(`R${i.dst} pointer arithmetic with ${ALU_TEXT[op]} operator prohibited`);
     }
     if (src) markPrecise(this, i.src);
-    this.addToPointer(i, dst, src ? i.src : -1, srcVal, op === AluOp.Add ? "add" : "sub");
+    this.addToPointer(i, dst, srcVal, op === AluOp.Add ? "add" : "sub", false);
   }
 
-  private addToPointer(i: Instruction, ptr: Reg, offReg: number, off: Scalar, op: "add" | "sub"): void {
+  private addToPointer(i: Instruction, ptr: Reg, off: Scalar, op: "add" | "sub", offInDst: boolean): void {
     const dstNo = i.dst;
     const t = typeName(ptr);
     if (ptr.maybeNull) this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited, null-check it first`);
     switch (ptr.type) {
       case "map_ptr":
-        if (constSmall(off) === 0 && op === "add") return;
+        if (constSmall(off) === 0 && op === "add") {
+          sanitizeBefore(this, i, ptr, off, op, offInDst);
+          return;
+        }
         this.reject(`R${dstNo} pointer arithmetic on ${t} prohibited`);
         break;
       case "flow_keys":
@@ -548,25 +557,25 @@ export class Walker {
     } else if (off.smin >= BigInt(MAX_VAR_OFF) || off.smin <= -BigInt(MAX_VAR_OFF)) {
       this.reject(`value ${off.smin} makes ${t} pointer be out of bounds`);
     }
+    const masking = sanitizeBefore(this, i, ptr, off, op, offInDst);
     // JITs may not cope with a frame pointer moved down by a subtraction (adjust_ptr_min_max_vals).
     if (op === "sub" && ptr.type === "fp") this.reject(`R${dstNo} subtraction from stack pointer prohibited`);
     // A ctx pointer may take a variable offset (an ARG_ANYTHING helper argument, a tracepoint's
     // __data_loc string); only loads, stores and ctx arguments refuse it (__check_ptr_off_reg).
-    if (ptr.type === "fp" && !isConst(off) && !this.env.privileged) this.reject(`R${dstNo} variable stack access prohibited for !root`);
-    void offReg;
     if (small !== undefined) {
       const v = small;
       const n = op === "add" ? ptr.off + v : ptr.off - v;
       if (n >= MAX_VAR_OFF || n <= -MAX_VAR_OFF) this.reject(`${t} pointer offset ${n} is not allowed`);
       ptr.off = n;
-      return;
+    } else {
+      ptr.s = scalarAlu(op, ptr.s, off, true);
+      if (isPacketPtr(ptr)) {
+        // A variable offset starts a new packet pointer whose range must be proven again.
+        ptr.id = this.newId();
+        ptr.range = 0;
+      }
     }
-    ptr.s = scalarAlu(op, ptr.s, off, true);
-    if (isPacketPtr(ptr)) {
-      // A variable offset starts a new packet pointer whose range must be proven again.
-      ptr.id = this.newId();
-      ptr.range = 0;
-    }
+    sanitizeAfter(this, i, ptr, masking, op, offInDst);
   }
 
   // ---- jumps ----
@@ -675,11 +684,16 @@ export class Walker {
   /** Comparisons with pointers: null checks and packet bounds (mark_ptr_or_null_regs, find_good_pkt_pointers). */
   private pointerJmp(i: Instruction, t: number, cmp: CmpName, dst: Reg, src: Reg | undefined, is32: boolean, target: number): number {
     const x = !!src;
-    if (!this.env.privileged) {
-      const nullCheck = !x && i.imm === 0 && dst.maybeNull && (cmp === "jeq" || cmp === "jne");
-      if (!nullCheck && !(x && isPacketCmp(dst, src!))) this.reject(`R${i.dst} pointer comparison prohibited`);
-    }
     const zero = !x ? i.imm === 0 : src!.type === "scalar" && isConst(src!.s) && constValue(src!.s)! === 0n;
+    if (!this.env.privileged) {
+      // check_cond_jmp_op: a pointer source first, then a pointer destination unless the
+      // comparison is decided (a non-NULL pointer against 0), a NULL check or a packet pair.
+      const pktAny = (r: Reg) => r.type === "pkt" || r.type === "pkt_meta" || r.type === "pkt_end";
+      if (x && isPointer(src!) && !(pktAny(dst) && pktAny(src!))) this.reject(`R${i.src} pointer comparison prohibited`);
+      const decided = !is32 && zero && (cmp === "jeq" || cmp === "jne") && !dst.maybeNull && NOT_NULL.has(dst.type);
+      const nullCheck = !x && i.imm === 0 && dst.maybeNull && (cmp === "jeq" || cmp === "jne");
+      if (!decided && !nullCheck && !(x && isPacketCmp(dst, src!))) this.reject(`R${i.dst} pointer comparison prohibited`);
+    }
     const ptr = isPointer(dst) ? dst : src!;
     const ptrNo = isPointer(dst) ? i.dst : i.src;
     if (!is32 && zero && (cmp === "jeq" || cmp === "jne")) {
