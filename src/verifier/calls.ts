@@ -13,6 +13,7 @@ import { type Cfg, isPseudoCall, isPseudoFunc } from "./cfg.js";
 import { MAX_FRAMES, MAX_VAR_SIZE, Reject } from "./env.js";
 import type { GlobalArg, GlobalFunc } from "./globals.js";
 import { typeName } from "./log.js";
+import { dynptrArg, type DynptrInfo, dynptrReleaseCheck, releaseDynptr } from "./dynptr.js";
 import { checkAlignment, checkCtxOff, checkHelperMem } from "./memory.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarRange, scalarSignedRange32, scalarUnknown } from "./scalar.js";
@@ -32,6 +33,10 @@ interface CallMeta {
   refObjId: number;
   /** The last size argument's umax (meta.msize_max_value), for do_refine_retval_range. */
   msizeMax: number;
+  /** The initialised dynptr an argument names (bpf_dynptr_data's slice takes its id and reference). */
+  dynptr: DynptrInfo | undefined;
+  /** A dynptr argument the call releases (OBJ_RELEASE: ringbuf submit/discard). */
+  releaseDynptr: Reg | undefined;
 }
 
 /** do_refine_retval_range: helpers whose r0 is at most the buffer size they were given, or a negative errno. */
@@ -56,7 +61,7 @@ const CALLBACKS: Record<string, { ret: readonly [number, number]; args: (w: Walk
   loop: { ret: [0, 1], args: (w) => [scalar(scalarRange(0n, 0xffffffffn)), copyReg(w.reg(3))] },
   for_each_map_elem: { ret: [0, 1], args: (w, m) => [mapPtr(m.map), ptr("map_key", m.map), ptr("map_value", m.map), copyReg(w.reg(3))] },
   find_vma: { ret: [0, 1], args: (w) => [ptr("ptr_"), ptr("ptr_"), copyReg(w.reg(4))] },
-  user_ringbuf_drain: { ret: [0, 1], args: (w) => [ptr("ptr_"), copyReg(w.reg(3))] },
+  user_ringbuf_drain: { ret: [0, 1], args: (w) => [constDynptr(w), copyReg(w.reg(3))] },
 };
 
 function scalar(s = SCALAR_UNKNOWN): Reg {
@@ -68,6 +73,13 @@ function ptr(type: Reg["type"], map?: MapSpec): Reg {
   const r = newReg0();
   setPointer(r, type);
   r.map = map;
+  return r;
+}
+/** mark_dynptr_cb_reg: a local dynptr the callback may read but not change. */
+function constDynptr(w: Walker): Reg {
+  const r = ptr("dynptr_ptr");
+  r.btfType = "local";
+  r.id = w.newId();
   return r;
 }
 function mapPtr(map: MapSpec | undefined): Reg {
@@ -85,17 +97,19 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   if (proto.gplOnly && !w.env.gpl) w.reject("cannot call GPL-restricted function from non-GPL compatible program");
   if (proto.mightSleep && !w.env.sleepable) w.reject(`helper call might sleep in a non-sleepable prog`);
   if (proto.privileged && !w.env.privileged) w.reject(`unknown func ${helperName(id)}`);
-  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1, refObjId: 0, msizeMax: 0 };
+  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1, refObjId: 0, msizeMax: 0, dynptr: undefined, releaseDynptr: undefined };
   for (let a = 0; a < 5; a++) {
     const spec = proto.args[a];
     if (!spec || spec.kind === "dontcare") break;
-    checkArg(w, proto, a, spec, meta);
+    checkArg(w, proto, a, spec, meta, t);
   }
+  if (proto.name === "dynptr_from_mem" && w.reg(1).type !== "map_value") w.reject(`Unsupported reg type ${typeName(w.reg(1))} for bpf_dynptr_from_mem data`);
   if (meta.map) checkMapFuncCompatibility(w, meta.map, proto, id);
   if (w.cur.activeLock && proto.name !== "spin_unlock" && proto.name !== "spin_lock") {
     w.reject(`function calls are not allowed while holding a lock`);
   }
-  if (meta.releaseId) releaseReference(w, meta.releaseId);
+  if (meta.releaseDynptr) releaseDynptr(w, meta.releaseDynptr, (id) => releaseReference(w, id));
+  else if (meta.releaseId) releaseReference(w, meta.releaseId);
   if (proto.name === "tail_call") {
     if (w.cur.refs.length) w.reject("tail_call would lead to reference leak");
     // record_func_map, then do_misc_fixups: for an unprivileged loader the map's index is masked
@@ -117,7 +131,8 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   }
   const cb = CALLBACKS[proto.name];
   if (cb && meta.callback >= 0) enterCallback(w, t, meta, cb.args(w, meta), cb.ret);
-  if (proto.changesPktData) clearPacketPointers(w);
+  // A write through an skb dynptr may move the packet (check_helper_call's BPF_FUNC_dynptr_write).
+  if (proto.changesPktData || (proto.name === "dynptr_write" && meta.dynptr?.type === "skb")) clearPacketPointers(w);
   for (let r = 1; r <= 5; r++) setNotInit(w.reg(r));
   setReturn(w, proto, meta, t);
   return t + 1;
@@ -231,7 +246,7 @@ export function subprogChangesPktData(w: Walker, subprog: number): boolean {
 }
 const TAIL_CALL = 12;
 
-function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta: CallMeta): void {
+function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta: CallMeta, insn: number): void {
   const regno = a + 1;
   const r = w.readReg(regno);
   const t = typeName(r);
@@ -342,9 +357,16 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       if (r.type !== "map_value") bad("map_value");
       if (!(r.map && r.map.flags & 0x80)) w.reject(`R${regno} does not point to a readonly map'`);
       return;
-    case "ptr_to_dynptr":
-      if (r.type !== "fp" && r.type !== "ptr_") bad("fp");
+    case "ptr_to_dynptr": {
+      if (r.type !== "fp" && r.type !== "dynptr_ptr") bad("fp, dynptr_ptr");
+      if (spec.release) {
+        dynptrReleaseCheck(w, regno, r);
+        meta.releaseDynptr = r;
+      }
+      const info = dynptrArg(w, regno, r, { type: spec.dynptr?.type, uninit: spec.dynptr?.uninit, rdonly: spec.readOnly }, insn);
+      if (info) meta.dynptr = info;
       return;
+    }
     default:
       if (r.type === "scalar") bad("ptr");
   }
@@ -409,6 +431,11 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
   if (r0.maybeNull) r0.id = w.newId();
   // A cast of a referenced socket is released with it (release_reference finds it by ref_obj_id).
   if (PTR_CASTS.has(proto.name) && meta.refObjId) r0.refObjId = meta.refObjId;
+  // A dynptr's data slice goes with the dynptr (dynptr_id) and its reference (is_dynptr_ref_function).
+  if (proto.name === "dynptr_data" && meta.dynptr) {
+    r0.range = meta.dynptr.id;
+    r0.refObjId = meta.dynptr.refObjId;
+  }
   if (proto.acquire || sockLookup) {
     const id = r0.id || w.newId();
     r0.id = id;
@@ -440,11 +467,16 @@ function invalidate(w: Walker, r: Reg): void {
   else setNotInit(r);
 }
 
+const isPacketSlice = (r: Reg): boolean => r.type === "mem" && (r.btfType === "skb" || r.btfType === "xdp");
+
 /** clear_all_pkt_pointers: a helper that may move the packet invalidates every pointer into it. */
 function clearPacketPointers(w: Walker): void {
   for (const f of w.cur.frames) {
     for (const r of f.regs) if (isPacketPtr(r) || r.type === "pkt_end") invalidate(w, r);
     for (const s of f.stack) if (s.spilled && (isPacketPtr(s.spilled) || s.spilled.type === "pkt_end")) { s.spilled = undefined; s.types = "mmmmmmmm"; }
+    // reg_is_dynptr_slice_pkt: slices of skb and xdp dynptrs point into the packet too.
+    for (const r of f.regs) if (isPacketSlice(r)) invalidate(w, r);
+    for (const s of f.stack) if (s.spilled && isPacketSlice(s.spilled)) invalidate(w, s.spilled);
   }
 }
 

@@ -15,6 +15,8 @@ import { acquireReference, releaseReference } from "./calls.js";
 import { checkCtxOff, checkHelperMem } from "./memory.js";
 import { typeName } from "./log.js";
 import { iterArg, iterNext, iterStructOf } from "./iterators.js";
+import { dynptrArg, type DynptrInfo } from "./dynptr.js";
+import { PKT_WRITE_TYPES } from "./env.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarUnknown } from "./scalar.js";
 import { BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
@@ -205,6 +207,8 @@ interface KfuncMeta {
   typeId: number;
   /** A `__szk` constant size argument (arg_constant): the size of a dynptr slice. */
   constSize: number;
+  /** The initialised dynptr an argument names (initialized_dynptr): slices and clones take after it. */
+  dynptr: DynptrInfo | undefined;
 }
 
 export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
@@ -231,7 +235,7 @@ export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   if (name === "bpf_cast_to_kern_ctx") return castToKernCtx(w, t);
   const params = k.proto.params;
   if (params.length > 5) w.reject(`Function ${name} has ${params.length} > 5 args`);
-  const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0, iter: undefined, typeId: 0, constSize: 0 };
+  const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0, iter: undefined, typeId: 0, constSize: 0, dynptr: undefined };
   for (let a = 0; a < params.length; a++) a = checkArg(w, k, a, meta, t);
   if (flags & KF_RELEASE && !meta.releaseRegno) w.reject(`release kernel function ${name} expects refcounted PTR_TO_BTF_ID`);
   if (meta.releaseRegno) releaseReference(w, meta.refObjId);
@@ -312,7 +316,13 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     return a;
   }
   if (pointeeName === "bpf_dynptr" || pointeeName === "bpf_dynptr_kern") {
-    if (r.type !== "fp" && r.type !== "ptr_") w.reject(`arg#${a} expected pointer to stack or const struct bpf_dynptr`);
+    // KF_ARG_PTR_TO_DYNPTR: `__uninit` ones are made by the call, of the type the kfunc makes
+    // (a clone of its parent's, with the parent's reference); the others must be initialised.
+    const uninit = p.name.endsWith("__uninit");
+    const type = name === "bpf_dynptr_from_skb" ? "skb" : name === "bpf_dynptr_from_xdp" ? "xdp" : uninit && name === "bpf_dynptr_clone" ? meta.dynptr?.type : undefined;
+    if (uninit && name === "bpf_dynptr_clone" && !meta.dynptr) w.reject("verifier internal error: no dynptr type for parent of clone");
+    const info = dynptrArg(w, regno, r, { type: uninit ? type ?? "local" : undefined, uninit, rdonly: r.type === "dynptr_ptr" }, t, uninit && name === "bpf_dynptr_clone" ? meta.dynptr!.refObjId : 0);
+    if (info) meta.dynptr = info;
     return a;
   }
   // KF_ARG_PTR_TO_BTF_ID: a kernel pointer of the struct the prototype names.
@@ -423,6 +433,11 @@ function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
     setPointer(r0, "mem");
     r0.memSize = meta.constSize;
     r0.rdonly = name === "bpf_dynptr_slice";
+    // may_access_direct_pkt_data(env, NULL, BPF_WRITE), whatever the dynptr's type.
+    if (!r0.rdonly && !PKT_WRITE_TYPES.has(w.env.type)) w.reject("the prog does not allow writes to packet data");
+    // The slice goes with its dynptr (dynptr_id); skb and xdp slices are packet pointers too.
+    r0.range = meta.dynptr?.id ?? 0;
+    if (meta.dynptr?.type === "skb" || meta.dynptr?.type === "xdp") r0.btfType = meta.dynptr.type;
   } else if (pointee.kind === "void") {
     // A kfunc returning `void *` returns a number as far as the verifier knows.
     setScalar(r0, scalarUnknown());

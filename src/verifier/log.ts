@@ -6,6 +6,7 @@
 
 import { formatScalar, isConst } from "./scalar.js";
 import { BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, type Frame, type Reg, type State } from "./state.js";
+import { formatDynptr } from "./dynptr.js";
 
 /** The type's name as reg_type_str gives it, with its prefixes and _or_null. */
 export function typeName(r: Reg): string {
@@ -61,6 +62,10 @@ export function formatFrame(f: Frame, live?: number): string {
       // print_verifier_state: the iterator's type, reference, state and depth.
       const it = s.spilled;
       out.push(`fp${off}=${it.btfType.replace(/^bpf_/, "")}(ref_id=${it.refObjId},state=${it.memSize === 1 ? "active" : "drained"},depth=${it.off})`);
+    }
+    else if (s.spilled?.type === "dynptr") {
+      // print_verifier_state prints a dynptr once, at its first slot.
+      if (s.spilled.memSize === 1) out.push(`fp${off}=${formatDynptr(s.spilled)}`);
     }
     else out.push(`fp${off}=${[...s.types].reverse().map((c) => SLOT_CHARS[c] ?? c).join("")}`);
   }

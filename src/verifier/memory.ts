@@ -6,6 +6,7 @@
 
 import type { Instruction } from "../isa/instruction.js";
 import { AtomicOp, Class, Mode, opMode, opSize, sizeBytes } from "../isa/opcodes.js";
+import { destroyIfDynptrSlot } from "./dynptr.js";
 import { F_RDONLY_PROG, F_WRONLY_PROG, MAX_PACKET_OFF, MAX_STACK, MAX_VAR_OFF, PKT_WRITE_TYPES, type VerifierEnv } from "./env.js";
 import { formatReg, typeName } from "./log.js";
 import { tnumStr } from "./tnum.js";
@@ -336,6 +337,8 @@ function stackWrite(w: Walker, f: Frame, o: number, size: number, value: Reg | u
     w.reject(`attempt to corrupt spilled pointer on stack`);
   }
   markStackAccess(w, f.frameno, k);
+  // A write over a dynptr's slot ends the dynptr (refused if it holds a reference).
+  if (slot.types[0] === "d") destroyIfDynptrSlot(w, f, k);
   const aligned = at === 0;
   if (value && value.type !== "scalar") {
     if (size !== 8) w.reject(`invalid size of register spill`);
@@ -424,6 +427,8 @@ function varStackAccess(w: Walker, regno: number, base: Reg, f: Frame, off: numb
     w.reject(`invalid variable-offset ${write ? "write to" : "read from"} stack R${regno} var_off=${formatReg(base)} off=${off} size=${size}`);
   }
   touch(w, f, lo);
+  // check_stack_write_var_off: every dynptr the write may touch ends first.
+  if (write) for (let b = lo; b < hi + size; b++) { const k = Math.floor((-b - 1) / 8); if (f.stack[k]?.types[0] === "d") destroyIfDynptrSlot(w, f, k); }
   for (let b = lo; b < hi + size; b++) {
     const k = Math.floor((-b - 1) / 8);
     const slot = slotOf(f, k);
@@ -478,6 +483,9 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
         const slot = slotOf(f, k);
         const at = b + 8 * (k + 1);
         const c = slot.types[at]!;
+        // check_stack_range_initialized: a helper may not write over a dynptr, nor read one's (or an iterator's) bytes.
+        if (write && c === "d") w.reject(`potential write to dynptr at off=${b} disallowed`);
+        if (!write && (c === "d" || c === "i")) w.reject(`invalid read from stack R${regno} off ${lo}+${b - lo} size ${size}`);
         if (write) {
           if (c === "r" && slot.spilled) { slot.types = slot.types.replace(/r/g, "m"); slot.spilled = undefined; }
           slot.types = slot.types.slice(0, at) + "m" + slot.types.slice(at + 1);

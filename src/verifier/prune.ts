@@ -13,6 +13,7 @@ import { type Scalar, scalarEqual, scalarWithin } from "./scalar.js";
 import { copyReg, copyState, type Frame, type Reg, SCALAR_UNKNOWN, SCALAR_ZERO, type SccVisit, type State } from "./state.js";
 import type { Walker } from "./walker.js";
 import { ITER_ACTIVE, iterAtR1, iterSafe } from "./iterators.js";
+import { dynptrSafe } from "./dynptr.js";
 
 /** One explored state at an instruction (bpf_verifier_state_list). */
 export interface Explored {
@@ -288,7 +289,8 @@ function regsafe(w: Walker, o: Reg, c: Reg, ids: IdMap, mode: Mode3): boolean {
     case "map_value":
     case "map_key":
     case "mem":
-      if (o.off !== c.off || o.map !== c.map || o.memSize !== c.memSize) return false;
+      if (o.off !== c.off || o.map !== c.map || o.memSize !== c.memSize || o.btfType !== c.btfType) return false;
+      if (o.type === "mem" && !ids.check(o.range, c.range)) return false;
       if (!ids.check(o.id, c.id) || !ids.check(o.refObjId, c.refObjId)) return false;
       return scalarWithin(o.s, c.s);
     default:
@@ -313,6 +315,11 @@ function stacksafe(w: Walker, fo: Frame, fc: Frame, ids: IdMap, mode: Mode3): bo
       // STACK_ITER: type, state and reference compared, not the depth (except for Exact, as iter_active_depths_differ).
       if (tc !== to || !iterSafe(so.spilled, sc?.spilled, (a, b) => ids.check(a, b))) return false;
       if (mode === Mode3.Exact && so.spilled?.off !== sc?.spilled?.off) return false;
+      continue;
+    }
+    if (to === "dddddddd") {
+      // STACK_DYNPTR: type, slot and reference compared.
+      if (tc !== to || !dynptrSafe(so.spilled, sc?.spilled, (a, b) => ids.check(a, b))) return false;
       continue;
     }
     if (mode === Mode3.Exact) {

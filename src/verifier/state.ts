@@ -28,7 +28,9 @@ export type RegType =
   /** PTR_TO_TCP_SOCK */ | "tcp_sock"
   /** PTR_TO_FUNC */ | "func"
   /** PTR_TO_TP_BUFFER: a writable raw tracepoint's buffer */ | "tp_buffer"
-  /** An open-coded iterator's state, held in its STACK_ITER slots (iterators.ts) */ | "iter";
+  /** An open-coded iterator's state, held in its STACK_ITER slots (iterators.ts) */ | "iter"
+  /** A dynptr's state, held in its two STACK_DYNPTR slots (dynptr.ts) */ | "dynptr"
+  /** CONST_PTR_TO_DYNPTR: a callback's read-only dynptr argument */ | "dynptr_ptr";
 
 /** One register. Mutable inside a state; states copy registers when they fork. */
 export interface Reg {
@@ -47,7 +49,7 @@ export interface Reg {
   id: number;
   /** The reference this pointer holds (ref_obj_id), 0 for none. */
   refObjId: number;
-  /** Packet pointers: bytes past `off` proven readable (range). ptr_: its type flags (BTF_PTR_TRUSTED...). */
+  /** Packet pointers: bytes past `off` proven readable (range). ptr_: its type flags (BTF_PTR_TRUSTED...). mem: the dynptr id of a slice (dynptr_id). */
   range: number;
   /** map_ptr, map_value, map_key: the map. */
   map: MapSpec | undefined;
