@@ -21,7 +21,7 @@ import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarUnknown } from "./scalar.js";
 import { BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import type { Walker } from "./walker.js";
-import type { VerifierEnv } from "./env.js";
+import { Reject, type VerifierEnv } from "./env.js";
 
 /** The kfunc flags of include/linux/btf.h that the verifier acts on here. */
 export const KF_ACQUIRE = 1 << 0;
@@ -348,12 +348,19 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     if (sz.type !== "scalar") w.reject(`R${regno + 1} is not a scalar`);
     if (next.name.endsWith("__szk") && !isConst(sz.s)) w.reject(`R${regno + 1} must be a known constant`);
     markPrecise(w, regno + 1);
-    if (sz.s.smin < 0n) w.reject(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
-    if (sz.s.umax >= 1n << 29n) w.reject(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+    memLenPair(a, () => {
+      if (sz.s.smin < 0n) w.reject(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
+      if (sz.s.umax >= 1n << 29n) w.reject(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+    });
     if (next.name.endsWith("__szk") && isConst(sz.s)) meta.constSize = Number(constValue(sz.s)!);
     if (nullable && isNull) return a + 1;
     if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
-    checkHelperMem(w, regno, r, Number(sz.s.umax), false, true);
+    // check_kfunc_mem_size_reg: read, then written (a kfunc may write what it is given, so
+    // .rodata and read-only memory are refused, and stack bytes become unknown).
+    memLenPair(a, () => {
+      checkHelperMem(w, regno, r, Number(sz.s.umax), false, true);
+      checkHelperMem(w, regno, r, Number(sz.s.umax), true, true);
+    });
     return a + 1;
   }
   // A `void *` with no size is none of the kinds the kernel checks (get_kfunc_ptr_arg_type).
@@ -361,7 +368,9 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   let size = 0;
   try { size = btf.sizeof(type.type); } catch { w.reject(`arg#${a} reference type('${kindStr(pointee)} ${pointeeName}') size cannot be determined: -22`); }
   if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
+  // check_mem_reg: read, then written, as above.
   checkHelperMem(w, regno, r, size, false, false);
+  checkHelperMem(w, regno, r, size, true, false);
   return a;
 }
 
@@ -380,6 +389,16 @@ function scalarStruct(btf: Btf, t: BtfType, rec: number): boolean {
     }
     return mt.kind === "int" || mt.kind === "enum" || mt.kind === "float";
   });
+}
+
+/** check_kfunc_args: a memory and size pair's failure ends with the pair named (its cause on the line before). */
+function memLenPair(a: number, check: () => void): void {
+  try {
+    check();
+  } catch (e) {
+    if (!(e instanceof Reject)) throw e;
+    throw new Reject(e.insn, `arg#${a} arg#${a + 1} memory, len pair leads to invalid memory access`, [...e.detail, e.message]);
+  }
 }
 
 /** Whether struct `inner` is the first member of `outer` (btf_struct_ids_match's walk at offset 0). */
