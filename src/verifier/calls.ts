@@ -120,6 +120,11 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
       w.tailCallMap.set(w.insn, meta.map);
     }
   }
+  // It cannot return an error, so it takes no flags (check_helper_call).
+  if (proto.name === "get_local_storage") {
+    const flags = w.reg(2);
+    if (flags.type !== "scalar" || !isConst(flags.s) || constValue(flags.s) !== 0n) w.reject("get_local_storage() doesn't support non-zero flags");
+  }
   if (proto.name === "spin_lock") {
     if (w.cur.activeLock) w.reject("Locking two bpf_spin_locks are not allowed");
     w.cur.activeLock = lockKey(w.reg(1));
@@ -154,7 +159,6 @@ const MAP_ONLY_FOR: Readonly<Record<string, readonly string[]>> = {
   xskmap: ["redirect_map", "map_lookup_elem"],
   array_of_maps: ["map_lookup_elem"],
   hash_of_maps: ["map_lookup_elem"],
-  // may_update_sockmap decides update and delete by program type: left to the kernel here.
   sockmap: ["sk_redirect_map", "sock_map_update", "msg_redirect_map", "sk_select_reuseport", "map_lookup_elem", "map_update_elem", "map_delete_elem"],
   sockhash: ["sk_redirect_hash", "sock_hash_update", "msg_redirect_hash", "sk_select_reuseport", "map_lookup_elem", "map_update_elem", "map_delete_elem"],
   reuseport_sockarray: ["sk_select_reuseport"],
@@ -212,9 +216,21 @@ function checkMapFuncCompatibility(w: Walker, map: MapSpec, proto: HelperProto, 
   if (!info) return;
   const onlyFor = MAP_ONLY_FOR[info.name];
   const takes = HELPER_ONLY_FOR[proto.name];
-  if ((onlyFor && !onlyFor.includes(proto.name)) || (takes && !takes.includes(info.name))) {
+  const sockUpdate = (info.name === "sockmap" || info.name === "sockhash") && (proto.name === "map_update_elem" || proto.name === "map_delete_elem");
+  if ((onlyFor && !onlyFor.includes(proto.name)) || (takes && !takes.includes(info.name)) || (sockUpdate && !mayUpdateSockmap(w, proto.name))) {
     w.reject(`cannot pass map_type ${info.id} into func ${helperName(id)}`);
   }
+}
+
+/** Program types that may hold a socket whose lock is not taken, so may update a sockmap (may_update_sockmap). */
+const SOCKMAP_UPDATERS = new Set(["socket_filter", "sched_cls", "sched_act", "xdp", "sk_reuseport", "flow_dissector", "sk_lookup"]);
+
+function mayUpdateSockmap(w: Walker, helper: string): boolean {
+  const type = w.env.type;
+  if (type === "tracing") return w.env.attachType === "trace_iter";
+  // sock_ops updates through bpf_sock_map_update, which checks the event.
+  if (type === "sock_ops") return helper === "map_delete_elem";
+  return SOCKMAP_UPDATERS.has(type);
 }
 
 /**
@@ -245,6 +261,8 @@ export function subprogChangesPktData(w: Walker, subprog: number): boolean {
   return marks[subprog] === 1;
 }
 const TAIL_CALL = 12;
+/** btf_id_sock_common_types, but for PTR_TO_BTF_ID. */
+const SOCK_COMMON_TYPES = new Set(["sock_common", "sock", "tcp_sock", "xdp_sock"]);
 
 function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta: CallMeta, insn: number): void {
   const regno = a + 1;
@@ -271,6 +289,13 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
     case "ptr_to_map_key":
     case "ptr_to_map_value": {
       if (!meta.map) w.reject(`invalid map_ptr to access map->${spec.kind === "ptr_to_map_key" ? "key" : "value"}`);
+      // resolve_map_arg_type: a sockmap's or sockhash's value is the socket itself (ARG_PTR_TO_BTF_ID_SOCK_COMMON).
+      if (spec.kind === "ptr_to_map_value" && (meta.map.type === "sockmap" || meta.map.type === "sockhash")) {
+        if (spec.uninit) w.reject("invalid arg_type for sockmap/sockhash");
+        const sock = SOCK_COMMON_TYPES.has(r.type) || (r.type === "ptr_" && /^(sock|sock_common|\w+_sock)$/.test(r.btfType ?? ""));
+        if (!sock || r.maybeNull) bad("sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_");
+        return;
+      }
       memArg(w, regno, r, proto);
       const size = spec.kind === "ptr_to_map_key" ? meta.map.keySize : meta.map.valueSize;
       checkHelperMem(w, regno, r, size, !!spec.uninit, false);
@@ -398,12 +423,9 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
         r0.map = meta.map;
         break;
       }
+      // A map-of-maps lookup too is map_value_or_null until its NULL check makes it the inner map's pointer.
       setPointer(r0, "map_value");
-      r0.map = meta.map.innerMap && /of_maps/.test(meta.map.type) ? meta.map : meta.map;
-      if (/of_maps/.test(meta.map.type) && meta.map.innerMap) {
-        r0.type = "map_ptr";
-        r0.map = meta.map.innerMap;
-      }
+      r0.map = meta.map;
       break;
     case "ptr_to_socket":
       setPointer(r0, "sock");

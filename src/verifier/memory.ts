@@ -11,7 +11,7 @@ import { F_RDONLY_PROG, F_WRONLY_PROG, MAX_PACKET_OFF, MAX_STACK, MAX_VAR_OFF, P
 import { formatReg, typeName } from "./log.js";
 import { tnumStr } from "./tnum.js";
 import { type BtfCtx, structLoad, structOpsWrite } from "./btf-ptr.js";
-import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarSignedRange, scalarUnknown } from "./scalar.js";
+import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarSignedRange, scalarUnknown, scalarZext } from "./scalar.js";
 import { assignReg, BTF_PTR_TRUSTED, copyReg, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
 import type { Walker } from "./walker.js";
 
@@ -349,6 +349,11 @@ function stackWrite(w: Walker, f: Frame, o: number, size: number, value: Reg | u
   }
   const scalar: Scalar | undefined = value ? value.s : imm !== undefined ? scalarConst(BigInt(imm)) : undefined;
   if (aligned && scalar && (size === 8 || fitsIn(scalar, size))) {
+    // assign_scalar_id_before_mov: a privileged spill links the slot to its register, as a copy does.
+    if (value && w.env.privileged) {
+      if (value.id && value.off !== 0) { value.id = 0; value.off = 0; }
+      if (!value.id && !isConst(value.s)) value.id = w.newId();
+    }
     const r = value ? copyReg(value) : copyReg(w.reg(0));
     if (!value) setScalar(r, scalarConst(BigInt.asUintN(size * 8, BigInt(imm!))));
     if (size === 8 && r.type === "scalar") {
@@ -394,6 +399,14 @@ function stackRead(w: Walker, f: Frame, o: number, size: number, regno: number):
     // The spill's own low bytes (bpf_stack_narrow_access_ok): the register, narrowed to the load.
     if (at === 0 && size === spillSize) return copyReg(sp);
     if (at === 0 && size < spillSize && fitsIn(sp.s, size)) return copyReg(sp);
+    // A narrowing fill of the low bytes: the spill truncated, its link broken (check_stack_read_fixed_off).
+    if (at === 0 && size < spillSize && w.env.privileged) {
+      const r = copyReg(sp);
+      r.id = 0;
+      r.off = 0;
+      setScalar(r, scalarZext(sp.s, size as 1 | 2 | 4));
+      return r;
+    }
     const r = copyReg(w.reg(0));
     setScalar(r, scalarLoad(size as 1 | 2 | 4 | 8, false));
     if (at === 0 && isConst(sp.s) && size < spillSize) setScalar(r, scalarConst(BigInt.asUintN(size * 8, constValue(sp.s)!)));

@@ -926,6 +926,10 @@ function setLinked(s: State, r: Reg, v: Scalar): void {
 function markNotNull(r: Reg, keepsLock = false): void {
   r.maybeNull = false;
   if (r.type === "map_value" && (r.map?.type === "sockmap" || r.map?.type === "sockhash")) r.type = "sock";
+  else if (r.type === "map_value" && r.map?.innerMap && (r.map.type === "array_of_maps" || r.map.type === "hash_of_maps")) {
+    r.type = "map_ptr";
+    r.map = r.map.innerMap;
+  }
   // The id linked the copies for the NULL check only (unless it holds a reference, or names
   // the value whose bpf_spin_lock is taken: reg_may_point_to_spin_lock).
   if ((r.type === "map_value" || r.type === "mem") && !r.refObjId && !keepsLock) r.id = 0;
