@@ -21,7 +21,7 @@ import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarUnknown } from "./scalar.js";
 import { BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import type { Walker } from "./walker.js";
-import type { VerifierEnv } from "./env.js";
+import { Reject, type VerifierEnv } from "./env.js";
 
 /** The kfunc flags of include/linux/btf.h that the verifier acts on here. */
 export const KF_ACQUIRE = 1 << 0;
@@ -299,7 +299,9 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     iterArg(w, k, regno, r, iterStructOf(btf, type.type)!, meta, t);
     return a;
   }
-  if (nullable && isNull) return a;
+  // KF_ARG_PTR_TO_NULL, but for memory with a size after it (whose size still counts).
+  const szNext = k.proto.params[a + 1];
+  if (nullable && isNull && !(szNext && (szNext.name.endsWith("__sz") || szNext.name.endsWith("__szk")))) return a;
   if ((k.flags & (KF_TRUSTED_ARGS | KF_RCU)) && (isNull || r.maybeNull)) w.reject(`Possibly NULL pointer passed to trusted arg${a}`);
   if (pointeeName && (pointeeName === UAPI_CTX[w.env.type] || pointeeName === KERN_CTX[w.env.type])) {
     // KF_ARG_PTR_TO_CTX
@@ -324,7 +326,9 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     if (r.type === "ptr_" && r.range & BTF_PTR_UNTRUSTED) w.reject(`arg#${a} is ${typeName(r)} expected ptr_ or socket`);
     // check_func_arg_reg_off: a fixed offset (a member of the struct) only where nothing is released or trusted.
     if (r.type === "ptr_" && r.off !== 0 && (k.flags & (KF_RELEASE | KF_TRUSTED_ARGS | KF_RCU) || meta.releaseRegno === regno)) w.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
-    if (r.type === "ptr_" && r.off === 0 && r.btfType && r.btfType !== pointeeName && r.btfType !== "ksym" && !embeds(w.env.kernelBtf ?? btf, r.btfType, pointeeName)) {
+    // btf_is_projection_of: a kfunc taking `__sk_buff` / `xdp_md` takes the kernel's struct behind it.
+    const projection = (pointeeName === "__sk_buff" && r.btfType === "sk_buff") || (pointeeName === "xdp_md" && r.btfType === "xdp_buff");
+    if (r.type === "ptr_" && r.off === 0 && r.btfType && r.btfType !== pointeeName && r.btfType !== "ksym" && !projection && !embeds(w.env.kernelBtf ?? btf, r.btfType, pointeeName)) {
       w.reject(`kernel function ${name} args#${a} expected pointer to STRUCT ${pointeeName} but R${regno} has a pointer to STRUCT ${r.btfType}`);
     }
     return a;
@@ -335,15 +339,26 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   const sizeArg = next && (next.name.endsWith("__sz") || next.name.endsWith("__szk"));
   if (sizeArg) {
     const sz = w.readReg(regno + 1);
-    if (sz.type !== "scalar") w.reject(`R${regno + 1} is not a scalar`);
-    if (next.name.endsWith("__szk") && !isConst(sz.s)) w.reject(`R${regno + 1} must be a known constant`);
-    markPrecise(w, regno + 1);
-    if (sz.s.smin < 0n) w.reject(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
-    if (sz.s.umax >= 1n << 29n) w.reject(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
-    if (next.name.endsWith("__szk") && isConst(sz.s)) meta.constSize = Number(constValue(sz.s)!);
-    if (nullable && isNull) return a + 1;
-    if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
-    checkHelperMem(w, regno, r, Number(sz.s.umax), false, true);
+    if (!(nullable && isNull)) {
+      // check_kfunc_mem_size_reg: the memory for the size's whole range, read and written;
+      // whatever fails, the kernel's last line names the pair.
+      try {
+        if (sz.type !== "scalar") w.reject(`R${regno + 1} is not a scalar`);
+        markPrecise(w, regno + 1);
+        if (sz.s.smin < 0n) w.reject(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
+        if (sz.s.umax >= 1n << 29n) w.reject(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+        if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
+        checkHelperMem(w, regno, r, Number(sz.s.umax), false, true);
+      } catch (e) {
+        if (e instanceof Reject) w.reject2(e.message, `arg#${a} arg#${a + 1} memory, len pair leads to invalid memory access`);
+        throw e;
+      }
+    }
+    if (next.name.endsWith("__szk")) {
+      if (sz.type !== "scalar" || !isConst(sz.s)) w.reject(`R${regno + 1} must be a known constant`);
+      markPrecise(w, regno + 1);
+      meta.constSize = Number(constValue(sz.s)!);
+    }
     return a + 1;
   }
   // A `void *` with no size is none of the kinds the kernel checks (get_kfunc_ptr_arg_type).
