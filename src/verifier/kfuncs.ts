@@ -123,6 +123,8 @@ export interface Kfunc {
   readonly btf: Btf;
   readonly proto: Extract<BtfType, { kind: "func_proto" }>;
   readonly flags: number;
+  /** The FUNC's id in its BTF, which the kernel's log prints after the name. */
+  readonly id: number;
 }
 
 /**
@@ -166,7 +168,7 @@ export function resolveKfunc(env: VerifierEnv, i: Instruction, t: number): Kfunc
   const proto = btf.type(func.type);
   if (proto.kind !== "func_proto") return `kernel function btf_id ${func.id} does not have a valid func_proto`;
   const name = func.name.replace(/___.*$/, "");
-  return { name, btf, proto, flags: KFUNC_FLAGS[name] ?? 0 };
+  return { name, btf, proto, flags: KFUNC_FLAGS[name] ?? 0, id: func.id };
 }
 
 /** The name of the kfunc a call names, if it can be told (for the front end's prune points). */
@@ -178,8 +180,9 @@ export function kfuncName(env: VerifierEnv, i: Instruction, t: number): string |
 /** A kfunc call as the kernel's log prints it (`(85) call bpf_iter_num_new#64177`), when it can be named. */
 export function kfuncCallText(env: VerifierEnv, i: Instruction, t: number): string | undefined {
   if (i.opcode !== 0x85 || i.src !== 2) return undefined;
-  const name = kfuncName(env, i, t);
-  return name ? `(85) call ${name}#${i.imm}` : undefined;
+  // print_bpf_insn names it with its BTF id (the relocated imm, or the id the call resolves to by name).
+  const k = resolveKfunc(env, i, t);
+  return typeof k === "string" ? undefined : `(85) call ${k.name}#${i.imm > 0 || k.btf === env.objectBtf ? i.imm : k.id}`;
 }
 
 const isIterNextName = (name: string): boolean => (KFUNC_FLAGS[name] ?? 0) & KF_ITER_NEXT ? true : /^bpf_iter_\w+_next$/.test(name);
