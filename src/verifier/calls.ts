@@ -355,7 +355,8 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       return;
     case "ptr_to_btf_id":
     case "ptr_to_percpu_btf_id":
-      if (r.type === "scalar") bad(`ptr_${spec.btfType ?? ""}`);
+      // percpu_btf_ptr_types: MEM_PERCPU pointers, plain, RCU or trusted (reg_type_str).
+      if (r.type === "scalar") bad(spec.kind === "ptr_to_percpu_btf_id" ? "percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_" : `ptr_${spec.btfType ?? ""}`);
       if (spec.release && r.refObjId) meta.releaseId = r.refObjId;
       return;
     case "ptr_to_func":

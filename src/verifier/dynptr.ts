@@ -9,7 +9,7 @@
  */
 
 import { isConst, constValue } from "./scalar.js";
-import { copyReg, type Frame, newReg, type Reg, SCALAR_UNKNOWN, setNotInit, setScalar, type StackSlot } from "./state.js";
+import { type Frame, newReg, type Reg, SCALAR_UNKNOWN, setNotInit, setScalar, type StackSlot } from "./state.js";
 import { acquireReference } from "./calls.js";
 import type { Walker } from "./walker.js";
 
@@ -52,29 +52,30 @@ const ERANGE = -2;
 
 /**
  * dynptr_get_spi (stack_slot_obj_get_spi): the slot of the dynptr's first 8 bytes, ERANGE
- * when its slots lie past the stack allocated so far; a bad offset is refused in the kernel's words.
+ * when its slots lie past the stack allocated so far, or the kernel's words for a bad
+ * offset (a line its callers follow with their own message).
  */
-export function dynptrSpi(w: Walker, r: Reg): number {
-  if (!isConst(r.s)) w.reject("dynptr has to be at a constant offset");
+function spiOf(w: Walker, r: Reg): number | string {
+  if (!isConst(r.s)) return "dynptr has to be at a constant offset";
   const off = r.off + Number(BigInt.asIntN(64, constValue(r.s)!));
-  if (off % 8) w.reject(`cannot pass in dynptr at an offset=${off}`);
   const spi = (-off - 1) >> 3;
-  if (off >= 0 || spi + 1 < NR_SLOTS) w.reject(`cannot pass in dynptr at an offset=${off}`);
+  if (off % 8 || off >= 0 || spi + 1 < NR_SLOTS) return `cannot pass in dynptr at an offset=${off}`;
   const f = w.cur.frames[r.frameno]!;
   if (spi - NR_SLOTS + 1 < 0 || spi >= f.stack.length || spi >= 64) return ERANGE;
   return spi;
 }
 
 /** The first slot's state of an initialised dynptr the register points to (is_dynptr_reg_valid_init), if any. */
-function initialised(w: Walker, r: Reg): DynptrReg | undefined {
+function initialised(w: Walker, regno: number, r: Reg): DynptrReg {
   if (r.type === "dynptr_ptr") return r as DynptrReg;
-  const spi = dynptrSpi(w, r);
-  if (spi < 0) return undefined;
+  const spi = spiOf(w, r);
+  const message = `Expected an initialized dynptr as arg #${regno - 1}`;
+  if (typeof spi === "string") w.reject2(spi, message);
+  if (spi < 0) w.reject(message);
   const f = w.cur.frames[r.frameno]!;
   const a = f.stack[spi]!;
   const b = f.stack[spi - 1]!;
-  if (a.spilled?.type !== "dynptr" || a.spilled.memSize !== 1) return undefined;
-  if (a.types !== "dddddddd" || b.types !== "dddddddd") return undefined;
+  if (a.spilled?.type !== "dynptr" || a.spilled.memSize !== 1 || a.types !== "dddddddd" || b.types !== "dddddddd") w.reject(message);
   return a.spilled as DynptrReg;
 }
 
@@ -88,7 +89,8 @@ export function dynptrArg(w: Walker, regno: number, r: Reg, arg: DynptrArgType, 
   if (arg.uninit) {
     // is_dynptr_reg_valid_uninit: a const dynptr, or a bad offset, is not a place to make one.
     if (r.type === "dynptr_ptr") w.reject("Dynptr has to be an uninitialized dynptr");
-    dynptrSpi(w, r);
+    const spi = spiOf(w, r);
+    if (typeof spi === "string") w.reject2(spi, "Dynptr has to be an uninitialized dynptr");
     // Written as two 8-byte stores first (check_mem_access), which bounds-checks the slots.
     const off = r.off + Number(BigInt.asIntN(64, constValue(r.s)!));
     if (off < -512) w.reject(`invalid write to stack R${regno} off=${off} size=8`);
@@ -96,8 +98,7 @@ export function dynptrArg(w: Walker, regno: number, r: Reg, arg: DynptrArgType, 
     return undefined;
   }
   if (r.type === "dynptr_ptr" && !arg.rdonly) w.reject("cannot pass pointer to const bpf_dynptr, the helper mutates it");
-  const st = initialised(w, r);
-  if (!st) w.reject(`Expected an initialized dynptr as arg #${regno - 1}`);
+  const st = initialised(w, regno, r);
   if (arg.type && st.btfType !== arg.type) w.reject(`Expected a dynptr of type ${arg.type} as arg #${regno - 1}`);
   return { id: st.id, type: st.btfType as DynptrType, refObjId: st.refObjId };
 }
@@ -168,9 +169,11 @@ export function destroyIfDynptrSlot(w: Walker, f: Frame, spi: number): void {
  */
 export function dynptrReleaseCheck(w: Walker, regno: number, r: Reg): void {
   if (r.type !== "fp") w.reject("cannot release unowned const bpf_dynptr");
-  const spi = dynptrSpi(w, r);
+  const spi = spiOf(w, r);
   const f = w.cur.frames[r.frameno]!;
-  if (spi < 0 || !f.stack[spi]?.spilled?.refObjId || f.stack[spi]!.types[0] !== "d") w.reject(`arg ${regno} is an unacquired reference`);
+  const message = `arg ${regno} is an unacquired reference`;
+  if (typeof spi === "string") w.reject2(spi, message);
+  if (spi < 0 || !f.stack[spi]?.spilled?.refObjId || f.stack[spi]!.types[0] !== "d") w.reject(message);
 }
 
 /**
@@ -179,7 +182,7 @@ export function dynptrReleaseCheck(w: Walker, regno: number, r: Reg): void {
  */
 export function releaseDynptr(w: Walker, r: Reg, release: (id: number) => void): void {
   const f = w.cur.frames[r.frameno]!;
-  const spi = dynptrSpi(w, r);
+  const spi = spiOf(w, r) as number;
   const d = f.stack[spi]!.spilled!;
   if (!refcounted(d.btfType)) { invalidateSlots(f, spi); return; }
   const ref = d.refObjId;
@@ -191,15 +194,6 @@ export function releaseDynptr(w: Walker, r: Reg, release: (id: number) => void):
     }
   }
   release(ref);
-}
-
-/** A register pointing to a const dynptr (CONST_PTR_TO_DYNPTR), as callbacks get them. */
-export function constDynptrPtr(type: DynptrType): Reg {
-  const r = newReg();
-  r.type = "dynptr_ptr";
-  r.btfType = type;
-  r.id = 0;
-  return copyReg(r);
 }
 
 /** print_verifier_state of a dynptr's first slot: `dynptr_ringbuf(id=2,ref_id=1)`. */

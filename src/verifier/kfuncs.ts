@@ -123,6 +123,8 @@ export interface Kfunc {
   readonly btf: Btf;
   readonly proto: Extract<BtfType, { kind: "func_proto" }>;
   readonly flags: number;
+  /** The FUNC's id in its BTF, which the kernel's log prints after the name. */
+  readonly id: number;
 }
 
 /** XDP_METADATA_KFUNC_xxx (include/net/xdp.h): the kfuncs a device's driver implements. */
@@ -172,7 +174,7 @@ export function resolveKfunc(env: VerifierEnv, i: Instruction, t: number): Kfunc
   // add_kfunc_call: the XDP metadata kfuncs (bpf_dev_bound_kfunc_id) need a program bound to
   // a device (prog_ifindex with BPF_F_XDP_DEV_BOUND_ONLY), which tsbpf's programs never are.
   if (DEV_BOUND_KFUNCS.has(name)) return `metadata kfuncs require device-bound program`;
-  return { name, btf, proto, flags: KFUNC_FLAGS[name] ?? 0 };
+  return { name, btf, proto, flags: KFUNC_FLAGS[name] ?? 0, id: func.id };
 }
 
 /** The name of the kfunc a call names, if it can be told (for the front end's prune points). */
@@ -184,8 +186,9 @@ export function kfuncName(env: VerifierEnv, i: Instruction, t: number): string |
 /** A kfunc call as the kernel's log prints it (`(85) call bpf_iter_num_new#64177`), when it can be named. */
 export function kfuncCallText(env: VerifierEnv, i: Instruction, t: number): string | undefined {
   if (i.opcode !== 0x85 || i.src !== 2) return undefined;
-  const name = kfuncName(env, i, t);
-  return name ? `(85) call ${name}#${i.imm}` : undefined;
+  // print_bpf_insn names it with its BTF id (the relocated imm, or the id the call resolves to by name).
+  const k = resolveKfunc(env, i, t);
+  return typeof k === "string" ? undefined : `(85) call ${k.name}#${i.imm > 0 || k.btf === env.objectBtf ? i.imm : k.id}`;
 }
 
 const isIterNextName = (name: string): boolean => (KFUNC_FLAGS[name] ?? 0) & KF_ITER_NEXT ? true : /^bpf_iter_\w+_next$/.test(name);
@@ -305,7 +308,9 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     iterArg(w, k, regno, r, iterStructOf(btf, type.type)!, meta, t);
     return a;
   }
-  if (nullable && isNull) return a;
+  // KF_ARG_PTR_TO_NULL, but for memory with a size after it (whose size still counts).
+  const szNext = k.proto.params[a + 1];
+  if (nullable && isNull && !(szNext && (szNext.name.endsWith("__sz") || szNext.name.endsWith("__szk")))) return a;
   if ((k.flags & (KF_TRUSTED_ARGS | KF_RCU)) && (isNull || r.maybeNull)) w.reject(`Possibly NULL pointer passed to trusted arg${a}`);
   // btf_is_prog_ctx_type: the program type's uapi ctx only (a kernel ctx such as
   // bpf_sock_addr_kern, from bpf_cast_to_kern_ctx, is a BTF pointer argument).
@@ -345,22 +350,25 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   const sizeArg = next && (next.name.endsWith("__sz") || next.name.endsWith("__szk"));
   if (sizeArg) {
     const sz = w.readReg(regno + 1);
-    if (sz.type !== "scalar") w.reject(`R${regno + 1} is not a scalar`);
-    if (next.name.endsWith("__szk") && !isConst(sz.s)) w.reject(`R${regno + 1} must be a known constant`);
-    markPrecise(w, regno + 1);
-    memLenPair(a, () => {
-      if (sz.s.smin < 0n) w.reject(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
-      if (sz.s.umax >= 1n << 29n) w.reject(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
-    });
-    if (next.name.endsWith("__szk") && isConst(sz.s)) meta.constSize = Number(constValue(sz.s)!);
-    if (nullable && isNull) return a + 1;
-    if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
-    // check_kfunc_mem_size_reg: read, then written (a kfunc may write what it is given, so
-    // .rodata and read-only memory are refused, and stack bytes become unknown).
-    memLenPair(a, () => {
-      checkHelperMem(w, regno, r, Number(sz.s.umax), false, true);
-      checkHelperMem(w, regno, r, Number(sz.s.umax), true, true);
-    });
+    if (!(nullable && isNull)) {
+      // check_kfunc_mem_size_reg: the memory for the size's whole range, read, then written (a
+      // kfunc may write what it is given, so .rodata and read-only memory are refused, and stack
+      // bytes become unknown); whatever fails, the kernel's last line names the pair.
+      memLenPair(a, () => {
+        if (sz.type !== "scalar") w.reject(`R${regno + 1} is not a scalar`);
+        if (sz.s.smin < 0n) w.reject(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
+        if (sz.s.umax >= 1n << 29n) w.reject(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+        if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
+        checkHelperMem(w, regno, r, Number(sz.s.umax), false, true);
+        checkHelperMem(w, regno, r, Number(sz.s.umax), true, true);
+      });
+      markPrecise(w, regno + 1);
+    }
+    if (next.name.endsWith("__szk")) {
+      if (sz.type !== "scalar" || !isConst(sz.s)) w.reject(`R${regno + 1} must be a known constant`);
+      markPrecise(w, regno + 1);
+      meta.constSize = Number(constValue(sz.s)!);
+    }
     return a + 1;
   }
   // A `void *` with no size is none of the kinds the kernel checks (get_kfunc_ptr_arg_type).

@@ -118,3 +118,14 @@ test("a kfunc the program type may not call is refused before its arguments", { 
   const t = verifyProgram({ instructions: [call, ...rest], license: "GPL" }, { type: "tracepoint", kernelBtf: vmlinux! });
   assert.equal(t.error?.message, "arg#0 pointer type STRUCT task_struct must point to scalar, or struct with scalar");
 });
+
+// Unrelocated (the call's imm still 0, as `tsbpf verify` reads an object): the id is the one the name resolves to.
+test("the log names a kfunc call and its BTF id, as print_bpf_insn does", { skip }, () => {
+  const spec = loadObjectSpec(new Uint8Array(readFileSync(new URL("./corpus/tc-dynptr-parse.bpf.o", import.meta.url).pathname)), { name: "tc-dynptr-parse.bpf.o" });
+  const [v] = verifyObject(spec, { kernelBtf: vmlinux!, logLevel: 1 }).filter((x) => /call bpf_dynptr_from_/.test(x.log ?? ""));
+  assert.ok(v, "a program of tc-dynptr-parse calls bpf_dynptr_from_skb or _xdp");
+  const m = /\(85\) call (bpf_dynptr_from_(?:skb|xdp))#(\d+)/.exec(v.log!)!;
+  const func = vmlinux!.byName(m[1]!, "func")[0]!;
+  assert.equal(Number(m[2]), func.id);
+  assert.doesNotMatch(v.log!, /kernel-function/);
+});
