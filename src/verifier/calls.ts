@@ -247,6 +247,11 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
     case "ptr_to_map_key":
     case "ptr_to_map_value": {
       if (!meta.map) w.reject(`invalid map_ptr to access map->${spec.kind === "ptr_to_map_key" ? "key" : "value"}`);
+      // resolve_map_arg_type: a SOCKMAP/SOCKHASH value is the socket itself.
+      if (spec.kind === "ptr_to_map_value" && (meta.map.type === "sockmap" || meta.map.type === "sockhash")) {
+        checkArg(w, proto, a, { ...spec, kind: "ptr_to_btf_id_sock_common" }, meta);
+        return;
+      }
       memArg(w, regno, r, proto);
       const size = spec.kind === "ptr_to_map_key" ? meta.map.keySize : meta.map.valueSize;
       checkHelperMem(w, regno, r, size, !!spec.uninit, false);
