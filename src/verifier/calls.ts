@@ -15,7 +15,7 @@ import type { GlobalArg, GlobalFunc } from "./globals.js";
 import { typeName } from "./log.js";
 import { checkAlignment, checkCtxOff, checkHelperMem } from "./memory.js";
 import { markPrecise } from "./prune.js";
-import { constValue, isConst, scalarRange, scalarUnknown } from "./scalar.js";
+import { constValue, isConst, scalarRange, scalarSignedRange64And32, scalarUnknown } from "./scalar.js";
 import { BTF_PTR_TRUSTED, copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import { widenImprecise, type Walker } from "./walker.js";
 
@@ -30,6 +30,8 @@ interface CallMeta {
   callback: number;
   /** The reference an argument holds (meta.ref_obj_id): a cast's result shares it. */
   refObjId: number;
+  /** The largest size a size argument may have (meta.msize_max_value). */
+  msizeMax?: number;
 }
 
 /** A taken lock as the kernel's lock state knows it: the value's id, or (id 0, global data) its map. */
@@ -240,6 +242,8 @@ export function subprogChangesPktData(w: Walker, subprog: number): boolean {
   return marks[subprog] === 1;
 }
 const TAIL_CALL = 12;
+const MAX_ERRNO = 4095;
+const RET_AT_MOST_SIZE = new Set(["get_stack", "get_task_stack", "probe_read_str", "probe_read_kernel_str", "probe_read_user_str"]);
 /** btf_id_sock_common_types, but for PTR_TO_BTF_ID. */
 const SOCK_COMMON_TYPES = new Set(["sock_common", "sock", "tcp_sock", "xdp_sock"]);
 
@@ -305,6 +309,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
         return;
       }
       checkHelperMem(w, regno, r, Number(sz.s.umax), !!(spec.uninit || spec.write), zeroOk);
+      meta.msizeMax = Number(sz.s.umax);
       return;
     }
     case "const_size":
@@ -384,7 +389,9 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
       setNotInit(r0);
       return;
     case "integer":
-      setScalar(r0, scalarUnknown());
+      // do_refine_retval_range: what these return is an error or at most the size they were given.
+      if (RET_AT_MOST_SIZE.has(proto.name) && meta.msizeMax !== undefined) setScalar(r0, scalarSignedRange64And32(-MAX_ERRNO, meta.msizeMax));
+      else setScalar(r0, scalarUnknown());
       return;
     case "ptr_to_map_value":
       if (!meta.map) w.reject(`kernel subsystem misconfigured verifier`);

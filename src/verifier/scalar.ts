@@ -275,6 +275,18 @@ export function scalarSignedRange(smin: bigint, smax: bigint): Scalar {
   return view(r);
 }
 
+/**
+ * An unknown value then bounded in both its 64-bit and its 32-bit signed halves, as
+ * do_refine_retval_range bounds a helper's result ([-MAX_ERRNO, size] for bpf_get_stack).
+ */
+export function scalarSignedRange64And32(smin: number, smax: number): Scalar {
+  const r = new Sc();
+  r.sminH = hi(BigInt(smin)); r.sminL = lo(BigInt(smin)); r.smaxH = hi(BigInt(smax)); r.smaxL = lo(BigInt(smax));
+  r.i32min = smin; r.i32max = smax;
+  regBoundsSync(r);
+  return view(r);
+}
+
 /** A scalar from its parts, bounds checked by nothing: for tests and the walker's spills. */
 export function scalarOf(parts: Scalar): Scalar {
   return view(reg(parts));

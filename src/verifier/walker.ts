@@ -444,7 +444,12 @@ export class Walker {
     const src = this.readReg(i.src);
     const sx = i.off === 8 || i.off === 16 || i.off === 32;
     if (sx) {
-      if (src.type !== "scalar") this.reject(`R${i.src} sign-extension part of pointer`);
+      if (src.type !== "scalar") {
+        // is_pointer_value: a privileged loader may sign-extend part of a pointer into a number.
+        if (!this.env.privileged) this.reject(`R${i.src} sign-extension part of pointer`);
+        setScalar(dst, is64 ? SCALAR_UNKNOWN : scalarAlu("mov", scalarUnknown(), scalarUnknown(), false));
+        return;
+      }
       setScalar(dst, scalarAlu(`movsx${i.off}` as AluName, src.s, src.s, is64));
       return;
     }
