@@ -559,6 +559,16 @@ function checkGlobalArg(w: Walker, a: GlobalArg, k: number): void {
     if (r.type !== "ctx") w.reject(`arg#${k} expects pointer to ctx`);
     return;
   }
+  if (a.kind === "trusted") {
+    // check_reg_type for ARG_PTR_TO_BTF_ID | PTR_TRUSTED, then btf_struct_ids_match.
+    if (r.type === "scalar" && isConst(r.s) && constValue(r.s)! === 0n && a.nullable) return;
+    const isNull = r.type === "scalar" && isConst(r.s) && constValue(r.s)! === 0n;
+    if ((r.type !== "ptr_" && !isNull) || (r.maybeNull && !a.nullable)) w.reject(`R${regno} type=${typeName(r)} expected=ptr_, trusted_ptr_, rcu_ptr_`);
+    // is_trusted_reg: a referenced pointer is trusted too.
+    if (isNull || (r.range !== BTF_PTR_TRUSTED && !r.refObjId)) w.reject(`R${regno} must be referenced or trusted`);
+    if (r.btfType !== a.struct) w.reject(`R${regno} is of type ${r.btfType} but ${a.struct} is expected`);
+    return;
+  }
   // check_mem_reg: NULL passes; otherwise a read and a write of the whole size, as if not NULL.
   if (r.type === "scalar" && isConst(r.s) && constValue(r.s)! === 0n) return;
   if (r.type === "scalar") w.reject(`R${regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);

@@ -4,16 +4,19 @@
  * against that signature (btf_check_subprog_call) and gets an unknown scalar back.
  */
 
+import { essentialName } from "../btf/core.js";
 import type { Btf, BtfType } from "../btf/types.js";
 import type { FuncInfo } from "../object/types.js";
 
 /** One argument of a global function (bpf_subprog_arg_info). */
 export interface GlobalArg {
-  /** ARG_ANYTHING (a scalar), ARG_PTR_TO_CTX, ARG_PTR_TO_MEM (of `size` bytes). */
-  readonly kind: "scalar" | "ctx" | "mem";
+  /** ARG_ANYTHING (a scalar), ARG_PTR_TO_CTX, ARG_PTR_TO_MEM (of `size` bytes), ARG_PTR_TO_BTF_ID | PTR_TRUSTED (`__arg_trusted`). */
+  readonly kind: "scalar" | "ctx" | "mem" | "trusted";
   readonly size: number;
   /** PTR_MAYBE_NULL: a pointer argument may be NULL unless tagged `__arg_nonnull`. */
   readonly nullable: boolean;
+  /** The kernel struct a trusted argument points to (the flavor's essential name). */
+  readonly struct?: string;
 }
 
 export interface GlobalFunc {
@@ -98,6 +101,11 @@ function signature(btf: Btf, fn: Extract<BtfType, { kind: "func" }>, subprog: nu
     const pointee = btf.resolve(t.type);
     if (tagged.has("arg:ctx") || ((pointee.kind === "struct" || pointee.kind === "union") && pointee.name !== "" && pointee.name === CTX_STRUCT[progType])) {
       args.push({ kind: "ctx", size: 0, nullable: false });
+      continue;
+    }
+    // btf_prepare_func_args: a trusted kernel struct pointer, NULL only if also `__arg_nullable`.
+    if (tagged.has("arg:trusted") && !tagged.has("arg:arena") && !tagged.has("arg:untrusted") && pointee.kind === "struct" && pointee.name) {
+      args.push({ kind: "trusted", size: 0, nullable: tagged.has("arg:nullable"), struct: essentialName(pointee.name) });
       continue;
     }
     if (tagged.has("arg:trusted") || tagged.has("arg:arena") || tagged.has("arg:untrusted")) {

@@ -31,8 +31,13 @@ function refusedBeforeLoad(spec: ObjectSpec): string | undefined {
 /** BPF_MAXINSNS: the most instructions a loader without CAP_BPF may hand over. */
 const MAX_INSNS_UNPRIV = 4096;
 
-/** What bpf_prog_load refuses a loader without CAP_BPF before any verifier runs (EPERM, E2BIG). */
-function unprivilegedRefusal(type: string | undefined, insns: number): string | undefined {
+/** The map types map_create lets a loader without CAP_BPF (or CAP_NET_ADMIN) make. */
+const UNPRIV_MAPS = new Set(["array", "percpu_array", "prog_array", "perf_event_array", "cgroup_array", "array_of_maps", "hash", "percpu_hash", "hash_of_maps", "ringbuf", "user_ringbuf", "cgroup_storage", "percpu_cgroup_storage"]);
+
+/** What map_create and bpf_prog_load refuse a loader without CAP_BPF before any verifier runs (EPERM, E2BIG). */
+function unprivilegedRefusal(spec: ObjectSpec, type: string | undefined, insns: number): string | undefined {
+  const map = spec.maps.find((m) => !m.structOps && !UNPRIV_MAPS.has(m.type));
+  if (map) return `EPERM: an unprivileged loader may not create ${map.type} map "${map.name}"`;
   if (insns > MAX_INSNS_UNPRIV) return `E2BIG: ${insns} instructions, more than the ${MAX_INSNS_UNPRIV} an unprivileged loader may load`;
   if (type !== "socket_filter" && type !== "cgroup_skb") return `EPERM: an unprivileged loader may load socket_filter and cgroup_skb programs only, not ${type}`;
   return undefined;
@@ -45,7 +50,7 @@ export const tsbpfJudge: ProgramJudge = (spec, program, options) => {
   const refused = refusedBeforeLoad(spec);
   if (refused !== undefined) return { ...base, accepted: false, error: refused, verificationMs: 0 };
   if (options.privileged === false) {
-    const why = unprivilegedRefusal(program.type, program.instructions.length);
+    const why = unprivilegedRefusal(spec, program.type, program.instructions.length);
     if (why) return { ...base, accepted: false, error: why, verificationMs: 0 };
   }
   const logLevel = options.logLevel ?? (options.log ? 1 : 0);

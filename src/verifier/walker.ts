@@ -21,7 +21,7 @@ import { sanitizeAfter, sanitizeBefore, sanitizeScalarAlu } from "./sanitize.js"
 import type { GlobalFunc } from "./globals.js";
 import { isStateVisited, linkedEntry, markPrecise, propagateBackedges, type Explored } from "./prune.js";
 import { branchTaken, constSmall, constValue, fitsU32, foldConst, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
-import { assignReg, copyState, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
+import { assignReg, BTF_PTR_TRUSTED, copyState, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
 
 type AluName = Parameters<typeof scalarAlu>[0];
 type CmpName = Parameters<typeof branchTaken>[0];
@@ -141,7 +141,12 @@ export class Walker {
       const r = f.regs[k + 1]!;
       if (a.kind === "scalar") setScalar(r, scalarUnknown());
       else if (a.kind === "ctx") setPointer(r, "ctx");
-      else {
+      else if (a.kind === "trusted") {
+        setPointer(r, "ptr_");
+        r.btfType = a.struct!;
+        r.range = BTF_PTR_TRUSTED;
+        if (a.nullable) { r.maybeNull = true; r.id = this.newId(); }
+      } else {
         setPointer(r, "mem");
         r.memSize = a.size;
         r.maybeNull = a.nullable;
@@ -444,7 +449,12 @@ export class Walker {
     const src = this.readReg(i.src);
     const sx = i.off === 8 || i.off === 16 || i.off === 32;
     if (sx) {
-      if (src.type !== "scalar") this.reject(`R${i.src} sign-extension part of pointer`);
+      if (src.type !== "scalar") {
+        // is_pointer_value: a privileged loader may sign-extend part of a pointer into a number.
+        if (!this.env.privileged) this.reject(`R${i.src} sign-extension part of pointer`);
+        setScalar(dst, is64 ? SCALAR_UNKNOWN : scalarAlu("mov", scalarUnknown(), scalarUnknown(), false));
+        return;
+      }
       setScalar(dst, scalarAlu(`movsx${i.off}` as AluName, src.s, src.s, is64));
       return;
     }

@@ -23,6 +23,11 @@ export interface Case {
   readonly kernel?: RegExp;
   /** BPF_F_* prog flags (BPF_F_STRICT_ALIGNMENT...), given to both verifiers. */
   readonly flags?: number;
+  /**
+   * Judged as for a loader without CAP_BPF/CAP_SYS_ADMIN (tsbpf's `privileged: false`); the
+   * kernel side loads it as uid 65534 when kernel.unprivileged_bpf_disabled is 0.
+   */
+  readonly unpriv?: true;
 }
 
 const map = (name: string, type: string, keySize: number, valueSize: number, maxEntries: number, flags = 0): MapSpec =>
@@ -38,6 +43,8 @@ export const MAPS: readonly MapSpec[] = [
   map("progs", "prog_array", 4, 4, 4),
   map("socks", "sockmap", 4, 8, 4),
   map("wo", "array", 4, 8, 1, 0x100),
+  map("progs2", "prog_array", 4, 4, 4),
+  map("cgstore", "cgroup_storage", 8, 8, 0),
 ];
 
 /** A lookup in hash8 with a zeroed key at fp-4, leaving r0 the result. */
@@ -437,4 +444,33 @@ export const CASES: readonly Case[] = [
   { name: "a prog_array given to a lookup", asm: "r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[progs] ll\ncall 1\nr0 = 0\nexit", reject: /cannot pass map_type 3 into func bpf_map_lookup_elem#1/ },
   { name: "a hash map given to a tail call", asm: "r2 = map[hash8] ll\nr3 = 0\ncall 12\nr0 = 0\nexit", reject: /cannot pass map_type 1 into func bpf_tail_call#12|expected prog array map for tail call/ },
   { name: "a packet load in a subprogram without BTF", type: "socket_filter", asm: "call f\nr0 = 0\nexit\nf:\nr6 = r1\nr0 = *(u8 *)skb[0]\nr0 = 1\nexit", reject: /LD_ABS is not allowed in subprogs without BTF/ },
+  { name: "a sign-extending load of xdp_md->data", asm: "r2 = *(s32 *)(r1 + 0)\nr0 = 0\nexit", reject: /invalid bpf_context access off=0 size=4/ },
+  { name: "a sign-extending load of __sk_buff->len", type: "sched_cls", asm: "r2 = *(s32 *)(r1 + 0)\nr0 = 0\nexit", accept: true },
+  { name: "get_local_storage with non-zero flags", type: "cgroup_skb", attachType: "cgroup_inet_ingress", asm: "r1 = map[cgstore] ll\nr2 = 1\ncall 81\nr0 = 1\nexit", reject: /get_local_storage\(\) doesn't support non-zero flags/ },
+  { name: "get_local_storage with zero flags", type: "cgroup_skb", attachType: "cgroup_inet_ingress", asm: "r1 = map[cgstore] ll\nr2 = 0\ncall 81\nr0 = 1\nexit", accept: true },
+  { name: "a sockmap delete from a raw tracepoint", type: "raw_tracepoint", asm: "r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[socks] ll\ncall 3\nr0 = 0\nexit", reject: /cannot pass map_type 15 into func bpf_map_delete_elem#3/ },
+  { name: "a socket stored into a sockmap from tc", type: "sched_cls", asm: `${TCP_LOOKUP}\nif r0 == 0 goto out\nr6 = r0\nr1 = 0\n*(u32 *)(r10 - 20) = r1\nr2 = r10\nr2 += -20\nr3 = r6\nr1 = map[socks] ll\nr4 = 0\ncall 2\nr1 = r6\ncall 86\nout:\nr0 = 0\nexit`, accept: true },
+  { name: "a stack address stored into a sockmap", type: "sched_cls", asm: "r1 = 0\n*(u32 *)(r10 - 4) = r1\n*(u64 *)(r10 - 16) = r1\nr2 = r10\nr2 += -4\nr3 = r10\nr3 += -16\nr1 = map[socks] ll\nr4 = 0\ncall 2\nr0 = 0\nexit", reject: /R3 type=fp expected=sock_common/ },
+  { name: "a 32-bit spill shares its register's id", asm: "call 7\nr0 &= 0x10\n*(u32 *)(r10 - 8) = r0\nr1 = *(u32 *)(r10 - 8)\nif r1 != 0 goto out\nif r0 == 0 goto out\nr0 = *(u64 *)(r9 + 0)\nexit\nout:\nr0 = 0\nexit", accept: true },
+  { name: "a u32 fill of a u64 spill is its low half", asm: "call 7\nr0 <<= 32\n*(u64 *)(r10 - 8) = r0\nr0 = *(u32 *)(r10 - 8)\nif r0 == 0 goto +1\nr0 = *(u64 *)(r9 + 0)\nexit", accept: true },
+  { name: "a 32-bit subtraction from a packet pointer", asm: "r2 = *(u32 *)(r1 + 0)\nw3 = 4\nw2 -= w3\nr0 = 0\nexit", accept: true },
+  { name: "a 32-bit subtraction of a packet pointer", asm: "r2 = *(u32 *)(r1 + 0)\nw3 = 4\nw3 -= w2\nr0 = 0\nexit", accept: true },
+  { name: "a sign-extending move of the frame pointer", asm: "r1 = (s8)r10\nr0 = 0\nexit", accept: true },
+  { name: "unpriv: a sign-extending move of the frame pointer", unpriv: true, type: "socket_filter", asm: "r1 = (s8)r10\nr0 = 0\nexit", reject: /R10 sign-extension part of pointer/ },
+  { name: "bpf_get_stack returns at most the size it was given", type: "kprobe", asm: "r6 = r1\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall 67\nif r0 s< 1 goto out\nr1 = r10\nr1 += -64\nr2 = r0\nr3 = 0\ncall 113\nout:\nr0 = 0\nexit", accept: true },
+  { name: "bpf_get_stack's result may be past a smaller buffer", type: "kprobe", asm: "r6 = r1\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\ncall 67\nif r0 s< 1 goto out\nr1 = r10\nr1 += -32\nr2 = r0\nr3 = 0\ncall 113\nout:\nr0 = 0\nexit", reject: /invalid (indirect access|write) to stack R1 off=-32 size=64|invalid write to stack/ },
+  { name: "unpriv: a map pointer plus a zero register", unpriv: true, type: "socket_filter", asm: "r1 = map[arr8] ll\nr2 = 0\nr1 += r2\nr0 = 0\nexit", reject: /R1 has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root/ },
+  { name: "unpriv: a stack pointer moved below the stack", unpriv: true, type: "socket_filter", asm: "r1 = r10\nr1 += -513\nr0 = 0\nexit", reject: /R1 stack pointer arithmetic goes out of range, prohibited for !root; off=-513/ },
+  { name: "unpriv: a stack pointer moved back to the frame pointer", unpriv: true, type: "socket_filter", asm: "r1 = r10\nr1 += -8\nr1 += 8\nr0 = 0\nexit", reject: /R1 stack pointer arithmetic goes out of range, prohibited for !root; off=0/ },
+  { name: "unpriv: a map value pointer moved to its end", unpriv: true, type: "socket_filter", asm: `${LOOKUP.replace("map[hash8]", "map[arr8]")}\nif r0 == 0 goto out\nr0 += 8\nout:\nr0 = 0\nexit`, reject: /R0 pointer arithmetic of map value goes out of range, prohibited for !root/ },
+  { name: "unpriv: a map value pointer moved to its last byte", unpriv: true, type: "socket_filter", asm: `${LOOKUP.replace("map[hash8]", "map[arr8]")}\nif r0 == 0 goto out\nr0 += 7\nout:\nr0 = 0\nexit`, accept: true },
+  { name: "unpriv: a map value pointer plus an offset of either sign", unpriv: true, type: "socket_filter", asm: `${LOOKUP.replace("map[hash8]", "map[arr8]")}\nif r0 == 0 goto out\nr1 = *(u8 *)(r0 + 0)\nr1 -= 4\nr0 += r1\nout:\nr0 = 0\nexit`, reject: /R1 has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root/ },
+  { name: "unpriv: one add, two masking windows", unpriv: true, type: "socket_filter", asm: `${LOOKUP.replace("map[hash8]", "map[arr8]")}\nif r0 == 0 goto out\nr1 = *(u8 *)(r0 + 0)\nr2 = 1\nif r1 > 3 goto +1\nr2 = 2\nr0 += r2\nout:\nr0 = 0\nexit`, reject: /R0 tried to add from different maps, paths or scalars, pointer arithmetic with it prohibited for !root/ },
+  { name: "unpriv: one add, one masking window", unpriv: true, type: "socket_filter", asm: `${LOOKUP.replace("map[hash8]", "map[arr8]")}\nif r0 == 0 goto out\nr1 = *(u8 *)(r0 + 0)\nr2 = 1\nif r1 > 3 goto +1\nr2 = 1\nr0 += r2\nout:\nr0 = 0\nexit`, accept: true },
+  { name: "unpriv: a stack address as a helper's flags", unpriv: true, type: "socket_filter", asm: "r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr3 = r10\nr3 += -8\nr4 = r10\nr1 = map[hash8] ll\ncall 2\nr0 = 0\nexit", reject: /R4 leaks addr into helper function/ },
+  { name: "unpriv: a map pointer compared with 0", unpriv: true, type: "socket_filter", asm: "r1 = map[arr8] ll\nr0 = 0\nif r1 != 0 goto +1\nr0 = 1\nexit", accept: true },
+  { name: "unpriv: a map pointer compared with 1", unpriv: true, type: "socket_filter", asm: "r1 = map[arr8] ll\nr0 = 0\nif r1 != 1 goto +1\nr0 = 1\nexit", reject: /R1 pointer comparison prohibited/ },
+  { name: "unpriv: a scalar compared with a pointer", unpriv: true, type: "socket_filter", asm: "r1 = map[arr8] ll\nr0 = 0\nif r0 != r1 goto +1\nr0 = 1\nexit", reject: /R1 pointer comparison prohibited/ },
+  { name: "unpriv: one tail call, two prog arrays", unpriv: true, type: "socket_filter", asm: "r6 = r1\nr7 = *(u32 *)(r6 + 0)\nr2 = map[progs] ll\nif r7 > 3 goto t\nr2 = map[progs2] ll\nt:\nr1 = r6\nr3 = 0\ncall 12\nr0 = 0\nexit", reject: /tail_call abusing map_ptr/ },
+  { name: "privileged: one tail call, two prog arrays", asm: "r6 = r1\nr7 = *(u32 *)(r6 + 16)\nr2 = map[progs] ll\nif r7 > 3 goto t\nr2 = map[progs2] ll\nt:\nr1 = r6\nr3 = 0\ncall 12\nr0 = 0\nexit", accept: true },
 ];

@@ -11,6 +11,12 @@ import { assemble } from "../../src/isa/assembler.js";
 import { KernelBtf, KernelProgram, KernelVerifierError } from "../../src/kernel/index.js";
 import { verifyProgram } from "../../src/verifier/index.js";
 import { skip } from "../kernel/helpers.js";
+import { readFileSync } from "node:fs";
+import { openObject } from "../../src/cli/object.js";
+import { kernelBtf } from "../../src/object/host.js";
+import { verifyObject } from "../../src/object/verify.js";
+
+const kernelBtfHere = kernelBtf();
 
 // Type ids: 1 int, 2 struct pair {int a; int b;}, 3 pair *, 4 struct xdp_md, 5 xdp_md *,
 // 6 proto int(xdp_md *), 7 FUNC main, 8 proto int(pair *, int), 9 FUNC f (global or static),
@@ -139,4 +145,24 @@ test("the kernel agrees on the global function cases", { skip }, () => {
     if (c.reject && log !== undefined && !c.reject.test(log)) wrong.push(`${c.name}: the kernel says ${log.trim().split("\n").slice(-3).join(" | ")}`);
   }
   assert.deepEqual(wrong, []);
+});
+
+/** corpus/globals/trusted-args.bpf.c: `__arg_trusted` (and `__arg_nullable`) kernel struct pointers. */
+const TRUSTED_ARGS: Record<string, RegExp | undefined> = {
+  current_and_acquired: undefined,
+  acquired_unchecked: /R1 type=ptr_or_null_ expected=ptr_, trusted_ptr_, rcu_ptr_[\s\S]*Caller passes invalid args into func#1 \('task_ids'\)/,
+  null_to_nonnull: /R1 must be referenced or trusted[\s\S]*Caller passes invalid args into func#1 \('task_ids'\)/,
+};
+
+test("a trusted global argument takes the current task or an acquired one, NULL only where nullable", { skip: kernelBtfHere ? false : "needs /sys/kernel/btf/vmlinux" }, async () => {
+  const path = new URL("./corpus/globals/trusted-args.bpf.o", import.meta.url).pathname;
+  const spec = openObject(new Uint8Array(readFileSync(path)), "trusted-args.bpf.o");
+  const ours = await verifyObject(spec, { engine: "tsbpf", targetBtf: kernelBtfHere! });
+  const theirs = skip ? [] : await verifyObject(spec, { engine: "kernel", targetBtf: kernelBtfHere! });
+  assert.deepEqual(ours.map((v) => v.name).sort(), Object.keys(TRUSTED_ARGS).sort());
+  for (const v of [...ours, ...theirs]) {
+    const want = TRUSTED_ARGS[v.name];
+    if (!want) assert.ok(v.accepted, `${v.name}: ${v.error}`);
+    else assert.match(`${v.log ?? ""}\n${v.error ?? ""}`, want, v.name);
+  }
 });
