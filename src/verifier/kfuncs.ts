@@ -383,13 +383,20 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   return a;
 }
 
-/** __btf_type_is_scalar_struct: every member a number, an array of numbers, or such a struct (3 deep). */
+/**
+ * __btf_type_is_scalar_struct: every member a number, an array (not empty) of numbers, or
+ * such a struct or union (3 deep).
+ */
 function scalarStruct(btf: Btf, t: BtfType, depth: number): boolean {
-  if (t.kind !== "struct" || depth > 3) return false;
+  if ((t.kind !== "struct" && t.kind !== "union") || depth > 3) return false;
   return t.members.every((m) => {
-    let mt = btf.resolve(m.type);
-    if (mt.kind === "array") mt = btf.resolve(mt.type);
-    return mt.kind === "int" || mt.kind === "enum" || mt.kind === "float" || scalarStruct(btf, mt, depth + 1);
+    const mt = btf.resolve(m.type);
+    if (mt.kind === "struct" || mt.kind === "union") return scalarStruct(btf, mt, depth + 1);
+    if (mt.kind === "array") {
+      const et = btf.resolve(mt.type);
+      return mt.nelems > 0 && (et.kind === "int" || et.kind === "enum" || et.kind === "float");
+    }
+    return mt.kind === "int" || mt.kind === "enum" || mt.kind === "float";
   });
 }
 
