@@ -487,6 +487,11 @@ export class Walker {
       }
       this.reject(`R${i.dst} pointer ${ALU_TEXT[op]} pointer prohibited`);
     }
+    // 32-bit ALU ops on pointers produce (meaningless) scalars: root may subtract (adjust_ptr_min_max_vals' first check).
+    if (!is64 && op === AluOp.Sub && this.env.privileged) {
+      setScalar(dst, SCALAR_UNKNOWN);
+      return;
+    }
     if (!dstIsPtr) {
       // scalar op pointer: only scalar += pointer, which makes the destination the pointer.
       if (op === AluOp.Sub) this.reject(`R${i.dst} tried to subtract pointer from scalar`);
