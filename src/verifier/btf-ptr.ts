@@ -55,7 +55,7 @@ function pointeeStruct(btf: Btf, id: number): string | undefined {
 }
 
 /** What a load of `size` bytes at `off` in struct `name` reads, as btf_struct_walk finds it. */
-export type StructLoad = { readonly kind: "scalar" } | { readonly kind: "ptr"; readonly struct: string } | { readonly kind: "bad"; readonly message: string };
+export type StructLoad = { readonly kind: "scalar" } | { readonly kind: "ptr"; readonly struct: string; readonly field: string } | { readonly kind: "bad"; readonly message: string };
 
 /** btf_struct_access for a read: a pointer member read whole is a new BTF pointer; anything else inside the struct a scalar. */
 export function structLoad(btf: Btf, name: string, off: number, size: number): StructLoad {
@@ -77,6 +77,7 @@ export function structLoad(btf: Btf, name: string, off: number, size: number): S
     sw = elem;
     t = elem;
   }
+  let field = "";
   // Descend into the member holding [at, at + size) until a leaf.
   for (let depth = 0; depth < 32; depth++) {
     if (t.kind === "struct" || t.kind === "union") {
@@ -88,6 +89,7 @@ export function structLoad(btf: Btf, name: string, off: number, size: number): S
         return at >= mo && at + size <= mo + ms;
       });
       if (!m) return { kind: "scalar" };
+      field = m.name;
       at -= m.bitOffset / 8;
       t = btf.resolve(m.type);
       continue;
@@ -102,7 +104,7 @@ export function structLoad(btf: Btf, name: string, off: number, size: number): S
     }
     if (t.kind === "ptr" && at === 0 && size === 8) {
       const p = pointeeStruct(btf, t.id);
-      return p ? { kind: "ptr", struct: p } : { kind: "scalar" };
+      return p ? { kind: "ptr", struct: p, field } : { kind: "scalar" };
     }
     return { kind: "scalar" };
   }
@@ -299,3 +301,24 @@ export function lsmReturnRange(ctx: BtfCtx, attachType: string): { min: number; 
 }
 
 const BOOL_LSM_HOOKS = new Set(["bpf_lsm_xfrm_state_pol_flow_match", "bpf_lsm_audit_rule_known", "bpf_lsm_inode_xattr_skipcap"]);
+
+/**
+ * The kernel's BTF_TYPE_SAFE_* lists (verifier.c): members whose pointer keeps its parent's
+ * trust when walked from a trusted or RCU pointer, as `struct.member` -> the flag it gets.
+ * RCU ones only inside an RCU read section; `_OR_NULL` ones may be NULL. Checked on this
+ * kernel through tp_btf logs (binprm->file, file->f_inode trusted; task->cgroups, ->real_parent,
+ * ->group_leader, css_set->dfl_cgrp, cgroup->kn RCU; skb->sk RCU or NULL; vma->vm_mm is not listed).
+ */
+const SAFE_FIELDS: Readonly<Record<string, "trusted" | "trusted_or_null" | "rcu" | "rcu_or_null">> = {
+  "task_struct.cpus_ptr": "rcu", "task_struct.cgroups": "rcu", "task_struct.real_parent": "rcu", "task_struct.group_leader": "rcu",
+  "cgroup.kn": "rcu", "css_set.dfl_cgrp": "rcu", "cgroup_subsys_state.cgroup": "rcu",
+  "mm_struct.exe_file": "rcu_or_null", "sk_buff.sk": "rcu_or_null", "request_sock.sk": "rcu_or_null",
+  "bpf_iter_meta.seq": "trusted", "bpf_iter__task.meta": "trusted", "bpf_iter__task.task": "trusted",
+  "linux_binprm.file": "trusted", "file.f_inode": "trusted", "dentry.d_inode": "trusted",
+};
+
+/** type_is_trusted / type_is_rcu and friends: what walking `struct.field` keeps of the parent's trust. */
+export function safeField(struct: string, field: string): "trusted" | "trusted_or_null" | "rcu" | "rcu_or_null" | undefined {
+  return SAFE_FIELDS[`${struct}.${field}`];
+}
+

@@ -17,7 +17,7 @@ import { dynptrArg, type DynptrInfo, dynptrReleaseCheck, releaseDynptr } from ".
 import { checkAlignment, checkCtxOff, checkHelperMem } from "./memory.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarRange, scalarSignedRange32, scalarUnknown } from "./scalar.js";
-import { BTF_PTR_TRUSTED, copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
+import { BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import { widenImprecise, type Walker } from "./walker.js";
 
 const helperName = (id: number): string => (HELPER_NAMES[id] ? `bpf_${HELPER_NAMES[id]}#${id}` : `unknown#${id}`);
@@ -357,6 +357,8 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
     case "ptr_to_percpu_btf_id":
       // percpu_btf_ptr_types: MEM_PERCPU pointers, plain, RCU or trusted (reg_type_str).
       if (r.type === "scalar") bad(spec.kind === "ptr_to_percpu_btf_id" ? "percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_" : `ptr_${spec.btfType ?? ""}`);
+      // btf_ptr_types: plain, trusted or RCU; an untrusted pointer is none of them.
+      if (spec.kind === "ptr_to_btf_id" && r.type === "ptr_" && r.range & BTF_PTR_UNTRUSTED) bad("ptr_, trusted_ptr_, rcu_ptr_");
       if (spec.release && r.refObjId) meta.releaseId = r.refObjId;
       return;
     case "ptr_to_func":

@@ -19,7 +19,7 @@ import { dynptrArg, type DynptrInfo } from "./dynptr.js";
 import { PKT_WRITE_TYPES } from "./env.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarUnknown } from "./scalar.js";
-import { BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
+import { BTF_PTR_RCU, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import type { Walker } from "./walker.js";
 import { Reject, type VerifierEnv } from "./env.js";
 
@@ -91,7 +91,7 @@ const KFUNC_FLAGS: Readonly<Record<string, number>> = {
   bpf_rdonly_cast: 0,
   bpf_dynptr_slice: KF_RET_NULL,
   bpf_dynptr_slice_rdwr: KF_RET_NULL,
-  bpf_dynptr_from_skb: 0,
+  bpf_dynptr_from_skb: KF_TRUSTED_ARGS,
   bpf_dynptr_from_xdp: 0,
 };
 
@@ -232,6 +232,11 @@ export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   } else if (name === "bpf_rcu_read_unlock") {
     if (!w.cur.rcuLock) w.reject(`unmatched rcu read unlock (kernel function ${name})`);
     w.cur.rcuLock = 0;
+    // MEM_RCU pointers become PTR_UNTRUSTED once the section ends.
+    for (const f of w.cur.frames) {
+      for (const r of f.regs) if (r.type === "ptr_" && r.range & BTF_PTR_RCU) { r.range = BTF_PTR_UNTRUSTED; r.maybeNull = false; }
+      for (const sl of f.stack) if (sl.spilled?.type === "ptr_" && sl.spilled.range & BTF_PTR_RCU) { sl.spilled.range = BTF_PTR_UNTRUSTED; sl.spilled.maybeNull = false; }
+    }
   } else if (flags & KF_SLEEPABLE && w.cur.rcuLock) {
     w.reject(`kernel func ${name} is sleepable within rcu_read_lock region`);
   }
@@ -334,6 +339,11 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   if (r.type === "ptr_" || r.type === "sock" || r.type === "sock_common" || r.type === "tcp_sock") {
     if (pointee.kind !== "struct" && pointee.kind !== "union") w.reject(`kernel function ${name} args#${a} pointer type ${kindStr(pointee)} ${pointeeName} is not supported`);
     if (r.maybeNull && !nullable) w.reject(`arg#${a} pointer type STRUCT ${pointeeName} must not be NULL`);
+    // KF_TRUSTED_ARGS / KF_RCU: a referenced or trusted pointer (is_trusted_reg), or for KF_RCU an RCU one.
+    if (r.type === "ptr_" && k.flags & (KF_TRUSTED_ARGS | KF_RCU) && !r.refObjId && !(r.range & BTF_PTR_TRUSTED)) {
+      if (!(k.flags & KF_RCU)) w.reject(`R${regno} must be referenced or trusted`);
+      if (!(r.range & BTF_PTR_RCU)) w.reject(`R${regno} must be a rcu pointer`);
+    }
     if (r.type === "ptr_" && r.range & BTF_PTR_UNTRUSTED) w.reject(`arg#${a} is ${typeName(r)} expected ptr_ or socket`);
     // check_func_arg_reg_off: a fixed offset (a member of the struct) only where nothing is released or trusted.
     if (r.type === "ptr_" && r.off !== 0 && (k.flags & (KF_RELEASE | KF_TRUSTED_ARGS | KF_RCU) || meta.releaseRegno === regno)) w.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);

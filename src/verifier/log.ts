@@ -5,7 +5,7 @@
  */
 
 import { formatScalar, isConst } from "./scalar.js";
-import { BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, type Frame, type Reg, type State } from "./state.js";
+import { BTF_PTR_RCU, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, type Frame, type Reg, type State } from "./state.js";
 import { formatDynptr } from "./dynptr.js";
 
 /** The type's name as reg_type_str gives it, with its prefixes and _or_null. */
@@ -15,7 +15,7 @@ export function typeName(r: Reg): string {
   if (r.rdonly) base = `rdonly_${base}`;
   // reg_type_str: a BTF pointer's NULL flag comes before the struct's name (`ptr_or_null_`), which only states print.
   if (r.type === "ptr_") {
-    const flag = r.range & BTF_PTR_TRUSTED ? "trusted_" : r.range & BTF_PTR_UNTRUSTED ? "untrusted_" : "";
+    const flag = r.range & BTF_PTR_TRUSTED ? "trusted_" : r.range & BTF_PTR_UNTRUSTED ? "untrusted_" : r.range & BTF_PTR_RCU ? "rcu_" : "";
     return `${flag}${base}${r.maybeNull ? "or_null_" : ""}`;
   }
   return r.maybeNull ? `${base}_or_null` : base;

@@ -10,9 +10,9 @@ import { destroyIfDynptrSlot } from "./dynptr.js";
 import { F_RDONLY_PROG, F_WRONLY_PROG, MAX_PACKET_OFF, MAX_STACK, MAX_VAR_OFF, PKT_WRITE_TYPES, type VerifierEnv } from "./env.js";
 import { formatReg, typeName } from "./log.js";
 import { tnumStr } from "./tnum.js";
-import { type BtfCtx, structLoad, structOpsWrite } from "./btf-ptr.js";
+import { type BtfCtx, safeField, structLoad, structOpsWrite } from "./btf-ptr.js";
 import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarSignedRange, scalarUnknown, scalarZext } from "./scalar.js";
-import { assignReg, BTF_PTR_TRUSTED, copyReg, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
+import { assignReg, BTF_PTR_RCU, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyReg, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
 import type { Walker } from "./walker.js";
 
 const INVALID8 = "????????";
@@ -100,7 +100,7 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
       if (w.env.kernelBtf && base.btfType && isConst(base.s)) {
         const l = structLoad(w.env.kernelBtf, base.btfType, off + base.off + Number(BigInt.asIntN(64, constValue(base.s)!)), size);
         if (l.kind === "bad") w.reject(l.message);
-        if (l.kind === "ptr") return btfPtr(w, l.struct);
+        if (l.kind === "ptr") return walkedPtr(w, base, l.struct, l.field);
       }
       return undefined;
     case "tp_buffer": {
@@ -219,6 +219,25 @@ export function checkCtxOff(w: Walker, regno: number, r: Reg): void {
   if (r.off < 0) w.reject(`negative offset ctx ptr R${regno} off=${r.off} disallowed`);
   if (r.off !== 0) w.reject(`dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
   if (!isConst(r.s) || constValue(r.s)! !== 0n) w.reject(`variable ctx access var_off=${tnumStr(r.s.varOff)} disallowed`);
+}
+
+/**
+ * check_ptr_to_btf_access: a pointer walked from a BTF pointer. From an untrusted one it is
+ * untrusted; from a trusted (or referenced) or RCU one it is untrusted too (as this kernel's
+ * logs show), unless the member is in the kernel's BTF_TYPE_SAFE_* lists (trusted, or RCU
+ * inside an RCU section); from a plain one (fentry's arguments) it is plain.
+ */
+function walkedPtr(w: Walker, base: Reg, struct: string, field: string): Reg {
+  const r = btfPtr(w, struct);
+  if (base.range & BTF_PTR_UNTRUSTED) { r.range = BTF_PTR_UNTRUSTED; return r; }
+  if (!(base.refObjId || base.range & (BTF_PTR_TRUSTED | BTF_PTR_RCU))) return r;
+  const safe = safeField(base.btfType, field);
+  const inRcu = !w.env.sleepable || w.cur.rcuLock !== 0 || w.cur.activeLock !== 0;
+  if (safe === "trusted" || safe === "trusted_or_null") r.range = BTF_PTR_TRUSTED;
+  else if (inRcu && !base.maybeNull && safe) r.range = BTF_PTR_RCU;
+  else r.range = BTF_PTR_UNTRUSTED;
+  if (safe?.endsWith("_or_null") && r.range !== BTF_PTR_UNTRUSTED) { r.maybeNull = true; r.id = w.newId(); }
+  return r;
 }
 
 /** A PTR_TO_BTF_ID of the kernel's struct `name`, as a load gives it. */

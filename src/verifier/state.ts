@@ -119,6 +119,8 @@ export function setPointer(r: Reg, type: RegType): void {
 export const BTF_PTR_TRUSTED = 1;
 /** PTR_UNTRUSTED: a pointer no kfunc may take (bpf_rdonly_cast's). */
 export const BTF_PTR_UNTRUSTED = 2;
+/** MEM_RCU: a pointer walked inside an RCU read section, which KF_RCU kfuncs take. */
+export const BTF_PTR_RCU = 4;
 
 export const isPointer = (r: Reg): boolean => r.type !== "scalar" && r.type !== "?";
 export const isPacketPtr = (r: Reg): boolean => r.type === "pkt" || r.type === "pkt_meta";

@@ -21,7 +21,7 @@ import { sanitizeAfter, sanitizeBefore, sanitizeScalarAlu } from "./sanitize.js"
 import type { GlobalFunc } from "./globals.js";
 import { isStateVisited, linkedEntry, markPrecise, propagateBackedges, type Explored } from "./prune.js";
 import { branchTaken, constSmall, constValue, fitsU32, foldConst, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
-import { assignReg, BTF_PTR_TRUSTED, copyState, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
+import { assignReg, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyState, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
 
 type AluName = Parameters<typeof scalarAlu>[0];
 type CmpName = Parameters<typeof branchTaken>[0];
@@ -710,7 +710,7 @@ export class Walker {
       if (!ptr.maybeNull) {
         // A pointer known non-NULL (reg_not_null): the comparison is decided (is_branch_taken).
         // Others (ctx, stack, packet) are not assumed so: both edges are walked.
-        if (NOT_NULL.has(ptr.type)) return cmp === "jne" ? target : t + 1;
+        if (NOT_NULL.has(ptr.type) || trustedBtfPtr(ptr)) return cmp === "jne" ? target : t + 1;
       } else {
         const other = this.pushBranch(target, t);
         // jeq 0: the jump is the NULL edge.
@@ -844,6 +844,9 @@ const MAX_PACKET_OFF_RANGE = 0xffff;
 
 /** reg_not_null's types: a comparison of one of them with 0 is decided. */
 const NOT_NULL = new Set(["sock", "tcp_sock", "map_value", "map_key", "sock_common", "mem", "map_ptr"]);
+
+/** PTR_TO_BTF_ID && is_trusted_reg: a referenced or trusted kernel pointer is not NULL either. */
+const trustedBtfPtr = (r: Reg): boolean => r.type === "ptr_" && !(r.range & BTF_PTR_UNTRUSTED) && (r.refObjId !== 0 || (r.range & BTF_PTR_TRUSTED) !== 0);
 
 /** An instruction and the registers it touched, aligned as the kernel's log aligns them (vlog_alignment). */
 export function insnStateLine(insn: string, regs: string): string {

@@ -31,7 +31,7 @@ test("sched_switch's arguments: a bool, then two task_struct pointers", { skip }
 
 test("a pointer member read whole is a BTF pointer, a part of it or a scalar member a scalar", { skip }, () => {
   const parent = off("task_struct", "real_parent");
-  assert.deepEqual(structLoad(vmlinux!, "task_struct", parent, 8), { kind: "ptr", struct: "task_struct" });
+  assert.deepEqual(structLoad(vmlinux!, "task_struct", parent, 8), { kind: "ptr", struct: "task_struct", field: "real_parent" });
   assert.deepEqual(structLoad(vmlinux!, "task_struct", parent, 4), { kind: "scalar" });
   assert.deepEqual(structLoad(vmlinux!, "task_struct", off("task_struct", "pid"), 4), { kind: "scalar" });
   assert.equal(structLoad(vmlinux!, "task_struct", 1 << 20, 4).kind, "bad");

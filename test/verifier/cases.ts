@@ -140,6 +140,8 @@ export const CASES: readonly Case[] = [
   { name: "multiply a pointer", asm: "r1 *= 2\nr0 = 0\nexit", reject: /R1 pointer arithmetic with \*= operator prohibited/ },
   { name: "arithmetic on pkt_end", asm: "r2 = *(u32 *)(r1 + 4)\nr2 += 1\nr0 = 0\nexit", reject: /R2 pointer arithmetic on pkt_end prohibited/ },
   { name: "scalar minus pointer", asm: "r0 = 0\nr0 -= r1\nexit", reject: /R0 tried to subtract pointer from scalar/ },
+  { name: "32-bit scalar minus pointer is a scalar for root", asm: "r0 = 0\nw0 -= w1\nr0 = 0\nexit", accept: true },
+  { name: "32-bit pointer minus a constant is a scalar for root", asm: "w1 -= 4\nr0 = 0\nexit", accept: true },
   { name: "pointer minus pointer is a number", asm: "r2 = r1\nr2 -= r1\nr0 = *(u8 *)(r2 + 0)\nexit", reject: /R2 invalid mem access 'scalar'/ },
   { name: "load through a number", asm: "r0 = 0\nr0 = *(u64 *)(r0 + 0)\nexit", reject: /R0 invalid mem access 'scalar'/ },
   { name: "arithmetic on a map pointer", asm: "r1 = map[hash8] ll\nr1 += 8\nr0 = 0\nexit", reject: /R1 pointer arithmetic on map_ptr prohibited/ },
