@@ -222,14 +222,12 @@ export interface SccVisit {
 }
 
 export function copyFrame(f: Frame): Frame {
-  // Pushed, not `new Array(n)` filled: a holey array's map differs from the packed ones
-  // newFrame and the stack's growth make, and every `regs[r]` read would see both.
-  const regs: Reg[] = [];
-  for (let k = 0; k < f.regs.length; k++) regs.push(copyReg(f.regs[k]!));
-  const stack: StackSlot[] = [];
-  for (let k = 0; k < f.stack.length; k++) {
+  const regs = new Array<Reg>(f.regs.length);
+  for (let k = 0; k < regs.length; k++) regs[k] = copyReg(f.regs[k]!);
+  const stack = new Array<StackSlot>(f.stack.length);
+  for (let k = 0; k < stack.length; k++) {
     const sl = f.stack[k]!;
-    stack.push({ types: sl.types, spilled: sl.spilled && copyReg(sl.spilled) });
+    stack[k] = { types: sl.types, spilled: sl.spilled && copyReg(sl.spilled) };
   }
   return {
     regs,
