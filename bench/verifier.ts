@@ -6,7 +6,7 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -58,7 +58,11 @@ function compiled(): string | undefined {
   const out = mkdtempSync(join(tmpdir(), "tsbpf-bench-"));
   const root = fileURLToPath(new URL("..", import.meta.url));
   const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json"), "--outDir", out, "--declaration", "false", "--sourceMap", "false"], { encoding: "utf8" });
-  if (tsc.status === 0) return out;
+  if (tsc.status === 0) {
+    // The nearest package.json says the output is ES modules.
+    writeFileSync(join(out, "package.json"), '{ "type": "module" }\n');
+    return out;
+  }
   rmSync(out, { recursive: true, force: true });
   return undefined;
 }

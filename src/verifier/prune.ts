@@ -488,6 +488,7 @@ function backtrack(w: Walker, bt: Backtrack, skipFirst = false): void {
   let h = st.history;
   // The slot backtracked just before (the next one on the path), as the kernel's subseq_idx.
   let next = -1;
+  const { packed, prevSlot } = w.cfg;
   for (;;) {
     const first = st.parent ? st.parent.insn : w.startInsn;
     while (i >= 0) {
@@ -509,7 +510,16 @@ function backtrack(w: Walker, bt: Backtrack, skipFirst = false): void {
       else {
         if (linked) syncLinked(bt, linked);
         if (bt.empty()) return;
-        if (!backtrackInsn(w, e, bt, next)) {
+        // The ALU case, the commonest, here (as backtrackInsn has it): no call per insn walked back.
+        const code = packed[i]!, cls = code & 0x07;
+        if (cls === CLS_ALU || cls === CLS_ALU64) {
+          const d = (code >> 8) & 15, f = bt.frame, m = bt.regs[f]!;
+          if (m & (1 << d)) {
+            const op = code & 0xf0, srcX = (code & 0x08) === SRC_X;
+            if (op === 0xb0) bt.regs[f] = srcX ? (m & ~(1 << d)) | (1 << ((code >> 12) & 15)) : m & ~(1 << d);
+            else if (srcX && op !== 0x80 && op !== 0xd0) bt.regs[f] = m | (1 << ((code >> 12) & 15));
+          }
+        } else if (!backtrackInsn(w, e, bt, next)) {
           markAllPrecise(w);
           return;
         }
@@ -518,7 +528,7 @@ function backtrack(w: Walker, bt: Backtrack, skipFirst = false): void {
       next = i;
       // get_prev_insn_idx: the segment's first insn ends it unless the path came back to it.
       if (i === first && !h) break;
-      i = own ? from : w.cfg.prevSlot[i]!;
+      i = own ? from : prevSlot[i]!;
     }
     const parent = st.parent;
     if (!parent) break;
@@ -611,27 +621,28 @@ function backtrackInsn(w: Walker, entry: number, bt: Backtrack, next: number): b
     } else if (srcX && op !== 0x80 && op !== 0xd0) bt.set(s);
     return true;
   }
-  const stackAcc = entry & 512 ? { frame: (entry >> 6) & 7, spi: entry & 63 } : undefined;
+  // The stack slot the insn accessed, if the history entry names one (stackEntry).
+  const stackAcc = (entry & 512) !== 0, accFrame = (entry >> 6) & 7, accSpi = entry & 63;
   const i = w.cfg.insns[slot]!;
   if (cls === CLS_LDX || (cls === CLS_STX && mode === MODE_ATOMIC && i.imm === ATOMIC_LOAD_ACQUIRE)) {
     if (!bt.has(d)) return true;
     bt.clear(d);
     if (stackAcc) {
-      if (stackAcc.frame >= bt.slots.length) return false;
-      bt.slots[stackAcc.frame]!.add(stackAcc.spi);
+      if (accFrame >= bt.slots.length) return false;
+      bt.slots[accFrame]!.add(accSpi);
     }
     return true;
   }
   if (cls === CLS_STX || cls === CLS_ST) {
     if (mode === MODE_ATOMIC) {
       if (i.imm & ATOMIC_FETCH) { bt.clear(i.imm === ATOMIC_CMPXCHG ? 0 : s); }
-      if (stackAcc && bt.slots[stackAcc.frame]?.has(stackAcc.spi)) return false;
+      if (stackAcc && bt.slots[accFrame]?.has(accSpi)) return false;
       return true;
     }
     if (!stackAcc) return true;
-    const set = bt.slots[stackAcc.frame];
-    if (!set || !set.has(stackAcc.spi)) return true;
-    set.delete(stackAcc.spi);
+    const set = bt.slots[accFrame];
+    if (!set || !set.has(accSpi)) return true;
+    set.delete(accSpi);
     if (cls === CLS_STX) {
       const save = bt.frame;
       bt.frame = Math.min(bt.frame, bt.regs.length - 1);
