@@ -512,14 +512,13 @@ export class Walker {
     }
     if (!dstIsPtr) {
       // scalar op pointer: only scalar += pointer, which makes the destination the pointer.
-      if (!is64 && op === AluOp.Sub) this.reject(`R${i.dst} 32-bit pointer arithmetic prohibited`);
-      if (op === AluOp.Sub) this.reject(`R${i.dst} tried to subtract pointer from scalar`);
-      if (op !== AluOp.Add) {
-        if (!this.env.privileged) this.reject(`R${i.dst} pointer arithmetic with ${ALU_TEXT[op]} operator prohibited`);
-        setScalar(dst, SCALAR_UNKNOWN);
-        return;
-      }
+      // adjust_ptr_min_max_vals with the pointer as the base and the destination as the offset.
       if (!is64) this.reject(`R${i.dst} 32-bit pointer arithmetic prohibited`);
+      if (op !== AluOp.Add) {
+        this.ptrBaseChecks(i, src!);
+        if (op === AluOp.Sub) this.reject(`R${i.dst} tried to subtract pointer from scalar`);
+        this.rejectPtrOperator(i, op);
+      }
       markPrecise(this, i.dst);
       const scalar = dst.s;
       assignReg(dst, src!);
@@ -528,11 +527,35 @@ export class Walker {
     }
     if (!is64) this.reject(`R${i.dst} 32-bit pointer arithmetic prohibited`);
     if (op !== AluOp.Add && op !== AluOp.Sub) {
-      if (op === AluOp.And || op === AluOp.Or || op === AluOp.Xor) this.reject(`R${i.dst} bitwise operator ${ALU_TEXT[op]} on pointer prohibited`);
-      this.reject(`R${i.dst} pointer arithmetic with ${ALU_TEXT[op]} operator prohibited`);
+      this.ptrBaseChecks(i, dst);
+      this.rejectPtrOperator(i, op);
     }
     if (src) markPrecise(this, i.src);
     this.addToPointer(i, dst, srcVal, op === AluOp.Add ? "add" : "sub", false);
+  }
+
+  /**
+   * What adjust_ptr_min_max_vals refuses about the pointer itself before it looks at an
+   * operator other than add or sub (which addToPointer checks in full).
+   */
+  private ptrBaseChecks(i: Instruction, ptr: Reg): void {
+    const t = typeName(ptr);
+    if (ptr.maybeNull) this.reject(`R${i.dst} pointer arithmetic on ${t} prohibited, null-check it first`);
+    switch (ptr.type) {
+      case "map_ptr":
+      case "pkt_end":
+      case "sock":
+      case "sock_common":
+      case "tcp_sock":
+      case "func":
+        this.reject(`R${i.dst} pointer arithmetic on ${t} prohibited`);
+    }
+  }
+
+  /** adjust_ptr_min_max_vals' operator switch: only add and sub keep a pointer. */
+  private rejectPtrOperator(i: Instruction, op: number): never {
+    if (op === AluOp.And || op === AluOp.Or || op === AluOp.Xor) this.reject(`R${i.dst} bitwise operator ${ALU_TEXT[op]} on pointer prohibited`);
+    this.reject(`R${i.dst} pointer arithmetic with ${ALU_TEXT[op]} operator prohibited`);
   }
 
   private addToPointer(i: Instruction, ptr: Reg, off: Scalar, op: "add" | "sub", offInDst: boolean): void {

@@ -140,6 +140,10 @@ export const CASES: readonly Case[] = [
   { name: "multiply a pointer", asm: "r1 *= 2\nr0 = 0\nexit", reject: /R1 pointer arithmetic with \*= operator prohibited/ },
   { name: "arithmetic on pkt_end", asm: "r2 = *(u32 *)(r1 + 4)\nr2 += 1\nr0 = 0\nexit", reject: /R2 pointer arithmetic on pkt_end prohibited/ },
   { name: "scalar minus pointer", asm: "r0 = 0\nr0 -= r1\nexit", reject: /R0 tried to subtract pointer from scalar/ },
+  // scalar op pointer goes through adjust_ptr_min_max_vals with the pointer as the base: only += makes a pointer.
+  { name: "scalar times pointer", asm: "r2 = 5\nr2 *= r1\nr0 = 0\nexit", reject: /R2 pointer arithmetic with \*= operator prohibited/ },
+  { name: "scalar and pointer", asm: "r2 = 5\nr2 &= r1\nr0 = 0\nexit", reject: /R2 bitwise operator &= on pointer prohibited/ },
+  { name: "scalar times a maybe-NULL pointer", asm: `${LOOKUP}\nr2 = 5\nr2 *= r0\nr0 = 0\nexit`, reject: /R2 pointer arithmetic on map_value_or_null prohibited, null-check it first/ },
   { name: "32-bit scalar minus pointer is a scalar for root", asm: "r0 = 0\nw0 -= w1\nr0 = 0\nexit", accept: true },
   { name: "32-bit pointer minus a constant is a scalar for root", asm: "w1 -= 4\nr0 = 0\nexit", accept: true },
   { name: "pointer minus pointer is a number", asm: "r2 = r1\nr2 -= r1\nr0 = *(u8 *)(r2 + 0)\nexit", reject: /R2 invalid mem access 'scalar'/ },
