@@ -253,6 +253,17 @@ function parseMapDef(btf: Btf, name: string, def: StructType, inner: boolean, wh
     if (arr.kind !== "array") return fail(m, `expected ARRAY, got ${arr.kind}`);
     return arr.nelems;
   };
+  /**
+   * `__ulong(name, val)`, an anonymous enum of one value (64-bit values such as an arena's
+   * address), or an int field: libbpf's get_map_field_long.
+   */
+  const longField = (m: BtfMember): bigint => {
+    const t = btf.resolve(m.type);
+    if (t.kind === "ptr") return BigInt(intField(m));
+    if (t.kind !== "enum") return fail(m, `expected ENUM or ENUM64, got ${t.kind}`);
+    if (t.values.length !== 1) return fail(m, "invalid __ulong");
+    return BigInt.asUintN(64, t.values[0]!.value);
+  };
   /** `T *name`: the type and its size. */
   const typeField = (m: BtfMember): { id: number; size: number } => {
     const ptr = btf.resolve(m.type);
@@ -278,7 +289,7 @@ function parseMapDef(btf: Btf, name: string, def: StructType, inner: boolean, wh
           if (!knownPinning("libbpf", d.pinning)) fail(m, `invalid pinning value ${d.pinning}`);
           break;
         }
-        case "map_extra": d.mapExtra = BigInt(intField(m)); break;
+        case "map_extra": d.mapExtra = longField(m); break;
         case "key_size": {
           const v = intField(m);
           if (d.keySize !== undefined && d.keySize !== v) fail(m, `conflicting key size ${d.keySize} != ${v}`);

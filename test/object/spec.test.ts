@@ -203,6 +203,14 @@ test("maps-advanced: map-in-map with its inner template and slots, prog_array sl
   assert.equal(byName.get(".data.custom")!.valueSize, 4);
 });
 
+test("map_extra as `__uint` or as `__ulong` (an enum of one value), as libbpf's get_map_field_long reads it", () => {
+  const spec = openFixture("loader-map-extra.bpf.o");
+  assert.deepEqual(spec.maps.map((m) => [m.name, m.type, m.mapExtra]), [
+    ["seen_int", "bloom_filter", 3n],
+    ["seen_enum", "bloom_filter", 5n],
+  ]);
+});
+
 test("legacy maps section: struct bpf_map_def, and the version section", () => {
   const spec = openFixture("legacy-maps.bpf.o");
   assert.deepEqual(spec.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.flags, m.origin]), [
