@@ -104,9 +104,10 @@ export async function connectAgent(pid: number, options: { timeoutMs?: number } 
     try {
       return new AgentClient(await connectSocket(path), pid, "agent");
     } catch (e) {
-      // The agent was going away as we came (its last session had just detached): install afresh.
+      // The agent was going away as we came (its last session had just detached and it
+      // uninstalled itself): refused, or reset when it closed with our connect still queued.
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ECONNREFUSED") throw e;
+      if (code !== "ENOENT" && code !== "ECONNREFUSED" && code !== "ECONNRESET") throw e;
     }
   }
   await withInspectorLock(() => installThroughInspector(pid, path, options));
