@@ -11,7 +11,7 @@ import * as bpf from "./bpf.js";
 import { OwnedFd } from "./fd.js";
 import { mapInfo, type MapInfo } from "./info.js";
 import { StructWriter } from "./layout.js";
-import { bpfCall, closeFd, withScratch } from "./native.js";
+import { bpfCall, closeFd, mmapPlaced, type PlacedMapping, withScratch } from "./native.js";
 import { Cmd, MAP_ELEM } from "./uapi.js";
 
 /** What a map is made from: plain data, copied at creation. */
@@ -77,6 +77,8 @@ export class KernelMap {
   /** Bytes of a value as userspace reads and writes it: `valueSize`, or for a per-CPU map one 8-aligned slot per possible CPU. */
   readonly valueBytes: number;
   readonly #fd: OwnedFd;
+  /** An arena's user-space mapping (mapArena), unmapped at close. */
+  #arena: PlacedMapping | undefined;
 
   private constructor(fd: number, s: { type: number; keySize: number; valueSize: number; maxEntries: number; flags: number; name: string }) {
     this.type = s.type;
@@ -303,8 +305,22 @@ export class KernelMap {
     return mapInfo(this.fd);
   }
 
+  /**
+   * Maps an arena into this process, as libbpf does after creating one: at `at` (its
+   * map_extra) when set, else where the kernel chooses, which fixes the arena's user address
+   * (the verifier refuses programs using an arena without one). `length` is its pages' bytes
+   * (max_entries pages). Writes `data` at its offset.
+   */
+  mapArena(length: number, at: bigint | undefined, data?: { readonly offset: number; readonly bytes: Uint8Array }): bigint {
+    this.#arena ??= mmapPlaced(this.fd, length, at || undefined, `mmap ${this.describe()}`);
+    if (data) this.#arena.write(data.offset, data.bytes);
+    return this.#arena.address;
+  }
+
   /** Closes the file descriptor; the map lives on while pins or programs hold it. Closing twice is harmless. */
   close(): void {
+    this.#arena?.unmap();
+    this.#arena = undefined;
     this.#fd.close();
   }
 }

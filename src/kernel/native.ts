@@ -37,6 +37,10 @@ interface Libc {
   readonly mount: (source: string, target: string, fstype: string, flags: number, data: null) => number;
   readonly mmap: (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => unknown;
   readonly munmap: (addr: unknown, length: number) => number;
+  /** mmap(2) and munmap(2) with addresses as integers, for mappings placed or too large to view. */
+  readonly mmapAddr: (addr: bigint, length: number, prot: number, flags: number, fd: number, offset: number) => bigint | number;
+  readonly munmapAddr: (addr: bigint, length: number) => number;
+  readonly memcpyTo: (dst: bigint, src: Uint8Array, n: number) => unknown;
   /** syscall(2) with five integer arguments (perf_event_open). */
   readonly syscall5: (nr: number, a: bigint, b: number, c: number, d: number, e: number) => number;
   /** setsockopt(2) with the option value at an address (SO_ATTACH_BPF). */
@@ -85,6 +89,9 @@ export function loadNative(): string | undefined {
       mount: lib.func("int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)"),
       mmap: lib.func("void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)"),
       munmap: lib.func("int munmap(void *addr, size_t length)"),
+      mmapAddr: lib.func("uint64_t mmap(uint64_t addr, size_t length, int prot, int flags, int fd, int64_t offset)"),
+      munmapAddr: lib.func("int munmap(uint64_t addr, size_t length)"),
+      memcpyTo: lib.func("uint64_t memcpy(uint64_t dst, const uint8_t *src, size_t n)"),
       syscall5: lib.func("long syscall(long nr, uint64_t a, long b, long c, long d, long e)"),
       setsockopt: lib.func("int setsockopt(int fd, int level, int name, uint64_t value, uint32_t len)"),
       ifNameToIndex: lib.func("unsigned int if_nametoindex(const char *name)"),
@@ -171,6 +178,40 @@ export function mmapFd(fd: number, length: number, offset: number, writable: boo
     bytes,
     unmap: () => {
       if (mapped) c.munmap(ptr, length);
+      mapped = false;
+    },
+  };
+}
+
+/** MAP_FIXED: the mapping goes at the address given, or fails. */
+const MAP_FIXED = 0x10;
+
+/** A mapping known by its address only (an arena's, up to 4 GB, too large to view): written by copies. */
+export interface PlacedMapping {
+  readonly address: bigint;
+  write(offset: number, bytes: Uint8Array): void;
+  unmap(): void;
+}
+
+/**
+ * A shared read-write mmap(2) of `length` bytes of `fd` from its start, at address `at`
+ * (MAP_FIXED) when given, else where the kernel puts it; throws with the errno.
+ */
+export function mmapPlaced(fd: number, length: number, at: bigint | undefined, context: string): PlacedMapping {
+  const c = native();
+  const raw = c.mmapAddr(at ?? 0n, length, PROT_READ | PROT_WRITE, MAP_SHARED | (at ? MAP_FIXED : 0), fd, 0);
+  const address = BigInt(raw);
+  // MAP_FAILED is (void *)-1.
+  if (address === 0xffffffffffffffffn || address === -1n) throw new BpfSyscallError("mmap", c.koffi.errno(), context);
+  let mapped = true;
+  return {
+    address,
+    write: (offset, bytes) => {
+      if (!mapped || offset < 0 || offset + bytes.length > length) throw new RangeError(`${context}: write of ${bytes.length} bytes at ${offset} outside the ${length}-byte mapping`);
+      if (bytes.length) c.memcpyTo(address + BigInt(offset), bytes, bytes.length);
+    },
+    unmap: () => {
+      if (mapped) c.munmapAddr(address, length);
       mapped = false;
     },
   };

@@ -136,6 +136,9 @@ function createMap(m: MapSpec, btf: KernelBtf | undefined, pins?: PinSession): K
     }
     try {
       for (const e of m.contents ?? []) if (e.value) map.set(e.key, e.value);
+      // As libbpf: an arena is mapped here at once (which gives it its user address) and
+      // gets the object's __arena globals.
+      if (m.type === "arena") map.mapArena(m.maxEntries * pageSize(), m.mapExtra, m.arenaData);
       if (m.freeze) map.freeze();
       if (plan) pins!.created(m, plan, map);
     } catch (e) {

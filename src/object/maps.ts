@@ -31,6 +31,8 @@ export const MAPS_SECTION = ".maps";
 export const LEGACY_MAPS_SECTION = "maps";
 export const KCONFIG_SECTION = ".kconfig";
 export const KSYMS_SECTION = ".ksyms";
+/** Where clang puts `__arena` globals (address space 1). */
+export const ARENA_SECTION = ".addr_space.1";
 
 /** What kind of global data a section holds, as libbpf's SEC_DATA/SEC_RODATA/SEC_BSS. */
 export function dataSectionKind(s: ElfSection): "data" | "rodata" | "bss" | undefined {
@@ -108,6 +110,25 @@ export function collectMaps(elf: ElfFile, btf: Btf | undefined, objName: string)
   }
   out.push(...structOpsMaps(elf, btf));
   return out;
+}
+
+/**
+ * libbpf's init_arena_map_data: the `__arena` globals go in the object's one arena, in its
+ * last pages (rounded up to a page); a relocation against one is the arena's address plus
+ * the returned offset plus the global's own. Undefined when the object has no such globals.
+ */
+export function placeArenaData(elf: ElfFile, maps: readonly LocatedMap[], pageSize = DEFAULT_PAGE_SIZE): { sectionIndex: number; map: MapSpec; offset: number } | undefined {
+  const arenas = maps.filter((m) => m.spec.type === "arena");
+  if (arenas.length > 1) throw new ObjectError(`map '${arenas[1]!.spec.name}': only single ARENA map is supported (map '${arenas[0]!.spec.name}' is also ARENA)`, { section: MAPS_SECTION });
+  const s = elf.section(ARENA_SECTION);
+  const arena = arenas[0]?.spec;
+  if (!s || !arena) return undefined;
+  const mmapSize = arena.maxEntries * pageSize;
+  const allocSize = Math.ceil(s.size / pageSize) * pageSize;
+  if (allocSize > mmapSize) throw new ObjectError(`elf: sec '${ARENA_SECTION}': declared ARENA map size (${mmapSize}) is too small to hold global __arena variables of size ${s.size}`, { section: s.name, offset: s.offset });
+  const offset = mmapSize - allocSize;
+  arena.arenaData = { offset, bytes: s.type === SHT_NOBITS ? new Uint8Array(s.size) : s.data.slice() };
+  return { sectionIndex: s.index, map: arena, offset };
 }
 
 /** Map symbols of a maps section: named, defined objects (not the section symbol). */

@@ -40,7 +40,7 @@ import { PseudoCall, PseudoLd } from "../isa/opcodes.js";
 import { finalizeBtf } from "./btf-fixup.js";
 import { ObjectError } from "./errors.js";
 import { collectExterns, kconfigMap, layoutKconfig, type Extern, type KconfigValue } from "./externs.js";
-import { KCONFIG_SECTION, LEGACY_MAPS_SECTION, MAPS_SECTION, adjustRingbufSize, collectMaps, isRingbuf, objectName, type LocatedMap } from "./maps.js";
+import { ARENA_SECTION, KCONFIG_SECTION, LEGACY_MAPS_SECTION, MAPS_SECTION, adjustRingbufSize, collectMaps, isRingbuf, objectName, placeArenaData, type LocatedMap } from "./maps.js";
 import { PIN_OBJECT_NS } from "./pinning.js";
 import { programTypeId, type ProgramTypeName } from "../programs/types.js";
 import { matchSection, type SectionDef, type SectionMatch } from "./sections.js";
@@ -125,6 +125,8 @@ class SpecBuilder {
   readonly kconfig: MapSpec | undefined;
   readonly license: string;
   readonly dataMaps = new Map<number, MapSpec>();
+  /** The `__arena` globals' section and where they go in the arena (placeArenaData). */
+  readonly arena: ReturnType<typeof placeArenaData>;
 
   constructor(
     readonly elf: ElfFile,
@@ -142,6 +144,7 @@ class SpecBuilder {
     this.license = this.readLicense();
     this.maps = collectMaps(elf, btf, this.objName);
     for (const m of this.maps) if (m.spec.origin === "data") this.dataMaps.set(m.sectionIndex, m.spec);
+    this.arena = placeArenaData(elf, this.maps, options.pageSize);
     this.kconfig = btf ? kconfigMap(this.objName, btf, this.externs, options.kconfig ?? {}, elf.littleEndian) : undefined;
     for (const s of elf.sections) if (s.type === SHT_PROGBITS && (s.flags & SHF_EXECINSTR) !== 0n) this.code.set(s.index, this.decodeSection(s));
   }
@@ -381,6 +384,13 @@ class SpecBuilder {
       if (!m) throw new ObjectError(`${at}: relocation against unknown map ${symName}`, where);
       out.refs.push({ insnIndex: out.insnIndex, kind: "map", name: m.spec.name });
       return { insn: makeInsn(LDDW, ins.dst, PseudoLd.MapFd, 0, 0n) };
+    }
+    if (target.name === ARENA_SECTION) {
+      // An `__arena` global: an address in the arena (libbpf's RELO_DATA against arena_map_idx).
+      if (!this.arena) throw new ObjectError(`${at}: bad arena data relocation against ${symName}, no arena maps defined`, where);
+      const offset = this.arena.offset + sym.value + ins.imm;
+      out.refs.push({ insnIndex: out.insnIndex, kind: "data", name: this.arena.map.name, offset });
+      return { insn: makeInsn(LDDW, ins.dst, PseudoLd.MapValue, 0, BigInt(offset) << 32n) };
     }
     const data = this.dataMaps.get(target.index);
     if (data) {

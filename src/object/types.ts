@@ -15,7 +15,8 @@ export interface Reference {
    * - "data": the address of a global data map's value (BPF_PSEUDO_MAP_VALUE), `name` the
    *   map's name — libbpf's internal name: up to 8 characters of the object name and the
    *   section ("global_d.rodata" for .rodata of global-data.bpf.o; ".rodata.cst16" alone
-   *   for a section name with a second dot) — and `offset` the byte offset in its value.
+   *   for a section name with a second dot) — and `offset` the byte offset in its value;
+   *   for an arena (an `__arena` global), `name` is the arena and `offset` the global's offset in its pages.
    * - "kconfig": a `__kconfig` extern, read from the ".kconfig" map at `offset`; `name` is the extern.
    * - "ksym": a 64-bit load of a `__ksym` variable (or of a kfunc's address, as
    *   `bpf_ksym_exists` does): an address from kallsyms, or a BTF id (BPF_PSEUDO_BTF_ID).
@@ -168,6 +169,11 @@ export interface MapSpec {
    * of the struct; the kernel engine lays them out as the kernel's struct at load.
    */
   structOps?: { typeName: string; programs: Record<string, string> };
+  /**
+   * For an arena: the object's `__arena` globals (section `.addr_space.1`), which libbpf
+   * copies into the arena's last pages, at `offset`, once it has mapped it.
+   */
+  arenaData?: { offset: number; bytes: Uint8Array };
 }
 
 export interface ObjectSpec {

@@ -561,6 +561,11 @@ function checkGlobalArg(w: Walker, a: GlobalArg, k: number): void {
     if (r.type !== "ctx") w.reject(`arg#${k} expects pointer to ctx`);
     return;
   }
+  if (a.kind === "arena") {
+    // btf_check_func_arg_match: an arena pointer, or a number (a user-space arena address).
+    if (r.type !== "arena" && r.type !== "scalar") w.reject(`R${regno} is not a pointer to arena or scalar.`);
+    return;
+  }
   if (a.kind === "trusted") {
     // check_reg_type for ARG_PTR_TO_BTF_ID | PTR_TRUSTED, then btf_struct_ids_match.
     if (r.type === "scalar" && isConst(r.s) && constValue(r.s)! === 0n && a.nullable) return;

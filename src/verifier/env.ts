@@ -48,6 +48,8 @@ export interface VerifierEnv {
   readonly kfuncAt?: ReadonlyMap<number, string> | undefined;
   /** Unresolved CO-RE type ids (bpf_core_type_id_kernel) and the kernel struct each names. */
   readonly pendingTypeIds?: ReadonlyMap<number, string> | undefined;
+  /** The arena the program's 64-bit loads name (prog->aux->arena): addr_space_cast needs one. */
+  readonly arena?: MapSpec | undefined;
   /** Slots of bpf_iter_*_next calls: checkpoints where loops over iterators converge. */
   readonly iterNextAt?: ReadonlySet<number> | undefined;
 }

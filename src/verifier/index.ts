@@ -136,6 +136,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     complexityLimit: options.complexityLimit ?? COMPLEXITY_LIMIT,
     globals: new Map(),
   };
+  const arenas = new Set([...env.mapAt.values()].filter((m) => m.type === "arena"));
   const lineInfo = program.lineInfo ?? [];
   let walker: Walker | undefined;
   // The main walk, then one per global function it (or another global) called.
@@ -167,6 +168,9 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     if (!(e instanceof CfgError)) throw e;
     return finish(describe(program.instructions, lineInfo, e.insn, e.message, undefined, []));
   }
+  // resolve_pseudo_ldimm64: at most one arena, only for a loader with CAP_BPF and CAP_PERFMON.
+  if (arenas.size > 1) return finish(describe(program.instructions, lineInfo, 0, "Only one arena per program", undefined, []));
+  if (arenas.size && !privileged) return finish(describe(program.instructions, lineInfo, 0, "CAP_BPF and CAP_PERFMON are required to use arena", undefined, []));
   // check_btf_func: without func_info a subprogram cannot tail call (its stack could not be unwound).
   if (cfg.subprogs.length > 1 && !program.funcInfo?.length) {
     for (let t = cfg.subprogs[1]!.start; t < cfg.length; t++) {
@@ -198,6 +202,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     btfCtx,
     returnRange: btfCtx && type === "lsm" ? lsmReturnRange(btfCtx, env.attachType ?? "lsm_mac") : undefined,
     iterNextAt,
+    arena: [...arenas][0],
   };
   const live = liveRegisters(cfg, (id) => env.proto(id)?.args.filter((a) => a.kind !== "dontcare").length ?? 5);
   walker = new Walker(cfg, verifyEnv, live, lineInfo);

@@ -93,6 +93,8 @@ const KFUNC_FLAGS: Readonly<Record<string, number>> = {
   bpf_dynptr_slice_rdwr: KF_RET_NULL,
   bpf_dynptr_from_skb: KF_TRUSTED_ARGS,
   bpf_dynptr_from_xdp: 0,
+  bpf_arena_alloc_pages: KF_TRUSTED_ARGS | KF_SLEEPABLE,
+  bpf_arena_free_pages: KF_TRUSTED_ARGS | KF_SLEEPABLE,
 };
 
 /** Each program type's ctx struct as programs see it (bpf_types.h), for kfunc ctx arguments (btf_is_prog_ctx_type). */
@@ -285,10 +287,11 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   if (type.kind !== "ptr") w.reject(`Unrecognized arg#${a} type ${kindStr(type)}`);
   // __ign: not checked at all; __prog: the verifier fills it in.
   if (p.name.endsWith("__ign") || p.name.endsWith("__prog") || p.name.endsWith("__aux")) return a;
-  if (p.name.endsWith("__map")) {
-    if (r.type !== "map_ptr") w.reject(`arg#${a} expected pointer to map, but got ${r.type}`);
-    return a;
-  }
+  // KF_ARG_PTR_TO_MAP: a map (ld_imm64 of one), or a BTF pointer to a struct bpf_map, which
+  // is then checked as KF_ARG_PTR_TO_BTF_ID (a bpf_map iterator's ctx->map, trusted where asked).
+  const toMap = p.name.endsWith("__map");
+  if (toMap && r.type === "map_ptr") return a;
+  if (toMap && r.type !== "ptr_") w.reject(`arg#${a} expected pointer to map, but got ${r.type}`);
   if (p.name.endsWith("__str")) {
     // KF_ARG_PTR_TO_CONST_STR: a string in a frozen read-only map.
     if (r.type !== "map_value") w.reject(`R${regno} doesn't point to a const string`);
@@ -306,7 +309,7 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     if (r.type !== "mem" || !r.refObjId || r.off !== 0) w.reject(`arg#${a} expected pointer to allocated object`);
     return a;
   }
-  const pointee = btf.resolve(type.type);
+  const pointee = toMap ? (w.env.kernelBtf?.byName("bpf_map", "struct")[0] ?? btf.resolve(type.type)) : btf.resolve(type.type);
   const pointeeName = "name" in pointee ? pointee.name : "";
   // KF_ARG_PTR_TO_ITER: the iterator's state lives on the stack.
   if (iterStructOf(btf, type.type)) {

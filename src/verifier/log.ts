@@ -25,6 +25,7 @@ export function typeName(r: Reg): string {
 export function formatReg(r: Reg): string {
   if (r.type === "scalar") return formatScalar(r.s, { ...(r.id ? { id: r.id, offset: r.off } : {}), precise: r.precise });
   if (r.type === "fp") return `fp${r.off}`;
+  if (r.type === "arena") return "arena";
   const parts: string[] = [];
   if (r.id) parts.push(`id=${r.id}`);
   if (r.refObjId) parts.push(`ref_obj_id=${r.refObjId}`);

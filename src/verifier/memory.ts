@@ -29,7 +29,7 @@ export function checkMemAccess(w: Walker, i: Instruction, cls: Class): void {
     w.reject(`R${i.src} leaks addr into ${base.type === "map_value" ? "map" : typeName(base)}`);
   }
   const signed = opMode(i.opcode) === Mode.Memsx;
-  if (w.env.strictAlignment && size > 1 && base.type !== "fp" && base.type !== "scalar" && !base.maybeNull) strictAlignment(w, base, i.off, size);
+  if (w.env.strictAlignment && size > 1 && base.type !== "fp" && base.type !== "scalar" && base.type !== "arena" && !base.maybeNull) strictAlignment(w, base, i.off, size);
   const result = access(w, baseNo, base, i.off, size, write, value, cls === Class.St ? i.imm : undefined, signed);
   savePtrType(w, base.type);
   if (!write) {
@@ -102,6 +102,9 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
         if (l.kind === "bad") w.reject(l.message);
         if (l.kind === "ptr") return walkedPtr(w, base, l.struct, l.field);
       }
+      return undefined;
+    case "arena":
+      // Any offset: the JIT bounds an arena access to the arena and a fault reads zero.
       return undefined;
     case "tp_buffer": {
       // check_tp_buffer_access: any constant offset from the start, read or written.

@@ -196,6 +196,11 @@ const isCallbackCall = (i: { opcode: number; src: number; imm: number }): boolea
   i.opcode === 0x85 && i.src === PseudoCall.Helper && CALLBACK_HELPERS.has(i.imm);
 
 /** states_maybe_looping: a quick exact look at the innermost frame's registers. */
+/**
+ * states_maybe_looping: the current frame's registers are byte for byte the old ones up to
+ * their parentage, ids included as they are (not mapped): a loop that gives a value a fresh
+ * id each time round is never taken for an infinite one (it runs into the complexity limit).
+ */
 function maybeLooping(old: State, cur: State): boolean {
   const fo = old.frames[old.frames.length - 1]!;
   const fc = cur.frames[cur.frames.length - 1]!;
@@ -203,6 +208,8 @@ function maybeLooping(old: State, cur: State): boolean {
     const a = fo.regs[r]!;
     const b = fc.regs[r]!;
     if (a.type !== b.type || a.off !== b.off || !sameScalar(a.s, b.s)) return false;
+    if (a.id !== b.id || a.refObjId !== b.refObjId || a.maybeNull !== b.maybeNull || a.rdonly !== b.rdonly || a.ringbuf !== b.ringbuf) return false;
+    if (a.range !== b.range || a.map !== b.map || a.memSize !== b.memSize || a.btfType !== b.btfType) return false;
   }
   return true;
 }
@@ -293,6 +300,9 @@ function regsafe(w: Walker, o: Reg, c: Reg, ids: IdMap, mode: Mode3): boolean {
       if (o.type === "mem" && !ids.check(o.range, c.range)) return false;
       if (!ids.check(o.id, c.id) || !ids.check(o.refObjId, c.refObjId)) return false;
       return scalarWithin(o.s, c.s);
+    case "arena":
+      // Any arena pointer is as good as another: accesses through one are not checked.
+      return true;
     default:
       return regsExact(o, c, ids);
   }

@@ -28,6 +28,7 @@ export type RegType =
   /** PTR_TO_TCP_SOCK */ | "tcp_sock"
   /** PTR_TO_FUNC */ | "func"
   /** PTR_TO_TP_BUFFER: a writable raw tracepoint's buffer */ | "tp_buffer"
+  /** PTR_TO_ARENA: an arena address cast to the kernel's address space (addr_space_cast) */ | "arena"
   /** An open-coded iterator's state, held in its STACK_ITER slots (iterators.ts) */ | "iter"
   /** A dynptr's state, held in its two STACK_DYNPTR slots (dynptr.ts) */ | "dynptr"
   /** CONST_PTR_TO_DYNPTR: a callback's read-only dynptr argument */ | "dynptr_ptr";

@@ -141,6 +141,7 @@ export class Walker {
       const r = f.regs[k + 1]!;
       if (a.kind === "scalar") setScalar(r, scalarUnknown());
       else if (a.kind === "ctx") setPointer(r, "ctx");
+      else if (a.kind === "arena") setPointer(r, "arena");
       else if (a.kind === "trusted") {
         setPointer(r, "ptr_");
         r.btfType = a.struct!;
@@ -360,6 +361,11 @@ export class Walker {
       dst.map = map;
       return;
     }
+    // check_ld_imm: an address in an arena (its __arena globals) is a user-space number.
+    if (map.type === "arena") {
+      setScalar(dst, SCALAR_UNKNOWN);
+      return;
+    }
     const off = Number(v >> 32n);
     if (off >= map.valueSize) this.reject(`invalid access to map value pointer, value_size=${map.valueSize} off=${off}`);
     setPointer(dst, "map_value");
@@ -418,6 +424,12 @@ export class Walker {
     if ((op === OP_LSH || op === OP_RSH || op === OP_ARSH) && !x && (i.imm < 0 || i.imm >= (is64 ? 64 : 32))) {
       this.reject(`invalid shift ${i.imm}`);
     }
+    // adjust_reg_min_max_vals: any arithmetic is allowed on an arena pointer, either side, and
+    // gives one (the JIT keeps it within the arena's 4 GB).
+    if (dst.type === "arena" || src?.type === "arena") {
+      if (dst.type !== "arena") assignReg(dst, src!);
+      return;
+    }
     const srcVal: Scalar = src ? src.s : this.imm(i, is64);
     const srcIsPtr = !!src && isPointer(src);
     if (isPointer(dst) || srcIsPtr) {
@@ -446,6 +458,16 @@ export class Walker {
       setScalar(dst, this.imm(i, is64));
       return;
     }
+    if (is64 && i.off === 1) {
+      // addr_space_cast (check_alu_op): from the arena's user addresses (1) to the kernel's (0)
+      // gives an arena pointer; the other way, a number.
+      if (i.imm !== 1 && i.imm !== 1 << 16) this.reject("addr_space_cast insn can only convert between address space 1 and 0");
+      if (!this.env.arena) this.reject("addr_space_cast insn can only be used in a program that has an associated arena");
+      this.readReg(i.src);
+      setScalar(dst, SCALAR_UNKNOWN);
+      if (i.imm === 1) setPointer(dst, "arena");
+      return;
+    }
     const src = this.readReg(i.src);
     const sx = i.off === 8 || i.off === 16 || i.off === 32;
     if (sx) {
@@ -453,17 +475,13 @@ export class Walker {
         // is_pointer_value: a privileged loader may sign-extend part of a pointer into a number.
         if (!this.env.privileged) this.reject(`R${i.src} sign-extension part of pointer`);
         setScalar(dst, is64 ? SCALAR_UNKNOWN : scalarAlu("mov", scalarUnknown(), scalarUnknown(), false));
+        if (!is64 && src.type === "arena") setPointer(dst, "arena");
         return;
       }
       setScalar(dst, scalarAlu(`movsx${i.off}` as AluName, src.s, src.s, is64));
       return;
     }
     if (is64) {
-      if (i.off === 1) {
-        // addr_space_cast: arena pointers are not modelled; the result is a number.
-        setScalar(dst, SCALAR_UNKNOWN);
-        return;
-      }
       // Linked copies: a later bound on one is a bound on the other (find_equal_scalars).
       if (src.type === "scalar") this.idBeforeMov(src);
       assignReg(dst, src);
@@ -472,6 +490,8 @@ export class Walker {
     if (src.type !== "scalar") {
       if (!this.env.privileged) this.reject(`R${i.src} partial copy of pointer`);
       setScalar(dst, scalarAlu("mov", scalarUnknown(), scalarUnknown(), false));
+      // An arena pointer is 32 bits: its low half is still one.
+      if (src.type === "arena") setPointer(dst, "arena");
       return;
     }
     if (fitsU32(src.s)) {

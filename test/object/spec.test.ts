@@ -335,3 +335,22 @@ test("a __hidden global subprogram gets static BTF linkage, as libbpf's mark_btf
   assert.equal(linkage("hidden-arg-fetch.bpf.o", "on_marker"), "global");
   assert.equal(linkage("global-func-args.bpf.o", "flow_hash"), "global");
 });
+
+test("__arena globals go in the last pages of the object's one arena, as libbpf places them", () => {
+  const path = new URL("../verifier/corpus/arena-records.bpf.o", import.meta.url).pathname;
+  const spec = loadObjectSpec(bytesOf(path), { name: path });
+  const arena = spec.maps.find((m) => m.type === "arena")!;
+  assert.equal(arena.name, "arena");
+  // 4 pages of 4096 bytes; 24 bytes of globals take the last page.
+  assert.equal(arena.arenaData!.offset, 3 * 4096);
+  assert.deepEqual([...arena.arenaData!.bytes.subarray(0, 8)], [7, 0, 0, 0, 0, 0, 0, 0], "generation = 7, first in .addr_space.1");
+  assert.equal(arena.arenaData!.bytes.length, 24);
+  assert.ok(!spec.maps.some((m) => m.section === ".addr_space.1"), "no global data map for the arena's section");
+  const refs = spec.programs.find((p) => p.name === "add_records")!.references.filter((r) => r.kind === "data");
+  // head (at 8) and total (at 16), each the arena's address plus where the globals start.
+  assert.deepEqual([...new Set(refs.map((r) => `${r.name}+${r.offset}`))].sort(), ["arena+12296", "arena+12304"]);
+  const read = spec.programs.find((p) => p.name === "read_generation")!;
+  const ld = read.instructions[read.references.find((r) => r.kind === "data")!.insnIndex]!;
+  assert.equal(ld.src, PseudoLd.MapValue);
+  assert.equal(Number(ld.imm64! >> 32n), 12288);
+});
