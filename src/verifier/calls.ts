@@ -135,7 +135,15 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
     w.cur.activeLock = 0;
   }
   const cb = CALLBACKS[proto.name];
-  if (cb && meta.callback >= 0) enterCallback(w, t, meta, cb.args(w, meta), cb.ret);
+  if (cb && meta.callback >= 0 && proto.name === "loop") {
+    // bpf_loop runs its callback at most nr_loops times on a path, so R1 decides (precise).
+    markPrecise(w, 1);
+    if (BigInt(w.frame.callbackDepth) < w.reg(1).s.umax) enterCallback(w, t, meta, cb.args(w, meta), cb.ret);
+    else {
+      w.frame.callbackDepth = 0;
+      if (w.env.logLevel > 1) w.say(`frame${w.cur.frames.length - 1} bpf_loop iteration limit reached`);
+    }
+  } else if (cb && meta.callback >= 0) enterCallback(w, t, meta, cb.args(w, meta), cb.ret);
   // A write through an skb dynptr may move the packet (check_helper_call's BPF_FUNC_dynptr_write).
   if (proto.changesPktData || (proto.name === "dynptr_write" && meta.dynptr?.type === "skb")) clearPacketPointers(w);
   for (let r = 1; r <= 5; r++) setNotInit(w.reg(r));
@@ -561,6 +569,11 @@ function checkGlobalArg(w: Walker, a: GlobalArg, k: number): void {
     if (r.type !== "ctx") w.reject(`arg#${k} expects pointer to ctx`);
     return;
   }
+  if (a.kind === "dynptr") {
+    // btf_check_func_arg_match: process_dynptr_func, for an initialised dynptr of any type.
+    dynptrArg(w, regno, r, { type: undefined, uninit: false, rdonly: true }, w.insn);
+    return;
+  }
   if (a.kind === "arena") {
     // btf_check_func_arg_match: an arena pointer, or a number (a user-space arena address).
     if (r.type !== "arena" && r.type !== "scalar") w.reject(`R${regno} is not a pointer to arena or scalar.`);
@@ -597,6 +610,9 @@ function enterCallback(w: Walker, t: number, meta: CallMeta, args: Reg[], ret: r
   callee.callbackRet = ret;
   callee.inCallback = true;
   // The caller keeps its argument registers: the callback returns to the call, which runs again.
+  // The path into the callback has run it once more; the path past the call, not at all.
+  s.frames[s.frames.length - 1]!.callbackDepth++;
+  w.frame.callbackDepth = 0;
   s.frames.push(callee);
   s.callbackDepth++;
 }

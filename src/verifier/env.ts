@@ -10,6 +10,7 @@ import type { ProgramTypeVerifierOps } from "../programs/access.js";
 import type { GlobalFunc } from "./globals.js";
 import type { Btf } from "../btf/types.js";
 import type { BtfCtx, BtfCtxArg } from "./btf-ptr.js";
+import type { Fastcall } from "./fastcall.js";
 
 export interface VerifierEnv {
   readonly type: string;
@@ -48,6 +49,8 @@ export interface VerifierEnv {
   readonly kfuncAt?: ReadonlyMap<number, string> | undefined;
   /** Unresolved CO-RE type ids (bpf_core_type_id_kernel) and the kernel struct each names. */
   readonly pendingTypeIds?: ReadonlyMap<number, string> | undefined;
+  /** bpf_fastcall spill/fill patterns, whose stack slots may not count toward the depth (fastcall.ts). */
+  readonly fastcall?: Fastcall | undefined;
   /** The arena the program's 64-bit loads name (prog->aux->arena): addr_space_cast needs one. */
   readonly arena?: MapSpec | undefined;
   /** Slots of bpf_iter_*_next calls: checkpoints where loops over iterators converge. */

@@ -10,8 +10,8 @@ import type { FuncInfo } from "../object/types.js";
 
 /** One argument of a global function (bpf_subprog_arg_info). */
 export interface GlobalArg {
-  /** ARG_ANYTHING (a scalar), ARG_PTR_TO_CTX, ARG_PTR_TO_MEM (of `size` bytes), ARG_PTR_TO_BTF_ID | PTR_TRUSTED (`__arg_trusted`), ARG_PTR_TO_ARENA (`__arg_arena`). */
-  readonly kind: "scalar" | "ctx" | "mem" | "trusted" | "arena";
+  /** ARG_ANYTHING (a scalar), ARG_PTR_TO_CTX, ARG_PTR_TO_MEM (of `size` bytes), ARG_PTR_TO_BTF_ID | PTR_TRUSTED (`__arg_trusted`), ARG_PTR_TO_ARENA (`__arg_arena`), ARG_PTR_TO_DYNPTR | MEM_RDONLY (`struct bpf_dynptr *`). */
+  readonly kind: "scalar" | "ctx" | "mem" | "trusted" | "arena" | "dynptr";
   readonly size: number;
   /** PTR_MAYBE_NULL: a pointer argument may be NULL unless tagged `__arg_nonnull`. */
   readonly nullable: boolean;
@@ -101,6 +101,11 @@ function signature(btf: Btf, fn: Extract<BtfType, { kind: "func" }>, subprog: nu
     const pointee = btf.resolve(t.type);
     if (tagged.has("arg:ctx") || ((pointee.kind === "struct" || pointee.kind === "union") && pointee.name !== "" && pointee.name === CTX_STRUCT[progType])) {
       args.push({ kind: "ctx", size: 0, nullable: false });
+      continue;
+    }
+    // btf_prepare_func_args: a dynptr the caller made, which the function may read through.
+    if (pointee.kind === "struct" && pointee.name === "bpf_dynptr" && tagged.size === 0) {
+      args.push({ kind: "dynptr", size: 0, nullable: false });
       continue;
     }
     // btf_prepare_func_args: an arena pointer, whatever it points to.

@@ -16,6 +16,7 @@ import { sourceLineAtSlot } from "../object/source.js";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "../object/types.js";
 import type { ProgramTypeVerifierOps } from "../programs/access.js";
 import { buildCfg, CfgError, isPseudoCall, isPseudoFunc } from "./cfg.js";
+import { Fastcall } from "./fastcall.js";
 import { COMPLEXITY_LIMIT, MAX_FRAMES, MAX_STACK, Reject, type VerifierEnv } from "./env.js";
 import { liveRegisters } from "./liveness.js";
 import { fixHint, formatState, statsLine } from "./log.js";
@@ -144,7 +145,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
   const finish = (error?: VerifyError): VerifyResult => {
     const w = walker;
     const lines = walks.flatMap((x) => x.log);
-    const depth = w ? w.stackDepth.map((_, k) => Math.max(...walks.map((x) => x.stackDepth[k]!))) : [];
+    const depth = w ? w.stackDepth.map((_, k) => subprogDepth(w, walks, k)) : [];
     if (!error && w) lines.push(`stack depth ${depth.map((d) => roundDepth(d)).join("+")}`);
     if (error) lines.push(...error.detail, error.message);
     const sum = (f: (x: Walker) => number) => walks.reduce((n, x) => n + f(x), 0);
@@ -203,6 +204,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     returnRange: btfCtx && type === "lsm" ? lsmReturnRange(btfCtx, env.attachType ?? "lsm_mac") : undefined,
     iterNextAt,
     arena: [...arenas][0],
+    fastcall: new Fastcall(cfg, kfuncEnv.kfuncAt),
   };
   const live = liveRegisters(cfg, (id) => env.proto(id)?.args.filter((a) => a.kind !== "dontcare").length ?? 5);
   walker = new Walker(cfg, verifyEnv, live, lineInfo);
@@ -274,12 +276,18 @@ function provenPacketLoads(walks: readonly Walker[]): Set<number> {
   return out;
 }
 
+/** A subprogram's stack depth over every walk, less the bpf_fastcall slots the kernel removes. */
+const subprogDepth = (w: Walker, walks: readonly Walker[], k: number): number => {
+  const d = Math.max(...walks.map((x) => x.stackDepth[k]!));
+  return w.env.fastcall ? w.env.fastcall.depth(k, d) : d;
+};
+
 const roundDepth = (d: number): number => (d === 0 ? 0 : Math.ceil(d / 8) * 8);
 
 /** check_max_stack_depth: the deepest chain of frames may use 512 bytes in all (16-byte rounded frames). */
 function checkStackDepth(w: Walker, walks: readonly Walker[]): void {
   const { cfg } = w;
-  const depth = (k: number) => Math.ceil(Math.max(...walks.map((x) => x.stackDepth[k]!)) / 16) * 16;
+  const depth = (k: number) => Math.ceil(subprogDepth(w, walks, k) / 16) * 16;
   const calls: number[][] = cfg.subprogs.map(() => []);
   for (let t = 0; t < cfg.length; t++) {
     const i = cfg.insns[t];

@@ -347,6 +347,7 @@ function stackAccess(w: Walker, regno: number, base: Reg, off: number, size: num
 
 /** Records the depth the frame's subprogram reaches. */
 function touch(w: Walker, f: Frame, o: number): void {
+  w.env.fastcall?.access(f.subprog, w.insn, o);
   if (-o > f.depth) f.depth = -o;
   if (-o > w.stackDepth[f.subprog]!) w.stackDepth[f.subprog] = -o;
 }

@@ -262,6 +262,8 @@ function statesEqual(w: Walker, old: State, cur: State, mode: Mode3): boolean {
     // Liveness: the innermost frame at this insn, callers at their return points.
     const at = k === last ? old.insn : old.frames[k + 1]!.callsite + 1;
     const live = w.live[at] ?? 0x3ff;
+    // func_states_equal: a path that has run a bpf_loop callback fewer times may run it more.
+    if (old.frames[k]!.callbackDepth > cur.frames[k]!.callbackDepth) return false;
     if (!frameEqual(w, old.frames[k]!, cur.frames[k]!, ids, mode, k === last ? live : live & ~0x3e)) return false;
   }
   for (let k = 0; k < old.refs.length; k++) if (!ids.check(old.refs[k]!.id, cur.refs[k]!.id)) return false;

@@ -153,6 +153,8 @@ export interface Frame {
   inCallback: boolean;
   /** Deepest stack byte touched, for the combined stack depth. */
   depth: number;
+  /** callback_depth: the callbacks this frame's current helper call has run on this path (bpf_loop stops at nr_loops). */
+  callbackDepth: number;
 }
 
 export interface RefState {
@@ -243,6 +245,7 @@ export function copyFrame(f: Frame): Frame {
     callbackRet: f.callbackRet,
     inCallback: f.inCallback,
     depth: f.depth,
+    callbackDepth: f.callbackDepth,
   };
 }
 
@@ -267,5 +270,5 @@ export function copyState(s: State): State {
 export function newFrame(callsite: number, subprog: number, frameno: number): Frame {
   const regs: Reg[] = [];
   for (let i = 0; i < 11; i++) regs.push(newReg());
-  return { regs, stack: [], callsite, subprog, frameno, callbackRet: undefined, inCallback: false, depth: 0 };
+  return { regs, stack: [], callsite, subprog, frameno, callbackRet: undefined, inCallback: false, depth: 0, callbackDepth: 0 };
 }

@@ -142,6 +142,12 @@ export class Walker {
       if (a.kind === "scalar") setScalar(r, scalarUnknown());
       else if (a.kind === "ctx") setPointer(r, "ctx");
       else if (a.kind === "arena") setPointer(r, "arena");
+      else if (a.kind === "dynptr") {
+        // do_check_common: taken for a local dynptr, read-only (CONST_PTR_TO_DYNPTR).
+        setPointer(r, "dynptr_ptr");
+        r.btfType = "local";
+        r.id = this.newId();
+      }
       else if (a.kind === "trusted") {
         setPointer(r, "ptr_");
         r.btfType = a.struct!;

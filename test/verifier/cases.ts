@@ -57,6 +57,8 @@ const LOOKUP = `
   call 1`;
 /** The same lookup in a SOCKMAP: a socket or NULL, with a reference. */
 const SOCK_LOOKUP = LOOKUP.replace("map[hash8]", "map[socks]");
+/** A main program using all 512 bytes of stack that calls f, whose frame is `body`. */
+const FASTCALL_SUB = (body: string) => `r1 = 42\n*(u64 *)(r10 - 512) = r1\ncall f\nr0 = 0\nexit\nf:\n${body}\nexit`;
 
 /** bpf_sk_lookup_tcp on a zeroed IPv4 tuple at fp-16, leaving r0 a socket or NULL with a reference. */
 const TCP_LOOKUP = `
@@ -230,6 +232,10 @@ export const CASES: readonly Case[] = [
 
   // ---- bpf-to-bpf calls ----
   { name: "a subprogram call", asm: "r1 = 1\ncall f\nexit\nf:\nr0 = r1\nexit", accept: true },
+  // bpf_fastcall: spills and fills around a call the kernel inlines are removed, with their slots.
+  { name: "bpf_fastcall spills around bpf_get_smp_processor_id take no stack", asm: FASTCALL_SUB("*(u64 *)(r10 - 8) = r1\ncall 8\nr1 = *(u64 *)(r10 - 8)\nr0 = 0"), accept: true },
+  { name: "a bpf_fastcall slot read outside the pattern keeps it", asm: FASTCALL_SUB("*(u64 *)(r10 - 8) = r1\ncall 8\nr1 = *(u64 *)(r10 - 8)\nr0 = *(u64 *)(r10 - 8)"), reject: /combined stack size of 2 calls is 528. Too large/ },
+  { name: "spills around a helper that is not bpf_fastcall take stack", asm: FASTCALL_SUB("*(u64 *)(r10 - 8) = r1\ncall 7\nr1 = *(u64 *)(r10 - 8)\nr0 = 0"), reject: /combined stack size of 2 calls is 528. Too large/ },
   { name: "a subprogram reads the caller's r6", asm: "r6 = 1\ncall f\nexit\nf:\nr0 = r6\nexit", reject: /R6 !read_ok/ },
   { name: "a subprogram returns nothing", asm: "call f\nexit\nf:\nexit", reject: /R0 !read_ok/ },
   { name: "r1-r5 after a subprogram returns", asm: "r1 = 1\ncall f\nr0 = r1\nexit\nf:\nr0 = 0\nexit", reject: /R1 !read_ok/ },
