@@ -17,8 +17,10 @@ import { dynptrArg, type DynptrInfo, dynptrReleaseCheck, releaseDynptr } from ".
 import { checkAlignment, checkCtxOff, checkHelperMem } from "./memory.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarRange, scalarSignedRange32, scalarUnknown } from "./scalar.js";
-import { BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
+import { BTF_PTR_RCU, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import { widenImprecise, type Walker } from "./walker.js";
+import { isLocalObj, kptrXchgDest, kptrXchgResult, matchKptrType, PERCPU_PREFIX } from "./kptr.js";
+import type { KptrField } from "../maps/value-fields.js";
 
 const helperName = (id: number): string => (HELPER_NAMES[id] ? `bpf_${HELPER_NAMES[id]}#${id}` : `unknown#${id}`);
 
@@ -37,6 +39,8 @@ interface CallMeta {
   dynptr: DynptrInfo | undefined;
   /** A dynptr argument the call releases (OBJ_RELEASE: ringbuf submit/discard). */
   releaseDynptr: Reg | undefined;
+  /** bpf_kptr_xchg's destination field (meta.kptr_field). */
+  kptrField: KptrField | undefined;
 }
 
 /** do_refine_retval_range: helpers whose r0 is at most the buffer size they were given, or a negative errno. */
@@ -97,7 +101,7 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   if (proto.gplOnly && !w.env.gpl) w.reject("cannot call GPL-restricted function from non-GPL compatible program");
   if (proto.mightSleep && !w.env.sleepable) w.reject(`helper call might sleep in a non-sleepable prog`);
   if (proto.privileged && !w.env.privileged) w.reject(`unknown func ${helperName(id)}`);
-  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1, refObjId: 0, msizeMax: 0, dynptr: undefined, releaseDynptr: undefined };
+  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1, refObjId: 0, msizeMax: 0, dynptr: undefined, releaseDynptr: undefined, kptrField: undefined };
   for (let a = 0; a < 5; a++) {
     const spec = proto.args[a];
     if (!spec || spec.kind === "dontcare") break;
@@ -274,6 +278,9 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
   // NULL skips the type check of a nullable argument; a memory argument still needs a size of 0.
   if (spec.maybeNull && isNull && spec.kind !== "ptr_to_mem") return;
   switch (spec.kind) {
+    case "kptr_xchg_dest":
+      meta.kptrField = kptrXchgDest(w, regno, r);
+      return;
     case "anything":
       // An unprivileged loader may not hand an address to a helper as a number.
       if (r.type !== "scalar" && !w.env.privileged) w.reject(`R${regno} leaks addr into helper function`);
@@ -355,8 +362,19 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       return;
     case "ptr_to_btf_id":
     case "ptr_to_percpu_btf_id":
-      // percpu_btf_ptr_types: MEM_PERCPU pointers, plain, RCU or trusted (reg_type_str).
-      if (r.type === "scalar") bad(spec.kind === "ptr_to_percpu_btf_id" ? "percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_" : `ptr_${spec.btfType ?? ""}`);
+      // bpf_kptr_xchg's new value: of the field's type (map_kptr_match_type), referenced.
+      if (meta.kptrField && proto.name === "kptr_xchg") {
+        matchKptrType(w, meta.kptrField, r, regno);
+        if (!r.refObjId) w.reject(`R${regno} must be referenced when passed to release function`);
+        meta.releaseId = r.refObjId;
+        return;
+      }
+      // percpu_btf_ptr_types: MEM_PERCPU pointers, plain, RCU or trusted (reg_type_str): a
+      // per-CPU ksym, or a percpu_kptr loaded inside an RCU section.
+      if (spec.kind === "ptr_to_percpu_btf_id" && !(r.type === "ptr_" && r.btfType === "ksym") && !(isLocalObj(r) && r.btfType.startsWith(PERCPU_PREFIX) && r.range === BTF_PTR_RCU && !r.maybeNull)) {
+        bad("percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_");
+      }
+      if (r.type === "scalar") bad(`ptr_${spec.btfType ?? ""}`);
       // btf_ptr_types: plain, trusted or RCU; an untrusted pointer is none of them.
       if (spec.kind === "ptr_to_btf_id" && r.type === "ptr_" && r.range & BTF_PTR_UNTRUSTED) bad("ptr_, trusted_ptr_, rcu_ptr_");
       if (spec.release && r.refObjId) meta.releaseId = r.refObjId;
@@ -447,6 +465,10 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
       break;
     case "ptr_to_mem_or_btf_id":
     case "ptr_to_btf_id":
+      if (proto.name === "kptr_xchg" && meta.kptrField) {
+        kptrXchgResult(w, r0, meta.kptrField);
+        break;
+      }
       setPointer(r0, "ptr_");
       r0.btfType = ret.btfType ?? "";
       if (ret.trusted) r0.range = BTF_PTR_TRUSTED;

@@ -13,6 +13,7 @@ import { KFUNC_PROBED_TYPES, KFUNC_TYPES } from "./kfunc-sets.js";
 import type { Instruction } from "../isa/instruction.js";
 import { acquireReference, releaseReference } from "./calls.js";
 import { checkCtxOff, checkHelperMem } from "./memory.js";
+import { isLocalObj, LOCAL_PREFIX, PERCPU_PREFIX } from "./kptr.js";
 import { typeName } from "./log.js";
 import { iterArg, iterNext, iterStructOf } from "./iterators.js";
 import { dynptrArg, type DynptrInfo } from "./dynptr.js";
@@ -303,7 +304,11 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   }
   if (p.name.endsWith("__alloc")) {
     // KF_ARG_PTR_TO_ALLOC_BTF_ID: an object from bpf_obj_new, which the call releases.
-    if (r.type !== "mem" || !r.refObjId || r.off !== 0) w.reject(`arg#${a} expected pointer to allocated object`);
+    if (!isLocalObj(r) || !r.refObjId || r.off !== 0) w.reject(`arg#${a} expected pointer to allocated object`);
+    // bpf_obj_drop takes a plain local object, bpf_percpu_obj_drop a per-CPU one.
+    const percpu = r.btfType.startsWith(PERCPU_PREFIX);
+    if (name === "bpf_obj_drop_impl" && percpu) w.reject(`arg#${a} expected for bpf_obj_drop_impl()`);
+    if (name === "bpf_percpu_obj_drop_impl" && !percpu) w.reject(`arg#${a} expected for bpf_percpu_obj_drop_impl()`);
     return a;
   }
   const pointee = btf.resolve(type.type);
@@ -459,8 +464,11 @@ function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
       r0.btfType = target.name;
       r0.range = BTF_PTR_UNTRUSTED;
     } else if (target && target.kind === "struct") {
+      // PTR_TO_BTF_ID | MEM_ALLOC of the program's own struct (a per-CPU one is not for direct access).
+      const percpu = name === "bpf_percpu_obj_new_impl";
       setPointer(r0, "mem");
-      r0.memSize = target.size;
+      r0.memSize = percpu ? 0 : target.size;
+      r0.btfType = (percpu ? PERCPU_PREFIX : LOCAL_PREFIX) + target.name;
     } else {
       setScalar(r0, SCALAR_UNKNOWN);
       return;
