@@ -13,7 +13,7 @@ import { KFUNC_PROBED_TYPES, KFUNC_TYPES } from "./kfunc-sets.js";
 import type { Instruction } from "../isa/instruction.js";
 import { acquireReference, releaseReference } from "./calls.js";
 import { checkCtxOff, checkHelperMem } from "./memory.js";
-import { isLocalObj, LOCAL_PREFIX, PERCPU_PREFIX } from "./kptr.js";
+import { isLocalObj, LOCAL_PREFIX, localHasRefcount, localStruct, PERCPU_PREFIX } from "./kptr.js";
 import { typeName } from "./log.js";
 import { iterArg, iterNext, iterStructOf } from "./iterators.js";
 import { dynptrArg, type DynptrInfo } from "./dynptr.js";
@@ -94,6 +94,12 @@ const KFUNC_FLAGS: Readonly<Record<string, number>> = {
   bpf_dynptr_slice_rdwr: KF_RET_NULL,
   bpf_dynptr_from_skb: KF_TRUSTED_ARGS,
   bpf_dynptr_from_xdp: 0,
+  bpf_refcount_acquire_impl: KF_ACQUIRE | KF_RET_NULL | KF_RCU,
+  // net/bpf/test_run.c's and bpf_testmod's, which the selftests keep in kptrs.
+  bpf_kfunc_call_test_release: KF_RELEASE,
+  bpf_kfunc_call_memb_release: KF_RELEASE,
+  bpf_kfunc_call_test_acquire: KF_ACQUIRE | KF_RET_NULL,
+  bpf_kfunc_call_test_ref: KF_TRUSTED_ARGS | KF_RCU,
 };
 
 /** Each program type's ctx struct as programs see it (bpf_types.h), for kfunc ctx arguments (btf_is_prog_ctx_type). */
@@ -213,6 +219,10 @@ interface KfuncMeta {
   constSize: number;
   /** The initialised dynptr an argument names (initialized_dynptr): slices and clones take after it. */
   dynptr: DynptrInfo | undefined;
+  /** The local object's struct bpf_refcount_acquire was given (meta.arg_btf_id): r0's. */
+  localStruct: string;
+  /** That object is an owning reference (meta.arg_owning_ref): the new one is not NULL. */
+  owningRef: boolean;
 }
 
 export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
@@ -244,7 +254,7 @@ export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   if (name === "bpf_cast_to_kern_ctx") return castToKernCtx(w, t);
   const params = k.proto.params;
   if (params.length > 5) w.reject(`Function ${name} has ${params.length} > 5 args`);
-  const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0, iter: undefined, typeId: 0, constSize: 0, dynptr: undefined };
+  const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0, iter: undefined, typeId: 0, constSize: 0, dynptr: undefined, localStruct: "", owningRef: false };
   for (let a = 0; a < params.length; a++) a = checkArg(w, k, a, meta, t);
   if (flags & KF_RELEASE && !meta.releaseRegno) w.reject(`release kernel function ${name} expects refcounted PTR_TO_BTF_ID`);
   if (meta.releaseRegno) releaseReference(w, meta.refObjId);
@@ -301,6 +311,14 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   if (r.type !== "scalar" && r.refObjId) {
     meta.refObjId = r.refObjId;
     if (k.flags & KF_RELEASE) meta.releaseRegno = regno;
+  }
+  if (p.name.endsWith("__refcounted_kptr")) {
+    // KF_ARG_PTR_TO_REFCOUNTED_KPTR: a local object (owning, or RCU) whose struct has a bpf_refcount.
+    if (!isLocalObj(r) || r.btfType.startsWith(PERCPU_PREFIX)) w.reject(`arg#${a} is neither owning or non-owning ref`);
+    if (!localHasRefcount(w, localStruct(r))) w.reject(`arg#${a} doesn't point to a type with bpf_refcount field`);
+    meta.localStruct = localStruct(r);
+    meta.owningRef = r.refObjId !== 0;
+    return a;
   }
   if (p.name.endsWith("__alloc")) {
     // KF_ARG_PTR_TO_ALLOC_BTF_ID: an object from bpf_obj_new, which the call releases.
@@ -473,6 +491,12 @@ function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
       setScalar(r0, SCALAR_UNKNOWN);
       return;
     }
+  } else if (name === "bpf_refcount_acquire_impl" && meta.localStruct) {
+    // A new owning reference to the same local object.
+    const t = w.env.objectBtf?.byName(meta.localStruct).find((x) => x.kind === "struct");
+    setPointer(r0, "mem");
+    r0.memSize = t && t.kind === "struct" ? t.size : 0;
+    r0.btfType = LOCAL_PREFIX + meta.localStruct;
   } else if (pointee.kind === "void" && /^bpf_dynptr_slice(_rdwr)?$/.test(name)) {
     // A slice of the dynptr's data, or of the buffer it was copied to: `buffer__szk` bytes, maybe NULL.
     setPointer(r0, "mem");
@@ -500,7 +524,8 @@ function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
     r0.rdonly = true;
     if (meta.refObjId) r0.refObjId = meta.refObjId;
   }
-  if (flags & KF_RET_NULL) {
+  // is_kfunc_ret_null: another reference to an object the program owns cannot fail.
+  if (flags & KF_RET_NULL && !(name === "bpf_refcount_acquire_impl" && meta.owningRef)) {
     r0.maybeNull = true;
     r0.id = w.newId();
   }

@@ -86,7 +86,10 @@ export function kptrAccess(w: Walker, field: KptrField, op: KptrOp): Reg | undef
 export function isLocalKptr(w: Walker, field: KptrField): boolean {
   const k = w.env.kernelBtf;
   if (!k) return false;
-  return !k.byName(field.struct).some((t) => t.kind === "struct");
+  const has = (b: { byName(n: string): readonly { kind: string }[] }) => b.byName(field.struct).some((t) => t.kind === "struct");
+  if (has(k)) return false;
+  for (const m of w.env.moduleBtfs?.() ?? []) if (has(m)) return false;
+  return true;
 }
 
 /** rcu_protected_types, and local structs holding a bpf_refcount (rcu_protected_object). */
@@ -96,8 +99,14 @@ function rcuSafe(w: Walker, field: KptrField, local: boolean): boolean {
   if (field.kind === "percpu_kptr") return true;
   if (field.kind !== "kptr") return false;
   if (!local) return RCU_PROTECTED.has(field.struct);
+  return localHasRefcount(w, field.struct);
+}
+
+/** Whether the program's struct `name` holds a bpf_refcount (btf_record_has_field(rec, BPF_REFCOUNT)). */
+export function localHasRefcount(w: Walker, name: string): boolean {
   const own = w.env.objectBtf;
-  return !!own && (valueFields(own, field.typeId).special ?? []).some((f) => f.name === "bpf_refcount");
+  const t = own?.byName(name).find((x) => x.kind === "struct");
+  return !!own && !!t && (valueFields(own, t.id).special ?? []).some((f) => f.name === "bpf_refcount");
 }
 
 /** in_rcu_cs */
