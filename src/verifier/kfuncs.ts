@@ -290,6 +290,14 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
       if (!isConst(r.s)) w.reject(`R${regno} must be a known constant`);
       markPrecise(w, regno);
       if (name === "bpf_rdonly_cast" || /obj_new_impl$/.test(name)) meta.typeId = Number(constValue(r.s)!);
+      // bpf_obj_new's type: a struct of the program's BTF, by a 32-bit id (check_kfunc_call).
+      if (/obj_new_impl$/.test(name)) {
+        if (BigInt.asUintN(32, constValue(r.s)!) !== constValue(r.s)!) w.reject("local type ID argument must be in range [0, U32_MAX]");
+        const own = w.env.objectBtf;
+        if (!own) w.reject("bpf_obj_new/bpf_percpu_obj_new requires prog BTF");
+        const id = Number(constValue(r.s)!);
+        if (id <= 0 || id >= own.types.length || own.type(id).kind !== "struct") w.reject("bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct");
+      }
     }
     return a;
   }
@@ -314,6 +322,7 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   }
   if (p.name.endsWith("__refcounted_kptr")) {
     // KF_ARG_PTR_TO_REFCOUNTED_KPTR: a local object (owning, or RCU) whose struct has a bpf_refcount.
+    if (isNull || r.maybeNull) w.reject(`Possibly NULL pointer passed to trusted arg${a}`);
     if (!isLocalObj(r) || r.btfType.startsWith(PERCPU_PREFIX)) w.reject(`arg#${a} is neither owning or non-owning ref`);
     if (!localHasRefcount(w, localStruct(r))) w.reject(`arg#${a} doesn't point to a type with bpf_refcount field`);
     meta.localStruct = localStruct(r);
