@@ -348,7 +348,8 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   // KF_ARG_PTR_TO_NULL, but for memory with a size after it (whose size still counts).
   const szNext = k.proto.params[a + 1];
   if (nullable && isNull && !(szNext && (szNext.name.endsWith("__sz") || szNext.name.endsWith("__szk")))) return a;
-  if ((k.flags & (KF_TRUSTED_ARGS | KF_RCU)) && (isNull || r.maybeNull)) w.reject(`Possibly NULL pointer passed to trusted arg${a}`);
+  // is_kfunc_trusted_args: a release kfunc's arguments are trusted ones too.
+  if ((k.flags & (KF_TRUSTED_ARGS | KF_RCU | KF_RELEASE)) && (isNull || r.maybeNull)) w.reject(`Possibly NULL pointer passed to trusted arg${a}`);
   // btf_is_prog_ctx_type: the program type's uapi ctx only (a kernel ctx such as
   // bpf_sock_addr_kern, from bpf_cast_to_kern_ctx, is a BTF pointer argument).
   if (pointeeName && pointeeName === UAPI_CTX[w.env.type]) {
@@ -372,7 +373,7 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     if (pointee.kind !== "struct" && pointee.kind !== "union") w.reject(`kernel function ${name} args#${a} pointer type ${kindStr(pointee)} ${pointeeName} is not supported`);
     if (r.maybeNull && !nullable) w.reject(`arg#${a} pointer type STRUCT ${pointeeName} must not be NULL`);
     // KF_TRUSTED_ARGS / KF_RCU: a referenced or trusted pointer (is_trusted_reg), or for KF_RCU an RCU one.
-    if (r.type === "ptr_" && k.flags & (KF_TRUSTED_ARGS | KF_RCU) && !r.refObjId && !(r.range & BTF_PTR_TRUSTED)) {
+    if (r.type === "ptr_" && k.flags & (KF_TRUSTED_ARGS | KF_RCU | KF_RELEASE) && !r.refObjId && !(r.range & BTF_PTR_TRUSTED)) {
       if (!(k.flags & KF_RCU)) w.reject(`R${regno} must be referenced or trusted`);
       if (!(r.range & BTF_PTR_RCU)) w.reject(`R${regno} must be a rcu pointer`);
     }
