@@ -364,6 +364,8 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
     case "ptr_to_percpu_btf_id":
       // bpf_kptr_xchg's new value: of the field's type (map_kptr_match_type), referenced.
       if (meta.kptrField && proto.name === "kptr_xchg") {
+        // check_reg_type: a released argument may not be NULL-able.
+        if (r.type === "ptr_" && r.maybeNull) w.reject(`Possibly NULL pointer passed to helper arg${regno}`);
         matchKptrType(w, meta.kptrField, r, regno);
         if (!r.refObjId) w.reject(`R${regno} must be referenced when passed to release function`);
         meta.releaseId = r.refObjId;

@@ -327,15 +327,18 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     if (!localHasRefcount(w, localStruct(r))) w.reject(`arg#${a} doesn't point to a type with bpf_refcount field`);
     meta.localStruct = localStruct(r);
     meta.owningRef = r.refObjId !== 0;
+    sameCallType(w, t, meta.localStruct);
     return a;
   }
   if (p.name.endsWith("__alloc")) {
     // KF_ARG_PTR_TO_ALLOC_BTF_ID: an object from bpf_obj_new, which the call releases.
-    if (!isLocalObj(r) || !r.refObjId || r.off !== 0) w.reject(`arg#${a} expected pointer to allocated object`);
+    if (isLocalObj(r) && r.off !== 0) w.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
+    if (!isLocalObj(r) || !r.refObjId) w.reject(`arg#${a} expected pointer to allocated object`);
     // bpf_obj_drop takes a plain local object, bpf_percpu_obj_drop a per-CPU one.
     const percpu = r.btfType.startsWith(PERCPU_PREFIX);
     if (name === "bpf_obj_drop_impl" && percpu) w.reject(`arg#${a} expected for bpf_obj_drop_impl()`);
     if (name === "bpf_percpu_obj_drop_impl" && !percpu) w.reject(`arg#${a} expected for bpf_percpu_obj_drop_impl()`);
+    sameCallType(w, t, localStruct(r));
     return a;
   }
   const pointee = btf.resolve(type.type);
@@ -423,6 +426,16 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   checkHelperMem(w, regno, r, size, false, false);
   checkHelperMem(w, regno, r, size, true, false);
   return a;
+}
+
+/**
+ * The kernel rewrites a call that drops or re-references a local object for its struct: one
+ * call instruction serves one struct (a compiler may merge two drops into one call).
+ */
+function sameCallType(w: Walker, t: number, struct: string): void {
+  const prev = w.localTypeAt.get(t);
+  if (prev === undefined) w.localTypeAt.set(t, struct);
+  else if (prev !== struct) w.reject("same call cannot be used with different types");
 }
 
 /** __btf_type_is_scalar_struct: every member a number, an array of numbers, or such a struct (3 deep). */

@@ -8,9 +8,10 @@
  * whose btfType is `local:<struct>`; a kernel one a `ptr_` of its struct.
  */
 
-import type { KptrField } from "../maps/value-fields.js";
+import type { KptrField, ValueFields } from "../maps/value-fields.js";
 import { valueFields } from "../maps/value-fields.js";
 import { typeName } from "./log.js";
+import { tnumStr } from "./tnum.js";
 import { constValue, isConst, scalarUnknown } from "./scalar.js";
 import { BTF_PTR_RCU, BTF_PTR_UNTRUSTED, copyReg, type Reg, setPointer, setScalar } from "./state.js";
 import type { Walker } from "./walker.js";
@@ -58,6 +59,38 @@ export function checkValueFields(w: Walker, regno: number, base: Reg, off: numbe
   return hit;
 }
 
+/**
+ * check_ptr_to_btf_access and btf_struct_access for a local object: a constant offset inside
+ * it, and none of its special fields (kptrs, list nodes, locks, the refcount) touched directly.
+ */
+export function checkLocalAccess(w: Walker, regno: number, base: Reg, off: number, size: number): void {
+  const struct = localStruct(base);
+  const at = base.off + off;
+  if (at < 0) w.reject(`R${regno} is ptr_${struct} invalid negative access: off=${at}`);
+  if (!isConst(base.s)) w.reject(`R${regno} is ptr_${struct} invalid variable offset: off=${at}, var_off=${tnumStr(base.s.varOff)}`);
+  const o = at + Number(BigInt.asIntN(64, constValue(base.s)!));
+  const f = localFields(w, struct);
+  const fields = [...(f.special ?? []), ...(f.kptrs ?? []).map((k) => ({ offset: k.offset, size: 8, name: "kptr" }))];
+  for (const x of fields) {
+    if (o < x.offset + x.size && o + size > x.offset) w.reject(`direct access to ${fieldName(x.name)} is disallowed`);
+  }
+}
+
+/** The fields of the program's struct `name` (its btf_struct_meta record). */
+function localFields(w: Walker, name: string): ValueFields {
+  const own = w.env.objectBtf;
+  if (!own) return {};
+  let byName = LOCAL_FIELDS.get(own);
+  if (!byName) LOCAL_FIELDS.set(own, (byName = new Map()));
+  let f = byName.get(name);
+  if (!f) {
+    const t = own.byName(name).find((x) => x.kind === "struct");
+    byName.set(name, (f = t ? valueFields(own, t.id) : {}));
+  }
+  return f;
+}
+const LOCAL_FIELDS = new WeakMap<object, Map<string, ValueFields>>();
+
 /** What an instruction does with a kptr field. */
 export interface KptrOp {
   readonly kind: "load" | "store" | "store_imm" | "atomic";
@@ -104,9 +137,7 @@ function rcuSafe(w: Walker, field: KptrField, local: boolean): boolean {
 
 /** Whether the program's struct `name` holds a bpf_refcount (btf_record_has_field(rec, BPF_REFCOUNT)). */
 export function localHasRefcount(w: Walker, name: string): boolean {
-  const own = w.env.objectBtf;
-  const t = own?.byName(name).find((x) => x.kind === "struct");
-  return !!own && !!t && (valueFields(own, t.id).special ?? []).some((f) => f.name === "bpf_refcount");
+  return (localFields(w, name).special ?? []).some((f) => f.name === "bpf_refcount");
 }
 
 /** in_rcu_cs */
@@ -159,16 +190,16 @@ export function matchKptrType(w: Walker, field: KptrField, r: Reg, regno: number
     const have = r.type === "ptr_" ? `${typeName(r)}${r.btfType}` : isLocalObj(r) ? `ptr_${r.maybeNull ? "or_null_" : ""}${localStruct(r)}` : typeName(r);
     return w.reject(`invalid kptr access, R${regno} type=${have} expected=ptr_${field.struct}${field.kind === "kptr_untrusted" ? ` or untrusted_ptr_${field.struct}` : ""}`);
   };
-  if (local) {
-    const prefix = field.kind === "percpu_kptr" ? PERCPU_PREFIX : LOCAL_PREFIX;
-    if (!isLocalObj(r) || r.btfType !== prefix + field.struct) bad();
-  } else {
-    if (r.type !== "ptr_") bad();
-    if (r.range & BTF_PTR_UNTRUSTED && field.kind !== "kptr_untrusted") bad();
-    if (r.btfType !== field.struct) bad();
-  }
-  // __check_ptr_off_reg: the object itself, not a member of it.
-  if (r.off !== 0 || !isConst(r.s) || constValue(r.s) !== 0n) bad();
+  // The pointer's kind and flags first: a local object for a local field, a kernel pointer
+  // (untrusted only for an unreferenced field) for a kernel one.
+  const prefix = field.kind === "percpu_kptr" ? PERCPU_PREFIX : LOCAL_PREFIX;
+  if (local ? !isLocalObj(r) || !r.btfType.startsWith(prefix) : r.type !== "ptr_" || (r.range & BTF_PTR_UNTRUSTED && field.kind !== "kptr_untrusted")) bad();
+  // __check_ptr_off_reg.
+  const flags = r.type === "ptr_" ? typeName(r) : "ptr_";
+  if (r.off < 0) w.reject(`negative offset ${flags} ptr R${regno} off=${r.off} disallowed`);
+  if (!isConst(r.s) || constValue(r.s) !== 0n) w.reject(`variable ${flags} access var_off=${tnumStr(r.s.varOff)} disallowed`);
+  // btf_struct_ids_match: the field's struct itself (a member at an offset is not matched here).
+  if (r.off !== 0 || (local ? localStruct(r) : r.btfType) !== field.struct) bad();
 }
 
 /**
@@ -176,11 +207,13 @@ export function matchKptrType(w: Walker, field: KptrField, r: Reg, regno: number
  * the value's BTF places a referenced (or percpu) kptr.
  */
 export function kptrXchgDest(w: Walker, regno: number, r: Reg): KptrField {
-  if (r.type !== "map_value" || r.maybeNull) w.reject(`R${regno} type=${typeName(r)} expected=map_value, ptr_`);
-  const fields = w.env.valueFields?.(r.map!);
-  if (!fields || r.map!.valueType === undefined) w.reject(`map '${r.map!.name}' has to have BTF in order to use bpf_kptr_xchg`);
+  // kptr_xchg_dest_types: a map value, or a local object the program owns (MEM_ALLOC, not RCU or per-CPU).
+  const local = isLocalObj(r) && r.btfType.startsWith(LOCAL_PREFIX) && r.refObjId !== 0 && !r.maybeNull;
+  if (!local && (r.type !== "map_value" || r.maybeNull)) w.reject(`R${regno} type=${isLocalObj(r) ? "ptr_" : typeName(r)} expected=map_value, ptr_`);
+  const fields = local ? localFields(w, localStruct(r)) : w.env.valueFields?.(r.map!);
+  if (!local && (!fields || r.map!.valueType === undefined)) w.reject(`map '${r.map!.name}' has to have BTF in order to use bpf_kptr_xchg`);
   if (!isConst(r.s)) w.reject(`R${regno} doesn't have constant offset. kptr has to be at the constant offset`);
-  if (!fields.kptrs?.length) w.reject(`R${regno} has no valid kptr`);
+  if (!fields?.kptrs?.length) w.reject(`R${regno} has no valid kptr`);
   const at = r.off + Number(BigInt.asIntN(64, constValue(r.s)!));
   const field = fields.kptrs.find((k) => k.offset === at);
   if (!field) w.reject(`off=${at} doesn't point to kptr`);

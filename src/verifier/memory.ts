@@ -13,7 +13,7 @@ import { tnumStr } from "./tnum.js";
 import { type BtfCtx, safeField, structLoad, structOpsWrite } from "./btf-ptr.js";
 import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarSignedRange, scalarUnknown, scalarZext } from "./scalar.js";
 import { assignReg, BTF_PTR_RCU, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyReg, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
-import { checkValueFields, kptrAccess, type KptrOp } from "./kptr.js";
+import { checkLocalAccess, checkValueFields, isLocalObj, kptrAccess, type KptrOp } from "./kptr.js";
 import type { Walker } from "./walker.js";
 
 const INVALID8 = "????????";
@@ -77,6 +77,7 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
       packetAccess(w, regno, base, off, size);
       return undefined;
     case "mem":
+      if (isLocalObj(base)) checkLocalAccess(w, regno, base, off, size);
       if (write && base.rdonly) w.reject(`R${regno} cannot write into ${t}`);
       boundsCheck(w, regno, base, off, size, base.memSize, "memory", `invalid access to memory, mem_size=${base.memSize}`);
       return undefined;
@@ -542,6 +543,8 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
       packetAccess(w, regno, r, 0, size);
       return;
     case "mem":
+      // A local object (PTR_TO_BTF_ID | MEM_ALLOC) is not helper memory (mem_types).
+      if (isLocalObj(r)) w.reject(`R${regno} type=ptr_${r.maybeNull ? "or_null_" : ""} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
       if (write && r.rdonly) w.reject(`R${regno} cannot write into ${t}`);
       boundsCheck(w, regno, r, 0, size, r.memSize, "memory", `invalid access to memory, mem_size=${r.memSize}`);
       return;
