@@ -1,7 +1,8 @@
 // Near misses with kptrs: a task stashed into a plain u64 field of a value that has a kptr
 // elsewhere, a cgroup stashed into a task's kptr, a kptr loaded from the map (an RCU
-// pointer, not a reference) released as if it were owned, and a task taken out of the map
-// and put back into an unreferenced (kptr_untrusted) field, which cannot own it: it leaks.
+// pointer, not a reference) released as if it were owned, a task taken out of the map
+// and put back into an unreferenced (kptr_untrusted) field, which cannot own it: it leaks;
+// and a task held by a program-allocated object, overwritten by a plain store.
 #include "corpus.h"
 
 #ifndef __kptr
@@ -13,6 +14,13 @@ extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
 extern struct cgroup *bpf_cgroup_acquire(struct cgroup *cgrp) __ksym;
 extern void bpf_cgroup_release(struct cgroup *cgrp) __ksym;
+extern void *bpf_obj_new_impl(__u64 local_type_id, void *meta) __ksym;
+extern void bpf_obj_drop_impl(void *kptr, void *meta) __ksym;
+
+struct holder {
+	__u64 since;
+	struct task_struct __kptr *task;
+};
 
 struct slot {
 	__u64 cookie;
@@ -96,5 +104,27 @@ int BPF_PROG(leak_into_weak, struct task_struct *task, u64 clone_flags)
 	old = bpf_kptr_xchg(&s->seen, t);
 	if (old)
 		bpf_task_release(old);
+	return 0;
+}
+
+SEC("tp_btf/task_newtask")
+int BPF_PROG(overwrite_held_task, struct task_struct *task, u64 clone_flags)
+{
+	struct task_struct *t, *old;
+	struct holder *h;
+
+	h = bpf_obj_new_impl(bpf_core_type_id_local(struct holder), NULL);
+	if (!h)
+		return 0;
+	t = bpf_task_acquire(task);
+	if (!t) {
+		bpf_obj_drop_impl(h, NULL);
+		return 0;
+	}
+	old = bpf_kptr_xchg(&h->task, t);
+	if (old)
+		bpf_task_release(old);
+	*(volatile __u64 *)&h->task = 0;
+	bpf_obj_drop_impl(h, NULL);
 	return 0;
 }
