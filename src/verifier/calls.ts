@@ -305,7 +305,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       }
       memArg(w, regno, r, proto);
       const size = spec.kind === "ptr_to_map_key" ? meta.map.keySize : meta.map.valueSize;
-      checkHelperMem(w, regno, r, size, !!spec.uninit, false);
+      checkHelperMem(w, regno, r, size, !!spec.uninit, false, `bpf_${proto.name}`);
       return;
     }
     case "ptr_to_mem": {
@@ -315,7 +315,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
         if (nullable) return;
         // MEM_ALIGNED (ARG_PTR_TO_LONG): the kernel writes a whole word there.
         if (spec.aligned) checkAlignment(w, r, 0, spec.fixedSize);
-        checkHelperMem(w, regno, r, spec.fixedSize, !!(spec.uninit || spec.write), false);
+        checkHelperMem(w, regno, r, spec.fixedSize, !!(spec.uninit || spec.write), false, `bpf_${proto.name}`);
         return;
       }
       const next = proto.args[a + 1];
@@ -333,7 +333,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
         if (sz.s.umax !== 0n) bad("fp");
         return;
       }
-      checkHelperMem(w, regno, r, Number(sz.s.umax), !!(spec.uninit || spec.write), zeroOk);
+      checkHelperMem(w, regno, r, Number(sz.s.umax), !!(spec.uninit || spec.write), zeroOk, `bpf_${proto.name}`);
       return;
     }
     case "const_size":

@@ -488,7 +488,7 @@ export function stackEntry(slot: number, frame: number, spi: number): number {
  * check_helper_mem_access: `size` bytes at a pointer argument must be accessible (and,
  * for reads of the stack, initialised). `write`: the helper fills them.
  */
-export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, write: boolean, zeroOk: boolean): void {
+export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, write: boolean, zeroOk: boolean, helper?: string): void {
   // A zero-sized access is still bounds-checked where it points (check_helper_mem_access).
   if (size === 0 && !zeroOk) w.reject(`R${regno} invalid zero-sized read`);
   const t = typeName(r);
@@ -548,8 +548,18 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
       if (write && r.rdonly) w.reject(`R${regno} cannot write into ${t}`);
       boundsCheck(w, regno, r, 0, size, r.memSize, "memory", `invalid access to memory, mem_size=${r.memSize}`);
       return;
-    case "ptr_":
+    case "ptr_": {
+      // check_helper_mem_access: a helper may not write kernel memory; what it reads is
+      // checked as a load of that many bytes (check_ptr_to_btf_access).
+      if (write && helper) w.reject(`${helper}() may write into memory pointed by R${regno} type=${t}`);
+      if (r.off < 0) w.reject(`R${regno} is ptr_${r.btfType} invalid negative access: off=${r.off}`);
+      if (!isConst(r.s)) w.reject(`R${regno} is ptr_${r.btfType} invalid variable offset: off=${r.off}, var_off=${tnumStr(r.s.varOff)}`);
+      if (w.env.kernelBtf && r.btfType && size > 0) {
+        const l = structLoad(w.env.kernelBtf, r.btfType, r.off + Number(BigInt.asIntN(64, constValue(r.s)!)), size);
+        if (l.kind === "bad") w.reject(l.message);
+      }
       return;
+    }
     default:
       w.reject(`R${regno} type=${t} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
   }
