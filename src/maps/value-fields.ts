@@ -23,6 +23,8 @@ export interface SpecialField {
   readonly offset: number;
   readonly size: number;
   readonly name: string;
+  /** A graph root's `__contains(struct, node)` decl tag: what its nodes are, and where. */
+  readonly contains?: { readonly struct: string; readonly node: string };
 }
 
 export interface ValueFields {
@@ -51,7 +53,14 @@ export function valueFields(btf: Btf, valueType: number): ValueFields {
     if (kptrs.length + special.length >= FIELDS_MAX) tooMany = true;
     else f();
   };
-  const walk = (id: number, base: number, depth: number): void => {
+  // `contains:<struct>:<node>` decl tags, by the struct and member (or the variable) they name.
+  const contains = new Map<string, { struct: string; node: string }>();
+  for (const t of btf.types) {
+    if (t.kind !== "decl_tag" || !t.name.startsWith("contains:")) continue;
+    const [, struct, node] = t.name.split(":");
+    if (struct && node) contains.set(`${t.type}:${t.componentIdx}`, { struct, node });
+  }
+  const walk = (id: number, base: number, depth: number, tag?: { struct: string; node: string }): void => {
     if (depth > MAX_DEPTH || tooMany) return;
     let t: BtfType = btf.resolve(id);
     // An array of fields is one field per element (btf_find_field_one's nelems).
@@ -72,18 +81,18 @@ export function valueFields(btf: Btf, valueType: number): ValueFields {
     }
     if (t.kind !== "struct" && t.kind !== "union") return;
     if (SPECIAL_STRUCTS.has(t.name)) {
-      for (let e = 0; e < nelems; e++) add(() => special.push({ offset: base + e * elemSize, size: t.kind === "struct" ? t.size : 0, name: t.name }));
+      for (let e = 0; e < nelems; e++) add(() => special.push({ offset: base + e * elemSize, size: t.kind === "struct" ? t.size : 0, name: t.name, ...(tag ? { contains: tag } : {}) }));
       return;
     }
     for (let e = 0; e < nelems; e++) {
-      for (const m of t.members) walk(m.type, base + e * elemSize + Math.floor(m.bitOffset / 8), depth + 1);
+      t.members.forEach((m, k) => walk(m.type, base + e * elemSize + Math.floor(m.bitOffset / 8), depth + 1, contains.get(`${t.id}:${k}`)));
     }
   };
   const top = btf.type(valueType);
   if (top.kind === "datasec") {
     for (const v of top.vars) {
       const vt = btf.type(v.type);
-      walk(vt.kind === "var" ? vt.type : v.type, v.offset, 0);
+      walk(vt.kind === "var" ? vt.type : v.type, v.offset, 0, contains.get(`${v.type}:-1`) ?? contains.get(`${v.type}:4294967295`));
     }
   } else {
     walk(valueType, 0, 0);

@@ -19,6 +19,7 @@ import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarRange, scalarSignedRange32, scalarUnknown } from "./scalar.js";
 import { BTF_PTR_RCU, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import { widenImprecise, type Walker } from "./walker.js";
+import { invalidateNonOwning } from "./graph.js";
 import { isLocalObj, kptrXchgDest, kptrXchgResult, matchKptrType, PERCPU_PREFIX } from "./kptr.js";
 import type { KptrField } from "../maps/value-fields.js";
 
@@ -50,7 +51,7 @@ const MAX_ERRNO = 4095;
 /** A taken lock as the kernel's lock state knows it: the value's id, or (id 0, global data) its map. */
 const mapKeys = new WeakMap<object, number>();
 let nextMapKey = 0;
-function lockKey(r: Reg): number {
+export function lockKey(r: Reg): number {
   if (r.id) return r.id;
   const m: object = r.map ?? r;
   if (!mapKeys.has(m)) mapKeys.set(m, -++nextMapKey);
@@ -137,6 +138,7 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
     // release_lock_state: the lock taken, known by the map value's id.
     if (lockKey(w.reg(1)) !== w.cur.activeLock) w.reject("bpf_spin_unlock of different lock");
     w.cur.activeLock = 0;
+    invalidateNonOwning(w);
   }
   const cb = CALLBACKS[proto.name];
   if (cb && meta.callback >= 0) enterCallback(w, t, meta, cb.args(w, meta), cb.ret);

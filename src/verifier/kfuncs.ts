@@ -11,7 +11,8 @@ import type { Btf, BtfType } from "../btf/types.js";
 import { typesCompat } from "../btf/core.js";
 import { KFUNC_PROBED_TYPES, KFUNC_TYPES } from "./kfunc-sets.js";
 import type { Instruction } from "../isa/instruction.js";
-import { acquireReference, releaseReference } from "./calls.js";
+import { acquireReference, lockKey, releaseReference } from "./calls.js";
+import { convertToNonOwning, LIST_KFUNCS, type ListHead, listHeadArg, listNodeArg, listPopResult } from "./graph.js";
 import { checkCtxOff, checkHelperMem } from "./memory.js";
 import { isLocalObj, LOCAL_PREFIX, localHasRefcount, localStruct, PERCPU_PREFIX } from "./kptr.js";
 import { typeName } from "./log.js";
@@ -95,6 +96,10 @@ const KFUNC_FLAGS: Readonly<Record<string, number>> = {
   bpf_dynptr_from_skb: KF_TRUSTED_ARGS,
   bpf_dynptr_from_xdp: 0,
   bpf_refcount_acquire_impl: KF_ACQUIRE | KF_RET_NULL | KF_RCU,
+  bpf_list_push_front_impl: 0,
+  bpf_list_push_back_impl: 0,
+  bpf_list_pop_front: KF_ACQUIRE | KF_RET_NULL,
+  bpf_list_pop_back: KF_ACQUIRE | KF_RET_NULL,
   // net/bpf/test_run.c's and bpf_testmod's, which the selftests keep in kptrs.
   bpf_kfunc_call_test_release: KF_RELEASE,
   bpf_kfunc_call_memb_release: KF_RELEASE,
@@ -223,6 +228,10 @@ interface KfuncMeta {
   localStruct: string;
   /** That object is an owning reference (meta.arg_owning_ref): the new one is not NULL. */
   owningRef: boolean;
+  /** The list head argument (meta.arg_list_head). */
+  listHead: ListHead | undefined;
+  /** The reference of the node a push hands to the list. */
+  pushedRef: number;
 }
 
 export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
@@ -236,7 +245,8 @@ export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   if (types && KFUNC_PROBED_TYPES.includes(w.env.type) && !types.includes(w.env.type)) w.reject(`calling kernel function ${name} is not allowed`);
   if (flags & KF_SLEEPABLE && !w.env.sleepable) w.reject(`program must be sleepable to call sleepable kfunc ${name}`);
   if (flags & KF_DESTRUCTIVE && !w.env.privileged) w.reject("calling kernel function with KF_DESTRUCTIVE flag is not allowed");
-  if (w.cur.activeLock && name !== "bpf_rcu_read_lock" && name !== "bpf_rcu_read_unlock") w.reject("function calls are not allowed while holding a lock");
+  // kfunc_spin_allowed: the graph API (lists here) and rcu_read_(un)lock.
+  if (w.cur.activeLock && name !== "bpf_rcu_read_lock" && name !== "bpf_rcu_read_unlock" && !LIST_KFUNCS.has(name) && name !== "bpf_refcount_acquire_impl") w.reject("function calls are not allowed while holding a lock");
   if (name === "bpf_rcu_read_lock") {
     if (w.cur.rcuLock) w.reject(`nested rcu read lock (kernel function ${name})`);
     w.cur.rcuLock = 1;
@@ -254,10 +264,15 @@ export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   if (name === "bpf_cast_to_kern_ctx") return castToKernCtx(w, t);
   const params = k.proto.params;
   if (params.length > 5) w.reject(`Function ${name} has ${params.length} > 5 args`);
-  const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0, iter: undefined, typeId: 0, constSize: 0, dynptr: undefined, localStruct: "", owningRef: false };
+  const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0, iter: undefined, typeId: 0, constSize: 0, dynptr: undefined, localStruct: "", owningRef: false, listHead: undefined, pushedRef: 0 };
   for (let a = 0; a < params.length; a++) a = checkArg(w, k, a, meta, t);
   if (flags & KF_RELEASE && !meta.releaseRegno) w.reject(`release kernel function ${name} expects refcounted PTR_TO_BTF_ID`);
   if (meta.releaseRegno) releaseReference(w, meta.refObjId);
+  // A pushed node's reference is the list's now; the program keeps a non-owning one.
+  if (meta.pushedRef) {
+    convertToNonOwning(w, meta.pushedRef);
+    releaseReference(w, meta.pushedRef);
+  }
   for (let r = 1; r <= 5; r++) setNotInit(w.reg(r));
   setReturn(w, k, meta, t);
   if (flags & KF_ITER_NEXT && meta.iter) iterNext(w, meta.iter, t);
@@ -343,6 +358,17 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   }
   const pointee = btf.resolve(type.type);
   const pointeeName = "name" in pointee ? pointee.name : "";
+  // KF_ARG_PTR_TO_LIST_HEAD / KF_ARG_PTR_TO_LIST_NODE.
+  if (pointeeName === "bpf_list_head") {
+    meta.listHead = listHeadArg(w, a, regno, r, lockKey);
+    return a;
+  }
+  if (pointeeName === "bpf_list_node") {
+    if (!meta.listHead) w.reject(`arg#${a} bpf_list_node without its bpf_list_head`);
+    listNodeArg(w, a, regno, r, meta.listHead);
+    meta.pushedRef = r.refObjId;
+    return a;
+  }
   // KF_ARG_PTR_TO_ITER: the iterator's state lives on the stack.
   if (iterStructOf(btf, type.type)) {
     iterArg(w, k, regno, r, iterStructOf(btf, type.type)!, meta, t);
@@ -514,6 +540,8 @@ function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
       setScalar(r0, SCALAR_UNKNOWN);
       return;
     }
+  } else if ((name === "bpf_list_pop_front" || name === "bpf_list_pop_back") && meta.listHead) {
+    listPopResult(w, r0, meta.listHead);
   } else if (name === "bpf_refcount_acquire_impl" && meta.localStruct) {
     // A new owning reference to the same local object.
     const t = w.env.objectBtf?.byName(meta.localStruct).find((x) => x.kind === "struct");

@@ -69,7 +69,7 @@ export function checkLocalAccess(w: Walker, regno: number, base: Reg, off: numbe
   if (at < 0) w.reject(`R${regno} is ptr_${struct} invalid negative access: off=${at}`);
   if (!isConst(base.s)) w.reject(`R${regno} is ptr_${struct} invalid variable offset: off=${at}, var_off=${tnumStr(base.s.varOff)}`);
   const o = at + Number(BigInt.asIntN(64, constValue(base.s)!));
-  const f = localFields(w, struct);
+  const f = localFieldsOf(w, struct);
   const fields = [...(f.special ?? []), ...(f.kptrs ?? []).map((k) => ({ offset: k.offset, size: 8, name: "kptr" }))];
   for (const x of fields) {
     if (o < x.offset + x.size && o + size > x.offset) w.reject(`direct access to ${fieldName(x.name)} is disallowed`);
@@ -77,7 +77,7 @@ export function checkLocalAccess(w: Walker, regno: number, base: Reg, off: numbe
 }
 
 /** The fields of the program's struct `name` (its btf_struct_meta record). */
-function localFields(w: Walker, name: string): ValueFields {
+export function localFieldsOf(w: Walker, name: string): ValueFields {
   const own = w.env.objectBtf;
   if (!own) return {};
   let byName = LOCAL_FIELDS.get(own);
@@ -137,7 +137,7 @@ function rcuSafe(w: Walker, field: KptrField, local: boolean): boolean {
 
 /** Whether the program's struct `name` holds a bpf_refcount (btf_record_has_field(rec, BPF_REFCOUNT)). */
 export function localHasRefcount(w: Walker, name: string): boolean {
-  return (localFields(w, name).special ?? []).some((f) => f.name === "bpf_refcount");
+  return (localFieldsOf(w, name).special ?? []).some((f) => f.name === "bpf_refcount");
 }
 
 /** in_rcu_cs */
@@ -210,7 +210,7 @@ export function kptrXchgDest(w: Walker, regno: number, r: Reg): KptrField {
   // kptr_xchg_dest_types: a map value, or a local object the program owns (MEM_ALLOC, not RCU or per-CPU).
   const local = isLocalObj(r) && r.btfType.startsWith(LOCAL_PREFIX) && r.refObjId !== 0 && !r.maybeNull;
   if (!local && (r.type !== "map_value" || r.maybeNull)) w.reject(`R${regno} type=${isLocalObj(r) ? "ptr_" : typeName(r)} expected=map_value, ptr_`);
-  const fields = local ? localFields(w, localStruct(r)) : w.env.valueFields?.(r.map!);
+  const fields = local ? localFieldsOf(w, localStruct(r)) : w.env.valueFields?.(r.map!);
   if (!local && (!fields || r.map!.valueType === undefined)) w.reject(`map '${r.map!.name}' has to have BTF in order to use bpf_kptr_xchg`);
   if (!isConst(r.s)) w.reject(`R${regno} doesn't have constant offset. kptr has to be at the constant offset`);
   if (!fields?.kptrs?.length) w.reject(`R${regno} has no valid kptr`);
