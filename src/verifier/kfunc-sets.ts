@@ -57,6 +57,10 @@ export const KFUNC_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_dynptr_from_skb: ["socket_filter", "sched_cls", "sched_act", "tracepoint", "perf_event", "cgroup_skb", "cgroup_sock", "lwt_in", "lwt_out", "lwt_xmit", "sock_ops", "sk_skb", "cgroup_device", "cgroup_sock_addr", "lwt_seg6local", "cgroup_sysctl", "cgroup_sockopt", "tracing", "netfilter"],
   bpf_dynptr_from_xdp: ["xdp"],
   bpf_refcount_acquire_impl: ["sched_cls", "tracepoint", "xdp", "perf_event", "cgroup_skb", "cgroup_sock", "sock_ops", "cgroup_device", "cgroup_sock_addr", "cgroup_sysctl", "cgroup_sockopt", "tracing", "syscall"],
+  bpf_list_push_front_impl: ["sched_cls", "tracepoint", "xdp", "perf_event", "cgroup_skb", "cgroup_sock", "sock_ops", "cgroup_device", "cgroup_sock_addr", "cgroup_sysctl", "cgroup_sockopt", "tracing", "syscall"],
+  bpf_list_push_back_impl: ["sched_cls", "tracepoint", "xdp", "perf_event", "cgroup_skb", "cgroup_sock", "sock_ops", "cgroup_device", "cgroup_sock_addr", "cgroup_sysctl", "cgroup_sockopt", "tracing", "syscall"],
+  bpf_list_pop_front: ["sched_cls", "tracepoint", "xdp", "perf_event", "cgroup_skb", "cgroup_sock", "sock_ops", "cgroup_device", "cgroup_sock_addr", "cgroup_sysctl", "cgroup_sockopt", "tracing", "syscall"],
+  bpf_list_pop_back: ["sched_cls", "tracepoint", "xdp", "perf_event", "cgroup_skb", "cgroup_sock", "sock_ops", "cgroup_device", "cgroup_sock_addr", "cgroup_sysctl", "cgroup_sockopt", "tracing", "syscall"],
   bpf_kfunc_call_test_release: ["sched_cls", "tracepoint", "perf_event", "tracing", "syscall"],
   bpf_kfunc_call_memb_release: ["sched_cls", "tracepoint", "perf_event", "tracing", "syscall"],
 };
