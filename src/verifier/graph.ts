@@ -11,6 +11,7 @@
 import type { SpecialField } from "../maps/value-fields.js";
 import { isLocalObj, LOCAL_PREFIX, localFieldsOf, localStruct } from "./kptr.js";
 import { constValue, isConst } from "./scalar.js";
+import { tnumStr } from "./tnum.js";
 import { type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import type { Walker } from "./walker.js";
 
@@ -27,34 +28,39 @@ export interface ListHead {
 
 /** process_kf_arg_ptr_to_list_head and check_reg_allocation_locked, for a head in a map value. */
 export function listHeadArg(w: Walker, a: number, regno: number, r: Reg, lockKey: (r: Reg) => number): ListHead {
-  if (r.type !== "map_value" || r.maybeNull) w.reject(`arg#${a} expected pointer to map value or allocated object`);
+  const local = isLocalObj(r) && r.btfType.startsWith(LOCAL_PREFIX) && !r.maybeNull;
+  if (!local && (r.type !== "map_value" || r.maybeNull)) w.reject(`arg#${a} expected pointer to map value or allocated object`);
+  if (local && !r.refObjId && !(r.range & NON_OWN_REF)) w.reject("allocated object must be referenced");
   if (!isConst(r.s)) w.reject(`R${regno} doesn't have constant offset. bpf_list_head has to be at the constant offset`);
   const at = r.off + Number(BigInt.asIntN(64, constValue(r.s)!));
-  const fields = w.env.valueFields?.(r.map!);
+  const fields = local ? localFieldsOf(w, localStruct(r)) : w.env.valueFields?.(r.map!);
   const field = fields?.special?.find((f) => f.name === "bpf_list_head" && f.offset === at);
-  if (!field) w.reject(`off=${at} doesn't point to bpf_list_head`);
+  if (!field) w.reject(`bpf_list_head not found at offset=${at}`);
   const lockOff = fields?.spinLockOffset;
   if (lockOff === undefined) w.reject("verifier internal error: bpf_list_head without bpf_spin_lock");
-  // The lock of the head's own allocation must be the one held.
-  if (!w.cur.activeLock || w.cur.activeLock !== lockKey(r)) w.reject(`bpf_spin_lock at off=${lockOff} must be held for bpf_list_head`);
+  // The lock of the head's own allocation must be the one held (a local object's lock is never
+  // taken here: bpf_spin_lock takes map values only).
+  if (local || !w.cur.activeLock || w.cur.activeLock !== lockKey(r)) w.reject(`bpf_spin_lock at off=${lockOff} must be held for bpf_list_head`);
   if (!field.contains) w.reject("verifier internal error: bpf_list_head without __contains");
   return { field };
 }
 
 /** process_kf_arg_ptr_to_list_node: an owned local object of the head's node type, at its node. */
 export function listNodeArg(w: Walker, a: number, regno: number, r: Reg, head: ListHead): void {
-  if (!isLocalObj(r) || !r.btfType.startsWith(LOCAL_PREFIX)) w.reject(`arg#${a} expected pointer to allocated object`);
-  if (!r.refObjId || r.range & NON_OWN_REF) w.reject("allocated object must be referenced");
-  if (!isConst(r.s)) w.reject(`R${regno} doesn't have constant offset. bpf_list_node has to be at the constant offset`);
+  // A non-owning reference is not the owned object the list takes.
+  if (!isLocalObj(r) || !r.btfType.startsWith(LOCAL_PREFIX) || r.range & NON_OWN_REF) w.reject(`arg#${a} expected pointer to allocated object`);
+  if (!r.refObjId) w.reject("allocated object must be referenced");
+  if (!isConst(r.s)) w.reject(`variable ptr_ access var_off=${tnumStr(r.s.varOff)} disallowed`);
   const at = r.off + Number(BigInt.asIntN(64, constValue(r.s)!));
   const struct = localStruct(r);
   const node = localFieldsOf(w, struct).special?.find((f) => f.name === "bpf_list_node" && f.offset === at);
-  if (!node) w.reject(`off=${at} doesn't point to bpf_list_node`);
+  if (!node) w.reject(`bpf_list_node not found at offset=${at}`);
   const want = head.field.contains!;
   const wantOff = memberOffset(w, want.struct, want.node);
-  if (struct !== want.struct || at !== wantOff) {
+  if (struct !== want.struct) {
     w.reject(`operation on bpf_list_head expects arg#1 bpf_list_node at offset=${wantOff} in struct ${want.struct}, but arg is at offset=${at} in struct ${struct}`);
   }
+  if (at !== wantOff) w.reject(`arg#1 offset=${at}, but expected bpf_list_node at offset=${wantOff} in struct ${want.struct}`);
 }
 
 /** A top-level member's byte offset in the program's struct, -1 if absent. */
