@@ -156,23 +156,4 @@ export function formatMapDump(map: DumpableMap, btf?: MapBtf): string {
   return `${text}Found ${n} element${n === 1 ? "" : "s"}\n`;
 }
 
-/** Where a value's special fields are, by their BTF types (the kernel's btf_parse_fields). */
-export interface ValueFields {
-  readonly spinLockOffset?: number;
-  readonly timerOffset?: number;
-}
-
-/** Finds `struct bpf_spin_lock` and `struct bpf_timer` members (at any depth) in a value's type. */
-export function valueFields(btf: Btf, valueType: number): ValueFields {
-  const found: { spinLockOffset?: number; timerOffset?: number } = {};
-  const walk = (id: number, base: number, depth: number) => {
-    if (depth > 8) return;
-    const t = btf.resolve(id);
-    if (t.kind !== "struct" && t.kind !== "union") return;
-    if (t.name === "bpf_spin_lock") { found.spinLockOffset ??= base; return; }
-    if (t.name === "bpf_timer") { found.timerOffset ??= base; return; }
-    for (const m of t.members) walk(m.type, base + Math.floor(m.bitOffset / 8), depth + 1);
-  };
-  walk(valueType, 0, 0);
-  return found;
-}
+export { valueFields, type ValueFields, type KptrField, type SpecialField } from "./value-fields.js";

@@ -81,6 +81,8 @@ export function structLoad(btf: Btf, name: string, off: number, size: number): S
   // Descend into the member holding [at, at + size) until a leaf.
   for (let depth = 0; depth < 32; depth++) {
     if (t.kind === "struct" || t.kind === "union") {
+      // btf_struct_walk's `again`: a member struct is walked with the access inside it.
+      if (depth > 0 && at + size > t.size) return { kind: "bad", message: `access beyond struct ${t.name} at off ${at} size ${size}` };
       const m = t.members.find((mm) => {
         if (mm.bitSize || mm.bitOffset % 8) return false;
         const mo = mm.bitOffset / 8;
@@ -88,7 +90,30 @@ export function structLoad(btf: Btf, name: string, off: number, size: number): S
         try { ms = btf.sizeof(mm.type); } catch { return false; }
         return at >= mo && at + size <= mo + ms;
       });
-      if (!m) return { kind: "scalar" };
+      if (!m) {
+        // A scalar member (or an array of scalars) the access starts in but runs past.
+        const over = t.members.find((mm) => {
+          if (mm.bitSize || mm.bitOffset % 8) return false;
+          const mo = mm.bitOffset / 8;
+          let ms: number;
+          try { ms = btf.sizeof(mm.type); } catch { return false; }
+          return at >= mo && at < mo + ms;
+        });
+        if (over) {
+          let mt = btf.resolve(over.type);
+          while (mt.kind === "array") mt = btf.resolve(mt.type);
+          const mo = over.bitOffset / 8;
+          if (mt.kind === "int" || mt.kind === "enum" || mt.kind === "float") {
+            return { kind: "bad", message: `access beyond the end of member ${over.name} (mend:${mo + btf.sizeof(over.type)}) in struct ${t.name} with off ${at} size ${size}` };
+          }
+          if (mt.kind === "struct" || mt.kind === "union") {
+            const elem = btf.resolve(over.type).kind === "array" ? mt.size : btf.sizeof(over.type);
+            const inner = elem > 0 ? (at - mo) % elem : at - mo;
+            return { kind: "bad", message: `access beyond struct ${mt.name} at off ${inner} size ${size}` };
+          }
+        }
+        return { kind: "scalar" };
+      }
       field = m.name;
       at -= m.bitOffset / 8;
       t = btf.resolve(m.type);

@@ -17,8 +17,11 @@ import { dynptrArg, type DynptrInfo, dynptrReleaseCheck, releaseDynptr } from ".
 import { checkAlignment, checkCtxOff, checkHelperMem } from "./memory.js";
 import { markPrecise } from "./prune.js";
 import { constValue, isConst, scalarRange, scalarSignedRange32, scalarUnknown } from "./scalar.js";
-import { BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
+import { BTF_PTR_RCU, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import { widenImprecise, type Walker } from "./walker.js";
+import { invalidateNonOwning } from "./graph.js";
+import { isLocalObj, kptrXchgDest, kptrXchgResult, matchKptrType, PERCPU_PREFIX } from "./kptr.js";
+import type { KptrField } from "../maps/value-fields.js";
 
 const helperName = (id: number): string => (HELPER_NAMES[id] ? `bpf_${HELPER_NAMES[id]}#${id}` : `unknown#${id}`);
 
@@ -37,6 +40,8 @@ interface CallMeta {
   dynptr: DynptrInfo | undefined;
   /** A dynptr argument the call releases (OBJ_RELEASE: ringbuf submit/discard). */
   releaseDynptr: Reg | undefined;
+  /** bpf_kptr_xchg's destination field (meta.kptr_field). */
+  kptrField: KptrField | undefined;
 }
 
 /** do_refine_retval_range: helpers whose r0 is at most the buffer size they were given, or a negative errno. */
@@ -46,7 +51,7 @@ const MAX_ERRNO = 4095;
 /** A taken lock as the kernel's lock state knows it: the value's id, or (id 0, global data) its map. */
 const mapKeys = new WeakMap<object, number>();
 let nextMapKey = 0;
-function lockKey(r: Reg): number {
+export function lockKey(r: Reg): number {
   if (r.id) return r.id;
   const m: object = r.map ?? r;
   if (!mapKeys.has(m)) mapKeys.set(m, -++nextMapKey);
@@ -97,7 +102,7 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   if (proto.gplOnly && !w.env.gpl) w.reject("cannot call GPL-restricted function from non-GPL compatible program");
   if (proto.mightSleep && !w.env.sleepable) w.reject(`helper call might sleep in a non-sleepable prog`);
   if (proto.privileged && !w.env.privileged) w.reject(`unknown func ${helperName(id)}`);
-  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1, refObjId: 0, msizeMax: 0, dynptr: undefined, releaseDynptr: undefined };
+  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1, refObjId: 0, msizeMax: 0, dynptr: undefined, releaseDynptr: undefined, kptrField: undefined };
   for (let a = 0; a < 5; a++) {
     const spec = proto.args[a];
     if (!spec || spec.kind === "dontcare") break;
@@ -133,6 +138,7 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
     // release_lock_state: the lock taken, known by the map value's id.
     if (lockKey(w.reg(1)) !== w.cur.activeLock) w.reject("bpf_spin_unlock of different lock");
     w.cur.activeLock = 0;
+    invalidateNonOwning(w);
   }
   const cb = CALLBACKS[proto.name];
   if (cb && meta.callback >= 0 && proto.name === "loop") {
@@ -282,6 +288,9 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
   // NULL skips the type check of a nullable argument; a memory argument still needs a size of 0.
   if (spec.maybeNull && isNull && spec.kind !== "ptr_to_mem") return;
   switch (spec.kind) {
+    case "kptr_xchg_dest":
+      meta.kptrField = kptrXchgDest(w, regno, r);
+      return;
     case "anything":
       // An unprivileged loader may not hand an address to a helper as a number.
       if (r.type !== "scalar" && !w.env.privileged) w.reject(`R${regno} leaks addr into helper function`);
@@ -306,7 +315,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       }
       memArg(w, regno, r, proto);
       const size = spec.kind === "ptr_to_map_key" ? meta.map.keySize : meta.map.valueSize;
-      checkHelperMem(w, regno, r, size, !!spec.uninit, false);
+      checkHelperMem(w, regno, r, size, !!spec.uninit, false, `bpf_${proto.name}`);
       return;
     }
     case "ptr_to_mem": {
@@ -316,7 +325,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
         if (nullable) return;
         // MEM_ALIGNED (ARG_PTR_TO_LONG): the kernel writes a whole word there.
         if (spec.aligned) checkAlignment(w, r, 0, spec.fixedSize);
-        checkHelperMem(w, regno, r, spec.fixedSize, !!(spec.uninit || spec.write), false);
+        checkHelperMem(w, regno, r, spec.fixedSize, !!(spec.uninit || spec.write), false, `bpf_${proto.name}`);
         return;
       }
       const next = proto.args[a + 1];
@@ -334,7 +343,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
         if (sz.s.umax !== 0n) bad("fp");
         return;
       }
-      checkHelperMem(w, regno, r, Number(sz.s.umax), !!(spec.uninit || spec.write), zeroOk);
+      checkHelperMem(w, regno, r, Number(sz.s.umax), !!(spec.uninit || spec.write), zeroOk, `bpf_${proto.name}`);
       return;
     }
     case "const_size":
@@ -363,8 +372,21 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       return;
     case "ptr_to_btf_id":
     case "ptr_to_percpu_btf_id":
-      // percpu_btf_ptr_types: MEM_PERCPU pointers, plain, RCU or trusted (reg_type_str).
-      if (r.type === "scalar") bad(spec.kind === "ptr_to_percpu_btf_id" ? "percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_" : `ptr_${spec.btfType ?? ""}`);
+      // bpf_kptr_xchg's new value: of the field's type (map_kptr_match_type), referenced.
+      if (meta.kptrField && proto.name === "kptr_xchg") {
+        // check_reg_type: a released argument may not be NULL-able.
+        if (r.type === "ptr_" && r.maybeNull) w.reject(`Possibly NULL pointer passed to helper arg${regno}`);
+        matchKptrType(w, meta.kptrField, r, regno);
+        if (!r.refObjId) w.reject(`R${regno} must be referenced when passed to release function`);
+        meta.releaseId = r.refObjId;
+        return;
+      }
+      // percpu_btf_ptr_types: MEM_PERCPU pointers, plain, RCU or trusted (reg_type_str): a
+      // per-CPU ksym, or a percpu_kptr loaded inside an RCU section.
+      if (spec.kind === "ptr_to_percpu_btf_id" && !(r.type === "ptr_" && r.btfType === "ksym") && !(isLocalObj(r) && r.btfType.startsWith(PERCPU_PREFIX) && r.range === BTF_PTR_RCU && !r.maybeNull)) {
+        bad("percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_");
+      }
+      if (r.type === "scalar") bad(`ptr_${spec.btfType ?? ""}`);
       // btf_ptr_types: plain, trusted or RCU; an untrusted pointer is none of them.
       if (spec.kind === "ptr_to_btf_id" && r.type === "ptr_" && r.range & BTF_PTR_UNTRUSTED) bad("ptr_, trusted_ptr_, rcu_ptr_");
       if (spec.release && r.refObjId) meta.releaseId = r.refObjId;
@@ -455,6 +477,10 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
       break;
     case "ptr_to_mem_or_btf_id":
     case "ptr_to_btf_id":
+      if (proto.name === "kptr_xchg" && meta.kptrField) {
+        kptrXchgResult(w, r0, meta.kptrField);
+        break;
+      }
       setPointer(r0, "ptr_");
       r0.btfType = ret.btfType ?? "";
       if (ret.trusted) r0.range = BTF_PTR_TRUSTED;

@@ -9,6 +9,7 @@ import type { MapSpec } from "../object/types.js";
 import type { ProgramTypeVerifierOps } from "../programs/access.js";
 import type { GlobalFunc } from "./globals.js";
 import type { Btf } from "../btf/types.js";
+import type { ValueFields } from "../maps/value-fields.js";
 import type { BtfCtx, BtfCtxArg } from "./btf-ptr.js";
 import type { Fastcall } from "./fastcall.js";
 
@@ -26,7 +27,7 @@ export interface VerifierEnv {
   /** The program is sleepable (BPF_F_SLEEPABLE). */
   readonly sleepable: boolean;
   /** Where a map's value keeps its bpf_spin_lock and bpf_timer (from the object's BTF, btf_record). */
-  readonly valueFields?: (m: MapSpec) => { readonly spinLockOffset?: number; readonly timerOffset?: number };
+  readonly valueFields?: (m: MapSpec) => ValueFields;
   /** BPF_F_STRICT_ALIGNMENT (without BPF_F_ANY_ALIGNMENT): every access aligned, packets as if NET_IP_ALIGN were 2. */
   readonly strictAlignment?: boolean;
   /** BPF_COMPLEXITY_LIMIT_INSNS, or lower. */

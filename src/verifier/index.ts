@@ -162,6 +162,8 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
       ...(!error && w ? { packetLoads: provenPacketLoads(walks) } : {}),
     };
   };
+  const clash = mapProgClash(env);
+  if (clash) return finish(describe(program.instructions, lineInfo, clash.slot, clash.message, undefined, []));
   let cfg;
   try {
     cfg = buildCfg(program.instructions, { allowLoops: privileged });
@@ -253,6 +255,28 @@ function ldAbsInVoidSubprog(cfg: ReturnType<typeof buildCfg>, funcInfo: readonly
     }
   }
   return -1;
+}
+
+/** is_tracing_prog_type */
+const TRACING_TYPES = new Set(["kprobe", "tracepoint", "perf_event", "raw_tracepoint", "raw_tracepoint_writable"]);
+
+/**
+ * check_map_prog_compatibility, for every map a 64-bit load names (resolve_pseudo_ldimm64,
+ * before the walk): tracing programs may not use maps whose values hold graph roots or spin
+ * locks, socket filters not those with spin locks.
+ */
+function mapProgClash(env: VerifierEnv): { slot: number; message: string } | undefined {
+  for (const [slot, m] of env.mapAt) {
+    const f = env.valueFields?.(m);
+    if (!f) continue;
+    const graph = f.special?.some((x) => x.name === "bpf_list_head" || x.name === "bpf_rb_root");
+    if (graph && TRACING_TYPES.has(env.type)) return { slot, message: "tracing progs cannot use bpf_{list_head,rb_root} yet" };
+    if (f.spinLockOffset !== undefined) {
+      if (env.type === "socket_filter") return { slot, message: "socket filter progs cannot use bpf_spin_lock yet" };
+      if (TRACING_TYPES.has(env.type)) return { slot, message: "tracing progs cannot use bpf_spin_lock yet" };
+    }
+  }
+  return undefined;
 }
 
 /** The special fields of each map's value, found once per map in the object's BTF. */

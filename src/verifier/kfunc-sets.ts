@@ -1,5 +1,5 @@
 /**
- * @fileoverview Which program types may call each well-known kfunc, as the kernel (6.18.44-fc-v1098)
+ * @fileoverview Which program types may call each well-known kfunc, as the kernel (6.18.44-fc-v1045)
  * answered scripts/gen-kfunc-sets.ts. Generated; do not edit. Types not in KFUNC_PROBED_TYPES
  * (lsm, struct_ops, ext: they do not load here without a target) are not checked.
  */
@@ -56,4 +56,11 @@ export const KFUNC_TYPES: Readonly<Record<string, readonly string[]>> = {
   bpf_dynptr_slice_rdwr: ["socket_filter", "kprobe", "sched_cls", "sched_act", "tracepoint", "xdp", "perf_event", "cgroup_skb", "cgroup_sock", "lwt_in", "lwt_out", "lwt_xmit", "sock_ops", "sk_skb", "cgroup_device", "sk_msg", "raw_tracepoint", "cgroup_sock_addr", "lwt_seg6local", "sk_reuseport", "flow_dissector", "cgroup_sysctl", "raw_tracepoint_writable", "cgroup_sockopt", "tracing", "sk_lookup", "syscall", "netfilter"],
   bpf_dynptr_from_skb: ["socket_filter", "sched_cls", "sched_act", "tracepoint", "perf_event", "cgroup_skb", "cgroup_sock", "lwt_in", "lwt_out", "lwt_xmit", "sock_ops", "sk_skb", "cgroup_device", "cgroup_sock_addr", "lwt_seg6local", "cgroup_sysctl", "cgroup_sockopt", "tracing", "netfilter"],
   bpf_dynptr_from_xdp: ["xdp"],
+  bpf_refcount_acquire_impl: ["sched_cls", "tracepoint", "xdp", "perf_event", "cgroup_skb", "cgroup_sock", "sock_ops", "cgroup_device", "cgroup_sock_addr", "cgroup_sysctl", "cgroup_sockopt", "tracing", "syscall"],
+  bpf_list_push_front_impl: ["sched_cls", "tracepoint", "xdp", "perf_event", "cgroup_skb", "cgroup_sock", "sock_ops", "cgroup_device", "cgroup_sock_addr", "cgroup_sysctl", "cgroup_sockopt", "tracing", "syscall"],
+  bpf_list_push_back_impl: ["sched_cls", "tracepoint", "xdp", "perf_event", "cgroup_skb", "cgroup_sock", "sock_ops", "cgroup_device", "cgroup_sock_addr", "cgroup_sysctl", "cgroup_sockopt", "tracing", "syscall"],
+  bpf_list_pop_front: ["sched_cls", "tracepoint", "xdp", "perf_event", "cgroup_skb", "cgroup_sock", "sock_ops", "cgroup_device", "cgroup_sock_addr", "cgroup_sysctl", "cgroup_sockopt", "tracing", "syscall"],
+  bpf_list_pop_back: ["sched_cls", "tracepoint", "xdp", "perf_event", "cgroup_skb", "cgroup_sock", "sock_ops", "cgroup_device", "cgroup_sock_addr", "cgroup_sysctl", "cgroup_sockopt", "tracing", "syscall"],
+  bpf_kfunc_call_test_release: ["sched_cls", "tracepoint", "perf_event", "tracing", "syscall"],
+  bpf_kfunc_call_memb_release: ["sched_cls", "tracepoint", "perf_event", "tracing", "syscall"],
 };

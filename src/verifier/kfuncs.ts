@@ -11,8 +11,10 @@ import type { Btf, BtfType } from "../btf/types.js";
 import { typesCompat } from "../btf/core.js";
 import { KFUNC_PROBED_TYPES, KFUNC_TYPES } from "./kfunc-sets.js";
 import type { Instruction } from "../isa/instruction.js";
-import { acquireReference, releaseReference } from "./calls.js";
+import { acquireReference, lockKey, releaseReference } from "./calls.js";
+import { convertToNonOwning, LIST_KFUNCS, type ListHead, listHeadArg, listNodeArg, listPopResult } from "./graph.js";
 import { checkCtxOff, checkHelperMem } from "./memory.js";
+import { isLocalObj, LOCAL_PREFIX, localHasRefcount, localStruct, PERCPU_PREFIX } from "./kptr.js";
 import { typeName } from "./log.js";
 import { iterArg, iterNext, iterStructOf } from "./iterators.js";
 import { dynptrArg, type DynptrInfo } from "./dynptr.js";
@@ -95,6 +97,16 @@ const KFUNC_FLAGS: Readonly<Record<string, number>> = {
   bpf_dynptr_from_xdp: 0,
   bpf_arena_alloc_pages: KF_TRUSTED_ARGS | KF_SLEEPABLE,
   bpf_arena_free_pages: KF_TRUSTED_ARGS | KF_SLEEPABLE,
+  bpf_refcount_acquire_impl: KF_ACQUIRE | KF_RET_NULL | KF_RCU,
+  bpf_list_push_front_impl: 0,
+  bpf_list_push_back_impl: 0,
+  bpf_list_pop_front: KF_ACQUIRE | KF_RET_NULL,
+  bpf_list_pop_back: KF_ACQUIRE | KF_RET_NULL,
+  // net/bpf/test_run.c's and bpf_testmod's, which the selftests keep in kptrs.
+  bpf_kfunc_call_test_release: KF_RELEASE,
+  bpf_kfunc_call_memb_release: KF_RELEASE,
+  bpf_kfunc_call_test_acquire: KF_ACQUIRE | KF_RET_NULL,
+  bpf_kfunc_call_test_ref: KF_TRUSTED_ARGS | KF_RCU,
 };
 
 /** Each program type's ctx struct as programs see it (bpf_types.h), for kfunc ctx arguments (btf_is_prog_ctx_type). */
@@ -214,6 +226,14 @@ interface KfuncMeta {
   constSize: number;
   /** The initialised dynptr an argument names (initialized_dynptr): slices and clones take after it. */
   dynptr: DynptrInfo | undefined;
+  /** The local object's struct bpf_refcount_acquire was given (meta.arg_btf_id): r0's. */
+  localStruct: string;
+  /** That object is an owning reference (meta.arg_owning_ref): the new one is not NULL. */
+  owningRef: boolean;
+  /** The list head argument (meta.arg_list_head). */
+  listHead: ListHead | undefined;
+  /** The reference of the node a push hands to the list. */
+  pushedRef: number;
 }
 
 export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
@@ -227,7 +247,8 @@ export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   if (types && KFUNC_PROBED_TYPES.includes(w.env.type) && !types.includes(w.env.type)) w.reject(`calling kernel function ${name} is not allowed`);
   if (flags & KF_SLEEPABLE && !w.env.sleepable) w.reject(`program must be sleepable to call sleepable kfunc ${name}`);
   if (flags & KF_DESTRUCTIVE && !w.env.privileged) w.reject("calling kernel function with KF_DESTRUCTIVE flag is not allowed");
-  if (w.cur.activeLock && name !== "bpf_rcu_read_lock" && name !== "bpf_rcu_read_unlock") w.reject("function calls are not allowed while holding a lock");
+  // kfunc_spin_allowed: the graph API (lists here) and rcu_read_(un)lock.
+  if (w.cur.activeLock && name !== "bpf_rcu_read_lock" && name !== "bpf_rcu_read_unlock" && !LIST_KFUNCS.has(name) && name !== "bpf_refcount_acquire_impl") w.reject("function calls are not allowed while holding a lock");
   if (name === "bpf_rcu_read_lock") {
     if (w.cur.rcuLock) w.reject(`nested rcu read lock (kernel function ${name})`);
     w.cur.rcuLock = 1;
@@ -245,10 +266,15 @@ export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   if (name === "bpf_cast_to_kern_ctx") return castToKernCtx(w, t);
   const params = k.proto.params;
   if (params.length > 5) w.reject(`Function ${name} has ${params.length} > 5 args`);
-  const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0, iter: undefined, typeId: 0, constSize: 0, dynptr: undefined };
+  const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0, iter: undefined, typeId: 0, constSize: 0, dynptr: undefined, localStruct: "", owningRef: false, listHead: undefined, pushedRef: 0 };
   for (let a = 0; a < params.length; a++) a = checkArg(w, k, a, meta, t);
   if (flags & KF_RELEASE && !meta.releaseRegno) w.reject(`release kernel function ${name} expects refcounted PTR_TO_BTF_ID`);
   if (meta.releaseRegno) releaseReference(w, meta.refObjId);
+  // A pushed node's reference is the list's now; the program keeps a non-owning one.
+  if (meta.pushedRef) {
+    convertToNonOwning(w, meta.pushedRef);
+    releaseReference(w, meta.pushedRef);
+  }
   for (let r = 1; r <= 5; r++) setNotInit(w.reg(r));
   setReturn(w, k, meta, t);
   if (flags & KF_ITER_NEXT && meta.iter) iterNext(w, meta.iter, t);
@@ -281,6 +307,14 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
       if (!isConst(r.s)) w.reject(`R${regno} must be a known constant`);
       markPrecise(w, regno);
       if (name === "bpf_rdonly_cast" || /obj_new_impl$/.test(name)) meta.typeId = Number(constValue(r.s)!);
+      // bpf_obj_new's type: a struct of the program's BTF, by a 32-bit id (check_kfunc_call).
+      if (/obj_new_impl$/.test(name)) {
+        if (BigInt.asUintN(32, constValue(r.s)!) !== constValue(r.s)!) w.reject("local type ID argument must be in range [0, U32_MAX]");
+        const own = w.env.objectBtf;
+        if (!own) w.reject("bpf_obj_new/bpf_percpu_obj_new requires prog BTF");
+        const id = Number(constValue(r.s)!);
+        if (id <= 0 || id >= own.types.length || own.type(id).kind !== "struct") w.reject("bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct");
+      }
     }
     return a;
   }
@@ -304,13 +338,40 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     meta.refObjId = r.refObjId;
     if (k.flags & KF_RELEASE) meta.releaseRegno = regno;
   }
+  if (p.name.endsWith("__refcounted_kptr")) {
+    // KF_ARG_PTR_TO_REFCOUNTED_KPTR: a local object (owning, or RCU) whose struct has a bpf_refcount.
+    if (isNull || r.maybeNull) w.reject(`Possibly NULL pointer passed to trusted arg${a}`);
+    if (!isLocalObj(r) || r.btfType.startsWith(PERCPU_PREFIX)) w.reject(`arg#${a} is neither owning or non-owning ref`);
+    if (!localHasRefcount(w, localStruct(r))) w.reject(`arg#${a} doesn't point to a type with bpf_refcount field`);
+    meta.localStruct = localStruct(r);
+    meta.owningRef = r.refObjId !== 0;
+    sameCallType(w, t, meta.localStruct);
+    return a;
+  }
   if (p.name.endsWith("__alloc")) {
     // KF_ARG_PTR_TO_ALLOC_BTF_ID: an object from bpf_obj_new, which the call releases.
-    if (r.type !== "mem" || !r.refObjId || r.off !== 0) w.reject(`arg#${a} expected pointer to allocated object`);
+    if (isLocalObj(r) && r.off !== 0) w.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
+    if (!isLocalObj(r) || !r.refObjId) w.reject(`arg#${a} expected pointer to allocated object`);
+    // bpf_obj_drop takes a plain local object, bpf_percpu_obj_drop a per-CPU one.
+    const percpu = r.btfType.startsWith(PERCPU_PREFIX);
+    if (name === "bpf_obj_drop_impl" && percpu) w.reject(`arg#${a} expected for bpf_obj_drop_impl()`);
+    if (name === "bpf_percpu_obj_drop_impl" && !percpu) w.reject(`arg#${a} expected for bpf_percpu_obj_drop_impl()`);
+    sameCallType(w, t, localStruct(r));
     return a;
   }
   const pointee = toMap ? (w.env.kernelBtf?.byName("bpf_map", "struct")[0] ?? btf.resolve(type.type)) : btf.resolve(type.type);
   const pointeeName = "name" in pointee ? pointee.name : "";
+  // KF_ARG_PTR_TO_LIST_HEAD / KF_ARG_PTR_TO_LIST_NODE.
+  if (pointeeName === "bpf_list_head") {
+    meta.listHead = listHeadArg(w, a, regno, r, lockKey);
+    return a;
+  }
+  if (pointeeName === "bpf_list_node") {
+    if (!meta.listHead) w.reject(`arg#${a} bpf_list_node without its bpf_list_head`);
+    listNodeArg(w, a, regno, r, meta.listHead);
+    meta.pushedRef = r.refObjId;
+    return a;
+  }
   // KF_ARG_PTR_TO_ITER: the iterator's state lives on the stack.
   if (iterStructOf(btf, type.type)) {
     iterArg(w, k, regno, r, iterStructOf(btf, type.type)!, meta, t);
@@ -319,7 +380,8 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   // KF_ARG_PTR_TO_NULL, but for memory with a size after it (whose size still counts).
   const szNext = k.proto.params[a + 1];
   if (nullable && isNull && !(szNext && (szNext.name.endsWith("__sz") || szNext.name.endsWith("__szk")))) return a;
-  if ((k.flags & (KF_TRUSTED_ARGS | KF_RCU)) && (isNull || r.maybeNull)) w.reject(`Possibly NULL pointer passed to trusted arg${a}`);
+  // is_kfunc_trusted_args: a release kfunc's arguments are trusted ones too.
+  if ((k.flags & (KF_TRUSTED_ARGS | KF_RCU | KF_RELEASE)) && (isNull || r.maybeNull)) w.reject(`Possibly NULL pointer passed to trusted arg${a}`);
   // btf_is_prog_ctx_type: the program type's uapi ctx only (a kernel ctx such as
   // bpf_sock_addr_kern, from bpf_cast_to_kern_ctx, is a BTF pointer argument).
   if (pointeeName && pointeeName === UAPI_CTX[w.env.type]) {
@@ -343,7 +405,7 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
     if (pointee.kind !== "struct" && pointee.kind !== "union") w.reject(`kernel function ${name} args#${a} pointer type ${kindStr(pointee)} ${pointeeName} is not supported`);
     if (r.maybeNull && !nullable) w.reject(`arg#${a} pointer type STRUCT ${pointeeName} must not be NULL`);
     // KF_TRUSTED_ARGS / KF_RCU: a referenced or trusted pointer (is_trusted_reg), or for KF_RCU an RCU one.
-    if (r.type === "ptr_" && k.flags & (KF_TRUSTED_ARGS | KF_RCU) && !r.refObjId && !(r.range & BTF_PTR_TRUSTED)) {
+    if (r.type === "ptr_" && k.flags & (KF_TRUSTED_ARGS | KF_RCU | KF_RELEASE) && !r.refObjId && !(r.range & BTF_PTR_TRUSTED)) {
       if (!(k.flags & KF_RCU)) w.reject(`R${regno} must be referenced or trusted`);
       if (!(r.range & BTF_PTR_RCU)) w.reject(`R${regno} must be a rcu pointer`);
     }
@@ -393,6 +455,16 @@ function checkArg(w: Walker, k: Kfunc, a: number, meta: KfuncMeta, t: number): n
   checkHelperMem(w, regno, r, size, false, false);
   checkHelperMem(w, regno, r, size, true, false);
   return a;
+}
+
+/**
+ * The kernel rewrites a call that drops or re-references a local object for its struct: one
+ * call instruction serves one struct (a compiler may merge two drops into one call).
+ */
+function sameCallType(w: Walker, t: number, struct: string): void {
+  const prev = w.localTypeAt.get(t);
+  if (prev === undefined) w.localTypeAt.set(t, struct);
+  else if (prev !== struct) w.reject("same call cannot be used with different types");
 }
 
 /** __btf_type_is_scalar_struct: every member a number, an array of numbers, or such a struct (3 deep). */
@@ -462,12 +534,23 @@ function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
       r0.btfType = target.name;
       r0.range = BTF_PTR_UNTRUSTED;
     } else if (target && target.kind === "struct") {
+      // PTR_TO_BTF_ID | MEM_ALLOC of the program's own struct (a per-CPU one is not for direct access).
+      const percpu = name === "bpf_percpu_obj_new_impl";
       setPointer(r0, "mem");
-      r0.memSize = target.size;
+      r0.memSize = percpu ? 0 : target.size;
+      r0.btfType = (percpu ? PERCPU_PREFIX : LOCAL_PREFIX) + target.name;
     } else {
       setScalar(r0, SCALAR_UNKNOWN);
       return;
     }
+  } else if ((name === "bpf_list_pop_front" || name === "bpf_list_pop_back") && meta.listHead) {
+    listPopResult(w, r0, meta.listHead);
+  } else if (name === "bpf_refcount_acquire_impl" && meta.localStruct) {
+    // A new owning reference to the same local object.
+    const t = w.env.objectBtf?.byName(meta.localStruct).find((x) => x.kind === "struct");
+    setPointer(r0, "mem");
+    r0.memSize = t && t.kind === "struct" ? t.size : 0;
+    r0.btfType = LOCAL_PREFIX + meta.localStruct;
   } else if (pointee.kind === "void" && /^bpf_dynptr_slice(_rdwr)?$/.test(name)) {
     // A slice of the dynptr's data, or of the buffer it was copied to: `buffer__szk` bytes, maybe NULL.
     setPointer(r0, "mem");
@@ -495,7 +578,8 @@ function setReturn(w: Walker, k: Kfunc, meta: KfuncMeta, t: number): void {
     r0.rdonly = true;
     if (meta.refObjId) r0.refObjId = meta.refObjId;
   }
-  if (flags & KF_RET_NULL) {
+  // is_kfunc_ret_null: another reference to an object the program owns cannot fail.
+  if (flags & KF_RET_NULL && !(name === "bpf_refcount_acquire_impl" && meta.owningRef)) {
     r0.maybeNull = true;
     r0.id = w.newId();
   }

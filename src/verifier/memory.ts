@@ -13,6 +13,7 @@ import { tnumStr } from "./tnum.js";
 import { type BtfCtx, safeField, structLoad, structOpsWrite } from "./btf-ptr.js";
 import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarSignedRange, scalarUnknown, scalarZext } from "./scalar.js";
 import { assignReg, BTF_PTR_RCU, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyReg, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
+import { checkLocalAccess, checkValueFields, isLocalObj, kptrAccess, type KptrOp } from "./kptr.js";
 import type { Walker } from "./walker.js";
 
 const INVALID8 = "????????";
@@ -30,7 +31,7 @@ export function checkMemAccess(w: Walker, i: Instruction, cls: Class): void {
   }
   const signed = opMode(i.opcode) === Mode.Memsx;
   if (w.env.strictAlignment && size > 1 && base.type !== "fp" && base.type !== "scalar" && base.type !== "arena" && !base.maybeNull) strictAlignment(w, base, i.off, size);
-  const result = access(w, baseNo, base, i.off, size, write, value, cls === Class.St ? i.imm : undefined, signed);
+  const result = access(w, baseNo, base, i.off, size, write, value, cls === Class.St ? i.imm : undefined, signed, i.src);
   savePtrType(w, base.type);
   if (!write) {
     // Reached only when the access passed: for a packet pointer, within [data, data_end).
@@ -55,14 +56,14 @@ function savePtrType(w: Walker, type: string): void {
  * One access of `size` bytes at `base + off`. For a load, returns the register it yields
  * (undefined: a scalar of that size).
  */
-export function access(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean, value: Reg | undefined, imm: number | undefined, signed: boolean): Reg | undefined {
+export function access(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean, value: Reg | undefined, imm: number | undefined, signed: boolean, valueRegno = 0, atomic = false): Reg | undefined {
   const t = typeName(base);
   if (base.maybeNull) w.reject(`R${regno} invalid mem access '${t}'`);
   switch (base.type) {
     case "fp":
       return stackAccess(w, regno, base, off, size, write, value, imm);
     case "map_value":
-      return mapValueAccess(w, regno, base, off, size, write);
+      return mapValueAccess(w, regno, base, off, size, write, { kind: atomic ? "atomic" : !write ? "load" : imm !== undefined ? "store_imm" : "store", value, valueRegno, imm });
     case "map_key":
       if (write) w.reject(`write to change key R${regno} not allowed`);
       boundsCheck(w, regno, base, off, size, base.map!.keySize, "map key", `invalid access to map key, key_size=${base.map!.keySize}`);
@@ -76,6 +77,7 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
       packetAccess(w, regno, base, off, size);
       return undefined;
     case "mem":
+      if (isLocalObj(base)) checkLocalAccess(w, regno, base, off, size);
       if (write && base.rdonly) w.reject(`R${regno} cannot write into ${t}`);
       boundsCheck(w, regno, base, off, size, base.memSize, "memory", `invalid access to memory, mem_size=${base.memSize}`);
       return undefined;
@@ -180,18 +182,14 @@ function strictAlignment(w: Walker, base: Reg, off: number, size: number): void 
   if (!aligned) w.reject(`misaligned packet access off 2+${varOffText(base)}+${base.off}+${off} size ${size}`);
 }
 
-function mapValueAccess(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean): Reg | undefined {
+function mapValueAccess(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean, op: KptrOp): Reg | undefined {
   const map = base.map!;
   if (write && map.flags & F_RDONLY_PROG) w.reject(`write into map forbidden, value_size=${map.valueSize} off=${base.off + off} size=${size}`);
   if (!write && map.flags & F_WRONLY_PROG) w.reject(`read from map forbidden, value_size=${map.valueSize} off=${base.off + off} size=${size}`);
   boundsCheck(w, regno, base, off, size, map.valueSize, "map value", `invalid access to map value, value_size=${map.valueSize}`);
-  // check_map_access: a bpf_spin_lock or bpf_timer is touched only through its helpers.
-  const fields = w.env.valueFields?.(map);
-  const lo = base.s.smin + BigInt(base.off + off);
-  const hi = base.s.umax + BigInt(base.off + off + size);
-  for (const [at, len, name] of [[fields?.spinLockOffset, 4, "bpf_spin_lock"], [fields?.timerOffset, 16, "bpf_timer"]] as const) {
-    if (at !== undefined && lo < BigInt(at + len) && BigInt(at) < hi) w.reject(`${name} cannot be accessed directly by load/store`);
-  }
+  // check_map_access: special fields are touched only through their helpers, kptrs by whole words.
+  const kptr = checkValueFields(w, regno, base, off, size, "direct");
+  if (kptr) return kptrAccess(w, kptr, op);
   if (!write && isConst(base.s) && map.freeze && map.flags & F_RDONLY_PROG) {
     // bpf_map_direct_read: a frozen read-only map's bytes are known at verification.
     const bytes = map.contents?.[0]?.value;
@@ -495,7 +493,7 @@ export function stackEntry(slot: number, frame: number, spi: number): number {
  * check_helper_mem_access: `size` bytes at a pointer argument must be accessible (and,
  * for reads of the stack, initialised). `write`: the helper fills them.
  */
-export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, write: boolean, zeroOk: boolean): void {
+export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, write: boolean, zeroOk: boolean, helper?: string): void {
   // A zero-sized access is still bounds-checked where it points (check_helper_mem_access).
   if (size === 0 && !zeroOk) w.reject(`R${regno} invalid zero-sized read`);
   const t = typeName(r);
@@ -539,6 +537,7 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
       if (write && r.map!.flags & F_RDONLY_PROG) w.reject(`write into map forbidden, value_size=${r.map!.valueSize} off=${r.off} size=${size}`);
       if (!write && r.map!.flags & F_WRONLY_PROG) w.reject(`read from map forbidden, value_size=${r.map!.valueSize} off=${r.off} size=${size}`);
       boundsCheck(w, regno, r, 0, size, r.map!.valueSize, "map value", `invalid access to map value, value_size=${r.map!.valueSize}`);
+      checkValueFields(w, regno, r, 0, size, "helper");
       return;
     case "map_key":
       boundsCheck(w, regno, r, 0, size, r.map!.keySize, "map key", `invalid access to map key, key_size=${r.map!.keySize}`);
@@ -549,11 +548,23 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
       packetAccess(w, regno, r, 0, size);
       return;
     case "mem":
+      // A local object (PTR_TO_BTF_ID | MEM_ALLOC) is not helper memory (mem_types).
+      if (isLocalObj(r)) w.reject(`R${regno} type=ptr_${r.maybeNull ? "or_null_" : ""} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
       if (write && r.rdonly) w.reject(`R${regno} cannot write into ${t}`);
       boundsCheck(w, regno, r, 0, size, r.memSize, "memory", `invalid access to memory, mem_size=${r.memSize}`);
       return;
-    case "ptr_":
+    case "ptr_": {
+      // check_helper_mem_access: a helper may not write kernel memory; what it reads is
+      // checked as a load of that many bytes (check_ptr_to_btf_access).
+      if (write && helper) w.reject(`${helper}() may write into memory pointed by R${regno} type=${t}`);
+      if (r.off < 0) w.reject(`R${regno} is ptr_${r.btfType} invalid negative access: off=${r.off}`);
+      if (!isConst(r.s)) w.reject(`R${regno} is ptr_${r.btfType} invalid variable offset: off=${r.off}, var_off=${tnumStr(r.s.varOff)}`);
+      if (w.env.kernelBtf && r.btfType && size > 0) {
+        const l = structLoad(w.env.kernelBtf, r.btfType, r.off + Number(BigInt.asIntN(64, constValue(r.s)!)), size);
+        if (l.kind === "bad") w.reject(l.message);
+      }
       return;
+    }
     default:
       w.reject(`R${regno} type=${t} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
   }
@@ -566,7 +577,7 @@ export function checkAtomic(w: Walker, i: Instruction): void {
   const size = sizeBytes(opSize(i.opcode));
   if (i.imm === AtomicOp.LoadAcquire) {
     const base = w.readReg(i.src);
-    const r = access(w, i.src, base, i.off, size, false, undefined, undefined, false);
+    const r = access(w, i.src, base, i.off, size, false, undefined, undefined, false, 0, true);
     const dst = w.reg(i.dst);
     if (r) assignReg(dst, r);
     else setScalar(dst, scalarLoad(size, false));
@@ -574,7 +585,7 @@ export function checkAtomic(w: Walker, i: Instruction): void {
   }
   if (i.imm === AtomicOp.StoreRelease) {
     const base = w.readReg(i.dst);
-    access(w, i.dst, base, i.off, size, true, w.readReg(i.src), undefined, false);
+    access(w, i.dst, base, i.off, size, true, w.readReg(i.src), undefined, false, i.src, true);
     return;
   }
   if (size !== 4 && size !== 8) w.reject("invalid atomic operand size");
@@ -587,7 +598,7 @@ export function checkAtomic(w: Walker, i: Instruction): void {
   }
   // An atomic reads the old value and writes the new one, aligned.
   checkAlignment(w, base, i.off, size);
-  access(w, i.dst, base, i.off, size, false, undefined, undefined, false);
+  access(w, i.dst, base, i.off, size, false, undefined, undefined, false, 0, true);
   const unknown = copyReg(src);
   unknown.type = "scalar";
   unknown.s = SCALAR_UNKNOWN;

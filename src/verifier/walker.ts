@@ -115,6 +115,8 @@ export class Walker {
   popped = false;
   /** The pointer type each load or store was first seen with, on any path (insn_aux_data[].ptr_type). */
   readonly ptrTypeAt = new Map<number, string>();
+  /** The local struct each bpf_obj_drop or bpf_refcount_acquire call was first given (insn_aux_data[].kptr_struct_meta). */
+  readonly localTypeAt = new Map<number, string>();
   /** Each add/sub's Spectre masking window for an unprivileged loader (bpf_insn_aux_data alu_state, alu_limit). */
   readonly aluSanitation = new Map<number, { readonly state: number; readonly limit: number }>();
   /** The prog array each tail call was given, for an unprivileged loader (bpf_map_ptr_store). */
