@@ -160,6 +160,8 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
       ...(!error && w ? { packetLoads: provenPacketLoads(walks) } : {}),
     };
   };
+  const incompatible = mapProgIncompatibility(env);
+  if (incompatible) return finish(describe(program.instructions, lineInfo, incompatible.insn, incompatible.message, undefined, []));
   let cfg;
   try {
     cfg = buildCfg(program.instructions, { allowLoops: privileged });
@@ -218,6 +220,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
         walker.say(`Validating ${g.name}() func#${k}...`);
         walker.startGlobal(g);
         walker.run();
+        walker.say(`Func#${k} ('${g.name}') is safe for any args that match its prototype`);
       }
     }
     walker = walks[0]!;
@@ -227,6 +230,25 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     return finish(describe(program.instructions, lineInfo, e.insn, e.message, walker, e.detail));
   }
   return finish();
+}
+
+/** is_tracing_prog_type: the types that may run where a lock or timer of the map is in use. */
+const TRACING_TYPES = new Set(["kprobe", "tracepoint", "perf_event", "raw_tracepoint", "raw_tracepoint_writable"]);
+
+/**
+ * check_map_prog_compatibility, which resolve_pseudo_ldimm64 runs on each map an instruction
+ * names, in order, before the program is walked: the map value's special fields this type may not use.
+ */
+function mapProgIncompatibility(env: VerifierEnv): { insn: number; message: string } | undefined {
+  for (const [insn, map] of [...env.mapAt].sort((a, b) => a[0] - b[0])) {
+    const fields = env.valueFields?.(map);
+    if (fields?.spinLockOffset !== undefined) {
+      if (env.type === "socket_filter") return { insn, message: "socket filter progs cannot use bpf_spin_lock yet" };
+      if (TRACING_TYPES.has(env.type)) return { insn, message: "tracing progs cannot use bpf_spin_lock yet" };
+    }
+    if (fields?.timerOffset !== undefined && TRACING_TYPES.has(env.type)) return { insn, message: "tracing progs cannot use bpf_timer yet" };
+  }
+  return undefined;
 }
 
 /** check_btf_func: a subprogram with LD_ABS/IND returns its hidden exit's 0, so it must return int. The slot, or -1. */

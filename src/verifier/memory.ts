@@ -9,7 +9,7 @@ import { AtomicOp, Class, Mode, opMode, opSize, sizeBytes } from "../isa/opcodes
 import { destroyIfDynptrSlot } from "./dynptr.js";
 import { F_RDONLY_PROG, F_WRONLY_PROG, MAX_PACKET_OFF, MAX_STACK, MAX_VAR_OFF, PKT_WRITE_TYPES, type VerifierEnv } from "./env.js";
 import { formatReg, typeName } from "./log.js";
-import { tnumStr } from "./tnum.js";
+import { tnumAdd, tnumConst, tnumIsAligned, tnumStr } from "./tnum.js";
 import { type BtfCtx, safeField, structLoad, structOpsWrite } from "./btf-ptr.js";
 import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarSignedRange, scalarUnknown, scalarZext } from "./scalar.js";
 import { assignReg, BTF_PTR_RCU, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyReg, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
@@ -58,6 +58,8 @@ function savePtrType(w: Walker, type: string): void {
 export function access(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean, value: Reg | undefined, imm: number | undefined, signed: boolean): Reg | undefined {
   const t = typeName(base);
   if (base.maybeNull) w.reject(`R${regno} invalid mem access '${t}'`);
+  // check_ptr_alignment comes first in check_mem_access; the stack is checked strictly in any mode.
+  if (base.type === "fp") checkAlignment(w, base, off, size);
   switch (base.type) {
     case "fp":
       return stackAccess(w, regno, base, off, size, write, value, imm);
@@ -82,8 +84,9 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
     case "map_ptr":
       // check_ptr_to_map_access: root may read the kernel's struct bpf_map.
       if (!w.env.privileged) w.reject(`R${regno} invalid mem access '${t}'`);
-      if (write) w.reject(`only read from bpf_map is supported`);
-      if (off + base.off < 0) w.reject(`R${regno} is ${t} invalid negative access: off=${off + base.off}`);
+      // check_ptr_to_map_access: named by the map's kernel struct (map_btf_id), the offset before the write.
+      if (off + base.off < 0) w.reject(`R${regno} is ${mapStructName(base.map?.type)} invalid negative access: off=${off + base.off}`);
+      if (write) w.reject(`only read from ${mapStructName(base.map?.type)} is supported`);
       return undefined;
     case "ptr_":
       // check_ptr_to_btf_access: who may read kernel structs comes before where.
@@ -161,12 +164,9 @@ function varOffText(r: Reg): string {
 /** check_ptr_alignment under strict rules (the stack always; everything for atomics). */
 export function checkAlignment(w: Walker, base: Reg, off: number, size: number): void {
   const desc: Record<string, string> = { map_value: "value ", pkt: "packet ", pkt_meta: "packet ", ctx: "context ", fp: "stack ", mem: "", map_key: "", flow_keys: "flow keys ", sock: "sock " };
-  const known = isConst(base.s) ? Number(BigInt.asIntN(64, base.s.varOff.value)) : undefined;
-  if (known === undefined) {
-    if (size > 1 && (base.s.varOff.mask & BigInt(size - 1)) !== 0n) w.reject(`misaligned ${desc[base.type] ?? ""}access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
-    return;
-  }
-  if ((known + base.off + off) % size !== 0) w.reject(`misaligned ${desc[base.type] ?? ""}access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
+  // check_generic_ptr_alignment: var_off plus the fixed offsets must have no low bit possibly set.
+  const at = tnumAdd(base.s.varOff, tnumConst(BigInt.asUintN(64, BigInt(base.off + off))));
+  if (size > 1 && !tnumIsAligned(at, BigInt(size))) w.reject(`misaligned ${desc[base.type] ?? ""}access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
 }
 
 /** check_ptr_alignment in strict mode (the stack is checked in any mode): packets count NET_IP_ALIGN's 2 bytes. */
@@ -337,7 +337,6 @@ function stackAccess(w: Walker, regno: number, base: Reg, off: number, size: num
   if (o < -MAX_STACK || o + size > 0 || o >= 0) {
     w.reject(`invalid ${write ? "write to" : "read from"} stack R${regno} off=${o} size=${size}`);
   }
-  if (o % size !== 0) w.reject(`misaligned stack access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
   touch(w, f, o);
   return write ? stackWrite(w, f, o, size, value, imm) : stackRead(w, f, o, size, regno);
 }
@@ -593,3 +592,15 @@ export function checkAtomic(w: Walker, i: Instruction): void {
 
 export { setNotInit };
 export type { VerifierEnv };
+
+/** The kernel struct each map type's ops name as its map_btf_id (struct bpf_array for an array...). */
+const MAP_STRUCTS: Record<string, string> = {
+  array: "bpf_array", percpu_array: "bpf_array", prog_array: "bpf_array", perf_event_array: "bpf_array", cgroup_array: "bpf_array", array_of_maps: "bpf_array",
+  hash: "bpf_htab", percpu_hash: "bpf_htab", lru_hash: "bpf_htab", lru_percpu_hash: "bpf_htab", hash_of_maps: "bpf_htab",
+  stack_trace: "bpf_stack_map", lpm_trie: "lpm_trie", devmap: "bpf_dtab", devmap_hash: "bpf_dtab", sockmap: "bpf_stab", sockhash: "bpf_shtab",
+  cpumap: "bpf_cpu_map", xskmap: "xsk_map", cgroup_storage: "bpf_cgroup_storage_map", percpu_cgroup_storage: "bpf_cgroup_storage_map",
+  reuseport_sockarray: "reuseport_array", queue: "bpf_queue_stack", stack: "bpf_queue_stack", sk_storage: "bpf_local_storage_map",
+  inode_storage: "bpf_local_storage_map", task_storage: "bpf_local_storage_map", cgrp_storage: "bpf_local_storage_map",
+  struct_ops: "bpf_struct_ops_map", ringbuf: "bpf_ringbuf_map", user_ringbuf: "bpf_ringbuf_map", bloom_filter: "bpf_bloom_filter", arena: "bpf_arena",
+};
+const mapStructName = (type: string | undefined): string => MAP_STRUCTS[type ?? ""] ?? "bpf_map";

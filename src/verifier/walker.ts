@@ -179,6 +179,18 @@ export class Walker {
     throw new Reject(insn, message, detail);
   }
 
+  /**
+   * check_resource_leak: what a way out of the program (`prefix`) may not leave held, in the
+   * kernel's order: a lock, references (each printed by check_reference_leak), an RCU section.
+   */
+  checkResourceLeak(prefix: string, checkLock: boolean): void {
+    if (checkLock && this.cur.activeLock) this.reject(`${prefix} cannot be used inside bpf_spin_lock-ed region`);
+    if (this.cur.refs.length) {
+      this.reject(`${prefix} would lead to reference leak`, this.insn, this.cur.refs.map((r) => `Unreleased reference id=${r.id} alloc_insn=${r.insn}`));
+    }
+    if (checkLock && this.cur.rcuLock) this.reject(`${prefix} cannot be used inside bpf_rcu_read_lock-ed region`);
+  }
+
   /** A rejection whose log has a line before the message, as the kernel prints some. */
   reject2(first: string, message: string): never {
     throw new Reject(this.insn, message, [first]);
@@ -378,9 +390,8 @@ export class Walker {
       const s = this.readReg(i.src);
       if (s.type !== "scalar") this.reject(`R${i.src} invalid mem access '${typeName(s)}'`);
     }
-    // check_resource_leak: the load may end the program, so no lock may be held either.
-    if (this.cur.activeLock) this.reject("BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region");
-    if (this.cur.refs.length) this.reject("BPF_LD_[ABS|IND] cannot be mixed with socket references");
+    // The load may end the program, so nothing may be held.
+    this.checkResourceLeak("BPF_LD_[ABS|IND]", true);
     for (let r = 1; r <= 5; r++) setNotInit(this.reg(r));
     setScalar(this.reg(0), scalarLoad(sizeBytes(opSize(i.opcode)), false));
     if (this.cur.frames.length === 1) return t + 1;
@@ -823,13 +834,9 @@ export class Walker {
     if (this.cur.frames.length > 1) return returnFromCall(this, t);
     // check_return_code: an lsm or struct_ops program whose hook returns void need not set r0.
     const voidHook = !this.global && !!this.env.btfCtx?.returnsVoid && (this.env.type === "struct_ops" || this.env.attachType === "lsm_mac");
+    // process_bpf_exit_full: leaks first, then check_return_code reads r0.
+    this.checkResourceLeak("BPF_EXIT instruction in main prog", true);
     if (r0.type === "?" && !voidHook) this.reject("R0 !read_ok");
-    if (this.cur.activeLock) this.reject("bpf_spin_unlock is missing");
-    if (this.cur.refs.length) {
-      const r = this.cur.refs[0]!;
-      this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
-    }
-    if (this.cur.rcuLock) this.reject("BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region");
     void f;
     if (this.global) {
       // A global function returns a scalar whatever the program type (check_return_code).
