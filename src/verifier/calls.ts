@@ -470,10 +470,10 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
     r0.refObjId = meta.dynptr.refObjId;
   }
   if (proto.acquire || sockLookup) {
-    const id = r0.id || w.newId();
+    // check_helper_call: a NULL-able r0 took an id above; acquire_reference takes the next (logs say id=2).
+    const id = acquireReference(w, t);
     r0.id = id;
     r0.refObjId = id;
-    w.cur.refs.push({ id, insn: t });
   }
 }
 

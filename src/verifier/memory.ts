@@ -280,6 +280,7 @@ function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: numbe
     case "sock_common_or_null": r.type = "sock_common"; r.maybeNull = true; r.id = w.newId(); break;
     case "tp_buffer": r.type = "tp_buffer"; break;
     case "btf_id": r.type = "ptr_"; r.btfType = v.btfType ?? ""; break;
+    case "trusted_btf_id": r.type = "ptr_"; r.btfType = v.btfType ?? ""; r.range = BTF_PTR_TRUSTED; break;
     case "btf_id_or_null": r.type = "ptr_"; r.btfType = v.btfType ?? ""; r.maybeNull = true; r.id = w.newId(); break;
   }
   return r;
