@@ -37,7 +37,7 @@ export interface VerifyOptions {
   readonly attachType?: string;
   /** Root's rules (bpf_capable and perfmon): default true. */
   readonly privileged?: boolean;
-  /** 0: no log; 1: every processed instruction; 2: and the state after each. */
+  /** 0: no log; 1: every processed instruction; 2: and the state after each; | 4 (BPF_LOG_STATS): the time and stack depth lines. */
   readonly logLevel?: number;
   /** The program type's rules; by default from the program-type table. */
   readonly ops?: ProgramTypeVerifierOps;
@@ -118,7 +118,9 @@ type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, 
 export function verifyProgram(program: Verifiable, options: VerifyOptions = {}): VerifyResult {
   const start = now();
   const type = options.type ?? program.type ?? "socket_filter";
-  const logLevel = options.logLevel ?? 0;
+  // BPF_LOG_LEVEL1/2 in the low bits, BPF_LOG_STATS (4) apart, as the kernel reads log_level.
+  const logLevel = (options.logLevel ?? 0) & 3;
+  const logStats = ((options.logLevel ?? 0) & 4) !== 0;
   const privileged = options.privileged ?? true;
   const env: VerifierEnv = {
     type,
@@ -144,8 +146,11 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     const w = walker;
     const lines = walks.flatMap((x) => x.log);
     const depth = w ? w.stackDepth.map((_, k) => Math.max(...walks.map((x) => x.stackDepth[k]!))) : [];
-    if (!error && w) lines.push(`stack depth ${depth.map((d) => roundDepth(d)).join("+")}`);
+    const depthLine = `stack depth ${depth.map((d) => roundDepth(d)).join("+")}`;
     if (error) lines.push(...error.detail, error.message);
+    // print_verification_stats: BPF_LOG_STATS adds the time and each subprogram's depth, verdict or not.
+    if (logStats) lines.push(`verification time ${Math.round((now() - start) * 1000)} usec`, ...(w ? [depthLine] : []));
+    else if (!error && w) lines.push(depthLine);
     const sum = (f: (x: Walker) => number) => walks.reduce((n, x) => n + f(x), 0);
     const stats = { processed: sum((x) => x.stats.processed), maxStatesPerInsn: Math.max(0, ...walks.map((x) => x.stats.maxStatesPerInsn)), totalStates: sum((x) => x.stats.totalStates), peakStates: Math.max(0, ...walks.map((x) => x.stats.peakStates)), markRead: 0 };
     lines.push(statsLine(stats));
@@ -154,7 +159,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
       ...(error ? { error } : {}),
       insnsProcessed: stats.processed,
       verificationMs: now() - start,
-      log: logLevel > 0 || error ? lines.join("\n") + "\n" : "",
+      log: logLevel > 0 || logStats || error ? lines.join("\n") + "\n" : "",
       stats: { maxStatesPerInsn: stats.maxStatesPerInsn, totalStates: stats.totalStates, peakStates: stats.peakStates, stackDepth: depth },
       ...(w && logLevel > 1 ? { states: walks.flatMap((x) => x.states) } : {}),
       ...(!error && w ? { packetLoads: provenPacketLoads(walks) } : {}),

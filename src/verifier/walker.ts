@@ -206,6 +206,8 @@ export class Walker {
   /** The walk; returns normally when every path is safe, throws Reject otherwise. */
   run(): void {
     const { cfg } = this;
+    // do_check at level 2: a path's whole state where it starts (the walk's first insn, each popped branch).
+    let printState = this.env.logLevel > 1;
     for (;;) {
       const t = this.insn;
       if (++this.stats.processed > this.env.complexityLimit) {
@@ -222,6 +224,11 @@ export class Walker {
       if (this.popped) {
         if (this.env.logLevel > 0) this.say(`\nfrom ${this.prevInsn} to ${t}: ${formatState(this.cur)}`);
         this.popped = false;
+        printState = this.env.logLevel > 1;
+      }
+      if (printState) {
+        this.say(`${t}: ${formatState(this.cur)}`);
+        printState = false;
       }
       // An entry where the path jumped (or could have: a jump point); elsewhere the slot before is implied.
       const jmpPoint = cfg.jmpPoint[t] === 1;
@@ -229,10 +236,15 @@ export class Walker {
       if (jmpPoint || t !== this.fallsTo(this.prevInsn)) this.pushHist(t * 1024, jmpPoint);
       const i = cfg.insns[t]!;
       if (this.env.logLevel > 0) this.logInsn(t, i);
+      const insnLine = this.log.length;
       if (cfg.writesFp?.has(t)) this.reject("frame pointer is read only");
       const next = this.step(t, i);
       if (this.env.logLevel > 1 && next >= 0) {
-        this.say(insnStateLine(`${t}: ${kfuncCallText(this.env, i, t) ?? formatKernelLine(i, cfg.forms[t])}`, this.scratched(i, cfg.forms[t])));
+        // print_insn_state: the registers it touched go on the insn's line unless something was printed since.
+        const regs = this.scratched(i, cfg.forms[t]);
+        const line = this.log[insnLine - 1];
+        if (this.log.length === insnLine && line !== undefined) this.log[insnLine - 1] = insnStateLine(line, regs);
+        else if (regs) this.say(`${next}: ${regs}`);
         this.states.push({ insn: t, state: formatState(this.cur) });
       }
       if (next < 0) {
@@ -271,7 +283,7 @@ export class Walker {
       this.lastLine = l.line;
       this.say(`; ${l.text.trim()} @ ${l.file.split("/").pop()}:${l.line}`);
     }
-    if (this.env.logLevel === 1) this.say(`${t}: ${kfuncCallText(this.env, i, t) ?? formatKernelLine(i, this.cfg.forms[t])}`);
+    this.say(`${t}: ${kfuncCallText(this.env, i, t) ?? formatKernelLine(i, this.cfg.forms[t])}`);
   }
 
   /** The registers an instruction touched, as the kernel prints them after it (scratched registers). */

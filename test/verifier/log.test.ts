@@ -115,3 +115,21 @@ test("the kernel's error lines are those", { skip }, () => {
     for (const m of maps.values()) m.close();
   }
 });
+
+test("level 2 prints a path's state where it starts and each exit, as the kernel's", { skip }, () => {
+  const prog = assemble("r0 = 0\nif r1 == 0 goto +1\nr0 = 1\nexit").instructions;
+  const k = KernelProgram.load({ type: "xdp", instructions: prog, logLevel: 2 });
+  k.close();
+  // From the first state line on: the kernel's func#/live-regs preamble is not printed.
+  const walked = (log: string) => log.split("\n").slice(log.split("\n").indexOf("0: R1=ctx() R10=fp0")).filter((l) => !/^(stack depth|processed)/.test(l));
+  assert.deepEqual(walked(verifyProgram({ instructions: prog }, { type: "xdp", logLevel: 2 }).log), walked(k.log));
+});
+
+test("BPF_LOG_STATS adds the time and each subprogram's stack depth, as the kernel's", { skip }, () => {
+  const prog = assemble("r1 = 0\n*(u64 *)(r10 - 8) = r1\nr0 = 0\nexit").instructions;
+  const k = KernelProgram.load({ type: "xdp", instructions: prog, logLevel: 4 });
+  k.close();
+  const ours = verifyProgram({ instructions: prog }, { type: "xdp", logLevel: 4 }).log;
+  const shape = (log: string) => log.trim().split("\n").map((l) => l.replace(/^verification time \d+ usec$/, "verification time N usec"));
+  assert.deepEqual(shape(ours), shape(k.log));
+});
