@@ -165,6 +165,8 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
       ...(!error && w ? { packetLoads: provenPacketLoads(walks) } : {}),
     };
   };
+  const callAt = privileged ? -1 : firstCallOrFunc(program.instructions);
+  if (callAt >= 0) return finish(describe(program.instructions, lineInfo, callAt, "loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN", undefined, []));
   const incompatible = mapProgIncompatibility(env);
   if (incompatible) return finish(describe(program.instructions, lineInfo, incompatible.insn, incompatible.message, undefined, []));
   let cfg;
@@ -235,6 +237,16 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     return finish(describe(program.instructions, lineInfo, e.insn, e.message, walker, e.detail));
   }
   return finish();
+}
+
+/**
+ * add_subprog_and_kfunc, the first pass over the program: without bpf_capable no bpf-to-bpf
+ * call, kfunc call or function address (BPF_PSEUDO_CALL/KFUNC_CALL/FUNC). Its slot, or -1.
+ */
+function firstCallOrFunc(insns: readonly Instruction[]): number {
+  const slots = slotIndices(insns);
+  const k = insns.findIndex((i) => (i.opcode === 0x85 && (i.src === 1 || i.src === 2)) || (i.opcode === 0x18 && i.src === 4));
+  return k < 0 ? -1 : slots[k]!;
 }
 
 /** is_tracing_prog_type: the types that may run where a lock or timer of the map is in use. */

@@ -25,7 +25,8 @@ export function checkMemAccess(w: Walker, i: Instruction, cls: Class): void {
   const base = w.readReg(baseNo);
   let value: Reg | undefined;
   if (cls === Class.Stx) value = w.readReg(i.src);
-  if (write && value && baseNo !== 10 && !w.env.privileged && value.type !== "scalar" && base.type !== "fp") {
+  // check_mem_access's leak checks are per pointer type; kernel structs refuse an unprivileged access before any.
+  if (write && value && baseNo !== 10 && !w.env.privileged && value.type !== "scalar" && base.type !== "fp" && base.type !== "map_ptr" && base.type !== "ptr_") {
     w.reject(`R${i.src} leaks addr into ${base.type === "map_value" ? "map" : typeName(base)}`);
   }
   const signed = opMode(i.opcode) === Mode.Memsx;
@@ -67,7 +68,7 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
       return mapValueAccess(w, regno, base, off, size, write);
     case "map_key":
       if (write) w.reject(`write to change key R${regno} not allowed`);
-      boundsCheck(w, regno, base, off, size, base.map!.keySize, "map key", `invalid access to map key, key_size=${base.map!.keySize}`);
+      boundsCheck(w, regno, base, off, size, base.map!.keySize, `invalid access to map key, key_size=${base.map!.keySize}`);
       return undefined;
     case "ctx":
       return ctxAccess(w, regno, base, off, size, write, signed);
@@ -79,11 +80,11 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
       return undefined;
     case "mem":
       if (write && base.rdonly) w.reject(`R${regno} cannot write into ${t}`);
-      boundsCheck(w, regno, base, off, size, base.memSize, "memory", `invalid access to memory, mem_size=${base.memSize}`);
+      boundsCheck(w, regno, base, off, size, base.memSize, `invalid access to memory, mem_size=${base.memSize}`);
       return undefined;
     case "map_ptr":
-      // check_ptr_to_map_access: root may read the kernel's struct bpf_map.
-      if (!w.env.privileged) w.reject(`R${regno} invalid mem access '${t}'`);
+      // check_ptr_to_map_access: root (allow_ptr_leaks) may read the kernel's struct bpf_map.
+      if (!w.env.privileged) w.reject(`'struct ${mapStructName(base.map?.type)}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`);
       // check_ptr_to_map_access: named by the map's kernel struct (map_btf_id), the offset before the write.
       if (off + base.off < 0) w.reject(`R${regno} is ${mapStructName(base.map?.type)} invalid negative access: off=${off + base.off}`);
       if (write) w.reject(`only read from ${mapStructName(base.map?.type)} is supported`);
@@ -143,7 +144,7 @@ function sockFieldOk(type: string, off: number, size: number): boolean {
  * off + the register's offsets within [0, limit), as check_mem_region_access: the failing
  * access is printed, then which end of the range left the region.
  */
-function boundsCheck(w: Walker, regno: number, base: Reg, off: number, size: number, limit: number, what: string, prefix: string): void {
+export function boundsCheck(w: Walker, regno: number, base: Reg, off: number, size: number, limit: number, prefix: string): void {
   const s = base.s;
   if (s.smin < 0n && (s.smin === -(1n << 63n) || s.smin + BigInt(base.off + off) < 0n)) {
     w.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
@@ -153,7 +154,6 @@ function boundsCheck(w: Walker, regno: number, base: Reg, off: number, size: num
   if (s.umax >= BigInt(MAX_VAR_OFF)) w.reject(`R${regno} unbounded memory access, make sure to bounds check any such access`);
   const hi = Number(s.umax) + base.off + off;
   if (hi + size > limit) w.reject2(`${prefix} off=${hi} size=${size}`, `R${regno} max value is outside of the allowed memory range`);
-  void what;
 }
 
 /** The var_off part of an alignment message: the constant, or the tnum. */
@@ -181,7 +181,7 @@ function mapValueAccess(w: Walker, regno: number, base: Reg, off: number, size: 
   const map = base.map!;
   if (write && map.flags & F_RDONLY_PROG) w.reject(`write into map forbidden, value_size=${map.valueSize} off=${base.off + off} size=${size}`);
   if (!write && map.flags & F_WRONLY_PROG) w.reject(`read from map forbidden, value_size=${map.valueSize} off=${base.off + off} size=${size}`);
-  boundsCheck(w, regno, base, off, size, map.valueSize, "map value", `invalid access to map value, value_size=${map.valueSize}`);
+  boundsCheck(w, regno, base, off, size, map.valueSize, `invalid access to map value, value_size=${map.valueSize}`);
   // check_map_access: a bpf_spin_lock or bpf_timer is touched only through its helpers.
   const fields = w.env.valueFields?.(map);
   const lo = base.s.smin + BigInt(base.off + off);
@@ -335,7 +335,7 @@ function stackAccess(w: Walker, regno: number, base: Reg, off: number, size: num
   const f = frameOf(w, base);
   if (!isConst(base.s)) return varStackAccess(w, regno, base, f, off, size, write);
   const o = base.off + off + Number(BigInt.asIntN(64, constValue(base.s)!));
-  if (o < -MAX_STACK || o + size > 0 || o >= 0) {
+  if (o < -MAX_STACK || o + size > 0 || o >= 0 || unallocatedRead(w, f, o, write)) {
     w.reject(`invalid ${write ? "write to" : "read from"} stack R${regno} off=${o} size=${size}`);
   }
   touch(w, f, o);
@@ -343,6 +343,11 @@ function stackAccess(w: Walker, regno: number, base: Reg, off: number, size: num
 }
 
 /** Records the depth the frame's subprogram reaches. */
+/** check_stack_slot_within_bounds: without allow_uninit_stack a read must lie in the stack allocated so far (by writes). */
+function unallocatedRead(w: Walker, f: Frame, o: number, write: boolean): boolean {
+  return !write && !w.env.privileged && o < -8 * f.stack.length;
+}
+
 function touch(w: Walker, f: Frame, o: number): void {
   if (-o > f.depth) f.depth = -o;
   if (-o > w.stackDepth[f.subprog]!) w.stackDepth[f.subprog] = -o;
@@ -504,7 +509,7 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
       // check_stack_access_within_bounds: a variable part is bounded, then the whole range
       // [fp+off+smin, fp+off+smax+size) must lie in the stack, wherever the variable part is.
       if (!isConst(s) && (s.smax >= BigInt(MAX_VAR_OFF) || s.smin <= -BigInt(MAX_VAR_OFF))) w.reject(`invalid unbounded variable-offset ${access} stack R${regno}`);
-      if (lo < -MAX_STACK || lo > -1 || hi + size > 0) {
+      if (lo < -MAX_STACK || lo > -1 || hi + size > 0 || unallocatedRead(w, f, lo, write)) {
         w.reject(isConst(s) ? `invalid ${access} stack R${regno} off=${lo} size=${size}` : `invalid variable-offset ${access} stack R${regno} var_off=${tnumStr(s.varOff)} off=${r.off} size=${size}`);
       }
       // check_stack_range_initialized: the Spectre v1 masking that a variable offset needs is root's only.
@@ -522,10 +527,11 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
           if (c === "r" && slot.spilled) { slot.types = slot.types.replace(/r/g, "m"); slot.spilled = undefined; }
           slot.types = slot.types.slice(0, at) + "m" + slot.types.slice(at + 1);
         } else if (c === "?") {
-          if (!w.env.privileged) w.reject(`invalid indirect read from stack R${regno} off ${lo}+${b - lo} size ${size}`);
+          if (!w.env.privileged) w.reject(`invalid read from stack R${regno} off ${lo}+${b - lo} size ${size}`);
           slot.types = slot.types.slice(0, at) + "m" + slot.types.slice(at + 1);
         } else if (c === "r" && slot.spilled && slot.spilled.type !== "scalar" && !w.env.privileged) {
-          w.reject(`R${regno} leaks addr into helper function`);
+          // check_stack_range_initialized: a spilled pointer is not data to a helper without allow_ptr_leaks.
+          w.reject(`invalid read from stack R${regno} off ${lo}+${b - lo} size ${size}`);
         }
       }
       return;
@@ -533,10 +539,10 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
     case "map_value":
       if (write && r.map!.flags & F_RDONLY_PROG) w.reject(`write into map forbidden, value_size=${r.map!.valueSize} off=${r.off} size=${size}`);
       if (!write && r.map!.flags & F_WRONLY_PROG) w.reject(`read from map forbidden, value_size=${r.map!.valueSize} off=${r.off} size=${size}`);
-      boundsCheck(w, regno, r, 0, size, r.map!.valueSize, "map value", `invalid access to map value, value_size=${r.map!.valueSize}`);
+      boundsCheck(w, regno, r, 0, size, r.map!.valueSize, `invalid access to map value, value_size=${r.map!.valueSize}`);
       return;
     case "map_key":
-      boundsCheck(w, regno, r, 0, size, r.map!.keySize, "map key", `invalid access to map key, key_size=${r.map!.keySize}`);
+      boundsCheck(w, regno, r, 0, size, r.map!.keySize, `invalid access to map key, key_size=${r.map!.keySize}`);
       return;
     case "pkt":
     case "pkt_meta":
@@ -545,7 +551,7 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
       return;
     case "mem":
       if (write && r.rdonly) w.reject(`R${regno} cannot write into ${t}`);
-      boundsCheck(w, regno, r, 0, size, r.memSize, "memory", `invalid access to memory, mem_size=${r.memSize}`);
+      boundsCheck(w, regno, r, 0, size, r.memSize, `invalid access to memory, mem_size=${r.memSize}`);
       return;
     case "ptr_":
       return;

@@ -539,7 +539,11 @@ export class Walker {
       if (!is64) this.reject(`R${i.dst} 32-bit pointer arithmetic prohibited`);
       if (op !== AluOp.Add) {
         this.ptrBaseChecks(i, src!);
-        if (op === AluOp.Sub) this.reject(`R${i.dst} tried to subtract pointer from scalar`);
+        if (op === AluOp.Sub) {
+          // sanitize_ptr_alu runs before the operator's switch: an unprivileged load hears its objection first.
+          sanitizeBefore(this, i, src!, dst.s, "sub", true);
+          this.reject(`R${i.dst} tried to subtract pointer from scalar`);
+        }
         this.rejectPtrOperator(i, op);
       }
       markPrecise(this, i.dst);
