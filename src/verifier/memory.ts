@@ -442,7 +442,8 @@ function stackRead(w: Walker, f: Frame, o: number, size: number, regno: number):
     }
     return r;
   }
-  if (!w.env.privileged && bytes.includes("?")) w.reject(`invalid read from stack off ${o}+0 size ${size}`);
+  // check_stack_read_fixed_off names the first byte that is not data.
+  if (!w.env.privileged && bytes.includes("?")) w.reject(`invalid read from stack off ${o}+${bytes.indexOf("?")} size ${size}`);
   // An iterator's (or dynptr's) slots are not data (check_stack_read_fixed_off).
   const special = bytes.search(/[id]/);
   if (special >= 0) w.reject(`invalid read from stack off ${o}+${special} size ${size}`);
@@ -588,6 +589,12 @@ export function checkAtomic(w: Walker, i: Instruction): void {
   }
   // An atomic reads the old value and writes the new one, aligned.
   checkAlignment(w, base, i.off, size);
+  if (base.type === "fp" && !w.env.privileged && !(i.imm & AtomicOp.Fetch) && isConst(base.s)) {
+    // check_stack_read_fixed_off with no register to fill: an unprivileged load may not read a spilled pointer.
+    const o = base.off + i.off + Number(BigInt.asIntN(64, constValue(base.s)!));
+    const slot = o < 0 && o >= -MAX_STACK ? frameOf(w, base).stack[Math.floor((-o - 1) / 8)] : undefined;
+    if (slot?.spilled && slot.spilled.type !== "scalar" && slot.types.includes("r")) w.reject(`leaking pointer from stack off ${o}`);
+  }
   access(w, i.dst, base, i.off, size, false, undefined, undefined, false);
   const unknown = copyReg(src);
   unknown.type = "scalar";

@@ -486,5 +486,7 @@ export const CASES: readonly Case[] = [
   { name: "unpriv: a read of a map's kernel struct", unpriv: true, type: "socket_filter", asm: "r1 = map[arr8] ll\nr0 = *(u32 *)(r1 + 0)\nexit", reject: /'struct bpf_array' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN/ },
   { name: "unpriv: a bpf-to-bpf call", unpriv: true, type: "socket_filter", asm: "call f\nexit\nf:\nr0 = 0\nexit", reject: /loading\/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN/ },
   { name: "unpriv: a map value pointer moved to its end says why first", unpriv: true, type: "socket_filter", asm: `${LOOKUP.replace("map[hash8]", "map[arr8]")}\nif r0 == 0 goto out\nr0 += 8\nout:\nr0 = 0\nexit`, reject: /invalid access to map value, value_size=8 off=8 size=1\nR0 min value is outside of the allowed memory range\nR0 pointer arithmetic of map value goes out of range, prohibited for !root/ },
+  { name: "unpriv: a read past the bytes written", unpriv: true, type: "socket_filter", asm: "r1 = 0\n*(u16 *)(r10 - 8) = r1\nr0 = *(u64 *)(r10 - 8)\nexit", reject: /invalid read from stack off -8\+2 size 8/ },
+  { name: "unpriv: an atomic add to a spilled pointer", unpriv: true, type: "socket_filter", asm: "*(u64 *)(r10 - 8) = r10\nr3 = 1\nlock *(u64 *)(r10 - 8) += r3\nr0 = 0\nexit", reject: /leaking pointer from stack off -8/ },
   { name: "privileged: one tail call, two prog arrays", asm: "r6 = r1\nr7 = *(u32 *)(r6 + 16)\nr2 = map[progs] ll\nif r7 > 3 goto t\nr2 = map[progs2] ll\nt:\nr1 = r6\nr3 = 0\ncall 12\nr0 = 0\nexit", accept: true },
 ];
