@@ -13,7 +13,7 @@ import { sourceLineAtSlot } from "../object/source.js";
 import type { LineInfo } from "../object/types.js";
 import { type Cfg, isMayGoto, jumpTarget } from "./cfg.js";
 import { JMP_SEQ_LIMIT, LD_ABS_TYPES, MAX_VAR_OFF, Reject, type VerifierEnv } from "./env.js";
-import { formatReg, formatState, typeName } from "./log.js";
+import { formatReg, formatSlot, formatState, typeName } from "./log.js";
 import { checkMemAccess, checkAtomic } from "./memory.js";
 import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
 import { checkKfuncCall, kfuncCallText } from "./kfuncs.js";
@@ -238,13 +238,17 @@ export class Walker {
       if (this.env.logLevel > 0) this.logInsn(t, i);
       const insnLine = this.log.length;
       if (cfg.writesFp?.has(t)) this.reject("frame pointer is read only");
+      const slot = this.env.logLevel > 1 ? this.stackSlotOf(i) : -1;
       const next = this.step(t, i);
       if (this.env.logLevel > 1 && next >= 0) {
-        // print_insn_state: the registers it touched go on the insn's line unless something was printed since.
-        const regs = this.scratched(i, cfg.forms[t]);
+        // print_insn_state: what it touched goes on the insn's line unless something was printed since.
+        let regs = [this.scratched(i, cfg.forms[t]), slot >= 0 ? formatSlot(this.frame, slot) : ""].filter(Boolean).join(" ");
+        if (regs && this.cur.refs.length) regs += ` refs=${this.cur.refs.map((r) => r.id).join(",")}`;
         const line = this.log[insnLine - 1];
         if (this.log.length === insnLine && line !== undefined) this.log[insnLine - 1] = insnStateLine(line, regs);
-        else if (regs) this.say(`${next}: ${regs}`);
+        // On a line of its own it is numbered by the kernel's insn_idx: still the branch's own
+        // (check_cond_jmp_op prints it), else already the next insn's.
+        else if (regs) this.say(`${isCondJump(i) ? t : next}: ${regs}`);
         this.states.push({ insn: t, state: formatState(this.cur) });
       }
       if (next < 0) {
@@ -286,6 +290,16 @@ export class Walker {
     this.say(`${t}: ${kfuncCallText(this.env, i, t) ?? formatKernelLine(i, this.cfg.forms[t])}`);
   }
 
+  /** The current frame's stack slot a load or store through the frame pointer touches (mark_stack_slot_scratched), or -1. */
+  private stackSlotOf(i: Instruction): number {
+    const cls = opClass(i.opcode);
+    if (cls !== Class.Ldx && cls !== Class.Stx && cls !== Class.St) return -1;
+    const base = this.frame.regs[cls === Class.Ldx ? i.src : i.dst]!;
+    if (base.type !== "fp" || base.frameno !== this.frame.frameno || !isConst(base.s)) return -1;
+    const o = base.off + i.off + Number(BigInt.asIntN(64, constValue(base.s)!));
+    return o < 0 && o >= -512 ? Math.floor((-o - 1) / 8) : -1;
+  }
+
   /** The registers an instruction touched, as the kernel prints them after it (scratched registers). */
   private scratched(i: Instruction, form: Cfg["forms"][number]): string {
     const f = this.frame;
@@ -296,7 +310,7 @@ export class Walker {
     const out: string[] = [];
     for (const r of [...regs].sort((a, b) => a - b)) {
       const reg = f.regs[r];
-      if (reg && reg.type !== "?" && r !== 10) out.push(`R${r}=${formatReg(reg)}`);
+      if (reg && reg.type !== "?") out.push(`R${r}=${formatReg(reg)}`);
     }
     return out.join(" ");
   }
@@ -899,6 +913,12 @@ export function insnStateLine(insn: string, regs: string): string {
   if (!regs) return insn;
   const col = Math.ceil(Math.max(insn.length + 4, 40) / 8) * 8 - 2;
   return `${insn.padEnd(col)}; ${regs}`;
+}
+
+function isCondJump(i: Instruction): boolean {
+  const cls = opClass(i.opcode);
+  const op = opCode(i.opcode);
+  return (cls === Class.Jmp || cls === Class.Jmp32) && op !== JmpOp.Call && op !== JmpOp.Exit && op !== JmpOp.Ja;
 }
 
 /** widen_imprecise_scalars: scalars no decision needed that changed since the last iteration become unknown. */
