@@ -458,6 +458,13 @@ function propagatePrecision(w: Walker, old: State): void {
       if (s && s.precise && s.type === "scalar" && c.stack[n]?.spilled?.type === "scalar") bt.slots[k]!.add(n);
     }
   }
+  if (w.env.logLevel > 1) {
+    // propagate_precision's line per frame, innermost first: `frame 0: propagating r3,r4,fp-8`.
+    for (let k = old.frames.length - 1; k >= 0; k--) {
+      const names = [...regNames(bt.regs[k] ?? 0), ...slotNames(bt.slots[k])];
+      if (names.length) w.say(`frame ${k}: propagating ${names.join(",")}`);
+    }
+  }
   if (!bt.empty()) backtrack(w, bt);
 }
 
@@ -552,15 +559,17 @@ function backtrack(w: Walker, bt: Backtrack, skipFirst = false): void {
 }
 
 /** fmt_reg_mask and fmt_stack_mask: `r1,r6` and `-8,-16` of the frame being walked back. */
-function regMask(bt: Backtrack): string {
+const regMask = (bt: Backtrack): string => regNames(bt.regs[bt.frame]!).join(",");
+const stackMask = (bt: Backtrack): string => slotNames(bt.slots[bt.frame]).map((s) => s.slice(2)).join(",");
+function regNames(mask: number): string[] {
   const out: string[] = [];
-  for (let n = 0; n < 10; n++) if (bt.regs[bt.frame]! & (1 << n)) out.push(`r${n}`);
-  return out.join(",");
+  for (let n = 0; n < 10; n++) if (mask & (1 << n)) out.push(`r${n}`);
+  return out;
 }
-function stackMask(bt: Backtrack): string {
+function slotNames(slots: SlotSet | undefined): string[] {
   const out: string[] = [];
-  for (let n = 0; n < 64; n++) if (bt.slots[bt.frame]!.has(n)) out.push(`-${(n + 1) * 8}`);
-  return out.join(",");
+  for (let n = 0; slots && n < 64; n++) if (slots.has(n)) out.push(`fp-${(n + 1) * 8}`);
+  return out;
 }
 
 /** A history entry naming a register or spilled slot linked (by scalar id) to a compared one; always negative. */
