@@ -2,7 +2,7 @@
  * @fileoverview The kernel's own verifier selftests (tools/testing/selftests/bpf/progs/verifier_*.c,
  * built to .o files) judged by tsbpf's verifier and the running kernel's, program by program.
  *
- *   npx tsx scripts/selftests-compare.ts DIR_OR_FILE.o... [--json OUT.json] [--only NAME]... [--unpriv]
+ *   npx tsx scripts/selftests-compare.ts DIR_OR_FILE.o... [--json OUT.json] [--only NAME]... [--unpriv] [--messages]
  *
  * Each program is loaded alone, as root, with the prog flags its `__flag(...)` annotation asks
  * for (read from the object's BTF decl tags, as the selftests' test_loader reads them). The
@@ -16,6 +16,13 @@
  * drops root before it loads anything; kernel.unprivileged_bpf_disabled must be 0: as root,
  * `sysctl -w kernel.unprivileged_bpf_disabled=0`, and set it back after). Such a loader cannot
  * load BTF (BPF_BTF_LOAD needs CAP_BPF), so both sides judge the objects without it.
+ *
+ * Messages: where both reject, tsbpf's error (its verdict's `error`, as `tsbpf verify --json`
+ * reports it) is compared with the kernel's (its log's last meaningful line), and each
+ * program's `__msg("...")` expectations (`__msg_unpriv` with --unpriv) are matched against
+ * both logs as test_loader's validate_msgs does: in order, each after the previous match,
+ * `{{...}}` as a regular expression. The counts are always printed; --messages lists the
+ * different messages grouped by tsbpf's, and the expectations tsbpf's log misses.
  */
 
 import { closeSync, openSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs";
@@ -48,10 +55,15 @@ interface Annotations {
   expectSuccessUnpriv?: boolean;
   auxiliary: boolean;
   flags: number;
+  /** `__log_level(N)`, 0 when not given. */
+  logLevel: number;
+  /** `__msg(...)` patterns in BTF order, as test_loader pushes them (and `__msg_unpriv`). */
+  msgs: string[];
+  msgsUnpriv: string[];
 }
 
 function annotations(btf: Btf | undefined, func: string): Annotations {
-  const a: Annotations = { auxiliary: false, flags: 0 };
+  const a: Annotations = { auxiliary: false, flags: 0, logLevel: 0, msgs: [], msgsUnpriv: [] };
   if (!btf) return a;
   const ids = new Set(btf.byName(func, "func").map((t) => t.id));
   for (const t of btf.types) {
@@ -64,6 +76,10 @@ function annotations(btf: Btf | undefined, func: string): Annotations {
     else if (key === "test_expect_success_unpriv") a.expectSuccessUnpriv = true;
     else if (key === "test_expect_failure_unpriv") a.expectSuccessUnpriv = false;
     else if (key === "test_auxiliary") a.auxiliary = true;
+    else if (key === "test_log_level") a.logLevel = Number(value);
+    // `test_expect_msg=<counter>=<pattern>`: the counter only keeps equal patterns apart.
+    else if (key === "test_expect_msg") a.msgs.push(rest.slice(1).join("="));
+    else if (key === "test_expect_msg_unpriv") a.msgsUnpriv.push(rest.slice(1).join("="));
     else if (key === "test_prog_flags") {
       // `!FLAG` clears a flag test_loader would set by default; it sets none of ours.
       if (value.startsWith("!")) continue;
@@ -71,6 +87,24 @@ function annotations(btf: Btf | undefined, func: string): Annotations {
     }
   }
   return a;
+}
+
+/** test_loader's compile_regex: verbatim text with `{{...}}` parts as POSIX extended regexes (REG_NEWLINE). */
+function messagePattern(pattern: string): RegExp {
+  let source = "";
+  for (const [k, part] of pattern.split(/\{\{|\}\}/).entries()) source += k % 2 ? part : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(source, "m");
+}
+
+/** The first of `msgs` validate_msgs would not find in `log` (each searched after the previous match), or null when all match. */
+function missingMessage(log: string, msgs: readonly string[]): string | null {
+  let rest = log;
+  for (const msg of msgs) {
+    const m = messagePattern(msg).exec(rest);
+    if (!m) return msg;
+    rest = rest.slice(m.index + m[0].length);
+  }
+  return null;
 }
 
 interface Row {
@@ -82,6 +116,9 @@ interface Row {
   readonly expectSuccess?: boolean;
   readonly kernel: { accepted: boolean; error: string | null; insns: number | null; refusedBy?: string };
   readonly tsbpf: { accepted: boolean; error: string | null; insns: number | null };
+  /** The `__msg` expectations, and the first each log misses (null: all found). */
+  readonly msgs?: readonly string[];
+  readonly msgMissing?: { kernel: string | null; tsbpf: string | null };
 }
 
 const brief = (v: ProgramVerdict) => ({ accepted: v.accepted, error: v.error ?? null, insns: v.insnsProcessed ?? null, ...(v.refusedBy ? { refusedBy: v.refusedBy } : {}) });
@@ -101,7 +138,10 @@ async function compareFile(path: string, targetBtf: Btf | undefined, only: reado
     const a = annotations(opened.btf, p.name);
     if (a.auxiliary) continue;
     p.flags |= a.flags;
-    const options = { programs: [p.name], ...(targetBtf ? { targetBtf } : {}), ...(unpriv ? { privileged: false } : {}) };
+    const msgs = unpriv && a.msgsUnpriv.length ? a.msgsUnpriv : a.msgs;
+    // As test_loader: the annotated level, and libbpf's retry at level 1 gives a failure its log.
+    const logged = msgs.length ? { logLevel: a.logLevel & 3 ? a.logLevel : a.logLevel | 1, log: true } : {};
+    const options = { programs: [p.name], ...(targetBtf ? { targetBtf } : {}), ...(unpriv ? { privileged: false } : {}), ...logged };
     const [ours] = await verifyObject(spec, { ...options, engine: "tsbpf" });
     const [theirs] = await verifyObject(spec, { ...options, engine: "kernel" });
     rows.push({
@@ -109,6 +149,7 @@ async function compareFile(path: string, targetBtf: Btf | undefined, only: reado
       ...(a.description !== undefined ? { description: a.description } : {}),
       ...((unpriv ? a.expectSuccessUnpriv : a.expectSuccess) !== undefined ? { expectSuccess: unpriv ? a.expectSuccessUnpriv : a.expectSuccess } : {}),
       kernel: brief(theirs!), tsbpf: brief(ours!),
+      ...(msgs.length ? { msgs, msgMissing: { kernel: missingMessage(theirs!.log ?? "", msgs), tsbpf: missingMessage(ours!.log ?? "", msgs) } } : {}),
     });
   }
   return rows;
@@ -120,6 +161,34 @@ function objectFiles(args: readonly string[]): string[] {
 
 /** A kernel rejection without a verifier log (EPERM for an attach target, a missing kfunc): no verdict to compare. */
 const kernelJudged = (r: Row) => r.kernel.accepted || r.kernel.insns !== null;
+
+/** Where both reject: the same message or not; and the `__msg` expectations each log meets. */
+function messageSummary(rows: readonly Row[], list: boolean): string[] {
+  const both = rows.filter((r) => !r.kernel.accepted && !r.tsbpf.accepted);
+  const different = both.filter((r) => r.kernel.error !== r.tsbpf.error);
+  const byOurs = new Map<string, Row[]>();
+  for (const r of different) {
+    const key = r.tsbpf.error ?? "";
+    byOurs.set(key, [...(byOurs.get(key) ?? []), r]);
+  }
+  const withMsgs = rows.filter((r) => r.msgs);
+  const tsbpfMet = withMsgs.filter((r) => r.msgMissing!.tsbpf === null);
+  const kernelMet = withMsgs.filter((r) => r.msgMissing!.kernel === null);
+  const missed = withMsgs.filter((r) => r.msgMissing!.tsbpf !== null && r.msgMissing!.kernel === null);
+  const out = [
+    `messages, where both reject (${both.length}): ${both.length - different.length} same, ${different.length} different`,
+    `__msg expectations (${withMsgs.length} programs): tsbpf's log meets ${tsbpfMet.length}, the kernel's ${kernelMet.length}; tsbpf misses ${missed.length} the kernel meets`,
+  ];
+  if (!list) return out;
+  out.push("", "DIFFERENT MESSAGES (by tsbpf's message, most frequent first):");
+  for (const [ours, rs] of [...byOurs].sort((x, y) => y[1].length - x[1].length)) {
+    out.push(`  ${rs.length} x tsbpf: ${ours}`);
+    for (const r of rs) out.push(`      ${r.file}/${r.name}: kernel: ${r.kernel.error}`);
+  }
+  out.push("", "__MSG EXPECTATIONS THE KERNEL'S LOG MEETS AND TSBPF'S DOES NOT:");
+  for (const r of missed) out.push(`  ${r.file}/${r.name}: missing ${JSON.stringify(r.msgMissing!.tsbpf)}\n      tsbpf: ${r.tsbpf.accepted ? "accepted" : r.tsbpf.error}`);
+  return out;
+}
 
 function summary(all: readonly Row[]): string[] {
   const rows = all.filter(kernelJudged);
@@ -140,7 +209,8 @@ function summary(all: readonly Row[]): string[] {
 
 async function main(argv: string[]): Promise<number> {
   const unpriv = argv.includes("--unpriv");
-  argv = argv.filter((a) => a !== "--unpriv");
+  const messages = argv.includes("--messages");
+  argv = argv.filter((a) => a !== "--unpriv" && a !== "--messages");
   const json = argv.indexOf("--json");
   const out = json >= 0 ? argv[json + 1] : undefined;
   const only: string[] = [];
@@ -151,7 +221,7 @@ async function main(argv: string[]): Promise<number> {
     else inputs.push(argv[k]!);
   }
   if (inputs.length === 0) {
-    console.error("usage: npx tsx scripts/selftests-compare.ts DIR_OR_FILE.o... [--json OUT.json] [--only PROG]... [--unpriv]");
+    console.error("usage: npx tsx scripts/selftests-compare.ts DIR_OR_FILE.o... [--json OUT.json] [--only PROG]... [--unpriv] [--messages]");
     return 2;
   }
   const here = kernelAvailable();
@@ -186,6 +256,8 @@ async function main(argv: string[]): Promise<number> {
     closeSync(outFd);
   }
   for (const l of summary(rows)) console.log(l);
+  console.log("");
+  for (const l of messageSummary(rows.filter(kernelJudged), messages)) console.log(l);
   return rows.filter(kernelJudged).some((r) => r.tsbpf.accepted !== r.kernel.accepted) ? 1 : 0;
 }
 

@@ -25,8 +25,11 @@ export class BpfSyscallError extends BpfError {
   }
 }
 
-/** Log lines that are statistics, not the verdict, so they never make the summary. */
-const STATS = /^(processed \d+ insns|verification time|stack depth|max_states_per_insn|peak_states|mark_read)/;
+/**
+ * Log lines that are statistics, not the verdict, so they never make the summary; nor the
+ * states is_state_visited dumps after `infinite loop detected at insn N`.
+ */
+const STATS = /^(processed \d+ insns|verification time|stack depth|max_states_per_insn|peak_states|mark_read|cur state:|old state:)/;
 
 /** The last line of a verifier log that says what went wrong. */
 export function summarizeLog(log: string): string {

@@ -30,6 +30,8 @@ export type CtxFieldType =
   | "btf_id"
   /** PTR_TO_BTF_ID | PTR_MAYBE_NULL */
   | "btf_id_or_null"
+  /** PTR_TO_BTF_ID | PTR_TRUSTED: netfilter's `bpf_nf_ctx.skb` and `.state` */
+  | "trusted_btf_id"
   /** PTR_TO_MEM: e.g. `bpf_sockopt.optval` */
   | "mem"
   /** PTR_TO_MEM end marker, e.g. `bpf_sockopt.optval_end` (treated as packet end by the kernel) */

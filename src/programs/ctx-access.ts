@@ -372,8 +372,9 @@ export const btfCtxAccess: AccessRule = (a) => {
 /** nf_is_valid_access: two trusted kernel pointers. */
 export const netfilterAccess: AccessRule = (a) => {
   if (outside(a, BPF_NF_CTX) || a.write || a.off % a.size !== 0) return NO;
-  if (inField(a.off, BPF_NF_CTX.field("state"))) return when(a.size === 8, yes("btf_id", undefined, "nf_hook_state"));
-  if (inField(a.off, BPF_NF_CTX.field("skb"))) return when(a.size === 8, yes("btf_id", undefined, "sk_buff"));
+  // nf_ptr_to_btf_id: PTR_TO_BTF_ID | PTR_TRUSTED.
+  if (inField(a.off, BPF_NF_CTX.field("state"))) return when(a.size === 8, yes("trusted_btf_id", undefined, "nf_hook_state"));
+  if (inField(a.off, BPF_NF_CTX.field("skb"))) return when(a.size === 8, yes("trusted_btf_id", undefined, "sk_buff"));
   return NO;
 };
 

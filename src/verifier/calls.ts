@@ -96,6 +96,8 @@ function newReg0(): Reg {
 
 export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   const id = i.imm;
+  // do_check, before check_helper_call: under a lock only bpf_spin_unlock may be called (a second bpf_spin_lock too is refused here).
+  if (w.cur.activeLock && id !== SPIN_UNLOCK) w.reject("function calls are not allowed while holding a lock");
   const proto = w.env.proto(id);
   if (!proto) w.reject(`invalid func ${helperName(id)}`);
   if (w.env.ops && !w.env.ops.helperAllowed(id, w.env.attachType, w.env.privileged)) w.reject(`program of this type cannot use helper ${helperName(id)}`);
@@ -110,13 +112,10 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   }
   if (proto.name === "dynptr_from_mem" && w.reg(1).type !== "map_value") w.reject(`Unsupported reg type ${typeName(w.reg(1))} for bpf_dynptr_from_mem data`);
   if (meta.map) checkMapFuncCompatibility(w, meta.map, proto, id);
-  if (w.cur.activeLock && proto.name !== "spin_unlock" && proto.name !== "spin_lock") {
-    w.reject(`function calls are not allowed while holding a lock`);
-  }
   if (meta.releaseDynptr) releaseDynptr(w, meta.releaseDynptr, (id) => releaseReference(w, id));
   else if (meta.releaseId) releaseReference(w, meta.releaseId);
   if (proto.name === "tail_call") {
-    if (w.cur.refs.length) w.reject("tail_call would lead to reference leak");
+    w.checkResourceLeak("tail_call", true);
     // record_func_map, then do_misc_fixups: for an unprivileged loader the map's index is masked
     // by its max_entries, so one tail call cannot serve two prog arrays (a poisoned map_ptr).
     if (!w.env.privileged && meta.map) {
@@ -131,7 +130,6 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
     if (flags.type !== "scalar" || !isConst(flags.s) || constValue(flags.s) !== 0n) w.reject("get_local_storage() doesn't support non-zero flags");
   }
   if (proto.name === "spin_lock") {
-    if (w.cur.activeLock) w.reject("Locking two bpf_spin_locks are not allowed");
     w.cur.activeLock = lockKey(w.reg(1));
   } else if (proto.name === "spin_unlock") {
     if (!w.cur.activeLock) w.reject("bpf_spin_unlock without taking a lock");
@@ -231,9 +229,10 @@ function checkMapFuncCompatibility(w: Walker, map: MapSpec, proto: HelperProto, 
   const onlyFor = MAP_ONLY_FOR[info.name];
   const takes = HELPER_ONLY_FOR[proto.name];
   const sockUpdate = (info.name === "sockmap" || info.name === "sockhash") && (proto.name === "map_update_elem" || proto.name === "map_delete_elem");
-  if ((onlyFor && !onlyFor.includes(proto.name)) || (takes && !takes.includes(info.name)) || (sockUpdate && !mayUpdateSockmap(w, proto.name))) {
-    w.reject(`cannot pass map_type ${info.id} into func ${helperName(id)}`);
-  }
+  const refused = `cannot pass map_type ${info.id} into func ${helperName(id)}`;
+  if ((onlyFor && !onlyFor.includes(proto.name)) || (takes && !takes.includes(info.name))) w.reject(refused);
+  // may_update_sockmap says why before check_map_func_compatibility's line.
+  if (sockUpdate && !mayUpdateSockmap(w, proto.name)) w.reject(refused, w.insn, ["cannot update sockmap in this context"]);
 }
 
 /** Program types that may hold a socket whose lock is not taken, so may update a sockmap (may_update_sockmap). */
@@ -275,8 +274,16 @@ export function subprogChangesPktData(w: Walker, subprog: number): boolean {
   return marks[subprog] === 1;
 }
 const TAIL_CALL = 12;
+const SPIN_UNLOCK = 94;
 /** btf_id_sock_common_types, but for PTR_TO_BTF_ID. */
 const SOCK_COMMON_TYPES = new Set(["sock_common", "sock", "tcp_sock", "xdp_sock"]);
+
+/** check_reg_type's list of what each socket argument takes: fullsock_types, sock_types, btf_id_sock_common_types. */
+const SOCK_EXPECTED: Record<string, string> = {
+  ptr_to_socket: "sock",
+  ptr_to_sock_common: "sock_common, sock, tcp_sock, xdp_sock",
+  ptr_to_btf_id_sock_common: "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_",
+};
 
 function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta: CallMeta, insn: number): void {
   const regno = a + 1;
@@ -323,9 +330,9 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       if (!nullable) memArg(w, regno, r, proto);
       if (spec.fixedSize !== undefined) {
         if (nullable) return;
-        // MEM_ALIGNED (ARG_PTR_TO_LONG): the kernel writes a whole word there.
-        if (spec.aligned) checkAlignment(w, r, 0, spec.fixedSize);
         checkHelperMem(w, regno, r, spec.fixedSize, !!(spec.uninit || spec.write), false, `bpf_${proto.name}`);
+        // MEM_ALIGNED (ARG_PTR_TO_LONG): the kernel writes a whole word there; checked after the access (check_func_arg).
+        if (spec.aligned) checkAlignment(w, r, 0, spec.fixedSize);
         return;
       }
       const next = proto.args[a + 1];
@@ -357,14 +364,15 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       return;
     case "ptr_to_ringbuf_mem":
       if (r.type !== "mem" || !r.ringbuf) bad("ringbuf_mem");
-      if (r.off !== 0 || !isConst(r.s) || constValue(r.s)! !== 0n) w.reject(`R${regno} must have zero offset when passed to release func`);
+      // check_func_arg_reg_off on a release argument.
+      if (r.off !== 0 || !isConst(r.s) || constValue(r.s)! !== 0n) w.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
       if (spec.release) meta.releaseId = r.refObjId;
       return;
     case "ptr_to_socket":
     case "ptr_to_sock_common":
     case "ptr_to_btf_id_sock_common":
-      if (r.type !== "sock" && r.type !== "sock_common" && r.type !== "tcp_sock" && r.type !== "ptr_") bad("sock");
-      if (r.maybeNull) bad("sock");
+      if (r.type !== "sock" && r.type !== "sock_common" && r.type !== "tcp_sock" && r.type !== "ptr_") bad(SOCK_EXPECTED[spec.kind]);
+      if (r.maybeNull) bad(SOCK_EXPECTED[spec.kind]);
       if (spec.release) {
         if (!r.refObjId) w.reject(`R${regno} must be referenced when passed to release function`);
         meta.releaseId = r.refObjId;
@@ -496,10 +504,10 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
     r0.refObjId = meta.dynptr.refObjId;
   }
   if (proto.acquire || sockLookup) {
-    const id = r0.id || w.newId();
+    // check_helper_call: a NULL-able r0 took an id above; acquire_reference takes the next (logs say id=2).
+    const id = acquireReference(w, t);
     r0.id = id;
     r0.refObjId = id;
-    w.cur.refs.push({ id, insn: t });
   }
 }
 

@@ -38,7 +38,7 @@ export interface VerifyOptions {
   readonly attachType?: string;
   /** Root's rules (bpf_capable and perfmon): default true. */
   readonly privileged?: boolean;
-  /** 0: no log; 1: every processed instruction; 2: and the state after each. */
+  /** 0: no log; 1: every processed instruction; 2: and the state after each; | 4 (BPF_LOG_STATS): the time and stack depth lines. */
   readonly logLevel?: number;
   /** The program type's rules; by default from the program-type table. */
   readonly ops?: ProgramTypeVerifierOps;
@@ -119,7 +119,9 @@ type Verifiable = Pick<ProgramSpec, "instructions"> & Partial<Pick<ProgramSpec, 
 export function verifyProgram(program: Verifiable, options: VerifyOptions = {}): VerifyResult {
   const start = now();
   const type = options.type ?? program.type ?? "socket_filter";
-  const logLevel = options.logLevel ?? 0;
+  // BPF_LOG_LEVEL1/2 in the low bits, BPF_LOG_STATS (4) apart, as the kernel reads log_level.
+  const logLevel = (options.logLevel ?? 0) & 3;
+  const logStats = ((options.logLevel ?? 0) & 4) !== 0;
   const privileged = options.privileged ?? true;
   const env: VerifierEnv = {
     type,
@@ -146,8 +148,11 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     const w = walker;
     const lines = walks.flatMap((x) => x.log);
     const depth = w ? w.stackDepth.map((_, k) => subprogDepth(w, walks, k)) : [];
-    if (!error && w) lines.push(`stack depth ${depth.map((d) => roundDepth(d)).join("+")}`);
+    const depthLine = `stack depth ${depth.map((d) => roundDepth(d)).join("+")}`;
     if (error) lines.push(...error.detail, error.message);
+    // print_verification_stats: BPF_LOG_STATS adds the time and each subprogram's depth, verdict or not.
+    if (logStats) lines.push(`verification time ${Math.round((now() - start) * 1000)} usec`, ...(w ? [depthLine] : []));
+    else if (!error && w) lines.push(depthLine);
     const sum = (f: (x: Walker) => number) => walks.reduce((n, x) => n + f(x), 0);
     const stats = { processed: sum((x) => x.stats.processed), maxStatesPerInsn: Math.max(0, ...walks.map((x) => x.stats.maxStatesPerInsn)), totalStates: sum((x) => x.stats.totalStates), peakStates: Math.max(0, ...walks.map((x) => x.stats.peakStates)), markRead: 0 };
     lines.push(statsLine(stats));
@@ -156,12 +161,14 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
       ...(error ? { error } : {}),
       insnsProcessed: stats.processed,
       verificationMs: now() - start,
-      log: logLevel > 0 || error ? lines.join("\n") + "\n" : "",
+      log: logLevel > 0 || logStats || error ? lines.join("\n") + "\n" : "",
       stats: { maxStatesPerInsn: stats.maxStatesPerInsn, totalStates: stats.totalStates, peakStates: stats.peakStates, stackDepth: depth },
       ...(w && logLevel > 1 ? { states: walks.flatMap((x) => x.states) } : {}),
       ...(!error && w ? { packetLoads: provenPacketLoads(walks) } : {}),
     };
   };
+  const callAt = privileged ? -1 : firstCallOrFunc(program.instructions);
+  if (callAt >= 0) return finish(describe(program.instructions, lineInfo, callAt, "loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN", undefined, []));
   const clash = mapProgClash(env);
   if (clash) return finish(describe(program.instructions, lineInfo, clash.slot, clash.message, undefined, []));
   let cfg;
@@ -227,6 +234,7 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
         walker.say(`Validating ${g.name}() func#${k}...`);
         walker.startGlobal(g);
         walker.run();
+        walker.say(`Func#${k} ('${g.name}') is safe for any args that match its prototype`);
       }
     }
     walker = walks[0]!;
@@ -236,6 +244,16 @@ export function verifyProgram(program: Verifiable, options: VerifyOptions = {}):
     return finish(describe(program.instructions, lineInfo, e.insn, e.message, walker, e.detail));
   }
   return finish();
+}
+
+/**
+ * add_subprog_and_kfunc, the first pass over the program: without bpf_capable no bpf-to-bpf
+ * call, kfunc call or function address (BPF_PSEUDO_CALL/KFUNC_CALL/FUNC). Its slot, or -1.
+ */
+function firstCallOrFunc(insns: readonly Instruction[]): number {
+  const slots = slotIndices(insns);
+  const k = insns.findIndex((i) => (i.opcode === 0x85 && (i.src === 1 || i.src === 2)) || (i.opcode === 0x18 && i.src === 4));
+  return k < 0 ? -1 : slots[k]!;
 }
 
 /** check_btf_func: a subprogram with LD_ABS/IND returns its hidden exit's 0, so it must return int. The slot, or -1. */
@@ -262,11 +280,11 @@ const TRACING_TYPES = new Set(["kprobe", "tracepoint", "perf_event", "raw_tracep
 
 /**
  * check_map_prog_compatibility, for every map a 64-bit load names (resolve_pseudo_ldimm64,
- * before the walk): tracing programs may not use maps whose values hold graph roots or spin
- * locks, socket filters not those with spin locks.
+ * before the walk, in the order of the loads): tracing programs may not use maps whose values
+ * hold graph roots, spin locks or timers, socket filters not those with spin locks.
  */
 function mapProgClash(env: VerifierEnv): { slot: number; message: string } | undefined {
-  for (const [slot, m] of env.mapAt) {
+  for (const [slot, m] of [...env.mapAt].sort((a, b) => a[0] - b[0])) {
     const f = env.valueFields?.(m);
     if (!f) continue;
     const graph = f.special?.some((x) => x.name === "bpf_list_head" || x.name === "bpf_rb_root");
@@ -275,6 +293,7 @@ function mapProgClash(env: VerifierEnv): { slot: number; message: string } | und
       if (env.type === "socket_filter") return { slot, message: "socket filter progs cannot use bpf_spin_lock yet" };
       if (TRACING_TYPES.has(env.type)) return { slot, message: "tracing progs cannot use bpf_spin_lock yet" };
     }
+    if (f.timerOffset !== undefined && TRACING_TYPES.has(env.type)) return { slot, message: "tracing progs cannot use bpf_timer yet" };
   }
   return undefined;
 }

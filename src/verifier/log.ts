@@ -55,23 +55,26 @@ export function formatFrame(f: Frame, live?: number): string {
     out.push(`R${i}=${formatReg(r)}`);
   }
   for (let k = 0; k < f.stack.length; k++) {
-    const s = f.stack[k]!;
-    if (/^\?+$/.test(s.types)) continue;
-    const off = -8 * (k + 1);
-    if (s.spilled && s.types.includes("r")) out.push(`fp${off}=${formatReg(s.spilled)}`);
-    else if (s.spilled?.type === "iter") {
-      // print_verifier_state: the iterator's type, reference, state and depth.
-      const it = s.spilled;
-      out.push(`fp${off}=${it.btfType.replace(/^bpf_/, "")}(ref_id=${it.refObjId},state=${it.memSize === 1 ? "active" : "drained"},depth=${it.off})`);
-    }
-    else if (s.spilled?.type === "dynptr") {
-      // print_verifier_state prints a dynptr once, at its first slot.
-      if (s.spilled.memSize === 1) out.push(`fp${off}=${formatDynptr(s.spilled)}`);
-    }
-    else out.push(`fp${off}=${[...s.types].reverse().map((c) => SLOT_CHARS[c] ?? c).join("")}`);
+    const slot = formatSlot(f, k);
+    if (slot) out.push(slot);
   }
-  if (f.frameno > 0 || out.length === 0) return out.join(" ");
   return out.join(" ");
+}
+
+/** One stack slot as print_verifier_state prints it (`fp-8=ctx()`), or "" when it prints nothing. */
+export function formatSlot(f: Frame, k: number): string {
+  const s = f.stack[k];
+  if (!s || /^\?+$/.test(s.types)) return "";
+  const off = -8 * (k + 1);
+  if (s.spilled && s.types.includes("r")) return `fp${off}=${formatReg(s.spilled)}`;
+  if (s.spilled?.type === "iter") {
+    // print_verifier_state: the iterator's type, reference, state and depth.
+    const it = s.spilled;
+    return `fp${off}=${it.btfType.replace(/^bpf_/, "")}(ref_id=${it.refObjId},state=${it.memSize === 1 ? "active" : "drained"},depth=${it.off})`;
+  }
+  // print_verifier_state prints a dynptr once, at its first slot.
+  if (s.spilled?.type === "dynptr") return s.spilled.memSize === 1 ? `fp${off}=${formatDynptr(s.spilled)}` : "";
+  return `fp${off}=${[...s.types].reverse().map((c) => SLOT_CHARS[c] ?? c).join("")}`;
 }
 
 export function formatState(s: State): string {

@@ -9,7 +9,7 @@ import { AtomicOp, Class, Mode, opMode, opSize, sizeBytes } from "../isa/opcodes
 import { destroyIfDynptrSlot } from "./dynptr.js";
 import { F_RDONLY_PROG, F_WRONLY_PROG, MAX_PACKET_OFF, MAX_STACK, MAX_VAR_OFF, PKT_WRITE_TYPES, type VerifierEnv } from "./env.js";
 import { formatReg, typeName } from "./log.js";
-import { tnumStr } from "./tnum.js";
+import { tnumAdd, tnumConst, tnumIsAligned, tnumStr } from "./tnum.js";
 import { type BtfCtx, safeField, structLoad, structOpsWrite } from "./btf-ptr.js";
 import { constValue, isConst, type Scalar, scalarConst, scalarLoad, scalarSignedRange, scalarUnknown, scalarZext } from "./scalar.js";
 import { assignReg, BTF_PTR_RCU, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyReg, type Frame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type StackSlot } from "./state.js";
@@ -26,7 +26,8 @@ export function checkMemAccess(w: Walker, i: Instruction, cls: Class): void {
   const base = w.readReg(baseNo);
   let value: Reg | undefined;
   if (cls === Class.Stx) value = w.readReg(i.src);
-  if (write && value && baseNo !== 10 && !w.env.privileged && value.type !== "scalar" && base.type !== "fp") {
+  // check_mem_access's leak checks are per pointer type; kernel structs refuse an unprivileged access before any.
+  if (write && value && baseNo !== 10 && !w.env.privileged && value.type !== "scalar" && base.type !== "fp" && base.type !== "map_ptr" && base.type !== "ptr_") {
     w.reject(`R${i.src} leaks addr into ${base.type === "map_value" ? "map" : typeName(base)}`);
   }
   const signed = opMode(i.opcode) === Mode.Memsx;
@@ -59,6 +60,8 @@ function savePtrType(w: Walker, type: string): void {
 export function access(w: Walker, regno: number, base: Reg, off: number, size: number, write: boolean, value: Reg | undefined, imm: number | undefined, signed: boolean, valueRegno = 0, atomic = false): Reg | undefined {
   const t = typeName(base);
   if (base.maybeNull) w.reject(`R${regno} invalid mem access '${t}'`);
+  // check_ptr_alignment comes first in check_mem_access; the stack is checked strictly in any mode.
+  if (base.type === "fp") checkAlignment(w, base, off, size);
   switch (base.type) {
     case "fp":
       return stackAccess(w, regno, base, off, size, write, value, imm);
@@ -66,7 +69,7 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
       return mapValueAccess(w, regno, base, off, size, write, { kind: atomic ? "atomic" : !write ? "load" : imm !== undefined ? "store_imm" : "store", value, valueRegno, imm });
     case "map_key":
       if (write) w.reject(`write to change key R${regno} not allowed`);
-      boundsCheck(w, regno, base, off, size, base.map!.keySize, "map key", `invalid access to map key, key_size=${base.map!.keySize}`);
+      boundsCheck(w, regno, base, off, size, base.map!.keySize, `invalid access to map key, key_size=${base.map!.keySize}`);
       return undefined;
     case "ctx":
       return ctxAccess(w, regno, base, off, size, write, signed);
@@ -79,13 +82,14 @@ export function access(w: Walker, regno: number, base: Reg, off: number, size: n
     case "mem":
       if (isLocalObj(base)) checkLocalAccess(w, regno, base, off, size);
       if (write && base.rdonly) w.reject(`R${regno} cannot write into ${t}`);
-      boundsCheck(w, regno, base, off, size, base.memSize, "memory", `invalid access to memory, mem_size=${base.memSize}`);
+      boundsCheck(w, regno, base, off, size, base.memSize, `invalid access to memory, mem_size=${base.memSize}`);
       return undefined;
     case "map_ptr":
-      // check_ptr_to_map_access: root may read the kernel's struct bpf_map.
-      if (!w.env.privileged) w.reject(`R${regno} invalid mem access '${t}'`);
-      if (write) w.reject(`only read from bpf_map is supported`);
-      if (off + base.off < 0) w.reject(`R${regno} is ${t} invalid negative access: off=${off + base.off}`);
+      // check_ptr_to_map_access: root (allow_ptr_leaks) may read the kernel's struct bpf_map.
+      if (!w.env.privileged) w.reject(`'struct ${mapStructName(base.map?.type)}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`);
+      // check_ptr_to_map_access: named by the map's kernel struct (map_btf_id), the offset before the write.
+      if (off + base.off < 0) w.reject(`R${regno} is ${mapStructName(base.map?.type)} invalid negative access: off=${off + base.off}`);
+      if (write) w.reject(`only read from ${mapStructName(base.map?.type)} is supported`);
       return undefined;
     case "ptr_":
       // check_ptr_to_btf_access: who may read kernel structs comes before where.
@@ -145,7 +149,7 @@ function sockFieldOk(type: string, off: number, size: number): boolean {
  * off + the register's offsets within [0, limit), as check_mem_region_access: the failing
  * access is printed, then which end of the range left the region.
  */
-function boundsCheck(w: Walker, regno: number, base: Reg, off: number, size: number, limit: number, what: string, prefix: string): void {
+export function boundsCheck(w: Walker, regno: number, base: Reg, off: number, size: number, limit: number, prefix: string): void {
   const s = base.s;
   if (s.smin < 0n && (s.smin === -(1n << 63n) || s.smin + BigInt(base.off + off) < 0n)) {
     w.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
@@ -155,7 +159,6 @@ function boundsCheck(w: Walker, regno: number, base: Reg, off: number, size: num
   if (s.umax >= BigInt(MAX_VAR_OFF)) w.reject(`R${regno} unbounded memory access, make sure to bounds check any such access`);
   const hi = Number(s.umax) + base.off + off;
   if (hi + size > limit) w.reject2(`${prefix} off=${hi} size=${size}`, `R${regno} max value is outside of the allowed memory range`);
-  void what;
 }
 
 /** The var_off part of an alignment message: the constant, or the tnum. */
@@ -166,12 +169,9 @@ function varOffText(r: Reg): string {
 /** check_ptr_alignment under strict rules (the stack always; everything for atomics). */
 export function checkAlignment(w: Walker, base: Reg, off: number, size: number): void {
   const desc: Record<string, string> = { map_value: "value ", pkt: "packet ", pkt_meta: "packet ", ctx: "context ", fp: "stack ", mem: "", map_key: "", flow_keys: "flow keys ", sock: "sock " };
-  const known = isConst(base.s) ? Number(BigInt.asIntN(64, base.s.varOff.value)) : undefined;
-  if (known === undefined) {
-    if (size > 1 && (base.s.varOff.mask & BigInt(size - 1)) !== 0n) w.reject(`misaligned ${desc[base.type] ?? ""}access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
-    return;
-  }
-  if ((known + base.off + off) % size !== 0) w.reject(`misaligned ${desc[base.type] ?? ""}access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
+  // check_generic_ptr_alignment: var_off plus the fixed offsets must have no low bit possibly set.
+  const at = tnumAdd(base.s.varOff, tnumConst(BigInt.asUintN(64, BigInt(base.off + off))));
+  if (size > 1 && !tnumIsAligned(at, BigInt(size))) w.reject(`misaligned ${desc[base.type] ?? ""}access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
 }
 
 /** check_ptr_alignment in strict mode (the stack is checked in any mode): packets count NET_IP_ALIGN's 2 bytes. */
@@ -186,7 +186,7 @@ function mapValueAccess(w: Walker, regno: number, base: Reg, off: number, size: 
   const map = base.map!;
   if (write && map.flags & F_RDONLY_PROG) w.reject(`write into map forbidden, value_size=${map.valueSize} off=${base.off + off} size=${size}`);
   if (!write && map.flags & F_WRONLY_PROG) w.reject(`read from map forbidden, value_size=${map.valueSize} off=${base.off + off} size=${size}`);
-  boundsCheck(w, regno, base, off, size, map.valueSize, "map value", `invalid access to map value, value_size=${map.valueSize}`);
+  boundsCheck(w, regno, base, off, size, map.valueSize, `invalid access to map value, value_size=${map.valueSize}`);
   // check_map_access: special fields are touched only through their helpers, kptrs by whole words.
   const kptr = checkValueFields(w, regno, base, off, size, "direct");
   if (kptr) return kptrAccess(w, kptr, op);
@@ -280,8 +280,8 @@ function ctxAccess(w: Walker, regno: number, base: Reg, off: number, size: numbe
     case "socket_or_null": r.type = "sock"; r.maybeNull = true; r.id = w.newId(); break;
     case "sock_common_or_null": r.type = "sock_common"; r.maybeNull = true; r.id = w.newId(); break;
     case "tp_buffer": r.type = "tp_buffer"; break;
-    // nf_ptr_to_btf_id: the kernel hands netfilter programs trusted pointers.
-    case "btf_id": r.type = "ptr_"; r.btfType = v.btfType ?? ""; r.range = BTF_PTR_TRUSTED; break;
+    case "btf_id": r.type = "ptr_"; r.btfType = v.btfType ?? ""; break;
+    case "trusted_btf_id": r.type = "ptr_"; r.btfType = v.btfType ?? ""; r.range = BTF_PTR_TRUSTED; break;
     case "btf_id_or_null": r.type = "ptr_"; r.btfType = v.btfType ?? ""; r.maybeNull = true; r.id = w.newId(); break;
   }
   return r;
@@ -336,15 +336,19 @@ function stackAccess(w: Walker, regno: number, base: Reg, off: number, size: num
   const f = frameOf(w, base);
   if (!isConst(base.s)) return varStackAccess(w, regno, base, f, off, size, write);
   const o = base.off + off + Number(BigInt.asIntN(64, constValue(base.s)!));
-  if (o < -MAX_STACK || o + size > 0 || o >= 0) {
+  if (o < -MAX_STACK || o + size > 0 || o >= 0 || unallocatedRead(w, f, o, write)) {
     w.reject(`invalid ${write ? "write to" : "read from"} stack R${regno} off=${o} size=${size}`);
   }
-  if (o % size !== 0) w.reject(`misaligned stack access off ${varOffText(base)}+${base.off}+${off} size ${size}`);
   touch(w, f, o);
   return write ? stackWrite(w, f, o, size, value, imm) : stackRead(w, f, o, size, regno);
 }
 
 /** Records the depth the frame's subprogram reaches. */
+/** check_stack_slot_within_bounds: without allow_uninit_stack a read must lie in the stack allocated so far (by writes). */
+function unallocatedRead(w: Walker, f: Frame, o: number, write: boolean): boolean {
+  return !write && !w.env.privileged && o < -8 * f.stack.length;
+}
+
 function touch(w: Walker, f: Frame, o: number): void {
   w.env.fastcall?.access(f.subprog, w.insn, o);
   if (-o > f.depth) f.depth = -o;
@@ -440,7 +444,8 @@ function stackRead(w: Walker, f: Frame, o: number, size: number, regno: number):
     }
     return r;
   }
-  if (!w.env.privileged && bytes.includes("?")) w.reject(`invalid read from stack off ${o}+0 size ${size}`);
+  // check_stack_read_fixed_off names the first byte that is not data.
+  if (!w.env.privileged && bytes.includes("?")) w.reject(`invalid read from stack off ${o}+${bytes.indexOf("?")} size ${size}`);
   // An iterator's (or dynptr's) slots are not data (check_stack_read_fixed_off).
   const special = bytes.search(/[id]/);
   if (special >= 0) w.reject(`invalid read from stack off ${o}+${special} size ${size}`);
@@ -507,7 +512,7 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
       // check_stack_access_within_bounds: a variable part is bounded, then the whole range
       // [fp+off+smin, fp+off+smax+size) must lie in the stack, wherever the variable part is.
       if (!isConst(s) && (s.smax >= BigInt(MAX_VAR_OFF) || s.smin <= -BigInt(MAX_VAR_OFF))) w.reject(`invalid unbounded variable-offset ${access} stack R${regno}`);
-      if (lo < -MAX_STACK || lo > -1 || hi + size > 0) {
+      if (lo < -MAX_STACK || lo > -1 || hi + size > 0 || unallocatedRead(w, f, lo, write)) {
         w.reject(isConst(s) ? `invalid ${access} stack R${regno} off=${lo} size=${size}` : `invalid variable-offset ${access} stack R${regno} var_off=${tnumStr(s.varOff)} off=${r.off} size=${size}`);
       }
       // check_stack_range_initialized: the Spectre v1 masking that a variable offset needs is root's only.
@@ -525,10 +530,11 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
           if (c === "r" && slot.spilled) { slot.types = slot.types.replace(/r/g, "m"); slot.spilled = undefined; }
           slot.types = slot.types.slice(0, at) + "m" + slot.types.slice(at + 1);
         } else if (c === "?") {
-          if (!w.env.privileged) w.reject(`invalid indirect read from stack R${regno} off ${lo}+${b - lo} size ${size}`);
+          if (!w.env.privileged) w.reject(`invalid read from stack R${regno} off ${lo}+${b - lo} size ${size}`);
           slot.types = slot.types.slice(0, at) + "m" + slot.types.slice(at + 1);
         } else if (c === "r" && slot.spilled && slot.spilled.type !== "scalar" && !w.env.privileged) {
-          w.reject(`R${regno} leaks addr into helper function`);
+          // check_stack_range_initialized: a spilled pointer is not data to a helper without allow_ptr_leaks.
+          w.reject(`invalid read from stack R${regno} off ${lo}+${b - lo} size ${size}`);
         }
       }
       return;
@@ -536,11 +542,11 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
     case "map_value":
       if (write && r.map!.flags & F_RDONLY_PROG) w.reject(`write into map forbidden, value_size=${r.map!.valueSize} off=${r.off} size=${size}`);
       if (!write && r.map!.flags & F_WRONLY_PROG) w.reject(`read from map forbidden, value_size=${r.map!.valueSize} off=${r.off} size=${size}`);
-      boundsCheck(w, regno, r, 0, size, r.map!.valueSize, "map value", `invalid access to map value, value_size=${r.map!.valueSize}`);
+      boundsCheck(w, regno, r, 0, size, r.map!.valueSize, `invalid access to map value, value_size=${r.map!.valueSize}`);
       checkValueFields(w, regno, r, 0, size, "helper");
       return;
     case "map_key":
-      boundsCheck(w, regno, r, 0, size, r.map!.keySize, "map key", `invalid access to map key, key_size=${r.map!.keySize}`);
+      boundsCheck(w, regno, r, 0, size, r.map!.keySize, `invalid access to map key, key_size=${r.map!.keySize}`);
       return;
     case "pkt":
     case "pkt_meta":
@@ -551,7 +557,7 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
       // A local object (PTR_TO_BTF_ID | MEM_ALLOC) is not helper memory (mem_types).
       if (isLocalObj(r)) w.reject(`R${regno} type=ptr_${r.maybeNull ? "or_null_" : ""} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`);
       if (write && r.rdonly) w.reject(`R${regno} cannot write into ${t}`);
-      boundsCheck(w, regno, r, 0, size, r.memSize, "memory", `invalid access to memory, mem_size=${r.memSize}`);
+      boundsCheck(w, regno, r, 0, size, r.memSize, `invalid access to memory, mem_size=${r.memSize}`);
       return;
     case "ptr_": {
       // check_helper_mem_access: a helper may not write kernel memory; what it reads is
@@ -598,6 +604,12 @@ export function checkAtomic(w: Walker, i: Instruction): void {
   }
   // An atomic reads the old value and writes the new one, aligned.
   checkAlignment(w, base, i.off, size);
+  if (base.type === "fp" && !w.env.privileged && !(i.imm & AtomicOp.Fetch) && isConst(base.s)) {
+    // check_stack_read_fixed_off with no register to fill: an unprivileged load may not read a spilled pointer.
+    const o = base.off + i.off + Number(BigInt.asIntN(64, constValue(base.s)!));
+    const slot = o < 0 && o >= -MAX_STACK ? frameOf(w, base).stack[Math.floor((-o - 1) / 8)] : undefined;
+    if (slot?.spilled && slot.spilled.type !== "scalar" && slot.types.includes("r")) w.reject(`leaking pointer from stack off ${o}`);
+  }
   access(w, i.dst, base, i.off, size, false, undefined, undefined, false, 0, true);
   const unknown = copyReg(src);
   unknown.type = "scalar";
@@ -609,3 +621,15 @@ export function checkAtomic(w: Walker, i: Instruction): void {
 
 export { setNotInit };
 export type { VerifierEnv };
+
+/** The kernel struct each map type's ops name as its map_btf_id (struct bpf_array for an array...). */
+const MAP_STRUCTS: Record<string, string> = {
+  array: "bpf_array", percpu_array: "bpf_array", prog_array: "bpf_array", perf_event_array: "bpf_array", cgroup_array: "bpf_array", array_of_maps: "bpf_array",
+  hash: "bpf_htab", percpu_hash: "bpf_htab", lru_hash: "bpf_htab", lru_percpu_hash: "bpf_htab", hash_of_maps: "bpf_htab",
+  stack_trace: "bpf_stack_map", lpm_trie: "lpm_trie", devmap: "bpf_dtab", devmap_hash: "bpf_dtab", sockmap: "bpf_stab", sockhash: "bpf_shtab",
+  cpumap: "bpf_cpu_map", xskmap: "xsk_map", cgroup_storage: "bpf_cgroup_storage_map", percpu_cgroup_storage: "bpf_cgroup_storage_map",
+  reuseport_sockarray: "reuseport_array", queue: "bpf_queue_stack", stack: "bpf_queue_stack", sk_storage: "bpf_local_storage_map",
+  inode_storage: "bpf_local_storage_map", task_storage: "bpf_local_storage_map", cgrp_storage: "bpf_local_storage_map",
+  struct_ops: "bpf_struct_ops_map", ringbuf: "bpf_ringbuf_map", user_ringbuf: "bpf_ringbuf_map", bloom_filter: "bpf_bloom_filter", arena: "bpf_arena",
+};
+const mapStructName = (type: string | undefined): string => MAP_STRUCTS[type ?? ""] ?? "bpf_map";

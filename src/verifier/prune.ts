@@ -8,7 +8,8 @@
 
 import { Class, JmpOp, Mode, PseudoCall, Source, AtomicOp } from "../isa/opcodes.js";
 import { CALLBACK_HELPERS, isMayGoto } from "./cfg.js";
-import { formatState } from "./log.js";
+import { formatFrame, formatState } from "./log.js";
+import { formatKernelLine } from "../isa/format.js";
 import { type Scalar, scalarEqual, scalarWithin } from "./scalar.js";
 import { copyReg, copyState, type Frame, type Reg, SCALAR_UNKNOWN, SCALAR_ZERO, type SccVisit, type State } from "./state.js";
 import type { Walker } from "./walker.js";
@@ -469,6 +470,13 @@ function propagatePrecision(w: Walker, old: State): void {
       if (s && s.precise && s.type === "scalar" && c.stack[n]?.spilled?.type === "scalar") bt.slots[k]!.add(n);
     }
   }
+  if (w.env.logLevel > 1) {
+    // propagate_precision's line per frame, innermost first: `frame 0: propagating r3,r4,fp-8`.
+    for (let k = old.frames.length - 1; k >= 0; k--) {
+      const names = [...regNames(bt.regs[k] ?? 0), ...slotNames(bt.slots[k])];
+      if (names.length) w.say(`frame ${k}: propagating ${names.join(",")}`);
+    }
+  }
   if (!bt.empty()) backtrack(w, bt);
 }
 
@@ -501,8 +509,12 @@ function backtrack(w: Walker, bt: Backtrack, skipFirst = false): void {
   // The slot backtracked just before (the next one on the path), as the kernel's subseq_idx.
   let next = -1;
   const { packed, prevSlot } = w.cfg;
+  const trace = w.env.logLevel > 1;
+  // The kernel's last_idx is the insn being checked (skipped), also for a hit at a prune point.
+  let last = skipFirst ? i : w.insn;
   for (;;) {
     const first = st.parent ? st.parent.insn : w.startInsn;
+    if (trace) w.say(`mark_precise: frame${bt.frame}: last_idx ${last} first_idx ${first} subseq_idx ${next} `);
     while (i >= 0) {
       let linked: number[] | undefined;
       // The scalars linked at this insn's jump lie right above its entry (bt_sync_linked_regs).
@@ -522,6 +534,7 @@ function backtrack(w: Walker, bt: Backtrack, skipFirst = false): void {
       else {
         if (linked) syncLinked(bt, linked);
         if (bt.empty()) return;
+        if (trace) w.say(`mark_precise: frame${bt.frame}: regs=${regMask(bt)} stack=${stackMask(bt)} before ${i}: ${formatKernelLine(w.cfg.insns[i]!, w.cfg.forms[i])}`);
         // The ALU case, the commonest, here (as backtrackInsn has it): no call per insn walked back.
         const code = packed[i]!, cls = code & 0x07;
         if (cls === CLS_ALU || cls === CLS_ALU64) {
@@ -550,10 +563,25 @@ function backtrack(w: Walker, bt: Backtrack, skipFirst = false): void {
       return;
     }
     markIn(st, bt, true);
+    if (trace) w.say(`mark_precise: frame${bt.frame}: parent state regs=${regMask(bt)} stack=${stackMask(bt)}:  ${formatFrame(st.frames[bt.frame]!)}`);
     if (bt.empty()) return;
-    i = st.lastInsn;
+    i = last = st.lastInsn;
     h = st.history;
   }
+}
+
+/** fmt_reg_mask and fmt_stack_mask: `r1,r6` and `-8,-16` of the frame being walked back. */
+const regMask = (bt: Backtrack): string => regNames(bt.regs[bt.frame]!).join(",");
+const stackMask = (bt: Backtrack): string => slotNames(bt.slots[bt.frame]).map((s) => s.slice(2)).join(",");
+function regNames(mask: number): string[] {
+  const out: string[] = [];
+  for (let n = 0; n < 10; n++) if (mask & (1 << n)) out.push(`r${n}`);
+  return out;
+}
+function slotNames(slots: SlotSet | undefined): string[] {
+  const out: string[] = [];
+  for (let n = 0; slots && n < 64; n++) if (slots.has(n)) out.push(`fp-${(n + 1) * 8}`);
+  return out;
 }
 
 /** A history entry naming a register or spilled slot linked (by scalar id) to a compared one; always negative. */

@@ -13,7 +13,7 @@ import { sourceLineAtSlot } from "../object/source.js";
 import type { LineInfo } from "../object/types.js";
 import { type Cfg, isMayGoto, jumpTarget } from "./cfg.js";
 import { JMP_SEQ_LIMIT, LD_ABS_TYPES, MAX_VAR_OFF, Reject, type VerifierEnv } from "./env.js";
-import { formatReg, formatState, typeName } from "./log.js";
+import { formatReg, formatSlot, formatState, typeName } from "./log.js";
 import { checkMemAccess, checkAtomic } from "./memory.js";
 import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
 import { checkKfuncCall, kfuncCallText } from "./kfuncs.js";
@@ -188,6 +188,18 @@ export class Walker {
     throw new Reject(insn, message, detail);
   }
 
+  /**
+   * check_resource_leak: what a way out of the program (`prefix`) may not leave held, in the
+   * kernel's order: a lock, references (each printed by check_reference_leak), an RCU section.
+   */
+  checkResourceLeak(prefix: string, checkLock: boolean): void {
+    if (checkLock && this.cur.activeLock) this.reject(`${prefix} cannot be used inside bpf_spin_lock-ed region`);
+    if (this.cur.refs.length) {
+      this.reject(`${prefix} would lead to reference leak`, this.insn, this.cur.refs.map((r) => `Unreleased reference id=${r.id} alloc_insn=${r.insn}`));
+    }
+    if (checkLock && this.cur.rcuLock) this.reject(`${prefix} cannot be used inside bpf_rcu_read_lock-ed region`);
+  }
+
   /** A rejection whose log has a line before the message, as the kernel prints some. */
   reject2(first: string, message: string): never {
     throw new Reject(this.insn, message, [first]);
@@ -203,6 +215,8 @@ export class Walker {
   /** The walk; returns normally when every path is safe, throws Reject otherwise. */
   run(): void {
     const { cfg } = this;
+    // do_check at level 2: a path's whole state where it starts (the walk's first insn, each popped branch).
+    let printState = this.env.logLevel > 1;
     for (;;) {
       const t = this.insn;
       if (++this.stats.processed > this.env.complexityLimit) {
@@ -219,6 +233,11 @@ export class Walker {
       if (this.popped) {
         if (this.env.logLevel > 0) this.say(`\nfrom ${this.prevInsn} to ${t}: ${formatState(this.cur)}`);
         this.popped = false;
+        printState = this.env.logLevel > 1;
+      }
+      if (printState) {
+        this.say(`${t}: ${formatState(this.cur)}`);
+        printState = false;
       }
       // An entry where the path jumped (or could have: a jump point); elsewhere the slot before is implied.
       const jmpPoint = cfg.jmpPoint[t] === 1;
@@ -226,10 +245,19 @@ export class Walker {
       if (jmpPoint || t !== this.fallsTo(this.prevInsn)) this.pushHist(t * 1024, jmpPoint);
       const i = cfg.insns[t]!;
       if (this.env.logLevel > 0) this.logInsn(t, i);
+      const insnLine = this.log.length;
       if (cfg.writesFp?.has(t)) this.reject("frame pointer is read only");
+      const slot = this.env.logLevel > 1 ? this.stackSlotOf(i) : -1;
       const next = this.step(t, i);
       if (this.env.logLevel > 1 && next >= 0) {
-        this.say(insnStateLine(`${t}: ${kfuncCallText(this.env, i, t) ?? formatKernelLine(i, cfg.forms[t])}`, this.scratched(i, cfg.forms[t])));
+        // print_insn_state: what it touched goes on the insn's line unless something was printed since.
+        let regs = [this.scratched(i, cfg.forms[t]), slot >= 0 ? formatSlot(this.frame, slot) : ""].filter(Boolean).join(" ");
+        if (regs && this.cur.refs.length) regs += ` refs=${this.cur.refs.map((r) => r.id).join(",")}`;
+        const line = this.log[insnLine - 1];
+        if (this.log.length === insnLine && line !== undefined) this.log[insnLine - 1] = insnStateLine(line, regs);
+        // On a line of its own it is numbered by the kernel's insn_idx: still the branch's own
+        // (check_cond_jmp_op prints it), else already the next insn's.
+        else if (regs) this.say(`${isCondJump(i) ? t : next}: ${regs}`);
         this.states.push({ insn: t, state: formatState(this.cur) });
       }
       if (next < 0) {
@@ -268,7 +296,17 @@ export class Walker {
       this.lastLine = l.line;
       this.say(`; ${l.text.trim()} @ ${l.file.split("/").pop()}:${l.line}`);
     }
-    if (this.env.logLevel === 1) this.say(`${t}: ${kfuncCallText(this.env, i, t) ?? formatKernelLine(i, this.cfg.forms[t])}`);
+    this.say(`${t}: ${kfuncCallText(this.env, i, t) ?? formatKernelLine(i, this.cfg.forms[t])}`);
+  }
+
+  /** The current frame's stack slot a load or store through the frame pointer touches (mark_stack_slot_scratched), or -1. */
+  private stackSlotOf(i: Instruction): number {
+    const cls = opClass(i.opcode);
+    if (cls !== Class.Ldx && cls !== Class.Stx && cls !== Class.St) return -1;
+    const base = this.frame.regs[cls === Class.Ldx ? i.src : i.dst]!;
+    if (base.type !== "fp" || base.frameno !== this.frame.frameno || !isConst(base.s)) return -1;
+    const o = base.off + i.off + Number(BigInt.asIntN(64, constValue(base.s)!));
+    return o < 0 && o >= -512 ? Math.floor((-o - 1) / 8) : -1;
   }
 
   /** The registers an instruction touched, as the kernel prints them after it (scratched registers). */
@@ -281,7 +319,7 @@ export class Walker {
     const out: string[] = [];
     for (const r of [...regs].sort((a, b) => a - b)) {
       const reg = f.regs[r];
-      if (reg && reg.type !== "?" && r !== 10) out.push(`R${r}=${formatReg(reg)}`);
+      if (reg && reg.type !== "?") out.push(`R${r}=${formatReg(reg)}`);
     }
     return out.join(" ");
   }
@@ -392,9 +430,8 @@ export class Walker {
       const s = this.readReg(i.src);
       if (s.type !== "scalar") this.reject(`R${i.src} invalid mem access '${typeName(s)}'`);
     }
-    // check_resource_leak: the load may end the program, so no lock may be held either.
-    if (this.cur.activeLock) this.reject("BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region");
-    if (this.cur.refs.length) this.reject("BPF_LD_[ABS|IND] cannot be mixed with socket references");
+    // The load may end the program, so nothing may be held.
+    this.checkResourceLeak("BPF_LD_[ABS|IND]", true);
     for (let r = 1; r <= 5; r++) setNotInit(this.reg(r));
     setScalar(this.reg(0), scalarLoad(sizeBytes(opSize(i.opcode)), false));
     if (this.cur.frames.length === 1) return t + 1;
@@ -544,7 +581,11 @@ export class Walker {
       if (!is64) this.reject(`R${i.dst} 32-bit pointer arithmetic prohibited`);
       if (op !== AluOp.Add) {
         this.ptrBaseChecks(i, src!);
-        if (op === AluOp.Sub) this.reject(`R${i.dst} tried to subtract pointer from scalar`);
+        if (op === AluOp.Sub) {
+          // sanitize_ptr_alu runs before the operator's switch: an unprivileged load hears its objection first.
+          sanitizeBefore(this, i, src!, dst.s, "sub", true);
+          this.reject(`R${i.dst} tried to subtract pointer from scalar`);
+        }
         this.rejectPtrOperator(i, op);
       }
       markPrecise(this, i.dst);
@@ -851,13 +892,9 @@ export class Walker {
     if (this.cur.frames.length > 1) return returnFromCall(this, t);
     // check_return_code: an lsm or struct_ops program whose hook returns void need not set r0.
     const voidHook = !this.global && !!this.env.btfCtx?.returnsVoid && (this.env.type === "struct_ops" || this.env.attachType === "lsm_mac");
+    // process_bpf_exit_full: leaks first, then check_return_code reads r0.
+    this.checkResourceLeak("BPF_EXIT instruction in main prog", true);
     if (r0.type === "?" && !voidHook) this.reject("R0 !read_ok");
-    if (this.cur.activeLock) this.reject("bpf_spin_unlock is missing");
-    if (this.cur.refs.length) {
-      const r = this.cur.refs[0]!;
-      this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
-    }
-    if (this.cur.rcuLock) this.reject("BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region");
     void f;
     if (this.global) {
       // A global function returns a scalar whatever the program type (check_return_code).
@@ -904,6 +941,12 @@ export function insnStateLine(insn: string, regs: string): string {
   if (!regs) return insn;
   const col = Math.ceil(Math.max(insn.length + 4, 40) / 8) * 8 - 2;
   return `${insn.padEnd(col)}; ${regs}`;
+}
+
+function isCondJump(i: Instruction): boolean {
+  const cls = opClass(i.opcode);
+  const op = opCode(i.opcode);
+  return (cls === Class.Jmp || cls === Class.Jmp32) && op !== JmpOp.Call && op !== JmpOp.Exit && op !== JmpOp.Ja;
 }
 
 /** widen_imprecise_scalars: scalars no decision needed that changed since the last iteration become unknown. */

@@ -29,6 +29,7 @@ test("a verifier log is summed up by its last line that is not a statistic", () 
   assert.equal(summarizeLog(LOG), "R0 !read_ok");
   assert.equal(summarizeLog("a\nverification time 12 usec\nstack depth 0\n\n"), "a");
   assert.equal(summarizeLog(""), "");
+  assert.equal(summarizeLog("infinite loop detected at insn 1\ncur state: R0=1 R1=ctx() R10=fp0\nold state: R0=1 R1=ctx() R10=fp0\nprocessed 3 insns"), "infinite loop detected at insn 1");
 });
 
 test("a verifier error is one line, with the whole log one property away", () => {

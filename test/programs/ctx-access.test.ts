@@ -66,6 +66,7 @@ const LOG_TYPES: Record<CtxFieldType, RegExp> = {
   socket_or_null: /R2_?w?=sock_or_null\(/,
   btf_id: /R2_?w?=(trusted_)?ptr_/,
   btf_id_or_null: /R2_?w?=(trusted_)?ptr_or_null_/,
+  trusted_btf_id: /R2_?w?=trusted_ptr_/,
   mem: /R2_?w?=mem\(/,
   mem_end: /R2_?w?=mem_end/,
   tp_buffer: /R2_?w?=tp_buffer\(/,
