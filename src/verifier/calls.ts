@@ -103,6 +103,7 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   if (w.env.ops && !w.env.ops.helperAllowed(id, w.env.attachType, w.env.privileged)) w.reject(`program of this type cannot use helper ${helperName(id)}`);
   if (proto.gplOnly && !w.env.gpl) w.reject("cannot call GPL-restricted function from non-GPL compatible program");
   if (proto.mightSleep && !w.env.sleepable) w.reject(`helper call might sleep in a non-sleepable prog`);
+  if (proto.mightSleep && w.cur.preemptLock) w.reject(`sleepable helper bpf_${proto.name}#${id} in non-preemptible region`);
   if (proto.privileged && !w.env.privileged) w.reject(`unknown func ${helperName(id)}`);
   const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1, refObjId: 0, msizeMax: 0, dynptr: undefined, releaseDynptr: undefined, kptrField: undefined };
   for (let a = 0; a < 5; a++) {

@@ -95,6 +95,8 @@ const KFUNC_FLAGS: Readonly<Record<string, number>> = {
   bpf_dynptr_slice_rdwr: KF_RET_NULL,
   bpf_dynptr_from_skb: KF_TRUSTED_ARGS,
   bpf_dynptr_from_xdp: 0,
+  bpf_preempt_disable: 0,
+  bpf_preempt_enable: 0,
   bpf_arena_alloc_pages: KF_TRUSTED_ARGS | KF_SLEEPABLE,
   bpf_arena_free_pages: KF_TRUSTED_ARGS | KF_SLEEPABLE,
   bpf_refcount_acquire_impl: KF_ACQUIRE | KF_RET_NULL | KF_RCU,
@@ -263,6 +265,12 @@ export function checkKfuncCall(w: Walker, i: Instruction, t: number): number {
   } else if (flags & KF_SLEEPABLE && w.cur.rcuLock) {
     w.reject(`kernel func ${name} is sleepable within rcu_read_lock region`);
   }
+  // check_kfunc_call: bpf_preempt_disable sections nest; nothing sleeps inside one.
+  if (name === "bpf_preempt_disable") w.cur.preemptLock++;
+  else if (name === "bpf_preempt_enable") {
+    if (!w.cur.preemptLock) w.reject(`unmatched attempt to enable preemption (kernel function ${name})`);
+    w.cur.preemptLock--;
+  } else if (flags & KF_SLEEPABLE && w.cur.preemptLock) w.reject(`kernel func ${name} is sleepable within non-preemptible region`);
   if (name === "bpf_cast_to_kern_ctx") return castToKernCtx(w, t);
   const params = k.proto.params;
   if (params.length > 5) w.reject(`Function ${name} has ${params.length} > 5 args`);

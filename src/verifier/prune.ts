@@ -254,6 +254,7 @@ const IDS = new IdMap();
 function statesEqual(w: Walker, old: State, cur: State, mode: Mode3): boolean {
   if (old.activeLock !== 0 !== (cur.activeLock !== 0)) return false;
   if (old.rcuLock !== cur.rcuLock) return false;
+  if (old.preemptLock !== cur.preemptLock) return false;
   if (old.refs.length !== cur.refs.length) return false;
   if (mode !== Mode3.Exact && old.mayGotoDepth !== cur.mayGotoDepth && false) return false;
   const ids = IDS;

@@ -171,6 +171,8 @@ export interface State {
   activeLock: number;
   /** Inside bpf_rcu_read_lock() (active_rcu_lock). */
   rcuLock: number;
+  /** active_preempt_locks: bpf_preempt_disable calls not yet matched by bpf_preempt_enable. */
+  preemptLock: number;
   /** The checkpoint this state descends from. */
   parent: State | undefined;
   /** Live paths descending from this checkpoint (branches). */
@@ -255,6 +257,7 @@ export function copyState(s: State): State {
     refs: s.refs.slice(),
     activeLock: s.activeLock,
     rcuLock: s.rcuLock,
+    preemptLock: s.preemptLock,
     parent: s.parent,
     branches: s.branches,
     insn: s.insn,

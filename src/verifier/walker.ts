@@ -131,7 +131,7 @@ export class Walker {
     const f = newFrame(-1, 0, 0);
     setPointer(f.regs[1]!, "ctx");
     setPointer(f.regs[10]!, "fp");
-    this.cur = { frames: [f], refs: [], activeLock: 0, rcuLock: 0, parent: undefined, branches: 1, insn: 0, history: undefined, lastInsn: -1, mayGotoDepth: 0, callbackDepth: 0, scc: undefined, trail: undefined };
+    this.cur = { frames: [f], refs: [], activeLock: 0, rcuLock: 0, preemptLock: 0, parent: undefined, branches: 1, insn: 0, history: undefined, lastInsn: -1, mayGotoDepth: 0, callbackDepth: 0, scc: undefined, trail: undefined };
   }
 
   /** do_check_common for a global function: frame 0 is the function, its registers from its BTF signature. */
@@ -190,7 +190,8 @@ export class Walker {
 
   /**
    * check_resource_leak: what a way out of the program (`prefix`) may not leave held, in the
-   * kernel's order: a lock, references (each printed by check_reference_leak), an RCU section.
+   * kernel's order: a lock, references (each printed by check_reference_leak), an RCU section,
+   * preemption disabled.
    */
   checkResourceLeak(prefix: string, checkLock: boolean): void {
     if (checkLock && this.cur.activeLock) this.reject(`${prefix} cannot be used inside bpf_spin_lock-ed region`);
@@ -198,6 +199,7 @@ export class Walker {
       this.reject(`${prefix} would lead to reference leak`, this.insn, this.cur.refs.map((r) => `Unreleased reference id=${r.id} alloc_insn=${r.insn}`));
     }
     if (checkLock && this.cur.rcuLock) this.reject(`${prefix} cannot be used inside bpf_rcu_read_lock-ed region`);
+    if (checkLock && this.cur.preemptLock) this.reject(`${prefix} cannot be used inside bpf_preempt_disable-ed region`);
   }
 
   /** A rejection whose log has a line before the message, as the kernel prints some. */
