@@ -308,7 +308,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
         if (nullable) return;
         // MEM_ALIGNED (ARG_PTR_TO_LONG): the kernel writes a whole word there.
         if (spec.aligned) checkAlignment(w, r, 0, spec.fixedSize);
-        checkHelperMem(w, regno, r, spec.fixedSize, !!(spec.uninit || spec.write), false);
+        checkHelperMem(w, regno, r, spec.fixedSize, !!(spec.uninit || spec.write), false, !spec.uninit);
         return;
       }
       const next = proto.args[a + 1];
@@ -326,7 +326,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
         if (sz.s.umax !== 0n) bad("fp");
         return;
       }
-      checkHelperMem(w, regno, r, Number(sz.s.umax), !!(spec.uninit || spec.write), zeroOk);
+      checkHelperMem(w, regno, r, Number(sz.s.umax), !!(spec.uninit || spec.write), zeroOk, !spec.uninit);
       return;
     }
     case "const_size":

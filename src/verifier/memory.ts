@@ -356,6 +356,8 @@ function stackWrite(w: Walker, f: Frame, o: number, size: number, value: Reg | u
     w.reject(`attempt to corrupt spilled pointer on stack`);
   }
   markStackAccess(w, f.frameno, k);
+  // Only a whole slot written counts as written for liveness (check_stack_write_fixed_off).
+  if (size === 8 && at === 0) w.stackLive.write(f.frameno, k);
   // A write over a dynptr's slot ends the dynptr (refused if it holds a reference).
   if (slot.types[0] === "d") destroyIfDynptrSlot(w, f, k);
   const aligned = at === 0;
@@ -408,6 +410,7 @@ function stackRead(w: Walker, f: Frame, o: number, size: number, regno: number):
   const at = o + 8 * (k + 1);
   const bytes = slot.types.slice(at, at + size);
   markStackAccess(w, f.frameno, k);
+  w.stackLive.read(w.cur, f.frameno, w.insn, k);
   if (slot.spilled && bytes.includes("r")) {
     const sp = slot.spilled;
     const spillSize = slot.types.lastIndexOf("r") + 1;
@@ -469,7 +472,10 @@ function varStackAccess(w: Walker, regno: number, base: Reg, f: Frame, off: numb
       slot.types = slot.types.slice(0, at) + "m" + slot.types.slice(at + 1);
       if (slot.spilled && !slot.types.includes("r")) slot.spilled = undefined;
       else if (slot.spilled) slot.types = slot.types.replace(/r/g, "m"), (slot.spilled = undefined);
-    } else if (slot.types[at] === "?" && !w.env.privileged) {
+    } else {
+      w.stackLive.read(w.cur, f.frameno, w.insn, k);
+    }
+    if (!write && slot.types[at] === "?" && !w.env.privileged) {
       w.reject(`invalid variable-offset read from stack R${regno} var_off=${formatReg(base)} off=${off} size=${size}`);
     }
   }
@@ -488,9 +494,10 @@ export function stackEntry(slot: number, frame: number, spi: number): number {
 
 /**
  * check_helper_mem_access: `size` bytes at a pointer argument must be accessible (and,
- * for reads of the stack, initialised). `write`: the helper fills them.
+ * for reads of the stack, initialised). `write`: the helper fills them. `reads`: the stack
+ * slots count as read for liveness (all but a raw-mode, uninit, argument's: check_stack_range_initialized).
  */
-export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, write: boolean, zeroOk: boolean): void {
+export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, write: boolean, zeroOk: boolean, reads = !write): void {
   // A zero-sized access is still bounds-checked where it points (check_helper_mem_access).
   if (size === 0 && !zeroOk) w.reject(`R${regno} invalid zero-sized read`);
   const t = typeName(r);
@@ -515,6 +522,7 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
         const slot = slotOf(f, k);
         const at = b + 8 * (k + 1);
         const c = slot.types[at]!;
+        if (reads) w.stackLive.read(w.cur, f.frameno, w.insn, k);
         // check_stack_range_initialized: a helper may not write over a dynptr, nor read one's (or an iterator's) bytes.
         if (write && c === "d") w.reject(`potential write to dynptr at off=${b} disallowed`);
         if (!write && (c === "d" || c === "i")) w.reject(`invalid read from stack R${regno} off ${lo}+${b - lo} size ${size}`);

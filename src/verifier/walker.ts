@@ -19,6 +19,7 @@ import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
 import { checkKfuncCall, kfuncCallText } from "./kfuncs.js";
 import { sanitizeAfter, sanitizeBefore, sanitizeScalarAlu } from "./sanitize.js";
 import type { GlobalFunc } from "./globals.js";
+import { StackLiveness } from "./stack-liveness.js";
 import { isStateVisited, linkedEntry, markPrecise, propagateBackedges, type Explored } from "./prune.js";
 import { branchTaken, constSmall, constValue, fitsU32, foldConst, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
 import { assignReg, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyState, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
@@ -119,6 +120,8 @@ export class Walker {
   readonly aluSanitation = new Map<number, { readonly state: number; readonly limit: number }>();
   /** The prog array each tail call was given, for an unprivileged loader (bpf_map_ptr_store). */
   readonly tailCallMap = new Map<number, object>();
+  /** Stack slots each insn may read, per call chain (the kernel's liveness.c). */
+  readonly stackLive: StackLiveness;
 
   constructor(cfg: Cfg, env: VerifierEnv, live: Int32Array, lineInfo: readonly LineInfo[]) {
     this.cfg = cfg;
@@ -126,6 +129,7 @@ export class Walker {
     this.live = live;
     this.lineInfo = lineInfo;
     this.stackDepth = cfg.subprogs.map(() => 0);
+    this.stackLive = new StackLiveness(cfg);
     const f = newFrame(-1, 0, 0);
     setPointer(f.regs[1]!, "ctx");
     setPointer(f.regs[10]!, "fp");
@@ -218,7 +222,9 @@ export class Walker {
       const i = cfg.insns[t]!;
       if (this.env.logLevel > 0) this.logInsn(t, i);
       if (cfg.writesFp?.has(t)) this.reject("frame pointer is read only");
+      this.stackLive.begin(this.cur, t);
       const next = this.step(t, i);
+      this.stackLive.commit(this.cur);
       if (this.env.logLevel > 1 && next >= 0) {
         this.say(insnStateLine(`${t}: ${kfuncCallText(this.env, i, t) ?? formatKernelLine(i, cfg.forms[t])}`, this.scratched(i, cfg.forms[t])));
         this.states.push({ insn: t, state: formatState(this.cur) });
