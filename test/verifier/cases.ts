@@ -97,6 +97,14 @@ const PRECISION: readonly Case[] = [
   { name: "precision through linked copies", asm: LINKED("call 7\nr8 = r0\nr9 = r0\n"), reject: /math between fp pointer and register with unbounded min value is not allowed/ },
   { name: "linked copies kept apart, both safe", asm: LINKED("r8 = r6\nr9 = r6\n"), accept: true },
   { name: "a copy of an unchecked index is refused after pruning", asm: viaCheckpoint("r5 = r4\nr5 &= 0xfff\n" + WRITE_R5, 0x800), reject: /invalid write to stack R1 off=2040 size=1/ },
+  // Stack liveness: at `l` the safe path's fp-16 holds a stack pointer, the other's a number. A
+  // finished checkpoint forgets only the slots no later insn reads (clean_live_states), so these
+  // reads keep fp-16 compared and the number reaches the dereference; a slot overwritten before
+  // any read is forgotten, and the path is pruned.
+  { name: "a slot read after the join is not forgotten", asm: viaCheckpoint("r2 = *(u64 *)(r10 - 16)\nr0 = *(u8 *)(r2 - 1)\nr0 = 0\nexit", 1000, "*(u64 *)(r10 - 16) = r4\n", "*(u64 *)(r10 - 16) = r10\n"), reject: /R2 invalid mem access 'scalar'/ },
+  { name: "a slot a subprogram reads through a pointer is not forgotten", asm: viaCheckpoint("r1 = r10\nr1 += -16\ncall f\nr0 = 0\nexit\nf:\nr2 = *(u64 *)(r1 + 0)\nr0 = *(u8 *)(r2 - 1)\nr0 = 0\nexit", 1000, "*(u64 *)(r10 - 16) = r4\n", "*(u64 *)(r10 - 16) = r10\n"), reject: /R2 invalid mem access 'scalar'/ },
+  { name: "a slot a helper reads is not forgotten", asm: viaCheckpoint("r1 = map[hash8] ll\nr2 = r10\nr2 += -16\ncall 1\nr0 = 0\nexit", 1000, "", "r2 = 0\n*(u64 *)(r10 - 16) = r2\n"), type: "socket_filter", reject: /invalid indirect read from stack R2 off -16\+0 size 4/, unpriv: true },
+  { name: "a slot overwritten before any read is forgotten", asm: viaCheckpoint("r2 = 0\n*(u64 *)(r10 - 16) = r2\nr0 = *(u64 *)(r10 - 16)\nexit", 1000, "*(u64 *)(r10 - 16) = r4\n", "*(u64 *)(r10 - 16) = r10\n"), accept: true },
 ];
 
 export const CASES: readonly Case[] = [
