@@ -369,12 +369,23 @@ function stackWrite(w: Walker, f: Frame, o: number, size: number, value: Reg | u
     return undefined;
   }
   const scalar: Scalar | undefined = value ? value.s : imm !== undefined ? scalarConst(BigInt(imm)) : undefined;
-  if (aligned && scalar && (size === 8 || fitsIn(scalar, size))) {
-    // assign_scalar_id_before_mov: a privileged spill links the slot to its register, as a copy does.
-    if (value && w.env.privileged) {
+  const fits = !!scalar && (size === 8 || fitsIn(scalar, size));
+  if (aligned && scalar && w.env.privileged) {
+    // check_stack_write_fixed_off: a privileged aligned store of a scalar is a spill of `size`
+    // bytes, zero or not, fitting or not; assign_scalar_id_before_mov links the slot to its
+    // register as a copy does when the value fits, a narrowing spill breaks the link.
+    if (value && fits) {
       if (value.id && value.off !== 0) { value.id = 0; value.off = 0; }
       if (!value.id && !isConst(value.s)) value.id = w.newId();
     }
+    const r = value ? copyReg(value) : copyReg(w.reg(0));
+    if (!value) setScalar(r, scalarConst(BigInt.asUintN(size * 8, BigInt(imm!))));
+    if (!fits) { r.id = 0; r.off = 0; }
+    slot.types = size === 8 ? "rrrrrrrr" : "r".repeat(size) + slot.types.slice(size).replace(/r/g, "m");
+    slot.spilled = r;
+    return undefined;
+  }
+  if (aligned && scalar && fits) {
     const r = value ? copyReg(value) : copyReg(w.reg(0));
     if (!value) setScalar(r, scalarConst(BigInt.asUintN(size * 8, BigInt(imm!))));
     if (size === 8 && r.type === "scalar") {
@@ -419,10 +430,11 @@ function stackRead(w: Walker, f: Frame, o: number, size: number, regno: number):
       return copyReg(sp);
     }
     // The spill's own low bytes (bpf_stack_narrow_access_ok): the register, narrowed to the load.
-    if (at === 0 && size === spillSize) return copyReg(sp);
+    if (at === 0 && size === spillSize && (size === 8 || fitsIn(sp.s, size))) return copyReg(sp);
     if (at === 0 && size < spillSize && fitsIn(sp.s, size)) return copyReg(sp);
-    // A narrowing fill of the low bytes: the spill truncated, its link broken (check_stack_read_fixed_off).
-    if (at === 0 && size < spillSize && w.env.privileged) {
+    // A narrowing fill of the low bytes (or a fill of a narrowing spill): the spill truncated,
+    // its link broken (check_stack_read_fixed_off, coerce_reg_to_size).
+    if (at === 0 && size <= spillSize && w.env.privileged) {
       const r = copyReg(sp);
       r.id = 0;
       r.off = 0;
