@@ -471,6 +471,14 @@ export function markPrecise(w: Walker, regno: number): void {
   backtrack(w, bt, true);
 }
 
+/** mark_chain_precision of stack slot `spi` of frame `frameno` (bt_set_frame_slot), from the insn being checked. */
+export function markSlotPrecise(w: Walker, frameno: number, spi: number): void {
+  if (!w.env.privileged) return;
+  const bt = BT.reset(w.cur.frames.length);
+  bt.slots[frameno]!.add(spi);
+  backtrack(w, bt, true);
+}
+
 /** propagate_precision: what was precise in the state that covered us must be precise on our path. */
 function propagatePrecision(w: Walker, old: State): void {
   if (!w.env.privileged) return;

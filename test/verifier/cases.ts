@@ -105,6 +105,14 @@ const PRECISION: readonly Case[] = [
   { name: "a slot a subprogram reads through a pointer is not forgotten", asm: viaCheckpoint("r1 = r10\nr1 += -16\ncall f\nr0 = 0\nexit\nf:\nr2 = *(u64 *)(r1 + 0)\nr0 = *(u8 *)(r2 - 1)\nr0 = 0\nexit", 1000, "*(u64 *)(r10 - 16) = r4\n", "*(u64 *)(r10 - 16) = r10\n"), reject: /R2 invalid mem access 'scalar'/ },
   { name: "a slot a helper reads is not forgotten", asm: viaCheckpoint("r1 = map[hash8] ll\nr2 = r10\nr2 += -16\ncall 1\nr0 = 0\nexit", 1000, "", "r2 = 0\n*(u64 *)(r10 - 16) = r2\n"), type: "socket_filter", reject: /invalid indirect read from stack R2 off -16\+0 size 4/, unpriv: true },
   { name: "a slot overwritten before any read is forgotten", asm: viaCheckpoint("r2 = 0\n*(u64 *)(r10 - 16) = r2\nr0 = *(u64 *)(r10 - 16)\nexit", 1000, "*(u64 *)(r10 - 16) = r4\n", "*(u64 *)(r10 - 16) = r10\n"), accept: true },
+  // can_elide_value_nullness: an array lookup with a constant key below max_entries (arr8: 4) finds a value.
+  { name: "an array lookup with a constant key needs no NULL check", asm: "r1 = 3\n*(u32 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr1 = map[arr8] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit", accept: true },
+  { name: "an array key stored off a slot's start is not known", asm: "r1 = 3\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[arr8] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit", reject: /R0 invalid mem access 'map_value_or_null'/ },
+  { name: "an array lookup with a zero key stored as an immediate needs no NULL check", asm: "*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = map[arr8] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit", accept: true },
+  { name: "an array lookup with a key past max_entries may fail", asm: "r1 = 4\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[arr8] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit", reject: /R0 invalid mem access 'map_value_or_null'/ },
+  { name: "a hash lookup with a constant key may fail", asm: "r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[hash8] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit", reject: /R0 invalid mem access 'map_value_or_null'/ },
+  { name: "an array key stored in 8 bytes for a 4-byte key is not taken", asm: "r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr1 = map[arr8] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit", reject: /R0 invalid mem access 'map_value_or_null'/ },
+  { name: "a constant array key is precise: the path with a key out of range is not pruned", asm: viaCheckpoint("*(u32 *)(r10 - 16) = r4\nr2 = r10\nr2 += -16\nr1 = map[arr8] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit"), reject: /R0 invalid mem access 'map_value_or_null'/ },
 ];
 
 export const CASES: readonly Case[] = [
