@@ -405,7 +405,10 @@ function stackWrite(w: Walker, f: Frame, o: number, size: number, value: Reg | u
   const zero = scalar && isConst(scalar) && BigInt.asUintN(size * 8, constValue(scalar)!) === 0n;
   const ch = zero ? "0" : "m";
   let types = slot.types;
-  if (types.includes("r")) types = types.replace(/r/g, "m");
+  // A plain write into a slot holding a spill turns every byte the slot had into misc data,
+  // zeros too (is_stack_slot_special, scrub_spilled_slot).
+  if (types[0] === "r") types = types.replace(/[^?]/g, "m");
+  else if (types.includes("r")) types = types.replace(/r/g, "m");
   slot.types = types.slice(0, at) + ch.repeat(size) + types.slice(at + size);
   if (!slot.types.includes("r")) slot.spilled = undefined;
   return undefined;
