@@ -32,6 +32,7 @@ interface Instance {
   readonly start: number;
   readonly end: number;
   readonly frames: (FrameMasks | undefined)[];
+  /** Per insn: 0 not seen yet, 1 seen, 2 seen and its must_write empty. */
   readonly mustWriteSet: Uint8Array;
   updated: boolean;
   mustWriteDropped: boolean;
@@ -128,13 +129,20 @@ export class StackLiveness {
   begin(s: State, insn: number): void {
     this.writeInst = this.current(s);
     this.writeInsn = insn;
-    this.writeLo.fill(0);
-    this.writeHi.fill(0);
+    if (this.wrote) {
+      this.writeLo.fill(0);
+      this.writeHi.fill(0);
+      this.wrote = false;
+    }
   }
+
+  /** Whether write() was called since the masks were last cleared. */
+  private wrote = false;
 
   /** bpf_mark_stack_write: the insn writes all 8 bytes of slot `spi` of frame `frame`. */
   write(frame: number, spi: number): void {
     if (spi < 0 || spi >= 64) return;
+    this.wrote = true;
     if (spi < 32) this.writeLo[frame]! |= 1 << spi;
     else this.writeHi[frame]! |= 1 << (spi - 32);
   }
@@ -148,12 +156,16 @@ export class StackLiveness {
     const inst = this.writeInst;
     this.writeInst = undefined;
     if (!inst || inst.depth !== s.frames.length - 1 || this.writeInsn < 0) return;
+    // Seen before with no writes, and none now: the intersection stays empty.
+    const idx = this.writeInsn - inst.start;
+    if (!this.wrote && inst.mustWriteSet[idx] === 2) return;
     this.commitTo(inst, this.writeInsn);
   }
 
   private commitTo(inst: Instance, insn: number): void {
     const idx = insn - inst.start;
-    const seen = inst.mustWriteSet[idx] === 1;
+    const seen = inst.mustWriteSet[idx] !== 0;
+    let none = true;
     for (let f = 0; f <= inst.depth; f++) {
       let lo = this.writeLo[f]!, hi = this.writeHi[f]!;
       if (lo === 0 && hi === 0 && !seen) continue;
@@ -168,8 +180,10 @@ export class StackLiveness {
         this.dirty = true;
       }
       if ((olo & ~lo) !== 0 || (ohi & ~hi) !== 0) inst.mustWriteDropped = true;
+      if (lo !== 0 || hi !== 0) none = false;
     }
-    inst.mustWriteSet[idx] = 1;
+    // 1: seen, 2: seen and writing nothing on some visit (so never will: an intersection).
+    inst.mustWriteSet[idx] = none ? 2 : 1;
     this.writeInsn = -1;
   }
 
