@@ -21,7 +21,7 @@ import { sanitizeAfter, sanitizeBefore, sanitizeScalarAlu } from "./sanitize.js"
 import type { GlobalFunc } from "./globals.js";
 import { StackLiveness } from "./stack-liveness.js";
 import { isStateVisited, linkedEntry, markPrecise, propagateBackedges, type Explored } from "./prune.js";
-import { branchTaken, constSmall, constValue, fitsU32, foldConst, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
+import { branchTaken, constSmall, constValue, fitsU32, foldConst, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarEqual, scalarLoad, scalarUnknown } from "./scalar.js";
 import { assignReg, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyState, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
 
 type AluName = Parameters<typeof scalarAlu>[0];
@@ -886,9 +886,20 @@ export function insnStateLine(insn: string, regs: string): string {
 
 /** widen_imprecise_scalars: scalars no decision needed that changed since the last iteration become unknown. */
 export function widenImprecise(prev: State, cur: State): void {
+  // maybe_widen_reg: a scalar equal in both (regs_exact: bounds, offset, ids mapped one to one
+  // over the whole state) stays as it is.
+  const oldToCur = new Map<number, number>(), curToOld = new Map<number, number>();
+  const sameIds = (o: number, c: number): boolean => {
+    if (!o && !c) return true;
+    if (!o || !c) return false;
+    if (oldToCur.has(o) || curToOld.has(c)) return oldToCur.get(o) === c && curToOld.get(c) === o;
+    oldToCur.set(o, c);
+    curToOld.set(c, o);
+    return true;
+  };
   const widen = (o: Reg | undefined, c: Reg | undefined) => {
     if (!o || !c || o.type !== "scalar" || c.type !== "scalar" || o.precise || c.precise) return;
-    if (o.s === c.s || (isConst(o.s) && isConst(c.s) && o.s.varOff.value === c.s.varOff.value)) return;
+    if ((o.s === c.s || scalarEqual(o.s, c.s)) && o.off === c.off && sameIds(o.id, c.id)) return;
     setScalar(c, SCALAR_UNKNOWN);
   };
   prev.frames.forEach((f, k) => {
