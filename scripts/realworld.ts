@@ -161,6 +161,14 @@ if (helper) {
 }
 out.push("", `${objects.length} objects, ${openFailed.length} tsbpf could not open; ${judged.length} programs judged by both, ${agree} agree.`,
   `${machine.length} programs the kernel here refuses for this machine's reasons; tsbpf accepts ${machine.filter((r) => r.tsbpf!.accepted).length} of them.`);
+// Effort: processed insns where both accept, and the programs over the issue's bar (1.5 times the kernel's).
+const both = judged.filter((r) => r.kernel!.accepted && r.tsbpf!.accepted && r.kernel!.insnsProcessed && r.tsbpf!.insnsProcessed);
+const sumOf = (pick: (r: Row) => number): number => both.reduce((n, r) => n + pick(r), 0);
+const theirs = sumOf((r) => r.kernel!.insnsProcessed!), ours = sumOf((r) => r.tsbpf!.insnsProcessed!);
+if (both.length) {
+  const over = both.filter((r) => r.tsbpf!.insnsProcessed! > 1.5 * r.kernel!.insnsProcessed!);
+  out.push(`Processed insns where both accept (${both.length} programs): tsbpf ${ours}, the kernel ${theirs} (${(ours / theirs).toFixed(2)}x); over 1.5x: ${over.length ? over.map((r) => `${r.object}/${r.program} ${r.tsbpf!.insnsProcessed}/${r.kernel!.insnsProcessed}`).join(", ") : "none"}.`);
+}
 if (!kernel.ok) out.push(`(no kernel verdicts: ${kernel.reason})`);
 console.log(out.join("\n"));
 if (values.json) {

@@ -15,7 +15,7 @@ import type { GlobalArg, GlobalFunc } from "./globals.js";
 import { typeName } from "./log.js";
 import { dynptrArg, type DynptrInfo, dynptrReleaseCheck, releaseDynptr } from "./dynptr.js";
 import { checkAlignment, checkCtxOff, checkHelperMem } from "./memory.js";
-import { markPrecise } from "./prune.js";
+import { markPrecise, markSlotPrecise } from "./prune.js";
 import { constValue, isConst, scalarRange, scalarSignedRange32, scalarUnknown } from "./scalar.js";
 import { BTF_PTR_RCU, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyReg, isPacketPtr, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar } from "./state.js";
 import { widenImprecise, type Walker } from "./walker.js";
@@ -42,6 +42,8 @@ interface CallMeta {
   releaseDynptr: Reg | undefined;
   /** bpf_kptr_xchg's destination field (meta.kptr_field). */
   kptrField: KptrField | undefined;
+  /** The map key argument's constant value (meta.const_map_key), -1 when not known. */
+  constKey: bigint;
 }
 
 /** do_refine_retval_range: helpers whose r0 is at most the buffer size they were given, or a negative errno. */
@@ -105,7 +107,7 @@ export function checkHelperCall(w: Walker, i: Instruction, t: number): number {
   if (proto.mightSleep && !w.env.sleepable) w.reject(`helper call might sleep in a non-sleepable prog`);
   if (proto.mightSleep && w.cur.preemptLock) w.reject(`sleepable helper bpf_${proto.name}#${id} in non-preemptible region`);
   if (proto.privileged && !w.env.privileged) w.reject(`unknown func ${helperName(id)}`);
-  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1, refObjId: 0, msizeMax: 0, dynptr: undefined, releaseDynptr: undefined, kptrField: undefined };
+  const meta: CallMeta = { map: undefined, allocSize: 0, releaseId: 0, callback: -1, refObjId: 0, msizeMax: 0, dynptr: undefined, releaseDynptr: undefined, kptrField: undefined, constKey: -1n };
   for (let a = 0; a < 5; a++) {
     const spec = proto.args[a];
     if (!spec || spec.kind === "dontcare") break;
@@ -323,7 +325,8 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       }
       memArg(w, regno, r, proto);
       const size = spec.kind === "ptr_to_map_key" ? meta.map.keySize : meta.map.valueSize;
-      checkHelperMem(w, regno, r, size, !!spec.uninit, false, `bpf_${proto.name}`);
+      checkHelperMem(w, regno, r, size, !!spec.uninit, false, !spec.uninit, `bpf_${proto.name}`);
+      if (spec.kind === "ptr_to_map_key" && CONST_KEY_MAPS.has(meta.map.type)) meta.constKey = constantMapKey(w, r, size);
       return;
     }
     case "ptr_to_mem": {
@@ -331,7 +334,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
       if (!nullable) memArg(w, regno, r, proto);
       if (spec.fixedSize !== undefined) {
         if (nullable) return;
-        checkHelperMem(w, regno, r, spec.fixedSize, !!(spec.uninit || spec.write), false, `bpf_${proto.name}`);
+        checkHelperMem(w, regno, r, spec.fixedSize, !!(spec.uninit || spec.write), false, !spec.uninit, `bpf_${proto.name}`);
         // MEM_ALIGNED (ARG_PTR_TO_LONG): the kernel writes a whole word there; checked after the access (check_func_arg).
         if (spec.aligned) checkAlignment(w, r, 0, spec.fixedSize);
         return;
@@ -351,7 +354,7 @@ function checkArg(w: Walker, proto: HelperProto, a: number, spec: ArgSpec, meta:
         if (sz.s.umax !== 0n) bad("fp");
         return;
       }
-      checkHelperMem(w, regno, r, Number(sz.s.umax), !!(spec.uninit || spec.write), zeroOk, `bpf_${proto.name}`);
+      checkHelperMem(w, regno, r, Number(sz.s.umax), !!(spec.uninit || spec.write), zeroOk, !spec.uninit, `bpf_${proto.name}`);
       return;
     }
     case "const_size":
@@ -445,6 +448,33 @@ function memArg(w: Walker, regno: number, r: Reg, proto: HelperProto): void {
   if (isPacketPtr(r) && !proto.pktAccess) w.reject(`helper access to the packet is not allowed`);
 }
 
+/** Maps whose lookup with a constant key in range cannot fail (can_elide_value_nullness). */
+const CONST_KEY_MAPS = new Set(["array", "percpu_array"]);
+
+/**
+ * get_constant_map_key: the key a privileged program passes on its stack, when constant: zero
+ * bytes, or a scalar spill of exactly the key's size (then marked precise, as the lookup's
+ * result depends on it); -1 otherwise. A key inside a spill, not at its start, is not taken.
+ */
+function constantMapKey(w: Walker, r: Reg, size: number): bigint {
+  if (!w.env.privileged || r.type !== "fp" || !isConst(r.s)) return -1n;
+  const off = r.off + Number(BigInt.asIntN(64, constValue(r.s)!));
+  const k = Math.floor((-off - 1) / 8);
+  const at = off + 8 * (k + 1);
+  const slot = w.cur.frames[r.frameno]!.stack[k];
+  if (!slot) return -1n;
+  let zeros = 0;
+  while (at + zeros < 8 && slot.types[at + zeros] === "0") zeros++;
+  if (zeros >= size) return 0n;
+  const sp = slot.spilled;
+  if (at !== 0 || slot.types[0] !== "r" || sp?.type !== "scalar" || !isConst(sp.s)) return -1n;
+  let spill = 0;
+  while (spill < 8 && slot.types[spill] === "r") spill++;
+  if (spill !== size) return -1n;
+  markSlotPrecise(w, r.frameno, k);
+  return BigInt.asIntN(64, constValue(sp.s)!);
+}
+
 function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): void {
   const r0 = w.reg(0);
   const ret = proto.ret;
@@ -496,6 +526,12 @@ function setReturn(w: Walker, proto: HelperProto, meta: CallMeta, t: number): vo
       break;
   }
   r0.maybeNull = !!ret.maybeNull;
+  // can_elide_value_nullness: an array lookup with a constant key below max_entries finds a value.
+  if (proto.name === "map_lookup_elem" && CONST_KEY_MAPS.has(meta.map?.type ?? "") && meta.constKey >= 0n && meta.constKey < BigInt(meta.map!.maxEntries)) {
+    r0.maybeNull = false;
+    // A value holding a bpf_spin_lock still gets an id: the lock taken is told apart by it.
+    if (!w.env.valueFields || w.env.valueFields(meta.map!).spinLockOffset !== undefined) r0.id = w.newId();
+  }
   if (r0.maybeNull) r0.id = w.newId();
   // A cast of a referenced socket is released with it (release_reference finds it by ref_obj_id).
   if (PTR_CASTS.has(proto.name) && meta.refObjId) r0.refObjId = meta.refObjId;

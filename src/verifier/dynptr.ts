@@ -73,10 +73,17 @@ function initialised(w: Walker, regno: number, r: Reg): DynptrReg {
   if (typeof spi === "string") w.reject2(spi, message);
   if (spi < 0) w.reject(message);
   const f = w.cur.frames[r.frameno]!;
+  markObjRead(w, r.frameno, spi);
   const a = f.stack[spi]!;
   const b = f.stack[spi - 1]!;
   if (a.spilled?.type !== "dynptr" || a.spilled.memSize !== 1 || a.types !== "dddddddd" || b.types !== "dddddddd") w.reject(message);
   return a.spilled as DynptrReg;
+}
+
+/** mark_stack_slot_obj_read: a dynptr's two slots are read (stack liveness). */
+function markObjRead(w: Walker, frameno: number, spi: number): void {
+  w.stackLive.read(w.cur, frameno, w.insn, spi);
+  w.stackLive.read(w.cur, frameno, w.insn, spi - 1);
 }
 
 /**
@@ -173,6 +180,7 @@ export function dynptrReleaseCheck(w: Walker, regno: number, r: Reg): void {
   const f = w.cur.frames[r.frameno]!;
   const message = `arg ${regno} is an unacquired reference`;
   if (typeof spi === "string") w.reject2(spi, message);
+  if (spi >= 0) markObjRead(w, r.frameno, spi);
   if (spi < 0 || !f.stack[spi]?.spilled?.refObjId || f.stack[spi]!.types[0] !== "d") w.reject(message);
 }
 

@@ -62,6 +62,8 @@ export function iterArg(w: Walker, k: Kfunc, regno: number, r: Reg, iter: { name
     for (const s of slots()) { s.types = "iiiiiiii"; s.spilled = copyReg(st); }
     return;
   }
+  // mark_stack_slot_obj_read: the iterator's slots are read (stack liveness).
+  for (let j = 0; j < nr; j++) w.stackLive.read(w.cur, r.frameno, w.insn, spi - j);
   const st = slotOf(f, spi).spilled;
   const valid = st?.type === "iter" && st.btfType === iter.name && slots().every((s) => s.types === "iiiiiiii");
   if (!valid) w.reject(`expected an initialized iter_${typeStr(iter.name)} as arg #${argno}`);

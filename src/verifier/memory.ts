@@ -363,6 +363,8 @@ function stackWrite(w: Walker, f: Frame, o: number, size: number, value: Reg | u
     w.reject(`attempt to corrupt spilled pointer on stack`);
   }
   markStackAccess(w, f.frameno, k);
+  // Only a whole slot written counts as written for liveness (check_stack_write_fixed_off).
+  if (size === 8 && at === 0) w.stackLive.write(f.frameno, k);
   // A write over a dynptr's slot ends the dynptr (refused if it holds a reference).
   if (slot.types[0] === "d") destroyIfDynptrSlot(w, f, k);
   const aligned = at === 0;
@@ -374,12 +376,23 @@ function stackWrite(w: Walker, f: Frame, o: number, size: number, value: Reg | u
     return undefined;
   }
   const scalar: Scalar | undefined = value ? value.s : imm !== undefined ? scalarConst(BigInt(imm)) : undefined;
-  if (aligned && scalar && (size === 8 || fitsIn(scalar, size))) {
-    // assign_scalar_id_before_mov: a privileged spill links the slot to its register, as a copy does.
-    if (value && w.env.privileged) {
+  const fits = !!scalar && (size === 8 || fitsIn(scalar, size));
+  if (aligned && scalar && w.env.privileged) {
+    // check_stack_write_fixed_off: a privileged aligned store of a scalar is a spill of `size`
+    // bytes, zero or not, fitting or not; assign_scalar_id_before_mov links the slot to its
+    // register as a copy does when the value fits, a narrowing spill breaks the link.
+    if (value && fits) {
       if (value.id && value.off !== 0) { value.id = 0; value.off = 0; }
       if (!value.id && !isConst(value.s)) value.id = w.newId();
     }
+    const r = value ? copyReg(value) : copyReg(w.reg(0));
+    if (!value) setScalar(r, scalarConst(BigInt.asUintN(size * 8, BigInt(imm!))));
+    if (!fits) { r.id = 0; r.off = 0; }
+    slot.types = size === 8 ? "rrrrrrrr" : "r".repeat(size) + slot.types.slice(size).replace(/r/g, "m");
+    slot.spilled = r;
+    return undefined;
+  }
+  if (aligned && scalar && fits) {
     const r = value ? copyReg(value) : copyReg(w.reg(0));
     if (!value) setScalar(r, scalarConst(BigInt.asUintN(size * 8, BigInt(imm!))));
     if (size === 8 && r.type === "scalar") {
@@ -399,7 +412,10 @@ function stackWrite(w: Walker, f: Frame, o: number, size: number, value: Reg | u
   const zero = scalar && isConst(scalar) && BigInt.asUintN(size * 8, constValue(scalar)!) === 0n;
   const ch = zero ? "0" : "m";
   let types = slot.types;
-  if (types.includes("r")) types = types.replace(/r/g, "m");
+  // A plain write into a slot holding a spill turns every byte the slot had into misc data,
+  // zeros too (is_stack_slot_special, scrub_spilled_slot).
+  if (types[0] === "r") types = types.replace(/[^?]/g, "m");
+  else if (types.includes("r")) types = types.replace(/r/g, "m");
   slot.types = types.slice(0, at) + ch.repeat(size) + types.slice(at + size);
   if (!slot.types.includes("r")) slot.spilled = undefined;
   return undefined;
@@ -415,6 +431,7 @@ function stackRead(w: Walker, f: Frame, o: number, size: number, regno: number):
   const at = o + 8 * (k + 1);
   const bytes = slot.types.slice(at, at + size);
   markStackAccess(w, f.frameno, k);
+  w.stackLive.read(w.cur, f.frameno, w.insn, k);
   if (slot.spilled && bytes.includes("r")) {
     const sp = slot.spilled;
     const spillSize = slot.types.lastIndexOf("r") + 1;
@@ -423,10 +440,11 @@ function stackRead(w: Walker, f: Frame, o: number, size: number, regno: number):
       return copyReg(sp);
     }
     // The spill's own low bytes (bpf_stack_narrow_access_ok): the register, narrowed to the load.
-    if (at === 0 && size === spillSize) return copyReg(sp);
+    if (at === 0 && size === spillSize && (size === 8 || fitsIn(sp.s, size))) return copyReg(sp);
     if (at === 0 && size < spillSize && fitsIn(sp.s, size)) return copyReg(sp);
-    // A narrowing fill of the low bytes: the spill truncated, its link broken (check_stack_read_fixed_off).
-    if (at === 0 && size < spillSize && w.env.privileged) {
+    // A narrowing fill of the low bytes (or a fill of a narrowing spill): the spill truncated,
+    // its link broken (check_stack_read_fixed_off, coerce_reg_to_size).
+    if (at === 0 && size <= spillSize && w.env.privileged) {
       const r = copyReg(sp);
       r.id = 0;
       r.off = 0;
@@ -477,7 +495,10 @@ function varStackAccess(w: Walker, regno: number, base: Reg, f: Frame, off: numb
       slot.types = slot.types.slice(0, at) + "m" + slot.types.slice(at + 1);
       if (slot.spilled && !slot.types.includes("r")) slot.spilled = undefined;
       else if (slot.spilled) slot.types = slot.types.replace(/r/g, "m"), (slot.spilled = undefined);
-    } else if (slot.types[at] === "?" && !w.env.privileged) {
+    } else {
+      w.stackLive.read(w.cur, f.frameno, w.insn, k);
+    }
+    if (!write && slot.types[at] === "?" && !w.env.privileged) {
       w.reject(`invalid variable-offset read from stack R${regno} var_off=${formatReg(base)} off=${off} size=${size}`);
     }
   }
@@ -496,9 +517,10 @@ export function stackEntry(slot: number, frame: number, spi: number): number {
 
 /**
  * check_helper_mem_access: `size` bytes at a pointer argument must be accessible (and,
- * for reads of the stack, initialised). `write`: the helper fills them.
+ * for reads of the stack, initialised). `write`: the helper fills them. `reads`: the stack
+ * slots count as read for liveness (all but a raw-mode, uninit, argument's: check_stack_range_initialized).
  */
-export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, write: boolean, zeroOk: boolean, helper?: string): void {
+export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, write: boolean, zeroOk: boolean, reads = !write, helper?: string): void {
   // A zero-sized access is still bounds-checked where it points (check_helper_mem_access).
   if (size === 0 && !zeroOk) w.reject(`R${regno} invalid zero-sized read`);
   const t = typeName(r);
@@ -523,6 +545,7 @@ export function checkHelperMem(w: Walker, regno: number, r: Reg, size: number, w
         const slot = slotOf(f, k);
         const at = b + 8 * (k + 1);
         const c = slot.types[at]!;
+        if (reads) w.stackLive.read(w.cur, f.frameno, w.insn, k);
         // check_stack_range_initialized: a helper may not write over a dynptr, nor read one's (or an iterator's) bytes.
         if (write && c === "d") w.reject(`potential write to dynptr at off=${b} disallowed`);
         if (!write && (c === "d" || c === "i")) w.reject(`invalid read from stack R${regno} off ${lo}+${b - lo} size ${size}`);

@@ -11,7 +11,7 @@ import { CALLBACK_HELPERS, isMayGoto } from "./cfg.js";
 import { formatFrame, formatState } from "./log.js";
 import { formatKernelLine } from "../isa/format.js";
 import { type Scalar, scalarEqual, scalarWithin } from "./scalar.js";
-import { copyReg, copyState, type Frame, type Reg, SCALAR_UNKNOWN, SCALAR_ZERO, type SccVisit, type State } from "./state.js";
+import { copyReg, copyState, setNotInit, type Frame, type Reg, SCALAR_UNKNOWN, SCALAR_ZERO, type SccVisit, type State } from "./state.js";
 import type { Walker } from "./walker.js";
 import { ITER_ACTIVE, iterAtR1, iterSafe } from "./iterators.js";
 import { dynptrSafe } from "./dynptr.js";
@@ -23,6 +23,8 @@ export interface Explored {
   readonly calls: string;
   hit: number;
   miss: number;
+  /** Its dead registers and stack slots forgotten (bpf_verifier_state.cleaned). */
+  cleaned: boolean;
 }
 
 /** The call chain of a state (its frames' call sites), as one string; "" for the main program alone. */
@@ -47,6 +49,7 @@ export function isStateVisited(w: Walker, insn: number): boolean {
   const i = w.cfg.insns[insn]!;
   const calls = callsKey(cur);
   if (list) {
+    cleanLiveStates(w, list, calls);
     // Newest first, as the kernel's list (list_add at the head): the first hit decides which marks propagate.
     for (let k = list.length - 1; k >= 0; k--) {
       const e = list[k]!;
@@ -103,12 +106,41 @@ export function isStateVisited(w: Walker, insn: number): boolean {
   cur.parent = s;
   cur.history = undefined;
   if (!list) w.explored.set(insn, (list = []));
-  list.push({ state: s, calls, hit: 0, miss: 0 });
+  list.push({ state: s, calls, hit: 0, miss: 0, cleaned: false });
   w.stats.totalStates++;
   w.stats.curStates++;
   if (w.stats.curStates > w.stats.peakStates) w.stats.peakStates = w.stats.curStates;
   if (list.length > w.stats.maxStatesPerInsn) w.stats.maxStatesPerInsn = list.length;
   return false;
+}
+
+/**
+ * clean_live_states: an explored state with no path left in progress (and no loop whose
+ * marks may still grow) forgets its dead registers and stack slots, once, so that it also
+ * covers states that differ from it only there.
+ */
+function cleanLiveStates(w: Walker, list: Explored[], calls: string): void {
+  for (const e of list) {
+    const s = e.state;
+    if (e.cleaned || s.branches > 0 || e.calls !== calls) continue;
+    if (w.liveBackedges > 0 && w.cfg.scc[s.insn] && (w.visits.get(sccKey(w, s))?.backedges ?? 0) > 0) continue;
+    e.cleaned = true;
+    w.stackLive.cleanStack(s);
+    // clean_func_state: dead registers are not-init (so their precision is not propagated either).
+    const last = s.frames.length - 1;
+    for (let k = 0; k <= last; k++) {
+      const live = liveRegs(w, s, k);
+      const regs = s.frames[k]!.regs;
+      for (let r = 0; r < 10; r++) if (!(live & (1 << r)) && regs[r]!.type !== "?") setNotInit(regs[r]!);
+    }
+  }
+}
+
+/** The registers of frame k that the state's paths may read: at its insn, or a caller's after its call (r0-r5 are the call's). */
+function liveRegs(w: Walker, s: State, k: number): number {
+  const last = s.frames.length - 1;
+  if (k === last) return w.live[s.insn] ?? 0x3ff;
+  return (w.live[s.frames[k + 1]!.callsite + 1] ?? 0x3ff) & ~0x3f;
 }
 
 /** compute_scc_callchain, simplified: the call sites and the loop of the innermost frame. */
@@ -262,11 +294,9 @@ function statesEqual(w: Walker, old: State, cur: State, mode: Mode3): boolean {
   const last = old.frames.length - 1;
   for (let k = 0; k <= last; k++) {
     // Liveness: the innermost frame at this insn, callers at their return points.
-    const at = k === last ? old.insn : old.frames[k + 1]!.callsite + 1;
-    const live = w.live[at] ?? 0x3ff;
     // func_states_equal: a path that has run a bpf_loop callback fewer times may run it more.
     if (old.frames[k]!.callbackDepth > cur.frames[k]!.callbackDepth) return false;
-    if (!frameEqual(w, old.frames[k]!, cur.frames[k]!, ids, mode, k === last ? live : live & ~0x3e)) return false;
+    if (!frameEqual(w, old.frames[k]!, cur.frames[k]!, ids, mode, liveRegs(w, old, k))) return false;
   }
   for (let k = 0; k < old.refs.length; k++) if (!ids.check(old.refs[k]!.id, cur.refs[k]!.id)) return false;
   // refsafe: the lock held is the same lock, under the ids mapped so far.
@@ -452,6 +482,14 @@ export function markPrecise(w: Walker, regno: number): void {
   if (r.type !== "scalar" || !w.env.privileged) return;
   const bt = BT.reset(cur.frames.length);
   bt.set(regno);
+  backtrack(w, bt, true);
+}
+
+/** mark_chain_precision of stack slot `spi` of frame `frameno` (bt_set_frame_slot), from the insn being checked. */
+export function markSlotPrecise(w: Walker, frameno: number, spi: number): void {
+  if (!w.env.privileged) return;
+  const bt = BT.reset(w.cur.frames.length);
+  bt.slots[frameno]!.add(spi);
   backtrack(w, bt, true);
 }
 

@@ -102,6 +102,10 @@ export function setScalar(r: Reg, s: Scalar): void {
   r.refObjId = 0;
   r.range = 0;
   r.map = undefined;
+  // Nothing of the register's earlier type is left (the kernel's __mark_reg_* clear it all), so
+  // a map value that r0 becomes after a slice is not told apart by the slice's size.
+  r.memSize = 0;
+  r.btfType = "";
   r.precise = false;
 }
 

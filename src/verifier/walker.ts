@@ -19,8 +19,9 @@ import { checkHelperCall, checkSubprogCall, returnFromCall } from "./calls.js";
 import { checkKfuncCall, kfuncCallText } from "./kfuncs.js";
 import { sanitizeAfter, sanitizeBefore, sanitizeScalarAlu } from "./sanitize.js";
 import type { GlobalFunc } from "./globals.js";
+import { StackLiveness } from "./stack-liveness.js";
 import { isStateVisited, linkedEntry, markPrecise, propagateBackedges, type Explored } from "./prune.js";
-import { branchTaken, constSmall, constValue, fitsU32, foldConst, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarLoad, scalarUnknown } from "./scalar.js";
+import { branchTaken, constSmall, constValue, fitsU32, foldConst, isConst, refineBranch, type Scalar, scalarAlu, scalarConst, scalarEqual, scalarLoad, scalarUnknown } from "./scalar.js";
 import { assignReg, BTF_PTR_TRUSTED, BTF_PTR_UNTRUSTED, copyState, histPush, type Frame, type SccVisit, isPacketPtr, isPointer, newFrame, type Reg, SCALAR_UNKNOWN, setNotInit, setPointer, setScalar, type State } from "./state.js";
 
 type AluName = Parameters<typeof scalarAlu>[0];
@@ -121,6 +122,8 @@ export class Walker {
   readonly aluSanitation = new Map<number, { readonly state: number; readonly limit: number }>();
   /** The prog array each tail call was given, for an unprivileged loader (bpf_map_ptr_store). */
   readonly tailCallMap = new Map<number, object>();
+  /** Stack slots each insn may read, per call chain (the kernel's liveness.c). */
+  readonly stackLive: StackLiveness;
 
   constructor(cfg: Cfg, env: VerifierEnv, live: Int32Array, lineInfo: readonly LineInfo[]) {
     this.cfg = cfg;
@@ -128,6 +131,7 @@ export class Walker {
     this.live = live;
     this.lineInfo = lineInfo;
     this.stackDepth = cfg.subprogs.map(() => 0);
+    this.stackLive = new StackLiveness(cfg);
     const f = newFrame(-1, 0, 0);
     setPointer(f.regs[1]!, "ctx");
     setPointer(f.regs[10]!, "fp");
@@ -250,7 +254,9 @@ export class Walker {
       const insnLine = this.log.length;
       if (cfg.writesFp?.has(t)) this.reject("frame pointer is read only");
       const slot = this.env.logLevel > 1 ? this.stackSlotOf(i) : -1;
+      this.stackLive.begin(this.cur, t);
       const next = this.step(t, i);
+      this.stackLive.commit(this.cur);
       if (this.env.logLevel > 1 && next >= 0) {
         // print_insn_state: what it touched goes on the insn's line unless something was printed since.
         let regs = [this.scratched(i, cfg.forms[t]), slot >= 0 ? formatSlot(this.frame, slot) : ""].filter(Boolean).join(" ");
@@ -953,9 +959,20 @@ function isCondJump(i: Instruction): boolean {
 
 /** widen_imprecise_scalars: scalars no decision needed that changed since the last iteration become unknown. */
 export function widenImprecise(prev: State, cur: State): void {
+  // maybe_widen_reg: a scalar equal in both (regs_exact: bounds, offset, ids mapped one to one
+  // over the whole state) stays as it is.
+  const oldToCur = new Map<number, number>(), curToOld = new Map<number, number>();
+  const sameIds = (o: number, c: number): boolean => {
+    if (!o && !c) return true;
+    if (!o || !c) return false;
+    if (oldToCur.has(o) || curToOld.has(c)) return oldToCur.get(o) === c && curToOld.get(c) === o;
+    oldToCur.set(o, c);
+    curToOld.set(c, o);
+    return true;
+  };
   const widen = (o: Reg | undefined, c: Reg | undefined) => {
     if (!o || !c || o.type !== "scalar" || c.type !== "scalar" || o.precise || c.precise) return;
-    if (o.s === c.s || (isConst(o.s) && isConst(c.s) && o.s.varOff.value === c.s.varOff.value)) return;
+    if ((o.s === c.s || scalarEqual(o.s, c.s)) && o.off === c.off && sameIds(o.id, c.id)) return;
     setScalar(c, SCALAR_UNKNOWN);
   };
   prev.frames.forEach((f, k) => {

@@ -99,6 +99,24 @@ const PRECISION: readonly Case[] = [
   { name: "precision through linked copies", asm: LINKED("call 7\nr8 = r0\nr9 = r0\n"), reject: /math between fp pointer and register with unbounded min value is not allowed/ },
   { name: "linked copies kept apart, both safe", asm: LINKED("r8 = r6\nr9 = r6\n"), accept: true },
   { name: "a copy of an unchecked index is refused after pruning", asm: viaCheckpoint("r5 = r4\nr5 &= 0xfff\n" + WRITE_R5, 0x800), reject: /invalid write to stack R1 off=2040 size=1/ },
+  // Stack liveness: at `l` the safe path's fp-16 holds a stack pointer, the other's a number. A
+  // finished checkpoint forgets only the slots no later insn reads (clean_live_states), so these
+  // reads keep fp-16 compared and the number reaches the dereference; a slot overwritten before
+  // any read is forgotten, and the path is pruned.
+  { name: "a slot read after the join is not forgotten", asm: viaCheckpoint("r2 = *(u64 *)(r10 - 16)\nr0 = *(u8 *)(r2 - 1)\nr0 = 0\nexit", 1000, "*(u64 *)(r10 - 16) = r4\n", "*(u64 *)(r10 - 16) = r10\n"), reject: /R2 invalid mem access 'scalar'/ },
+  { name: "a slot a subprogram reads through a pointer is not forgotten", asm: viaCheckpoint("r1 = r10\nr1 += -16\ncall f\nr0 = 0\nexit\nf:\nr2 = *(u64 *)(r1 + 0)\nr0 = *(u8 *)(r2 - 1)\nr0 = 0\nexit", 1000, "*(u64 *)(r10 - 16) = r4\n", "*(u64 *)(r10 - 16) = r10\n"), reject: /R2 invalid mem access 'scalar'/ },
+  { name: "a slot a helper reads is not forgotten", asm: viaCheckpoint("r1 = map[hash8] ll\nr2 = r10\nr2 += -16\ncall 1\nr0 = 0\nexit", 1000, "", "r2 = 0\n*(u64 *)(r10 - 16) = r2\n"), type: "socket_filter", reject: /invalid indirect read from stack R2 off -16\+0 size 4/, unpriv: true },
+  { name: "a slot overwritten before any read is forgotten", asm: viaCheckpoint("r2 = 0\n*(u64 *)(r10 - 16) = r2\nr0 = *(u64 *)(r10 - 16)\nexit", 1000, "*(u64 *)(r10 - 16) = r4\n", "*(u64 *)(r10 - 16) = r10\n"), accept: true },
+  // A plain write into a slot holding a spill makes all its bytes misc data, zeros too (scrub_spilled_slot).
+  { name: "zero bytes beside a spill are misc after a write into the slot", asm: "r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = 5\n*(u16 *)(r10 - 8) = r2\n*(u8 *)(r10 - 5) = r2\nr6 = *(u32 *)(r10 - 4)\nr1 = 0\n*(u32 *)(r10 - 16) = r1\nr2 = r10\nr2 += -16\nr1 = map[arr8] ll\ncall 1\nif r0 == 0 goto +3\nr0 += r6\nr0 = *(u8 *)(r0 + 0)\nexit\nr0 = 0\nexit", reject: /R0 unbounded memory access|invalid access to map value/ },
+  // can_elide_value_nullness: an array lookup with a constant key below max_entries (arr8: 4) finds a value.
+  { name: "an array lookup with a constant key needs no NULL check", asm: "r1 = 3\n*(u32 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr1 = map[arr8] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit", accept: true },
+  { name: "an array key stored off a slot's start is not known", asm: "r1 = 3\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[arr8] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit", reject: /R0 invalid mem access 'map_value_or_null'/ },
+  { name: "an array lookup with a zero key stored as an immediate needs no NULL check", asm: "*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = map[arr8] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit", accept: true },
+  { name: "an array lookup with a key past max_entries may fail", asm: "r1 = 4\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[arr8] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit", reject: /R0 invalid mem access 'map_value_or_null'/ },
+  { name: "a hash lookup with a constant key may fail", asm: "r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[hash8] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit", reject: /R0 invalid mem access 'map_value_or_null'/ },
+  { name: "an array key stored in 8 bytes for a 4-byte key is not taken", asm: "r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr1 = map[arr8] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit", reject: /R0 invalid mem access 'map_value_or_null'/ },
+  { name: "a constant array key is precise: the path with a key out of range is not pruned", asm: viaCheckpoint("*(u32 *)(r10 - 16) = r4\nr2 = r10\nr2 += -16\nr1 = map[arr8] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit"), reject: /R0 invalid mem access 'map_value_or_null'/ },
 ];
 
 export const CASES: readonly Case[] = [
