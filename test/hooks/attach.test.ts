@@ -6,11 +6,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import http from "node:http";
+import net from "node:net";
+import { agentDir, agentSocket } from "../../src/hooks/node/agent.js";
 import { memoryIo } from "../../src/cli/io.js";
 import { main } from "../../src/cli/main.js";
 import { connectAgent, inspectorOpen } from "../../src/hooks/node/remote.js";
-import { until } from "./helpers.js";
+import { startApp, until } from "./helpers.js";
 
 const prog = new URL("./progs/dc-basic.bpf.o", import.meta.url).pathname;
 const app = new URL("./apps/server.cjs", import.meta.url).pathname;
@@ -42,4 +45,22 @@ test("attaching to a process of another user is refused (unless root), and to a 
   await assert.rejects(connectAgent(0x3fffffff), /process 1073741823: no such process/);
   if ((process.geteuid?.() ?? 0) === 0) return; // root may attach to anyone, as with a debugger
   await assert.rejects(connectAgent(1), /only its owner or root may attach/);
+});
+
+test("an agent socket that accepts and hangs up (an agent closing) is passed over for the inspector", async () => {
+  const app = await startApp();
+  // What a connect meets when it lands in the backlog of an agent that is uninstalling.
+  mkdirSync(agentDir(app.pid), { recursive: true, mode: 0o700 });
+  const closing = net.createServer((s) => s.destroy());
+  await new Promise<void>((r) => closing.listen(agentSocket(app.pid), r));
+  try {
+    const c = await connectAgent(app.pid);
+    assert.equal(c.via, "inspector", "the connect succeeded, but nothing answered on it");
+    assert.equal((await c.request("hello")).pid, app.pid);
+    await c.request("uninstall");
+    c.close();
+  } finally {
+    closing.close();
+    await app.stop();
+  }
 });

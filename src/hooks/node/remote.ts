@@ -17,6 +17,13 @@ import { CdpSession, inspectorTargets } from "./inspector-client.js";
 /** The inspector's port after SIGUSR1 (Node's default; --inspect-port changes it). */
 const INSPECTOR_PORT = 9229;
 
+/** The agent's socket closed with requests unanswered. */
+export class AgentGoneError extends HookError {
+  constructor(pid: number) {
+    super(`process ${pid}: the agent went away`);
+  }
+}
+
 /** A connection to an agent: one request at a time in order, answers matched by id. */
 export class AgentClient implements AgentConnection {
   #sock: net.Socket;
@@ -38,13 +45,14 @@ export class AgentClient implements AgentConnection {
         else w?.rej(new HookError(`process ${this.pid}: ${m.error}`));
       }
     });
-    sock.on("close", () => { for (const w of this.#waiting.values()) w.rej(new HookError(`process ${this.pid}: the agent went away`)); this.#waiting.clear(); });
+    sock.on("close", () => { for (const w of this.#waiting.values()) w.rej(new AgentGoneError(this.pid)); this.#waiting.clear(); });
     sock.on("error", () => undefined);
   }
 
   request(op: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     const id = this.#next++;
     return new Promise((res, rej) => {
+      if (this.#sock.destroyed) return rej(new AgentGoneError(this.pid));
       this.#waiting.set(id, { res, rej });
       this.#sock.write(JSON.stringify({ id, op, ...args } satisfies AgentRequest) + "\n");
     });
@@ -102,12 +110,17 @@ export async function connectAgent(pid: number, options: { timeoutMs?: number } 
   const path = agentSocket(pid);
   if (existsSync(path)) {
     try {
-      return new AgentClient(await connectSocket(path), pid, "agent");
+      const client = new AgentClient(await connectSocket(path), pid, "agent");
+      // A connect can succeed into the backlog of an agent that is closing; only an answer
+      // shows it is still there.
+      await client.request("hello");
+      return client;
     } catch (e) {
       // The agent was going away as we came (its last session had just detached and it
-      // uninstalled itself): refused, or reset when it closed with our connect still queued.
+      // uninstalled itself): refused, reset when it closed with our connect still queued,
+      // or closed before it answered.
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ECONNREFUSED" && code !== "ECONNRESET") throw e;
+      if (code !== "ENOENT" && code !== "ECONNREFUSED" && code !== "ECONNRESET" && !(e instanceof AgentGoneError)) throw e;
     }
   }
   await withInspectorLock(() => installThroughInspector(pid, path, options));
